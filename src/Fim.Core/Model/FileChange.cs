@@ -1,0 +1,60 @@
+namespace Fim.Core.Model;
+
+public enum ChangeKind : byte
+{
+    Added,
+    Modified,
+    Deleted,
+    Attributes,
+    TypeChanged,
+}
+
+public enum DetectionSource : byte
+{
+    Scan,
+    Realtime,
+}
+
+public static class ChangeKindNames
+{
+    public static string ToName(this ChangeKind kind) => kind switch
+    {
+        ChangeKind.Added => "added",
+        ChangeKind.Modified => "modified",
+        ChangeKind.Deleted => "deleted",
+        ChangeKind.Attributes => "attributes",
+        ChangeKind.TypeChanged => "type-changed",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static bool TryParse(string name, out ChangeKind kind)
+    {
+        foreach (var k in Enum.GetValues<ChangeKind>())
+        {
+            if (string.Equals(k.ToName(), name, StringComparison.OrdinalIgnoreCase))
+            {
+                kind = k;
+                return true;
+            }
+        }
+        kind = default;
+        return false;
+    }
+
+    public static string ToName(this DetectionSource source) => source == DetectionSource.Scan ? "scan" : "realtime";
+}
+
+/// <summary>One detected difference between the baseline and what is on disk now.</summary>
+/// <param name="Changed">Names of the attributes that differ ("size", "mode", "sha256", ...); empty for added and deleted.</param>
+public sealed record FileChange(
+    ChangeKind Kind,
+    byte[] Path,
+    FileRecord? Before,
+    FileRecord? After,
+    IReadOnlyList<string> Changed,
+    DetectionSource Source,
+    DateTimeOffset ObservedAt,
+    string? PolicyName = null)
+{
+    public string DisplayPath => PathBytes.ToDisplay(Path);
+}

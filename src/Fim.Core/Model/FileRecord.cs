@@ -1,0 +1,88 @@
+namespace Fim.Core.Model;
+
+/// <summary>Why a regular file has no content hash.</summary>
+public enum HashStatus : byte
+{
+    /// <summary>Hashes hold the content at observation time.</summary>
+    Hashed = 0,
+    /// <summary>Not a regular file, or the policy asks for no hash.</summary>
+    NotApplicable,
+    /// <summary>Larger than the policy's maximum file size to hash.</summary>
+    TooLarge,
+    /// <summary>Could not be opened or read (permission denied, I/O error).</summary>
+    Unreadable,
+    /// <summary>Kept changing while it was read; no trustworthy hash exists.</summary>
+    Unstable,
+}
+
+/// <summary>
+/// Everything the agent records about one path: what AIDE's database holds (p+i+n+u+g+s+m+c+hashes+ftype+l)
+/// plus owner names and optional xattrs. Immutable after the scan that made it, except <see cref="SeenGeneration"/>.
+/// </summary>
+public sealed class FileRecord
+{
+    public required byte[] Path { get; init; }
+    public FileType Type { get; init; }
+    /// <summary>Permission bits including setuid, setgid and sticky (mode &amp; 07777).</summary>
+    public uint Mode { get; init; }
+    public uint Uid { get; init; }
+    public uint Gid { get; init; }
+    public string? Owner { get; init; }
+    public string? Group { get; init; }
+    public long Size { get; init; }
+    /// <summary>Nanoseconds since the Unix epoch.</summary>
+    public long MtimeNs { get; init; }
+    public long CtimeNs { get; init; }
+    public ulong Inode { get; init; }
+    public ulong Device { get; init; }
+    public uint LinkCount { get; init; }
+    public byte[]? SymlinkTarget { get; init; }
+    public HashStatus HashStatus { get; init; } = HashStatus.NotApplicable;
+    /// <summary>Indexed by <see cref="HashAlgorithmKind"/>; null where not computed.</summary>
+    public byte[]?[]? Hashes { get; init; }
+    /// <summary>Sorted name/value pairs, when the policy checks xattrs.</summary>
+    public IReadOnlyList<KeyValuePair<string, byte[]>>? Xattrs { get; init; }
+
+    /// <summary>The scan generation that last saw this path; how a scan finds what disappeared.</summary>
+    internal int SeenGeneration;
+
+    public byte[]? GetHash(HashAlgorithmKind kind) =>
+        Hashes is { } h && (int)kind < h.Length ? h[(int)kind] : null;
+
+    public FileRecord With(Action<FileRecordBuilder> edit)
+    {
+        var b = new FileRecordBuilder(this);
+        edit(b);
+        return b.Build();
+    }
+}
+
+/// <summary>Mutable companion for tests and for the scanner's incremental path.</summary>
+public sealed class FileRecordBuilder(FileRecord r)
+{
+    public byte[] Path = r.Path;
+    public FileType Type = r.Type;
+    public uint Mode = r.Mode;
+    public uint Uid = r.Uid;
+    public uint Gid = r.Gid;
+    public string? Owner = r.Owner;
+    public string? Group = r.Group;
+    public long Size = r.Size;
+    public long MtimeNs = r.MtimeNs;
+    public long CtimeNs = r.CtimeNs;
+    public ulong Inode = r.Inode;
+    public ulong Device = r.Device;
+    public uint LinkCount = r.LinkCount;
+    public byte[]? SymlinkTarget = r.SymlinkTarget;
+    public HashStatus HashStatus = r.HashStatus;
+    public byte[]?[]? Hashes = r.Hashes;
+    public IReadOnlyList<KeyValuePair<string, byte[]>>? Xattrs = r.Xattrs;
+
+    public FileRecord Build() => new()
+    {
+        Path = Path, Type = Type, Mode = Mode, Uid = Uid, Gid = Gid, Owner = Owner, Group = Group,
+        Size = Size, MtimeNs = MtimeNs, CtimeNs = CtimeNs, Inode = Inode, Device = Device,
+        LinkCount = LinkCount, SymlinkTarget = SymlinkTarget, HashStatus = HashStatus, Hashes = Hashes,
+        Xattrs = Xattrs,
+    };
+}

@@ -1,0 +1,93 @@
+using Fim.Core.Model;
+
+namespace Fim.Core.Policy;
+
+public enum IoPriorityClass
+{
+    Normal,
+    BestEffort,
+    Idle,
+}
+
+/// <summary>A validated policy in the form the scanner and watcher use: byte roots, flags, compiled globs.</summary>
+public sealed class CompiledPolicy
+{
+    public required string Name { get; init; }
+    /// <summary>Rules ordered by root length, longest first, so the first match is the most specific.</summary>
+    public required IReadOnlyList<CompiledPathRule> Rules { get; init; }
+    public TimeSpan RescanInterval { get; init; } = TimeSpan.FromSeconds(PolicySpec.DefaultRescanSeconds);
+    public TimeSpan? FullVerifyInterval { get; init; }
+    public bool VerifyFull { get; init; }
+    public int EventsPerSecond { get; init; }
+    public int? Severity { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public long? BytesPerSecond { get; init; }
+    public int? FilesPerSecond { get; init; }
+    public int? Nice { get; init; }
+    public IoPriorityClass IoClass { get; init; }
+    public int Parallelism { get; init; } = Environment.ProcessorCount;
+    public IReadOnlyDictionary<string, string>? Selector { get; init; }
+
+    /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>
+    public CompiledPathRule? RuleFor(ReadOnlySpan<byte> path)
+    {
+        foreach (var rule in Rules)
+        {
+            if (PathBytes.IsUnder(path, rule.Root))
+            {
+                return rule;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>One monitored root with everything needed to decide, per path, whether and how to record it.</summary>
+public sealed class CompiledPathRule
+{
+    public required byte[] Root { get; init; }
+    public string RootDisplay => PathBytes.ToDisplay(Root);
+    /// <summary>Deepest level recorded (root = 0, its entries = 1); int.MaxValue when unlimited.</summary>
+    public int MaxDepth { get; init; } = int.MaxValue;
+    public CheckAttributes Checks { get; init; } = CheckAttributes.Default;
+    public IReadOnlyList<HashAlgorithmKind> HashKinds { get; init; } = [HashAlgorithmKind.Sha256];
+    public long MaxFileSize { get; init; } = PathRule.DefaultMaxFileSize;
+    public bool OneFilesystem { get; init; } = true;
+    public bool FollowSymlinks { get; init; }
+    public bool Realtime { get; init; } = true;
+    public bool ReportDiffs { get; init; }
+    public IReadOnlyList<PathGlob> Include { get; init; } = [];
+    public IReadOnlyList<PathGlob> Exclude { get; init; } = [];
+
+    public bool WantsHash => (Checks & CheckAttributes.Hash) != 0 && HashKinds.Count > 0;
+
+    /// <summary>Excluded paths are neither recorded nor, for directories, descended.</summary>
+    public bool IsExcluded(ReadOnlySpan<byte> path)
+    {
+        foreach (var glob in Exclude)
+        {
+            if (glob.IsMatch(path))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>With include globs set, only matching non-directories are recorded; directories are always walked.</summary>
+    public bool IsIncluded(ReadOnlySpan<byte> path, FileType type)
+    {
+        if (Include.Count == 0 || type == FileType.Directory)
+        {
+            return true;
+        }
+        foreach (var glob in Include)
+        {
+            if (glob.IsMatch(path))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
