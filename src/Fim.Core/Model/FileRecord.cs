@@ -80,9 +80,22 @@ public sealed class FileRecordBuilder(FileRecord r)
 
     public FileRecord Build() => new()
     {
-        Path = Path, Type = Type, Mode = Mode, Uid = Uid, Gid = Gid, Owner = Owner, Group = Group,
-        Size = Size, MtimeNs = MtimeNs, CtimeNs = CtimeNs, Inode = Inode, Device = Device,
-        LinkCount = LinkCount, SymlinkTarget = SymlinkTarget, HashStatus = HashStatus, Hashes = Hashes,
+        Path = Path,
+        Type = Type,
+        Mode = Mode,
+        Uid = Uid,
+        Gid = Gid,
+        Owner = Owner,
+        Group = Group,
+        Size = Size,
+        MtimeNs = MtimeNs,
+        CtimeNs = CtimeNs,
+        Inode = Inode,
+        Device = Device,
+        LinkCount = LinkCount,
+        SymlinkTarget = SymlinkTarget,
+        HashStatus = HashStatus,
+        Hashes = Hashes,
         Xattrs = Xattrs,
     };
 }

@@ -89,13 +89,19 @@ public static class PathBytes
 }
 
 /// <summary>Equality and hashing of byte paths, for dictionaries keyed by path.</summary>
-public sealed class PathComparer : IEqualityComparer<byte[]>, IComparer<byte[]>
+public sealed class PathComparer : IEqualityComparer<byte[]>, IComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
 {
     public static readonly PathComparer Instance = new();
 
     public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
 
     public int GetHashCode(byte[] obj) => unchecked((int)XxHash3.HashToUInt64(obj));
+
+    public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+    public int GetHashCode(ReadOnlySpan<byte> alternate) => unchecked((int)XxHash3.HashToUInt64(alternate));
+
+    public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
 
     public int Compare(byte[]? x, byte[]? y) => PathBytes.Compare(x, y);
 }

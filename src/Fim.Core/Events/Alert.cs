@@ -1,0 +1,51 @@
+namespace Fim.Core.Events;
+
+/// <summary>The rule that turned an event into an alert.</summary>
+public sealed class RuleRef
+{
+    public string Id { get; set; } = "";
+    public int Level { get; set; }
+    public string Description { get; set; } = "";
+}
+
+/// <summary>An event judged by a rule: the event's fields plus rule, level (0-15 like Wazuh) and tags.</summary>
+public sealed class Alert : FileEvent
+{
+    public string AlertId { get; set; } = "";
+    public RuleRef Rule { get; set; } = new();
+    public int Level { get; set; }
+    /// <summary>Compliance references such as "pci_dss:11.5", "nist_800_53:SI.7".</summary>
+    public List<string> Compliance { get; set; } = [];
+    /// <summary>Free tags from the policy and the rule.</summary>
+    public List<string> Tags { get; set; } = [];
+
+    public static Alert For(FileEvent e, RuleRef rule, int level, IEnumerable<string> compliance, IEnumerable<string> tags)
+    {
+        var a = new Alert
+        {
+            SchemaVersion = e.SchemaVersion,
+            EventId = e.EventId,
+            AgentId = e.AgentId,
+            Host = e.Host,
+            Policy = e.Policy,
+            Path = e.Path,
+            PathBase64 = e.PathBase64,
+            Kind = e.Kind,
+            Changed = e.Changed,
+            Before = e.Before,
+            After = e.After,
+            Source = e.Source,
+            ObservedAt = e.ObservedAt,
+            PublishedAt = e.PublishedAt,
+            Diff = e.Diff,
+            Actor = e.Actor,
+            // Derived from the event id, so a redelivered event can never make a second, different alert.
+            AlertId = $"{e.EventId}/{rule.Id}",
+            Rule = rule,
+            Level = level,
+        };
+        a.Compliance.AddRange(compliance.Distinct());
+        a.Tags.AddRange(tags.Distinct());
+        return a;
+    }
+}

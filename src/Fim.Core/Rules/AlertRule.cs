@@ -1,0 +1,46 @@
+using Fim.Core.Model;
+using Fim.Core.Policy;
+
+namespace Fim.Core.Rules;
+
+/// <summary>
+/// Turns matching changes into alerts. Every condition given must hold; an absent condition matches anything.
+/// Level 0 silences what it matches (as in Wazuh).
+/// </summary>
+public sealed class AlertRule
+{
+    public required string Id { get; init; }
+    public int Level { get; init; }
+    public string Description { get; init; } = "";
+    public IReadOnlyList<ChangeKind> Kinds { get; init; } = [];
+    public IReadOnlyList<PathGlob> Paths { get; init; } = [];
+    /// <summary>Matches when any of these attributes is among the changed ones.</summary>
+    public IReadOnlyList<string> Attributes { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<string> Compliance { get; init; } = [];
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    public bool Matches(FileChange change, IReadOnlyDictionary<string, string> agentLabels)
+    {
+        if (Kinds.Count > 0 && !Kinds.Contains(change.Kind))
+        {
+            return false;
+        }
+        if (Paths.Count > 0 && !Paths.Any(p => p.IsMatch(change.Path)))
+        {
+            return false;
+        }
+        if (Attributes.Count > 0 && !Attributes.Any(a => change.Changed.Contains(a)))
+        {
+            return false;
+        }
+        foreach (var (key, value) in Labels)
+        {
+            if (!agentLabels.TryGetValue(key, out var actual) || actual != value)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

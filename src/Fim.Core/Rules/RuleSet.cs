@@ -1,0 +1,66 @@
+using Fim.Core.Events;
+using Fim.Core.Model;
+
+namespace Fim.Core.Rules;
+
+/// <summary>
+/// Evaluates rules in order, first match wins: user rules before the defaults, so a user rule can raise,
+/// lower or silence what a default would say. The policy's severity is a floor for the level.
+/// </summary>
+public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
+{
+    /// <summary>Compliance references every file-integrity alert carries (what Wazuh's syscheck rules cite).</summary>
+    public static readonly IReadOnlyList<string> IntegrityCompliance =
+        ["pci_dss:11.5", "pci_dss:10.5.5", "nist_800_53:SI.7", "gdpr:II_5.1.f", "hipaa:164.312.c.1", "hipaa:164.312.c.2"];
+
+    public static readonly IReadOnlyList<AlertRule> Defaults =
+    [
+        new() { Id = "554", Level = 5, Kinds = [ChangeKind.Added], Description = "File added to the system.", Compliance = IntegrityCompliance },
+        new() { Id = "553", Level = 7, Kinds = [ChangeKind.Deleted], Description = "File deleted.", Compliance = IntegrityCompliance },
+        new() { Id = "555", Level = 8, Kinds = [ChangeKind.TypeChanged], Description = "File type changed.", Compliance = IntegrityCompliance },
+        new() { Id = "556", Level = 9, Kinds = [ChangeKind.Attributes], Attributes = ["mode", "uid", "gid"], Description = "Ownership or permissions changed.", Compliance = IntegrityCompliance },
+        new() { Id = "550", Level = 7, Kinds = [ChangeKind.Modified], Description = "Integrity checksum changed.", Compliance = IntegrityCompliance },
+        new() { Id = "557", Level = 3, Kinds = [ChangeKind.Attributes], Description = "File attributes changed.", Compliance = IntegrityCompliance },
+    ];
+
+    public static RuleSet Default { get; } = new(Defaults);
+
+    public IReadOnlyList<AlertRule> Rules { get; } = rules;
+
+    public static RuleSet WithUserRules(IEnumerable<AlertRule> userRules) => new([.. userRules, .. Defaults]);
+
+    /// <summary>The alert for an event, or null when no rule matches or the matching rule silences it.</summary>
+    public Alert? Evaluate(FileChange change, FileEvent e, AlertContext context)
+    {
+        foreach (var rule in Rules)
+        {
+            if (!rule.Matches(change, context.AgentLabels))
+            {
+                continue;
+            }
+            if (rule.Level == 0)
+            {
+                return null;
+            }
+            var level = Math.Clamp(Math.Max(rule.Level, context.PolicySeverity ?? 0), 1, 15);
+            var tags = rule.Tags.Concat(context.PolicyTags).ToList();
+            var compliance = rule.Compliance.Concat(tags.Where(IsComplianceTag)).ToList();
+            return Alert.For(e, new RuleRef { Id = rule.Id, Level = rule.Level, Description = rule.Description }, level,
+                compliance, tags.Where(t => !IsComplianceTag(t)));
+        }
+        return null;
+    }
+
+    private static bool IsComplianceTag(string tag) =>
+        tag.StartsWith("pci_dss:", StringComparison.Ordinal) || tag.StartsWith("nist_800_53:", StringComparison.Ordinal) ||
+        tag.StartsWith("gdpr:", StringComparison.Ordinal) || tag.StartsWith("hipaa:", StringComparison.Ordinal) ||
+        tag.StartsWith("tsc:", StringComparison.Ordinal) || tag.StartsWith("gpg13:", StringComparison.Ordinal) ||
+        tag.StartsWith("cis:", StringComparison.Ordinal);
+}
+
+/// <summary>What a rule may look at beyond the change itself.</summary>
+public sealed record AlertContext(IReadOnlyDictionary<string, string> AgentLabels, int? PolicySeverity, IReadOnlyList<string> PolicyTags)
+{
+    public static AlertContext For(Policy.CompiledPolicy policy, IReadOnlyDictionary<string, string>? labels = null) =>
+        new(labels ?? new Dictionary<string, string>(), policy.Severity, policy.Tags);
+}

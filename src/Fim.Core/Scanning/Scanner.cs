@@ -1,0 +1,671 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Fim.Core.Baseline;
+using Fim.Core.Model;
+using Fim.Core.Native;
+using Fim.Core.Policy;
+
+namespace Fim.Core.Scanning;
+
+/// <summary>
+/// Walks the policy's roots in parallel, records every entry (lstat, never following symlinks unless asked,
+/// never opening what is not a regular file), hashes content only when metadata says it may have changed,
+/// and compares with the baseline. Reads the baseline; never writes it: the caller applies <see cref="ScanResult.Updates"/>.
+/// </summary>
+public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
+{
+    private static int s_generation;
+    private readonly ScanOptions _options = options ?? new ScanOptions();
+    private readonly NameCache _names = new();
+    private readonly HashSet<byte[]> _ruleRoots = new(policy.Rules.Select(r => r.Root), PathComparer.Instance);
+    private HashSet<byte[]>.AlternateLookup<ReadOnlySpan<byte>> _rootLookup => _ruleRoots.GetAlternateLookup<ReadOnlySpan<byte>>();
+
+    public CompiledPolicy Policy => policy;
+
+    /// <summary>Live counters of the scan in progress (or the last one).</summary>
+    public ScanStats Stats { get; private set; } = new();
+
+    /// <summary>Scans every root of the policy.</summary>
+    public ScanResult Scan(IBaselineView baseline, CancellationToken ct = default) =>
+        ScanFrom(baseline, policy.Rules.Select(r => r.Root).ToList(), ct);
+
+    /// <summary>Scans below <paramref name="root"/> only (a realtime overflow or a new directory); deletions are judged below it only.</summary>
+    public ScanResult ScanSubtree(IBaselineView baseline, byte[] root, CancellationToken ct = default)
+    {
+        var starts = new List<byte[]> { root };
+        starts.AddRange(policy.Rules.Select(r => r.Root).Where(r => PathBytes.IsUnder(r, root) && r.Length > root.Length));
+        return ScanFrom(baseline, starts, ct);
+    }
+
+    private ScanResult ScanFrom(IBaselineView baseline, List<byte[]> starts, CancellationToken ct)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var run = new ScanRun(this, baseline, Interlocked.Increment(ref s_generation), ct);
+        foreach (var start in starts)
+        {
+            run.Start(start);
+        }
+        run.RunWorkers(Math.Max(1, _options.Parallelism));
+        var walked = stopwatch.Elapsed;
+        run.FindDeletions(starts);
+        if (Environment.GetEnvironmentVariable("FIM_SCAN_TIMING") == "1")
+        {
+            Console.Error.WriteLine($"walk {walked.TotalMilliseconds:F0} ms, deletions {(stopwatch.Elapsed - walked).TotalMilliseconds:F0} ms");
+        }
+        run.Stats.Elapsed = stopwatch.Elapsed;
+        return run.ToResult(starts);
+    }
+
+    /// <summary>
+    /// Observes one path now (a realtime notification): returns the change against the baseline, if any, and the
+    /// baseline update to apply. A path outside the policy's scope yields neither.
+    /// </summary>
+    public (FileChange? Change, BaselineUpdate? Update) Observe(IBaselineView baseline, byte[] path)
+    {
+        baseline.TryGet(path, out var old);
+        var rule = policy.RuleFor(path);
+        if (rule is null || !InScope(rule, path))
+        {
+            return (null, null);
+        }
+        var err = Posix.StatPath(path, rule.FollowSymlinks, out var stat);
+        FileRecord? current = null;
+        if (err == 0 && rule.IsIncluded(path, stat.Type))
+        {
+            using var hasher = new ContentHasher(_options.Throttle, _options.AfterFirstChunk);
+            current = BuildRecord(hasher, Libc.AT_FDCWD, Posix.Z(path), path, stat, rule, old, out _);
+        }
+        else if (err != 0 && err != Libc.ENOENT && err != Libc.ENOTDIR)
+        {
+            return (null, null);
+        }
+        if (current is not null)
+        {
+            // A scan running now must not take a record observed during it for one that disappeared.
+            current.SeenGeneration = Volatile.Read(ref s_generation);
+        }
+        var change = Diff(path, old, current, rule, out var update);
+        return (change, update);
+    }
+
+    private FileChange? Diff(byte[] path, FileRecord? old, FileRecord? current, CompiledPathRule rule, out BaselineUpdate? update)
+    {
+        if (old is not null && current is not null && Identical(old, current))
+        {
+            update = null;
+            return null;
+        }
+        update = old is null && current is null ? null : new BaselineUpdate(path, current);
+        return ChangeDetector.Compare(path, old, current, rule.Checks, _options.Source, _options.Time.GetUtcNow(), policy.Name);
+    }
+
+    internal bool InScope(CompiledPathRule rule, ReadOnlySpan<byte> path)
+    {
+        if (path.Length == rule.Root.Length)
+        {
+            return true;
+        }
+        var relative = path[(rule.Root.Length == 1 ? 1 : rule.Root.Length + 1)..];
+        var depth = relative.Count((byte)'/') + 1;
+        if (depth > rule.MaxDepth)
+        {
+            return false;
+        }
+        // An entry is out of scope if it or any directory between it and the root is excluded.
+        for (var end = rule.Root.Length + 1; end <= path.Length; end++)
+        {
+            if ((end == path.Length || path[end] == (byte)'/') && rule.IsExcluded(path[..end]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private FileRecord BuildRecord(
+        ContentHasher hasher, int dirFd, byte[] nameZ, byte[] path, FileStat stat, CompiledPathRule rule,
+        FileRecord? old, out ScanIssue? issue)
+    {
+        issue = null;
+        var hashStatus = HashStatus.NotApplicable;
+        byte[]?[]? hashes = null;
+        if (stat.Type == FileType.Regular && rule.WantsHash)
+        {
+            if (!_options.VerifyFull && CanReuseHashes(old, stat, rule))
+            {
+                hashStatus = HashStatus.Hashed;
+                hashes = old!.Hashes;
+                Interlocked.Increment(ref Stats._hashesReused);
+            }
+            else if (stat.Size > rule.MaxFileSize)
+            {
+                hashStatus = HashStatus.TooLarge;
+            }
+            else
+            {
+                var before = hasher.BytesRead;
+                var outcome = hasher.Hash(dirFd, nameZ, path, rule.HashKinds, rule.MaxFileSize, out var hashedStat, out hashes);
+                Interlocked.Add(ref Stats._bytesHashed, hasher.BytesRead - before);
+                switch (outcome)
+                {
+                    case HashOutcome.Hashed:
+                        hashStatus = HashStatus.Hashed;
+                        stat = hashedStat;
+                        Interlocked.Increment(ref Stats._filesHashed);
+                        break;
+                    case HashOutcome.TooLarge:
+                        hashStatus = HashStatus.TooLarge;
+                        stat = hashedStat;
+                        break;
+                    case HashOutcome.Unstable:
+                        hashStatus = HashStatus.Unstable;
+                        stat = hashedStat;
+                        issue = new ScanIssue(ScanIssueKind.Unstable, PathBytes.ToDisplay(path), "changed on every read; recorded without a hash");
+                        break;
+                    case HashOutcome.Replaced or HashOutcome.Vanished:
+                        // Swapped for something else between listing and opening: record what is there now.
+                        if (Posix.StatPath(path, false, out var now) == 0)
+                        {
+                            stat = now;
+                        }
+                        break;
+                    default:
+                        hashStatus = HashStatus.Unreadable;
+                        issue = new ScanIssue(ScanIssueKind.Unreadable, PathBytes.ToDisplay(path), Libc.Describe(hasher.Errno));
+                        break;
+                }
+            }
+        }
+        return new FileRecord
+        {
+            Path = path,
+            Type = stat.Type,
+            Mode = stat.Mode,
+            Uid = stat.Uid,
+            Gid = stat.Gid,
+            Owner = (rule.Checks & CheckAttributes.Owner) != 0 ? _names.User(stat.Uid) : null,
+            Group = (rule.Checks & CheckAttributes.Group) != 0 ? _names.Group(stat.Gid) : null,
+            Size = stat.Size,
+            MtimeNs = stat.MtimeNs,
+            CtimeNs = stat.CtimeNs,
+            Inode = stat.Inode,
+            Device = stat.Device,
+            LinkCount = stat.LinkCount,
+            SymlinkTarget = stat.Type == FileType.Symlink ? Posix.ReadLinkAt(dirFd, nameZ) : null,
+            HashStatus = hashStatus,
+            Hashes = hashes,
+            Xattrs = (rule.Checks & CheckAttributes.Xattrs) != 0 ? Posix.ReadXattrs(path) : null,
+        };
+    }
+
+    /// <summary>
+    /// The cheap test that keeps an unchanged rescan fast: same stat, same names, and hashes that can be reused,
+    /// means a fresh record would equal the old one. A symlink's target cannot change without a new inode and ctime.
+    /// </summary>
+    private bool StillValid(FileRecord old, in FileStat stat, CompiledPathRule rule)
+    {
+        if (old.Type != stat.Type || old.Mode != stat.Mode || old.Uid != stat.Uid || old.Gid != stat.Gid ||
+            old.Size != stat.Size || old.MtimeNs != stat.MtimeNs || old.CtimeNs != stat.CtimeNs ||
+            old.Inode != stat.Inode || old.Device != stat.Device || old.LinkCount != stat.LinkCount ||
+            (rule.Checks & CheckAttributes.Xattrs) != 0)
+        {
+            return false;
+        }
+        if ((rule.Checks & CheckAttributes.Owner) != 0 ? old.Owner != _names.User(stat.Uid) : old.Owner is not null)
+        {
+            return false;
+        }
+        if ((rule.Checks & CheckAttributes.Group) != 0 ? old.Group != _names.Group(stat.Gid) : old.Group is not null)
+        {
+            return false;
+        }
+        if (stat.Type != FileType.Regular || !rule.WantsHash)
+        {
+            return old.HashStatus == HashStatus.NotApplicable;
+        }
+        return !_options.VerifyFull && CanReuseHashes(old, stat, rule);
+    }
+
+    private bool CanReuseHashes(FileRecord? old, FileStat stat, CompiledPathRule rule)
+    {
+        if (old is null || old.Type != FileType.Regular || old.HashStatus != HashStatus.Hashed ||
+            old.Size != stat.Size || old.MtimeNs != stat.MtimeNs || old.CtimeNs != stat.CtimeNs ||
+            old.Inode != stat.Inode || old.Device != stat.Device)
+        {
+            return false;
+        }
+        foreach (var kind in rule.HashKinds)
+        {
+            if (old.GetHash(kind) is null)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    internal static bool Identical(FileRecord a, FileRecord b) =>
+        a.HashStatus == b.HashStatus &&
+        ChangeDetector.Differences(a, b, (CheckAttributes)uint.MaxValue).Count == 0 &&
+        HashesEqual(a, b);
+
+    private static bool HashesEqual(FileRecord a, FileRecord b)
+    {
+        for (var i = 0; i < HashAlgorithmNames.Count; i++)
+        {
+            if (!a.GetHash((HashAlgorithmKind)i).AsSpan().SequenceEqual(b.GetHash((HashAlgorithmKind)i)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The state of one scan: work queue, per-thread results, and what could not be verified.</summary>
+    private sealed class ScanRun(Scanner scanner, IBaselineView baseline, int generation, CancellationToken ct)
+    {
+        private readonly ConcurrentBag<WorkerOutput> _outputs = [];
+        private readonly ConcurrentBag<byte[]> _unverifiedDirs = [];
+        private readonly ConcurrentBag<byte[]> _vanishedDirs = [];
+        private readonly ConcurrentDictionary<(ulong, ulong), byte> _visitedViaSymlink = new();
+        private readonly WorkerOutput _startOutput = new();
+        private WorkQueue<WorkItem> _queue = null!;
+        private readonly List<WorkItem> _initial = [];
+
+        public ScanStats Stats { get; } = scanner.Stats = new ScanStats();
+
+        private CompiledPolicy Policy => scanner.Policy;
+
+        public void Start(byte[] start)
+        {
+            var rule = Policy.RuleFor(start);
+            if (rule is null || !scanner.InScope(rule, start))
+            {
+                return;
+            }
+            var display = PathBytes.ToDisplay(start);
+            var err = Posix.StatPath(start, rule.FollowSymlinks, out var stat);
+            if (err is Libc.ENOENT or Libc.ENOTDIR)
+            {
+                if (start.Length == rule.Root.Length)
+                {
+                    _startOutput.Issues.Add(new ScanIssue(ScanIssueKind.MissingRoot, display, "no such file or directory"));
+                }
+                return;
+            }
+            if (err != 0)
+            {
+                _startOutput.Issues.Add(new ScanIssue(err == Libc.EACCES ? ScanIssueKind.PermissionDenied : ScanIssueKind.IoError, display, Libc.Describe(err)));
+                _unverifiedDirs.Add(start);
+                return;
+            }
+            using var hasher = new ContentHasher(scanner._options.Throttle, scanner._options.AfterFirstChunk);
+            var depth = Depth(rule, start);
+            Record(_startOutput, hasher, Libc.AT_FDCWD, Posix.Z(start), start, stat, rule);
+            if (stat.Type == FileType.Directory && depth < rule.MaxDepth)
+            {
+                _initial.Add(WorkItem.Directory(start, depth, rule, stat.Device));
+            }
+        }
+
+        public void RunWorkers(int parallelism)
+        {
+            _queue = new WorkQueue<WorkItem>(parallelism);
+            foreach (var item in _initial)
+            {
+                _queue.Add(item);
+            }
+            if (_initial.Count == 0)
+            {
+                _queue.Stop();
+            }
+            var threads = new Thread[parallelism];
+            Exception? failure = null;
+            for (var i = 0; i < parallelism; i++)
+            {
+                threads[i] = new Thread(() =>
+                {
+                    try
+                    {
+                        Work();
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.CompareExchange(ref failure, e, null);
+                        _queue.Stop();
+                    }
+                })
+                { Name = $"fim-scan-{i}", IsBackground = true };
+                threads[i].Start();
+            }
+            foreach (var t in threads)
+            {
+                t.Join();
+            }
+            ct.ThrowIfCancellationRequested();
+            if (failure is not null)
+            {
+                throw new InvalidOperationException($"scan failed: {failure.Message}", failure);
+            }
+        }
+
+        private void Work()
+        {
+            var output = new WorkerOutput();
+            _outputs.Add(output);
+            using var hasher = new ContentHasher(scanner._options.Throttle, scanner._options.AfterFirstChunk);
+            var dirents = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
+            while (_queue.TryTake(out var item, ct))
+            {
+                try
+                {
+                    if (item.IsDirectory)
+                    {
+                        ListDirectory(output, hasher, dirents, item);
+                    }
+                    else
+                    {
+                        HashLarge(output, hasher, item);
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(item.Path), e.Message));
+                }
+                finally
+                {
+                    _queue.Complete();
+                }
+            }
+        }
+
+        private unsafe void ListDirectory(WorkerOutput output, ContentHasher hasher, byte[] dirents, WorkItem item)
+        {
+            var err = Posix.OpenPath(item.Path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NONBLOCK, out var fd);
+            if (err != 0)
+            {
+                if (err is Libc.ENOENT or Libc.ENOTDIR or Libc.ELOOP)
+                {
+                    _vanishedDirs.Add(item.Path);
+                }
+                else
+                {
+                    output.Issues.Add(new ScanIssue(
+                        err == Libc.EACCES ? ScanIssueKind.PermissionDenied : ScanIssueKind.IoError,
+                        PathBytes.ToDisplay(item.Path), $"cannot list directory: {Libc.Describe(err)}; entries below it were not verified"));
+                    _unverifiedDirs.Add(item.Path);
+                }
+                return;
+            }
+            try
+            {
+                var rule = item.Rule!;
+                var childDepth = item.Depth + 1;
+                fixed (byte* buf = dirents)
+                {
+                    while (true)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        var n = Libc.getdents64(fd, buf, dirents.Length);
+                        if (n < 0)
+                        {
+                            var e = Libc.LastError;
+                            if (e == Libc.EINTR)
+                            {
+                                continue;
+                            }
+                            output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(item.Path), $"reading directory: {Libc.Describe(e)}"));
+                            _unverifiedDirs.Add(item.Path);
+                            return;
+                        }
+                        if (n == 0)
+                        {
+                            return;
+                        }
+                        for (var off = 0; off < n;)
+                        {
+                            var reclen = *(ushort*)(buf + off + 16);
+                            var nameStart = off + 19;
+                            var nameLen = new ReadOnlySpan<byte>(buf + nameStart, reclen - 19).IndexOf((byte)0);
+                            var nameZ = new ReadOnlySpan<byte>(buf + nameStart, nameLen + 1);
+                            off += reclen;
+                            if (nameZ.SequenceEqual(".\0"u8) || nameZ.SequenceEqual("..\0"u8))
+                            {
+                                continue;
+                            }
+                            VisitEntry(output, hasher, fd, item, rule, childDepth, nameZ);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                Libc.close(fd);
+            }
+        }
+
+        private void VisitEntry(
+            WorkerOutput output, ContentHasher hasher, int dirFd, WorkItem parent, CompiledPathRule rule, int depth,
+            ReadOnlySpan<byte> nameZ)
+        {
+            // The child path is built in a per-thread buffer: an unchanged entry costs one statx and one lookup, no allocation.
+            var name = nameZ[..^1];
+            var pathSpan = output.ComposePath(parent.Path, name);
+            if ((scanner._ruleRoots.Count > 1 && scanner._rootLookup.Contains(pathSpan)) || rule.IsExcluded(pathSpan))
+            {
+                return; // a nested root is scanned under its own rule; an excluded entry is neither recorded nor descended
+            }
+            scanner._options.Throttle?.AcquireFile();
+            var err = Posix.Statx(dirFd, nameZ, false, out var stat);
+            if (err == 0 && stat.Type == FileType.Symlink && rule.FollowSymlinks &&
+                Posix.Statx(dirFd, nameZ, true, out var target) == 0)
+            {
+                if (target.Type == FileType.Directory && !_visitedViaSymlink.TryAdd((target.Device, target.Inode), 0))
+                {
+                    return; // a symlink loop, or a directory already walked through another link
+                }
+                stat = target;
+            }
+            if (err != 0)
+            {
+                if (err is not (Libc.ENOENT or Libc.ENOTDIR))
+                {
+                    output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(pathSpan), Libc.Describe(err)));
+                    _unverifiedDirs.Add(pathSpan.ToArray());
+                }
+                return;
+            }
+            if (!rule.IsIncluded(pathSpan, stat.Type))
+            {
+                return;
+            }
+            byte[] path;
+            if (baseline.TryGet(pathSpan, out var old) && scanner.StillValid(old, stat, rule))
+            {
+                MarkSeen(old);
+                path = old.Path;
+            }
+            else
+            {
+                path = pathSpan.ToArray();
+                if (stat.Type == FileType.Regular && rule.WantsHash && stat.Size >= scanner._options.SeparateHashThreshold &&
+                    stat.Size <= rule.MaxFileSize)
+                {
+                    _queue.Add(WorkItem.LargeFile(path, rule, stat));
+                    return;
+                }
+                Record(output, hasher, dirFd, nameZ.ToArray(), path, stat, rule);
+            }
+            if (stat.Type == FileType.Directory && depth < rule.MaxDepth &&
+                (!rule.OneFilesystem || stat.Device == parent.RootDevice))
+            {
+                _queue.Add(WorkItem.Directory(path, depth, rule, parent.RootDevice));
+            }
+        }
+
+        private void MarkSeen(FileRecord old)
+        {
+            old.SeenGeneration = generation;
+            Interlocked.Increment(ref old.Type == FileType.Directory ? ref Stats._directories : ref Stats._files);
+            if (old.HashStatus == HashStatus.Hashed)
+            {
+                Interlocked.Increment(ref Stats._hashesReused);
+            }
+        }
+
+        private void HashLarge(WorkerOutput output, ContentHasher hasher, WorkItem item)
+        {
+            var parent = PathBytes.Parent(item.Path);
+            var err = Posix.OpenPath(parent, Libc.O_RDONLY | Libc.O_DIRECTORY, out var dirFd);
+            if (err != 0)
+            {
+                return; // the directory went away: its entries count as unseen, so they are judged by the deletion pass
+            }
+            try
+            {
+                Record(output, hasher, dirFd, Posix.Z(PathBytes.FileName(item.Path)), item.Path, item.Stat, item.Rule!);
+            }
+            finally
+            {
+                Libc.close(dirFd);
+            }
+        }
+
+        private FileRecord? Old(ReadOnlySpan<byte> path) => baseline.TryGet(path, out var old) ? old : null;
+
+        private void Record(WorkerOutput output, ContentHasher hasher, int dirFd, byte[] nameZ, byte[] path, FileStat stat, CompiledPathRule rule)
+        {
+            var old = Old(path);
+            if (old is not null && scanner.StillValid(old, stat, rule))
+            {
+                MarkSeen(old);
+                return;
+            }
+            var record = scanner.BuildRecord(hasher, dirFd, nameZ, path, stat, rule, old, out var issue);
+            if (issue is not null)
+            {
+                output.Issues.Add(issue);
+            }
+            Interlocked.Increment(ref record.Type == FileType.Directory ? ref Stats._directories : ref Stats._files);
+            record.SeenGeneration = generation;
+            if (old is not null)
+            {
+                old.SeenGeneration = generation;
+                if (Identical(old, record))
+                {
+                    return;
+                }
+            }
+            output.Updates.Add(new BaselineUpdate(path, record));
+            if (!scanner._options.RecordOnly &&
+                ChangeDetector.Compare(path, old, record, rule.Checks, scanner._options.Source, scanner._options.Time.GetUtcNow(), Policy.Name) is { } change)
+            {
+                output.Changes.Add(change);
+            }
+        }
+
+        /// <summary>Baseline entries below a start that this scan did not see are gone, unless they sit below a directory it could not read.</summary>
+        public void FindDeletions(List<byte[]> starts)
+        {
+            var vanished = new HashSet<byte[]>(_vanishedDirs, PathComparer.Instance);
+            if (vanished.Count > 0)
+            {
+                // Directories recorded from their parent's listing that were gone by the time they were opened.
+                foreach (var output in _outputs.Append(_startOutput))
+                {
+                    output.Updates.RemoveAll(u => vanished.Contains(u.Path));
+                    output.Changes.RemoveAll(c => vanished.Contains(c.Path));
+                }
+                foreach (var path in vanished)
+                {
+                    if (baseline.TryGet(path, out var old))
+                    {
+                        old.SeenGeneration = 0;
+                    }
+                }
+            }
+            var unverified = _unverifiedDirs.ToArray();
+            var now = scanner._options.Time.GetUtcNow();
+            foreach (var record in baseline.All)
+            {
+                if (record.SeenGeneration == generation || !IsBelowAny(record.Path, starts, orEqual: true) ||
+                    IsBelowAny(record.Path, unverified, orEqual: false))
+                {
+                    continue;
+                }
+                _startOutput.Updates.Add(new BaselineUpdate(record.Path, null));
+                var rule = Policy.RuleFor(record.Path);
+                // Entries a policy change put out of scope leave the baseline quietly; they were not deleted.
+                if (rule is not null && scanner.InScope(rule, record.Path) && rule.IsIncluded(record.Path, record.Type) && !scanner._options.RecordOnly)
+                {
+                    _startOutput.Changes.Add(new FileChange(ChangeKind.Deleted, record.Path, record, null, [], scanner._options.Source, now, Policy.Name));
+                }
+            }
+        }
+
+        private static bool IsBelowAny(byte[] path, IReadOnlyList<byte[]> roots, bool orEqual)
+        {
+            foreach (var root in roots)
+            {
+                if (PathBytes.IsUnder(path, root) && (orEqual || path.Length > root.Length))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        public ScanResult ToResult(List<byte[]> starts)
+        {
+            var outputs = _outputs.Append(_startOutput).ToList();
+            var changes = outputs.SelectMany(o => o.Changes).ToList();
+            changes.Sort((a, b) => PathBytes.Compare(a.Path, b.Path));
+            return new ScanResult
+            {
+                Changes = changes,
+                Updates = outputs.SelectMany(o => o.Updates).ToList(),
+                Issues = outputs.SelectMany(o => o.Issues).OrderBy(i => i.Path, StringComparer.Ordinal).ToList(),
+                Stats = Stats,
+                Roots = starts,
+            };
+        }
+
+        private static int Depth(CompiledPathRule rule, byte[] path) =>
+            path.Length == rule.Root.Length ? 0 : path.AsSpan(rule.Root.Length == 1 ? 1 : rule.Root.Length + 1).Count((byte)'/') + 1;
+    }
+
+    private sealed class WorkerOutput
+    {
+        private byte[] _pathBuffer = new byte[4096];
+
+        public ReadOnlySpan<byte> ComposePath(ReadOnlySpan<byte> directory, ReadOnlySpan<byte> name)
+        {
+            var length = directory.Length + 1 + name.Length;
+            if (_pathBuffer.Length < length)
+            {
+                _pathBuffer = new byte[length * 2];
+            }
+            directory.CopyTo(_pathBuffer);
+            var at = directory.Length;
+            if (at == 0 || directory[at - 1] != (byte)'/')
+            {
+                _pathBuffer[at++] = (byte)'/';
+            }
+            name.CopyTo(_pathBuffer.AsSpan(at));
+            return _pathBuffer.AsSpan(0, at + name.Length);
+        }
+
+        public List<FileChange> Changes { get; } = [];
+        public List<BaselineUpdate> Updates { get; } = [];
+        public List<ScanIssue> Issues { get; } = [];
+    }
+
+    private readonly record struct WorkItem(byte[] Path, int Depth, CompiledPathRule? Rule, ulong RootDevice, bool IsDirectory, FileStat Stat)
+    {
+        public static WorkItem Directory(byte[] path, int depth, CompiledPathRule rule, ulong rootDevice) =>
+            new(path, depth, rule, rootDevice, true, default);
+
+        public static WorkItem LargeFile(byte[] path, CompiledPathRule rule, FileStat stat) =>
+            new(path, 0, rule, 0, false, stat);
+    }
+}
