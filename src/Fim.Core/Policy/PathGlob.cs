@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
 using Fim.Core.Model;
@@ -5,78 +7,62 @@ using Fim.Core.Model;
 namespace Fim.Core.Policy;
 
 /// <summary>
-/// A shell-style glob over paths. A pattern that starts with '/' matches the whole absolute path;
-/// one without a '/' matches the file name at any depth (like .gitignore). '*' and '?' stay inside one
-/// path segment, '**' crosses segments, '[...]' is a character class.
+/// A shell-style glob over paths. A pattern that starts with '/' matches the whole absolute path; one without a
+/// '/' matches the file name at any depth (like .gitignore); any other pattern ("cache/*.tmp") matches the last
+/// segments of the path. '*' and '?' stay inside one path segment, '**' crosses segments ("/a/**/b" also matches
+/// "/a/b"; "/a/**" matches everything below /a but not /a itself), '[...]' is a character class ('!' or '^'
+/// negates; it never matches '/'), and '\' makes the next character literal. A trailing '/' is ignored.
 /// </summary>
+[SkipLocalsInit]
 public sealed class PathGlob
 {
-    private readonly Regex _regex;
-    private readonly bool _nameOnly;
+    private const int StackDecodeChars = 512;
 
-    private PathGlob(string pattern, Regex regex, bool nameOnly)
+    private readonly GlobScope _scope;
+    private readonly ShortcutKind _shortcut;
+    /// <summary>The literal bytes a shortcut compares with; empty when the regex is used.</summary>
+    private readonly byte[] _literal;
+    private readonly Regex? _regex;
+
+    private PathGlob(string pattern, GlobScope scope, ShortcutKind shortcut, byte[] literal, Regex? regex)
     {
         Pattern = pattern;
+        _scope = scope;
+        _shortcut = shortcut;
+        _literal = literal;
         _regex = regex;
-        _nameOnly = nameOnly;
     }
 
     public string Pattern { get; }
 
+    /// <exception cref="FormatException">The pattern is empty or malformed; the message names it.</exception>
     public static PathGlob Compile(string pattern)
     {
         if (string.IsNullOrEmpty(pattern))
         {
             throw new FormatException("empty glob");
         }
-        var nameOnly = !pattern.Contains('/');
-        var sb = new StringBuilder("^");
-        for (var i = 0; i < pattern.Length; i++)
+        if (pattern.Contains('\0'))
         {
-            var c = pattern[i];
-            switch (c)
-            {
-                case '*' when i + 1 < pattern.Length && pattern[i + 1] == '*':
-                    i++;
-                    if (i + 1 < pattern.Length && pattern[i + 1] == '/')
-                    {
-                        i++;
-                        sb.Append("(?:.*/)?");
-                    }
-                    else
-                    {
-                        sb.Append(".*");
-                    }
-                    break;
-                case '*':
-                    sb.Append("[^/]*");
-                    break;
-                case '?':
-                    sb.Append("[^/]");
-                    break;
-                case '[':
-                    var end = pattern.IndexOf(']', i + 2);
-                    if (end < 0)
-                    {
-                        throw new FormatException($"unclosed '[' at position {i + 1} in glob '{pattern}'");
-                    }
-                    var body = pattern[(i + 1)..end];
-                    if (body.StartsWith('!'))
-                    {
-                        body = "^" + body[1..];
-                    }
-                    sb.Append('[').Append(body.Replace("\\", "\\\\")).Append(']');
-                    i = end;
-                    break;
-                default:
-                    sb.Append(Regex.Escape(c.ToString()));
-                    break;
-            }
+            throw new FormatException($"glob '{pattern.Replace("\0", "\\0")}' contains a NUL character");
         }
-        sb.Append('$');
+        var body = pattern.Length > 1 ? pattern.TrimEnd('/') : pattern;
+        if (body.Length == 0)
+        {
+            body = "/";
+        }
+        var scope = body.StartsWith('/') ? GlobScope.WholePath : body.Contains('/') ? GlobScope.PathEnd : GlobScope.FileName;
+        if (FindShortcut(body, scope) is ({ } shortcut, { } literal))
+        {
+            return new PathGlob(pattern, scope, shortcut, Encoding.UTF8.GetBytes(literal), null);
+        }
+        var prefix = scope == GlobScope.PathEnd ? "^(?:.*/)?" : "^";
+        var expression = prefix + GlobTranslator.ToRegex(body, pattern) + "$";
         try
         {
-            return new PathGlob(pattern, new Regex(sb.ToString(), RegexOptions.CultureInvariant | RegexOptions.Compiled), nameOnly);
+            // Non-backtracking: matching time stays linear whatever stars a policy author writes.
+            var regex = new Regex(expression, RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.NonBacktracking);
+            return new PathGlob(pattern, scope, ShortcutKind.None, [], regex);
         }
         catch (ArgumentException e)
         {
@@ -84,11 +70,88 @@ public sealed class PathGlob
         }
     }
 
+    /// <summary>
+    /// Matches a path as bytes. Bytes that are not UTF-8 count as U+FFFD, so a '*' or '?' spans them and the ASCII
+    /// parts of the name still match literally.
+    /// </summary>
     public bool IsMatch(ReadOnlySpan<byte> path)
     {
-        var target = _nameOnly ? PathBytes.FileName(path) : path;
-        return _regex.IsMatch(Encoding.UTF8.GetString(target));
+        var target = _scope == GlobScope.FileName ? PathBytes.FileName(path) : path;
+        return _shortcut switch
+        {
+            ShortcutKind.Equals when _scope == GlobScope.PathEnd => EndsWithSegments(target),
+            ShortcutKind.Equals => target.SequenceEqual(_literal),
+            ShortcutKind.EndsWith => target.EndsWith(_literal),
+            ShortcutKind.StartsWith => target.StartsWith(_literal),
+            _ => MatchesRegex(target),
+        };
     }
 
     public override string ToString() => Pattern;
+
+    /// <summary>
+    /// The most common globs ("lost+found", "*.log", "/var/lib/docker/**") need no regex. Returns the comparison
+    /// and the literal text to compare with, or (null, null) when the regex is needed.
+    /// </summary>
+    private static (ShortcutKind?, string?) FindShortcut(string body, GlobScope scope)
+    {
+        if (GlobTranslator.TryUnescapeLiteral(body, out var whole))
+        {
+            return (ShortcutKind.Equals, whole);
+        }
+        if (scope == GlobScope.FileName && body[0] == '*' && body.Length > 1 && body[1] != '*'
+            && GlobTranslator.TryUnescapeLiteral(body[1..], out var suffix))
+        {
+            return (ShortcutKind.EndsWith, suffix);
+        }
+        if (scope == GlobScope.WholePath && body.EndsWith("/**", StringComparison.Ordinal)
+            && GlobTranslator.TryUnescapeLiteral(body[..^2], out var directory))
+        {
+            return (ShortcutKind.StartsWith, directory);
+        }
+        return (null, null);
+    }
+
+    private bool EndsWithSegments(ReadOnlySpan<byte> target) =>
+        target.EndsWith(_literal)
+        && (target.Length == _literal.Length || target[target.Length - _literal.Length - 1] == (byte)'/');
+
+    private bool MatchesRegex(ReadOnlySpan<byte> target)
+    {
+        // UTF-8 never decodes to more chars than it has bytes, so target.Length chars always suffice.
+        char[]? rented = null;
+        var chars = target.Length <= StackDecodeChars
+            ? stackalloc char[target.Length]
+            : rented = ArrayPool<char>.Shared.Rent(target.Length);
+        try
+        {
+            var count = Encoding.UTF8.GetChars(target, chars);
+            return _regex!.IsMatch(chars[..count]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private enum GlobScope
+    {
+        /// <summary>Pattern starts with '/': matched against the whole path.</summary>
+        WholePath,
+        /// <summary>Pattern has no '/': matched against the last segment only.</summary>
+        FileName,
+        /// <summary>Pattern has an inner '/': matched against the trailing segments.</summary>
+        PathEnd,
+    }
+
+    private enum ShortcutKind
+    {
+        None,
+        Equals,
+        EndsWith,
+        StartsWith,
+    }
 }
