@@ -1,0 +1,91 @@
+namespace Fim.Core.Baseline;
+
+/// <summary>What made a stored baseline untrustworthy.</summary>
+public enum BaselineIntegrityProblem
+{
+    /// <summary>Content does not match its seal, or is not a well-formed store: modified out of band, or damaged.</summary>
+    Tampered,
+    /// <summary>The snapshot ends before its seal.</summary>
+    Truncated,
+    /// <summary>Sealed with another key than the one given.</summary>
+    WrongKey,
+    /// <summary>Written in a format this agent does not read (a newer agent?).</summary>
+    UnsupportedFormat,
+    /// <summary>A journal exists without the snapshot it extends: the snapshot was removed.</summary>
+    MissingSnapshot,
+}
+
+/// <summary>The stored baseline failed verification and is refused; the message says what is wrong and how to re-baseline.</summary>
+public class BaselineIntegrityException : Exception
+{
+    public const string RebaselineHint =
+        "If you did not expect this, investigate the host before anything else. To re-baseline (discard the stored " +
+        "baseline and record the current state of the files as the new one), run `fim-agent scan --rebaseline`.";
+
+    public BaselineIntegrityException(string filePath, BaselineIntegrityProblem problem, string detail, Exception? inner = null)
+        : base($"The baseline {filePath} is refused: {detail}. {RebaselineHint}", inner)
+    {
+        FilePath = filePath;
+        Problem = problem;
+    }
+
+    public string FilePath { get; }
+
+    public BaselineIntegrityProblem Problem { get; }
+}
+
+/// <summary>Writing the baseline failed (disk full, I/O error, permissions); the previous baseline on disk is intact.</summary>
+public class BaselineWriteException : Exception
+{
+    public BaselineWriteException(string filePath, string message, Exception? inner)
+        : base(message, inner)
+    {
+        FilePath = filePath;
+    }
+
+    public string FilePath { get; }
+
+    /// <summary>True when the cause was ENOSPC or EDQUOT.</summary>
+    public bool IsDiskFull => InnerException is IOException { HResult: Errno.ENOSPC or Errno.EDQUOT };
+
+    internal static BaselineWriteException From(string filePath, Exception inner, string consequence)
+    {
+        var cause = inner is IOException { HResult: Errno.ENOSPC or Errno.EDQUOT }
+            ? "no space left on device"
+            : inner.Message;
+        return new BaselineWriteException(filePath, $"Could not write {filePath}: {cause}. {consequence}", inner);
+    }
+}
+
+/// <summary>Another process (another agent) holds the state directory.</summary>
+public class BaselineLockedException : Exception
+{
+    public BaselineLockedException(string stateDirectory, Exception? inner)
+        : base($"The baseline state directory {stateDirectory} is locked by another process: is another fim-agent running with the same state directory?", inner)
+    {
+        StateDirectory = stateDirectory;
+    }
+
+    public string StateDirectory { get; }
+}
+
+/// <summary>The key file cannot be used (wrong size, unreadable).</summary>
+public class BaselineKeyException : Exception
+{
+    public BaselineKeyException(string keyFile, string message, Exception? inner = null)
+        : base(message, inner)
+    {
+        KeyFile = keyFile;
+    }
+
+    public string KeyFile { get; }
+}
+
+/// <summary>The errno values .NET reports as <see cref="Exception.HResult"/> of an <see cref="IOException"/> on Linux.</summary>
+internal static class Errno
+{
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+    public const int ENOSPC = 28;
+    public const int EDQUOT = 122;
+}

@@ -1,0 +1,432 @@
+using System.Security.Cryptography;
+using Fim.Core.Model;
+
+namespace Fim.Core.Baseline;
+
+/// <summary>
+/// The agent's baseline on disk: a sealed snapshot plus an append-only journal of updates, in a state directory
+/// held under an exclusive lock. Crash-safe (a snapshot is replaced by rename, a journal batch counts only when
+/// complete) and tamper-evident (everything is sealed with HMAC-SHA256 under a key kept outside the directory).
+/// </summary>
+/// <remarks>
+/// What the seal cannot show: a rollback to an earlier sealed state (an older copy of the files, the journal
+/// removed or cut short at an entry boundary, or the whole state directory removed, which opens as empty).
+/// <see cref="Digest"/> lets a central service that remembers the last digest notice those.
+/// </remarks>
+public sealed class BaselineStore : IDisposable
+{
+    public const string SnapshotFileName = "baseline.snap";
+    public const string JournalFileName = "baseline.journal";
+    public const string LockFileName = "lock";
+    private const string TempSuffix = ".tmp";
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerOnlyDirectory = OwnerOnlyFile | UnixFileMode.UserExecute;
+
+    private readonly BaselineKey _key;
+    private readonly FileStream _lock;
+    private readonly Lock _gate = new();
+    private byte[]? _snapshotMac;
+    private byte[]? _headMac;
+    private FileStream? _journal;
+    private string? _unusable;
+    private bool _disposed;
+
+    private BaselineStore(string directory, BaselineKey key, FileStream lockFile, BaselineRecords records)
+    {
+        StateDirectory = directory;
+        _key = key;
+        _lock = lockFile;
+        Records = records;
+    }
+
+    public string StateDirectory { get; }
+
+    /// <summary>No baseline has been recorded yet (no snapshot).</summary>
+    public bool IsEmpty => _snapshotMac is null;
+
+    /// <summary>The current records. The same instance for the store's lifetime.</summary>
+    public BaselineRecords Records { get; }
+
+    /// <summary>The metadata given to the last <see cref="Save"/>.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; private set; } = new Dictionary<string, string>().AsReadOnly();
+
+    /// <summary>When the current snapshot was written (millisecond precision); null when <see cref="IsEmpty"/>.</summary>
+    public DateTimeOffset? CreatedAt { get; private set; }
+
+    /// <summary>Journal entries dropped on open because a crash tore the end of the journal; worth a log line.</summary>
+    public int TornJournalEntriesDropped { get; private set; }
+
+    /// <summary>A journal left by a crash during compaction, extending an older snapshot, was discarded on open.</summary>
+    public bool StaleJournalDiscarded { get; private set; }
+
+    /// <summary>Updates in the journal since the snapshot; the caller may <see cref="Save"/> to compact when it grows.</summary>
+    public int JournalEntryCount { get; private set; }
+
+    public long JournalBytes => _journal?.Length ?? 0;
+
+    /// <summary>
+    /// Hex SHA-256 of the sealed state (snapshot MAC and the MAC at the head of the journal), for heartbeats;
+    /// it changes with every save and append. Empty when <see cref="IsEmpty"/>.
+    /// </summary>
+    public string Digest
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_snapshotMac is null)
+                {
+                    return string.Empty;
+                }
+                return Convert.ToHexStringLower(SHA256.HashData([.. _snapshotMac, .. _headMac!]));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens (creating with mode 0700 if needed) and locks the state directory, and loads and verifies the baseline.
+    /// </summary>
+    /// <exception cref="BaselineIntegrityException">The stored baseline was modified, is damaged, or was sealed with another key.</exception>
+    /// <exception cref="BaselineLockedException">Another process holds the state directory.</exception>
+    public static BaselineStore Open(string stateDir, BaselineKey key)
+    {
+        var directory = Path.GetFullPath(stateDir);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, OwnerOnlyDirectory);
+        }
+        var lockFile = AcquireLock(directory);
+        BaselineStore? store = null;
+        try
+        {
+            // Left by a crash while saving or starting a journal; never part of the baseline.
+            File.Delete(Path.Combine(directory, SnapshotFileName + TempSuffix));
+            File.Delete(Path.Combine(directory, JournalFileName + TempSuffix));
+            store = Load(directory, key, lockFile);
+            return store;
+        }
+        finally
+        {
+            if (store is null)
+            {
+                lockFile.Dispose();
+            }
+        }
+    }
+
+    /// <summary>For a re-baseline: removes the snapshot and the journal (not the key), under the directory lock.</summary>
+    /// <exception cref="BaselineLockedException">An agent holds the state directory.</exception>
+    public static void Discard(string stateDir)
+    {
+        var directory = Path.GetFullPath(stateDir);
+        if (!Directory.Exists(directory))
+        {
+            return;
+        }
+        using var lockFile = AcquireLock(directory);
+        // The journal goes first: a crash in between leaves a consistent old baseline, never a journal without its snapshot.
+        foreach (var name in new[] { JournalFileName, JournalFileName + TempSuffix, SnapshotFileName + TempSuffix, SnapshotFileName })
+        {
+            File.Delete(Path.Combine(directory, name));
+        }
+        DirectorySync.Flush(directory);
+    }
+
+    /// <summary>
+    /// Writes a new snapshot of <see cref="Records"/> (including edits made through <see cref="BaselineRecords.Set"/>
+    /// and <see cref="BaselineRecords.Remove"/>) and drops the journal it supersedes. One fsync of the file and one
+    /// of the directory. On failure the baseline on disk is unchanged and the uncommitted edits in
+    /// <see cref="Records"/> are rolled back, so memory matches disk again.
+    /// </summary>
+    /// <exception cref="BaselineWriteException">Writing failed (e.g. disk full); the previous baseline is intact and still loaded.</exception>
+    public void Save(IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            var meta = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+            var snapshotPath = Path.Combine(StateDirectory, SnapshotFileName);
+            var tempPath = snapshotPath + TempSuffix;
+            var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var commit = Records.BeginCommit();
+            byte[] mac;
+            try
+            {
+                using (var file = new FileStream(tempPath, NewFileOptions(FileMode.Create, FileAccess.Write)))
+                {
+                    mac = SnapshotFile.Write(file, _key, commit.Records, meta, createdAt);
+                    file.Flush(flushToDisk: true);
+                }
+                File.Move(tempPath, snapshotPath, overwrite: true);
+            }
+            catch (Exception e)
+            {
+                TryDelete(tempPath);
+                Records.AbortCommit(commit);
+                if (e is IOException or UnauthorizedAccessException)
+                {
+                    throw BaselineWriteException.From(snapshotPath, e,
+                        "The previous baseline is intact on disk, and the unsaved changes were rolled back in memory.");
+                }
+                throw;
+            }
+
+            // The new snapshot is in place: the old journal extends the old snapshot and is stale from now on.
+            _journal?.Dispose();
+            _journal = null;
+            _snapshotMac = mac;
+            _headMac = mac;
+            JournalEntryCount = 0;
+            Metadata = meta.AsReadOnly();
+            CreatedAt = createdAt;
+            try
+            {
+                DirectorySync.Flush(StateDirectory);
+            }
+            catch (IOException e)
+            {
+                _unusable = $"making the new snapshot {snapshotPath} durable failed ({e.Message}); reopen the store";
+                throw BaselineWriteException.From(StateDirectory, e,
+                    "The new baseline may or may not survive a crash; close and reopen the store, which loads whichever is on disk.");
+            }
+            // Best effort: a journal left behind is stale and discarded on the next open or replaced by the next append.
+            TryDelete(Path.Combine(StateDirectory, JournalFileName));
+        }
+    }
+
+    /// <summary>
+    /// Journals a batch of updates with one write and one fsync, then applies them to <see cref="Records"/>.
+    /// The batch is atomic: after a crash it is either entirely in the baseline or not at all.
+    /// Needs a saved baseline (<see cref="IsEmpty"/> false).
+    /// </summary>
+    /// <exception cref="BaselineWriteException">Writing failed; neither disk nor <see cref="Records"/> changed.</exception>
+    public void Append(IReadOnlyList<BaselineUpdate> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            if (_snapshotMac is null)
+            {
+                throw new InvalidOperationException("There is no baseline yet: Save one before appending updates.");
+            }
+            if (updates.Count == 0)
+            {
+                return;
+            }
+            foreach (var (path, record) in updates)
+            {
+                ArgumentNullException.ThrowIfNull(path, nameof(BaselineUpdate.Path));
+                if (record is not null && !record.Path.AsSpan().SequenceEqual(path))
+                {
+                    throw new ArgumentException($"an update for {PathBytes.ToDisplay(path)} carries the record of {PathBytes.ToDisplay(record.Path)}", nameof(updates));
+                }
+            }
+            _headMac = _journal is null ? StartJournal(updates) : AppendToJournal(updates);
+            JournalEntryCount += updates.Count;
+            Records.ApplyCommitted(updates);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _journal?.Dispose();
+            _lock.Dispose();
+        }
+    }
+
+    private static BaselineStore Load(string directory, BaselineKey key, FileStream lockFile)
+    {
+        var snapshotPath = Path.Combine(directory, SnapshotFileName);
+        var journalPath = Path.Combine(directory, JournalFileName);
+        if (!File.Exists(snapshotPath))
+        {
+            if (File.Exists(journalPath))
+            {
+                throw new BaselineIntegrityException(snapshotPath, BaselineIntegrityProblem.MissingSnapshot,
+                    $"it is missing while the journal {journalPath} that extends it exists: the snapshot was removed");
+            }
+            return new BaselineStore(directory, key, lockFile, new BaselineRecords());
+        }
+
+        var info = SnapshotFile.Read(snapshotPath, key, out var records);
+        var store = new BaselineStore(directory, key, lockFile, records)
+        {
+            _snapshotMac = info.Mac,
+            _headMac = info.Mac,
+            Metadata = info.Metadata,
+            CreatedAt = info.CreatedAt,
+        };
+        if (!File.Exists(journalPath))
+        {
+            return store;
+        }
+        var journal = new FileStream(journalPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
+        try
+        {
+            var state = JournalFile.Read(journal, journalPath, key, info.Mac, records);
+            if (state.Stale)
+            {
+                journal.Dispose();
+                File.Delete(journalPath);
+                store.StaleJournalDiscarded = true;
+                return store;
+            }
+            if (state.ValidLength < journal.Length)
+            {
+                // Cut the torn tail now, so the next append continues the chain right after the last complete batch.
+                journal.SetLength(state.ValidLength);
+                journal.Flush(flushToDisk: true);
+            }
+            journal.Position = state.ValidLength;
+            store._journal = journal;
+            store._headMac = state.HeadMac;
+            store.JournalEntryCount = state.Entries;
+            store.TornJournalEntriesDropped = state.TornEntriesDropped;
+            return store;
+        }
+        catch
+        {
+            journal.Dispose();
+            throw;
+        }
+    }
+
+    private byte[] StartJournal(IReadOnlyList<BaselineUpdate> updates)
+    {
+        var journalPath = Path.Combine(StateDirectory, JournalFileName);
+        var tempPath = journalPath + TempSuffix;
+        var file = new FileStream(tempPath, NewFileOptions(FileMode.Create, FileAccess.ReadWrite));
+        byte[] head;
+        try
+        {
+            var w = new BufferedFileWriter(file, bufferSize: 64 << 10);
+            JournalFile.WriteHeader(w, _key, _snapshotMac!);
+            head = JournalFile.WriteBatch(w, _key, _snapshotMac!, updates);
+            w.Flush();
+            file.Flush(flushToDisk: true);
+            // Replaces a stale journal that a failed delete may have left.
+            File.Move(tempPath, journalPath, overwrite: true);
+        }
+        catch (Exception e)
+        {
+            file.Dispose();
+            TryDelete(tempPath);
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw BaselineWriteException.From(journalPath, e, "The baseline on disk is unchanged and the updates were not applied.");
+            }
+            throw;
+        }
+        _journal = file;
+        try
+        {
+            DirectorySync.Flush(StateDirectory);
+        }
+        catch (IOException e)
+        {
+            _unusable = $"making the new journal {journalPath} durable failed ({e.Message}); reopen the store";
+            throw BaselineWriteException.From(StateDirectory, e,
+                "The updates may or may not survive a crash; close and reopen the store, which loads whichever is on disk.");
+        }
+        return head;
+    }
+
+    private byte[] AppendToJournal(IReadOnlyList<BaselineUpdate> updates)
+    {
+        var journal = _journal!;
+        var journalPath = Path.Combine(StateDirectory, JournalFileName);
+        var start = journal.Position;
+        var fsyncStarted = false;
+        try
+        {
+            var w = new BufferedFileWriter(journal, bufferSize: 64 << 10);
+            var head = JournalFile.WriteBatch(w, _key, _headMac!, updates);
+            w.Flush();
+            fsyncStarted = true;
+            journal.Flush(flushToDisk: true);
+            return head;
+        }
+        catch (Exception e)
+        {
+            try
+            {
+                journal.SetLength(start);
+                journal.Position = start;
+                if (fsyncStarted)
+                {
+                    // After a failed fsync the kernel may have dropped dirty pages: what is on disk is unknown.
+                    _unusable = $"fsync of the journal {journalPath} failed ({e.Message}); reopen the store";
+                }
+            }
+            catch (IOException cleanup)
+            {
+                _unusable = $"could not cut the journal {journalPath} back after a failed write ({cleanup.Message}); reopen the store";
+            }
+            if (e is IOException or UnauthorizedAccessException)
+            {
+                throw BaselineWriteException.From(journalPath, e, _unusable is null
+                    ? "The baseline on disk is unchanged and the updates were not applied."
+                    : "The updates were not applied in memory; after a crash they would be dropped as a torn tail. Reopen the store.");
+            }
+            throw;
+        }
+    }
+
+    private static FileStream AcquireLock(string directory)
+    {
+        var options = NewFileOptions(FileMode.OpenOrCreate, FileAccess.ReadWrite);
+        try
+        {
+            // FileShare.None makes .NET take flock(LOCK_EX | LOCK_NB) on Unix, released by the kernel when the process dies.
+            return new FileStream(Path.Combine(directory, LockFileName), options);
+        }
+        catch (IOException e) when (e.HResult == Errno.EAGAIN)
+        {
+            throw new BaselineLockedException(directory, e);
+        }
+    }
+
+    private static FileStreamOptions NewFileOptions(FileMode mode, FileAccess access)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = FileShare.None, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = OwnerOnlyFile;
+        }
+        return options;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Leftovers are removed on the next open.
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_unusable is not null)
+        {
+            throw new InvalidOperationException($"The baseline store in {StateDirectory} cannot be written any more: {_unusable}.");
+        }
+    }
+}
