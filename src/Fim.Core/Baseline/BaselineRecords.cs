@@ -9,7 +9,7 @@ namespace Fim.Core.Baseline;
 /// uncommitted until <see cref="BaselineStore.Save"/> succeeds; a failed save rolls them back.
 /// Records and their path arrays are shared, never copied: do not mutate them after handing them in.
 /// </summary>
-public sealed class BaselineRecords
+public sealed class BaselineRecords : Scanning.IBaselineView
 {
     private readonly ConcurrentDictionary<byte[], FileRecord> _map;
     private readonly ConcurrentDictionary<byte[], FileRecord>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;

@@ -99,15 +99,20 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         return ChangeDetector.Compare(path, old, current, rule.Checks, _options.Source, _options.Time.GetUtcNow(), policy.Name);
     }
 
+    /// <summary>Whether a directory's entries are in scope, so it should be watched in realtime.</summary>
+    public bool ShouldWatch(byte[] directory)
+    {
+        var rule = policy.RuleFor(directory);
+        return rule is not null && rule.Realtime && InScope(rule, directory) && Depth(rule, directory) < rule.MaxDepth;
+    }
+
     internal bool InScope(CompiledPathRule rule, ReadOnlySpan<byte> path)
     {
         if (path.Length == rule.Root.Length)
         {
             return true;
         }
-        var relative = path[(rule.Root.Length == 1 ? 1 : rule.Root.Length + 1)..];
-        var depth = relative.Count((byte)'/') + 1;
-        if (depth > rule.MaxDepth)
+        if (Depth(rule, path) > rule.MaxDepth)
         {
             return false;
         }
@@ -243,6 +248,9 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         }
         return true;
     }
+
+    private static int Depth(CompiledPathRule rule, ReadOnlySpan<byte> path) =>
+        path.Length == rule.Root.Length ? 0 : path[(rule.Root.Length == 1 ? 1 : rule.Root.Length + 1)..].Count((byte)'/') + 1;
 
     internal static bool Identical(FileRecord a, FileRecord b) =>
         a.HashStatus == b.HashStatus &&
@@ -630,8 +638,6 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             };
         }
 
-        private static int Depth(CompiledPathRule rule, byte[] path) =>
-            path.Length == rule.Root.Length ? 0 : path.AsSpan(rule.Root.Length == 1 ? 1 : rule.Root.Length + 1).Count((byte)'/') + 1;
     }
 
     private sealed class WorkerOutput

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
+# nats-server, promtool, inotify-tools, setpriv. Skips apt entirely when everything is present.
+set -euo pipefail
+
+need=()
+command -v aide >/dev/null 2>&1 || need+=(aide)
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v inotifywait >/dev/null 2>&1 || need+=(inotify-tools)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v sha256sum >/dev/null 2>&1 || need+=(coreutils)
+
+if ((${#need[@]})); then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root to install: ${need[*]}" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # Installing prometheus must not start a server here; policy-rc.d keeps service starts off.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "install-deps: the .NET 10 SDK (dotnet) is required and not on PATH" >&2
+  exit 1
+fi

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using Fim.Agent.Monitoring;
+using Fim.Agent.Output;
+using Fim.Agent.Platform;
+using Fim.Core.Events;
+using Fim.Core.Model;
+using Fim.Core.Rules;
+using Fim.Core.Scanning;
+
+namespace Fim.Agent.Cli;
+
+/// <summary>`fim-agent scan`: records a baseline on the first run; later runs report every change and update it.</summary>
+public static class ScanCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var command = new Command("scan", "Compare the paths with the baseline, print every change, then update the baseline (the first run records it).");
+        common.AddTo(command);
+        command.SetAction((parse, ct) => Task.FromResult(Run(common, parse, ct)));
+        return command;
+    }
+
+    private static int Run(CommonOptions common, ParseResult parse, CancellationToken ct)
+    {
+        var policy = common.LoadPolicy(parse);
+        var state = common.LoadState(parse);
+        var output = common.CreateOutput(parse);
+        if (ProcessPriority.Apply(policy.Nice, policy.IoClass) is { } problem)
+        {
+            Console.Error.WriteLine($"warning: could not lower priority: {problem}");
+        }
+        using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
+        var firstRun = !session.HasBaseline;
+        var scanner = session.CreateScanner(parse.GetValue(common.VerifyFull), recordOnly: firstRun);
+        ScanResult result;
+        using (new ScanProgress(() => scanner.Stats, enabled: !Console.IsErrorRedirected))
+        {
+            result = ScanRunner.ScanChecked(session, scanner, ct);
+        }
+        ReportIssues(result);
+        if (firstRun)
+        {
+            output.Notice($"baseline recorded: {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} files hashed, {result.Stats.BytesHashed / (1024.0 * 1024):N1} MiB) in {result.Stats.Elapsed.TotalSeconds:N2} s");
+            return ExitCodes.NoChanges;
+        }
+        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
+        foreach (var change in result.Changes)
+        {
+            var (e, alert) = alerts.Judge(change);
+            output.Write(e, alert);
+        }
+        output.Notice($"{result.Changes.Count:N0} changes in {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} hashed, {result.Stats.HashesReused:N0} unchanged) in {result.Stats.Elapsed.TotalSeconds:N2} s");
+        return ExitCodeFor(result.Changes);
+    }
+
+    public static int ExitCodeFor(IEnumerable<FileChange> changes)
+    {
+        var code = 0;
+        foreach (var c in changes)
+        {
+            code |= c.Kind switch
+            {
+                ChangeKind.Added => ExitCodes.Added,
+                ChangeKind.Deleted => ExitCodes.Deleted,
+                _ => ExitCodes.Changed,
+            };
+        }
+        return code;
+    }
+
+    public static void ReportIssues(ScanResult result)
+    {
+        foreach (var issue in result.Issues.Where(i => i.Kind != ScanIssueKind.MissingRoot))
+        {
+            Console.Error.WriteLine($"warning: {issue.Path}: {issue.Message}");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Fim.Agent.Monitoring;
+using Fim.Agent.Platform;
+using Fim.Agent.Realtime;
+using Fim.Core.Events;
+using Fim.Core.Rules;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace Fim.Agent.Cli;
+
+/// <summary>`fim-agent watch`: baseline, then realtime detection (inotify) plus scheduled rescans, printing alerts as they happen.</summary>
+public static class WatchCommand
+{
+    public static Command Create(CommonOptions common)
+    {
+        var metrics = new Option<string?>("--metrics-listen")
+        {
+            Description = "Serve Prometheus metrics on host:port (e.g. 127.0.0.1:9101); off by default.",
+        };
+        var command = new Command("watch", "Record or check the baseline, then report changes in real time (inotify) with scheduled rescans. Ctrl-C stops.");
+        common.AddTo(command);
+        command.Add(metrics);
+        command.SetAction((parse, ct) => RunAsync(common, parse, parse.GetValue(metrics), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CommonOptions common, ParseResult parse, string? metricsListen, CancellationToken ct)
+    {
+        var policy = common.LoadPolicy(parse);
+        var state = common.LoadState(parse);
+        var output = common.CreateOutput(parse);
+        using var loggers = AgentLogging.CreateFactory();
+        var logger = loggers.CreateLogger("fim-agent");
+        if (ProcessPriority.Apply(policy.Nice, policy.IoClass) is { } problem)
+        {
+            logger.LogWarning("could not lower priority: {Problem}", problem);
+        }
+        using var metricServer = StartMetrics(metricsListen);
+        using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
+        await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), loggers.CreateLogger<InotifyWatcher>());
+        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
+        var loop = new WatchLoop(session, output, alerts, watcher, logger, TimeProvider.System);
+        await loop.RunAsync(ct);
+        return ExitCodes.NoChanges;
+    }
+
+    private static IDisposable? StartMetrics(string? listen)
+    {
+        if (listen is null)
+        {
+            return null;
+        }
+        var colon = listen.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(listen[(colon + 1)..], out var port) || port is <= 0 or > 65535)
+        {
+            throw new AgentException(ExitCodes.InvalidArgument, $"--metrics-listen expects host:port, got '{listen}'");
+        }
+        return new MetricServer(listen[..colon], port).Start();
+    }
+}

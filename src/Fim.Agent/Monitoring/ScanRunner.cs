@@ -1,0 +1,52 @@
+using Fim.Agent.Cli;
+using Fim.Core.Model;
+using Fim.Core.Scanning;
+
+namespace Fim.Agent.Monitoring;
+
+/// <summary>Runs a full scan and turns problems with the monitored roots into the errors the CLI promises.</summary>
+public static class ScanRunner
+{
+    public static ScanResult ScanChecked(MonitorSession session, Scanner scanner, CancellationToken ct, DetectionSource source = DetectionSource.Scan)
+    {
+        foreach (var rule in session.Policy.Rules)
+        {
+            var root = rule.RootDisplay;
+            // A root that vanished after it was recorded is a deletion to report; one never seen is a mistake to refuse.
+            if (!Path.Exists(root) && !IsDanglingSymlink(root) && !session.HasRecord(rule.Root))
+            {
+                throw new AgentException(ExitCodes.PathNotFound, $"{root}: no such file or directory");
+            }
+            if (!session.HasBaseline && Directory.Exists(root) && !CanList(root, out var why))
+            {
+                throw new AgentException(ExitCodes.PathUnreadable, $"{root}: cannot read directory: {why}");
+            }
+        }
+        return session.Scan(scanner, ct);
+    }
+
+    private static bool IsDanglingSymlink(string path) => new FileInfo(path).LinkTarget is not null;
+
+    private static bool CanList(string dir, out string why)
+    {
+        try
+        {
+            using var e = Directory.EnumerateFileSystemEntries(dir).GetEnumerator();
+            e.MoveNext();
+            why = "";
+            return true;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            why = "permission denied";
+            return false;
+        }
+        catch (IOException ex)
+        {
+            why = ex.Message;
+            return false;
+        }
+    }
+
+    public static string Describe(FileChange change) => $"{change.Kind.ToName()} {change.DisplayPath}";
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+
+namespace Fim.Agent.Tests.Support;
+
+/// <summary>A temporary directory with a tree to monitor, a state dir and a key file outside it; removed on dispose.</summary>
+public sealed class TempTree : IDisposable
+{
+    public TempTree(string? name = null)
+    {
+        Root = Path.Combine(Path.GetTempPath(), $"fim-{name ?? "t"}-{Guid.NewGuid():N}"[..32]);
+        Directory.CreateDirectory(Root);
+        Tree = Path.Combine(Root, "tree");
+        Directory.CreateDirectory(Tree);
+        State = Path.Combine(Root, "state");
+        KeyFile = Path.Combine(Root, "keys", "baseline.key");
+    }
+
+    public string Root { get; }
+    public string Tree { get; }
+    public string State { get; }
+    public string KeyFile { get; }
+
+    public string this[string relative] => Path.Combine(Tree, relative);
+
+    public string[] StateArgs => ["--state", State, "--key-file", KeyFile];
+
+    public string Write(string relative, string content)
+    {
+        var path = this[relative];
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    public static void Sh(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {err}");
+        }
+    }
+
+    /// <summary>Waits (with a deadline) until the wall clock has entered a later second than <paramref name="since"/>.</summary>
+    public static void AwaitNextSecond(DateTime since)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(3);
+        var target = new DateTime(since.Ticks - since.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Utc).AddSeconds(1);
+        while (DateTime.UtcNow < target)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("clock did not advance");
+            }
+            Thread.Sleep(target - DateTime.UtcNow is { TotalMilliseconds: > 0 } wait ? wait : TimeSpan.Zero);
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
