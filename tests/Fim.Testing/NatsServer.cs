@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Fim.Testing;
+
+/// <summary>
+/// A real nats-server with JetStream on 127.0.0.1, on a free port with its own store directory, for tests.
+/// Can be stopped and started again on the same port and store (to test reconnects and restarts).
+/// </summary>
+public sealed class NatsServer : IAsyncDisposable
+{
+    private Process? _process;
+    private readonly List<string> _log = [];
+
+    private NatsServer(string workDir, int port, string? extraConfig)
+    {
+        WorkDir = workDir;
+        Port = port;
+        StoreDir = Path.Combine(workDir, "jetstream");
+        ConfigFile = Path.Combine(workDir, "nats.conf");
+        File.WriteAllText(ConfigFile, $$"""
+            listen: 127.0.0.1:{{port}}
+            jetstream { store_dir: "{{StoreDir}}", max_memory_store: 256MB, max_file_store: 2GB }
+            max_payload: 1MB
+            {{extraConfig}}
+            """);
+    }
+
+    public string WorkDir { get; }
+    public int Port { get; }
+    public string StoreDir { get; }
+    public string ConfigFile { get; }
+    public string Url => $"nats://127.0.0.1:{Port}";
+    public string Log { get { lock (_log) { return string.Join('\n', _log); } } }
+
+    /// <summary>Starts a server; <paramref name="extraConfig"/> is appended to its config (TLS, authorization...).</summary>
+    public static async Task<NatsServer> StartAsync(string? extraConfig = null, string? workDir = null, int? port = null)
+    {
+        workDir ??= Path.Combine(Path.GetTempPath(), "fim-nats-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(workDir);
+        var server = new NatsServer(workDir, port ?? FreePort(), extraConfig);
+        await server.StartAsync();
+        return server;
+    }
+
+    public async Task StartAsync()
+    {
+        var psi = new ProcessStartInfo("nats-server") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(ConfigFile);
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start nats-server (install it: scripts/install-deps.sh)");
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_log) { _log.Add(e.Data); } } };
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (_log) { _log.Add(e.Data); } } };
+        _process.BeginErrorReadLine();
+        _process.BeginOutputReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (!await CanConnectAsync())
+        {
+            if (_process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                throw new InvalidOperationException($"nats-server did not start on {Url}:\n{Log}");
+            }
+            await Task.Delay(25);
+        }
+    }
+
+    /// <summary>Stops the server (SIGKILL when <paramref name="kill"/>, else a clean shutdown) and waits for it to exit.</summary>
+    public async Task StopAsync(bool kill = false)
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return;
+        }
+        if (kill)
+        {
+            _process.Kill();
+        }
+        else
+        {
+            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+        }
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        _process.Dispose();
+        _process = null;
+    }
+
+    private async Task<bool> CanConnectAsync()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(kill: true);
+        try
+        {
+            Directory.Delete(WorkDir, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

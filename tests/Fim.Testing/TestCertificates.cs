@@ -1,0 +1,66 @@
+using System.Diagnostics;
+
+namespace Fim.Testing;
+
+/// <summary>A throwaway CA and certificates made with openssl, for TLS to NATS in tests.</summary>
+public sealed class TestCertificates : IDisposable
+{
+    private TestCertificates(string dir) => Dir = dir;
+
+    public string Dir { get; }
+    public string CaCert => Path.Combine(Dir, "ca.pem");
+    public string ServerCert => Path.Combine(Dir, "server.pem");
+    public string ServerKey => Path.Combine(Dir, "server-key.pem");
+
+    public static TestCertificates Create()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "fim-certs-" + Guid.NewGuid().ToString("N")[..10]);
+        Directory.CreateDirectory(dir);
+        var certs = new TestCertificates(dir);
+        certs.OpenSsl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+            "-subj", "/CN=fim-test-ca", "-keyout", Path.Combine(dir, "ca-key.pem"), "-out", certs.CaCert);
+        certs.Issue("server", "127.0.0.1", ip: true);
+        return certs;
+    }
+
+    /// <summary>Issues a certificate whose SAN is <paramref name="san"/> (a DNS name such as agent-a.agents.fim, or an IP).</summary>
+    public (string Cert, string Key) Issue(string name, string san, bool ip = false)
+    {
+        var key = Path.Combine(Dir, $"{name}-key.pem");
+        var csr = Path.Combine(Dir, $"{name}.csr");
+        var cert = Path.Combine(Dir, $"{name}.pem");
+        var ext = Path.Combine(Dir, $"{name}.ext");
+        File.WriteAllText(ext, $"subjectAltName={(ip ? "IP" : "DNS")}:{san}\nextendedKeyUsage=serverAuth,clientAuth\n");
+        OpenSsl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", $"/CN={san}", "-keyout", key, "-out", csr);
+        OpenSsl("x509", "-req", "-in", csr, "-CA", CaCert, "-CAkey", Path.Combine(Dir, "ca-key.pem"), "-CAcreateserial",
+            "-days", "2", "-extfile", ext, "-out", cert);
+        return (cert, key);
+    }
+
+    private void OpenSsl(params string[] args)
+    {
+        var psi = new ProcessStartInfo("openssl") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"openssl {string.Join(' ', args)} failed: {err}");
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Dir, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
