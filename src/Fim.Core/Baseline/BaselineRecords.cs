@@ -108,20 +108,24 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     /// <summary>Takes a consistent copy of all records, sorted by path, and detaches the uncommitted edits it contains.</summary>
     internal PendingCommit BeginCommit()
     {
+        byte[][] paths;
         FileRecord[] records;
         Dictionary<byte[], FileRecord?> edits;
         lock (_writeLock)
         {
-            records = new FileRecord[_map.Count];
+            paths = new byte[_map.Count][];
+            records = new FileRecord[paths.Length];
             var i = 0;
             foreach (var entry in _map)
             {
+                paths[i] = entry.Key;
                 records[i++] = entry.Value;
             }
             edits = _uncommitted;
             _uncommitted = new Dictionary<byte[], FileRecord?>(PathKeyComparer.Instance);
         }
-        Array.Sort(records, static (a, b) => a.Path.AsSpan().SequenceCompareTo(b.Path));
+        // Sorting the keys beside the values touches less memory per comparison than sorting records by record.Path.
+        Array.Sort(paths, records, PathKeyComparer.Instance);
         return new PendingCommit(records, edits);
     }
 

@@ -62,7 +62,16 @@ public sealed class BaselineStore : IDisposable
     /// <summary>Updates in the journal since the snapshot; the caller may <see cref="Save"/> to compact when it grows.</summary>
     public int JournalEntryCount { get; private set; }
 
-    public long JournalBytes => _journal?.Length ?? 0;
+    public long JournalBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _disposed ? 0 : _journal?.Length ?? 0;
+            }
+        }
+    }
 
     /// <summary>
     /// Hex SHA-256 of the sealed state (snapshot MAC and the MAC at the head of the journal), for heartbeats;

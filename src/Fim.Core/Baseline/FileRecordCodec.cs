@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Fim.Core.Model;
 
@@ -25,6 +26,8 @@ public static class FileRecordCodec
     // Encoding replaces lone surrogates instead of throwing: a name the OS gave us must never make a save fail.
     private static readonly UTF8Encoding Utf8 = new(false, false);
 
+    // Hot loops run once per save or open, over every record: optimised code from the first call, not tier-0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int GetEncodedLength(FileRecord record)
     {
         ArgumentNullException.ThrowIfNull(record.Path);
@@ -58,6 +61,7 @@ public static class FileRecordCodec
     }
 
     /// <summary>Writes the record into <paramref name="destination"/>, which must hold <see cref="GetEncodedLength"/> bytes; returns that length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Encode(FileRecord record, Span<byte> destination)
     {
         var w = new SpanWriter(destination);
@@ -102,6 +106,7 @@ public static class FileRecordCodec
 
     public static FileRecord Decode(ReadOnlySpan<byte> data) => Decode(data, null);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static FileRecord Decode(ReadOnlySpan<byte> data, StringPool? names)
     {
         var r = new SpanReader(data);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
@@ -79,6 +80,8 @@ internal static class JournalFile
     /// another snapshot is reported stale and left untouched. A torn tail (the file ends inside an entry or inside
     /// a batch, or ends in zeros) is dropped and counted; anything else that does not verify is refused.
     /// </summary>
+    // Hot loops run once per save or open, over every record: optimised code from the first call, not tier-0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static JournalState Read(FileStream file, string path, BaselineKey key, byte[] snapshotMac, BaselineRecords records)
     {
         var r = new BufferedFileReader(file, bufferSize: 256 << 10);

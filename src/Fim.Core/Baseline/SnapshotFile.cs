@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Fim.Core.Model;
@@ -26,6 +27,8 @@ internal static class SnapshotFile
     private static ReadOnlySpan<byte> SealMagic => "FIMSEAL1"u8;
 
     /// <summary>Writes and seals a snapshot of <paramref name="sorted"/> to <paramref name="file"/>; returns its MAC. Does not fsync.</summary>
+    // Hot loops run once per save or open, over every record: optimised code from the first call, not tier-0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Write(FileStream file, BaselineKey key, FileRecord[] sorted, IReadOnlyDictionary<string, string> metadata, DateTimeOffset createdAt)
     {
         using var mac = key.CreateMac();
@@ -57,6 +60,7 @@ internal static class SnapshotFile
     }
 
     /// <summary>Reads and verifies a snapshot; throws <see cref="BaselineIntegrityException"/> when it cannot be trusted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static SnapshotInfo Read(string path, BaselineKey key, out BaselineRecords records)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);

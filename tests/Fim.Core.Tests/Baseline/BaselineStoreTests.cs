@@ -81,6 +81,7 @@ public class BaselineStoreTests
 
             TestRecords.AssertContainsExactly(expected.Values, store.Records);
             Assert.Equal(3, store.JournalEntryCount);
+            Assert.Equal(new FileInfo(dir.File(BaselineStore.JournalFileName)).Length, store.JournalBytes);
             Assert.NotEqual(before, store.Digest);
             Assert.True(File.Exists(dir.File(BaselineStore.JournalFileName)));
         }
@@ -104,6 +105,7 @@ public class BaselineStoreTests
             store.Save(Meta);
             Assert.False(File.Exists(dir.File(BaselineStore.JournalFileName)));
             Assert.Equal(0, store.JournalEntryCount);
+            Assert.Equal(0, store.JournalBytes);
         }
 
         using (var store = BaselineStore.Open(dir.StateDir, key))

@@ -151,6 +151,20 @@ public class BaselineTamperTests : IDisposable
         Assert.Contains("truncated", e.Message);
     }
 
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(1, 1)]
+    public void SealedSnapshotWithUnsortedOrDuplicatePathsIsRefused(int first, int second)
+    {
+        // Only a writer holding the key can produce this (a bug, or a forged store): the seal verifies, the order does not.
+        using (var file = new FileStream(Snapshot, FileMode.Create))
+        {
+            SnapshotFile.Write(file, _key, [TestRecords.Make(first), TestRecords.Make(second)], Meta, DateTimeOffset.UtcNow);
+        }
+        var e = Refused(BaselineIntegrityProblem.Tampered);
+        Assert.Contains("out of order or duplicated", e.Message);
+    }
+
     [Fact]
     public void AppendedBytesAreRefused()
     {
