@@ -15,11 +15,11 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     private readonly ConcurrentDictionary<byte[], FileRecord>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
     private readonly Lock _writeLock = new();
     // For each path edited since the last commit, its committed record (null: absent); the first edit records it.
-    private Dictionary<byte[], FileRecord?> _uncommitted = new(PathKeyComparer.Instance);
+    private Dictionary<byte[], FileRecord?> _uncommitted = new(PathComparer.Instance);
 
     internal BaselineRecords(int capacity = 0)
     {
-        _map = new ConcurrentDictionary<byte[], FileRecord>(Environment.ProcessorCount, Math.Max(capacity, 31), PathKeyComparer.Instance);
+        _map = new ConcurrentDictionary<byte[], FileRecord>(Environment.ProcessorCount, Math.Max(capacity, 31), PathComparer.Instance);
         _bySpan = _map.GetAlternateLookup<ReadOnlySpan<byte>>();
     }
 
@@ -122,10 +122,10 @@ public sealed class BaselineRecords : Scanning.IBaselineView
                 records[i++] = entry.Value;
             }
             edits = _uncommitted;
-            _uncommitted = new Dictionary<byte[], FileRecord?>(PathKeyComparer.Instance);
+            _uncommitted = new Dictionary<byte[], FileRecord?>(PathComparer.Instance);
         }
         // Sorting the keys beside the values touches less memory per comparison than sorting records by record.Path.
-        Array.Sort(paths, records, PathKeyComparer.Instance);
+        Array.Sort(paths, records, PathComparer.Instance);
         return new PendingCommit(records, edits);
     }
 

@@ -9,7 +9,7 @@ public class BaselinePerformanceTests(ITestOutputHelper output)
     private static readonly Dictionary<string, string> Meta = new() { ["policy"] = "p1" };
 
     [Fact]
-    public void HundredThousandRecordsSaveAndLoadWellUnderASecond()
+    public void HundredThousandRecordsSaveAndLoadExactly()
     {
         using var dir = new TempDir();
         var key = BaselineKey.LoadOrCreate(dir.KeyFile);
@@ -33,9 +33,7 @@ public class BaselinePerformanceTests(ITestOutputHelper output)
             TestRecords.AssertContainsExactly(records, store.Records);
         }
         output.WriteLine($"100k records: save {save.TotalMilliseconds:F0} ms, load {load.Elapsed.TotalMilliseconds:F0} ms, snapshot {size / 1024} KiB");
-        // The goal is well under a second on a developer machine; the bound leaves room for a loaded CI host.
-        Assert.True(save < TimeSpan.FromSeconds(2), $"save took {save}");
-        Assert.True(load.Elapsed < TimeSpan.FromSeconds(2), $"load took {load.Elapsed}");
+        // Timing is printed for the record only; speed is judged by bench/, not by unit tests.
     }
 
     [Fact]
