@@ -12,17 +12,17 @@ public sealed class ScanThrottle(long? bytesPerSecond, int? filesPerSecond, Time
 
     public bool IsUnlimited => _bytes is null && _files is null;
 
-    public void AcquireBytes(long count) => Acquire(_bytes, count);
+    public void AcquireBytes(long count) => Sleep(ReserveBytes(count));
 
-    public void AcquireFile() => Acquire(_files, 1);
+    public void AcquireFile() => Sleep(ReserveFile());
 
-    private void Acquire(Bucket? bucket, long count)
+    /// <summary>Takes the tokens and returns how long the caller must wait before using them.</summary>
+    internal TimeSpan ReserveBytes(long count) => _bytes?.Take(count, _time.GetTimestamp(), _time.TimestampFrequency) ?? TimeSpan.Zero;
+
+    internal TimeSpan ReserveFile() => _files?.Take(1, _time.GetTimestamp(), _time.TimestampFrequency) ?? TimeSpan.Zero;
+
+    private static void Sleep(TimeSpan wait)
     {
-        if (bucket is null)
-        {
-            return;
-        }
-        var wait = bucket.Take(count, _time.GetTimestamp(), _time.TimestampFrequency);
         if (wait > TimeSpan.Zero)
         {
             Thread.Sleep(wait);

@@ -9,7 +9,7 @@ public sealed class InotifyWatcherChangeTests
     [Fact]
     public async Task Write_and_close_is_reported_once_as_written()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         File.WriteAllText(tree.PathOf("a.txt"), "v1");
         await using var h = await WatcherHarness.StartAsync(tree);
 
@@ -24,7 +24,7 @@ public sealed class InotifyWatcherChangeTests
     [Fact]
     public async Task New_file_is_reported_as_created_and_written()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         await using var h = await WatcherHarness.StartAsync(tree);
 
         File.WriteAllText(tree.PathOf("new.txt"), "x");
@@ -38,7 +38,7 @@ public sealed class InotifyWatcherChangeTests
     [Fact]
     public async Task Burst_of_writes_to_a_file_held_open_yields_one_notification_at_close()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         var path = tree.PathOf("burst.log");
         File.WriteAllText(path, "");
         // Windows wider than the burst can take on a loaded machine, so only the close can report it.
@@ -66,7 +66,7 @@ public sealed class InotifyWatcherChangeTests
     [Fact]
     public async Task Writer_holding_the_file_open_is_reported_per_max_delay_window_and_after_quiet_period()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         var path = tree.PathOf("app.log");
         File.WriteAllText(path, "");
         var options = new InotifyWatcherOptions
@@ -101,7 +101,7 @@ public sealed class InotifyWatcherChangeTests
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Chmod_is_reported_as_attributes()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         File.WriteAllText(tree.PathOf("m.txt"), "x");
         await using var h = await WatcherHarness.StartAsync(tree);
 
@@ -114,7 +114,7 @@ public sealed class InotifyWatcherChangeTests
     [Fact]
     public async Task Delete_is_reported()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         File.WriteAllText(tree.PathOf("gone.txt"), "x");
         await using var h = await WatcherHarness.StartAsync(tree);
 
@@ -126,7 +126,7 @@ public sealed class InotifyWatcherChangeTests
     [Fact]
     public async Task Replacing_a_file_by_rename_is_seen_every_time_and_the_new_file_stays_watched()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         var target = tree.PathOf("config.yaml");
         File.WriteAllText(target, "v0");
         await using var h = await WatcherHarness.StartAsync(tree);
@@ -151,7 +151,7 @@ public sealed class InotifyWatcherChangeTests
     [Fact]
     public async Task Non_utf8_names_are_watched_and_reported_byte_exact()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         var dir = PathBytes.Join(tree.Root, [(byte)'d', 0xFF, 0xFE]);
         NativeFs.MakeDirectory(dir);
         await using var h = await WatcherHarness.StartAsync(tree);

@@ -11,7 +11,7 @@ public sealed class InotifyWatcherLossTests
     [Fact]
     public async Task Queue_overflow_requests_a_rescan_counts_it_and_watches_directories_created_meanwhile()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         WatcherHarness created;
         // The kernel copies max_queued_events into the inotify instance at inotify_init1, so the host-wide value
         // only needs to be low while the watcher is constructed.
@@ -44,7 +44,7 @@ public sealed class InotifyWatcherLossTests
     [Fact]
     public async Task Real_watch_limit_requests_a_rescan_of_the_unwatched_directory_and_retries()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         await using var h = await WatcherHarness.StartAsync(tree, new InotifyWatcherOptions
         {
             WatchRetryInterval = TimeSpan.FromMilliseconds(200),
@@ -74,7 +74,7 @@ public sealed class InotifyWatcherLossTests
     [Fact]
     public async Task MaxWatches_cap_behaves_like_the_kernel_limit()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         foreach (var d in new[] { "a", "b", "c", "d", "e" })
         {
             Directory.CreateDirectory(tree.PathOf(d));
@@ -97,7 +97,7 @@ public sealed class InotifyWatcherLossTests
     [Fact]
     public async Task Missing_root_is_watched_once_it_appears()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         var root = tree.BytesOf("later");
         await using var h = new WatcherHarness(tree, new InotifyWatcherOptions { WatchRetryInterval = TimeSpan.FromMilliseconds(100) });
         Assert.Equal(0, h.Watcher.AddRoot(root, _ => true));
@@ -113,7 +113,7 @@ public sealed class InotifyWatcherLossTests
     [Fact]
     public async Task Cancellation_stops_the_loop_promptly_and_completes_the_channel()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         await using var h = await WatcherHarness.StartAsync(tree);
 
         var stopping = System.Diagnostics.Stopwatch.StartNew();

@@ -10,7 +10,7 @@ public sealed class InotifyWatcherTreeTests
     [Fact]
     public async Task Existing_tree_is_watched_recursively()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         Directory.CreateDirectory(tree.PathOf("a/b/c"));
         Directory.CreateDirectory(tree.PathOf("x"));
         await using var h = await WatcherHarness.StartAsync(tree);
@@ -24,7 +24,7 @@ public sealed class InotifyWatcherTreeTests
     [Fact]
     public async Task File_created_right_after_mkdir_p_is_reported_or_covered_by_a_rescan()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         await using var h = await WatcherHarness.StartAsync(tree);
         var file = tree.BytesOf("a/b/c/f");
 
@@ -49,7 +49,7 @@ public sealed class InotifyWatcherTreeTests
     [Fact]
     public async Task Renamed_directory_reports_under_the_new_path_not_the_old()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         Directory.CreateDirectory(tree.PathOf("old/sub"));
         File.WriteAllText(tree.PathOf("old/sub/f.txt"), "x");
         await using var h = await WatcherHarness.StartAsync(tree);
@@ -77,8 +77,8 @@ public sealed class InotifyWatcherTreeTests
     [Fact]
     public async Task Directory_moved_out_of_the_tree_stops_reporting()
     {
-        using var tree = new TempTree();
-        using var outside = new TempTree();
+        using var tree = new WatchedDirectory();
+        using var outside = new WatchedDirectory();
         Directory.CreateDirectory(tree.PathOf("leaving/sub"));
         await using var h = await WatcherHarness.StartAsync(tree);
         Assert.Equal(3, h.Watcher.WatchCount);
@@ -95,8 +95,8 @@ public sealed class InotifyWatcherTreeTests
     [Fact]
     public async Task Symlinked_directories_are_not_followed()
     {
-        using var tree = new TempTree();
-        using var outside = new TempTree();
+        using var tree = new WatchedDirectory();
+        using var outside = new WatchedDirectory();
         Directory.CreateSymbolicLink(tree.PathOf("link"), outside.RootText);
         await using var h = await WatcherHarness.StartAsync(tree);
         Assert.Equal(1, h.Watcher.WatchCount);
@@ -110,7 +110,7 @@ public sealed class InotifyWatcherTreeTests
     [Fact]
     public async Task Rule_depth_and_excludes_limit_the_watched_directories()
     {
-        using var tree = new TempTree();
+        using var tree = new WatchedDirectory();
         Directory.CreateDirectory(tree.PathOf("a/b/c"));
         Directory.CreateDirectory(tree.PathOf("cache/x"));
         var rule = new CompiledPathRule
@@ -134,7 +134,7 @@ public sealed class InotifyWatcherTreeTests
     [Fact]
     public async Task Root_moved_away_requests_a_rescan_and_is_watched_again_when_it_reappears()
     {
-        using var parent = new TempTree();
+        using var parent = new WatchedDirectory();
         Directory.CreateDirectory(parent.PathOf("watched/sub"));
         var root = parent.BytesOf("watched");
         await using var h = new WatcherHarness(parent, new InotifyWatcherOptions { WatchRetryInterval = TimeSpan.FromMilliseconds(100) });

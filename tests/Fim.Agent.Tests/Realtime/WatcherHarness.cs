@@ -16,19 +16,19 @@ internal sealed class WatcherHarness : IAsyncDisposable
     private Task? _collector;
     private int _markers;
 
-    public WatcherHarness(TempTree tree, InotifyWatcherOptions? options = null)
+    public WatcherHarness(WatchedDirectory tree, InotifyWatcherOptions? options = null)
     {
         Tree = tree;
         Logger = new ListLogger<InotifyWatcher>();
         Watcher = new InotifyWatcher(options ?? new InotifyWatcherOptions(), Logger);
     }
 
-    public TempTree Tree { get; }
+    public WatchedDirectory Tree { get; }
     public InotifyWatcher Watcher { get; }
     public ListLogger<InotifyWatcher> Logger { get; }
     public Task Loop => _loop ?? throw new InvalidOperationException("Not started.");
 
-    public static async Task<WatcherHarness> StartAsync(TempTree tree, InotifyWatcherOptions? options = null, WatchRoot? root = null)
+    public static async Task<WatcherHarness> StartAsync(WatchedDirectory tree, InotifyWatcherOptions? options = null, WatchRoot? root = null)
     {
         var harness = new WatcherHarness(tree, options);
         harness.Watcher.AddRoot(root ?? new WatchRoot(tree.Root));

@@ -34,6 +34,8 @@ public sealed class AgentProcess : IDisposable
 
     public string Stderr => string.Join('\n', _stderr);
 
+    public int Pid => _process.Id;
+
     /// <summary>Waits until stderr has a line containing <paramref name="text"/>.</summary>
     public void AwaitLog(string text, TimeSpan timeout)
     {

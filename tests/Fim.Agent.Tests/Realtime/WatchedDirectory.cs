@@ -4,9 +4,9 @@ using Fim.Core.Model;
 namespace Fim.Agent.Tests.Realtime;
 
 /// <summary>A temp directory tree; removed with rm -rf because it may hold names .NET cannot represent.</summary>
-internal sealed class TempTree : IDisposable
+internal sealed class WatchedDirectory : IDisposable
 {
-    public TempTree()
+    public WatchedDirectory()
     {
         RootText = Path.Combine(Path.GetTempPath(), "fim-rt-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(RootText);

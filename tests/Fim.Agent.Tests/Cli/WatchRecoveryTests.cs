@@ -1,0 +1,63 @@
+using Fim.Agent.Tests.Realtime;
+using Fim.Agent.Tests.Support;
+
+namespace Fim.Agent.Tests.Cli;
+
+/// <summary>The agent end to end where the kernel cannot keep up: nothing is lost, and it says so.</summary>
+[Collection(InotifyCollection.Name)]
+public sealed class WatchRecoveryTests : IDisposable
+{
+    private const string QueueSysctl = "/proc/sys/fs/inotify/max_queued_events";
+    private readonly TempTree _t = new("recover");
+
+    [Fact]
+    public void After_an_inotify_queue_overflow_every_change_is_still_reported_and_the_overflow_is_logged()
+    {
+        _t.Write("seed.txt", "s");
+        var original = File.ReadAllText(QueueSysctl).Trim();
+        AgentProcess agent;
+        try
+        {
+            // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once.
+            File.WriteAllText(QueueSysctl, "16");
+            agent = new AgentProcess(["watch", _t.Tree, "--json", .. _t.StateArgs]);
+            agent.AwaitLog("realtime detection on", TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            File.WriteAllText(QueueSysctl, original);
+        }
+        using (agent)
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                _t.Write($"burst/f{i:D3}.txt", i.ToString());
+            }
+            for (var i = 0; i < 300; i++)
+            {
+                agent.AwaitAlert(_t[$"burst/f{i:D3}.txt"], TimeSpan.FromSeconds(20), "added");
+            }
+            agent.AwaitLog("overflow", TimeSpan.FromSeconds(5));
+        }
+    }
+
+    [Fact]
+    public void Policy_nice_and_idle_io_class_apply_to_every_thread_of_the_agent()
+    {
+        var policy = Path.Combine(_t.Root, "p.yaml");
+        File.WriteAllText(policy, $"paths:\n  - path: {_t.Tree}\nthrottle:\n  nice: 15\n  ioClass: idle\n");
+        using var agent = new AgentProcess(["watch", "--policy", policy, "--json", .. _t.StateArgs]);
+        agent.AwaitLog("realtime detection on", TimeSpan.FromSeconds(30));
+
+        foreach (var task in Directory.GetDirectories($"/proc/{agent.Pid}/task"))
+        {
+            var stat = File.ReadAllText(Path.Combine(task, "stat"));
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            Assert.Equal("15", fields[16]); // field 19 of /proc/[pid]/stat, counted after "pid (comm)"
+        }
+        var ionice = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ionice", ["-p", agent.Pid.ToString()]) { RedirectStandardOutput = true })!;
+        Assert.Contains("idle", ionice.StandardOutput.ReadToEnd());
+    }
+
+    public void Dispose() => _t.Dispose();
+}
