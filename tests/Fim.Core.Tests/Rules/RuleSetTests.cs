@@ -58,8 +58,12 @@ public sealed class RuleSetTests
         var silence = new AlertRule { Id = "100001", Level = 0, Paths = [PathGlob.Compile("*.log")] };
         var shadow = new AlertRule
         {
-            Id = "100002", Level = 12, Description = "shadow changed on prod", Paths = [PathGlob.Compile("/etc/shadow")],
-            Labels = new Dictionary<string, string> { ["env"] = "prod" }, Attributes = ["sha256"],
+            Id = "100002",
+            Level = 12,
+            Description = "shadow changed on prod",
+            Paths = [PathGlob.Compile("/etc/shadow")],
+            Labels = new Dictionary<string, string> { ["env"] = "prod" },
+            Attributes = ["sha256"],
         };
         var rules = RuleSet.WithUserRules([silence, shadow]);
         var prod = new AlertContext(new Dictionary<string, string> { ["env"] = "prod" }, null, []);
