@@ -73,4 +73,6 @@ internal static class TestServer
         };
 
     public static long Rv(IMetadata<V1ObjectMeta> o) => long.Parse(o.Metadata.ResourceVersion, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static long Rv(IMetadata<V1ListMeta> o) => long.Parse(o.Metadata.ResourceVersion, System.Globalization.CultureInfo.InvariantCulture);
 }
