@@ -6,7 +6,7 @@ public static class Builtins
     private static ResourceType T(
         string group, string version, string kind, string plural, bool namespaced,
         string[]? shortNames = null, bool status = false, bool generation = false, string[]? categories = null,
-        ScaleSpec? scale = null, string[]? verbs = null) => new()
+        ScaleSpec? scale = null, string[]? verbs = null, bool returnDeleted = false) => new()
         {
             Group = group,
             Version = version,
@@ -20,6 +20,7 @@ public static class Builtins
             Categories = categories ?? [],
             Scale = scale,
             Verbs = verbs ?? ResourceType.AllVerbs,
+            ReturnDeletedObject = returnDeleted,
         };
 
     private static readonly string[] All_ = ["all"];
@@ -30,10 +31,10 @@ public static class Builtins
             verbs: ["create", "delete", "get", "list", "patch", "update", "watch"]),
         T("", "v1", "ConfigMap", "configmaps", true, ["cm"]),
         T("", "v1", "Secret", "secrets", true),
-        T("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"]),
+        T("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"], returnDeleted: true),
         T("", "v1", "Service", "services", true, ["svc"], status: true, categories: All_),
         T("", "v1", "Event", "events", true, ["ev"]),
-        T("", "v1", "Pod", "pods", true, ["po"], status: true, categories: All_),
+        T("", "v1", "Pod", "pods", true, ["po"], status: true, categories: All_, returnDeleted: true),
         T("", "v1", "Node", "nodes", false, ["no"], status: true),
         T("apps", "v1", "Deployment", "deployments", true, ["deploy"], status: true, generation: true, categories: All_,
             scale: new ScaleSpec(".spec.replicas", ".status.replicas", null)),

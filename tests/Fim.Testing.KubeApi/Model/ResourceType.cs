@@ -50,6 +50,9 @@ public sealed record ResourceType
 
     public bool IsCustom { get; init; }
 
+    /// <summary>DELETE answers with the deleted object instead of a Status (pods, serviceaccounts, as in the real registry).</summary>
+    public bool ReturnDeletedObject { get; init; }
+
     public IReadOnlyList<PrinterColumn> PrinterColumns { get; init; } = [];
 
     /// <summary>The storage version of a CRD (objects are kept with this apiVersion).</summary>

@@ -313,7 +313,7 @@ public static class StructuralSchema
 
         if (Json.Int(schema["minItems"]) is { } min && arr.Count < min)
         {
-            errors.Add(FieldError.Invalid(path, arr, $"{path} in body should have at least {min} items"));
+            errors.Add(FieldError.Invalid(path, JsonValue.Create(arr.Count), $"{path} in body should have at least {min} items"));
         }
 
         if (IsTrue(schema["uniqueItems"]) || Json.Str(schema, "x-kubernetes-list-type") == "set")
@@ -361,7 +361,7 @@ public static class StructuralSchema
 
         if (Json.Int(schema["minProperties"]) is { } min && obj.Count < min)
         {
-            errors.Add(FieldError.Invalid(path, obj, $"{path} in body should have at least {min} properties"));
+            errors.Add(FieldError.Invalid(path, JsonValue.Create(obj.Count), $"{path} in body should have at least {min} properties"));
         }
 
         var props = schema["properties"] as JsonObject;

@@ -472,7 +472,7 @@ public sealed partial class ApiStore
 
             var (body, deleted) = DeleteLocked(b, key, request.PropagationPolicy);
             Settle();
-            return (deleted ? ApiError.Success(name, t.Group, t.Plural, Json.Uid(existing)) : Output(t, body), deleted);
+            return (deleted && !t.ReturnDeletedObject ? ApiError.Success(name, t.Group, t.Plural, Json.Uid(existing)) : Output(t, body), deleted);
         }
     }
 
