@@ -21,8 +21,8 @@ public sealed class LeaderElectionTests
         using var stopB = new CancellationTokenSource();
         var electorA = Elector(clientA, "a");
         var electorB = Elector(clientB, "b");
-        var runA = Task.Run(() => electorA.RunAsync(stopA.Token));
-        var runB = Task.Run(() => electorB.RunAsync(stopB.Token));
+        var runA = Task.Run(() => electorA.RunUntilLeadershipLostAsync(stopA.Token));
+        var runB = Task.Run(() => electorB.RunUntilLeadershipLostAsync(stopB.Token));
         try
         {
             await Eventually.True(() => leaders.Count >= 1, "a first leader", TimeSpan.FromSeconds(10));
