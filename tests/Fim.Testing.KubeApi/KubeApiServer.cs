@@ -97,7 +97,10 @@ public sealed class KubeApiServer : IAsyncDisposable, IDisposable
         _app = app;
     }
 
-    /// <summary>A kubeconfig for this server (one cluster, context and user; namespace default; no credentials).</summary>
+    /// <summary>
+    /// A kubeconfig for this server (one cluster, context and user; namespace default). The server does no
+    /// authentication; the user carries a placeholder token because KubernetesClient refuses a kubeconfig user without credentials.
+    /// </summary>
     public string KubeconfigYaml()
     {
         var ca = _certificate is null
@@ -119,7 +122,8 @@ public sealed class KubeApiServer : IAsyncDisposable, IDisposable
             current-context: {{ContextName}}
             users:
             - name: {{ContextName}}
-              user: {}
+              user:
+                token: not-checked
 
             """;
     }
