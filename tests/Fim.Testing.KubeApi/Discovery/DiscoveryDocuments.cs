@@ -133,7 +133,10 @@ public static partial class DiscoveryDocuments
             {
                 resources.Add(new JsonObject
                 {
-                    ["name"] = t.Plural + "/status", ["singularName"] = "", ["namespaced"] = t.Namespaced, ["kind"] = t.Kind,
+                    ["name"] = t.Plural + "/status",
+                    ["singularName"] = "",
+                    ["namespaced"] = t.Namespaced,
+                    ["kind"] = t.Kind,
                     ["verbs"] = Strings(SubresourceVerbs),
                 });
             }
@@ -142,8 +145,13 @@ public static partial class DiscoveryDocuments
             {
                 resources.Add(new JsonObject
                 {
-                    ["name"] = t.Plural + "/scale", ["singularName"] = "", ["namespaced"] = t.Namespaced, ["group"] = "autoscaling",
-                    ["version"] = "v1", ["kind"] = "Scale", ["verbs"] = Strings(SubresourceVerbs),
+                    ["name"] = t.Plural + "/scale",
+                    ["singularName"] = "",
+                    ["namespaced"] = t.Namespaced,
+                    ["group"] = "autoscaling",
+                    ["version"] = "v1",
+                    ["kind"] = "Scale",
+                    ["verbs"] = Strings(SubresourceVerbs),
                 });
             }
         }

@@ -97,7 +97,9 @@ public static class OpenApiDocuments
             {
                 parameters.Add(new JsonObject
                 {
-                    ["name"] = p, ["in"] = "query", ["schema"] = new JsonObject { ["type"] = p == "force" ? "boolean" : "string", ["uniqueItems"] = true },
+                    ["name"] = p,
+                    ["in"] = "query",
+                    ["schema"] = new JsonObject { ["type"] = p == "force" ? "boolean" : "string", ["uniqueItems"] = true },
                 });
             }
         }

@@ -26,13 +26,21 @@ public static class TablePrinter
         var definitions = new JsonArray();
         definitions.Add(new JsonObject
         {
-            ["name"] = "Name", ["type"] = "string", ["format"] = "name", ["description"] = NameDescription, ["priority"] = 0,
+            ["name"] = "Name",
+            ["type"] = "string",
+            ["format"] = "name",
+            ["description"] = NameDescription,
+            ["priority"] = 0,
         });
         foreach (var c in columns)
         {
             definitions.Add(new JsonObject
             {
-                ["name"] = c.Name, ["type"] = type.IsCustom ? c.Type : "string", ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority,
+                ["name"] = c.Name,
+                ["type"] = type.IsCustom ? c.Type : "string",
+                ["format"] = c.Format,
+                ["description"] = c.Description,
+                ["priority"] = c.Priority,
             });
         }
 

@@ -321,13 +321,19 @@ internal static partial class Strategies
             ["conditions"] = new JsonArray(
                 new JsonObject
                 {
-                    ["type"] = "NamesAccepted", ["status"] = "True", ["lastTransitionTime"] = Since("NamesAccepted"),
-                    ["reason"] = "NoConflicts", ["message"] = "no conflicts found",
+                    ["type"] = "NamesAccepted",
+                    ["status"] = "True",
+                    ["lastTransitionTime"] = Since("NamesAccepted"),
+                    ["reason"] = "NoConflicts",
+                    ["message"] = "no conflicts found",
                 },
                 new JsonObject
                 {
-                    ["type"] = "Established", ["status"] = "True", ["lastTransitionTime"] = Since("Established"),
-                    ["reason"] = "InitialNamesAccepted", ["message"] = "the initial names have been accepted",
+                    ["type"] = "Established",
+                    ["status"] = "True",
+                    ["lastTransitionTime"] = Since("Established"),
+                    ["reason"] = "InitialNamesAccepted",
+                    ["message"] = "the initial names have been accepted",
                 }),
             ["acceptedNames"] = spec?["names"]?.DeepClone(),
             ["storedVersions"] = new JsonArray(stored.Order(StringComparer.Ordinal).Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
