@@ -128,6 +128,30 @@ public sealed class KubectlTests
     }
 
     [Fact]
+    public async Task Typed_create_generators_send_protobuf_which_is_decoded_for_core_kinds()
+    {
+        await using var server = await StartAsync();
+        using var kubectl = await Kubectl.ForAsync(server);
+        Assert.Contains("namespace/team-b created", await kubectl.OkAsync("create", "namespace", "team-b"));
+        Assert.Contains("configmap/c1 created", await kubectl.OkAsync("-n", "team-b", "create", "configmap", "c1", "--from-literal=x=y", "--from-literal=z=w"));
+        Assert.Contains("secret/s1 created", await kubectl.OkAsync("-n", "team-b", "create", "secret", "generic", "s1", "--from-literal=a=b"));
+        Assert.Contains("serviceaccount/bot created", await kubectl.OkAsync("-n", "team-b", "create", "serviceaccount", "bot"));
+
+        using var client = server.CreateClient();
+        var cm = await client.CoreV1.ReadNamespacedConfigMapAsync("c1", "team-b");
+        Assert.Equal(new Dictionary<string, string> { ["x"] = "y", ["z"] = "w" }, cm.Data);
+        Assert.Null(cm.Metadata.GenerateName);
+        var secret = await client.CoreV1.ReadNamespacedSecretAsync("s1", "team-b");
+        Assert.Equal("b", System.Text.Encoding.UTF8.GetString(secret.Data["a"]));
+        Assert.Equal("Opaque", secret.Type);
+        Assert.Equal(["kubernetes"], (await client.CoreV1.ReadNamespaceAsync("team-b")).Spec.Finalizers);
+
+        var (code, _, stderr) = await kubectl.RunAsync("-n", "team-b", "create", "deployment", "web", "--image=nginx");
+        Assert.NotEqual(0, code);
+        Assert.Contains("decodes protobuf only for", stderr);
+    }
+
+    [Fact]
     public async Task Create_from_files_and_namespaces_and_version()
     {
         await using var server = await StartAsync();

@@ -28,6 +28,7 @@ public sealed class KubeApiServer : IAsyncDisposable, IDisposable
     private readonly KubeApiServerOptions _options;
     private readonly FaultInjector _faults = new();
     private WebApplication? _app;
+    private readonly TaskCompletionSource _stopping = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private X509Certificate2? _certificate;
 
     public KubeApiServer(KubeApiServerOptions? options = null)
@@ -91,6 +92,7 @@ public sealed class KubeApiServer : IAsyncDisposable, IDisposable
         var handler = new ApiHandler(Store, Requests, _faults, _options);
         app.Run(handler.HandleAsync);
         await app.StartAsync(cancellationToken);
+        app.Lifetime.ApplicationStopping.Register(() => _stopping.TrySetResult());
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Port = new Uri(address).Port;
         Url = $"{(_certificate is null ? "http" : "https")}://127.0.0.1:{Port}";
@@ -179,6 +181,9 @@ public sealed class KubeApiServer : IAsyncDisposable, IDisposable
     public void ResetRequestCounts() => Requests.Reset();
 
     public int OpenWatches => Store.OpenWatchCount;
+
+    /// <summary>Completes when the server begins to stop (StopAsync, or SIGTERM/SIGINT in the standalone command).</summary>
+    public Task Stopping => _stopping.Task;
 
     public async Task StopAsync()
     {

@@ -43,12 +43,6 @@ Console.WriteLine("---");
 Console.Write(server.KubeconfigYaml());
 Console.WriteLine("--- (Ctrl+C to stop)");
 
-var done = new TaskCompletionSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    done.TrySetResult();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => done.TrySetResult();
-await done.Task;
+// The host's console lifetime turns SIGINT/SIGTERM into a graceful stop; wait for that.
+await server.Stopping;
 return 0;

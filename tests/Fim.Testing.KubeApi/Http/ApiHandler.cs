@@ -479,6 +479,13 @@ internal sealed class ApiHandler(ApiStore store, RequestCounter counter, FaultIn
     private static async Task<JsonObject> ReadObjectAsync(HttpContext ctx)
     {
         var contentType = (ctx.Request.ContentType ?? "application/json").Split(';')[0].Trim().ToLowerInvariant();
+        if (contentType == KubeProtobuf.MediaType)
+        {
+            using var buffer = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+            return KubeProtobuf.Decode(buffer.ToArray());
+        }
+
         var text = await ReadBodyAsync(ctx);
         return contentType switch
         {
