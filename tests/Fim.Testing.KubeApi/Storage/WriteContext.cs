@@ -1,0 +1,21 @@
+namespace Fim.Testing.KubeApi.Storage;
+
+/// <summary>Per-request write options and the warnings to return in <c>Warning:</c> headers.</summary>
+public sealed class WriteContext
+{
+    public bool DryRun { get; init; }
+
+    /// <summary>Strict, Warn (the server default) or Ignore: what to do with unknown fields of custom resources.</summary>
+    public string FieldValidation { get; init; } = "Warn";
+
+    public string? FieldManager { get; init; }
+
+    public List<string> Warnings { get; } = [];
+}
+
+/// <summary>DeleteOptions (body or query).</summary>
+public sealed record DeleteRequest(
+    string? PropagationPolicy,
+    string? PreconditionUid,
+    string? PreconditionResourceVersion,
+    bool DryRun);
