@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Fim.Testing;
 
 /// <summary>A throwaway CA and certificates made with openssl, for TLS to NATS in tests.</summary>
@@ -37,21 +35,7 @@ public sealed class TestCertificates : IDisposable
         return (cert, key);
     }
 
-    private void OpenSsl(params string[] args)
-    {
-        var psi = new ProcessStartInfo("openssl") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"openssl {string.Join(' ', args)} failed: {err}");
-        }
-    }
+    private void OpenSsl(params string[] args) => Sh.Run("openssl", args);
 
     public void Dispose()
     {

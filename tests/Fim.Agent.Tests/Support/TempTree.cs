@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Fim.Agent.Tests.Support;
 
 /// <summary>A temporary directory with a tree to monitor, a state dir and a key file outside it; removed on dispose.</summary>
@@ -32,21 +30,7 @@ public sealed class TempTree : IDisposable
         return path;
     }
 
-    public static void Sh(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {err}");
-        }
-    }
+    public static void Sh(string file, params string[] args) => Fim.Testing.Sh.Run(file, args);
 
     /// <summary>Waits (with a deadline) until the wall clock has entered a later second than <paramref name="since"/>.</summary>
     public static void AwaitNextSecond(DateTime since)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Fim.Core.Model;
 using Fim.Core.Policy;
@@ -47,18 +46,7 @@ public sealed class ScanFixture : IDisposable
     public FileRecord Record(string relative) =>
         Baseline.TryGet(B(relative), out var r) ? r : throw new Xunit.Sdk.XunitException($"{relative} is not in the baseline");
 
-    public static void Sh(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} {string.Join(' ', args)}: {err}");
-    }
+    public static void Sh(string file, params string[] args) => Fim.Testing.Sh.Run(file, args);
 
     public static string Hex(byte[]? b) => b is null ? "null" : Convert.ToHexStringLower(b);
 
