@@ -175,6 +175,27 @@ public sealed class CrdTests
     }
 
     [Fact]
+    public async Task Without_a_status_subresource_status_is_ordinary_content()
+    {
+        await using var server = await StartAsync();
+        using var client = server.CreateClient();
+        var crd = SampleCrd.Definition();
+        crd.Spec.Versions[0].Subresources = null;
+        await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+        using var policies = Policies(client);
+        var withStatus = SampleCrd.Policy("p");
+        withStatus.Status = new JsonObject { ["pathCount"] = 5 };
+        var created = await policies.CreateNamespacedAsync(withStatus, "default");
+        Assert.Equal(5, (int?)created.Status!["pathCount"]);
+
+        var patched = await policies.PatchNamespacedAsync<FimPolicy>(new V1Patch("""{"status":{"pathCount":6}}""", V1Patch.PatchType.MergePatch), "default", "p");
+        Assert.Equal(6, (int?)patched.Status!["pathCount"]);
+        Assert.Equal(2, patched.Metadata.Generation);
+        var (code, _) = await FailureOf(() => client.CustomObjects.GetNamespacedCustomObjectStatusAsync(SampleCrd.Group, SampleCrd.Version, "default", SampleCrd.Plural, "p"));
+        Assert.Equal(HttpStatusCode.NotFound, code);
+    }
+
+    [Fact]
     public async Task Printer_columns_come_back_as_a_server_side_Table()
     {
         await using var server = await StartAsync();

@@ -338,7 +338,7 @@ public sealed partial class ApiStore
             throw ApiError.Invalid(t, name, errors);
         }
 
-        if (t.HasGeneration && !Json.SpecEquals(existing, updated))
+        if (t.HasGeneration && !Json.SpecEquals(existing, updated, ignoreStatus: t.HasStatus))
         {
             Json.Metadata(updated)["generation"] = (Json.Int(existing["metadata"]?["generation"]) ?? 0) + 1;
         }
