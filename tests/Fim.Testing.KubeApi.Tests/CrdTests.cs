@@ -250,6 +250,32 @@ public sealed class CrdTests
     }
 
     [Fact]
+    public async Task Served_versions_share_storage_and_discovery_prefers_the_most_stable()
+    {
+        await using var server = await StartAsync();
+        using var client = server.CreateClient();
+        var crd = SampleCrd.Definition();
+        var beta = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(SampleCrd.Yaml).Spec.Versions[0];
+        beta.Name = "v1beta1";
+        beta.Storage = false;
+        crd.Spec.Versions.Add(beta);
+        await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+
+        using var alpha = Policies(client);
+        using var betaClient = new GenericClient(client, SampleCrd.Group, "v1beta1", SampleCrd.Plural, disposeClient: false);
+        var created = SampleCrd.Policy("p");
+        created.ApiVersion = "fim.io/v1beta1";
+        await betaClient.CreateNamespacedAsync(created, "default");
+        var viaAlpha = await alpha.ReadNamespacedAsync<FimPolicy>("default", "p");
+        Assert.Equal("fim.io/v1alpha1", viaAlpha.ApiVersion);
+        Assert.Equal("fim.io/v1beta1", (await betaClient.ReadNamespacedAsync<FimPolicy>("default", "p")).ApiVersion);
+
+        var group = (await client.Apis.GetAPIVersionsAsync()).Groups.Single(g => g.Name == "fim.io");
+        Assert.Equal("v1beta1", group.PreferredVersion.Version);
+        Assert.Equal(["v1beta1", "v1alpha1"], group.Versions.Select(v => v.Version));
+    }
+
+    [Fact]
     public async Task Custom_resources_are_watched_like_built_ins()
     {
         await using var server = await StartAsync();
