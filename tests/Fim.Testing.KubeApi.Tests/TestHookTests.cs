@@ -70,6 +70,19 @@ public sealed class TestHookTests
     }
 
     [Fact]
+    public async Task Synchronous_dispose_stops_the_server_with_a_watch_open()
+    {
+        var server = await StartAsync();
+        var client = server.CreateClient();
+        using var watch = Support.WatchCollector<V1ConfigMap>.Start(client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("default", watch: true));
+        await Support.Eventually.True(() => server.OpenWatches == 1, "the watch to open");
+        server.Dispose();
+        await Support.Eventually.Within(watch.Closed, "the watch to end when the server stops");
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.CoreV1.ListNamespaceAsync());
+        client.Dispose();
+    }
+
+    [Fact]
     public async Task Dry_run_validates_without_persisting()
     {
         await using var server = await StartAsync();

@@ -196,17 +196,18 @@ public sealed class KubeApiServer : IAsyncDisposable, IDisposable
         _app = null;
         Store.CutWatches(abortConnections: true);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await app.StopAsync(cts.Token);
-        await app.DisposeAsync();
+        await app.StopAsync(cts.Token).ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
+        await StopAsync().ConfigureAwait(false);
         _certificate?.Dispose();
     }
 
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    /// <summary>Synchronous dispose (off any synchronization context, so it cannot deadlock a test runner's).</summary>
+    public void Dispose() => Task.Run(async () => await DisposeAsync().ConfigureAwait(false)).GetAwaiter().GetResult();
 
     private static X509Certificate2 CreateSelfSignedCertificate()
     {

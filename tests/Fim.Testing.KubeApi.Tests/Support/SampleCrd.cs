@@ -91,6 +91,20 @@ internal static class SampleCrd
                         x-kubernetes-preserve-unknown-fields: true
                       rate:
                         x-kubernetes-int-or-string: true
+                      exclusions:
+                        type: array
+                        x-kubernetes-list-type: map
+                        x-kubernetes-list-map-keys: [name]
+                        items:
+                          type: object
+                          required: [name]
+                          properties:
+                            name: {type: string}
+                            glob: {type: string}
+                      tags:
+                        type: array
+                        x-kubernetes-list-type: set
+                        items: {type: string}
                   status:
                     type: object
                     properties:

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http;
 namespace Fim.Testing.KubeApi.Http;
 
 /// <summary>The whole HTTP surface: discovery, OpenAPI, and the resource verbs including watch.</summary>
-internal sealed class ApiHandler(ApiStore store, RequestCounter counter, FaultInjector faults, KubeApiServerOptions options)
+internal sealed partial class ApiHandler(ApiStore store, RequestCounter counter, FaultInjector faults, KubeApiServerOptions options)
 {
     private static readonly string[] PatchTypes =
         ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml", "application/strategic-merge-patch+json"];
@@ -284,134 +284,6 @@ internal sealed class ApiHandler(ApiStore store, RequestCounter counter, FaultIn
         {
             return false;
         }
-    }
-
-    private async Task WatchAsync(HttpContext ctx, ResourceRoute route)
-    {
-        var q = ctx.Request.Query;
-        var fields = FieldSelector.Parse(q["fieldSelector"]);
-        if (route.Name is not null)
-        {
-            fields = FieldSelector.Parse($"metadata.name={route.Name}" + (q["fieldSelector"].Count > 0 ? "," + q["fieldSelector"] : ""));
-        }
-
-        var allowBookmarks = IsTrue(q["allowWatchBookmarks"]);
-        var request = new WatchRequest(
-            route.Type,
-            route.Namespace,
-            LabelSelector.Parse(q["labelSelector"]),
-            fields,
-            allowBookmarks,
-            TablePrinter.WantsTable(ctx.Request.Headers.Accept.ToString()),
-            q["includeObject"]);
-        var sub = store.Watch(request, q["resourceVersion"], IsTrue(q["sendInitialEvents"]));
-        try
-        {
-            ctx.Response.StatusCode = 200;
-            ctx.Response.ContentType = "application/json";
-            ctx.Response.Headers.CacheControl = "no-cache, private";
-            await ctx.Response.StartAsync(ctx.RequestAborted);
-            await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
-
-            TimeSpan? timeout = int.TryParse(q["timeoutSeconds"], out var seconds) && seconds > 0
-                ? TimeSpan.FromSeconds(seconds)
-                : options.DefaultWatchTimeout;
-            using var timeoutCts = timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
-            using var onTimeout = timeoutCts.Token.Register(() =>
-            {
-                if (allowBookmarks)
-                {
-                    store.Bookmark(sub);
-                }
-
-                store.Unwatch(sub);
-                sub.End(abort: false);
-            });
-            using var bookmarks = allowBookmarks
-                ? new Timer(_ => store.Bookmark(sub), null, options.BookmarkInterval, options.BookmarkInterval)
-                : null;
-
-            await foreach (var line in sub.Lines.ReadAllAsync(ctx.RequestAborted))
-            {
-                await ctx.Response.Body.WriteAsync(line, ctx.RequestAborted);
-                await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
-            }
-
-            if (sub.AbortConnection)
-            {
-                ctx.Abort();
-            }
-        }
-        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away.
-        }
-        catch (IOException)
-        {
-            // The client went away mid-write.
-        }
-        finally
-        {
-            store.Unwatch(sub);
-            sub.End(abort: false);
-        }
-    }
-
-    private static JsonObject ScaleOf(ResourceType t, JsonObject obj)
-    {
-        var scale = t.Scale!;
-        var meta = obj["metadata"] as JsonObject;
-        var scaleMeta = new JsonObject();
-        foreach (var f in new[] { "name", "namespace", "uid", "resourceVersion", "creationTimestamp" })
-        {
-            if (meta?[f] is { } v)
-            {
-                scaleMeta[f] = v.DeepClone();
-            }
-        }
-
-        var status = new JsonObject { ["replicas"] = Json.Int(JsonPathLite.Evaluate(obj, scale.StatusReplicasPath).FirstOrDefault()) ?? 0 };
-        string? selector = null;
-        if (scale.LabelSelectorPath is { } lsp)
-        {
-            selector = Json.Str(JsonPathLite.Evaluate(obj, lsp).FirstOrDefault());
-        }
-        else if (obj["spec"]?["selector"]?["matchLabels"] is JsonObject ml)
-        {
-            selector = string.Join(",", ml.Select(kv => $"{kv.Key}={Json.Str(kv.Value)}"));
-        }
-
-        if (selector is not null)
-        {
-            status["selector"] = selector;
-        }
-
-        return new JsonObject
-        {
-            ["kind"] = "Scale",
-            ["apiVersion"] = "autoscaling/v1",
-            ["metadata"] = scaleMeta,
-            ["spec"] = new JsonObject { ["replicas"] = Json.Int(JsonPathLite.Evaluate(obj, scale.SpecReplicasPath).FirstOrDefault()) ?? 0 },
-            ["status"] = status,
-        };
-    }
-
-    private JsonObject UpdateScale(ResourceType t, string ns, string name, JsonObject scaleBody, WriteContext wc)
-    {
-        var replicas = Json.Int(scaleBody["spec"]?["replicas"]) ?? 0;
-        JsonNode patch = JsonValue.Create(replicas);
-        foreach (var segment in t.Scale!.SpecReplicasPath.TrimStart('.').Split('.').Reverse())
-        {
-            patch = new JsonObject { [segment] = patch };
-        }
-
-        if (Json.Str(scaleBody["metadata"], "resourceVersion") is { Length: > 0 } rv)
-        {
-            ((JsonObject)patch)["metadata"] = new JsonObject { ["resourceVersion"] = rv };
-        }
-
-        var updated = store.Patch(t, ns, name, PatchKind.Merge, patch.ToJsonString(), null, wc, force: false);
-        return ScaleOf(t, updated);
     }
 
     private static WriteContext WriteContextOf(HttpContext ctx)

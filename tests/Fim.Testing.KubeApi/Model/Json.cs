@@ -146,15 +146,21 @@ public static class Json
         return node as JsonObject ?? throw ApiError.BadRequest("the request body must be a JSON object");
     }
 
-    /// <summary>The object without metadata and status: what counts as "spec" for generation bumps.</summary>
-    public static bool SpecEquals(JsonObject a, JsonObject b)
+    /// <summary>
+    /// Whether everything but metadata (and status, when it is a subresource) is equal: what decides a generation bump.
+    /// </summary>
+    public static bool SpecEquals(JsonObject a, JsonObject b, bool ignoreStatus = true)
     {
         var x = Clone(a);
         var y = Clone(b);
         foreach (var o in new[] { x, y })
         {
             o.Remove("metadata");
-            o.Remove("status");
+            if (ignoreStatus)
+            {
+                o.Remove("status");
+            }
+
             o.Remove("apiVersion");
             o.Remove("kind");
         }

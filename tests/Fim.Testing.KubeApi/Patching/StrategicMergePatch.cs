@@ -39,6 +39,12 @@ public static class StrategicMergePatch
     public static JsonObject Apply(JsonObject original, JsonObject patch) =>
         MergeMap(original, patch) ?? new JsonObject();
 
+    /// <summary>Whether a primitive list merges as a set (finalizers).</summary>
+    public static bool IsPrimitiveSet(string field) => PrimitiveSets.Contains(field);
+
+    /// <summary>The merge key of a well-known built-in list field, or null when the list is replaced whole.</summary>
+    public static string? ListMergeKey(string field, JsonArray? a, JsonArray? b) => MergeKeyFor(field, a, b ?? new JsonArray());
+
     private static string? MergeKeyFor(string field, JsonArray? original, JsonArray patch)
     {
         if (field == "ports")

@@ -34,6 +34,9 @@ public sealed partial class ApiStore
     private readonly Dictionary<string, HashSet<ObjRef>> _dependents = new(StringComparer.Ordinal);
     private readonly Queue<ObjRef> _gcCandidates = new();
     private readonly HashSet<ObjRef> _pendingFinalization = [];
+
+    /// <summary>Server-side apply ownership: object uid -> field manager -> owned leaf fields.</summary>
+    private readonly Dictionary<string, Dictionary<string, Dictionary<string, ServerSideApply.FieldPath>>> _managed = new(StringComparer.Ordinal);
     private long _rv;
     private long _compactedThrough;
     private long _mutations;
@@ -338,7 +341,7 @@ public sealed partial class ApiStore
             throw ApiError.Invalid(t, name, errors);
         }
 
-        if (t.HasGeneration && !Json.SpecEquals(existing, updated))
+        if (t.HasGeneration && !Json.SpecEquals(existing, updated, ignoreStatus: t.HasStatus))
         {
             Json.Metadata(updated)["generation"] = (Json.Int(existing["metadata"]?["generation"]) ?? 0) + 1;
         }
@@ -351,6 +354,19 @@ public sealed partial class ApiStore
         }
 
         Write(b, key, updated, existing);
+        if (Json.Uid(existing) is { } uid && _managed.TryGetValue(uid, out var managers))
+        {
+            // Whatever this write changed is no longer owned by the apply managers (a plain update takes it over).
+            var changed = ServerSideApply.Changed(t, existing, updated).ToList();
+            foreach (var owned in managers.Values)
+            {
+                foreach (var c in changed)
+                {
+                    owned.Remove(c);
+                }
+            }
+        }
+
         if (Json.IsTerminating(updated) && !Json.Finalizers(updated).Any() && !HasNamespaceFinalizers(updated))
         {
             RemoveNow(b, key);
@@ -375,11 +391,23 @@ public sealed partial class ApiStore
                 {
                     var applied = YamlJson.ParseObject(patchText);
                     var created = CreateLocked(t, ns, MetaWithName(applied, name), ctx);
+                    if (!ctx.DryRun && Json.Uid(created) is { } uid)
+                    {
+                        _managed[uid] = new(StringComparer.Ordinal) { [ctx.FieldManager ?? ""] = ServerSideApply.Leaves(t, applied) };
+                    }
+
                     Settle();
                     return created;
                 }
 
                 throw ApiError.NotFound(t, name);
+            }
+
+            if (kind == PatchKind.Apply && subresource is null)
+            {
+                var applied = ApplyLocked(t, ns, name, existing, YamlJson.ParseObject(patchText), ctx, force);
+                Settle();
+                return applied;
             }
 
             var current = Output(t, existing);
@@ -417,19 +445,91 @@ public sealed partial class ApiStore
         return obj;
     }
 
-    /// <summary>
-    /// Server-side apply, approximated: the applied configuration is merged into the live object
-    /// (strategic-merge rules for built-ins, JSON-merge for custom resources). Field ownership is not
-    /// tracked, so fields a manager stops applying are not removed and conflicts are never reported.
-    /// </summary>
+    /// <summary>Apply to a subresource (status): merged with apply's list rules, without field ownership.</summary>
     private static JsonObject ApplyConfiguration(ResourceType t, JsonObject current, JsonObject applied, bool force)
     {
         _ = force;
         var patch = Json.Clone(applied);
         Json.Metadata(patch).Remove("resourceVersion");
-        return t.IsCustom
-            ? MergePatch.Apply(current, patch) as JsonObject ?? new JsonObject()
-            : StrategicMergePatch.Apply(current, patch);
+        return ServerSideApply.Merge(t, current, patch);
+    }
+
+    /// <summary>
+    /// Server-side apply to the main resource: conflicts with other apply managers (unless forced), removal of
+    /// fields this manager applied before but no longer does (when nobody else owns them), then the merge.
+    /// </summary>
+    private JsonObject ApplyLocked(ResourceType t, string ns, string name, JsonObject existing, JsonObject applied, WriteContext ctx, bool force)
+    {
+        var manager = ctx.FieldManager ?? "";
+        var uid = Json.Uid(existing) ?? "";
+        var live = Output(t, existing);
+        MetaWithName(applied, name);
+        Json.Metadata(applied).Remove("resourceVersion");
+        var leaves = ServerSideApply.Leaves(t, applied);
+        var managers = _managed.GetValueOrDefault(uid) ?? new(StringComparer.Ordinal);
+
+        var conflicts = new List<ServerSideApply.Conflict>();
+        foreach (var (other, owned) in managers.Where(m => m.Key != manager))
+        {
+            foreach (var (text, path) in leaves)
+            {
+                if (owned.ContainsKey(text) && !JsonNode.DeepEquals(ServerSideApply.Get(live, path.Segments), ServerSideApply.Get(applied, path.Segments)))
+                {
+                    conflicts.Add(new ServerSideApply.Conflict(other, text));
+                }
+            }
+        }
+
+        if (conflicts.Count > 0 && !force)
+        {
+            throw ApplyConflict(t, conflicts);
+        }
+
+        var ownedByOthers = managers.Where(m => m.Key != manager)
+            .SelectMany(m => m.Value.Keys.Where(k => !conflicts.Contains(new ServerSideApply.Conflict(m.Key, k))))
+            .ToHashSet(StringComparer.Ordinal);
+        var previous = managers.GetValueOrDefault(manager) ?? [];
+        var stale = previous.Values.Where(p => !leaves.ContainsKey(p.Text) && !ownedByOthers.Contains(p.Text)).ToList();
+        var stillOwned = new HashSet<string>(ownedByOthers.Concat(leaves.Keys), StringComparer.Ordinal);
+        var result = Json.Clone(live);
+        ServerSideApply.RemoveFields(result, stale, stillOwned);
+        result = ServerSideApply.Merge(t, result, applied);
+        Json.Metadata(result)["resourceVersion"] = Json.ResourceVersion(existing);
+
+        var updated = UpdateLocked(t, ns, name, result, null, ctx, requireResourceVersion: false);
+        if (!ctx.DryRun)
+        {
+            managers = _managed.GetValueOrDefault(uid) ?? new(StringComparer.Ordinal);
+            foreach (var c in conflicts)
+            {
+                managers.GetValueOrDefault(c.Manager)?.Remove(c.Path);
+            }
+
+            managers[manager] = leaves;
+            _managed[uid] = managers;
+        }
+
+        return updated;
+    }
+
+    private static ApiError ApplyConflict(ResourceType t, List<ServerSideApply.Conflict> conflicts)
+    {
+        string Who(string m) => $"\"{m}\" using {t.ApiVersion}";
+        var byManager = conflicts.GroupBy(c => c.Manager).ToList();
+        var text = conflicts.Count == 1
+            ? $"conflict with {Who(conflicts[0].Manager)}: {conflicts[0].Path}"
+            : byManager.Count == 1
+                ? $"conflicts with {Who(byManager[0].Key)}:" + string.Concat(byManager[0].Select(c => "\n- " + c.Path))
+                : "conflicts:" + string.Concat(byManager.Select(g => $"\n* {Who(g.Key)}:" + string.Concat(g.Select(c => "\n  - " + c.Path))));
+        var causes = new JsonArray(conflicts.Select(c => (JsonNode?)new JsonObject
+        {
+            ["reason"] = "FieldManagerConflict",
+            ["message"] = $"conflict with {Who(c.Manager)}",
+            ["field"] = c.Path,
+        }).ToArray());
+        return new ApiError(409, "Conflict",
+            $"Apply failed with {conflicts.Count} conflict{(conflicts.Count == 1 ? "" : "s")}: {text}",
+            new JsonObject { ["causes"] = causes });
     }
 
     private static JsonObject ParsePatchObject(string text)
@@ -507,121 +607,6 @@ public sealed partial class ApiStore
 
             Settle();
             return result;
-        }
-    }
-
-    // ---------------------------------------------------------------- watch
-
-    public WatchSubscription Watch(WatchRequest request, string? resourceVersion, bool sendInitialEvents)
-    {
-        lock (_gate)
-        {
-            var b = Bucket(request.Type.GroupResource);
-            var sub = new WatchSubscription(request);
-            if (sendInitialEvents || string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0")
-            {
-                foreach (var (_, obj) in b.Items)
-                {
-                    if (sub.Matches(obj))
-                    {
-                        sub.Enqueue("ADDED", obj);
-                    }
-                }
-
-                if (sendInitialEvents && request.AllowBookmarks)
-                {
-                    sub.EnqueueBookmark(_rv, initialEventsEnd: true);
-                }
-            }
-            else
-            {
-                if (!long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var from))
-                {
-                    throw ApiError.BadRequest($"invalid resource version \"{resourceVersion}\"");
-                }
-
-                if (from < b.WindowStart)
-                {
-                    sub.EnqueueError(ApiError.Expired($"too old resource version: {from} ({b.WindowStart})"));
-                    return sub;
-                }
-
-                foreach (var ev in b.History)
-                {
-                    if (ev.ResourceVersion > from)
-                    {
-                        sub.EnqueueEvent(ev);
-                    }
-                }
-            }
-
-            b.Watchers.Add(sub);
-            return sub;
-        }
-    }
-
-    public void Unwatch(WatchSubscription sub)
-    {
-        lock (_gate)
-        {
-            if (_buckets.TryGetValue(sub.Request.Type.GroupResource, out var b))
-            {
-                b.Watchers.Remove(sub);
-            }
-        }
-    }
-
-    public void Bookmark(WatchSubscription sub)
-    {
-        lock (_gate)
-        {
-            sub.EnqueueBookmark(_rv, initialEventsEnd: false);
-        }
-    }
-
-    public int OpenWatchCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _buckets.Values.Sum(b => b.Watchers.Count);
-            }
-        }
-    }
-
-    /// <summary>Ends every open watch (cleanly, or by aborting the connection).</summary>
-    public int CutWatches(bool abortConnections)
-    {
-        lock (_gate)
-        {
-            var n = 0;
-            foreach (var b in _buckets.Values)
-            {
-                foreach (var w in b.Watchers)
-                {
-                    w.End(abortConnections);
-                    n++;
-                }
-
-                b.Watchers.Clear();
-            }
-
-            return n;
-        }
-    }
-
-    /// <summary>Drops all retained events: a watch from any resourceVersion older than now gets 410 Gone.</summary>
-    public void CompactHistory()
-    {
-        lock (_gate)
-        {
-            _compactedThrough = _rv;
-            foreach (var b in _buckets.Values)
-            {
-                b.History.Clear();
-                b.WindowStart = _rv;
-            }
         }
     }
 
@@ -737,6 +722,7 @@ public sealed partial class ApiStore
         if (Json.Uid(obj) is { } uid)
         {
             _uids.Remove(uid);
+            _managed.Remove(uid);
             if (_dependents.Remove(uid, out var deps))
             {
                 foreach (var d in deps)
