@@ -33,30 +33,47 @@ public sealed class StreamQuery(NatsConnector nats)
         {
             yield break;
         }
-        var consumer = await js.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts
+        // A plain ephemeral consumer rather than NATS.Net's ordered consumer: the latter sends "filter_subjects",
+        // which nats-server 2.9 ignores, so it would return every subject.
+        var config = new ConsumerConfig
         {
-            FilterSubjects = [filterSubject],
+            Name = "fim-query-" + Guid.NewGuid().ToString("N")[..12],
+            FilterSubject = filterSubject,
             DeliverPolicy = since is null ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.ByStartTime,
-            OptStartTime = since ?? default,
+            AckPolicy = ConsumerConfigAckPolicy.None,
             InactiveThreshold = TimeSpan.FromSeconds(30),
-        }, cancellationToken);
-        while (true)
+            MemStorage = true,
+            NumReplicas = 1,
+        };
+        if (since is { } start)
         {
-            var got = 0;
-            await foreach (var msg in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, NatsRawSerializer<byte[]>.Default,
-                cancellationToken))
+            config.OptStartTime = start;
+        }
+        var consumer = await js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken);
+        try
+        {
+            while (true)
             {
-                got++;
-                yield return msg;
-                if (msg.Metadata is not { } meta || meta.NumPending == 0 || meta.Sequence.Stream >= last)
+                var got = 0;
+                await foreach (var msg in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, NatsRawSerializer<byte[]>.Default,
+                    cancellationToken))
+                {
+                    got++;
+                    yield return msg;
+                    if (msg.Metadata is not { } meta || meta.NumPending == 0 || meta.Sequence.Stream >= last)
+                    {
+                        yield break;
+                    }
+                }
+                if (got == 0)
                 {
                     yield break;
                 }
             }
-            if (got == 0)
-            {
-                yield break;
-            }
+        }
+        finally
+        {
+            await js.DeleteConsumerAsync(stream, config.Name, CancellationToken.None).AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 }

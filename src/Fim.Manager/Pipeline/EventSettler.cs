@@ -32,27 +32,56 @@ public sealed class EventSettler(IOptions<PipelineOptions> options, ManagerMetri
 
     private async Task SettleAsync(InFlight item, CancellationToken cancellationToken)
     {
-        var settlement = item.Settlement;
-        if (item.Publish is { } publish)
+        try
+        {
+            var settlement = item.Publish is { } publish ? await AwaitPublishAsync(item, publish, cancellationToken) : item.Settlement;
+            await ApplyAsync(item, settlement, cancellationToken);
+            metrics.ProcessingSeconds.Observe(Stopwatch.GetElapsedTime(item.StartedTimestamp).TotalSeconds);
+        }
+        finally
+        {
+            item.Activity?.Dispose();
+        }
+    }
+
+    private async Task<Settlement> AwaitPublishAsync(InFlight item, NatsJSPublishConcurrentFuture publish, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ack = await publish.GetResponseAsync(cancellationToken);
+            if (ack.Error is { } error)
+            {
+                // EnsureSuccess() would also throw on a duplicate, which here means "stored already": success.
+                log.LogDebug("Publish for {Subject} refused: {Code} {Error}", item.Msg.Subject, error.ErrCode, error.Description);
+                return Settlement.Nak;
+            }
+            if (ack.Duplicate)
+            {
+                metrics.Deduplicated.Inc();
+            }
+            return item.Settlement;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            log.LogDebug("Publish for {Subject} not acknowledged: {Error}", item.Msg.Subject, e.Message);
+            return Settlement.Nak;
+        }
+        finally
         {
             try
             {
-                var ack = await publish.GetResponseAsync(cancellationToken);
-                ack.EnsureSuccess();
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
                 await publish.DisposeAsync();
-                item.Activity?.Dispose();
-                throw;
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                log.LogDebug("Publish for {Subject} not acknowledged: {Error}", item.Msg.Subject, e.Message);
-                settlement = Settlement.Nak;
+                // Disposing the reply subscription of a failed publish can rethrow its error (e.g. no responders).
+                log.LogTrace("Disposing a publish future failed: {Error}", e.Message);
             }
-            await publish.DisposeAsync();
         }
+    }
+
+    private async Task ApplyAsync(InFlight item, Settlement settlement, CancellationToken cancellationToken)
+    {
         try
         {
             switch (settlement)
@@ -88,8 +117,6 @@ public sealed class EventSettler(IOptions<PipelineOptions> options, ManagerMetri
             // The ack did not reach the server (connection lost): the event is redelivered after AckWait, which is safe.
             log.LogDebug("Settling {Subject} failed: {Error}", item.Msg.Subject, e.Message);
         }
-        metrics.ProcessingSeconds.Observe(Stopwatch.GetElapsedTime(item.StartedTimestamp).TotalSeconds);
-        item.Activity?.Dispose();
     }
 
     public TimeSpan NakDelay(ulong delivered)

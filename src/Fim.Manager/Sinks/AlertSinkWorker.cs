@@ -100,7 +100,10 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
                 };
                 var ack = await js.PublishAsync(Subjects.DeadLetter(sink.Name), msg.Data ?? [], NatsRawSerializer<byte[]>.Default,
                     new NatsJSPubOpts { MsgId = $"{sink.Name}:{alert.AlertId}" }, headers, cancellationToken);
-                ack.EnsureSuccess();
+                if (ack.Error is { } error)
+                {
+                    throw new NatsJSApiException(error);
+                }
                 await msg.AckTerminateAsync(cancellationToken: cancellationToken);
                 metrics.SinkDeliveries.WithLabels(sink.Name, "failed").Inc();
                 metrics.DeadLetters.WithLabels(sink.Name).Inc();

@@ -17,6 +17,7 @@ public sealed class ManagerMetrics
         Silenced = f.CreateCounter("fim_events_silenced_total", "Valid events no rule alerts on (level 0 or no match).");
         ProcessingSeconds = f.CreateHistogram("fim_event_processing_seconds", "From taking an event to settling it (validate, rules, alert publish, ack).",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        Deduplicated = f.CreateCounter("fim_alerts_deduplicated_total", "Alert or dead-letter publishes JetStream recognised as already stored (a redelivered event).");
         Redeliveries = f.CreateCounter("fim_event_redeliveries_total", "Events delivered more than once (a manager died, a nak, an ack timeout).");
         DeadLetters = f.CreateCounter("fim_dead_letters_total", "Messages copied to FIM_DEADLETTER, by reason.", "reason");
         TransientFailures = f.CreateCounter("fim_event_transient_failures_total", "Events nak'ed for a retry after a publish failure.");
@@ -33,6 +34,7 @@ public sealed class ManagerMetrics
     public Counter Silenced { get; }
     public Histogram ProcessingSeconds { get; }
     public Counter Redeliveries { get; }
+    public Counter Deduplicated { get; }
     public Counter DeadLetters { get; }
     public Counter TransientFailures { get; }
     public Counter UnknownAgentEvents { get; }
