@@ -68,7 +68,8 @@ public sealed class EventPipeline(
         var settling = Task.Run(() => settler.RunAsync(window.Reader, settleStop.Token), CancellationToken.None);
         try
         {
-            var opts = new NatsJSConsumeOpts { MaxMsgs = _options.BatchSize };
+            // Short pull expiry with heartbeats: after a reconnect or a server restart, pulling resumes within seconds.
+            var opts = new NatsJSConsumeOpts { MaxMsgs = _options.BatchSize, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(1) };
             await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, opts, stoppingToken))
             {
                 var item = await processor.ProcessAsync(js, msg, stoppingToken);
