@@ -85,11 +85,50 @@ public static class ManagerApp
         builder.WebHost.ConfigureKestrel((context, kestrel) => ConfigureEndpoints(kestrel, context.Configuration));
 
         var app = builder.Build();
+        ValidateAllOptions(app.Services);
         app.MapGrpcService<FimManagerService>();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry);
         return app;
+    }
+
+    /// <summary>Every "Section:Key: problem" in what a failed start threw (one section's exception, or several aggregated).</summary>
+    public static IReadOnlyList<string> ConfigurationFailures(Exception error) => error switch
+    {
+        OptionsValidationException e => [.. e.Failures],
+        AggregateException e => [.. e.InnerExceptions.SelectMany(ConfigurationFailures)],
+        _ => [],
+    };
+
+    /// <summary>
+    /// Validates every options section before anything starts and reports all problems at once (ValidateOnStart alone
+    /// stops at the first service that reads a bad section).
+    /// </summary>
+    private static void ValidateAllOptions(IServiceProvider services)
+    {
+        var failures = new List<string>();
+        void Check<T>()
+            where T : class
+        {
+            try
+            {
+                _ = services.GetRequiredService<IOptions<T>>().Value;
+            }
+            catch (OptionsValidationException e)
+            {
+                failures.AddRange(e.Failures);
+            }
+        }
+        Check<NatsOptions>();
+        Check<PipelineOptions>();
+        Check<RulesOptions>();
+        Check<SinkOptions>();
+        Check<ApiOptions>();
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException("Fim", typeof(ManagerApp), failures);
+        }
     }
 
     private static void AddValidatedOptions<TOptions, TValidator>(IServiceCollection services, IConfiguration config, string section)

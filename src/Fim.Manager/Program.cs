@@ -1,13 +1,12 @@
 using Fim.Manager;
-using Microsoft.Extensions.Options;
 
 try
 {
     await ManagerApp.Build(args).RunAsync();
     return 0;
 }
-catch (OptionsValidationException e)
+catch (Exception e) when (ManagerApp.ConfigurationFailures(e) is { Count: > 0 } failures)
 {
-    await Console.Error.WriteLineAsync("fim-manager: invalid configuration:\n  " + string.Join("\n  ", e.Failures));
+    await Console.Error.WriteLineAsync("fim-manager: invalid configuration:\n  " + string.Join("\n  ", failures));
     return 2;
 }
