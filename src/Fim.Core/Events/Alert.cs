@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Fim.Core.Events;
 
 /// <summary>The rule that turned an event into an alert.</summary>
@@ -18,6 +20,9 @@ public sealed class Alert : FileEvent
     public List<string> Compliance { get; set; } = [];
     /// <summary>Free tags from the policy and the rule.</summary>
     public List<string> Tags { get; set; } = [];
+    /// <summary>The agent's labels from its heartbeat, added by the manager; absent when it has none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, string>? Labels { get; set; }
 
     public static Alert For(FileEvent e, RuleRef rule, int level, IEnumerable<string> compliance, IEnumerable<string> tags)
     {

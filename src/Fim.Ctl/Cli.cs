@@ -1,0 +1,253 @@
+using System.CommandLine;
+using System.Globalization;
+using Fim.Api.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Fim.Ctl;
+
+/// <summary>fimctl's commands. Output goes to the given writers so tests can run it in-process.</summary>
+public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int InvalidArgument = 2;
+    public const int NotFound = 3;
+    public const int Unavailable = 4;
+    public const string DefaultServer = "http://127.0.0.1:8081";
+
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithIndentation(""));
+
+    private readonly Option<string?> _server = new("--server", "-s")
+    {
+        Description = $"Manager gRPC address (env FIM_SERVER; default {DefaultServer}). http:// speaks HTTP/2 cleartext, https:// TLS.",
+        Recursive = true,
+    };
+
+    private readonly Option<string?> _caFile = new("--ca-file") { Description = "PEM CA to trust for an https:// server (env FIM_CA_FILE).", Recursive = true };
+    private readonly Option<bool> _json = new("--json") { Description = "JSON output, one object per line.", Recursive = true };
+
+    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        var root = new RootCommand("fimctl: query FimOperator managers (agents, alerts, file history) and ask agents to scan.")
+        {
+            AgentsCommand(),
+            AgentCommand(),
+            AlertsCommand(),
+            HistoryCommand(),
+            ScanCommand(),
+        };
+        root.Add(_server);
+        root.Add(_caFile);
+        root.Add(_json);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await stderr.WriteLineAsync($"error: {error.Message}");
+            }
+            await stderr.WriteLineAsync("Run 'fimctl --help' for usage.");
+            return InvalidArgument;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false },
+                cancellationToken);
+        }
+        catch (RpcException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.StatusCode}: {e.Status.Detail}");
+            return e.StatusCode switch
+            {
+                StatusCode.InvalidArgument => InvalidArgument,
+                StatusCode.NotFound => NotFound,
+                StatusCode.Unavailable or StatusCode.DeadlineExceeded => Unavailable,
+                _ => Failed,
+            };
+        }
+        catch (UsageException e)
+        {
+            await stderr.WriteLineAsync($"error: {e.Message}");
+            return InvalidArgument;
+        }
+    }
+
+    private Command AgentsCommand()
+    {
+        var command = new Command("agents", "List the agents that sent a heartbeat.");
+        command.SetAction(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new FimManager.FimManagerClient(channel).ListAgentsAsync(new ListAgentsRequest(), cancellationToken: ct);
+            if (parse.GetValue(_json))
+            {
+                foreach (var a in response.Agents)
+                {
+                    await stdout.WriteLineAsync(Json.Format(a));
+                }
+                return Ok;
+            }
+            await stdout.WriteLineAsync($"{"AGENT",-28} {"HOST",-28} {"VERSION",-10} {"LAST SEEN",-20} LABELS");
+            foreach (var a in response.Agents)
+            {
+                await stdout.WriteLineAsync($"{a.AgentId,-28} {a.Host,-28} {a.Version,-10} {Time(a.LastSeen),-20} {Labels(a)}");
+            }
+            return Ok;
+        });
+        return command;
+    }
+
+    private Command AgentCommand()
+    {
+        var id = new Argument<string>("agent") { Description = "Agent id." };
+        var command = new Command("agent", "Show one agent and its last heartbeat.") { id };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var a = await new FimManager.FimManagerClient(channel).GetAgentAsync(new GetAgentRequest { AgentId = parse.GetValue(id)! }, cancellationToken: ct);
+            if (parse.GetValue(_json))
+            {
+                await stdout.WriteLineAsync(Json.Format(a));
+                return Ok;
+            }
+            await stdout.WriteLineAsync($"agent:     {a.AgentId}\nhost:      {a.Host}\nversion:   {a.Version}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\nheartbeat: {a.HeartbeatJson}");
+            return Ok;
+        });
+        return command;
+    }
+
+    private Command AlertsCommand()
+    {
+        var agent = new Option<string?>("--agent", "-a") { Description = "Only this agent's alerts." };
+        var minLevel = new Option<int?>("--min-level", "-l") { Description = "Only alerts at this level (0-15) or above." };
+        var since = new Option<string?>("--since") { Description = "Start: a time (2024-05-01T10:00:00Z) or an age (30m, 2h, 7d). Default: 24h before --until." };
+        var until = new Option<string?>("--until") { Description = "End: a time or an age. Default: now." };
+        var limit = new Option<int?>("--limit", "-n") { Description = "At most this many alerts (1-1000, default 100)." };
+        var command = new Command("alerts", "List alerts, oldest first.") { agent, minLevel, since, until, limit };
+        command.SetAction(async (parse, ct) =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            var request = new ListAlertsRequest { AgentId = parse.GetValue(agent) ?? "" };
+            if (parse.GetValue(minLevel) is { } level)
+            {
+                request.MinLevel = level;
+            }
+            if (parse.GetValue(limit) is { } n)
+            {
+                request.Limit = n;
+            }
+            if (parse.GetValue(since) is { } s)
+            {
+                request.Since = Timestamp.FromDateTimeOffset(ParseTime(s, now, "--since"));
+            }
+            if (parse.GetValue(until) is { } u)
+            {
+                request.Until = Timestamp.FromDateTimeOffset(ParseTime(u, now, "--until"));
+            }
+            using var channel = Channel(parse);
+            var response = await new FimManager.FimManagerClient(channel).ListAlertsAsync(request, cancellationToken: ct);
+            if (parse.GetValue(_json))
+            {
+                foreach (var a in response.Alerts)
+                {
+                    await stdout.WriteLineAsync(a.Json);
+                }
+            }
+            else
+            {
+                await stdout.WriteLineAsync($"{"TIME",-20} {"LVL",3} {"RULE",-7} {"AGENT",-24} {"KIND",-12} PATH");
+                foreach (var a in response.Alerts)
+                {
+                    await stdout.WriteLineAsync($"{Time(a.ObservedAt),-20} {a.Level,3} {a.RuleId,-7} {a.AgentId,-24} {a.Kind,-12} {a.Path}");
+                }
+            }
+            if (response.Truncated)
+            {
+                await stderr.WriteLineAsync("(more alerts match: narrow the time range or raise --limit)");
+            }
+            return Ok;
+        });
+        return command;
+    }
+
+    private Command HistoryCommand()
+    {
+        var agent = new Argument<string>("agent") { Description = "Agent id." };
+        var path = new Argument<string>("path") { Description = "Path as events show it." };
+        var limit = new Option<int?>("--limit", "-n") { Description = "At most this many events (1-1000, default 100)." };
+        var command = new Command("history", "Show the recorded changes of one path on one agent, oldest first.") { agent, path, limit };
+        command.SetAction(async (parse, ct) =>
+        {
+            var request = new GetFileHistoryRequest { AgentId = parse.GetValue(agent)!, Path = parse.GetValue(path)! };
+            if (parse.GetValue(limit) is { } n)
+            {
+                request.Limit = n;
+            }
+            using var channel = Channel(parse);
+            var response = await new FimManager.FimManagerClient(channel).GetFileHistoryAsync(request, cancellationToken: ct);
+            if (parse.GetValue(_json))
+            {
+                foreach (var e in response.Events)
+                {
+                    await stdout.WriteLineAsync(e.Json);
+                }
+            }
+            else
+            {
+                await stdout.WriteLineAsync($"{"TIME",-20} {"KIND",-12} {"SOURCE",-8} CHANGED");
+                foreach (var e in response.Events)
+                {
+                    await stdout.WriteLineAsync($"{Time(e.ObservedAt),-20} {e.Kind,-12} {e.Source,-8} {string.Join(",", e.Changed)}");
+                }
+            }
+            if (response.Truncated)
+            {
+                await stderr.WriteLineAsync($"(truncated after reading {response.Scanned} events)");
+            }
+            return Ok;
+        });
+        return command;
+    }
+
+    private Command ScanCommand()
+    {
+        var agent = new Argument<string>("agent") { Description = "Agent id." };
+        var command = new Command("scan", "Ask an agent to scan now.") { agent };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new FimManager.FimManagerClient(channel).TriggerScanAsync(new TriggerScanRequest { AgentId = parse.GetValue(agent)! },
+                cancellationToken: ct);
+            await stdout.WriteLineAsync(parse.GetValue(_json) ? response.ResponseJson : $"{(response.Ok ? "ok" : "refused")}: {response.ResponseJson}");
+            return response.Ok ? Ok : Failed;
+        });
+        return command;
+    }
+
+    private Grpc.Net.Client.GrpcChannel Channel(ParseResult parse)
+    {
+        var server = parse.GetValue(_server) ?? environment("FIM_SERVER") ?? DefaultServer;
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new UsageException($"--server: '{server}' is not an http:// or https:// URL");
+        }
+        var ca = parse.GetValue(_caFile) ?? environment("FIM_CA_FILE");
+        if (ca is not null && !File.Exists(ca))
+        {
+            throw new UsageException($"--ca-file: '{ca}' does not exist");
+        }
+        return ChannelFactory.Create(uri, ca);
+    }
+
+    private static DateTimeOffset ParseTime(string text, DateTimeOffset now, string option) =>
+        TimeArgument.TryParse(text, now, out var time) ? time : throw new UsageException($"{option}: '{text}' is neither a time nor an age like 2h");
+
+    private static string Time(Timestamp? t) =>
+        t is null ? "-" : t.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static string Labels(Agent a) => string.Join(",", a.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
+}
+
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,62 @@
+using Fim.Core.Events;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace Fim.Manager.Api;
+
+/// <summary>
+/// Checks API arguments. Every refusal is InvalidArgument (HTTP 400 through transcoding) whose message starts with the
+/// field's name, e.g. "limit: must be 1..1000".
+/// </summary>
+public static class ApiArguments
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+    public static readonly TimeSpan DefaultAlertSpan = TimeSpan.FromHours(24);
+
+    public static string AgentId(string value, bool required = true)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return required ? throw Invalid("agent_id: is required") : "";
+        }
+        return Subjects.IsValidAgentId(value) ? value : throw Invalid("agent_id: must match [a-z0-9_-]+ (at most 128 characters)");
+    }
+
+    public static int Limit(bool hasLimit, int limit) =>
+        !hasLimit ? DefaultLimit
+        : limit is >= 1 and <= MaxLimit ? limit
+        : throw Invalid($"limit: must be 1..{MaxLimit}, got {limit}");
+
+    public static int MinLevel(bool hasMinLevel, int minLevel) =>
+        !hasMinLevel ? 0
+        : minLevel is >= 0 and <= 15 ? minLevel
+        : throw Invalid($"min_level: must be 0..15, got {minLevel}");
+
+    public static string Path(string path) =>
+        string.IsNullOrEmpty(path) ? throw Invalid("path: is required")
+        : path.Length > 4096 ? throw Invalid("path: must be at most 4096 characters")
+        : path;
+
+    /// <summary>The alert time range: until defaults to now, since to 24 hours before until; since must be before until.</summary>
+    public static (DateTimeOffset Since, DateTimeOffset Until) Range(Timestamp? since, Timestamp? until, DateTimeOffset now)
+    {
+        var end = until is null ? now : Time(until, "until");
+        var start = since is null ? end - DefaultAlertSpan : Time(since, "since");
+        return start < end ? (start, end) : throw Invalid("since: must be before until");
+    }
+
+    public static DateTimeOffset Time(Timestamp value, string field)
+    {
+        try
+        {
+            return value.ToDateTimeOffset();
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid($"{field}: is not a valid timestamp");
+        }
+    }
+
+    public static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}

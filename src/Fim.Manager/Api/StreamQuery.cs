@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+using Fim.Manager.Nats;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Fim.Manager.Api;
+
+/// <summary>
+/// Reads a stream from a start time through a filtered ordered consumer (an ephemeral consumer the server drops
+/// when idle), until the messages present when the read began are exhausted. Managers keep no copies: every query reads
+/// the stream.
+/// </summary>
+public sealed class StreamQuery(NatsConnector nats)
+{
+    private const int FetchBatch = 500;
+
+    public async IAsyncEnumerable<INatsJSMsg<byte[]>> ReadAsync(string stream, string filterSubject, DateTimeOffset? since,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var js = await nats.JetStreamAsync(cancellationToken);
+        INatsJSStream info;
+        try
+        {
+            info = await js.GetStreamAsync(stream, cancellationToken: cancellationToken);
+        }
+        catch (NatsJSApiException e) when (e.Error.Code == 404)
+        {
+            yield break;
+        }
+        var last = info.Info.State.LastSeq;
+        if (info.Info.State.Messages == 0)
+        {
+            yield break;
+        }
+        // A plain ephemeral consumer rather than NATS.Net's ordered consumer: the latter sends "filter_subjects",
+        // which nats-server 2.9 ignores, so it would return every subject.
+        var config = new ConsumerConfig
+        {
+            Name = "fim-query-" + Guid.NewGuid().ToString("N")[..12],
+            FilterSubject = filterSubject,
+            DeliverPolicy = since is null ? ConsumerConfigDeliverPolicy.All : ConsumerConfigDeliverPolicy.ByStartTime,
+            AckPolicy = ConsumerConfigAckPolicy.None,
+            InactiveThreshold = TimeSpan.FromSeconds(30),
+            MemStorage = true,
+            NumReplicas = 1,
+        };
+        if (since is { } start)
+        {
+            config.OptStartTime = start;
+        }
+        var consumer = await js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken);
+        try
+        {
+            while (true)
+            {
+                var got = 0;
+                await foreach (var msg in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, NatsRawSerializer<byte[]>.Default,
+                    cancellationToken))
+                {
+                    got++;
+                    yield return msg;
+                    if (msg.Metadata is not { } meta || meta.NumPending == 0 || meta.Sequence.Stream >= last)
+                    {
+                        yield break;
+                    }
+                }
+                if (got == 0)
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            await js.DeleteConsumerAsync(stream, config.Name, CancellationToken.None).AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+}

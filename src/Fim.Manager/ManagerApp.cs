@@ -1,0 +1,173 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Fim.Core.Rules;
+using Fim.Manager.Agents;
+using Fim.Manager.Api;
+using Fim.Manager.Nats;
+using Fim.Manager.Options;
+using Fim.Manager.Pipeline;
+using Fim.Manager.Sinks;
+using Fim.Manager.Telemetry;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
+using Prometheus;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace Fim.Manager;
+
+/// <summary>Builds the manager: options, NATS, pipeline, sinks, API, health and metrics. Program and tests share it.</summary>
+public static class ManagerApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var services = builder.Services;
+        var config = builder.Configuration;
+
+        AddValidatedOptions<NatsOptions, NatsOptionsValidator>(services, config, NatsOptions.Section);
+        AddValidatedOptions<PipelineOptions, PipelineOptionsValidator>(services, config, PipelineOptions.Section);
+        AddValidatedOptions<RulesOptions, RulesOptionsValidator>(services, config, RulesOptions.Section);
+        AddValidatedOptions<SinkOptions, SinkOptionsValidator>(services, config, SinkOptions.Section);
+        AddValidatedOptions<ApiOptions, ApiOptionsValidator>(services, config, ApiOptions.Section);
+        services.AddOptions<TelemetryOptions>().Bind(config.GetSection(TelemetryOptions.Section));
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ManagerMetrics>();
+        services.AddSingleton<NatsConnector>();
+        services.AddSingleton<Readiness>();
+        services.AddSingleton<StreamTopology>();
+        services.AddSingleton<AgentDirectory>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentDirectory>());
+
+        services.AddSingleton(sp => RuleLoader.LoadRuleSet(sp.GetRequiredService<IOptions<RulesOptions>>().Value.Files));
+        services.AddSingleton(sp => new EventValidator(sp.GetRequiredService<IOptions<PipelineOptions>>().Value.MaxEventBytes));
+        services.AddSingleton<EventJudge>();
+        services.AddSingleton<EventProcessor>();
+        services.AddSingleton<EventSettler>();
+        services.AddHostedService<EventPipeline>();
+        services.AddHostedService<PendingGauge>();
+
+        services.TryAddSingleton(_ => AlertOutput.Stdout());
+        services.AddSingleton<StdoutAlertSink>();
+        services.AddSingleton<WebhookAlertSink>();
+        // The default HttpClient logging writes request URLs, and a webhook URL is a secret.
+        services.AddHttpClient(WebhookAlertSink.HttpClientName).RemoveAllLoggers();
+        services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<StdoutAlertSink>()));
+        services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
+
+        services.AddSingleton<StreamQuery>();
+        services.AddGrpc().AddJsonTranscoding();
+        services.AddHealthChecks().Add(new HealthCheckRegistration("ready", sp => sp.GetRequiredService<Readiness>(), HealthStatus.Unhealthy, ["ready"]));
+
+        var telemetry = config.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        services.AddSerilog((_, log) => log
+            .MinimumLevel.Is(Enum.TryParse<LogEventLevel>(telemetry.LogLevel, true, out var level) ? level : LogEventLevel.Information)
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("NATS", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            // stderr: stdout carries alerts only (the stdout sink).
+            .WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: LogEventLevel.Verbose));
+        if (!string.IsNullOrWhiteSpace(telemetry.OtlpEndpoint))
+        {
+            services.AddOpenTelemetry().WithTracing(t => t
+                .AddSource(ManagerTracing.SourceName)
+                .AddAspNetCoreInstrumentation()
+                .AddOtlpExporter(o => o.Endpoint = new Uri(telemetry.OtlpEndpoint)));
+        }
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) => ConfigureEndpoints(kestrel, context.Configuration));
+
+        var app = builder.Build();
+        ValidateAllOptions(app.Services);
+        app.MapGrpcService<FimManagerService>();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry);
+        return app;
+    }
+
+    /// <summary>Every "Section:Key: problem" in what a failed start threw (one section's exception, or several aggregated).</summary>
+    public static IReadOnlyList<string> ConfigurationFailures(Exception error) => error switch
+    {
+        OptionsValidationException e => [.. e.Failures],
+        AggregateException e => [.. e.InnerExceptions.SelectMany(ConfigurationFailures)],
+        _ => [],
+    };
+
+    /// <summary>
+    /// Validates every options section before anything starts and reports all problems at once (ValidateOnStart alone
+    /// stops at the first service that reads a bad section).
+    /// </summary>
+    private static void ValidateAllOptions(IServiceProvider services)
+    {
+        var failures = new List<string>();
+        void Check<T>()
+            where T : class
+        {
+            try
+            {
+                _ = services.GetRequiredService<IOptions<T>>().Value;
+            }
+            catch (OptionsValidationException e)
+            {
+                failures.AddRange(e.Failures);
+            }
+        }
+        Check<NatsOptions>();
+        Check<PipelineOptions>();
+        Check<RulesOptions>();
+        Check<SinkOptions>();
+        Check<ApiOptions>();
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException("Fim", typeof(ManagerApp), failures);
+        }
+    }
+
+    private static void AddValidatedOptions<TOptions, TValidator>(IServiceCollection services, IConfiguration config, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(config.GetSection(section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+    }
+
+    /// <summary>
+    /// Plaintext: HttpPort speaks HTTP/1.1 (REST, /metrics, probes) and GrpcPort HTTP/2 cleartext (gRPC). With TLS both
+    /// offer HTTP/1.1 and HTTP/2 by ALPN, so one port serves everything.
+    /// </summary>
+    private static void ConfigureEndpoints(KestrelServerOptions kestrel, IConfiguration config)
+    {
+        var api = config.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        var address = IPAddress.TryParse(api.Address, out var parsed) ? parsed : IPAddress.Any;
+        X509Certificate2? certificate = null;
+        if (api.HasTls && api.TlsKeyFile is not null && File.Exists(api.TlsCertFile) && File.Exists(api.TlsKeyFile))
+        {
+            certificate = X509Certificate2.CreateFromPemFile(api.TlsCertFile!, api.TlsKeyFile);
+        }
+        void Listen(int port, HttpProtocols plaintext)
+        {
+            if (port is <= 0 or > 65535)
+            {
+                return;
+            }
+            kestrel.Listen(address, port, listen =>
+            {
+                listen.Protocols = certificate is null ? plaintext : HttpProtocols.Http1AndHttp2;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+        }
+        Listen(api.HttpPort, HttpProtocols.Http1);
+        Listen(api.GrpcPort, HttpProtocols.Http2);
+    }
+}

@@ -1,0 +1,124 @@
+using Fim.Core.Events;
+using Fim.Manager.Options;
+using Microsoft.Extensions.Options;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Fim.Manager.Nats;
+
+/// <summary>
+/// Creates the streams and the shared "fim-managers" consumer, or brings them to the configured settings. Idempotent and
+/// safe when N managers start at once: the server accepts a create with an identical config, and a create that lost
+/// a race ("already in use") is retried as an update.
+/// </summary>
+public sealed class StreamTopology(IOptions<PipelineOptions> options, ILogger<StreamTopology> log)
+{
+    private const int StreamNameInUse = 10058;
+    private const int StreamNotFound = 10059;
+
+    private readonly PipelineOptions _options = options.Value;
+
+    public IReadOnlyList<StreamConfig> Streams =>
+    [
+        Stream(Subjects.EventsStream, Subjects.AllEvents, _options.EventsMaxAge, "File events from agents"),
+        Stream(Subjects.AlertsStream, Subjects.AllAlerts, _options.AlertsMaxAge, "Alerts from managers"),
+        Stream(Subjects.DeadLetterStream, Subjects.AllDeadLetters, _options.DeadLetterMaxAge, "Events and alerts that could not be processed"),
+    ];
+
+    public ConsumerConfig ManagersConsumer => new(Subjects.ManagersConsumer)
+    {
+        DurableName = Subjects.ManagersConsumer,
+        Description = "Shared by all manager pods: each event goes to one of them",
+        AckPolicy = ConsumerConfigAckPolicy.Explicit,
+        AckWait = _options.AckWait,
+        MaxDeliver = _options.MaxDeliver,
+        MaxAckPending = _options.MaxAckPending,
+        FilterSubject = Subjects.AllEvents,
+        DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+        MaxWaiting = 512,
+    };
+
+    public async Task EnsureAsync(INatsJSContext js, CancellationToken cancellationToken)
+    {
+        foreach (var stream in Streams)
+        {
+            await EnsureStreamAsync(js, stream, cancellationToken);
+        }
+        await EnsureConsumerAsync(js, Subjects.EventsStream, ManagersConsumer, cancellationToken);
+    }
+
+    public async Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var existing = await js.GetStreamAsync(wanted.Name!, cancellationToken: cancellationToken);
+                if (!NeedsUpdate(existing.Info.Config, wanted))
+                {
+                    return;
+                }
+                // Keep what an operator may have tuned (limits, placement) and set only what the manager depends on.
+                var config = existing.Info.Config with
+                {
+                    Subjects = wanted.Subjects,
+                    DuplicateWindow = wanted.DuplicateWindow,
+                    MaxAge = wanted.MaxAge,
+                    NumReplicas = wanted.NumReplicas,
+                };
+                await js.UpdateStreamAsync(config, cancellationToken);
+                log.LogInformation("Updated stream {Stream}", wanted.Name);
+                return;
+            }
+            catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNotFound)
+            {
+                try
+                {
+                    await js.CreateStreamAsync(wanted, cancellationToken);
+                    log.LogInformation("Created stream {Stream}", wanted.Name);
+                    return;
+                }
+                catch (NatsJSApiException race) when (race.Error.ErrCode == StreamNameInUse && attempt < 5)
+                {
+                    // Another manager created it between our lookup and our create: look again.
+                }
+            }
+        }
+    }
+
+    public async Task EnsureConsumerAsync(INatsJSContext js, string stream, ConsumerConfig wanted, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await js.CreateOrUpdateConsumerAsync(stream, wanted, cancellationToken);
+                return;
+            }
+            catch (NatsJSApiException e) when (attempt < 5 && e.Error.Code is 400 or 500)
+            {
+                // Concurrent creates of the same durable can collide on older servers; the next attempt sees it.
+                log.LogDebug("Consumer {Consumer} create attempt {Attempt} failed: {Error}", wanted.DurableName, attempt, e.Error.Description);
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), cancellationToken);
+            }
+        }
+    }
+
+    private static bool NeedsUpdate(StreamConfig have, StreamConfig want) =>
+        have.DuplicateWindow != want.DuplicateWindow
+        || have.MaxAge != want.MaxAge
+        || have.NumReplicas != want.NumReplicas
+        || !(have.Subjects ?? []).SequenceEqual(want.Subjects ?? []);
+
+    private StreamConfig Stream(string name, string subject, TimeSpan maxAge, string description) => new(name, [subject])
+    {
+        Description = description,
+        Storage = StreamConfigStorage.File,
+        Retention = StreamConfigRetention.Limits,
+        DuplicateWindow = _options.DuplicateWindow,
+        MaxAge = maxAge,
+        NumReplicas = _options.Replicas,
+        Discard = StreamConfigDiscard.Old,
+        AllowDirect = true,
+    };
+}

@@ -1,0 +1,143 @@
+using Fim.Core.Events;
+using Fim.Core.Policy;
+using Fim.Core.Rules;
+using Microsoft.Extensions.Options;
+
+namespace Fim.Manager.Options;
+
+/// <summary>Collects "Section:Key: problem" lines; the start fails with all of them.</summary>
+internal sealed class OptionProblems(string section)
+{
+    private readonly List<string> _failures = [];
+
+    public void Require(bool ok, string key, string problem)
+    {
+        if (!ok)
+        {
+            _failures.Add($"{section}:{key}: {problem}");
+        }
+    }
+
+    public void Range(long value, long min, long max, string key) =>
+        Require(value >= min && value <= max, key, $"must be {min}..{max}, got {value}");
+
+    public void Positive(TimeSpan value, string key) => Require(value > TimeSpan.Zero, key, $"must be a positive duration, got {value}");
+
+    public void File(string? path, string key) =>
+        Require(path is null || System.IO.File.Exists(path), key, $"file '{path}' does not exist");
+
+    public ValidateOptionsResult Result() => _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
+}
+
+internal sealed class NatsOptionsValidator : IValidateOptions<NatsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NatsOptions o)
+    {
+        var p = new OptionProblems(NatsOptions.Section);
+        var urls = (o.Url ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        p.Require(urls.Length > 0, "Url", "is required (e.g. nats://nats:4222)");
+        foreach (var url in urls)
+        {
+            var ok = Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "nats" or "tls" or "ws" or "wss";
+            p.Require(ok, "Url", $"'{url}' is not a nats://, tls://, ws:// or wss:// URL");
+            // Credentials in the URL would end up in client logs; they belong in User/Password.
+            p.Require(!ok || string.IsNullOrEmpty(uri!.UserInfo), "Url", "must not hold credentials; set Fim:Nats:User and Fim:Nats:Password");
+        }
+        p.Require((o.TlsCertFile is null) == (o.TlsKeyFile is null), "TlsKeyFile", "TlsCertFile and TlsKeyFile go together");
+        p.File(o.TlsCaFile, "TlsCaFile");
+        p.File(o.TlsCertFile, "TlsCertFile");
+        p.File(o.TlsKeyFile, "TlsKeyFile");
+        p.Require(o.Password is null || o.User is not null, "User", "is required when a password is set");
+        p.Positive(o.MinRetryDelay, "MinRetryDelay");
+        p.Require(o.MaxRetryDelay >= o.MinRetryDelay, "MaxRetryDelay", "must be at least MinRetryDelay");
+        p.Positive(o.RequestTimeout, "RequestTimeout");
+        return p.Result();
+    }
+}
+
+internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PipelineOptions o)
+    {
+        var p = new OptionProblems(PipelineOptions.Section);
+        p.Range(o.BatchSize, 1, 10_000, "BatchSize");
+        p.Range(o.PublishWindow, 1, 100_000, "PublishWindow");
+        // nats-server's default max_payload is 1 MiB; an event can never be larger than that anyway.
+        p.Range(o.MaxEventBytes, 256, 8 * 1024 * 1024, "MaxEventBytes");
+        p.Positive(o.AckWait, "AckWait");
+        p.Range(o.MaxDeliver, 1, 1000, "MaxDeliver");
+        p.Range(o.MaxAckPending, 1, 1_000_000, "MaxAckPending");
+        p.Positive(o.NakDelay, "NakDelay");
+        p.Require(o.MaxNakDelay >= o.NakDelay, "MaxNakDelay", "must be at least NakDelay");
+        p.Require(o.DrainTimeout >= TimeSpan.Zero, "DrainTimeout", "must not be negative");
+        p.Require(o.DuplicateWindow >= TimeSpan.FromMinutes(2), "DuplicateWindow", $"must be at least 2 minutes, got {o.DuplicateWindow}");
+        // A redelivery must land inside the alert dedupe window, or a slow redelivery would store a second alert.
+        p.Require(o.AckWait < o.DuplicateWindow, "AckWait", $"must be shorter than DuplicateWindow ({o.DuplicateWindow})");
+        p.Require(o.EventsMaxAge >= TimeSpan.Zero && o.AlertsMaxAge >= TimeSpan.Zero && o.DeadLetterMaxAge >= TimeSpan.Zero,
+            "EventsMaxAge", "retention ages must not be negative");
+        p.Range(o.Replicas, 1, 5, "Replicas");
+        p.Positive(o.PendingRefresh, "PendingRefresh");
+        return p.Result();
+    }
+}
+
+/// <summary>Loads the rule files once at start, so a typo stops the manager with file:line instead of misjudging events.</summary>
+internal sealed class RulesOptionsValidator : IValidateOptions<RulesOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RulesOptions o)
+    {
+        try
+        {
+            RuleLoader.LoadRuleSet(o.Files);
+            return ValidateOptionsResult.Success;
+        }
+        catch (PolicyException e)
+        {
+            return ValidateOptionsResult.Fail($"{RulesOptions.Section}:Files: {e.Message}");
+        }
+    }
+}
+
+internal sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SinkOptions o)
+    {
+        var p = new OptionProblems(SinkOptions.Section);
+        p.Range(o.Stdout.MinLevel, 1, 15, "Stdout:MinLevel");
+        p.Require(Subjects.IsValidAgentId(o.Stdout.Consumer), "Stdout:Consumer", "must match [a-z0-9_-]+");
+        var w = o.Webhook;
+        if (w.Enabled)
+        {
+            var ok = Uri.TryCreate(w.Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
+            // The URL is not echoed: Slack webhook URLs are secrets.
+            p.Require(ok, "Webhook:Url", "must be an absolute http:// or https:// URL");
+        }
+        p.Range(w.MinLevel, 1, 15, "Webhook:MinLevel");
+        p.Require(Subjects.IsValidAgentId(w.Consumer), "Webhook:Consumer", "must match [a-z0-9_-]+");
+        p.Positive(w.Timeout, "Webhook:Timeout");
+        p.Positive(w.RetryDelay, "Webhook:RetryDelay");
+        p.Require(w.MaxRetryDelay >= w.RetryDelay, "Webhook:MaxRetryDelay", "must be at least RetryDelay");
+        p.Range(w.MaxDeliver, 1, 100, "Webhook:MaxDeliver");
+        p.Require(w.AckWait > w.Timeout, "Webhook:AckWait", "must be longer than Webhook:Timeout");
+        return p.Result();
+    }
+}
+
+internal sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ApiOptions o)
+    {
+        var p = new OptionProblems(ApiOptions.Section);
+        p.Require(System.Net.IPAddress.TryParse(o.Address, out _), "Address", $"'{o.Address}' is not an IP address");
+        p.Range(o.HttpPort, 0, 65535, "HttpPort");
+        p.Range(o.GrpcPort, 0, 65535, "GrpcPort");
+        p.Require(o.HttpPort == 0 || o.HttpPort != o.GrpcPort, "GrpcPort", "must differ from HttpPort");
+        p.Require(o.HttpPort != 0 || o.GrpcPort != 0, "HttpPort", "at least one of HttpPort and GrpcPort must be set");
+        p.Require((o.TlsCertFile is null) == (o.TlsKeyFile is null), "TlsKeyFile", "TlsCertFile and TlsKeyFile go together");
+        p.File(o.TlsCertFile, "TlsCertFile");
+        p.File(o.TlsKeyFile, "TlsKeyFile");
+        p.Positive(o.ScanTimeout, "ScanTimeout");
+        p.Range(o.MaxScan, 1, 100_000_000, "MaxScan");
+        return p.Result();
+    }
+}

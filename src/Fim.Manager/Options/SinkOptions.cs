@@ -1,0 +1,35 @@
+namespace Fim.Manager.Options;
+
+/// <summary>Alert sinks (section Fim:Sinks). Each reads FIM_ALERTS on its own durable consumer.</summary>
+public sealed class SinkOptions
+{
+    public const string Section = "Fim:Sinks";
+
+    public StdoutSinkOptions Stdout { get; set; } = new();
+    public WebhookSinkOptions Webhook { get; set; } = new();
+}
+
+public sealed class StdoutSinkOptions
+{
+    /// <summary>One alert per line of stdout (logs go to stderr), for log shippers.</summary>
+    public bool Enabled { get; set; } = true;
+    public int MinLevel { get; set; } = 1;
+    public string Consumer { get; set; } = "fim-sink-stdout";
+}
+
+public sealed class WebhookSinkOptions
+{
+    /// <summary>Slack-compatible incoming webhook; empty disables the sink. Never logged (it often holds a token).</summary>
+    public string? Url { get; set; }
+    public int MinLevel { get; set; } = 7;
+    public string Consumer { get; set; } = "fim-sink-webhook";
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>First retry delay; doubles per attempt up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>Attempts per alert; after the last one the alert is copied to fim.deadletter.webhook.</summary>
+    public int MaxDeliver { get; set; } = 8;
+    public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Url);
+}

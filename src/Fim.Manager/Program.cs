@@ -1,0 +1,12 @@
+using Fim.Manager;
+
+try
+{
+    await ManagerApp.Build(args).RunAsync();
+    return 0;
+}
+catch (Exception e) when (ManagerApp.ConfigurationFailures(e) is { Count: > 0 } failures)
+{
+    await Console.Error.WriteLineAsync("fim-manager: invalid configuration:\n  " + string.Join("\n  ", failures));
+    return 2;
+}

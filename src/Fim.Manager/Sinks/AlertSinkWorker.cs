@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Fim.Core.Events;
+using Fim.Manager.Nats;
+using Fim.Manager.Pipeline;
+using Fim.Manager.Telemetry;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Fim.Manager.Sinks;
+
+/// <summary>
+/// Feeds one sink from its own durable consumer on FIM_ALERTS (shared by all managers, so each alert reaches the sink
+/// once). New sinks start with alerts stored from then on, not the whole history. An alert the sink still fails on at
+/// its last delivery is copied to fim.deadletter.&lt;sink&gt; and terminated.
+/// </summary>
+public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamTopology topology, ManagerMetrics metrics, ILogger<AlertSinkWorker> log)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!sink.Enabled)
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var js = await nats.JetStreamAsync(stoppingToken);
+                foreach (var stream in topology.Streams)
+                {
+                    await topology.EnsureStreamAsync(js, stream, stoppingToken);
+                }
+                await topology.EnsureConsumerAsync(js, Subjects.AlertsStream, new ConsumerConfig(sink.Consumer)
+                {
+                    DurableName = sink.Consumer,
+                    Description = $"Alert sink {sink.Name}",
+                    AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                    AckWait = sink.AckWait,
+                    MaxDeliver = sink.MaxDeliver,
+                    MaxAckPending = 1000,
+                    FilterSubject = Subjects.AllAlerts,
+                    DeliverPolicy = ConsumerConfigDeliverPolicy.New,
+                }, stoppingToken);
+                var consumer = await js.GetConsumerAsync(Subjects.AlertsStream, sink.Consumer, stoppingToken);
+                await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = 100 }, stoppingToken))
+                {
+                    await HandleAsync(js, msg, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogWarning("Sink {Sink} stopped: {Error}; restarting", sink.Name, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task HandleAsync(INatsJSContext js, INatsJSMsg<byte[]> msg, CancellationToken cancellationToken)
+    {
+        Alert? alert;
+        try
+        {
+            alert = JsonSerializer.Deserialize<Alert>(msg.Data ?? [], EventJson.Options);
+        }
+        catch (JsonException)
+        {
+            alert = null;
+        }
+        if (alert is null)
+        {
+            // Only managers publish here; an unreadable alert is a bug, not something a retry fixes.
+            await msg.AckTerminateAsync(cancellationToken: cancellationToken);
+            metrics.SinkDeliveries.WithLabels(sink.Name, "unreadable").Inc();
+            return;
+        }
+        var result = await sink.DeliverAsync(alert, msg.Data ?? [], cancellationToken);
+        var delivered = msg.Metadata?.NumDelivered ?? 1;
+        switch (result)
+        {
+            case SinkResult.Delivered or SinkResult.Skipped:
+                await msg.AckAsync(cancellationToken: cancellationToken);
+                metrics.SinkDeliveries.WithLabels(sink.Name, result == SinkResult.Delivered ? "delivered" : "skipped").Inc();
+                break;
+            case SinkResult.Retry when delivered < (ulong)sink.MaxDeliver:
+                await msg.NakAsync(new AckOpts { NakDelay = sink.RetryDelay(delivered) }, cancellationToken);
+                metrics.SinkDeliveries.WithLabels(sink.Name, "retry").Inc();
+                break;
+            default:
+                var headers = new NatsHeaders
+                {
+                    [DeadLetter.ReasonHeader] = sink.Name,
+                    [DeadLetter.DetailHeader] = $"sink {sink.Name} failed {delivered} times",
+                    [DeadLetter.SubjectHeader] = msg.Subject,
+                };
+                var ack = await js.PublishAsync(Subjects.DeadLetter(sink.Name), msg.Data ?? [], NatsRawSerializer<byte[]>.Default,
+                    new NatsJSPubOpts { MsgId = $"{sink.Name}:{alert.AlertId}" }, headers, cancellationToken);
+                if (ack.Error is { } error)
+                {
+                    throw new NatsJSApiException(error);
+                }
+                await msg.AckTerminateAsync(cancellationToken: cancellationToken);
+                metrics.SinkDeliveries.WithLabels(sink.Name, "failed").Inc();
+                metrics.DeadLetters.WithLabels(sink.Name).Inc();
+                log.LogError("Sink {Sink} gave up on alert {AlertId} after {Attempts} attempts; copied to {Subject}", sink.Name, alert.AlertId,
+                    delivered, Subjects.DeadLetter(sink.Name));
+                break;
+        }
+    }
+}

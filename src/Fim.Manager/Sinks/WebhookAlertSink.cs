@@ -1,0 +1,63 @@
+using System.Net.Http.Json;
+using Fim.Core.Events;
+using Fim.Manager.Options;
+using Microsoft.Extensions.Options;
+
+namespace Fim.Manager.Sinks;
+
+/// <summary>
+/// Posts alerts at or above a level to a Slack-compatible incoming webhook ({"text": ...}). A failure (timeout, 5xx,
+/// 429, connection refused) is retried with exponential backoff through the consumer (nak with delay), up to MaxDeliver.
+/// </summary>
+public sealed class WebhookAlertSink(IOptions<SinkOptions> options, IHttpClientFactory clients, ILogger<WebhookAlertSink> log) : IAlertSink
+{
+    public const string HttpClientName = "fim-webhook";
+
+    private readonly WebhookSinkOptions _options = options.Value.Webhook;
+
+    public string Name => "webhook";
+    public bool Enabled => _options.Enabled;
+    public string Consumer => _options.Consumer;
+    public TimeSpan AckWait => _options.AckWait;
+    public int MaxDeliver => _options.MaxDeliver;
+
+    public TimeSpan RetryDelay(ulong delivered)
+    {
+        var exponent = (int)Math.Min(delivered == 0 ? 0 : delivered - 1, 20);
+        return TimeSpan.FromTicks(Math.Min(_options.RetryDelay.Ticks * (1L << exponent), _options.MaxRetryDelay.Ticks));
+    }
+
+    public async Task<SinkResult> DeliverAsync(Alert alert, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        if (alert.Level < _options.MinLevel)
+        {
+            return SinkResult.Skipped;
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.Timeout);
+        try
+        {
+            var client = clients.CreateClient(HttpClientName);
+            using var response = await client.PostAsJsonAsync(_options.Url, new { text = Text(alert) }, timeout.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                return SinkResult.Delivered;
+            }
+            // The URL is a secret (Slack's holds the token): say which alert and what status, never where.
+            log.LogWarning("Webhook answered {Status} for alert {AlertId}", (int)response.StatusCode, alert.AlertId);
+            return SinkResult.Retry;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            log.LogWarning("Webhook failed for alert {AlertId}: {Error}", alert.AlertId, e.GetType().Name);
+            return SinkResult.Retry;
+        }
+    }
+
+    public static string Text(Alert a)
+    {
+        var compliance = a.Compliance.Count > 0 ? $" [{string.Join(", ", a.Compliance)}]" : "";
+        return $"FIM level {a.Level} rule {a.Rule.Id}: {a.Rule.Description} {a.Path} ({a.Kind}) on {a.AgentId}" +
+            (string.IsNullOrEmpty(a.Host) || a.Host == a.AgentId ? "" : $" ({a.Host})") + compliance;
+    }
+}

@@ -1,0 +1,44 @@
+using Prometheus;
+
+namespace Fim.Manager.Telemetry;
+
+/// <summary>
+/// The manager's Prometheus metrics, on a registry of its own (so several managers in one test process do not share
+/// counters). Served at /metrics. fim_consumer_pending is what the HPA scales on.
+/// </summary>
+public sealed class ManagerMetrics
+{
+    public ManagerMetrics()
+    {
+        Registry = Metrics.NewCustomRegistry();
+        var f = Metrics.WithCustomRegistry(Registry);
+        EventsConsumed = f.CreateCounter("fim_events_consumed_total", "Events taken from FIM_EVENTS and settled (acked or terminated).");
+        Alerts = f.CreateCounter("fim_alerts_total", "Alerts published to FIM_ALERTS and acked by JetStream.", "level");
+        Silenced = f.CreateCounter("fim_events_silenced_total", "Valid events no rule alerts on (level 0 or no match).");
+        ProcessingSeconds = f.CreateHistogram("fim_event_processing_seconds", "From taking an event to settling it (validate, rules, alert publish, ack).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0005, 2, 14) });
+        Deduplicated = f.CreateCounter("fim_alerts_deduplicated_total", "Alert or dead-letter publishes JetStream recognised as already stored (a redelivered event).");
+        Redeliveries = f.CreateCounter("fim_event_redeliveries_total", "Events delivered more than once (a manager died, a nak, an ack timeout).");
+        DeadLetters = f.CreateCounter("fim_dead_letters_total", "Messages copied to FIM_DEADLETTER, by reason.", "reason");
+        TransientFailures = f.CreateCounter("fim_event_transient_failures_total", "Events nak'ed for a retry after a publish failure.");
+        UnknownAgentEvents = f.CreateCounter("fim_unknown_agent_events_total", "Events from agents with no heartbeat in KV fim-agents (processed, tagged unknown-agent).");
+        ConsumerPending = f.CreateGauge("fim_consumer_pending", "num_pending + num_ack_pending of the fim-managers consumer.");
+        SinkDeliveries = f.CreateCounter("fim_sink_deliveries_total", "Alerts handed to a sink, by sink and result.", "sink", "result");
+        Ready = f.CreateGauge("fim_manager_ready", "1 when connected to NATS with the consumer bound.");
+        Prometheus.DotNetStats.Register(Registry);
+    }
+
+    public CollectorRegistry Registry { get; }
+    public Counter EventsConsumed { get; }
+    public Counter Alerts { get; }
+    public Counter Silenced { get; }
+    public Histogram ProcessingSeconds { get; }
+    public Counter Redeliveries { get; }
+    public Counter Deduplicated { get; }
+    public Counter DeadLetters { get; }
+    public Counter TransientFailures { get; }
+    public Counter UnknownAgentEvents { get; }
+    public Gauge ConsumerPending { get; }
+    public Counter SinkDeliveries { get; }
+    public Gauge Ready { get; }
+}

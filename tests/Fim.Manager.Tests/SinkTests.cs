@@ -1,0 +1,144 @@
+using System.Net;
+using System.Text.Json;
+using Fim.Core.Events;
+using Fim.Manager.Pipeline;
+using Fim.Manager.Tests.Support;
+using Fim.Testing;
+
+namespace Fim.Manager.Tests;
+
+public sealed class SinkTests(NatsFixture nats) : IClassFixture<NatsFixture>
+{
+    [Fact]
+    public async Task Stdout_sink_writes_one_json_line_per_alert_at_or_above_its_level()
+    {
+        await using var manager = await TestManager.StartAsync(nats.Server.Url, new Dictionary<string, string?> { ["Fim:Sinks:Stdout:MinLevel"] = "6" });
+        await WaitForSinkConsumerAsync("fim-sink-stdout");
+        var agent = TestEvents.NewAgentId();
+        var added = TestEvents.Event(agent, "/etc/new", "added"); // level 5: below the sink's minimum
+        var modified = TestEvents.Event(agent, "/etc/passwd", "modified"); // level 7
+
+        await nats.Client.PublishEventAsync(added);
+        await nats.Client.PublishEventAsync(modified);
+
+        await Eventually.TrueAsync(() => manager.StdoutLines().Any(l => l.Contains(modified.EventId)), "alert line on stdout");
+        await Eventually.TrueAsync(() => manager.Metrics.SinkDeliveries.WithLabels("stdout", "skipped").Value >= 1, "low alert skipped");
+        var line = Assert.Single(manager.StdoutLines(), l => l.Contains(agent));
+        var alert = JsonSerializer.Deserialize<Alert>(line, EventJson.Options)!;
+        Assert.Equal($"{modified.EventId}/550", alert.AlertId);
+        Assert.Equal(7, alert.Level);
+    }
+
+    [Fact]
+    public async Task Webhook_sink_retries_with_backoff_until_the_hook_accepts()
+    {
+        using var hook = new FakeWebhook(failFirst: 2);
+        await using var manager = await TestManager.StartAsync(nats.Server.Url, WebhookSettings(hook, consumer: "hook-retry", maxDeliver: 5));
+        await WaitForSinkConsumerAsync("hook-retry");
+        var agent = TestEvents.NewAgentId();
+        var e = TestEvents.Event(agent, "/etc/shadow", "modified");
+
+        await nats.Client.PublishEventAsync(e);
+
+        await Eventually.TrueAsync(() => hook.Bodies.Count(b => b.Contains(agent)) >= 3, "three attempts");
+        await Eventually.TrueAsync(() => manager.Metrics.SinkDeliveries.WithLabels("webhook", "delivered").Value == 1, "delivered once");
+        Assert.Equal(2, manager.Metrics.SinkDeliveries.WithLabels("webhook", "retry").Value);
+        using var body = JsonDocument.Parse(hook.Bodies.First(b => b.Contains(agent)));
+        var text = body.RootElement.GetProperty("text").GetString()!;
+        Assert.Contains("level 7 rule 550", text);
+        Assert.Contains("/etc/shadow", text);
+        Assert.Contains("pci_dss:11.5", text);
+        // Backoff: the retries were spread out, not fired back to back.
+        var times = hook.Times.ToList();
+        Assert.True(times[^1] - times[0] >= TimeSpan.FromMilliseconds(250), $"attempts came within {times[^1] - times[0]}");
+    }
+
+    [Fact]
+    public async Task Webhook_sink_gives_up_after_max_deliveries_into_the_dead_letter_stream()
+    {
+        using var hook = new FakeWebhook(failFirst: int.MaxValue);
+        await using var manager = await TestManager.StartAsync(nats.Server.Url, WebhookSettings(hook, consumer: "hook-broken", maxDeliver: 3));
+        await WaitForSinkConsumerAsync("hook-broken");
+        var agent = TestEvents.NewAgentId();
+
+        await nats.Client.PublishEventAsync(TestEvents.Event(agent, "/etc/group", "deleted"));
+
+        var copies = await Eventually.CountAsync(
+            async () => (IReadOnlyList<StoredMessage>)[.. (await nats.Client.DeadLettersAsync(DeadLetter.WebhookFailed)).Where(m => m.Text.Contains(agent))],
+            1, "webhook dead letter");
+        Assert.Equal("webhook", copies[0].Header(DeadLetter.ReasonHeader));
+        Assert.Equal(3, hook.Bodies.Count(b => b.Contains(agent)));
+        // The pipeline itself was never slowed or failed by the broken sink.
+        Assert.Single(await nats.Client.AlertsAsync(agent));
+    }
+
+    private static Dictionary<string, string?> WebhookSettings(FakeWebhook hook, string consumer, int maxDeliver) => new()
+    {
+        ["Fim:Sinks:Stdout:Enabled"] = "false",
+        ["Fim:Sinks:Webhook:Url"] = hook.Url,
+        ["Fim:Sinks:Webhook:MinLevel"] = "1",
+        ["Fim:Sinks:Webhook:Consumer"] = consumer,
+        ["Fim:Sinks:Webhook:RetryDelay"] = "00:00:00.150",
+        ["Fim:Sinks:Webhook:MaxRetryDelay"] = "00:00:01",
+        ["Fim:Sinks:Webhook:MaxDeliver"] = maxDeliver.ToString(),
+        ["Fim:Sinks:Webhook:Timeout"] = "00:00:02",
+    };
+
+    private Task WaitForSinkConsumerAsync(string name) =>
+        Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await nats.Client.Js.GetConsumerAsync(Subjects.AlertsStream, name);
+                return true;
+            }
+            catch (NATS.Client.JetStream.NatsJSApiException)
+            {
+                return false;
+            }
+        }, $"sink consumer {name}");
+}
+
+/// <summary>A Slack-like webhook on 127.0.0.1 that answers 500 to the first N posts, then 200.</summary>
+public sealed class FakeWebhook : IDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly int _failFirst;
+    private int _seen;
+
+    public FakeWebhook(int failFirst)
+    {
+        _failFirst = failFirst;
+        Url = $"http://127.0.0.1:{NatsServer.FreePort()}/services/T000/B000/secret/";
+        _listener.Prefixes.Add(Url);
+        _listener.Start();
+        _ = Task.Run(LoopAsync);
+    }
+
+    public string Url { get; }
+    public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
+    public System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset> Times { get; } = new();
+
+    private async Task LoopAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+            using var reader = new StreamReader(context.Request.InputStream);
+            Bodies.Enqueue(await reader.ReadToEndAsync());
+            Times.Enqueue(DateTimeOffset.UtcNow);
+            context.Response.StatusCode = Interlocked.Increment(ref _seen) <= _failFirst ? 500 : 200;
+            context.Response.Close();
+        }
+    }
+
+    public void Dispose() => _listener.Close();
+}
