@@ -17,12 +17,21 @@ public sealed class MonitorSession : IDisposable
     public const long CompactJournalBytes = 64L << 20;
 
     private readonly BaselineStore _store;
+    private readonly bool _ownsStore;
 
-    private MonitorSession(CompiledPolicy policy, BaselineStore store, ScanThrottle? throttle)
+    private MonitorSession(CompiledPolicy policy, BaselineStore store, ScanThrottle? throttle, bool ownsStore = true)
     {
         Policy = policy;
         _store = store;
         Throttle = throttle;
+        _ownsStore = ownsStore;
+    }
+
+    /// <summary>A session over a store someone else owns (and disposes): the connected agent keeps a policy's store open across revisions.</summary>
+    public static MonitorSession Attach(CompiledPolicy policy, BaselineStore store)
+    {
+        var throttle = new ScanThrottle(policy.BytesPerSecond, policy.FilesPerSecond);
+        return new MonitorSession(policy, store, throttle.IsUnlimited ? null : throttle, ownsStore: false);
     }
 
     public CompiledPolicy Policy { get; }
@@ -162,5 +171,11 @@ public sealed class MonitorSession : IDisposable
         ["savedAt"] = DateTimeOffset.UtcNow.ToString("O"),
     };
 
-    public void Dispose() => _store.Dispose();
+    public void Dispose()
+    {
+        if (_ownsStore)
+        {
+            _store.Dispose();
+        }
+    }
 }
