@@ -80,7 +80,8 @@ public static class RunCommand
         }
 
         var serilog = new LoggerConfiguration().MinimumLevel.Information()
-            .MinimumLevel.Override("NATS", Serilog.Events.LogEventLevel.Warning)
+            // The client logs every failed reconnect with a stack trace; the agent's services log the first failure of each outage.
+            .MinimumLevel.Override("NATS", Serilog.Events.LogEventLevel.Error)
             .Enrich.FromLogContext()
             .WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
             .CreateLogger();

@@ -132,6 +132,7 @@ public sealed class EventPublisher(
     {
         if (nats.ConnectionState != NatsConnectionState.Open)
         {
+            AgentMetrics.PublishFailures.WithLabels("disconnected").Inc();
             return (false, "not connected to NATS");
         }
         ActivityContext.TryParse(e.TraceParent, null, out var parent);
