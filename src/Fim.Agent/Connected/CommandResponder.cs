@@ -14,7 +14,11 @@ public sealed class CommandResponder(NatsConnection nats, AgentIdentity identity
         {
             try
             {
-                await foreach (var msg in nats.SubscribeAsync<byte[]>(identity.CommandSubject, cancellationToken: ct))
+                await using var sub = await nats.SubscribeCoreAsync<byte[]>(identity.CommandSubject, cancellationToken: ct);
+                // The round trip makes sure the server has the subscription before we say we are listening.
+                await nats.PingAsync(ct);
+                logger.LogInformation("answering commands on {Subject}", identity.CommandSubject);
+                await foreach (var msg in sub.Msgs.ReadAllAsync(ct))
                 {
                     var reply = handler.Handle(msg.Data ?? []);
                     AgentMetrics.Commands.Inc();

@@ -197,12 +197,23 @@ public sealed class ConnectedHarness : IAsyncDisposable
         throw new TimeoutException($"no matching heartbeat within {Deadline}; last: {last}\n{context?.Invoke()}");
     }
 
-    /// <summary>Sends a command and returns the reply.</summary>
+    /// <summary>Sends a command and returns the reply; waits (with the deadline) while the agent is not subscribed yet.</summary>
     public async Task<JsonElement> CommandAsync(string json)
     {
-        var reply = await Admin.RequestAsync<byte[], byte[]>(Subjects.AgentCommand(AgentId), Encoding.UTF8.GetBytes(json),
-            replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(10) });
-        return JsonDocument.Parse(reply.Data!).RootElement.Clone();
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var reply = await Admin.RequestAsync<byte[], byte[]>(Subjects.AgentCommand(AgentId), Encoding.UTF8.GetBytes(json),
+                    replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(10) });
+                return JsonDocument.Parse(reply.Data!).RootElement.Clone();
+            }
+            catch (NatsNoRespondersException) when (deadline.Elapsed < Deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     /// <summary>A metric's value from the agent's /metrics (sum over labels), or null when not exported yet.</summary>

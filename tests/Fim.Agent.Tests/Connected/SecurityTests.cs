@@ -89,6 +89,7 @@ public sealed class SecurityTests : IDisposable
         }
         await using (var commands = await a.SubscribeCoreAsync<byte[]>(Subjects.AgentCommand("agent-a")))
         {
+            await a.PingAsync();
             var responder = Task.Run(async () =>
             {
                 var msg = await commands.Msgs.ReadAsync();
