@@ -2,10 +2,12 @@ using System.CommandLine;
 using Fim.Agent.Cli;
 
 var common = new CommonOptions();
-var root = new RootCommand("fim-agent: file integrity monitoring agent (scan, watch).\n\n" + ExitCodes.HelpText)
+var root = new RootCommand("fim-agent: file integrity monitoring agent (scan, watch; run connected to NATS).\n\n" + ExitCodes.HelpText)
 {
     ScanCommand.Create(common),
     WatchCommand.Create(common),
+    RunCommand.Create(),
+    NatsAuthzCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -37,6 +37,7 @@ public static class ScanCommand
         {
             result = ScanRunner.ScanChecked(session, scanner, ct);
         }
+        session.Commit(result.Updates, [], snapshot: true);
         ReportIssues(result);
         if (firstRun)
         {

@@ -40,7 +40,8 @@ public static class WatchCommand
         using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
         await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), loggers.CreateLogger<InotifyWatcher>());
         var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
-        var loop = new WatchLoop(session, output, alerts, watcher, logger, TimeProvider.System);
+        var sink = new AlertOutputSink(output, alerts, policy.EventsPerSecond, TimeProvider.System);
+        var loop = new WatchLoop(session, sink, watcher, logger, TimeProvider.System);
         await loop.RunAsync(ct);
         return ExitCodes.NoChanges;
     }

@@ -7,18 +7,31 @@ using Fim.Core.Scanning;
 namespace Fim.Agent.Monitoring;
 
 /// <summary>
-/// A policy, its scanner and the baseline store it compares against: the standalone agent's unit of work.
-/// Scans apply their updates to the store; realtime observations go to the store's journal.
+/// A policy, its scanner and the baseline store it compares against: the agent's unit of work.
+/// Scans and realtime observations only compute updates; <see cref="Commit"/> writes them (a full snapshot after a
+/// scan, the journal otherwise), together with the outbox events that report them.
 /// </summary>
 public sealed class MonitorSession : IDisposable
 {
-    private readonly BaselineStore _store;
+    /// <summary>The journal is compacted into a new snapshot when it grows past this (realtime changes and acknowledgements add to it).</summary>
+    public const long CompactJournalBytes = 64L << 20;
 
-    private MonitorSession(CompiledPolicy policy, BaselineStore store, ScanThrottle? throttle)
+    private readonly BaselineStore _store;
+    private readonly bool _ownsStore;
+
+    private MonitorSession(CompiledPolicy policy, BaselineStore store, ScanThrottle? throttle, bool ownsStore = true)
     {
         Policy = policy;
         _store = store;
         Throttle = throttle;
+        _ownsStore = ownsStore;
+    }
+
+    /// <summary>A session over a store someone else owns (and disposes): the connected agent keeps a policy's store open across revisions.</summary>
+    public static MonitorSession Attach(CompiledPolicy policy, BaselineStore store)
+    {
+        var throttle = new ScanThrottle(policy.BytesPerSecond, policy.FilesPerSecond);
+        return new MonitorSession(policy, store, throttle.IsUnlimited ? null : throttle, ownsStore: false);
     }
 
     public CompiledPolicy Policy { get; }
@@ -32,6 +45,21 @@ public sealed class MonitorSession : IDisposable
     public string BaselineDigest => _store.Digest;
 
     public bool HasRecord(byte[] path) => _store.Records.TryGet(path, out _);
+
+    public bool TryGetRecord(byte[] path, out FileRecord record) => _store.Records.TryGet(path, out record);
+
+    /// <summary>A copy of every record (for housekeeping, not for hot paths).</summary>
+    public List<FileRecord> Records() => [.. _store.Records.All];
+
+    /// <summary>Events in this session's outbox, not acknowledged yet.</summary>
+    public int PendingEventCount => _store.PendingEventCount;
+
+    public long PendingEventBytes => _store.PendingEventBytes;
+
+    public IReadOnlyList<OutboxEvent> PeekPendingEvents(int max) => _store.PeekPendingEvents(max);
+
+    /// <summary>Removes delivered events from the outbox (durably).</summary>
+    public void Acknowledge(IReadOnlyCollection<ulong> sequences) => _store.Acknowledge(sequences);
 
     public static MonitorSession Open(CompiledPolicy policy, StateLocation state, bool rebaseline)
     {
@@ -85,20 +113,9 @@ public sealed class MonitorSession : IDisposable
             Source = source,
         });
 
-    /// <summary>Scans and, unless nothing changed, writes the new baseline as one atomic snapshot.</summary>
-    public ScanResult Scan(Scanner scanner, CancellationToken ct, byte[]? subtree = null)
-    {
-        var result = subtree is null ? scanner.Scan(_store.Records, ct) : scanner.ScanSubtree(_store.Records, subtree, ct);
-        if (subtree is null)
-        {
-            Commit(result.Updates, snapshot: true);
-        }
-        else
-        {
-            Commit(result.Updates, snapshot: false);
-        }
-        return result;
-    }
+    /// <summary>Scans everything (or one subtree) against the baseline; nothing is written until <see cref="Commit"/>.</summary>
+    public ScanResult Scan(Scanner scanner, CancellationToken ct, byte[]? subtree = null) =>
+        subtree is null ? scanner.Scan(_store.Records, ct) : scanner.ScanSubtree(_store.Records, subtree, ct);
 
     /// <summary>One path observed now (realtime); the update, if any, is in the journal before this returns.</summary>
     public FileChange? Observe(Scanner scanner, byte[] path, List<BaselineUpdate> pending)
@@ -111,12 +128,15 @@ public sealed class MonitorSession : IDisposable
         return change;
     }
 
-    /// <summary>Writes updates: a full snapshot after a scan, a journal append for realtime changes.</summary>
-    public void Commit(IReadOnlyList<BaselineUpdate> updates, bool snapshot)
+    /// <summary>
+    /// Writes updates and the events reporting them in one transaction: a full snapshot after a scan, a journal
+    /// append otherwise. Compacts the journal when it has grown large.
+    /// </summary>
+    public IReadOnlyList<OutboxEvent> Commit(IReadOnlyList<BaselineUpdate> updates, IReadOnlyList<OutboxMessage> events, bool snapshot)
     {
         try
         {
-            if (snapshot)
+            if (snapshot || _store.JournalBytes > CompactJournalBytes)
             {
                 foreach (var u in updates)
                 {
@@ -129,15 +149,13 @@ public sealed class MonitorSession : IDisposable
                         _store.Records.Set(u.Record);
                     }
                 }
-                if (updates.Count > 0 || _store.IsEmpty)
+                if (updates.Count > 0 || events.Count > 0 || _store.IsEmpty || _store.JournalBytes > CompactJournalBytes)
                 {
-                    _store.Save(Metadata());
+                    return _store.Save(Metadata(), events);
                 }
+                return [];
             }
-            else if (updates.Count > 0)
-            {
-                _store.Append(updates);
-            }
+            return _store.Append(updates, events);
         }
         catch (BaselineWriteException e)
         {
@@ -153,5 +171,11 @@ public sealed class MonitorSession : IDisposable
         ["savedAt"] = DateTimeOffset.UtcNow.ToString("O"),
     };
 
-    public void Dispose() => _store.Dispose();
+    public void Dispose()
+    {
+        if (_ownsStore)
+        {
+            _store.Dispose();
+        }
+    }
 }

@@ -4,7 +4,7 @@ using Fim.Core.Scanning;
 
 namespace Fim.Agent.Monitoring;
 
-/// <summary>Runs a full scan and turns problems with the monitored roots into the errors the CLI promises.</summary>
+/// <summary>Runs a full scan (not committed) and turns problems with the monitored roots into the errors the CLI promises.</summary>
 public static class ScanRunner
 {
     public static ScanResult ScanChecked(MonitorSession session, Scanner scanner, CancellationToken ct, DetectionSource source = DetectionSource.Scan)

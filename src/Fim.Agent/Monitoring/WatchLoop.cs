@@ -1,4 +1,3 @@
-using Fim.Agent.Output;
 using Fim.Agent.Realtime;
 using Fim.Agent.Telemetry;
 using Fim.Core.Baseline;
@@ -10,15 +9,16 @@ using Prometheus;
 namespace Fim.Agent.Monitoring;
 
 /// <summary>
-/// The standalone agent's main loop: watch first (so nothing slips between scan and watch), scan to report what
-/// changed while the agent was stopped, then turn realtime notifications into alerts, rescanning on schedule and
-/// wherever the kernel could not give a complete picture (queue overflow, watch limit, new directories).
-/// One thread owns the baseline; each batch reaches the journal before its alerts are printed.
+/// The agent's monitoring loop for one policy: watch first (so nothing slips between scan and watch), scan to report
+/// what changed while the agent was stopped, then hand realtime changes to the sink, rescanning on schedule, on
+/// request, and wherever the kernel could not give a complete picture (queue overflow, watch limit, new directories).
+/// One thread owns the baseline; the sink commits each batch's baseline updates together with its report.
+/// When the sink refuses a batch (full outbox) the baseline is left as it was and a full rescan runs once it accepts
+/// again, so the changes are found then.
 /// </summary>
 public sealed class WatchLoop(
     MonitorSession session,
-    IAlertOutput output,
-    AlertFactory alerts,
+    IChangeSink sink,
     InotifyWatcher watcher,
     ILogger logger,
     TimeProvider time)
@@ -26,12 +26,29 @@ public sealed class WatchLoop(
     /// <summary>Subtrees the watch limit left unwatched are polled this often (and at every scheduled rescan).</summary>
     public TimeSpan UnwatchedPollInterval { get; init; } = TimeSpan.FromSeconds(60);
 
-    private readonly AlertRateLimiter _rateLimiter = new(session.Policy.EventsPerSecond, time);
+    /// <summary>How often a refusing sink is asked again.</summary>
+    public TimeSpan DeferredRetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Roots the baseline has never seen (a policy revision added them) are recorded without reporting their files
+    /// as added, and records no rule covers any more are dropped. For the connected agent, whose policies change.
+    /// </summary>
+    public bool AlignBaselineWithPolicy { get; init; }
+
     private readonly HashSet<byte[]> _unwatched = new(PathComparer.Instance);
+    private readonly System.Threading.Channels.Channel<string> _scanRequests =
+        System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
     private Scanner _realtimeScanner = null!;
+    private bool _deferred;
 
     /// <summary>Raised after the initial scan, when realtime detection is live (tests and the CLI wait on it).</summary>
     public event Action? Ready;
+
+    /// <summary>Raised after every full scan.</summary>
+    public event Action<ScanReport>? ScanFinished;
+
+    /// <summary>Asks for a full rescan as soon as the loop is free (thread-safe).</summary>
+    public void RequestScan(string reason) => _scanRequests.Writer.TryWrite(reason);
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -45,6 +62,10 @@ public sealed class WatchLoop(
         var watching = Task.Factory.StartNew(() => watcher.RunAsync(ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
         var firstRun = !session.HasBaseline;
+        if (!firstRun && AlignBaselineWithPolicy)
+        {
+            AlignWithPolicy(ct);
+        }
         RunScan("startup", verifyFull: false, recordOnly: firstRun, ct);
         AlertFactory.WarmUp();
         logger.LogInformation("realtime detection on {Roots} with {Watches} watches; rescan every {Interval}",
@@ -54,12 +75,31 @@ public sealed class WatchLoop(
         var nextRescan = time.GetUtcNow() + session.Policy.RescanInterval;
         var nextFullVerify = session.Policy.FullVerifyInterval is { } f ? time.GetUtcNow() + f : DateTimeOffset.MaxValue;
         var nextPoll = time.GetUtcNow() + UnwatchedPollInterval;
+        var nextDeferredCheck = time.GetUtcNow();
         var reader = watcher.Notifications;
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 var now = time.GetUtcNow();
+                if (_scanRequests.Reader.TryRead(out var requested))
+                {
+                    while (_scanRequests.Reader.TryRead(out _))
+                    {
+                    }
+                    RunScan(requested, false, false, ct);
+                    continue;
+                }
+                if (_deferred && now >= nextDeferredCheck)
+                {
+                    nextDeferredCheck = now + DeferredRetryInterval;
+                    if (sink.CanAccept)
+                    {
+                        _deferred = false;
+                        RunScan("outbox-recovered", false, false, ct);
+                        continue;
+                    }
+                }
                 var due = Min(nextRescan, _unwatched.Count > 0 ? nextPoll : DateTimeOffset.MaxValue);
                 if (now >= due)
                 {
@@ -83,21 +123,31 @@ public sealed class WatchLoop(
                     nextPoll = now + UnwatchedPollInterval;
                     continue;
                 }
+                var wakeAt = _deferred ? Min(due, nextDeferredCheck) : due;
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                wait.CancelAfter(Clamp(due - now));
+                wait.CancelAfter(Clamp(wakeAt - now));
+                bool stopped;
                 try
                 {
-                    if (!await reader.WaitToReadAsync(wait.Token))
+                    var notification = reader.WaitToReadAsync(wait.Token).AsTask();
+                    var request = _scanRequests.Reader.WaitToReadAsync(wait.Token).AsTask();
+                    var first = await Task.WhenAny(notification, request);
+                    if (first.IsCanceled)
                     {
-                        break; // the watcher stopped
+                        continue; // a timer is due, or we are stopping
                     }
+                    stopped = first == notification && !await notification;
                 }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                finally
                 {
-                    continue; // a timer is due
+                    // Ends the other wait, so each channel never has more than one waiting reader.
+                    await wait.CancelAsync();
+                }
+                if (stopped)
+                {
+                    break; // the watcher stopped
                 }
                 ProcessBatch(reader, ct);
-                FlushRateLimitSummary();
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -149,8 +199,49 @@ public sealed class WatchLoop(
                 changes.Add(change);
             }
         }
-        session.Commit(pending, snapshot: false);
-        Emit(changes);
+        Hand(new ChangeBatch(pending, changes, Snapshot: false));
+    }
+
+    /// <summary>Gives a batch to the sink; a refused batch leaves the baseline as it was and schedules a rescan.</summary>
+    private bool Hand(ChangeBatch batch)
+    {
+        if (batch.Updates.Count == 0 && batch.Changes.Count == 0 && !batch.Snapshot)
+        {
+            return true;
+        }
+        if (!_deferred && sink.Commit(session, batch))
+        {
+            foreach (var change in batch.Changes)
+            {
+                AgentMetrics.Changes.WithLabels(change.Kind.ToName(), change.Source.ToName()).Inc();
+            }
+            return true;
+        }
+        if (!_deferred)
+        {
+            logger.LogWarning("the outbox is full: {Changes} changes were not recorded; the baseline stays as it was and {Policy} is rescanned once the outbox drains",
+                batch.Changes.Count, session.Policy.Name);
+        }
+        _deferred = true;
+        return false;
+    }
+
+    /// <summary>Records new roots quietly and drops records that no rule covers any more.</summary>
+    private void AlignWithPolicy(CancellationToken ct)
+    {
+        var stale = session.Records().Where(r => session.Policy.RuleFor(r.Path) is null).Select(r => BaselineUpdate.Delete(r.Path)).ToList();
+        if (stale.Count > 0)
+        {
+            session.Commit(stale, [], snapshot: true);
+            logger.LogInformation("{Count} baseline records outside the policy's paths were dropped", stale.Count);
+        }
+        var recorder = session.CreateScanner(verifyFull: false, recordOnly: true);
+        foreach (var rule in session.Policy.Rules.Where(r => !session.HasRecord(r.Root) && Path.Exists(r.RootDisplay)))
+        {
+            var result = session.Scan(recorder, ct, subtree: rule.Root);
+            session.Commit(result.Updates, [], snapshot: true);
+            logger.LogInformation("new path {Root} recorded: {Entries} entries", rule.RootDisplay, result.Stats.Entries);
+        }
     }
 
     private void AddParent(byte[] path, List<byte[]> paths, HashSet<byte[]> seen)
@@ -185,7 +276,7 @@ public sealed class WatchLoop(
         using var timer = AgentMetrics.ScanDuration.WithLabels("subtree").NewTimer();
         var result = session.Scan(_realtimeScanner, ct, subtree: root);
         Report(result);
-        Emit(result.Changes);
+        Hand(new ChangeBatch(result.Updates, result.Changes, Snapshot: false));
     }
 
     private void RunScan(string reason, bool verifyFull, bool recordOnly, CancellationToken ct)
@@ -195,15 +286,16 @@ public sealed class WatchLoop(
         var scanner = session.CreateScanner(verifyFull, recordOnly);
         var result = ScanRunner.ScanChecked(session, scanner, ct);
         Report(result);
+        var committed = Hand(new ChangeBatch(result.Updates, result.Changes, Snapshot: true));
         AgentMetrics.BaselineEntries.Set(session.BaselineCount);
+        ScanFinished?.Invoke(new ScanReport(session.Policy.Name, reason, time.GetUtcNow(), result.Stats.Entries, result.Changes.Count, result.Stats.Elapsed, committed));
         if (recordOnly)
         {
-            output.Notice($"baseline recorded: {result.Stats.Entries:N0} entries in {result.Stats.Elapsed.TotalSeconds:N2} s; watching for changes");
+            sink.Notice($"baseline recorded: {result.Stats.Entries:N0} entries in {result.Stats.Elapsed.TotalSeconds:N2} s; watching for changes");
             return;
         }
         logger.LogInformation("{Reason} scan: {Changes} changes in {Entries} entries, {Seconds:F2} s",
             reason, result.Changes.Count, result.Stats.Entries, result.Stats.Elapsed.TotalSeconds);
-        Emit(result.Changes);
     }
 
     private void Report(ScanResult result)
@@ -212,31 +304,6 @@ public sealed class WatchLoop(
         {
             AgentMetrics.ScanIssues.WithLabels(issue.Kind.ToString()).Inc();
             logger.LogWarning("{Kind}: {Path}: {Message}", issue.Kind, issue.Path, issue.Message);
-        }
-    }
-
-    private void Emit(IEnumerable<FileChange> changes)
-    {
-        foreach (var change in changes)
-        {
-            AgentMetrics.Changes.WithLabels(change.Kind.ToName(), change.Source.ToName()).Inc();
-            var (e, alert) = alerts.Judge(change);
-            if (_rateLimiter.TryAcquire())
-            {
-                output.Write(e, alert);
-            }
-            else
-            {
-                AgentMetrics.SuppressedAlerts.Inc();
-            }
-        }
-    }
-
-    private void FlushRateLimitSummary()
-    {
-        if (_rateLimiter.TakeSuppressed() is > 0 and var n)
-        {
-            output.Notice($"{n} more changes were not printed: the policy caps output at {session.Policy.EventsPerSecond}/s (all are in the baseline)");
         }
     }
 

@@ -32,4 +32,28 @@ public static class AgentMetrics
 
     public static readonly Gauge Watches = Metrics.CreateGauge(
         "fim_agent_realtime_watches", "Directories under inotify watch.");
+
+    public static readonly Gauge OutboxDepth = Metrics.CreateGauge(
+        "fim_agent_outbox_depth", "Events in the durable outbox, not acknowledged by JetStream yet.");
+
+    public static readonly Counter OutboxOverflows = Metrics.CreateCounter(
+        "fim_agent_outbox_overflows_total", "Batches of changes not recorded because the outbox was full; the baseline stays behind and is rescanned once the outbox drains.");
+
+    public static readonly Counter Published = Metrics.CreateCounter(
+        "fim_agent_events_published_total", "Events acknowledged by JetStream.");
+
+    public static readonly Counter PublishDuplicates = Metrics.CreateCounter(
+        "fim_agent_events_duplicate_total", "Publishes JetStream recognised as duplicates (a retry of an event it already stored).");
+
+    public static readonly Counter PublishFailures = Metrics.CreateCounter(
+        "fim_agent_publish_failures_total", "Event publishes not acknowledged (retried), by reason.", "reason");
+
+    public static readonly Gauge PolicyRevision = Metrics.CreateGauge(
+        "fim_agent_policy_revision", "Revision of each policy being applied.", "policy");
+
+    public static readonly Counter PolicyErrors = Metrics.CreateCounter(
+        "fim_agent_policy_errors_total", "Policies that were invalid or failed to run.", "policy");
+
+    public static readonly Counter Commands = Metrics.CreateCounter(
+        "fim_agent_commands_total", "Requests answered on the agent's command subject.");
 }

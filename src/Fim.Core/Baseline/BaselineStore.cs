@@ -25,18 +25,54 @@ public sealed class BaselineStore : IDisposable
     private readonly BaselineKey _key;
     private readonly FileStream _lock;
     private readonly Lock _gate = new();
+    private readonly PendingEvents _outbox;
     private byte[]? _snapshotMac;
     private byte[]? _headMac;
     private FileStream? _journal;
     private string? _unusable;
     private bool _disposed;
 
-    private BaselineStore(string directory, BaselineKey key, FileStream lockFile, BaselineRecords records)
+    private BaselineStore(string directory, BaselineKey key, FileStream lockFile, BaselineRecords records, PendingEvents outbox)
     {
         StateDirectory = directory;
         _key = key;
         _lock = lockFile;
         Records = records;
+        _outbox = outbox;
+    }
+
+    /// <summary>Events in the outbox, not acknowledged yet.</summary>
+    public int PendingEventCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outbox.Count;
+            }
+        }
+    }
+
+    /// <summary>Bytes held by the events in the outbox.</summary>
+    public long PendingEventBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outbox.Bytes;
+            }
+        }
+    }
+
+    /// <summary>The oldest events waiting in the outbox, oldest first.</summary>
+    public IReadOnlyList<OutboxEvent> PeekPendingEvents(int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        lock (_gate)
+        {
+            return _outbox.Oldest(max);
+        }
     }
 
     public string StateDirectory { get; }
@@ -152,23 +188,37 @@ public sealed class BaselineStore : IDisposable
     /// <see cref="Records"/> are rolled back, so memory matches disk again.
     /// </summary>
     /// <exception cref="BaselineWriteException">Writing failed (e.g. disk full); the previous baseline is intact and still loaded.</exception>
-    public void Save(IReadOnlyDictionary<string, string> metadata)
+    public void Save(IReadOnlyDictionary<string, string> metadata) => Save(metadata, []);
+
+    /// <summary>
+    /// <see cref="Save(IReadOnlyDictionary{string, string})"/> that also puts <paramref name="events"/> (the events
+    /// reporting the edits being saved) into the outbox, in the same atomic snapshot. Events already waiting are
+    /// carried into the new snapshot.
+    /// </summary>
+    /// <returns>The events as queued, with their sequences.</returns>
+    public IReadOnlyList<OutboxEvent> Save(IReadOnlyDictionary<string, string> metadata, IReadOnlyList<OutboxMessage> events)
     {
         ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(events);
         lock (_gate)
         {
             ThrowIfUnusable();
+            var queued = _outbox.Assign(events);
             var meta = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
             var snapshotPath = Path.Combine(StateDirectory, SnapshotFileName);
             var tempPath = snapshotPath + TempSuffix;
             var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
             var commit = Records.BeginCommit();
+            foreach (var e in queued)
+            {
+                _outbox.Add(e);
+            }
             byte[] mac;
             try
             {
                 using (var file = new FileStream(tempPath, NewFileOptions(FileMode.Create, FileAccess.Write)))
                 {
-                    mac = SnapshotFile.Write(file, _key, commit.Records, meta, createdAt);
+                    mac = SnapshotFile.Write(file, _key, commit.Records, meta, createdAt, [.. _outbox.All]);
                     file.Flush(flushToDisk: true);
                 }
                 File.Move(tempPath, snapshotPath, overwrite: true);
@@ -177,6 +227,10 @@ public sealed class BaselineStore : IDisposable
             {
                 TryDelete(tempPath);
                 Records.AbortCommit(commit);
+                foreach (var q in queued)
+                {
+                    _outbox.Remove(q.Sequence);
+                }
                 if (e is IOException or UnauthorizedAccessException)
                 {
                     throw BaselineWriteException.From(snapshotPath, e,
@@ -205,6 +259,7 @@ public sealed class BaselineStore : IDisposable
             }
             // Best effort: a journal left behind is stale and discarded on the next open or replaced by the next append.
             TryDelete(Path.Combine(StateDirectory, JournalFileName));
+            return queued;
         }
     }
 
@@ -214,9 +269,17 @@ public sealed class BaselineStore : IDisposable
     /// Needs a saved baseline (<see cref="IsEmpty"/> false).
     /// </summary>
     /// <exception cref="BaselineWriteException">Writing failed; neither disk nor <see cref="Records"/> changed.</exception>
-    public void Append(IReadOnlyList<BaselineUpdate> updates)
+    public void Append(IReadOnlyList<BaselineUpdate> updates) => Append(updates, []);
+
+    /// <summary>
+    /// <see cref="Append(IReadOnlyList{BaselineUpdate})"/> with the events that report these updates: they join the
+    /// outbox in the same journal batch (one write, one fsync), so after a crash both are there or neither is.
+    /// </summary>
+    /// <returns>The events as queued, with their sequences.</returns>
+    public IReadOnlyList<OutboxEvent> Append(IReadOnlyList<BaselineUpdate> updates, IReadOnlyList<OutboxMessage> events)
     {
         ArgumentNullException.ThrowIfNull(updates);
+        ArgumentNullException.ThrowIfNull(events);
         lock (_gate)
         {
             ThrowIfUnusable();
@@ -224,9 +287,9 @@ public sealed class BaselineStore : IDisposable
             {
                 throw new InvalidOperationException("There is no baseline yet: Save one before appending updates.");
             }
-            if (updates.Count == 0)
+            if (updates.Count == 0 && events.Count == 0)
             {
-                return;
+                return [];
             }
             foreach (var (path, record) in updates)
             {
@@ -236,9 +299,40 @@ public sealed class BaselineStore : IDisposable
                     throw new ArgumentException($"an update for {PathBytes.ToDisplay(path)} carries the record of {PathBytes.ToDisplay(record.Path)}", nameof(updates));
                 }
             }
-            _headMac = _journal is null ? StartJournal(updates) : AppendToJournal(updates);
-            JournalEntryCount += updates.Count;
+            var queued = _outbox.Assign(events);
+            _headMac = _journal is null ? StartJournal(updates, queued, []) : AppendToJournal(updates, queued, []);
+            JournalEntryCount += updates.Count + queued.Count;
             Records.ApplyCommitted(updates);
+            foreach (var e in queued)
+            {
+                _outbox.Add(e);
+            }
+            return queued;
+        }
+    }
+
+    /// <summary>
+    /// Removes delivered events from the outbox, journaling the acknowledgement first (one fsync). Sequences not in
+    /// the outbox are ignored. Until this returns, the events count as undelivered and are kept across crashes.
+    /// </summary>
+    /// <exception cref="BaselineWriteException">Writing failed; the events stay in the outbox.</exception>
+    public void Acknowledge(IReadOnlyCollection<ulong> sequences)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            List<ulong> acks = [.. sequences.Distinct().Where(s => _outbox.Contains(s))];
+            if (acks.Count == 0)
+            {
+                return;
+            }
+            _headMac = _journal is null ? StartJournal([], [], acks) : AppendToJournal([], [], acks);
+            JournalEntryCount++;
+            foreach (var seq in acks)
+            {
+                _outbox.Remove(seq);
+            }
         }
     }
 
@@ -267,11 +361,12 @@ public sealed class BaselineStore : IDisposable
                 throw new BaselineIntegrityException(snapshotPath, BaselineIntegrityProblem.MissingSnapshot,
                     $"it is missing while the journal {journalPath} that extends it exists: the snapshot was removed");
             }
-            return new BaselineStore(directory, key, lockFile, new BaselineRecords());
+            return new BaselineStore(directory, key, lockFile, new BaselineRecords(), new PendingEvents());
         }
 
-        var info = SnapshotFile.Read(snapshotPath, key, out var records);
-        var store = new BaselineStore(directory, key, lockFile, records)
+        var outbox = new PendingEvents();
+        var info = SnapshotFile.Read(snapshotPath, key, out var records, outbox);
+        var store = new BaselineStore(directory, key, lockFile, records, outbox)
         {
             _snapshotMac = info.Mac,
             _headMac = info.Mac,
@@ -285,7 +380,7 @@ public sealed class BaselineStore : IDisposable
         var journal = new FileStream(journalPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         try
         {
-            var state = JournalFile.Read(journal, journalPath, key, info.Mac, records);
+            var state = JournalFile.Read(journal, journalPath, key, info.Mac, records, outbox);
             if (state.Stale)
             {
                 journal.Dispose();
@@ -313,7 +408,7 @@ public sealed class BaselineStore : IDisposable
         }
     }
 
-    private byte[] StartJournal(IReadOnlyList<BaselineUpdate> updates)
+    private byte[] StartJournal(IReadOnlyList<BaselineUpdate> updates, IReadOnlyList<OutboxEvent> events, IReadOnlyList<ulong> acks)
     {
         var journalPath = Path.Combine(StateDirectory, JournalFileName);
         var tempPath = journalPath + TempSuffix;
@@ -323,7 +418,7 @@ public sealed class BaselineStore : IDisposable
         {
             var w = new BufferedFileWriter(file, bufferSize: 64 << 10);
             JournalFile.WriteHeader(w, _key, _snapshotMac!);
-            head = JournalFile.WriteBatch(w, _key, _snapshotMac!, updates);
+            head = JournalFile.WriteBatch(w, _key, _snapshotMac!, updates, events, acks);
             w.Flush();
             file.Flush(flushToDisk: true);
             // Replaces a stale journal that a failed delete may have left.
@@ -353,7 +448,7 @@ public sealed class BaselineStore : IDisposable
         return head;
     }
 
-    private byte[] AppendToJournal(IReadOnlyList<BaselineUpdate> updates)
+    private byte[] AppendToJournal(IReadOnlyList<BaselineUpdate> updates, IReadOnlyList<OutboxEvent> events, IReadOnlyList<ulong> acks)
     {
         var journal = _journal!;
         var journalPath = Path.Combine(StateDirectory, JournalFileName);
@@ -362,7 +457,7 @@ public sealed class BaselineStore : IDisposable
         try
         {
             var w = new BufferedFileWriter(journal, bufferSize: 64 << 10);
-            var head = JournalFile.WriteBatch(w, _key, _headMac!, updates);
+            var head = JournalFile.WriteBatch(w, _key, _headMac!, updates, events, acks);
             w.Flush();
             fsyncStarted = true;
             journal.Flush(flushToDisk: true);

@@ -12,11 +12,14 @@ internal sealed record SnapshotInfo(byte[] Mac, DateTimeOffset CreatedAt, IReadO
 /// The snapshot file: "FIMSNAP1", u32 header length, header (u16 format version, i64 created Unix ms,
 /// 16-byte random nonce, i64 record count, 8-byte key id, metadata count then UTF-8 key/value pairs),
 /// the records sorted by path, each u32 length + <see cref="FileRecordCodec"/> bytes, then the seal:
-/// "FIMSEAL1", i64 record count and HMAC-SHA256 over every byte before the MAC.
+/// "FIMSEAL1", i64 record count and HMAC-SHA256 over every byte before the MAC. Format version 2 (written only when
+/// events wait in the outbox, so version 1 readers keep reading outbox-free snapshots) adds, between the records and
+/// the seal, "FIMOUTB1", i64 event count and each event as u32 length + <see cref="OutboxEventCodec"/> bytes.
 /// </summary>
 internal static class SnapshotFile
 {
     public const ushort FormatVersion = 1;
+    public const ushort OutboxFormatVersion = 2;
     public const int MacSize = 32;
     private const int MaxHeaderBytes = 1 << 20;
     private const int MaxRecordBytes = 64 << 20;
@@ -26,15 +29,19 @@ internal static class SnapshotFile
 
     private static ReadOnlySpan<byte> SealMagic => "FIMSEAL1"u8;
 
+    private static ReadOnlySpan<byte> OutboxMagic => "FIMOUTB1"u8;
+
     /// <summary>Writes and seals a snapshot of <paramref name="sorted"/> to <paramref name="file"/>; returns its MAC. Does not fsync.</summary>
     // Hot loops run once per save or open, over every record: optimised code from the first call, not tier-0.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static byte[] Write(FileStream file, BaselineKey key, FileRecord[] sorted, IReadOnlyDictionary<string, string> metadata, DateTimeOffset createdAt)
+    public static byte[] Write(FileStream file, BaselineKey key, FileRecord[] sorted, IReadOnlyDictionary<string, string> metadata, DateTimeOffset createdAt,
+        IReadOnlyCollection<OutboxEvent>? outbox = null)
     {
+        var version = outbox is { Count: > 0 } ? OutboxFormatVersion : FormatVersion;
         using var mac = key.CreateMac();
         var w = new BufferedFileWriter(file, mac);
         w.Write(Magic);
-        var header = EncodeHeader(key, sorted.Length, metadata, createdAt);
+        var header = EncodeHeader(key, version, sorted.Length, metadata, createdAt);
         BinaryPrimitives.WriteUInt32LittleEndian(w.GetSpan(4), (uint)header.Length);
         w.Advance(4);
         w.Write(header);
@@ -50,6 +57,20 @@ internal static class SnapshotFile
             FileRecordCodec.Encode(record, span[4..]);
             w.Advance(4 + length);
         }
+        if (version == OutboxFormatVersion)
+        {
+            w.Write(OutboxMagic);
+            BinaryPrimitives.WriteInt64LittleEndian(w.GetSpan(8), outbox!.Count);
+            w.Advance(8);
+            foreach (var e in outbox)
+            {
+                var length = OutboxEventCodec.GetEncodedLength(e);
+                var span = w.GetSpan(4 + length);
+                BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)length);
+                OutboxEventCodec.Encode(e, span[4..]);
+                w.Advance(4 + length);
+            }
+        }
         w.Write(SealMagic);
         BinaryPrimitives.WriteInt64LittleEndian(w.GetSpan(8), sorted.Length);
         w.Advance(8);
@@ -61,7 +82,7 @@ internal static class SnapshotFile
 
     /// <summary>Reads and verifies a snapshot; throws <see cref="BaselineIntegrityException"/> when it cannot be trusted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static SnapshotInfo Read(string path, BaselineKey key, out BaselineRecords records)
+    public static SnapshotInfo Read(string path, BaselineKey key, out BaselineRecords records, PendingEvents outbox)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
         using var mac = key.CreateMac();
@@ -85,16 +106,17 @@ internal static class SnapshotFile
         }
         var header = Need((int)headerLength, "header");
         long count;
+        ushort version;
         DateTimeOffset createdAt;
         Dictionary<string, string> metadata;
         try
         {
             var h = new SpanReader(header);
-            var version = h.UInt16("format version");
-            if (version != FormatVersion)
+            version = h.UInt16("format version");
+            if (version is not FormatVersion and not OutboxFormatVersion)
             {
                 throw Refuse(BaselineIntegrityProblem.UnsupportedFormat,
-                    $"it has format version {version}, but this agent reads version {FormatVersion} (written by a newer agent, or damaged)");
+                    $"it has format version {version}, but this agent reads versions {FormatVersion} and {OutboxFormatVersion} (written by a newer agent, or damaged)");
             }
             createdAt = DateTimeOffset.FromUnixTimeMilliseconds(h.Int64("created"));
             h.Bytes(16, "nonce");
@@ -155,6 +177,11 @@ internal static class SnapshotFile
             previous = record.Path;
         }
 
+        if (version == OutboxFormatVersion)
+        {
+            ReadOutbox(r, outbox, Need, Refuse);
+        }
+
         if (!Need(SealMagic.Length, "seal").SequenceEqual(SealMagic))
         {
             throw Refuse(BaselineIntegrityProblem.Tampered, $"the seal signature is missing after the {count} records the header announces; records were added or removed");
@@ -176,7 +203,39 @@ internal static class SnapshotFile
         return new SnapshotInfo(expected, createdAt, metadata.AsReadOnly());
     }
 
-    private static byte[] EncodeHeader(BaselineKey key, int count, IReadOnlyDictionary<string, string> metadata, DateTimeOffset createdAt)
+    private delegate ReadOnlySpan<byte> NeedBytes(int count, string what);
+
+    private static void ReadOutbox(BufferedFileReader r, PendingEvents outbox, NeedBytes need,
+        Func<BaselineIntegrityProblem, string, Exception?, BaselineIntegrityException> refuse)
+    {
+        if (!need(OutboxMagic.Length, "outbox").SequenceEqual(OutboxMagic))
+        {
+            throw refuse(BaselineIntegrityProblem.Tampered, "the outbox section is missing after the records; the snapshot was modified or damaged", null);
+        }
+        var count = BinaryPrimitives.ReadInt64LittleEndian(need(8, "outbox"));
+        if (count < 0 || count > r.Remaining / 12)
+        {
+            throw refuse(BaselineIntegrityProblem.Tampered, $"the outbox claims {count} events, which cannot fit in the file; the snapshot was modified or damaged", null);
+        }
+        for (long i = 0; i < count; i++)
+        {
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(need(4, $"outbox event {i}"));
+            if (length == 0 || length > OutboxEventCodec.MaxPayloadBytes + 1024)
+            {
+                throw refuse(BaselineIntegrityProblem.Tampered, $"outbox event {i} claims {length} bytes; the snapshot was modified or damaged", null);
+            }
+            try
+            {
+                outbox.Add(OutboxEventCodec.Decode(need((int)length, $"outbox event {i}")));
+            }
+            catch (FormatException e)
+            {
+                throw refuse(BaselineIntegrityProblem.Tampered, $"outbox event {i} is malformed ({e.Message}); the snapshot was modified or damaged", e);
+            }
+        }
+    }
+
+    private static byte[] EncodeHeader(BaselineKey key, ushort version, int count, IReadOnlyDictionary<string, string> metadata, DateTimeOffset createdAt)
     {
         var pairs = metadata.OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => (Key: System.Text.Encoding.UTF8.GetBytes(p.Key), Value: System.Text.Encoding.UTF8.GetBytes(p.Value)))
@@ -192,7 +251,7 @@ internal static class SnapshotFile
         }
         var header = new byte[size];
         var w = new SpanWriter(header);
-        w.UInt16(FormatVersion);
+        w.UInt16(version);
         w.Int64(createdAt.ToUnixTimeMilliseconds());
         w.Bytes(RandomNumberGenerator.GetBytes(16));
         w.Int64(count);

@@ -49,13 +49,13 @@ public sealed class WatchRecoveryTests : IDisposable
         using var agent = new AgentProcess(["watch", "--policy", policy, "--json", .. _t.StateArgs]);
         agent.AwaitLog("realtime detection on", TimeSpan.FromSeconds(30));
 
-        foreach (var task in Directory.GetDirectories($"/proc/{agent.Pid}/task"))
+        foreach (var task in Directory.GetDirectories($"/proc/{agent.Id}/task"))
         {
             var stat = File.ReadAllText(Path.Combine(task, "stat"));
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             Assert.Equal("15", fields[16]); // field 19 of /proc/[pid]/stat, counted after "pid (comm)"
         }
-        var ionice = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ionice", ["-p", agent.Pid.ToString()]) { RedirectStandardOutput = true })!;
+        var ionice = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ionice", ["-p", agent.Id.ToString()]) { RedirectStandardOutput = true })!;
         Assert.Contains("idle", ionice.StandardOutput.ReadToEnd());
     }
 

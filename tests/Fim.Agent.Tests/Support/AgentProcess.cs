@@ -11,9 +11,9 @@ public sealed class AgentProcess : IDisposable
     private readonly BlockingCollection<string> _lines = [];
     private readonly ConcurrentQueue<string> _stderr = new();
 
-    public AgentProcess(IEnumerable<string> args)
+    public AgentProcess(IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
-        _process = Process.Start(CliRunner.StartInfo(args))!;
+        _process = Process.Start(CliRunner.StartInfo(args, env))!;
         _process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is { Length: > 0 } line)
@@ -34,7 +34,26 @@ public sealed class AgentProcess : IDisposable
 
     public string Stderr => string.Join('\n', _stderr);
 
-    public int Pid => _process.Id;
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGKILL: no shutdown code runs, as in a crash or an OOM kill.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>Waits for the process to exit; returns its exit code.</summary>
+    public int AwaitExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            throw new TimeoutException($"fim-agent did not exit within {timeout}:\n{Stderr}");
+        }
+        return _process.ExitCode;
+    }
 
     /// <summary>Waits until stderr has a line containing <paramref name="text"/>.</summary>
     public void AwaitLog(string text, TimeSpan timeout)

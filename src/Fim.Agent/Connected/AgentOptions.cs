@@ -1,0 +1,72 @@
+namespace Fim.Agent.Connected;
+
+/// <summary>
+/// The connected agent's configuration (`fim-agent run --config agent.yaml`). Keys are the camelCase property
+/// names; environment variables override the file as FIM_&lt;KEY&gt; with "__" between levels (FIM_NATS__URL,
+/// FIM_NATS__TLS__CAFILE, FIM_LABELS__zone). docs/agent-connected.md is the reference.
+/// </summary>
+public sealed class AgentOptions
+{
+    public const string EnvironmentPrefix = "FIM_";
+
+    /// <summary>Subject token and KV key of this agent; default: NODE_NAME, else the host name, lower-cased and sanitised.</summary>
+    public string? AgentId { get; set; }
+
+    /// <summary>Labels policies select on (matchLabels / matchExpressions), e.g. the node's labels.</summary>
+    public Dictionary<string, string> Labels { get; set; } = [];
+
+    public NatsConnectionOptions Nats { get; set; } = new();
+
+    /// <summary>Root of the per-policy baseline stores (each in stateDir/&lt;policy key&gt;/).</summary>
+    public string? StateDir { get; set; }
+
+    /// <summary>HMAC key sealing the baselines; must be outside stateDir.</summary>
+    public string? KeyFile { get; set; }
+
+    /// <summary>Optional local policy file, monitored besides the policies from KV.</summary>
+    public string? PolicyFile { get; set; }
+
+    public string HeartbeatInterval { get; set; } = "30s";
+
+    /// <summary>Most events waiting for JetStream before the agent stops advancing its baselines (see the overflow policy).</summary>
+    public int OutboxMaxEvents { get; set; } = 100_000;
+
+    /// <summary>JetStream publishes awaiting their ack at once.</summary>
+    public int PublishMaxInFlight { get; set; } = 256;
+
+    /// <summary>host:port for Prometheus metrics; off when empty.</summary>
+    public string? MetricsListen { get; set; }
+}
+
+public sealed class NatsConnectionOptions
+{
+    /// <summary>One or more server URLs, comma-separated (nats://host:4222, tls://host:4222).</summary>
+    public string? Url { get; set; }
+
+    public string? User { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>File holding the password (a mounted secret); instead of password.</summary>
+    public string? PasswordFile { get; set; }
+
+    public string? Token { get; set; }
+
+    /// <summary>File holding the token; instead of token.</summary>
+    public string? TokenFile { get; set; }
+
+    public NatsTlsOptions Tls { get; set; } = new();
+}
+
+public sealed class NatsTlsOptions
+{
+    /// <summary>CA bundle that verifies the server; setting any TLS file turns TLS on.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>Client certificate (PEM) for mutual TLS; its DNS SAN maps to the agent's NATS user.</summary>
+    public string? CertFile { get; set; }
+
+    public string? KeyFile { get; set; }
+
+    public bool Enabled => CaFile is not null || CertFile is not null || KeyFile is not null;
+}

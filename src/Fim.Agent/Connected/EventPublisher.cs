@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Text;
+using Fim.Agent.Telemetry;
+using Fim.Core.Baseline;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace Fim.Agent.Connected;
+
+/// <summary>
+/// Drains the outboxes into JetStream: takes up to publishMaxInFlight of the oldest events, publishes them at once
+/// (each with Nats-Msg-Id = its event id and a traceparent header) to fim.events.&lt;agentId&gt;, then acknowledges the
+/// acked ones in their stores (one fsync per store per round). Anything not acked stays and is retried with backoff,
+/// for as long as NATS or the FIM_EVENTS stream is away; JetStream's duplicate window turns a retry of an event it
+/// already stored into a no-op.
+/// </summary>
+public sealed class EventPublisher(
+    NatsConnection nats,
+    StateStores stores,
+    Outbox outbox,
+    AgentIdentity identity,
+    IOptions<AgentOptions> options,
+    ILogger<EventPublisher> logger) : BackgroundService
+{
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
+
+    private readonly int _maxInFlight = options.Value.PublishMaxInFlight;
+    private NatsJSContext? _js;
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        _js = new NatsJSContext(nats);
+        var backoff = MinBackoff;
+        string? lastProblem = null;
+        while (!ct.IsCancellationRequested)
+        {
+            var batch = Collect();
+            AgentMetrics.OutboxDepth.Set(outbox.Depth);
+            if (batch.Count > 0 && nats.ConnectionState == NatsConnectionState.Closed)
+            {
+                await Connect();
+            }
+            if (batch.Count == 0)
+            {
+                stores.CloseIdle();
+                await WaitQuietly(outbox.WaitAsync(IdlePoll, ct));
+                continue;
+            }
+            var results = await Task.WhenAll(batch.Select(item => PublishAsync(item.Event, ct)));
+            var failed = 0;
+            string? problem = null;
+            foreach (var group in batch.Zip(results).GroupBy(x => x.First.Store))
+            {
+                var acked = group.Where(x => x.Second.Error is null).Select(x => x.First.Event.Sequence).ToList();
+                failed += group.Count() - acked.Count;
+                problem ??= group.Select(x => x.Second.Error).FirstOrDefault(e => e is not null);
+                if (acked.Count > 0)
+                {
+                    try
+                    {
+                        group.Key.Acknowledge(acked);
+                    }
+                    catch (Exception e) when (e is BaselineWriteException or InvalidOperationException or ObjectDisposedException)
+                    {
+                        // Still in the outbox: sent again later, and deduplicated by JetStream within its window.
+                        logger.LogError("cannot record the delivery of {Count} events in {Dir}: {Error}", acked.Count, group.Key.StateDirectory, e.Message);
+                    }
+                }
+            }
+            AgentMetrics.OutboxDepth.Set(outbox.Depth);
+            if (failed == 0)
+            {
+                if (lastProblem is not null)
+                {
+                    logger.LogInformation("publishing to JetStream again; {Depth} events wait in the outbox", outbox.Depth);
+                    lastProblem = null;
+                }
+                backoff = MinBackoff;
+                continue;
+            }
+            if (problem != lastProblem)
+            {
+                logger.LogWarning("{Failed} of {Count} events not acknowledged by JetStream ({Problem}); {Depth} wait in the outbox, retrying with backoff",
+                    failed, batch.Count, problem, outbox.Depth);
+                lastProblem = problem;
+            }
+            await WaitQuietly(Task.Delay(backoff, ct));
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    /// <summary>Starts connecting (the client then reconnects by itself); a failure is retried like a failed publish.</summary>
+    private async Task Connect()
+    {
+        try
+        {
+            await nats.ConnectAsync();
+        }
+        catch (Exception e) when (e is NatsException or TimeoutException)
+        {
+            logger.LogDebug("cannot connect to NATS yet: {Error}", e.Message);
+        }
+    }
+
+    private List<(BaselineStore Store, OutboxEvent Event)> Collect()
+    {
+        var batch = new List<(BaselineStore, OutboxEvent)>();
+        foreach (var (_, store) in stores.Open())
+        {
+            if (batch.Count >= _maxInFlight)
+            {
+                break;
+            }
+            try
+            {
+                batch.AddRange(store.PeekPendingEvents(_maxInFlight - batch.Count).Select(e => (store, e)));
+            }
+            catch (ObjectDisposedException)
+            {
+                // Closed meanwhile because it had nothing left.
+            }
+        }
+        return batch;
+    }
+
+    private async Task<(bool Duplicate, string? Error)> PublishAsync(OutboxEvent e, CancellationToken ct)
+    {
+        if (nats.ConnectionState != NatsConnectionState.Open)
+        {
+            AgentMetrics.PublishFailures.WithLabels("disconnected").Inc();
+            return (false, "not connected to NATS");
+        }
+        ActivityContext.TryParse(e.TraceParent, null, out var parent);
+        using var activity = AgentTracing.Source.StartActivity("fim.events publish", ActivityKind.Producer, parent);
+        var headers = new NatsHeaders();
+        if ((activity?.Id ?? e.TraceParent) is { } traceParent)
+        {
+            headers["traceparent"] = traceParent;
+        }
+        try
+        {
+            var ack = await _js!.PublishAsync(identity.EventsSubject, WithPublishedAt(e.Payload), opts: new NatsJSPubOpts { MsgId = e.MessageId, RetryAttempts = 1 },
+                headers: headers, cancellationToken: ct);
+            if (ack.Error is { } error)
+            {
+                AgentMetrics.PublishFailures.WithLabels("rejected").Inc();
+                return (false, $"JetStream refused: {error.Code} {error.Description}");
+            }
+            AgentMetrics.Published.Inc();
+            if (ack.Duplicate)
+            {
+                AgentMetrics.PublishDuplicates.Inc();
+            }
+            return (ack.Duplicate, null);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return (false, "stopping");
+        }
+        catch (NatsJSPublishNoResponseException)
+        {
+            AgentMetrics.PublishFailures.WithLabels("no-stream").Inc();
+            return (false, $"no JetStream stream answers on {identity.EventsSubject} (is {Fim.Core.Events.Subjects.EventsStream} created, and may this agent publish there?)");
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException)
+        {
+            AgentMetrics.PublishFailures.WithLabels("error").Inc();
+            return (false, ex.Message);
+        }
+    }
+
+    /// <summary>Adds "publishedAt" to the stored event JSON (an object, so it ends with '}').</summary>
+    private static byte[] WithPublishedAt(byte[] payload)
+    {
+        var end = Array.LastIndexOf(payload, (byte)'}');
+        if (end < 1)
+        {
+            return payload;
+        }
+        var field = Encoding.UTF8.GetBytes($",\"publishedAt\":\"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffffffzzz}\"");
+        return [.. payload.AsSpan(0, end), .. field, .. payload.AsSpan(end)];
+    }
+
+    private static async Task WaitQuietly(Task wait)
+    {
+        try
+        {
+            await wait;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Fim.Agent.Monitoring;
+using Fim.Core.Baseline;
+using Fim.Core.Events;
+using Microsoft.Extensions.Logging;
+
+namespace Fim.Agent.Connected;
+
+/// <summary>
+/// The connected agent's sink: each change becomes an event with its id and trace context, and the events go into
+/// the policy store's outbox in the same transaction as the baseline updates. When the outbox is full, batches with
+/// changes are refused (the loop then leaves its baseline behind and rescans later): no event is dropped.
+/// </summary>
+public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin origin, ILogger logger) : IChangeSink
+{
+    public bool CanAccept => outbox.HasRoom;
+
+    public bool Commit(MonitorSession session, ChangeBatch batch)
+    {
+        if (batch.Changes.Count > 0 && !outbox.HasRoom)
+        {
+            outbox.CountRefused();
+            return false;
+        }
+        var messages = new List<OutboxMessage>(batch.Changes.Count);
+        foreach (var change in batch.Changes)
+        {
+            var e = FileEvent.From(change, origin, ids.Next());
+            messages.Add(new OutboxMessage(e.EventId, AgentTracing.NewTraceParent(), EventJson.SerializeToUtf8(e)));
+        }
+        session.Commit(batch.Updates, messages, batch.Snapshot);
+        if (messages.Count > 0)
+        {
+            outbox.Accepted();
+        }
+        return true;
+    }
+
+    public void Notice(string message) => logger.LogInformation("{Notice}", message);
+}

@@ -1,0 +1,115 @@
+using Fim.Agent.Monitoring;
+using Fim.Agent.Realtime;
+using Fim.Core.Baseline;
+using Fim.Core.Model;
+using Microsoft.Extensions.Logging;
+
+namespace Fim.Agent.Connected;
+
+/// <summary>
+/// Monitors one policy revision: a watch loop over the policy's store, on its own task, restarted with backoff when
+/// it fails (a root that does not exist yet, an unreadable path), until stopped.
+/// </summary>
+public sealed class PolicyRunner : IAsyncDisposable
+{
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromMinutes(5);
+
+    private readonly BaselineStore _store;
+    private readonly IChangeSink _sink;
+    private readonly AgentStatus _status;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private volatile WatchLoop? _loop;
+    private volatile MonitorSession? _session;
+    private Task? _task;
+
+    public PolicyRunner(PolicyDocument policy, BaselineStore store, IChangeSink sink, AgentStatus status, ILoggerFactory loggers)
+    {
+        Policy = policy;
+        _store = store;
+        _sink = sink;
+        _status = status;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<PolicyRunner>();
+    }
+
+    public PolicyDocument Policy { get; }
+
+    public void Start() => _task = Task.Run(() => RunAsync(_stop.Token));
+
+    /// <summary>True when the loop took the request (it is running).</summary>
+    public bool RequestScan(string reason)
+    {
+        if (_loop is not { } loop)
+        {
+            return false;
+        }
+        loop.RequestScan(reason);
+        return true;
+    }
+
+    /// <summary>The baseline record of <paramref name="path"/> if this policy monitors it.</summary>
+    public FileRecord? Find(byte[] path) =>
+        Policy.Policy.RuleFor(path) is not null && _session is { } s && s.TryGetRecord(path, out var r) ? r : null;
+
+    public string BaselineDigest => _store.Digest;
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        var retry = FirstRetry;
+        while (!ct.IsCancellationRequested)
+        {
+            _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Starting);
+            try
+            {
+                var session = MonitorSession.Attach(Policy.Policy, _store);
+                await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), _loggers.CreateLogger<InotifyWatcher>());
+                var loop = new WatchLoop(session, _sink, watcher, _logger, TimeProvider.System) { AlignBaselineWithPolicy = true };
+                loop.Ready += () =>
+                {
+                    _session = session;
+                    _loop = loop;
+                    _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Running);
+                    _logger.LogInformation("policy {Policy} revision {Revision} applied", Policy.Name, Policy.Revision);
+                };
+                loop.ScanFinished += report => _status.ScanFinished(Policy.Key, report);
+                await loop.RunAsync(ct);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _loop = null;
+                _logger.LogError("policy {Policy} revision {Revision} failed: {Error}; retrying in {Retry}", Policy.Name, Policy.Revision, e.Message, retry);
+                _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Failed, e.Message);
+                Telemetry.AgentMetrics.PolicyErrors.WithLabels(Policy.Name).Inc();
+            }
+            try
+            {
+                await Task.Delay(retry, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_task is not null)
+        {
+            await _task;
+        }
+        _loop = null;
+        _session = null;
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,79 @@
+using Fim.Core.Events;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.KeyValueStore;
+
+namespace Fim.Agent.Connected;
+
+/// <summary>
+/// Watches KV fim-policies and hands the supervisor every policy whose selector matches this agent's labels;
+/// updates apply live, deletions and deselection stop monitoring, invalid values are reported and skipped.
+/// Waits (retrying) while NATS or the bucket is not there.
+/// </summary>
+public sealed class PolicySource(NatsConnection nats, PolicySupervisor supervisor, AgentIdentity identity, ILogger<PolicySource> logger) : BackgroundService
+{
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        var kv = new NatsKVContext(new NatsJSContext(nats));
+        var complained = false;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var store = await kv.GetStoreAsync(Subjects.PoliciesBucket, ct);
+                logger.LogInformation("watching KV {Bucket} for policies selecting {Labels}", Subjects.PoliciesBucket, identity.Labels);
+                complained = false;
+                await foreach (var entry in store.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { IncludeHistory = false }, cancellationToken: ct))
+                {
+                    await HandleAsync(entry);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Not there yet (the operator creates the bucket), NATS away, or the watch broke: try again.
+                if (!complained)
+                {
+                    logger.LogWarning("cannot watch KV {Bucket} ({Error}); retrying every {Retry}", Subjects.PoliciesBucket, e.Message, Retry);
+                    complained = true;
+                }
+            }
+            try
+            {
+                await Task.Delay(Retry, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task HandleAsync(NatsKVEntry<byte[]> entry)
+    {
+        if (entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge)
+        {
+            await supervisor.RemoveAsync(entry.Key, "deleted from KV");
+            return;
+        }
+        var (policy, name, revision, error) = PolicyDocument.Parse(entry.Key, entry.Value ?? []);
+        if (policy is null)
+        {
+            supervisor.ReportInvalid(entry.Key, name, revision, error!);
+            return;
+        }
+        if (!policy.Selector.Matches(identity.Labels))
+        {
+            await supervisor.RemoveAsync(entry.Key, "its selector does not match this agent's labels");
+            return;
+        }
+        await supervisor.ApplyAsync(policy);
+    }
+}

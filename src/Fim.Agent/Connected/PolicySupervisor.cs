@@ -1,0 +1,164 @@
+using Fim.Agent.Telemetry;
+using Fim.Core.Events;
+using Fim.Core.Model;
+using Microsoft.Extensions.Logging;
+
+namespace Fim.Agent.Connected;
+
+/// <summary>
+/// Keeps one <see cref="PolicyRunner"/> per selected policy: starts new ones, restarts a policy whose revision
+/// changed, stops removed or deselected ones (their stores stay open until their outbox is delivered).
+/// Calls are serialised; the KV watcher and the local policy both come through here.
+/// </summary>
+public sealed class PolicySupervisor(
+    StateStores stores,
+    Outbox outbox,
+    EventIdSource ids,
+    AgentIdentity identity,
+    AgentStatus status,
+    ILoggerFactory loggers) : IAgentControl, IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, PolicyRunner> _running = new(StringComparer.Ordinal);
+    private readonly ILogger _logger = loggers.CreateLogger<PolicySupervisor>();
+
+    /// <summary>Runs <paramref name="policy"/>; a running policy is restarted only when the revision differs.</summary>
+    public async Task ApplyAsync(PolicyDocument policy)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_running.TryGetValue(policy.Key, out var current))
+            {
+                if (current.Policy.Revision == policy.Revision)
+                {
+                    return;
+                }
+                _logger.LogInformation("policy {Policy}: revision {Old} -> {New}, restarting its monitoring", policy.Name, current.Policy.Revision, policy.Revision);
+                await StopAsync(policy.Key, current);
+            }
+            PolicyRunner runner;
+            try
+            {
+                var store = stores.Acquire(policy.Key);
+                var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>());
+                runner = new PolicyRunner(policy, store, sink, status, loggers);
+            }
+            catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
+            {
+                _logger.LogError("policy {Policy}: cannot open its baseline store: {Error}", policy.Name, e.Message);
+                status.Set(policy.Key, policy.Name, policy.Revision, AgentStatus.Failed, e.Message);
+                AgentMetrics.PolicyErrors.WithLabels(policy.Name).Inc();
+                return;
+            }
+            lock (_running)
+            {
+                _running[policy.Key] = runner;
+            }
+            AgentMetrics.PolicyRevision.WithLabels(policy.Name).Set(policy.Revision);
+            runner.Start();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stops monitoring <paramref name="key"/> (deleted, or no longer selecting this agent).</summary>
+    public async Task RemoveAsync(string key, string why)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_running.TryGetValue(key, out var runner))
+            {
+                _logger.LogInformation("policy {Policy}: {Why}, monitoring stopped", runner.Policy.Name, why);
+                AgentMetrics.PolicyRevision.RemoveLabelled(runner.Policy.Name);
+                await StopAsync(key, runner);
+            }
+            status.Remove(key);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A revision that cannot be applied: reported; a running older revision keeps running.</summary>
+    public void ReportInvalid(string key, string? name, long revision, string error)
+    {
+        _logger.LogError("policy {Key} revision {Revision} is invalid and was not applied: {Error}", key, revision, error);
+        AgentMetrics.PolicyErrors.WithLabels(name ?? key).Inc();
+        status.SetInvalid(key, name ?? key, revision, error);
+    }
+
+    /// <summary>Asks every running policy for a full rescan; returns the names of those that took it.</summary>
+    public IReadOnlyList<string> RequestScan(string reason)
+    {
+        lock (_running)
+        {
+            return [.. _running.Values.Where(r => r.RequestScan(reason)).Select(r => r.Policy.Name)];
+        }
+    }
+
+    /// <summary>The baseline record of a path and the policy that holds it.</summary>
+    public (string Policy, FileRecord Record)? Find(string path)
+    {
+        var bytes = PathBytes.FromString(path);
+        lock (_running)
+        {
+            foreach (var runner in _running.Values)
+            {
+                if (runner.Find(bytes) is { } record)
+                {
+                    return (runner.Policy.Name, record);
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Hex SHA-256 over the running policies' baseline digests (key order), and each digest.</summary>
+    public (string Combined, Dictionary<string, string> PerPolicy) Digests()
+    {
+        var per = new Dictionary<string, string>(StringComparer.Ordinal);
+        lock (_running)
+        {
+            foreach (var r in _running.Values.OrderBy(r => r.Policy.Key, StringComparer.Ordinal))
+            {
+                per[r.Policy.Name] = r.BaselineDigest;
+            }
+        }
+        var combined = per.Count == 0 ? "" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(string.Join('\n', per.Select(p => $"{p.Key}={p.Value}")))));
+        return (combined, per);
+    }
+
+    public async Task StopAllAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            foreach (var (key, runner) in _running.ToList())
+            {
+                await StopAsync(key, runner);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task StopAsync(string key, PolicyRunner runner)
+    {
+        lock (_running)
+        {
+            _running.Remove(key);
+        }
+        await runner.DisposeAsync();
+        stores.Release(key);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAllAsync();
+}
