@@ -44,6 +44,13 @@ public sealed class NatsServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Prepares a server's config, port and store without starting it (to test clients that start first).</summary>
+    public static Task<NatsServer> CreateStoppedAsync(string workDir, string? extraConfig = null)
+    {
+        Directory.CreateDirectory(workDir);
+        return Task.FromResult(new NatsServer(workDir, FreePort(), extraConfig));
+    }
+
     public async Task StartAsync()
     {
         var psi = new ProcessStartInfo("nats-server") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };

@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NATS.Client.JetStream;
+
+namespace Fim.Testing;
+
+public sealed record StoredMessage(ulong Sequence, string Subject, string? MsgId, string? TraceParent, JsonElement Body);
+
+/// <summary>Reads every message of a JetStream stream, for tests that count what was stored.</summary>
+public static class StreamContents
+{
+    public static async Task<List<StoredMessage>> ReadAllAsync(INatsJSContext js, string streamName, TimeSpan? timeout = null)
+    {
+        var stream = await js.GetStreamAsync(streamName);
+        var list = new List<StoredMessage>();
+        if (stream.Info.State.Messages == 0)
+        {
+            return list;
+        }
+        var last = stream.Info.State.LastSeq;
+        var consumer = await js.CreateOrderedConsumerAsync(streamName);
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(30)))
+        {
+            await foreach (var m in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1000, Expires = TimeSpan.FromSeconds(2) }))
+            {
+                string? Header(string name) => m.Headers is { } h && h.TryGetValue(name, out var v) ? v.ToString() : null;
+                var seq = m.Metadata!.Value.Sequence.Stream;
+                list.Add(new StoredMessage(seq, m.Subject, Header("Nats-Msg-Id"), Header("traceparent"), JsonDocument.Parse(m.Data!).RootElement.Clone()));
+                if (seq >= last)
+                {
+                    return list;
+                }
+            }
+        }
+        throw new TimeoutException($"read {list.Count} messages of {streamName} up to sequence {last} in time");
+    }
+}
