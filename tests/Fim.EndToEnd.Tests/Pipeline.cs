@@ -181,18 +181,18 @@ public sealed class Pipeline : IAsyncDisposable
         return new NatsJSContext(_nats);
     }
 
-    public async Task<List<StoredMessage>> EventsAsync() => await StreamContents.ReadAllAsync(await JetStreamAsync(), Subjects.EventsStream);
+    public async Task<List<StreamMessage>> EventsAsync() => await StreamContents.ReadAllAsync(await JetStreamAsync(), Subjects.EventsStream);
 
-    public async Task<List<StoredMessage>> AlertsAsync() => await StreamContents.ReadAllAsync(await JetStreamAsync(), Subjects.AlertsStream);
+    public async Task<List<StreamMessage>> AlertsAsync() => await StreamContents.ReadAllAsync(await JetStreamAsync(), Subjects.AlertsStream);
 
     /// <summary>
     /// Waits until the pipeline is quiet and whole: every event has its alert. Then checks there is no duplicate
     /// event, no duplicate alert, and no alert without its event. Returns the events.
     /// </summary>
-    public async Task<List<StoredMessage>> AwaitEveryEventAlertedAsync(Func<List<StoredMessage>, bool> eventsComplete, TimeSpan? timeout = null)
+    public async Task<List<StreamMessage>> AwaitEveryEventAlertedAsync(Func<List<StreamMessage>, bool> eventsComplete, TimeSpan? timeout = null)
     {
         var deadline = Stopwatch.StartNew();
-        List<StoredMessage> events = [], alerts = [];
+        List<StreamMessage> events = [], alerts = [];
         while (deadline.Elapsed < (timeout ?? Deadline))
         {
             events = await EventsAsync();
@@ -212,10 +212,10 @@ public sealed class Pipeline : IAsyncDisposable
         return events;
     }
 
-    public static string Describe(IEnumerable<StoredMessage> ms) =>
+    public static string Describe(IEnumerable<StreamMessage> ms) =>
         string.Join("; ", ms.Select(m => $"{m.Body.GetProperty("kind").GetString()} {m.Body.GetProperty("path").GetString()}"));
 
-    public static HashSet<string> Paths(IEnumerable<StoredMessage> ms) =>
+    public static HashSet<string> Paths(IEnumerable<StreamMessage> ms) =>
         ms.Select(m => m.Body.GetProperty("path").GetString()!).ToHashSet();
 
     public string Logs() => string.Join('\n', _managers.Select(m => m.Process.Output).Concat(_agents.Select(a => a.Output)));

@@ -4,15 +4,15 @@ using NATS.Client.JetStream;
 
 namespace Fim.Testing;
 
-public sealed record StoredMessage(ulong Sequence, string Subject, string? MsgId, string? TraceParent, JsonElement Body);
+public sealed record StreamMessage(ulong Sequence, string Subject, string? MsgId, string? TraceParent, JsonElement Body);
 
 /// <summary>Reads every message of a JetStream stream, for tests that count what was stored.</summary>
 public static class StreamContents
 {
-    public static async Task<List<StoredMessage>> ReadAllAsync(INatsJSContext js, string streamName, TimeSpan? timeout = null)
+    public static async Task<List<StreamMessage>> ReadAllAsync(INatsJSContext js, string streamName, TimeSpan? timeout = null)
     {
         var stream = await js.GetStreamAsync(streamName);
-        var list = new List<StoredMessage>();
+        var list = new List<StreamMessage>();
         if (stream.Info.State.Messages == 0)
         {
             return list;
@@ -26,7 +26,7 @@ public static class StreamContents
             {
                 string? Header(string name) => m.Headers is { } h && h.TryGetValue(name, out var v) ? v.ToString() : null;
                 var seq = m.Metadata!.Value.Sequence.Stream;
-                list.Add(new StoredMessage(seq, m.Subject, Header("Nats-Msg-Id"), Header("traceparent"), JsonDocument.Parse(m.Data!).RootElement.Clone()));
+                list.Add(new StreamMessage(seq, m.Subject, Header("Nats-Msg-Id"), Header("traceparent"), JsonDocument.Parse(m.Data!).RootElement.Clone()));
                 if (seq >= last)
                 {
                     return list;
