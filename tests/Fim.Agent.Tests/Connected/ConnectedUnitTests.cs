@@ -201,4 +201,27 @@ public sealed class ConnectedUnitTests : IDisposable
         var bad = CliRunner.Run(["nats-authz", "--agent", "Bad.Id"]);
         Assert.Equal(ExitCodes.InvalidArgument, bad.ExitCode);
     }
+
+    [Fact]
+    public void The_Helm_template_grants_agents_exactly_what_the_generator_grants()
+    {
+        var template = File.ReadAllText(Path.Combine(RepoRoot(), "deploy", "nats", "authorization.conf.tmpl"));
+        var agentBlock = template[template.IndexOf("{{- range .Agents }}", StringComparison.Ordinal)..template.IndexOf("{{- range .ManagerUsers }}", StringComparison.Ordinal)];
+        var granted = System.Text.RegularExpressions.Regex.Matches(agentBlock, "\"([^\"]+)\"")
+            .Select(m => m.Groups[1].Value.Replace("{{ . }}", "x", StringComparison.Ordinal))
+            .Where(v => v != "1m" && !v.Contains("SanSuffix", StringComparison.Ordinal))
+            .ToHashSet();
+        var expected = NatsAuthorization.AgentPublish("x").Concat(NatsAuthorization.AgentSubscribe("x")).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, granted.Order(StringComparer.Ordinal).ToArray());
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FimOperator.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("FimOperator.sln not found above " + AppContext.BaseDirectory);
+    }
 }

@@ -99,4 +99,24 @@ public sealed class DeliveryTests
         var hb = await h.AwaitHeartbeatAsync(x => !x.GetProperty("outbox").GetProperty("overflowing").GetBoolean(), () => agent.Stderr);
         Assert.True(hb.GetProperty("outbox").GetProperty("overflows").GetInt64() >= 1);
     }
+
+    [Fact]
+    public async Task Events_wait_until_the_managers_create_FIM_EVENTS()
+    {
+        await using var h = await ConnectedHarness.StartAsync("nostream", createStreams: false);
+        h.Tree.Write("etc/a", "1");
+        h.WriteConfig(policyFile: h.WritePolicy("local-etc", h.Tree["etc"]));
+        var agent = h.StartAgent();
+        agent.AwaitLog("revision 0 applied", ConnectedHarness.Deadline);
+
+        File.WriteAllText(h.Tree["etc/a"], "2");
+        await h.AwaitMetricAsync("fim_agent_publish_failures_total", v => v >= 2, () => agent.Stderr);
+        Assert.Equal(1, await h.MetricAsync("fim_agent_outbox_depth"));
+
+        await h.CreateStreamsAsync();
+        var events = await h.AwaitEventsAsync(es => es.Any(e => e.Path == h.Tree["etc/a"]), context: () => agent.Stderr);
+        AssertExactlyOnce(events, [h.Tree["etc/a"]], "modified");
+        // The heartbeat and the policy watch recover as well once their buckets exist.
+        await h.AwaitHeartbeatAsync(hb => hb.GetProperty("appliedPolicies").TryGetProperty("local-etc", out _), () => agent.Stderr);
+    }
 }
