@@ -1,0 +1,81 @@
+using Fim.Operator.Api;
+using Fim.Operator.Controllers.Policy;
+using Fim.Operator.Controllers.Pool;
+using Fim.Operator.Runtime;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Fim.Operator;
+
+/// <summary>
+/// Wires the two controllers onto the runtime: FimPolicy (-> KV) and FimManagerPool (-> children, also woken by
+/// changes to the Deployments it owns). Only the Lease holder runs them; a new leader starts from a fresh list.
+/// </summary>
+public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgentDirectory agents, OperatorOptions options, ILoggerFactory loggers)
+{
+    private readonly LeaderGate _gate = new(client, options.LeaderElection, loggers.CreateLogger<LeaderGate>());
+
+    public bool IsLeader => _gate.IsLeader;
+
+    public string Identity => options.LeaderElection.Identity;
+
+    /// <summary>The running policy controller while leading (for tests and the benchmark).</summary>
+    public Controller<FimPolicy, CustomResourceList<FimPolicy>>? Policies { get; private set; }
+
+    public Controller<FimManagerPool, CustomResourceList<FimManagerPool>>? Pools { get; private set; }
+
+    public Task RunAsync(CancellationToken ct) => _gate.RunAsync(RunControllersAsync, ct);
+
+    private async Task RunControllersAsync(CancellationToken ct)
+    {
+        var events = new EventRecorder(client, "fim-operator", Identity, loggers.CreateLogger<EventRecorder>());
+        using var policies = new Controller<FimPolicy, CustomResourceList<FimPolicy>>(
+            "fimpolicy",
+            CustomInformer<FimPolicy>(FimPolicy.Plural),
+            new PolicyReconciler(new ResourceClient(client, FimApi.Group, FimApi.Version, FimPolicy.Plural), store, agents, events, options.Policies, loggers.CreateLogger<PolicyReconciler>()),
+            options.Controllers,
+            loggers.CreateLogger("Fim.Operator.Controllers.FimPolicy"));
+        using var pools = new Controller<FimManagerPool, CustomResourceList<FimManagerPool>>(
+            "fimmanagerpool",
+            CustomInformer<FimManagerPool>(FimManagerPool.Plural),
+            new PoolReconciler(client, new ResourceClient(client, FimApi.Group, FimApi.Version, FimManagerPool.Plural), events, options.PoolRefresh, loggers.CreateLogger<PoolReconciler>()),
+            options.Controllers,
+            loggers.CreateLogger("Fim.Operator.Controllers.FimManagerPool"));
+        pools.Watch(DeploymentInformer(), d => PoolLabels.OwnerKey(d.Metadata));
+
+        void OnAgents() => policies.EnqueueAll();
+        agents.Changed += OnAgents;
+        (Policies, Pools) = (policies, pools);
+        try
+        {
+            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct));
+        }
+        finally
+        {
+            agents.Changed -= OnAgents;
+            (Policies, Pools) = (null, null);
+        }
+    }
+
+    private Informer<T, CustomResourceList<T>> CustomInformer<T>(string plural)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        ListCall<CustomResourceList<T>> list = options.Namespace is { } ns
+            ? (rv, watch, timeout, ct) => client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<CustomResourceList<T>>(
+                FimApi.Group, FimApi.Version, ns, plural, allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct)
+            : (rv, watch, timeout, ct) => client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<CustomResourceList<T>>(
+                FimApi.Group, FimApi.Version, plural, allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
+        return new Informer<T, CustomResourceList<T>>(plural, list, options.Informers, loggers.CreateLogger($"Fim.Operator.Informer.{plural}"));
+    }
+
+    private Informer<V1Deployment, V1DeploymentList> DeploymentInformer()
+    {
+        ListCall<V1DeploymentList> list = options.Namespace is { } ns
+            ? (rv, watch, timeout, ct) => client.AppsV1.ListNamespacedDeploymentWithHttpMessagesAsync(
+                ns, allowWatchBookmarks: watch ? true : null, labelSelector: PoolLabels.ManagedSelector, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct)
+            : (rv, watch, timeout, ct) => client.AppsV1.ListDeploymentForAllNamespacesWithHttpMessagesAsync(
+                allowWatchBookmarks: watch ? true : null, labelSelector: PoolLabels.ManagedSelector, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
+        return new Informer<V1Deployment, V1DeploymentList>("deployments", list, options.Informers, loggers.CreateLogger("Fim.Operator.Informer.deployments"));
+    }
+}
