@@ -27,6 +27,7 @@ public sealed record Condition
     public string? Message { get; init; }
 
     [Description("When status last changed (RFC 3339).")]
+    [JsonConverter(typeof(Rfc3339SecondsConverter))]
     public DateTime? LastTransitionTime { get; init; }
 
     [Description("The metadata.generation this condition was computed from.")]
@@ -97,4 +98,25 @@ public sealed class CustomResourceList<T> : IKubernetesObject<V1ListMeta>, IItem
 
     [JsonPropertyName("items")]
     public IList<T> Items { get; set; } = [];
+}
+
+/// <summary>metav1.Time: RFC 3339 in UTC with whole seconds, like the API server writes it.</summary>
+public sealed class Rfc3339SecondsConverter : JsonConverter<DateTime?>
+{
+    public override DateTime? Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        reader.TokenType == System.Text.Json.JsonTokenType.Null
+            ? null
+            : DateTime.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, DateTime? value, System.Text.Json.JsonSerializerOptions options)
+    {
+        if (value is { } v)
+        {
+            writer.WriteStringValue(v.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
 }

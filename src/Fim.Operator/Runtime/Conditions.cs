@@ -11,6 +11,7 @@ public static class Conditions
     /// <summary>The desired conditions, each keeping the previous lastTransitionTime when its status did not change.</summary>
     public static List<Condition> Merge(IReadOnlyList<Condition>? previous, IEnumerable<Condition> desired, DateTime now)
     {
+        now = new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc); // metav1.Time has whole seconds
         var result = new List<Condition>();
         foreach (var c in desired)
         {

@@ -68,6 +68,11 @@ public sealed class Controller<T, TList> : IDisposable
 
     public WorkQueue Queue => _queue;
 
+    private long _reconciles;
+
+    /// <summary>Reconciles finished (successfully or not) since start.</summary>
+    public long Reconciles => Interlocked.Read(ref _reconciles);
+
     public Informer<T, TList> Informer => _primary;
 
     /// <summary>Reconcile the owner (mapped from a child) whenever a child changes.</summary>
@@ -173,13 +178,28 @@ public sealed class Controller<T, TList> : IDisposable
             {
                 OperatorMetrics.Duration.WithLabels(_name).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 _queue.Done(key);
+                Interlocked.Increment(ref _reconciles);
             }
         }
     }
 
     private static string Describe(Exception e) => e is k8s.Autorest.HttpOperationException h
-        ? $"HTTP {(int)h.Response.StatusCode} {h.Response.ReasonPhrase}"
+        ? $"HTTP {(int)h.Response.StatusCode} {h.Response.ReasonPhrase}: {StatusMessage(h.Response.Content)}"
         : e.Message;
+
+    /// <summary>The message of a Kubernetes Status body, shortened.</summary>
+    private static string StatusMessage(string? content)
+    {
+        try
+        {
+            var message = content is null ? null : System.Text.Json.Nodes.JsonNode.Parse(content)?["message"]?.GetValue<string>();
+            return message is null ? "" : message.Length > 300 ? message[..300] : message;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "";
+        }
+    }
 
     private static bool SameSet(IList<string>? a, IList<string>? b) =>
         (a ?? []).Count == (b ?? []).Count && (a ?? []).All(x => (b ?? []).Contains(x));

@@ -56,9 +56,12 @@ internal sealed class OperatorHarness : IAsyncDisposable
         PoolRefresh = TimeSpan.FromMinutes(10),
     };
 
+    /// <summary>Every request any operator instance of this harness sent.</summary>
+    public RequestRecorder OperatorRequests { get; } = new();
+
     public OperatorRunner StartOperator(IPolicyStore store, IAgentDirectory agents, OperatorOptions? options = null, ILoggerFactory? loggers = null)
     {
-        var client = Server.CreateClient();
+        var client = new Kubernetes(Server.ClientConfiguration(), new SharedRecorder(OperatorRequests));
         var runner = new OperatorRunner(client, store, agents, options ?? FastOptions("op-" + _operators.Count), loggers ?? NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         _operators.Add((stop, Task.Run(() => runner.RunAsync(stop.Token)), client));
@@ -130,4 +133,14 @@ internal sealed class GenericResources(Kubernetes client, string plural)
 
     public async Task DeleteAsync(string name, string ns = "default") =>
         await client.CustomObjects.DeleteNamespacedCustomObjectAsync(FimApi.Group, FimApi.Version, ns, plural, name);
+}
+
+/// <summary>Forwards to one shared recorder (a handler instance can belong to one client only).</summary>
+internal sealed class SharedRecorder(RequestRecorder recorder) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        recorder.Seen.AddOrUpdate(RequestRecorder.Classify(request.Method.Method, request.RequestUri!), 1, (_, n) => n + 1);
+        return base.SendAsync(request, cancellationToken);
+    }
 }
