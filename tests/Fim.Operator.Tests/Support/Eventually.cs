@@ -5,7 +5,10 @@ internal static class Eventually
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task True(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    public static Task True(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) => True(condition, () => what, timeout);
+
+    /// <summary>what is computed at failure time, so it can show the last state seen.</summary>
+    public static async Task True(Func<Task<bool>> condition, Func<string> what, TimeSpan? timeout = null)
     {
         var limit = timeout ?? DefaultTimeout;
         var deadline = DateTime.UtcNow + limit;
@@ -26,7 +29,7 @@ internal static class Eventually
 
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"timed out after {limit.TotalSeconds}s waiting for: {what}{(last is null ? "" : $" (last error: {last.Message})")}");
+                Assert.Fail($"timed out after {limit.TotalSeconds}s waiting for: {what()}{(last is null ? "" : $" (last error: {last.Message})")}");
             }
 
             await Task.Delay(25);

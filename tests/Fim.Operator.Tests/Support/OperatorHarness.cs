@@ -25,14 +25,14 @@ internal sealed class OperatorHarness : IAsyncDisposable
 
     public Kubernetes Client { get; }
 
-    public static async Task<OperatorHarness> StartAsync(Action<KubeApiServerOptions>? configure = null)
+    public static async Task<OperatorHarness> StartAsync(Action<KubeApiServerOptions>? configure = null, bool registerCrds = true)
     {
         var options = new KubeApiServerOptions { BookmarkInterval = TimeSpan.FromMilliseconds(500) };
         configure?.Invoke(options);
         var server = new KubeApiServer(options);
         await server.StartAsync();
         var client = server.CreateClient();
-        foreach (var crd in new[] { CrdGenerator.Policy(), CrdGenerator.Pool() })
+        foreach (var crd in registerCrds ? new[] { CrdGenerator.Policy(), CrdGenerator.Pool() } : [])
         {
             await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
         }

@@ -11,7 +11,7 @@ public static class PoolStatusCalculator
     {
         var generation = pool.Metadata.Generation;
         var min = pool.Spec.Replicas?.Min ?? new PoolReplicas().Min;
-        var desired = hpa?.Status?.DesiredReplicas ?? deployment?.Spec?.Replicas ?? min;
+        var desired = hpa?.Status is { DesiredReplicas: > 0 } hs ? hs.DesiredReplicas : deployment?.Spec?.Replicas ?? min; // an HPA that has not run yet reports 0
         var ready = deployment?.Status?.ReadyReplicas ?? 0;
         var updated = deployment?.Status?.UpdatedReplicas ?? 0;
         var rolloutStale = deployment is not null && (deployment.Status?.ObservedGeneration ?? 0) < (deployment.Metadata.Generation ?? 0);
