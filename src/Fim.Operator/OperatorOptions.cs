@@ -31,6 +31,9 @@ public sealed record OperatorOptions
     /// <summary>How often a pool is looked at again to refresh its status from the Deployment and HPA.</summary>
     public TimeSpan PoolRefresh { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Heartbeat changes are coalesced: policies are recounted at most this often.</summary>
+    public TimeSpan AgentsCoalesce { get; init; } = TimeSpan.FromSeconds(1);
+
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();

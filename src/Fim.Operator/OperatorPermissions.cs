@@ -28,6 +28,6 @@ public static class OperatorPermissions
         Rules.Any(r => r.Group == group && r.Resource == resource && r.Verbs.Contains(verb));
 
     /// <summary>The rules as a ClusterRole's YAML "rules:" list.</summary>
-    public static string ToYaml() => string.Join("\n", Rules.GroupBy(r => r.Group).SelectMany(g => g.Select(r =>
-        $"- apiGroups: [\"{r.Group}\"]\n  resources: [\"{r.Resource}\"]\n  verbs: [{string.Join(", ", r.Verbs.Select(v => $"\"{v}\""))}]"))) + "\n";
+    public static string ToYaml() => string.Concat(Rules.Select(r =>
+        $"- apiGroups: [\"{r.Group}\"]\n  resources: [\"{r.Resource}\"]\n  verbs: [{string.Join(", ", r.Verbs.Select(v => $"\"{v}\""))}]\n"));
 }

@@ -44,17 +44,37 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             loggers.CreateLogger("Fim.Operator.Controllers.FimManagerPool"));
         pools.Watch(DeploymentInformer(), d => PoolLabels.OwnerKey(d.Metadata));
 
-        void OnAgents() => policies.EnqueueAll();
+        // Heartbeats change all the time: coalesce them into at most one pass over the policies per AgentsCoalesce.
+        var agentsChanged = 0;
+        void OnAgents() => Interlocked.Exchange(ref agentsChanged, 1);
         agents.Changed += OnAgents;
         (Policies, Pools) = (policies, pools);
         try
         {
-            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct));
+            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync());
         }
         finally
         {
             agents.Changed -= OnAgents;
             (Policies, Pools) = (null, null);
+        }
+
+        async Task RecountAsync()
+        {
+            using var timer = new PeriodicTimer(options.AgentsCoalesce);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(ct))
+                {
+                    if (Interlocked.Exchange(ref agentsChanged, 0) == 1)
+                    {
+                        policies.EnqueueAll();
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
     }
 

@@ -88,7 +88,10 @@ internal static class OperatorProgram
 
     private static Serilog.ILogger CreateLogger()
     {
-        var config = new LoggerConfiguration().MinimumLevel.Information().Enrich.FromLogContext();
+        var config = new LoggerConfiguration().MinimumLevel.Information()
+            .MinimumLevel.Override("NATS", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+            .Enrich.FromLogContext();
         return (Console.IsOutputRedirected
             ? config.WriteTo.Console(new CompactJsonFormatter())
             : config.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}")).CreateLogger();

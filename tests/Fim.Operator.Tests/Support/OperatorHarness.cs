@@ -54,6 +54,7 @@ internal sealed class OperatorHarness : IAsyncDisposable
         Informers = new InformerOptions { WatchTimeout = TimeSpan.FromMinutes(5), RetryDelay = TimeSpan.FromMilliseconds(100) },
         Policies = new PolicyControllerOptions { StatusRefresh = TimeSpan.FromMinutes(10) },
         PoolRefresh = TimeSpan.FromMinutes(10),
+        AgentsCoalesce = TimeSpan.FromMilliseconds(100),
     };
 
     /// <summary>Every request any operator instance of this harness sent.</summary>
