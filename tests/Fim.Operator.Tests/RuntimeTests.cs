@@ -53,7 +53,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
     public async Task Informer_relists_on_410_Gone_and_reports_what_changed_meanwhile()
     {
         await using var h = await OperatorHarness.StartAsync();
-        var informer = PolicyInformer(h.Client, new InformerOptions { RetryDelay = TimeSpan.FromSeconds(1) });
+        var informer = PolicyInformer(h.Client, new InformerOptions { RetryDelay = TimeSpan.FromSeconds(3) });
         var deleted = new ConcurrentBag<string>();
         informer.Changed += (type, _, o) =>
         {
