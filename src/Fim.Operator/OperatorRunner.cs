@@ -3,6 +3,7 @@ using Fim.Operator.Controllers.Policy;
 using Fim.Operator.Controllers.Pool;
 using Fim.Operator.Runtime;
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -42,7 +43,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             new PoolReconciler(client, new ResourceClient(client, FimApi.Group, FimApi.Version, FimManagerPool.Plural), events, options.PoolRefresh, loggers.CreateLogger<PoolReconciler>()),
             options.Controllers,
             loggers.CreateLogger("Fim.Operator.Controllers.FimManagerPool"));
-        pools.Watch(DeploymentInformer(), d => PoolLabels.OwnerKey(d.Metadata));
+        WatchChildren(pools);
 
         // Heartbeats change all the time: coalesce them into at most one pass over the policies per AgentsCoalesce.
         var agentsChanged = 0;
@@ -89,13 +90,42 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         return new Informer<T, CustomResourceList<T>>(plural, list, options.Informers, loggers.CreateLogger($"Fim.Operator.Informer.{plural}"));
     }
 
-    private Informer<V1Deployment, V1DeploymentList> DeploymentInformer()
+    /// <summary>An informer over the operator's children of one kind (label app.kubernetes.io/managed-by=fim-operator).</summary>
+    private Informer<T, TList> ChildInformer<T, TList>(string plural, ChildList<TList> inNamespace, ChildList<TList> everywhere)
+        where T : IKubernetesObject<V1ObjectMeta>
+        where TList : IItems<T>, IMetadata<V1ListMeta>
     {
-        ListCall<V1DeploymentList> list = options.Namespace is { } ns
-            ? (rv, watch, timeout, ct) => client.AppsV1.ListNamespacedDeploymentWithHttpMessagesAsync(
-                ns, allowWatchBookmarks: watch ? true : null, labelSelector: PoolLabels.ManagedSelector, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct)
-            : (rv, watch, timeout, ct) => client.AppsV1.ListDeploymentForAllNamespacesWithHttpMessagesAsync(
-                allowWatchBookmarks: watch ? true : null, labelSelector: PoolLabels.ManagedSelector, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
-        return new Informer<V1Deployment, V1DeploymentList>("deployments", list, options.Informers, loggers.CreateLogger("Fim.Operator.Informer.deployments"));
+        ListCall<TList> list = options.Namespace is { } ns
+            ? (rv, watch, timeout, ct) => inNamespace(ns, watch ? true : null, PoolLabels.ManagedSelector, rv, timeout, watch, ct)
+            : (rv, watch, timeout, ct) => everywhere(null, watch ? true : null, PoolLabels.ManagedSelector, rv, timeout, watch, ct);
+        return new Informer<T, TList>(plural, list, options.Informers, loggers.CreateLogger($"Fim.Operator.Informer.{plural}"));
+    }
+
+    /// <summary>Owns(): every child kind wakes its pool, so drift and deletions are corrected at once.</summary>
+    private void WatchChildren(Controller<FimManagerPool, CustomResourceList<FimManagerPool>> pools)
+    {
+        pools.Watch(ChildInformer<V1Deployment, V1DeploymentList>(
+            "deployments",
+            (ns, b, l, rv, t, w, ct) => client.AppsV1.ListNamespacedDeploymentWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.AppsV1.ListDeploymentForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), d => PoolLabels.OwnerKey(d.Metadata));
+        pools.Watch(ChildInformer<V1Service, V1ServiceList>(
+            "services",
+            (ns, b, l, rv, t, w, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(ChildInformer<V1ServiceAccount, V1ServiceAccountList>(
+            "serviceaccounts",
+            (ns, b, l, rv, t, w, ct) => client.CoreV1.ListNamespacedServiceAccountWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.CoreV1.ListServiceAccountForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(ChildInformer<V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerList>(
+            "horizontalpodautoscalers",
+            (ns, b, l, rv, t, w, ct) => client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.AutoscalingV2.ListHorizontalPodAutoscalerForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(ChildInformer<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(
+            "poddisruptionbudgets",
+            (ns, b, l, rv, t, w, ct) => client.PolicyV1.ListNamespacedPodDisruptionBudgetWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
     }
 }
+
+/// <summary>(namespace or null, allowWatchBookmarks, labelSelector, resourceVersion, timeoutSeconds, watch, ct) -> list response.</summary>
+public delegate Task<HttpOperationResponse<TList>> ChildList<TList>(string? ns, bool? bookmarks, string labelSelector, string? resourceVersion, int? timeoutSeconds, bool watch, CancellationToken ct);

@@ -87,6 +87,19 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         }, "pool status from the Deployment and HPA");
         Assert.Equal(2, (await h.Pools.GetAsync<FimManagerPool>("managers"))!.Status!.ObservedGeneration);
 
+        // A child deleted or edited by hand is put back at once (children are watched).
+        var oldService = (await h.Client.CoreV1.ReadNamespacedServiceAsync("managers", "default")).Metadata.Uid;
+        using (var services = new GenericClient(h.Client, "", "v1", "services", disposeClient: false))
+        {
+            await services.DeleteNamespacedAsync<V1Status>("default", "managers"); // the double answers a Service delete with a Status
+        }
+
+        await Eventually.True(async () => (await Quietly(() => h.Client.CoreV1.ReadNamespacedServiceAsync("managers", "default")))?.Metadata.Uid is { } uid && uid != oldService, "the Service re-created");
+        var pdb = await h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default");
+        pdb.Spec.MaxUnavailable = 3;
+        await h.Client.PolicyV1.ReplaceNamespacedPodDisruptionBudgetAsync(pdb, "managers", "default");
+        await Eventually.True(async () => (await h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default")).Spec.MaxUnavailable.Value == "1", "the PDB put back");
+
         await h.Pools.DeleteAsync("managers");
         Assert.Null(await DeploymentAsync(h));
         Assert.Null(await Quietly(() => h.Client.CoreV1.ReadNamespacedServiceAsync("managers", "default")));
