@@ -52,12 +52,37 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         (Policies, Pools) = (policies, pools);
         try
         {
-            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync());
+            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync(), SweepAsync());
         }
         finally
         {
             agents.Changed -= OnAgents;
             (Policies, Pools) = (null, null);
+        }
+
+        async Task SweepAsync()
+        {
+            var sweeper = new PolicySweeper(store, loggers.CreateLogger<PolicySweeper>());
+            try
+            {
+                await policies.Informer.Synced.WaitAsync(ct);
+                using var timer = new PeriodicTimer(options.Controllers.ResyncPeriod);
+                do
+                {
+                    try
+                    {
+                        await sweeper.SweepAsync(policies.Informer.Keys, options.Namespace, ct);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        loggers.CreateLogger<PolicySweeper>().LogWarning("sweeping KV: {Error}", e.Message);
+                    }
+                }
+                while (await timer.WaitForNextTickAsync(ct));
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
 
         async Task RecountAsync()

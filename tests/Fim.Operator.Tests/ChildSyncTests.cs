@@ -42,6 +42,7 @@ public sealed class ChildSyncTests
         live.Spec.Template.Spec.Containers[0].Image = "old:1";
         var decision = ChildSync.Decide(desired, live, DeploymentPaths, PoolLabels.PoolLabel);
         Assert.Equal(ChildAction.Update, decision.Action);
+        Assert.False(decision.Adopts);
         var updated = KubernetesJson.Deserialize<V1Deployment>(decision.Updated!.ToJsonString());
         Assert.Equal(desired.Spec.Template.Spec.Containers[0].Image, updated.Spec.Template.Spec.Containers[0].Image);
         Assert.Equal(5, updated.Spec.Replicas);
@@ -56,6 +57,7 @@ public sealed class ChildSyncTests
         var desired = Desired("new-uid");
         var decision = ChildSync.Decide(desired, live, DeploymentPaths, PoolLabels.PoolLabel);
         Assert.Equal(ChildAction.Update, decision.Action);
+        Assert.True(decision.Adopts);
         var updated = KubernetesJson.Deserialize<V1Deployment>(decision.Updated!.ToJsonString());
         var owner = Assert.Single(updated.Metadata.OwnerReferences);
         Assert.Equal("new-uid", owner.Uid);

@@ -11,6 +11,7 @@ using Xunit.Abstractions;
 namespace Fim.Operator.Tests;
 
 /// <summary>The operator against the API double and a real nats-server: acceptance point 1 of the operator issue.</summary>
+[Collection(Serial.Name)]
 public sealed class EndToEndTests(ITestOutputHelper output)
 {
     private static readonly Dictionary<string, string> Pci = new() { ["fim.io/profile"] = "pci" };
@@ -60,10 +61,11 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         // The HPA scales the Deployment; then the user edits the pool: the operator updates what it owns and keeps replicas.
         d.Spec.Replicas = 5;
         await h.Client.AppsV1.ReplaceNamespacedDeploymentAsync(d, "managers", "default");
-        var edited = (await h.Pools.GetAsync<FimManagerPool>("managers"))!;
-        edited.Spec.Image = "ghcr.io/fimoperator/fim-manager:0.2.0";
-        edited.Spec.Replicas!.Max = 8;
-        await h.Pools.ReplaceAsync(edited);
+        await h.Pools.UpdateAsync<FimManagerPool>("managers", edited =>
+        {
+            edited.Spec.Image = "ghcr.io/fimoperator/fim-manager:0.2.0";
+            edited.Spec.Replicas!.Max = 8;
+        });
         await Eventually.True(async () => (await DeploymentAsync(h))!.Spec.Template.Spec.Containers[0].Image.EndsWith("0.2.0"), "the new image");
         await Eventually.True(async () => (await h.Client.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync("managers", "default")).Spec.MaxReplicas == 8, "the new max");
         Assert.Equal(5, (await DeploymentAsync(h))!.Spec.Replicas);
@@ -116,7 +118,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         await using var kv = await NatsKv.StartAsync();
         await kv.HeartbeatAsync("node-a", new() { ["fim.io/profile"] = "pci", ["zone"] = "a" }, []);
         await kv.HeartbeatAsync("node-b", new() { ["fim.io/profile"] = "web" }, []);
+        await kv.Policies.PutAsync("default.deleted-while-away", "{}"u8.ToArray());
         h.StartOperator(kv.PolicyStore, kv.Agents, loggers: new TestLoggers(output));
+        await Eventually.True(async () => await kv.PolicyValueAsync("default.deleted-while-away") is null, "the orphaned KV entry swept");
 
         await h.Policies.CreateAsync(Samples.Policy("pci", matchLabels: Pci));
         await Eventually.True(async () => await kv.PolicyValueAsync("default.pci") is not null, "the KV entry");
@@ -132,9 +136,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.True(Conditions.IsTrue(status.Conditions, "Published"));
 
         // An edit is a new revision; the agent has not applied it yet.
-        var p = (await h.Policies.GetAsync<FimPolicy>("pci"))!;
-        p.Spec.Paths.Add(new FimPathRule { Path = "/usr/bin" });
-        await h.Policies.ReplaceAsync(p);
+        await h.Policies.UpdateAsync<FimPolicy>("pci", p => p.Spec.Paths.Add(new FimPathRule { Path = "/usr/bin" }));
         await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { PublishedRevision: 2, AgentsApplied: 0 }, "revision 2 published, not yet applied");
         Assert.Equal(2, (long)JsonNode.Parse((await kv.PolicyValueAsync("default.pci"))!)!["revision"]!);
 

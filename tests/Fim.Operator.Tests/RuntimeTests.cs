@@ -131,6 +131,27 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void Orphaned_KV_keys_are_those_in_scope_without_a_policy()
+    {
+        var kv = new[] { "default.a", "default.gone", "team.x", "team.y" };
+        Assert.Equal(["default.gone", "team.y"], PolicySweeper.Orphans(kv, ["default/a", "team/x"], null));
+        Assert.Equal(["team.y"], PolicySweeper.Orphans(kv, ["team/x"], "team"));
+    }
+
+    [Fact]
+    public async Task KV_entries_whose_policy_went_while_the_operator_was_away_are_removed()
+    {
+        await using var h = await OperatorHarness.StartAsync();
+        var store = new MemoryPolicyStore();
+        store.Values["default.gone"] = [1];
+        store.Values["team.gone"] = [1];
+        await h.Policies.CreateAsync(Samples.Policy("kept"));
+        h.StartOperator(store, new MemoryAgentDirectory(), OperatorHarness.FastOptions("scoped") with { Namespace = "default" });
+        await Eventually.True(() => !store.Values.ContainsKey("default.gone") && store.Values.ContainsKey("default.kept"), "the orphan removed, the live policy published");
+        Assert.True(store.Values.ContainsKey("team.gone"), "a namespace-scoped operator leaves other namespaces alone");
+    }
+
+    [Fact]
     public async Task Reconciling_500_unchanged_policies_makes_zero_writes()
     {
         const int n = 500;

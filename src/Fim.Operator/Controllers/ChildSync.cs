@@ -5,7 +5,7 @@ using k8s.Models;
 namespace Fim.Operator.Controllers;
 
 /// <summary>What to do with one live child: nothing, replace it with Updated, or leave it (Conflict: someone else owns it).</summary>
-public sealed record ChildDecision(ChildAction Action, JsonObject? Updated = null, string? Reason = null);
+public sealed record ChildDecision(ChildAction Action, JsonObject? Updated = null, string? Reason = null, bool Adopts = false);
 
 public enum ChildAction
 {
@@ -65,7 +65,7 @@ public static class ChildSync
             Set(updated, p, At(want, p)?.DeepClone());
         }
 
-        return new ChildDecision(ChildAction.Update, updated);
+        return new ChildDecision(ChildAction.Update, updated, Adopts: controller?.Uid != ours.Uid);
     }
 
     /// <summary>Every value in desired is present and equal in live (objects recursively; arrays element by element, same length).</summary>

@@ -48,6 +48,17 @@ public sealed class NatsPolicyStore(INatsKVStore bucket) : IPolicyStore
     public async Task PutAsync(string key, byte[] value, CancellationToken ct) => await bucket.PutAsync(key, value, cancellationToken: ct);
 
     public async Task DeleteAsync(string key, CancellationToken ct) => await bucket.DeleteAsync(key, cancellationToken: ct);
+
+    public async Task<IReadOnlyList<string>> KeysAsync(CancellationToken ct)
+    {
+        var keys = new List<string>();
+        await foreach (var key in bucket.GetKeysAsync(cancellationToken: ct))
+        {
+            keys.Add(key);
+        }
+
+        return keys;
+    }
 }
 
 /// <summary>Watches KV fim-agents and keeps the latest heartbeat per agent.</summary>

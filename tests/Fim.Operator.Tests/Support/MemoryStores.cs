@@ -20,6 +20,8 @@ internal sealed class MemoryPolicyStore : IPolicyStore
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<string>> KeysAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([.. Values.Keys]);
+
     public Task DeleteAsync(string key, CancellationToken ct)
     {
         Interlocked.Increment(ref Deletes);

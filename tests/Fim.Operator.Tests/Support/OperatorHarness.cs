@@ -132,6 +132,25 @@ internal sealed class GenericResources(Kubernetes client, string plural)
         where T : IKubernetesObject<V1ObjectMeta> =>
         await client.CustomObjects.ReplaceNamespacedCustomObjectAsync(KubernetesJson.Deserialize<object>(KubernetesJson.Serialize(obj)), FimApi.Group, FimApi.Version, obj.Metadata.NamespaceProperty ?? "default", plural, obj.Metadata.Name);
 
+    /// <summary>Read-modify-write, retried on 409 like any client racing a controller's status writes.</summary>
+    public async Task UpdateAsync<T>(string name, Action<T> edit, string ns = "default")
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = (await GetAsync<T>(name, ns))!;
+            edit(current);
+            try
+            {
+                await ReplaceAsync(current);
+                return;
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict && attempt < 10)
+            {
+            }
+        }
+    }
+
     public async Task DeleteAsync(string name, string ns = "default") =>
         await client.CustomObjects.DeleteNamespacedCustomObjectAsync(FimApi.Group, FimApi.Version, ns, plural, name);
 }

@@ -8,6 +8,9 @@ public interface IPolicyStore
     Task PutAsync(string key, byte[] value, CancellationToken ct);
 
     Task DeleteAsync(string key, CancellationToken ct);
+
+    /// <summary>Keys that hold a value (deleted keys excluded).</summary>
+    Task<IReadOnlyList<string>> KeysAsync(CancellationToken ct);
 }
 
 /// <summary>The latest heartbeat of every agent (KV fim-agents), kept current by a watch.</summary>

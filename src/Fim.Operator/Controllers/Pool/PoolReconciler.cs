@@ -42,6 +42,21 @@ public sealed class PoolReconciler(IKubernetes client, ResourceClient pools, Eve
         return ReconcileResult.After(refresh);
     }
 
+    /// <summary>An uncached read before adopting (like controller-runtime's adoption check): same uid, not being deleted.</summary>
+    private async Task<bool> IsCurrentAsync(FimManagerPool pool, CancellationToken ct)
+    {
+        try
+        {
+            var live = KubernetesJson.Deserialize<FimManagerPool>(KubernetesJson.Serialize(await client.CustomObjects.GetNamespacedCustomObjectAsync(
+                FimApi.Group, FimApi.Version, pool.Metadata.NamespaceProperty, FimManagerPool.Plural, pool.Metadata.Name, ct)));
+            return live.Metadata.Uid == pool.Metadata.Uid && live.Metadata.DeletionTimestamp is null;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
     private async Task<T?> ApplyAsync<T>(FimManagerPool pool, T desired, ChildKind<T> kind, List<string> problems, CancellationToken ct)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
@@ -60,6 +75,13 @@ public sealed class PoolReconciler(IKubernetes client, ResourceClient pools, Eve
         switch (decision.Action)
         {
             case ChildAction.Update:
+                if (decision.Adopts && !await IsCurrentAsync(pool, ct))
+                {
+                    // A stale cache entry of a pool that is gone or was re-created: adopting for it would point the
+                    // child at a dead uid and the garbage collector would delete it. The current pool's reconcile follows.
+                    return null;
+                }
+
                 var updated = KubernetesJson.Deserialize<T>(decision.Updated!.ToJsonString());
                 var replaced = await kind.ReplaceAsync(updated, name, ns, ct);
                 logger.LogInformation("pool {Pool}: updated {Kind} {Name}", ResourceKey.Of(pool), desired.Kind, name);
