@@ -131,6 +131,18 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_KV_outage_shows_as_Published_False_and_heals_when_NATS_is_back()
+    {
+        await using var h = await OperatorHarness.StartAsync();
+        var store = new MemoryPolicyStore { Failing = true };
+        h.StartOperator(store, new MemoryAgentDirectory(), loggers: new TestLoggers(output));
+        await h.Policies.CreateAsync(Samples.Policy("p"));
+        await Eventually.True(async () => Conditions.Find((await h.Policies.GetAsync<FimPolicy>("p"))!.Status?.Conditions, "Published") is { Status: "False", Reason: "KvUnavailable" }, "Published=False while KV fails");
+        store.Failing = false;
+        await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("p"))!.Status is { PublishedRevision: 1 } s && Conditions.IsTrue(s.Conditions, "Published"), "published after the outage");
+    }
+
+    [Fact]
     public void Orphaned_KV_keys_are_those_in_scope_without_a_policy()
     {
         var kv = new[] { "default.a", "default.gone", "team.x", "team.y" };

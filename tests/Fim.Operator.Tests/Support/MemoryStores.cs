@@ -13,8 +13,16 @@ internal sealed class MemoryPolicyStore : IPolicyStore
 
     public Task<byte[]?> GetAsync(string key, CancellationToken ct) => Task.FromResult(Values.TryGetValue(key, out var v) ? v : null);
 
+    /// <summary>When set, puts fail like a NATS outage.</summary>
+    public volatile bool Failing;
+
     public Task PutAsync(string key, byte[] value, CancellationToken ct)
     {
+        if (Failing)
+        {
+            throw new IOException("nats: connection refused");
+        }
+
         Interlocked.Increment(ref Puts);
         Values[key] = value;
         return Task.CompletedTask;

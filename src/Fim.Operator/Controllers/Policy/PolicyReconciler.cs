@@ -67,7 +67,23 @@ public sealed class PolicyReconciler(ResourceClient policies, IPolicyStore store
             return ReconcileResult.Done;
         }
 
-        var revision = await PublishAsync(policy, ns!, name, kvKey, ct);
+        long revision;
+        try
+        {
+            revision = await PublishAsync(policy, ns!, name, kvKey, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // NATS away: say so on the policy, then let the queue retry with backoff.
+            var unavailable = PolicyStatusCalculator.Unpublished(policy, $"KV {Subjects.PoliciesBucket} unavailable: {e.Message}", now);
+            if (!PolicyStatusCalculator.Same(policy.Status, unavailable))
+            {
+                await policies.PatchStatusAsync(ns!, name, unavailable, ct);
+            }
+
+            throw;
+        }
+
         var counts = PolicyStatusCalculator.Count(ns!, name, policy.Spec.Selector, revision, agents.Agents, DateTimeOffset.UtcNow, options.AgentStaleAfter);
         var status = PolicyStatusCalculator.Published(policy, revision, counts, now);
         if (!PolicyStatusCalculator.Same(policy.Status, status))

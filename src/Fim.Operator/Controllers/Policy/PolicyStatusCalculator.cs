@@ -84,6 +84,21 @@ public static class PolicyStatusCalculator
         };
     }
 
+    /// <summary>Valid, but the KV write failed: Published=False (reason KvUnavailable), the previous revision kept.</summary>
+    public static FimPolicyStatus Unpublished(FimPolicy policy, string message, DateTime now)
+    {
+        var g = policy.Metadata.Generation;
+        return (policy.Status ?? new FimPolicyStatus()) with
+        {
+            Conditions = Conditions.Merge(policy.Status?.Conditions,
+            [
+                Conditions.Make("Accepted", true, "Valid", "the spec compiles", g),
+                Conditions.Make("Published", false, "KvUnavailable", message, g),
+            ], now),
+            ObservedGeneration = g,
+        };
+    }
+
     public static FimPolicyStatus Published(FimPolicy policy, long revision, (int Targeted, int Applied) agents, DateTime now)
     {
         var g = policy.Metadata.Generation;
