@@ -60,7 +60,7 @@ public sealed class Controller<T, TList> : IDisposable
         {
             if (type != WatchEventType.Modified || old is null || SpecOrLifecycleChanged(old, obj))
             {
-                _queue.Add(ResourceKey.Of(obj));
+                Enqueue(ResourceKey.Of(obj));
             }
         };
         _sources.Add(primary.RunAsync);
@@ -84,7 +84,7 @@ public sealed class Controller<T, TList> : IDisposable
         {
             if (ownerKey(child) is { } key)
             {
-                _queue.Add(key);
+                Enqueue(key);
             }
         };
         _sources.Add(children.RunAsync);
@@ -95,8 +95,14 @@ public sealed class Controller<T, TList> : IDisposable
     {
         foreach (var key in _primary.Keys)
         {
-            _queue.Add(key);
+            Enqueue(key);
         }
+    }
+
+    private void Enqueue(string key)
+    {
+        _queue.Add(key);
+        OperatorMetrics.QueueDepth.WithLabels(_name).Set(_queue.Depth);
     }
 
     public static bool SpecOrLifecycleChanged(T old, T obj) =>
