@@ -54,7 +54,7 @@ public sealed class PolicyTests
     }
 
     [Fact]
-    public void Out_of_range_values_and_bad_durations_are_refused()
+    public void A_bad_duration_is_refused_naming_the_field()
     {
         var spec = Samples.Policy("p").Spec;
         spec.Schedule = new FimSchedule { RescanInterval = "soon" };
