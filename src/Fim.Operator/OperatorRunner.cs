@@ -1,0 +1,156 @@
+using Fim.Operator.Api;
+using Fim.Operator.Controllers.Policy;
+using Fim.Operator.Controllers.Pool;
+using Fim.Operator.Runtime;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Fim.Operator;
+
+/// <summary>
+/// Wires the two controllers onto the runtime: FimPolicy (-> KV) and FimManagerPool (-> children, also woken by
+/// changes to the Deployments it owns). Only the Lease holder runs them; a new leader starts from a fresh list.
+/// </summary>
+public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgentDirectory agents, OperatorOptions options, ILoggerFactory loggers)
+{
+    private readonly LeaderGate _gate = new(client, options.LeaderElection, loggers.CreateLogger<LeaderGate>());
+
+    public bool IsLeader => _gate.IsLeader;
+
+    public string Identity => options.LeaderElection.Identity;
+
+    /// <summary>The running policy controller while leading (for tests and the benchmark).</summary>
+    public Controller<FimPolicy, CustomResourceList<FimPolicy>>? Policies { get; private set; }
+
+    public Controller<FimManagerPool, CustomResourceList<FimManagerPool>>? Pools { get; private set; }
+
+    public Task RunAsync(CancellationToken ct) => _gate.RunAsync(RunControllersAsync, ct);
+
+    private async Task RunControllersAsync(CancellationToken ct)
+    {
+        var events = new EventRecorder(client, "fim-operator", Identity, loggers.CreateLogger<EventRecorder>());
+        using var policies = new Controller<FimPolicy, CustomResourceList<FimPolicy>>(
+            "fimpolicy",
+            CustomInformer<FimPolicy>(FimPolicy.Plural),
+            new PolicyReconciler(new ResourceClient(client, FimApi.Group, FimApi.Version, FimPolicy.Plural), store, agents, events, options.Policies, loggers.CreateLogger<PolicyReconciler>()),
+            options.Controllers,
+            loggers.CreateLogger("Fim.Operator.Controllers.FimPolicy"));
+        using var pools = new Controller<FimManagerPool, CustomResourceList<FimManagerPool>>(
+            "fimmanagerpool",
+            CustomInformer<FimManagerPool>(FimManagerPool.Plural),
+            new PoolReconciler(client, new ResourceClient(client, FimApi.Group, FimApi.Version, FimManagerPool.Plural), events, options.PoolRefresh, loggers.CreateLogger<PoolReconciler>()),
+            options.Controllers,
+            loggers.CreateLogger("Fim.Operator.Controllers.FimManagerPool"));
+        WatchChildren(pools);
+
+        // Heartbeats change all the time: coalesce them into at most one pass over the policies per AgentsCoalesce.
+        var agentsChanged = 0;
+        void OnAgents() => Interlocked.Exchange(ref agentsChanged, 1);
+        agents.Changed += OnAgents;
+        (Policies, Pools) = (policies, pools);
+        try
+        {
+            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync(), SweepAsync());
+        }
+        finally
+        {
+            agents.Changed -= OnAgents;
+            (Policies, Pools) = (null, null);
+        }
+
+        async Task SweepAsync()
+        {
+            var sweeper = new PolicySweeper(store, loggers.CreateLogger<PolicySweeper>());
+            try
+            {
+                await policies.Informer.Synced.WaitAsync(ct);
+                using var timer = new PeriodicTimer(options.Controllers.ResyncPeriod);
+                do
+                {
+                    try
+                    {
+                        await sweeper.SweepAsync(policies.Informer.Keys, options.Namespace, ct);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        loggers.CreateLogger<PolicySweeper>().LogWarning("sweeping KV: {Error}", e.Message);
+                    }
+                }
+                while (await timer.WaitForNextTickAsync(ct));
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        async Task RecountAsync()
+        {
+            using var timer = new PeriodicTimer(options.AgentsCoalesce);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(ct))
+                {
+                    if (Interlocked.Exchange(ref agentsChanged, 0) == 1)
+                    {
+                        policies.EnqueueAll();
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private Informer<T, CustomResourceList<T>> CustomInformer<T>(string plural)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        ListCall<CustomResourceList<T>> list = options.Namespace is { } ns
+            ? (rv, watch, timeout, ct) => client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<CustomResourceList<T>>(
+                FimApi.Group, FimApi.Version, ns, plural, allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct)
+            : (rv, watch, timeout, ct) => client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<CustomResourceList<T>>(
+                FimApi.Group, FimApi.Version, plural, allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
+        return new Informer<T, CustomResourceList<T>>(plural, list, options.Informers, loggers.CreateLogger($"Fim.Operator.Informer.{plural}"));
+    }
+
+    /// <summary>An informer over the operator's children of one kind (label app.kubernetes.io/managed-by=fim-operator).</summary>
+    private Informer<T, TList> ChildInformer<T, TList>(string plural, ChildList<TList> inNamespace, ChildList<TList> everywhere)
+        where T : IKubernetesObject<V1ObjectMeta>
+        where TList : IItems<T>, IMetadata<V1ListMeta>
+    {
+        ListCall<TList> list = options.Namespace is { } ns
+            ? (rv, watch, timeout, ct) => inNamespace(ns, watch ? true : null, PoolLabels.ManagedSelector, rv, timeout, watch, ct)
+            : (rv, watch, timeout, ct) => everywhere(null, watch ? true : null, PoolLabels.ManagedSelector, rv, timeout, watch, ct);
+        return new Informer<T, TList>(plural, list, options.Informers, loggers.CreateLogger($"Fim.Operator.Informer.{plural}"));
+    }
+
+    /// <summary>Owns(): every child kind wakes its pool, so drift and deletions are corrected at once.</summary>
+    private void WatchChildren(Controller<FimManagerPool, CustomResourceList<FimManagerPool>> pools)
+    {
+        pools.Watch(ChildInformer<V1Deployment, V1DeploymentList>(
+            "deployments",
+            (ns, b, l, rv, t, w, ct) => client.AppsV1.ListNamespacedDeploymentWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.AppsV1.ListDeploymentForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), d => PoolLabels.OwnerKey(d.Metadata));
+        pools.Watch(ChildInformer<V1Service, V1ServiceList>(
+            "services",
+            (ns, b, l, rv, t, w, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(ChildInformer<V1ServiceAccount, V1ServiceAccountList>(
+            "serviceaccounts",
+            (ns, b, l, rv, t, w, ct) => client.CoreV1.ListNamespacedServiceAccountWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.CoreV1.ListServiceAccountForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(ChildInformer<V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerList>(
+            "horizontalpodautoscalers",
+            (ns, b, l, rv, t, w, ct) => client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.AutoscalingV2.ListHorizontalPodAutoscalerForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(ChildInformer<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(
+            "poddisruptionbudgets",
+            (ns, b, l, rv, t, w, ct) => client.PolicyV1.ListNamespacedPodDisruptionBudgetWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
+    }
+}
+
+/// <summary>(namespace or null, allowWatchBookmarks, labelSelector, resourceVersion, timeoutSeconds, watch, ct) -> list response.</summary>
+public delegate Task<HttpOperationResponse<TList>> ChildList<TList>(string? ns, bool? bookmarks, string labelSelector, string? resourceVersion, int? timeoutSeconds, bool watch, CancellationToken ct);

@@ -1,0 +1,32 @@
+using Prometheus;
+
+namespace Fim.Operator.Runtime;
+
+/// <summary>The operator's Prometheus metrics (prometheus-net default registry).</summary>
+public static class OperatorMetrics
+{
+    public static readonly Counter Reconciles = Metrics.CreateCounter(
+        "fim_operator_reconciles_total", "Reconciles by controller and result.", "controller", "result");
+
+    public static readonly Counter Errors = Metrics.CreateCounter(
+        "fim_operator_reconcile_errors_total", "Failed reconciles by controller and error type.", "controller", "error");
+
+    public static readonly Histogram Duration = Metrics.CreateHistogram(
+        "fim_operator_reconcile_duration_seconds", "Reconcile duration.", new HistogramConfiguration
+        {
+            LabelNames = ["controller"],
+            Buckets = Histogram.ExponentialBuckets(0.001, 2, 14),
+        });
+
+    public static readonly Gauge QueueDepth = Metrics.CreateGauge(
+        "fim_operator_queue_depth", "Keys waiting in the work queue.", "controller");
+
+    public static readonly Gauge Leader = Metrics.CreateGauge(
+        "fim_operator_leader", "1 while this instance holds the leader lease.");
+
+    public static readonly Counter InvalidPolicies = Metrics.CreateCounter(
+        "fim_operator_invalid_policies_total", "FimPolicy reconciles that found an invalid spec.");
+
+    public static readonly Counter KvWrites = Metrics.CreateCounter(
+        "fim_operator_kv_writes_total", "Puts and deletes in KV fim-policies.", "operation");
+}

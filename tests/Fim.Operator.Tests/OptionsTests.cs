@@ -1,0 +1,39 @@
+namespace Fim.Operator.Tests;
+
+public sealed class OptionsTests
+{
+    [Fact]
+    public void Defaults_are_valid()
+    {
+        Assert.Empty(new OperatorOptions().Validate());
+    }
+
+    [Fact]
+    public void Every_problem_is_listed_naming_the_option()
+    {
+        var o = new OperatorOptions
+        {
+            NatsUrl = "http://nats:4222",
+            NatsUser = "op",
+            NatsCertFile = "/nonexistent/cert.pem",
+            MetricsPort = 70000,
+            Controllers = new Runtime.ControllerOptions { Workers = 0 },
+            LeaderElection = new Runtime.LeaderElectionOptions { LeaseDuration = TimeSpan.FromSeconds(1), RenewDeadline = TimeSpan.FromSeconds(2) },
+        };
+        var problems = o.Validate();
+        foreach (var expected in new[] { "--nats-url", "--nats-user", "--nats-cert and --nats-key", "--nats-cert: file", "--metrics-port", "--workers", "leader election" })
+        {
+            Assert.Contains(problems, p => p.StartsWith(expected, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void Command_line_is_parsed_and_unknown_options_are_refused()
+    {
+        var o = OperatorProgram.Parse(["--nats-url", "tls://nats:4222", "--namespace", "fim", "--workers", "8", "--no-leader-election", "--metrics-port", "9090"]);
+        Assert.Equal(("tls://nats:4222", "fim", 8, false, 9090), (o.NatsUrl, o.Namespace, o.Controllers.Workers, o.LeaderElection.Enabled, o.MetricsPort));
+        Assert.Throws<ArgumentException>(() => OperatorProgram.Parse(["--bogus"]));
+        Assert.Throws<ArgumentException>(() => OperatorProgram.Parse(["--workers", "many"]));
+        Assert.Throws<ArgumentException>(() => OperatorProgram.Parse(["--nats-url"]));
+    }
+}
