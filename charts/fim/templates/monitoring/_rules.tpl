@@ -17,20 +17,20 @@ groups:
           summary: No FIM manager is up
           description: No Fim.Manager pod has been scraped successfully for {{ $t.managerDownFor }}; file events queue up in FIM_EVENTS and no alerts are raised.
       - alert: FimConsumerLagHigh
-        expr: max({{ $m.consumerPending }}) > {{ $t.consumerPending }}
+        expr: max({{ $m.consumerPending }}) > {{ int $t.consumerPending }}
         for: {{ $t.consumerPendingFor }}
         labels:
           severity: warning
         annotations:
           summary: FIM managers are falling behind
-          description: '{{ "{{" }} $value {{ "}}" }} events are pending on the fim-managers consumer (threshold {{ $t.consumerPending }}).'
+          description: '{{ "{{" }} $value {{ "}}" }} events are pending on the fim-managers consumer (threshold {{ int $t.consumerPending }}).'
       - alert: FimAgentSilent
-        expr: time() - max by (agent) ({{ $m.agentHeartbeat }}) > {{ $t.agentSilentSeconds }}
+        expr: time() - max by (agent) ({{ $m.agentHeartbeat }}) > {{ int $t.agentSilentSeconds }}
         labels:
           severity: warning
         annotations:
           summary: 'FIM agent {{ "{{" }} $labels.agent {{ "}}" }} sends no heartbeat'
-          description: 'Agent {{ "{{" }} $labels.agent {{ "}}" }} last wrote its heartbeat to KV fim-agents {{ "{{" }} $value | humanizeDuration {{ "}}" }} ago (more than {{ $t.agentSilentSeconds }}s); its files are not monitored.'
+          description: 'Agent {{ "{{" }} $labels.agent {{ "}}" }} last wrote its heartbeat to KV fim-agents {{ "{{" }} $value | humanizeDuration {{ "}}" }} ago (more than {{ int $t.agentSilentSeconds }}s); its files are not monitored.'
       - alert: FimCriticalFileChanged
         expr: sum by (level) (increase({{ $m.alerts }}{level=~"{{ include "fim.levelRegex" (int $t.criticalLevel) }}"}[5m])) > 0
         labels:
