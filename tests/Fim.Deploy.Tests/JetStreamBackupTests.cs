@@ -50,6 +50,13 @@ public sealed class JetStreamBackupTests
                     }
                 }
 
+                // The managers' durable consumer, 1000 events acknowledged: its position must survive the restore.
+                var managers = await js.CreateOrUpdateConsumerAsync("FIM_EVENTS", new ConsumerConfig("fim-managers") { AckPolicy = ConsumerConfigAckPolicy.Explicit }, ct);
+                await foreach (var m in managers.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1000, Expires = TimeSpan.FromSeconds(10) }, cancellationToken: ct))
+                {
+                    await m.AckAsync(new AckOpts { DoubleAck = true }, ct);
+                }
+
                 foreach (var stream in expected.Keys)
                 {
                     var meta = await StreamSnapshots.SnapshotToDirectoryAsync(nats, stream, backupDir, Deadline, ct);
@@ -89,6 +96,10 @@ public sealed class JetStreamBackupTests
                     }
                     Assert.Equal(messages, got);
                 }
+
+                var restoredConsumer = await js.GetConsumerAsync("FIM_EVENTS", "fim-managers", ct);
+                Assert.Equal(1000ul, restoredConsumer.Info.AckFloor.StreamSeq);
+                Assert.Equal(2000ul, restoredConsumer.Info.NumPending);
 
                 // The dedupe window came back with the stream: a retried publish of a restored event is stored once.
                 var js2 = new NatsJSContext(nats);
