@@ -75,3 +75,35 @@ public sealed class NatsAuthorizationTests
         await Assert.ThrowsAnyAsync<Exception>(async () => await stranger.ConnectAsync());
     }
 }
+
+public sealed class BundledNatsConfigTests
+{
+    [Fact]
+    public void Rendered_server_config_passes_nats_server_config_test()
+    {
+        var docs = HelmRender.Render("nats.mode=bundled", "nats.bundled.authorization.agents={node-a}");
+        var cm = (k8s.Models.V1ConfigMap)StrictValidation.ParseTyped(docs.Single(d => HelmRender.Id(d).Name.EndsWith("nats-config", StringComparison.Ordinal)));
+        using var certs = Fim.Testing.TestCertificates.Create();
+        var dir = Directory.CreateTempSubdirectory("fim-nats-conf-");
+        try
+        {
+            var conf = cm.Data["nats.conf"]
+                .Replace("/etc/nats/tls/tls.crt", certs.ServerCert).Replace("/etc/nats/tls/tls.key", certs.ServerKey).Replace("/etc/nats/tls/ca.crt", certs.CaCert)
+                .Replace("store_dir: /data", $"store_dir: \"{dir.FullName}/js\"").Replace("/var/run/nats/", dir.FullName + "/");
+            File.WriteAllText(Path.Combine(dir.FullName, "nats.conf"), conf);
+            File.WriteAllText(Path.Combine(dir.FullName, "auth.conf"), cm.Data["auth.conf"]);
+            var env = new Dictionary<string, string> { ["POD_NAME"] = "fim-nats-0" };
+            var ok = Repo.Run("nats-server", ["-c", Path.Combine(dir.FullName, "nats.conf"), "-t"], TimeSpan.FromSeconds(30), dir.FullName, env);
+            Assert.True(ok.ExitCode == 0, ok.All);
+
+            // the check is real: a broken block is refused
+            File.WriteAllText(Path.Combine(dir.FullName, "nats.conf"), conf.Replace("jetstream {", "jetstream {{"));
+            var bad = Repo.Run("nats-server", ["-c", Path.Combine(dir.FullName, "nats.conf"), "-t"], TimeSpan.FromSeconds(30), dir.FullName, env);
+            Assert.NotEqual(0, bad.ExitCode);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
