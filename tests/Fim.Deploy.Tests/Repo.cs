@@ -12,10 +12,13 @@ public static class Repo
     /// <summary>Third-party CRD schemas (Velero, prometheus-operator): ../shared/k8s-schemas from the repository root.</summary>
     public static string SharedSchemas => Path.GetFullPath(Path.Combine(Root, "..", "shared", "k8s-schemas"));
 
-    private static readonly Lazy<string> HelmPath = new(FetchHelm, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<Dictionary<string, string>> KubeTools = new(FetchKubeTools, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The real helm v4 from scripts/fetch-kube-tools.sh (idempotent, cached in .cache/kube-tools).</summary>
-    public static string Helm => HelmPath.Value;
+    public static string Helm => KubeTools.Value["HELM"];
+
+    /// <summary>The real kubectl v1.33 from scripts/fetch-kube-tools.sh.</summary>
+    public static string Kubectl => KubeTools.Value["KUBECTL"];
 
     private static string FindRoot()
     {
@@ -29,12 +32,12 @@ public static class Repo
         throw new InvalidOperationException("FimOperator.sln not found above " + AppContext.BaseDirectory);
     }
 
-    private static string FetchHelm()
+    private static Dictionary<string, string> FetchKubeTools()
     {
         var r = Run("bash", [Path.Combine(Root, "scripts", "fetch-kube-tools.sh")], TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, "fetch-kube-tools.sh failed: " + r.StdErr);
-        var line = r.StdOut.Split('\n').Single(l => l.StartsWith("HELM=", StringComparison.Ordinal));
-        return line["HELM=".Length..].Trim();
+        return r.StdOut.Split('\n').Where(l => l.StartsWith("HELM=", StringComparison.Ordinal) || l.StartsWith("KUBECTL=", StringComparison.Ordinal))
+            .ToDictionary(l => l[..l.IndexOf('=')], l => l[(l.IndexOf('=') + 1)..].Trim());
     }
 
     public sealed record Result(int ExitCode, string StdOut, string StdErr)
