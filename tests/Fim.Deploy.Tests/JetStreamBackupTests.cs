@@ -74,7 +74,10 @@ public sealed class JetStreamBackupTests
             }
 
             // Restore with the command-line tool, as the runbook does.
-            var tool = typeof(StreamSnapshots).Assembly.Location;
+            // From the tool's own output directory (its deps/runtimeconfig), built by the project reference.
+            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+            var tool = Path.Combine(Repo.Root, "src", "Fim.JetStreamBackup", "bin", configuration, "net10.0", "fim-js-backup.dll");
+            Assert.True(File.Exists(tool), $"{tool} not built");
             var run = Repo.Run("dotnet", [tool, "restore", "--url", server.Url, "--dir", backupDir, "--timeout", "60"], TimeSpan.FromSeconds(90));
             Assert.True(run.ExitCode == 0, run.All);
             Assert.Contains("FIM_EVENTS: restored 3000 messages", run.StdOut);
