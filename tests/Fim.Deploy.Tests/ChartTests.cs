@@ -39,7 +39,7 @@ public sealed class ChartTests
         Assert.DoesNotContain("[ERROR]", r.StdOut);
     }
 
-    [Theory]
+    [NeedsSharedSchemasTheory]
     [MemberData(nameof(Matrix))]
     public void Every_rendered_object_parses_strictly_or_validates_against_its_CRD(string[] sets)
     {
@@ -261,7 +261,7 @@ public sealed class ChartTests
         Assert.Contains(op.Spec.Egress, r => r.Ports.Any(p => p.Port.ToString() == "4222"));
     }
 
-    [Theory]
+    [NeedsSharedSchemasTheory]
     [InlineData("examples/fimpolicy-pci.yaml", "fim.io/v1alpha1/FimPolicy")]
     [InlineData("velero/schedule.yaml", "velero.io/v1/Schedule")]
     public void Shipped_custom_resources_validate_against_their_CRDs(string file, string key)

@@ -9,7 +9,7 @@ namespace Fim.Deploy.Tests;
 /// </summary>
 public sealed class KubectlApplyTests
 {
-    [Fact]
+    [NeedsSharedSchemasFact]
     public async Task Rendered_chart_and_sample_policy_apply_to_an_API_server()
     {
         await using var api = new KubeApiServer(new KubeApiServerOptions { Port = 0 });
