@@ -78,23 +78,20 @@ k apply -f "$work/rendered.yaml"
 k -n fim get deployments,daemonsets,serviceaccounts,networkpolicies,fimmanagerpools
 
 if ((no_operator)); then
-  k apply -f examples/fimpolicy-pci.yaml
+  k apply -f charts/fim/examples/fimpolicy-pci.yaml
   k -n fim get fimpolicies
   echo "install-rehearsal: PASSED (render + apply; operator not run)"
   exit 0
 fi
 
-# 3. The operator, with the environment the chart gives it (values.yaml operator.env).
+# 3. The operator, run the way the chart runs it (docs/operator.md: `fim-operator run` flags; Lease in $POD_NAMESPACE).
 run=("$operator"); [[ "$operator" == *.dll ]] && run=(dotnet "$operator")
-KUBECONFIG="$kc" POD_NAME=fim-operator-rehearsal POD_NAMESPACE=fim \
-  Fim__Operator__LeaderElection__Enabled=true Fim__Operator__LeaderElection__LeaseName=fim-operator \
-  Fim__Operator__LeaderElection__Namespace=fim Fim__Operator__MetricsPort="$(free_port)" \
-  Fim__Nats__Url="nats://127.0.0.1:$nats_port" \
-  "${run[@]}" run >"$work/operator.log" 2>&1 &
+POD_NAMESPACE=fim "${run[@]}" run --kubeconfig "$kc" --nats-url "nats://127.0.0.1:$nats_port" --metrics-port "$(free_port)" \
+  >"$work/operator.log" 2>&1 &
 pids+=($!)
 
 # 4. The sample policy and what should follow.
-k apply -f examples/fimpolicy-pci.yaml
+k apply -f charts/fim/examples/fimpolicy-pci.yaml
 pool=fim-managers
 wait_for "$timeout" "Lease fim-operator held" k -n fim get lease fim-operator
 for kind in deployment service horizontalpodautoscaler poddisruptionbudget serviceaccount; do

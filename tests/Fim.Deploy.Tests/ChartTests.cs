@@ -131,6 +131,18 @@ public sealed class ChartTests
     }
 
     [Fact]
+    public void Operator_gets_NATS_credentials_from_secrets_not_flags()
+    {
+        var docs = HelmRender.Render("nats.external.authSecretName=nats-auth", "nats.external.tlsSecretName=nats-tls");
+        var c = Single<V1Deployment>(docs, "Deployment", "operator").Spec.Template.Spec.Containers[0];
+        Assert.Equal("$(NATS_USER)", c.Args[c.Args.IndexOf("--nats-user") + 1]);
+        Assert.Equal("/etc/fim/nats-tls/ca.crt", c.Args[c.Args.IndexOf("--nats-ca") + 1]);
+        var password = Assert.Single(c.Env, e => e.Name == "FIM_NATS_PASSWORD");
+        Assert.Equal(("nats-auth", "password"), (password.ValueFrom.SecretKeyRef.Name, password.ValueFrom.SecretKeyRef.Key));
+        Assert.DoesNotContain(c.Args, a => a.Contains("password", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public void Operator_runs_two_leader_elected_restricted_replicas()
     {
         var docs = HelmRender.Render();
@@ -147,8 +159,16 @@ public sealed class ChartTests
         Assert.NotNull(c.ReadinessProbe?.HttpGet);
         Assert.NotNull(c.Resources.Limits["memory"]);
         Assert.NotNull(c.Resources.Requests["cpu"]);
-        Assert.Contains(c.Env, e => e.Name.Contains("LeaderElection__Enabled") && e.Value == "true");
-        Assert.Equal(d.Metadata.Name.Replace("-operator", "-operator"), pod.ServiceAccountName);
+        // docs/operator.md: leader election is on unless --no-leader-election; the Lease goes to $POD_NAMESPACE.
+        Assert.Equal("run", c.Args[0]);
+        Assert.DoesNotContain("--no-leader-election", c.Args);
+        Assert.Contains(c.Env, e => e.Name == "POD_NAMESPACE" && e.ValueFrom.FieldRef.FieldPath == "metadata.namespace");
+        Assert.Equal("8080", c.Args[c.Args.IndexOf("--metrics-port") + 1]);
+        Assert.Equal("nats://nats.nats.svc:4222", c.Args[c.Args.IndexOf("--nats-url") + 1]);
+        Assert.Equal("metrics", c.LivenessProbe.HttpGet.Port.Value);
+        Assert.Equal(8080, c.Ports.Single(p => p.Name == "metrics").ContainerPort);
+        Assert.Equal("rel-fim-operator", pod.ServiceAccountName);
+        Assert.Contains(docs, x => HelmRender.Id(x) is { Kind: "Role", Name: "rel-fim-operator-leader-election" });
     }
 
     [Theory]
@@ -261,9 +281,26 @@ public sealed class ChartTests
         Assert.Contains(op.Spec.Egress, r => r.Ports.Any(p => p.Port.ToString() == "4222"));
     }
 
+    /// <summary>The chart's sample, the Velero schedule, and the operator's examples once they are in the tree.</summary>
+    public static TheoryData<string, string> ShippedCustomResources()
+    {
+        var data = new TheoryData<string, string>
+        {
+            { "charts/fim/examples/fimpolicy-pci.yaml", "fim.io/v1alpha1/FimPolicy" },
+            { "velero/schedule.yaml", "velero.io/v1/Schedule" },
+        };
+        foreach (var (file, key) in new[] { ("examples/fimpolicy-pci.yaml", "fim.io/v1alpha1/FimPolicy"), ("examples/fimmanagerpool.yaml", "fim.io/v1alpha1/FimManagerPool") })
+        {
+            if (File.Exists(Path.Combine(Repo.Root, file)))
+            {
+                data.Add(file, key);
+            }
+        }
+        return data;
+    }
+
     [NeedsSharedSchemasTheory]
-    [InlineData("examples/fimpolicy-pci.yaml", "fim.io/v1alpha1/FimPolicy")]
-    [InlineData("velero/schedule.yaml", "velero.io/v1/Schedule")]
+    [MemberData(nameof(ShippedCustomResources))]
     public void Shipped_custom_resources_validate_against_their_CRDs(string file, string key)
     {
         var docs = HelmRender.SplitDocuments(File.ReadAllText(Path.Combine(Repo.Root, file)));

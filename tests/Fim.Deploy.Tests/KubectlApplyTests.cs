@@ -41,7 +41,7 @@ public sealed class KubectlApplyTests
             var expectedObjects = HelmRender.SplitDocuments(rendered.StdOut).Count;
             Assert.Equal(expectedObjects, applied.StdOut.Split('\n').Count(l => l.EndsWith(" created", StringComparison.Ordinal)));
 
-            K("apply", "--validate=strict", "-f", Path.Combine(Repo.Root, "examples", "fimpolicy-pci.yaml"));
+            K("apply", "--validate=strict", "-f", Path.Combine(Repo.Chart, "examples", "fimpolicy-pci.yaml"));
             var policies = K("-n", HelmRender.Namespace, "get", "fimpolicies").StdOut;
             Assert.Matches(@"NAME\s+ACCEPTED\s+REVISION\s+TARGETED\s+APPLIED\s+AGE", policies);
             Assert.Contains("pci-critical-system-files", policies);
