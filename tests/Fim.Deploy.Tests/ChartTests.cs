@@ -120,7 +120,7 @@ public sealed class ChartTests
         {
             Assert.True(
                 File.ReadAllBytes(Path.Combine(Repo.Root, "crds", f!)).SequenceEqual(File.ReadAllBytes(Path.Combine(Repo.Chart, "crds", f!))),
-                $"charts/fim/crds/{f} differs from crds/{f}: run scripts/sync-chart-crds.sh");
+                $"charts/fim/crds/{f} differs from crds/{f}: run scripts/sync-chart-files.sh");
         }
     }
 
@@ -247,13 +247,40 @@ public sealed class ChartTests
         Assert.Contains("verify_and_map: true", conf);
         Assert.Equal(3, conf.Split('\n').Count(l => l.Contains(":6222") && l.Contains("nats://")));
         var auth = cm.Data["auth.conf"];
-        var nodeA = auth.Split('\n').SkipWhile(l => !l.Contains("\"node-a.agents.fim\"")).Take(4).ToList();
-        Assert.Contains(nodeA, l => l.Contains("publish: { allow: [\"fim.events.node-a\", \"$KV.fim-agents.node-a\""));
-        Assert.Contains(nodeA, l => l.Contains("subscribe: { allow: [\"_INBOX.node-a.>\", \"fim.agent.node-a.cmd\"]"));
-        Assert.DoesNotContain(nodeA, l => l.Contains("fim.events.>") || l.Contains("node-b"));
+        var nodeA = UserBlock(auth, "node-a.agents.fim");
+        Assert.Contains("\"fim.events.node-a\"", nodeA);
+        Assert.Contains("\"$KV.fim-agents.node-a\"", nodeA);
+        Assert.Contains("subscribe: { allow: [ \"_INBOX.node-a.>\", \"fim.agent.node-a.cmd\" ] }", nodeA);
+        Assert.DoesNotContain("fim.events.>", nodeA);
+        Assert.DoesNotContain("node-b", nodeA);
+        var op = UserBlock(auth, "operator.fim");
+        Assert.Contains("\"$KV.fim-policies.>\"", op);
+        Assert.DoesNotContain("$JS.API.>", op);
+        Assert.DoesNotContain("fim.events", op);
         // clients use the bundled service over TLS
         var pool = docs.Single(d => HelmRender.Id(d).Kind == "FimManagerPool");
         Assert.Contains("tls://rel-fim-nats.fim.svc:4222", pool);
+    }
+
+    /// <summary>The text of one user's entry in a rendered authorization block.</summary>
+    private static string UserBlock(string auth, string user)
+    {
+        var start = auth.IndexOf($"{{ user: \"{user}\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no user {user} in\n{auth}");
+        var next = auth.IndexOf("{ user: ", start + 1, StringComparison.Ordinal);
+        return next < 0 ? auth[start..] : auth[start..next];
+    }
+
+    [Fact]
+    public void Chart_NATS_authorization_template_is_the_connected_mode_one()
+    {
+        var source = Path.Combine(Repo.Root, "deploy", "nats", "authorization.conf.tmpl");
+        var copy = Path.Combine(Repo.Chart, "files", "nats", "authorization.conf.tmpl");
+        Assert.True(File.Exists(copy));
+        if (File.Exists(source))
+        {
+            Assert.True(File.ReadAllText(source) == File.ReadAllText(copy), "charts/fim/files/nats/authorization.conf.tmpl differs from deploy/nats/: run scripts/sync-chart-files.sh");
+        }
     }
 
     [Fact]
