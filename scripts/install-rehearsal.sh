@@ -31,7 +31,8 @@ eval "$(bash scripts/fetch-kube-tools.sh | grep -E '^(KUBECTL|HELM)=/')"
 work="$(mktemp -d /tmp/fim-rehearsal.XXXXXX)"
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # newest first: the operator stops before the API server and NATS it talks to
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[$i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if ((keep)); then echo "install-rehearsal: logs kept in $work"; else rm -rf "$work"; fi
 }
