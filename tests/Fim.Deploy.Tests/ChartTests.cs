@@ -18,6 +18,7 @@ public sealed class ChartTests
         new[] { "nats.mode=bundled", "nats.bundled.authorization.agents={node-a,node-b}" },
         new[] { "managerPool.autoscaling.enabled=false" },
         new[] { "agent.enabled=false" },
+        new[] { "managerPool.extraEgress[0].to[0].ipBlock.cidr=10.30.0.0/16", "managerPool.extraEgress[0].ports[0].port=443", "managerPool.extraEgress[0].ports[0].protocol=TCP" },
         new[] { "operator.scope=namespace", "agent.fanotify.enabled=true", "nats.external.authSecretName=nats-auth", "nats.external.tlsSecretName=nats-tls", "nats.external.cidrs={10.0.0.0/16}" },
         new[] { "networkPolicies.enabled=false", "monitoring.prometheusRule.enabled=false", "monitoring.serviceMonitor.enabled=false", "monitoring.grafanaDashboard.enabled=false", "managerPool.enabled=false" },
     };
