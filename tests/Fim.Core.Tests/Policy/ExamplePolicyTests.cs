@@ -8,7 +8,7 @@ public class ExamplePolicyTests
     [Fact]
     public void Standalone_example_loads_and_compiles()
     {
-        var policy = PolicyCompiler.LoadAndCompile(RepositoryFile("examples/policy-standalone.yaml"));
+        var policy = PolicyCompiler.LoadAndCompile(RepositoryFile("examples/agent/policy-standalone.yaml"));
 
         Assert.Equal("standalone-pci", policy.Name);
         Assert.Equal(["/usr/bin", "/etc"], policy.Rules.Select(r => r.RootDisplay));
