@@ -350,6 +350,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             {
                 t.Join();
             }
+            PublishCounts(_startOutput);
             ct.ThrowIfCancellationRequested();
             if (failure is not null)
             {
@@ -385,6 +386,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                     _queue.Complete();
                 }
             }
+            PublishCounts(output);
         }
 
         private unsafe void ListDirectory(WorkerOutput output, ContentHasher hasher, byte[] dirents, WorkItem item)
@@ -490,7 +492,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             byte[] path;
             if (baseline.TryGet(pathSpan, out var old) && scanner.StillValid(old, stat, rule))
             {
-                MarkSeen(old);
+                MarkSeen(output, old);
                 path = old.Path;
             }
             else
@@ -511,14 +513,34 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             }
         }
 
-        private void MarkSeen(FileRecord old)
+        private void MarkSeen(WorkerOutput output, FileRecord old)
         {
             old.SeenGeneration = generation;
-            Interlocked.Increment(ref old.Type == FileType.Directory ? ref Stats._directories : ref Stats._files);
+            // Counted per thread and published in batches: shared counters bounce a cache line between cores.
+            if (old.Type == FileType.Directory)
+            {
+                output.UnchangedDirectories++;
+            }
+            else
+            {
+                output.UnchangedFiles++;
+            }
             if (old.HashStatus == HashStatus.Hashed)
             {
-                Interlocked.Increment(ref Stats._hashesReused);
+                output.UnchangedHashed++;
             }
+            if ((output.UnchangedFiles + output.UnchangedDirectories & 1023) == 0)
+            {
+                PublishCounts(output);
+            }
+        }
+
+        private void PublishCounts(WorkerOutput output)
+        {
+            Interlocked.Add(ref Stats._files, output.UnchangedFiles);
+            Interlocked.Add(ref Stats._directories, output.UnchangedDirectories);
+            Interlocked.Add(ref Stats._hashesReused, output.UnchangedHashed);
+            output.UnchangedFiles = output.UnchangedDirectories = output.UnchangedHashed = 0;
         }
 
         private void HashLarge(WorkerOutput output, ContentHasher hasher, WorkItem item)
@@ -546,7 +568,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             var old = Old(path);
             if (old is not null && scanner.StillValid(old, stat, rule))
             {
-                MarkSeen(old);
+                MarkSeen(output, old);
                 return;
             }
             var record = scanner.BuildRecord(hasher, dirFd, nameZ, path, stat, rule, old, out var issue);
@@ -643,6 +665,10 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
     private sealed class WorkerOutput
     {
         private byte[] _pathBuffer = new byte[4096];
+
+        public long UnchangedFiles;
+        public long UnchangedDirectories;
+        public long UnchangedHashed;
 
         public ReadOnlySpan<byte> ComposePath(ReadOnlySpan<byte> directory, ReadOnlySpan<byte> name)
         {
