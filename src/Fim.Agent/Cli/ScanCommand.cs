@@ -37,10 +37,10 @@ public static class ScanCommand
         {
             result = ScanRunner.ScanChecked(session, scanner, ct);
         }
-        session.Commit(result.Updates, [], snapshot: true);
         ReportIssues(result);
         if (firstRun)
         {
+            session.Commit(result.Updates, [], snapshot: true);
             output.Notice($"baseline recorded: {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} files hashed, {result.Stats.BytesHashed / (1024.0 * 1024):N1} MiB) in {result.Stats.Elapsed.TotalSeconds:N2} s");
             return ExitCodes.NoChanges;
         }
@@ -50,6 +50,8 @@ public static class ScanCommand
             var (e, alert) = alerts.Judge(change);
             output.Write(e, alert);
         }
+        // Printed before the baseline moves on: if saving fails, the next run reports these changes again.
+        session.Commit(result.Updates, [], snapshot: true);
         output.Notice($"{result.Changes.Count:N0} changes in {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} hashed, {result.Stats.HashesReused:N0} unchanged) in {result.Stats.Elapsed.TotalSeconds:N2} s");
         return ExitCodeFor(result.Changes);
     }

@@ -4,7 +4,7 @@ using Fim.Core.Baseline;
 
 namespace Fim.Agent.Monitoring;
 
-/// <summary>The standalone agent's sink: commit the baseline, then print alerts (capped by the policy's eventsPerSecond).</summary>
+/// <summary>The standalone agent's sink: print alerts (capped by the policy's eventsPerSecond), then commit the baseline.</summary>
 public sealed class AlertOutputSink(IAlertOutput output, AlertFactory alerts, int eventsPerSecond, TimeProvider time) : IChangeSink
 {
     private readonly AlertRateLimiter _rateLimiter = new(eventsPerSecond, time);
@@ -13,8 +13,8 @@ public sealed class AlertOutputSink(IAlertOutput output, AlertFactory alerts, in
 
     public bool Commit(MonitorSession session, ChangeBatch batch)
     {
-        // The baseline first: an alert is printed only for a change that is recorded.
-        session.Commit(batch.Updates, [], batch.Snapshot);
+        // Alerts first, then the baseline: a crash in between re-detects the change and prints it again (at least
+        // once), where the other order would record it as seen and never print it. Stdout has no outbox.
         foreach (var change in batch.Changes)
         {
             var (e, alert) = alerts.Judge(change);
@@ -31,6 +31,7 @@ public sealed class AlertOutputSink(IAlertOutput output, AlertFactory alerts, in
         {
             output.Notice($"{n} more changes were not printed: the policy caps output at {eventsPerSecond}/s (all are in the baseline)");
         }
+        session.Commit(batch.Updates, [], batch.Snapshot);
         return true;
     }
 
