@@ -32,6 +32,8 @@ public sealed class NatsConnector : IAsyncDisposable
 
     public NatsConnection? Current => _connection;
 
+    public TimeSpan RequestTimeout => _options.RequestTimeout;
+
     /// <summary>The connection, once the first connect succeeded. Starts connecting on first use.</summary>
     public Task<NatsConnection> ConnectedAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Fim.Core.Events;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
@@ -11,15 +10,14 @@ namespace Fim.Manager.Pipeline;
 
 /// <summary>
 /// The manager's main loop: ensures the streams and the shared consumer, then pulls events in batches, processes each
-/// (<see cref="EventProcessor"/>) and hands it to a bounded window that <see cref="EventSettler"/> drains. Publishing
-/// many alerts before awaiting their acks is what makes the pipeline fast; the window bounds how many events are
-/// unacked at once. Any failure (NATS away, consumer deleted) restarts the loop after a delay.
+/// (<see cref="EventProcessor"/>), which starts its alert publish; <see cref="EventSettler"/> acks the event when
+/// JetStream answers. Publishing many alerts before their answers come is what makes the pipeline fast; the
+/// <see cref="InFlightWindow"/> bounds how many events are unacked at once. Any failure (NATS away, consumer deleted) restarts the loop after a delay.
 /// </summary>
 public sealed class EventPipeline(
     NatsConnector nats,
     StreamTopology topology,
     EventProcessor processor,
-    EventSettler settler,
     Readiness readiness,
     IOptions<PipelineOptions> options,
     ILogger<EventPipeline> log) : BackgroundService
@@ -39,7 +37,8 @@ public sealed class EventPipeline(
                 readiness.ConsumerBound = true;
                 log.LogInformation("Consuming {Stream} as {Consumer}", Subjects.EventsStream, Subjects.ManagersConsumer);
                 delay = TimeSpan.FromMilliseconds(250);
-                await RunAsync(js, consumer, stoppingToken);
+                await using var publisher = await JetStreamPublisher.StartAsync(js.Connection, nats.RequestTimeout, stoppingToken);
+                await RunAsync(publisher, consumer, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -56,50 +55,30 @@ public sealed class EventPipeline(
         readiness.ConsumerBound = false;
     }
 
-    private async Task RunAsync(INatsJSContext js, INatsJSConsumer consumer, CancellationToken stoppingToken)
+    private async Task RunAsync(JetStreamPublisher publisher, INatsJSConsumer consumer, CancellationToken stoppingToken)
     {
-        var window = Channel.CreateBounded<InFlight>(new BoundedChannelOptions(_options.PublishWindow)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        using var settleStop = new CancellationTokenSource();
-        var settling = Task.Run(() => settler.RunAsync(window.Reader, settleStop.Token), CancellationToken.None);
+        using var window = new InFlightWindow(_options.PublishWindow);
         try
         {
             // Short pull expiry with heartbeats: after a reconnect or a server restart, pulling resumes within seconds.
             var opts = new NatsJSConsumeOpts { MaxMsgs = _options.BatchSize, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(1) };
             await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, opts, stoppingToken))
             {
-                var item = await processor.ProcessAsync(js, msg, stoppingToken);
-                await window.Writer.WriteAsync(item, stoppingToken);
-                if (settling.IsCompleted)
-                {
-                    await settling;
-                }
+                await window.EnterAsync(stoppingToken);
+                await processor.ProcessAsync(publisher, msg, window, stoppingToken);
             }
         }
         finally
         {
-            window.Writer.TryComplete();
-            if (!stoppingToken.IsCancellationRequested || _options.DrainTimeout > TimeSpan.Zero)
+            if (stoppingToken.IsCancellationRequested && _options.DrainTimeout == TimeSpan.Zero)
             {
-                // Finish what is in flight: the alerts are (being) stored, so ack their events now rather than
-                // have another manager redo them after AckWait.
-                settleStop.CancelAfter(_options.DrainTimeout > TimeSpan.Zero ? _options.DrainTimeout : TimeSpan.FromSeconds(10));
+                window.Abandon();
+                log.LogInformation("Left {Count} in-flight events unacked; the server redelivers them after {AckWait}", window.Count, _options.AckWait);
             }
-            else
+            else if (!await window.DrainAsync(_options.DrainTimeout > TimeSpan.Zero ? _options.DrainTimeout : TimeSpan.FromSeconds(10)))
             {
-                await settleStop.CancelAsync();
-            }
-            try
-            {
-                await settling;
-            }
-            catch (OperationCanceledException)
-            {
-                log.LogInformation("Left in-flight events unacked; the server redelivers them after {AckWait}", _options.AckWait);
+                // What is still in flight is naked when the publisher stops, or redelivered after AckWait.
+                log.LogWarning("{Count} events still in flight after the drain timeout", window.Count);
             }
         }
     }
