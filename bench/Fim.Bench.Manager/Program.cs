@@ -26,8 +26,21 @@ if (args.Contains("--cpu"))
     return 0;
 }
 
+// Warm-up (JIT, tiered compilation, connection pools) on a throwaway server; not reported.
+await using (var warm = await NatsServer.StartAsync())
+{
+    await using var c = new NatsConnection(NatsOpts.Default with { Url = warm.Url });
+    await c.ConnectAsync();
+    var wjs = new NatsJSContext(c);
+    await CreateStreamsAsync(wjs);
+    await PublishAsync(c, 20_000);
+    await BareConsumeAsync(wjs, 20_000);
+    await PipelineAsync(warm.Url, 20_000, 1, quiet: true);
+}
+
 var results = new List<(string Name, double Rate)>();
-foreach (var managers in new[] { 1, 2 })
+var pipelineOnly = args.Contains("--pipeline-only");
+foreach (var managers in pipelineOnly ? new[] { 1 } : new[] { 1, 2 })
 {
     await using var server = await NatsServer.StartAsync();
     await using var connection = new NatsConnection(NatsOpts.Default with { Url = server.Url });
@@ -38,6 +51,11 @@ foreach (var managers in new[] { 1, 2 })
     await PublishAsync(connection, count);
     Console.WriteLine($"[{managers} manager(s)] published {count:N0} events in {published.Elapsed.TotalSeconds:F2} s ({count / published.Elapsed.TotalSeconds:N0}/s)");
 
+    if (pipelineOnly)
+    {
+        Console.WriteLine($"(b) manager pipeline: {await PipelineAsync(server.Url, count, 1):N0} events/s");
+        return 0;
+    }
     var bare = await BareConsumeAsync(js, count);
     Console.WriteLine($"[{managers} manager(s)] (a) bare consume + ack:   {bare:N0} events/s");
     var pipeline = await PipelineAsync(server.Url, count, managers);
@@ -124,7 +142,7 @@ static async Task<double> BareConsumeAsync(NatsJSContext js, int count)
     return rate;
 }
 
-static async Task<double> PipelineAsync(string natsUrl, int count, int instances)
+static async Task<double> PipelineAsync(string natsUrl, int count, int instances, bool quiet = false)
 {
     var apps = new List<WebApplication>();
     for (var i = 0; i < instances; i++)
@@ -162,8 +180,11 @@ static async Task<double> PipelineAsync(string natsUrl, int count, int instances
     }
     var rate = (count - startCount) / clock.Elapsed.TotalSeconds;
     var alerts = metrics.Sum(m => m.Alerts.WithLabels("5").Value + m.Alerts.WithLabels("7").Value + m.Alerts.WithLabels("9").Value + m.Alerts.WithLabels("3").Value);
-    Console.WriteLine($"  alerts acked by JetStream: {alerts:N0}, dead letters: {metrics.Sum(m => m.DeadLetters.WithLabels(Fim.Manager.Pipeline.DeadLetter.MalformedJson).Value):N0}" +
-        (instances > 1 ? $", split {string.Join(" / ", metrics.Select(m => m.EventsConsumed.Value.ToString("N0", CultureInfo.InvariantCulture)))}" : ""));
+    if (!quiet)
+    {
+        Console.WriteLine($"  alerts acked by JetStream: {alerts:N0}, dead letters: {metrics.Sum(m => m.DeadLetters.WithLabels(Fim.Manager.Pipeline.DeadLetter.MalformedJson).Value):N0}" +
+            (instances > 1 ? $", split {string.Join(" / ", metrics.Select(m => m.EventsConsumed.Value.ToString("N0", CultureInfo.InvariantCulture)))}" : ""));
+    }
     foreach (var app in apps)
     {
         await app.StopAsync();
