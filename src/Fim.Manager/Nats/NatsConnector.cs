@@ -44,6 +44,26 @@ public sealed class NatsConnector : IAsyncDisposable
         return _connected.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// A second connection with the same settings, owned by the caller. The pipeline publishes alerts on it while acks go
+    /// out on the main one, so the two busiest writers do not contend for one socket's write lock.
+    /// </summary>
+    public async Task<NatsConnection> ConnectExtraAsync(string purpose, CancellationToken cancellationToken)
+    {
+        await ConnectedAsync(cancellationToken);
+        var connection = new NatsConnection(NatsOptsFactory.Create(_options) with { Name = $"{_options.ClientName}-{purpose}" });
+        try
+        {
+            await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     public async Task<INatsJSContext> JetStreamAsync(CancellationToken cancellationToken) =>
         new NatsJSContext(await ConnectedAsync(cancellationToken), new NatsJSOpts(NatsOpts.Default, requestTimeout: _options.RequestTimeout));
 

@@ -37,7 +37,8 @@ public sealed class EventPipeline(
                 readiness.ConsumerBound = true;
                 log.LogInformation("Consuming {Stream} as {Consumer}", Subjects.EventsStream, Subjects.ManagersConsumer);
                 delay = TimeSpan.FromMilliseconds(250);
-                await using var publisher = await JetStreamPublisher.StartAsync(js.Connection, nats.RequestTimeout, stoppingToken);
+                await using var publishing = await nats.ConnectExtraAsync("publisher", stoppingToken);
+                await using var publisher = await JetStreamPublisher.StartAsync(publishing, nats.RequestTimeout, stoppingToken);
                 await RunAsync(publisher, consumer, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
