@@ -101,7 +101,7 @@ public sealed class NatsConnector : IAsyncDisposable
                 await connection.DisposeAsync();
                 if (attempt == 1 || attempt % 10 == 0)
                 {
-                    _log.LogWarning("Cannot connect to NATS {Url} (attempt {Attempt}): {Error}; retrying", _options.Url, attempt, e.Message);
+                    _log.LogWarning("Cannot connect to NATS {Url} (attempt {Attempt}): {Error}; retrying", _options.Url, attempt, Describe(e));
                 }
                 try
                 {
@@ -114,6 +114,13 @@ public sealed class NatsConnector : IAsyncDisposable
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
             }
         }
+    }
+
+    /// <summary>The client wraps the useful part ("authorization violation", a TLS failure) in a generic message.</summary>
+    private static string Describe(Exception e)
+    {
+        var inner = e.GetBaseException();
+        return inner == e ? e.Message : $"{e.Message}: {inner.Message}";
     }
 
     public async ValueTask DisposeAsync()
