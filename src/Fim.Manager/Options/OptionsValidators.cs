@@ -78,6 +78,7 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         var p = new OptionProblems(PipelineOptions.Section);
         p.Range(o.BatchSize, 1, 10_000, "BatchSize");
         p.Range(o.PublishWindow, 1, 100_000, "PublishWindow");
+        p.Range(o.Workers, 1, 64, "Workers");
         // nats-server's default max_payload is 1 MiB; an event can never be larger than that anyway.
         p.Range(o.MaxEventBytes, 256, 8 * 1024 * 1024, "MaxEventBytes");
         p.Positive(o.AckWait, "AckWait");

@@ -7,6 +7,8 @@ public sealed class PipelineOptions
 
     /// <summary>Messages pulled from the consumer per request.</summary>
     public int BatchSize { get; set; } = 1000;
+    /// <summary>Tasks validating, judging and publishing events in parallel.</summary>
+    public int Workers { get; set; } = Math.Max(1, Environment.ProcessorCount);
     /// <summary>Alert publishes awaiting their JetStream ack at once; the events behind them wait unacked.</summary>
     public int PublishWindow { get; set; } = 4096;
     /// <summary>Events larger than this go to the dead letter stream (reason "oversized").</summary>

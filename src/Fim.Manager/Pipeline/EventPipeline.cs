@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Fim.Core.Events;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
@@ -59,6 +60,17 @@ public sealed class EventPipeline(
     private async Task RunAsync(JetStreamPublisher publisher, INatsJSConsumer consumer, CancellationToken stoppingToken)
     {
         using var window = new InFlightWindow(_options.PublishWindow);
+        // The receive loop only hands messages on; workers validate, judge and publish in parallel (JSON and rules are
+        // the CPU-heavy part, and one loop doing everything leaves the other cores idle).
+        var work = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(_options.BatchSize)
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var workersStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var workers = Enumerable.Range(0, _options.Workers)
+            .Select(_ => Task.Run(() => WorkAsync(work.Reader, publisher, window, workersStop.Token), CancellationToken.None))
+            .ToArray();
         try
         {
             // Short pull expiry with heartbeats: after a reconnect or a server restart, pulling resumes within seconds.
@@ -66,20 +78,43 @@ public sealed class EventPipeline(
             await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, opts, stoppingToken))
             {
                 await window.EnterAsync(stoppingToken);
-                await processor.ProcessAsync(publisher, msg, window, stoppingToken);
+                if (!work.Writer.TryWrite(msg))
+                {
+                    await work.Writer.WriteAsync(msg, stoppingToken);
+                }
+                if (workers.FirstOrDefault(w => w.IsFaulted) is { } failed)
+                {
+                    await failed;
+                }
             }
         }
         finally
         {
+            work.Writer.TryComplete();
             if (stoppingToken.IsCancellationRequested && _options.DrainTimeout == TimeSpan.Zero)
             {
                 window.Abandon();
+                await workersStop.CancelAsync();
                 log.LogInformation("Left {Count} in-flight events unacked; the server redelivers them after {AckWait}", window.Count, _options.AckWait);
             }
             else if (!await window.DrainAsync(_options.DrainTimeout > TimeSpan.Zero ? _options.DrainTimeout : TimeSpan.FromSeconds(10)))
             {
                 // What is still in flight is naked when the publisher stops, or redelivered after AckWait.
                 log.LogWarning("{Count} events still in flight after the drain timeout", window.Count);
+            }
+            await workersStop.CancelAsync();
+            await Task.WhenAll(workers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task WorkAsync(ChannelReader<INatsJSMsg<byte[]>> work, JetStreamPublisher publisher, InFlightWindow window, CancellationToken cancellationToken)
+    {
+        while (await work.WaitToReadAsync(cancellationToken))
+        {
+            while (work.TryRead(out var msg))
+            {
+                // During a drain the messages still queued here are processed too: they count in the window.
+                await processor.ProcessAsync(publisher, msg, window, CancellationToken.None);
             }
         }
     }
