@@ -178,14 +178,23 @@ static async Task<double> PipelineAsync(string natsUrl, int count, int instances
     double Settled() => metrics.Sum(m => m.EventsConsumed.Value);
     await Task.WhenAll(apps.Select(a => a.StartAsync()));
     // Time from the first settled event to the last, so connecting and stream setup are not counted.
+    var waiting = Stopwatch.StartNew();
     while (Settled() < 1)
     {
+        if (waiting.Elapsed > TimeSpan.FromMinutes(1))
+        {
+            throw new TimeoutException("the pipeline settled nothing within a minute");
+        }
         await Task.Delay(1);
     }
     var clock = Stopwatch.StartNew();
     var startCount = Settled();
     while (Settled() < count)
     {
+        if (clock.Elapsed > TimeSpan.FromMinutes(5))
+        {
+            throw new TimeoutException($"the pipeline settled only {Settled():N0} of {count:N0} events in 5 minutes");
+        }
         await Task.Delay(2);
     }
     var rate = (count - startCount) / clock.Elapsed.TotalSeconds;
