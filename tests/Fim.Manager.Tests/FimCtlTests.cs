@@ -30,7 +30,7 @@ public sealed class FimCtlTests(ApiFixture f) : IClassFixture<ApiFixture>
 
         Assert.Equal(Cli.Ok, code);
         var rules = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("rule").GetProperty("id").GetString());
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("rule").GetProperty("id").GetString()).Order();
         Assert.Equal(["550", "556"], rules);
 
         (code, output, _) = await RunAsync("alerts", "-a", f.AgentA, "--server", Server);

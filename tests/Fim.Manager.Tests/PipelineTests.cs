@@ -147,6 +147,35 @@ public sealed class PipelineTests(NatsFixture nats) : IClassFixture<NatsFixture>
     }
 
     [Fact]
+    public async Task With_a_trace_listener_the_manager_span_is_a_child_of_the_agent_span_and_the_alert_carries_it()
+    {
+        var agent = TestEvents.NewAgentId();
+        const string traceId = "5bf92f3577b34da6a3ce929d0e0e4736";
+        const string agentSpan = "10f067aa0ba902b7";
+        var spans = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == Telemetry.ManagerTracing.SourceName,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) =>
+                System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        await Client.PublishEventAsync(TestEvents.Event(agent), headers: new NatsHeaders { ["traceparent"] = $"00-{traceId}-{agentSpan}-01" });
+
+        var stored = Assert.Single(await Eventually.CountAsync(() => Client.ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agent}"), 1, "alert"));
+        var parts = stored.Header("traceparent")!.Split('-');
+        Assert.Equal(traceId, parts[1]);
+        Assert.NotEqual(agentSpan, parts[2]);
+        await Eventually.TrueAsync(() => spans.Any(a => a.TraceId.ToHexString() == traceId), "manager span recorded");
+        var span = spans.Single(a => a.TraceId.ToHexString() == traceId);
+        Assert.Equal(agentSpan, span.ParentSpanId.ToHexString());
+        Assert.Equal(parts[2], span.SpanId.ToHexString());
+        Assert.Equal(System.Diagnostics.ActivityKind.Consumer, span.Kind);
+    }
+
+    [Fact]
     public async Task Refused_alert_publish_naks_with_backoff_and_the_event_is_alerted_once_the_stream_accepts_it()
     {
         var agent = TestEvents.NewAgentId();

@@ -32,6 +32,8 @@ public sealed class NatsConnector : IAsyncDisposable
 
     public NatsConnection? Current => _connection;
 
+    public TimeSpan RequestTimeout => _options.RequestTimeout;
+
     /// <summary>The connection, once the first connect succeeded. Starts connecting on first use.</summary>
     public Task<NatsConnection> ConnectedAsync(CancellationToken cancellationToken)
     {
@@ -40,6 +42,26 @@ public sealed class NatsConnector : IAsyncDisposable
             _connecting ??= Task.Run(() => ConnectLoopAsync(_stop.Token));
         }
         return _connected.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A second connection with the same settings, owned by the caller. The pipeline publishes alerts on it while acks go
+    /// out on the main one, so the two busiest writers do not contend for one socket's write lock.
+    /// </summary>
+    public async Task<NatsConnection> ConnectExtraAsync(string purpose, CancellationToken cancellationToken)
+    {
+        await ConnectedAsync(cancellationToken);
+        var connection = new NatsConnection(NatsOptsFactory.Create(_options) with { Name = $"{_options.ClientName}-{purpose}" });
+        try
+        {
+            await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task<INatsJSContext> JetStreamAsync(CancellationToken cancellationToken) =>
@@ -79,7 +101,7 @@ public sealed class NatsConnector : IAsyncDisposable
                 await connection.DisposeAsync();
                 if (attempt == 1 || attempt % 10 == 0)
                 {
-                    _log.LogWarning("Cannot connect to NATS {Url} (attempt {Attempt}): {Error}; retrying", _options.Url, attempt, e.Message);
+                    _log.LogWarning("Cannot connect to NATS {Url} (attempt {Attempt}): {Error}; retrying", _options.Url, attempt, Describe(e));
                 }
                 try
                 {
@@ -92,6 +114,13 @@ public sealed class NatsConnector : IAsyncDisposable
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
             }
         }
+    }
+
+    /// <summary>The client wraps the useful part ("authorization violation", a TLS failure) in a generic message.</summary>
+    private static string Describe(Exception e)
+    {
+        var inner = e.GetBaseException();
+        return inner == e ? e.Message : $"{e.Message}: {inner.Message}";
     }
 
     public async ValueTask DisposeAsync()

@@ -31,6 +31,19 @@ internal sealed class OptionProblems(string section)
 
 internal sealed class NatsOptionsValidator : IValidateOptions<NatsOptions>
 {
+    private static readonly Lazy<bool> NKeysAvailable = new(() =>
+    {
+        try
+        {
+            System.Reflection.Assembly.Load("NATS.NKeys");
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    });
+
     public ValidateOptionsResult Validate(string? name, NatsOptions o)
     {
         var p = new OptionProblems(NatsOptions.Section);
@@ -48,6 +61,9 @@ internal sealed class NatsOptionsValidator : IValidateOptions<NatsOptions>
         p.File(o.TlsCertFile, "TlsCertFile");
         p.File(o.TlsKeyFile, "TlsKeyFile");
         p.Require(o.Password is null || o.User is not null, "User", "is required when a password is set");
+        // NATS.Client authenticates any credential through NATS.NKeys; without it every connect fails obscurely.
+        p.Require(o.User is null || NKeysAvailable.Value, "User",
+            "user/password authentication needs the NATS.NKeys assembly, which this build lacks (see Directory.Build.targets); use TLS client certificates");
         p.Positive(o.MinRetryDelay, "MinRetryDelay");
         p.Require(o.MaxRetryDelay >= o.MinRetryDelay, "MaxRetryDelay", "must be at least MinRetryDelay");
         p.Positive(o.RequestTimeout, "RequestTimeout");
@@ -62,6 +78,7 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         var p = new OptionProblems(PipelineOptions.Section);
         p.Range(o.BatchSize, 1, 10_000, "BatchSize");
         p.Range(o.PublishWindow, 1, 100_000, "PublishWindow");
+        p.Range(o.Workers, 1, 64, "Workers");
         // nats-server's default max_payload is 1 MiB; an event can never be larger than that anyway.
         p.Range(o.MaxEventBytes, 256, 8 * 1024 * 1024, "MaxEventBytes");
         p.Positive(o.AckWait, "AckWait");

@@ -7,8 +7,10 @@ public sealed class PipelineOptions
 
     /// <summary>Messages pulled from the consumer per request.</summary>
     public int BatchSize { get; set; } = 1000;
+    /// <summary>Tasks validating, judging and publishing events in parallel.</summary>
+    public int Workers { get; set; } = Math.Max(1, Environment.ProcessorCount);
     /// <summary>Alert publishes awaiting their JetStream ack at once; the events behind them wait unacked.</summary>
-    public int PublishWindow { get; set; } = 4096;
+    public int PublishWindow { get; set; } = 2048;
     /// <summary>Events larger than this go to the dead letter stream (reason "oversized").</summary>
     public int MaxEventBytes { get; set; } = 256 * 1024;
     /// <summary>How long the server waits for an ack before it redelivers an event (to any manager).</summary>

@@ -11,15 +11,14 @@ namespace Fim.Manager.Pipeline;
 
 /// <summary>
 /// The manager's main loop: ensures the streams and the shared consumer, then pulls events in batches, processes each
-/// (<see cref="EventProcessor"/>) and hands it to a bounded window that <see cref="EventSettler"/> drains. Publishing
-/// many alerts before awaiting their acks is what makes the pipeline fast; the window bounds how many events are
-/// unacked at once. Any failure (NATS away, consumer deleted) restarts the loop after a delay.
+/// (<see cref="EventProcessor"/>), which starts its alert publish; <see cref="EventSettler"/> acks the event when
+/// JetStream answers. Publishing many alerts before their answers come is what makes the pipeline fast; the
+/// <see cref="InFlightWindow"/> bounds how many events are unacked at once. Any failure (NATS away, consumer deleted) restarts the loop after a delay.
 /// </summary>
 public sealed class EventPipeline(
     NatsConnector nats,
     StreamTopology topology,
     EventProcessor processor,
-    EventSettler settler,
     Readiness readiness,
     IOptions<PipelineOptions> options,
     ILogger<EventPipeline> log) : BackgroundService
@@ -39,7 +38,9 @@ public sealed class EventPipeline(
                 readiness.ConsumerBound = true;
                 log.LogInformation("Consuming {Stream} as {Consumer}", Subjects.EventsStream, Subjects.ManagersConsumer);
                 delay = TimeSpan.FromMilliseconds(250);
-                await RunAsync(js, consumer, stoppingToken);
+                await using var publishing = await nats.ConnectExtraAsync("publisher", stoppingToken);
+                await using var publisher = await JetStreamPublisher.StartAsync(publishing, nats.RequestTimeout, stoppingToken);
+                await RunAsync(publisher, consumer, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -56,50 +57,64 @@ public sealed class EventPipeline(
         readiness.ConsumerBound = false;
     }
 
-    private async Task RunAsync(INatsJSContext js, INatsJSConsumer consumer, CancellationToken stoppingToken)
+    private async Task RunAsync(JetStreamPublisher publisher, INatsJSConsumer consumer, CancellationToken stoppingToken)
     {
-        var window = Channel.CreateBounded<InFlight>(new BoundedChannelOptions(_options.PublishWindow)
+        using var window = new InFlightWindow(_options.PublishWindow);
+        // The receive loop only hands messages on; workers validate, judge and publish in parallel (JSON and rules are
+        // the CPU-heavy part, and one loop doing everything leaves the other cores idle).
+        var work = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(_options.BatchSize)
         {
-            SingleReader = true,
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        using var settleStop = new CancellationTokenSource();
-        var settling = Task.Run(() => settler.RunAsync(window.Reader, settleStop.Token), CancellationToken.None);
+        using var workersStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var workers = Enumerable.Range(0, _options.Workers)
+            .Select(_ => Task.Run(() => WorkAsync(work.Reader, publisher, window, workersStop.Token), CancellationToken.None))
+            .ToArray();
         try
         {
             // Short pull expiry with heartbeats: after a reconnect or a server restart, pulling resumes within seconds.
             var opts = new NatsJSConsumeOpts { MaxMsgs = _options.BatchSize, Expires = TimeSpan.FromSeconds(5), IdleHeartbeat = TimeSpan.FromSeconds(1) };
             await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, opts, stoppingToken))
             {
-                var item = await processor.ProcessAsync(js, msg, stoppingToken);
-                await window.Writer.WriteAsync(item, stoppingToken);
-                if (settling.IsCompleted)
+                await window.EnterAsync(stoppingToken);
+                if (!work.Writer.TryWrite(msg))
                 {
-                    await settling;
+                    await work.Writer.WriteAsync(msg, stoppingToken);
+                }
+                if (workers.FirstOrDefault(w => w.IsFaulted) is { } failed)
+                {
+                    await failed;
                 }
             }
         }
         finally
         {
-            window.Writer.TryComplete();
-            if (!stoppingToken.IsCancellationRequested || _options.DrainTimeout > TimeSpan.Zero)
+            work.Writer.TryComplete();
+            if (stoppingToken.IsCancellationRequested && _options.DrainTimeout == TimeSpan.Zero)
             {
-                // Finish what is in flight: the alerts are (being) stored, so ack their events now rather than
-                // have another manager redo them after AckWait.
-                settleStop.CancelAfter(_options.DrainTimeout > TimeSpan.Zero ? _options.DrainTimeout : TimeSpan.FromSeconds(10));
+                window.Abandon();
+                await workersStop.CancelAsync();
+                log.LogInformation("Left {Count} in-flight events unacked; the server redelivers them after {AckWait}", window.Count, _options.AckWait);
             }
-            else
+            else if (!await window.DrainAsync(_options.DrainTimeout > TimeSpan.Zero ? _options.DrainTimeout : TimeSpan.FromSeconds(10)))
             {
-                await settleStop.CancelAsync();
+                // What is still in flight is naked when the publisher stops, or redelivered after AckWait.
+                log.LogWarning("{Count} events still in flight after the drain timeout", window.Count);
             }
-            try
+            await workersStop.CancelAsync();
+            await Task.WhenAll(workers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private async Task WorkAsync(ChannelReader<INatsJSMsg<byte[]>> work, JetStreamPublisher publisher, InFlightWindow window, CancellationToken cancellationToken)
+    {
+        while (await work.WaitToReadAsync(cancellationToken))
+        {
+            while (work.TryRead(out var msg))
             {
-                await settling;
-            }
-            catch (OperationCanceledException)
-            {
-                log.LogInformation("Left in-flight events unacked; the server redelivers them after {AckWait}", _options.AckWait);
+                // During a drain the messages still queued here are processed too: they count in the window.
+                await processor.ProcessAsync(publisher, msg, window, CancellationToken.None);
             }
         }
     }

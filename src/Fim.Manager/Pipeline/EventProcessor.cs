@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fim.Core.Events;
+using Fim.Manager.Nats;
 using Fim.Manager.Telemetry;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -7,15 +8,13 @@ using NATS.Client.JetStream;
 namespace Fim.Manager.Pipeline;
 
 /// <summary>
-/// Turns one delivered event into what must happen to it: an alert publish (ack the event once JetStream acked the
-/// alert), a dead-letter copy (terminate the event once the copy is stored), or nothing to publish (ack). Starts the
-/// publish without waiting for its ack, so many are in flight at once; <see cref="EventSettler"/> waits for them.
+/// Handles one delivered event: validates it, judges it, and starts the publish it calls for (the alert, or the
+/// dead-letter copy) without waiting for JetStream's answer; <see cref="EventSettler"/> acts on that answer. Events
+/// with nothing to publish (silenced) are settled at once.
 /// </summary>
-public sealed class EventProcessor(EventValidator validator, EventJudge judge, ManagerMetrics metrics, ILogger<EventProcessor> log)
+public sealed class EventProcessor(EventValidator validator, EventJudge judge, EventSettler settler, ManagerMetrics metrics, ILogger<EventProcessor> log)
 {
-    private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
-
-    public async ValueTask<InFlight> ProcessAsync(INatsJSContext js, INatsJSMsg<byte[]> msg, CancellationToken cancellationToken)
+    public async ValueTask ProcessAsync(JetStreamPublisher publisher, INatsJSMsg<byte[]> msg, InFlightWindow window, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var activity = ManagerTracing.StartProcessing(msg.Headers, msg.Subject);
@@ -23,14 +22,16 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, M
         {
             metrics.Redeliveries.Inc();
         }
+        PendingEvent? pending = null;
         try
         {
             var validation = validator.Validate(msg.Subject, msg.Data ?? []);
             if (validation.Problem is { } problem)
             {
                 activity?.SetTag("fim.dead_letter.reason", problem.Reason);
-                var future = await PublishDeadLetterAsync(js, msg, problem, cancellationToken);
-                return new InFlight(msg, future, Settlement.Terminate, problem.Reason, -1, started, activity);
+                pending = new PendingEvent(msg, Settlement.Terminate, problem.Reason, -1, started, activity, settler, window);
+                await PublishDeadLetterAsync(publisher, msg, problem, pending, cancellationToken);
+                return;
             }
             var judgement = judge.Judge(validation.Event!);
             if (!judgement.KnownAgent)
@@ -39,7 +40,8 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, M
             }
             if (judgement.Alert is not { } alert)
             {
-                return new InFlight(msg, null, Settlement.Ack, null, 0, started, activity);
+                settler.Settle(new PendingEvent(msg, Settlement.Ack, null, 0, started, activity, settler, window), null);
+                return;
             }
             activity?.SetTag("fim.alert.level", alert.Level);
             activity?.SetTag("fim.rule.id", alert.Rule.Id);
@@ -48,19 +50,20 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, M
             {
                 headers = new NatsHeaders { [ManagerTracing.TraceParent] = traceParent };
             }
-            var published = await js.PublishConcurrentAsync(Subjects.Alerts(alert.Level, alert.AgentId), EventJson.SerializeToUtf8(alert), Raw,
-                new NatsJSPubOpts { MsgId = alert.AlertId }, headers, cancellationToken);
-            return new InFlight(msg, published, Settlement.Ack, null, alert.Level, started, activity);
+            pending = new PendingEvent(msg, Settlement.Ack, null, alert.Level, started, activity, settler, window);
+            await publisher.PublishAsync(Subjects.Alerts(alert.Level, alert.AgentId), ManagerJson.Serialize(alert), alert.AlertId, headers, pending,
+                cancellationToken);
         }
         catch (Exception e) when (e is NatsException or TimeoutException)
         {
-            // NATS is away or the publish could not even start: let the event come back later.
+            // NATS is away and the publish could not even be written: let the event come back later.
             log.LogDebug("Publish for {Subject} failed to start: {Error}", msg.Subject, e.Message);
-            return new InFlight(msg, null, Settlement.Nak, null, -1, started, activity);
+            settler.Settle(pending ?? new PendingEvent(msg, Settlement.Nak, null, -1, started, activity, settler, window),
+                new PublishAck(0, false, e.Message));
         }
     }
 
-    private static ValueTask<NatsJSPublishConcurrentFuture> PublishDeadLetterAsync(INatsJSContext js, INatsJSMsg<byte[]> msg, DeadLetter problem,
+    private static ValueTask PublishDeadLetterAsync(JetStreamPublisher publisher, INatsJSMsg<byte[]> msg, DeadLetter problem, PendingEvent pending,
         CancellationToken cancellationToken)
     {
         var headers = new NatsHeaders
@@ -82,24 +85,6 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, M
         {
             headers[ManagerTracing.TraceParent] = traceParent;
         }
-        return js.PublishConcurrentAsync(Subjects.DeadLetter(problem.Reason), msg.Data ?? [], Raw, new NatsJSPubOpts { MsgId = msgId }, headers,
-            cancellationToken);
+        return publisher.PublishAsync(Subjects.DeadLetter(problem.Reason), msg.Data ?? [], msgId, headers, pending, cancellationToken);
     }
 }
-
-public enum Settlement
-{
-    Ack,
-    Terminate,
-    Nak,
-}
-
-/// <summary>An event taken from the consumer whose fate waits on <see cref="Publish"/> (null when nothing was published).</summary>
-public readonly record struct InFlight(
-    INatsJSMsg<byte[]> Msg,
-    NatsJSPublishConcurrentFuture? Publish,
-    Settlement Settlement,
-    string? DeadLetterReason,
-    int AlertLevel,
-    long StartedTimestamp,
-    Activity? Activity);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Threading.Channels;
+using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Telemetry;
 using Microsoft.Extensions.Options;
@@ -9,9 +9,9 @@ using NATS.Client.JetStream;
 namespace Fim.Manager.Pipeline;
 
 /// <summary>
-/// Settles events in the order they were taken: waits for the JetStream ack of the alert (or dead-letter copy) each
-/// one caused, and only then acks (or terminates) the event. A failed publish naks the event with a growing delay,
-/// so it comes back (to any manager) and is tried again; the alert's message id keeps a retry from storing a second alert.
+/// Decides an event's fate from the answer to the publish it caused: ack it once its alert is stored (a duplicate
+/// counts as stored: an earlier delivery made it), terminate it once its dead-letter copy is stored, or nak it with a
+/// growing delay when the publish failed, so it comes back (to any manager) and is tried again.
 /// </summary>
 public sealed class EventSettler(IOptions<PipelineOptions> options, ManagerMetrics metrics, ILogger<EventSettler> log)
 {
@@ -19,103 +19,89 @@ public sealed class EventSettler(IOptions<PipelineOptions> options, ManagerMetri
 
     private readonly PipelineOptions _options = options.Value;
 
-    public async Task RunAsync(ChannelReader<InFlight> window, CancellationToken cancellationToken)
-    {
-        while (await window.WaitToReadAsync(cancellationToken))
-        {
-            while (window.TryRead(out var item))
-            {
-                await SettleAsync(item, cancellationToken);
-            }
-        }
-    }
-
-    private async Task SettleAsync(InFlight item, CancellationToken cancellationToken)
+    /// <summary>Settles the event; <paramref name="ack"/> is null when nothing was published for it.</summary>
+    public void Settle(PendingEvent e, PublishAck? ack)
     {
         try
         {
-            var settlement = item.Publish is { } publish ? await AwaitPublishAsync(item, publish, cancellationToken) : item.Settlement;
-            await ApplyAsync(item, settlement, cancellationToken);
-            metrics.ProcessingSeconds.Observe(Stopwatch.GetElapsedTime(item.StartedTimestamp).TotalSeconds);
+            if (e.Window.Abandoned)
+            {
+                return; // shutting down without draining: leave it unacked, the server redelivers it
+            }
+            var settlement = e.Settlement;
+            if (ack is { } answer)
+            {
+                if (!answer.Stored)
+                {
+                    log.LogDebug("Publish for {Subject} not stored: {Error}", e.Msg.Subject, answer.Error);
+                    settlement = Settlement.Nak;
+                }
+                else if (answer.Duplicate)
+                {
+                    metrics.Deduplicated.Inc();
+                }
+            }
+            var sent = settlement switch
+            {
+                Settlement.Ack => e.Msg.AckAsync(),
+                Settlement.Terminate => e.Msg.AckTerminateAsync(),
+                _ => e.Msg.NakAsync(new AckOpts { NakDelay = NakDelay(e.Msg.Metadata?.NumDelivered ?? 1) }),
+            };
+            if (!sent.IsCompletedSuccessfully)
+            {
+                _ = ObserveAsync(sent, e.Msg.Subject);
+            }
+            Count(e, settlement);
+            metrics.ProcessingSeconds.Observe(Stopwatch.GetElapsedTime(e.StartedTimestamp).TotalSeconds);
+        }
+        catch (Exception ex)
+        {
+            // The ack could not be written (connection lost): the event is redelivered after AckWait, which is safe.
+            log.LogDebug("Settling {Subject} failed: {Error}", e.Msg.Subject, ex.Message);
         }
         finally
         {
-            item.Activity?.Dispose();
+            e.Activity?.Dispose();
+            e.Window.Leave();
         }
     }
 
-    private async Task<Settlement> AwaitPublishAsync(InFlight item, NatsJSPublishConcurrentFuture publish, CancellationToken cancellationToken)
+    private void Count(PendingEvent e, Settlement settlement)
     {
-        try
+        switch (settlement)
         {
-            var ack = await publish.GetResponseAsync(cancellationToken);
-            if (ack.Error is { } error)
-            {
-                // EnsureSuccess() would also throw on a duplicate, which here means "stored already": success.
-                log.LogDebug("Publish for {Subject} refused: {Code} {Error}", item.Msg.Subject, error.ErrCode, error.Description);
-                return Settlement.Nak;
-            }
-            if (ack.Duplicate)
-            {
-                metrics.Deduplicated.Inc();
-            }
-            return item.Settlement;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            log.LogDebug("Publish for {Subject} not acknowledged: {Error}", item.Msg.Subject, e.Message);
-            return Settlement.Nak;
-        }
-        finally
-        {
-            try
-            {
-                await publish.DisposeAsync();
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Disposing the reply subscription of a failed publish can rethrow its error (e.g. no responders).
-                log.LogTrace("Disposing a publish future failed: {Error}", e.Message);
-            }
+            case Settlement.Ack:
+                metrics.EventsConsumed.Inc();
+                if (e.AlertLevel > 0)
+                {
+                    metrics.Alerts.WithLabels(LevelLabels[e.AlertLevel]).Inc();
+                }
+                else
+                {
+                    metrics.Silenced.Inc();
+                }
+                break;
+            case Settlement.Terminate:
+                metrics.EventsConsumed.Inc();
+                metrics.DeadLetters.WithLabels(e.DeadLetterReason ?? "unknown").Inc();
+                log.LogWarning("Dead-lettered {Subject} seq {Sequence}: {Reason}", e.Msg.Subject, e.Msg.Metadata?.Sequence.Stream, e.DeadLetterReason);
+                break;
+            default:
+                metrics.TransientFailures.Inc();
+                e.Activity?.SetStatus(ActivityStatusCode.Error, "nak");
+                break;
         }
     }
 
-    private async Task ApplyAsync(InFlight item, Settlement settlement, CancellationToken cancellationToken)
+    private async Task ObserveAsync(ValueTask sent, string subject)
     {
         try
         {
-            switch (settlement)
-            {
-                case Settlement.Ack:
-                    await item.Msg.AckAsync(cancellationToken: cancellationToken);
-                    metrics.EventsConsumed.Inc();
-                    if (item.AlertLevel > 0)
-                    {
-                        metrics.Alerts.WithLabels(LevelLabels[item.AlertLevel]).Inc();
-                    }
-                    else
-                    {
-                        metrics.Silenced.Inc();
-                    }
-                    break;
-                case Settlement.Terminate:
-                    await item.Msg.AckTerminateAsync(cancellationToken: cancellationToken);
-                    metrics.EventsConsumed.Inc();
-                    metrics.DeadLetters.WithLabels(item.DeadLetterReason ?? "unknown").Inc();
-                    log.LogWarning("Dead-lettered {Subject} seq {Sequence}: {Reason}", item.Msg.Subject, item.Msg.Metadata?.Sequence.Stream,
-                        item.DeadLetterReason);
-                    break;
-                default:
-                    await item.Msg.NakAsync(new AckOpts { NakDelay = NakDelay(item.Msg.Metadata?.NumDelivered ?? 1) }, cancellationToken);
-                    metrics.TransientFailures.Inc();
-                    item.Activity?.SetStatus(ActivityStatusCode.Error, "nak");
-                    break;
-            }
+            await sent;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            // The ack did not reach the server (connection lost): the event is redelivered after AckWait, which is safe.
-            log.LogDebug("Settling {Subject} failed: {Error}", item.Msg.Subject, e.Message);
+            log.LogDebug("Ack for {Subject} not sent: {Error}", subject, e.Message);
         }
     }
 

@@ -22,7 +22,7 @@ public sealed class EventValidator(int maxEventBytes)
         FileEvent? e;
         try
         {
-            e = JsonSerializer.Deserialize<FileEvent>(payload, EventJson.Options);
+            e = ManagerJson.DeserializeEvent(payload);
         }
         catch (JsonException ex)
         {

@@ -22,9 +22,10 @@ public sealed class NatsTestClient : IAsyncDisposable
     public NatsConnection Connection { get; }
     public NatsJSContext Js { get; }
 
-    public static async Task<NatsTestClient> ConnectAsync(string url)
+    public static async Task<NatsTestClient> ConnectAsync(string url, Func<NatsOpts, NatsOpts>? configure = null)
     {
-        var connection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "fim-test" });
+        var opts = NatsOpts.Default with { Url = url, Name = "fim-test" };
+        var connection = new NatsConnection(configure is null ? opts : configure(opts));
         await connection.ConnectAsync();
         return new NatsTestClient(connection);
     }

@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Globalization;
+using Fim.Core.Events;
+using Fim.Manager;
+using Fim.Manager.Nats;
+using Fim.Manager.Sinks;
+using Fim.Manager.Telemetry;
+using Fim.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+// Manager throughput on this machine: N events stored in FIM_EVENTS, then
+//  (a) a bare consume + ack of them (the ceiling: no JSON, no rules, no alert publish), and
+//  (b) the manager pipeline over the same stored messages (validate, rules, alert publish awaited by JetStream, ack),
+// and the same with two manager instances sharing the consumer. Usage: Fim.Bench.Manager [events] [payload: small|full]
+var count = args.Length > 0 && int.TryParse(args[0], CultureInfo.InvariantCulture, out var n) ? n : 100_000;
+Console.WriteLine($"events: {count:N0}, cores: {Environment.ProcessorCount}, nats-server: {Version()}");
+
+if (args.Contains("--cpu"))
+{
+    CpuOnly();
+    return 0;
+}
+
+// Warm-up (JIT, tiered compilation, connection pools) on a throwaway server; not reported.
+await using (var warm = await NatsServer.StartAsync())
+{
+    await using var c = new NatsConnection(NatsOpts.Default with { Url = warm.Url });
+    await c.ConnectAsync();
+    var wjs = new NatsJSContext(c);
+    await CreateStreamsAsync(wjs);
+    await PublishAsync(c, 20_000);
+    await BareConsumeAsync(wjs, 20_000);
+    await PipelineAsync(warm.Url, 20_000, 1, quiet: true);
+}
+
+var results = new List<(string Name, double Rate)>();
+var pipelineOnly = args.Contains("--pipeline-only");
+foreach (var managers in pipelineOnly ? new[] { 1 } : new[] { 1, 2 })
+{
+    await using var server = await NatsServer.StartAsync();
+    await using var connection = new NatsConnection(NatsOpts.Default with { Url = server.Url });
+    await connection.ConnectAsync();
+    var js = new NatsJSContext(connection);
+    await CreateStreamsAsync(js);
+    var published = Stopwatch.StartNew();
+    await PublishAsync(connection, count);
+    Console.WriteLine($"[{managers} manager(s)] published {count:N0} events in {published.Elapsed.TotalSeconds:F2} s ({count / published.Elapsed.TotalSeconds:N0}/s)");
+
+    if (pipelineOnly)
+    {
+        Console.WriteLine($"(b) manager pipeline: {await PipelineAsync(server.Url, count, 1):N0} events/s");
+        return 0;
+    }
+    var bare = await BareConsumeAsync(js, count);
+    Console.WriteLine($"[{managers} manager(s)] (a) bare consume + ack:   {bare:N0} events/s");
+    var pipeline = await PipelineAsync(server.Url, count, managers);
+    Console.WriteLine($"[{managers} manager(s)] (b) manager pipeline:     {pipeline:N0} events/s  ratio {pipeline / bare:F2}");
+    results.Add(($"bare ({managers})", bare));
+    results.Add(($"pipeline x{managers}", pipeline));
+}
+Console.WriteLine();
+Console.WriteLine($"summary: bare {results[0].Rate:N0}/s, one manager {results[1].Rate:N0}/s (ratio {results[1].Rate / results[0].Rate:F2}), " +
+    $"two managers {results[3].Rate:N0}/s (ratio {results[3].Rate / results[2].Rate:F2} to that run's bare {results[2].Rate:N0}/s)");
+return 0;
+
+static async Task CreateStreamsAsync(NatsJSContext js)
+{
+    if (Environment.GetCommandLineArgs().Contains("--alerts-in-memory"))
+    {
+        // Diagnostic only: takes the server's disk writes of alerts out of the picture to show the manager's own ceiling.
+        await js.CreateStreamAsync(new StreamConfig(Subjects.AlertsStream, [Subjects.AllAlerts])
+        {
+            Storage = StreamConfigStorage.Memory,
+            DuplicateWindow = TimeSpan.FromMinutes(2),
+            MaxAge = TimeSpan.FromDays(400),
+        });
+    }
+    await js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents])
+    {
+        Storage = StreamConfigStorage.File,
+        DuplicateWindow = TimeSpan.FromMinutes(2),
+    });
+}
+
+static async Task PublishAsync(NatsConnection connection, int count)
+{
+    const int Agents = 100;
+    await using var publisher = await JetStreamPublisher.StartAsync(connection, TimeSpan.FromSeconds(10), CancellationToken.None);
+    var window = new Queue<Task<PublishAck>>();
+    for (var i = 0; i < count; i++)
+    {
+        var agent = $"agent-{i % Agents:D3}";
+        var e = new FileEvent
+        {
+            EventId = $"{agent}:boot1:{i}",
+            AgentId = agent,
+            Host = agent + ".example.internal",
+            Policy = "default.etc",
+            Path = $"/etc/app/conf.d/file-{i % 5000}.conf",
+            Kind = (i % 10) switch { 0 => "added", 1 => "deleted", 2 => "attributes", _ => "modified" },
+            Changed = (i % 10) switch { 0 or 1 => [], 2 => ["mode"], _ => ["size", "mtime", "sha256"] },
+            Before = new FileState { Type = "regular", Size = 1200, Mode = "0644", Uid = 0, Gid = 0, Owner = "root", Group = "root", Inode = 1000 + (ulong)i, Nlink = 1, Sha256 = new string('a', 64) },
+            After = new FileState { Type = "regular", Size = 1234, Mode = "0644", Uid = 0, Gid = 0, Owner = "root", Group = "root", Inode = 1000 + (ulong)i, Nlink = 1, Sha256 = new string('b', 64) },
+            Source = "realtime",
+            ObservedAt = DateTimeOffset.UtcNow,
+            PublishedAt = DateTimeOffset.UtcNow,
+        };
+        var headers = new NatsHeaders { ["traceparent"] = $"00-{Guid.NewGuid():N}-{i:x16}-01" };
+        window.Enqueue(await publisher.PublishAsync(Subjects.Events(agent), EventJson.SerializeToUtf8(e), e.EventId, headers, CancellationToken.None));
+        while (window.Count >= 4000 || (i == count - 1 && window.Count > 0))
+        {
+            var ack = await window.Dequeue();
+            if (!ack.Stored)
+            {
+                throw new InvalidOperationException($"event not stored: {ack.Error}");
+            }
+        }
+    }
+}
+
+static async Task<double> BareConsumeAsync(NatsJSContext js, int count)
+{
+    var consumer = await js.CreateOrUpdateConsumerAsync(Subjects.EventsStream, new ConsumerConfig("bench-bare")
+    {
+        DurableName = "bench-bare",
+        AckPolicy = ConsumerConfigAckPolicy.Explicit,
+        MaxAckPending = 20_000,
+        DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+    });
+    var seen = 0;
+    var clock = Stopwatch.StartNew();
+    await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = 1000 }))
+    {
+        await msg.AckAsync();
+        if (++seen == count)
+        {
+            break;
+        }
+    }
+    var rate = count / clock.Elapsed.TotalSeconds;
+    // The acks were only written: wait until the server has them, then drop the consumer.
+    while ((await js.GetConsumerAsync(Subjects.EventsStream, "bench-bare")).Info.NumAckPending > 0)
+    {
+        await Task.Delay(10);
+    }
+    await js.DeleteConsumerAsync(Subjects.EventsStream, "bench-bare");
+    return rate;
+}
+
+static async Task<double> PipelineAsync(string natsUrl, int count, int instances, bool quiet = false)
+{
+    var apps = new List<WebApplication>();
+    for (var i = 0; i < instances; i++)
+    {
+        apps.Add(ManagerApp.Build([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Fim:Nats:Url"] = natsUrl,
+                ["Fim:Api:Address"] = "127.0.0.1",
+                ["Fim:Api:HttpPort"] = NatsServer.FreePort().ToString(CultureInfo.InvariantCulture),
+                ["Fim:Api:GrpcPort"] = NatsServer.FreePort().ToString(CultureInfo.InvariantCulture),
+                ["Fim:Sinks:Stdout:Enabled"] = "false",
+                ["Fim:Telemetry:LogLevel"] = "Warning",
+            });
+            // Extra manager settings from the command line: --Fim:Pipeline:BatchSize=2000 ...
+            builder.Configuration.AddInMemoryCollection(Environment.GetCommandLineArgs().Where(a => a.StartsWith("--Fim:", StringComparison.Ordinal))
+                .Select(a => a[2..].Split('=', 2)).Select(kv => new KeyValuePair<string, string?>(kv[0], kv.Length > 1 ? kv[1] : "true")));
+            builder.Services.AddSingleton(new AlertOutput(Stream.Null));
+        }));
+    }
+    var metrics = apps.Select(a => a.Services.GetRequiredService<ManagerMetrics>()).ToList();
+    double Settled() => metrics.Sum(m => m.EventsConsumed.Value);
+    await Task.WhenAll(apps.Select(a => a.StartAsync()));
+    // Time from the first settled event to the last, so connecting and stream setup are not counted.
+    var waiting = Stopwatch.StartNew();
+    while (Settled() < 1)
+    {
+        if (waiting.Elapsed > TimeSpan.FromMinutes(1))
+        {
+            throw new TimeoutException("the pipeline settled nothing within a minute");
+        }
+        await Task.Delay(1);
+    }
+    var clock = Stopwatch.StartNew();
+    var startCount = Settled();
+    while (Settled() < count)
+    {
+        if (clock.Elapsed > TimeSpan.FromMinutes(5))
+        {
+            throw new TimeoutException($"the pipeline settled only {Settled():N0} of {count:N0} events in 5 minutes");
+        }
+        await Task.Delay(2);
+    }
+    var rate = (count - startCount) / clock.Elapsed.TotalSeconds;
+    var alerts = metrics.Sum(m => m.Alerts.WithLabels("5").Value + m.Alerts.WithLabels("7").Value + m.Alerts.WithLabels("9").Value + m.Alerts.WithLabels("3").Value);
+    if (!quiet)
+    {
+        Console.WriteLine($"  alerts acked by JetStream: {alerts:N0}, dead letters: {metrics.Sum(m => m.DeadLetters.WithLabels(Fim.Manager.Pipeline.DeadLetter.MalformedJson).Value):N0}" +
+            (instances > 1 ? $", split {string.Join(" / ", metrics.Select(m => m.EventsConsumed.Value.ToString("N0", CultureInfo.InvariantCulture)))}" : ""));
+    }
+    foreach (var app in apps)
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+    return rate;
+}
+
+static void CpuOnly()
+{
+    var e = new FileEvent
+    {
+        EventId = "agent-001:boot1:1",
+        AgentId = "agent-001",
+        Host = "h",
+        Policy = "p",
+        Path = "/etc/app/conf.d/file-1.conf",
+        Kind = "modified",
+        Changed = ["size", "mtime", "sha256"],
+        Source = "realtime",
+        ObservedAt = DateTimeOffset.UtcNow,
+        Before = new FileState { Type = "regular", Size = 1200, Mode = "0644", Owner = "root", Group = "root", Sha256 = new string('a', 64) },
+        After = new FileState { Type = "regular", Size = 1234, Mode = "0644", Owner = "root", Group = "root", Sha256 = new string('b', 64) },
+    };
+    var bytes = EventJson.SerializeToUtf8(e);
+    Console.WriteLine($"event bytes: {bytes.Length}");
+    var validator = new Fim.Manager.Pipeline.EventValidator(256 * 1024);
+    var rules = Fim.Core.Rules.RuleSet.Default;
+    for (var round = 0; round < 3; round++)
+    {
+        var clock = Stopwatch.StartNew();
+        const int N = 200_000;
+        long total = 0;
+        for (var i = 0; i < N; i++)
+        {
+            var v = validator.Validate("fim.events.agent-001", bytes);
+            var ev = v.Event!;
+            var change = new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, System.Text.Encoding.UTF8.GetBytes(ev.Path), null, null, ev.Changed,
+                Fim.Core.Model.DetectionSource.Realtime, ev.ObservedAt, ev.Policy);
+            var alert = rules.Evaluate(change, ev, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
+            total += EventJson.SerializeToUtf8(alert).Length;
+        }
+        var validateOnly = Stopwatch.StartNew();
+        for (var i = 0; i < N; i++)
+        {
+            _ = validator.Validate("fim.events.agent-001", bytes);
+        }
+        var reflection = Stopwatch.StartNew();
+        for (var i = 0; i < N; i++)
+        {
+            _ = System.Text.Json.JsonSerializer.Deserialize<FileEvent>(bytes, EventJson.Options);
+        }
+        var reflectionUs = reflection.Elapsed.TotalMicroseconds / N;
+        var sg = Stopwatch.StartNew();
+        for (var i = 0; i < N; i++)
+        {
+            _ = Fim.Manager.Pipeline.ManagerJson.DeserializeEvent(bytes);
+        }
+        var sgUs = sg.Elapsed.TotalMicroseconds / N;
+        var alertObj = rules.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, "/x"u8.ToArray(), null, null, ["size"],
+            Fim.Core.Model.DetectionSource.Realtime, DateTimeOffset.UtcNow), e, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
+        var ser1 = Stopwatch.StartNew();
+        for (var i = 0; i < N; i++)
+        {
+            _ = EventJson.SerializeToUtf8(alertObj);
+        }
+        var ser1Us = ser1.Elapsed.TotalMicroseconds / N;
+        var ser2 = Stopwatch.StartNew();
+        for (var i = 0; i < N; i++)
+        {
+            _ = Fim.Manager.Pipeline.ManagerJson.Serialize(alertObj);
+        }
+        var ser2Us = ser2.Elapsed.TotalMicroseconds / N;
+        Console.WriteLine($"deserialize reflection {reflectionUs:F2} us, source-gen {sgUs:F2} us; serialize alert reflection {ser1Us:F2} us, source-gen {ser2Us:F2} us");
+        Console.WriteLine($"validate+rules+serialize: {N / clock.Elapsed.TotalSeconds:N0}/s ({clock.Elapsed.TotalMicroseconds / N:F2} us); validate only {validateOnly.Elapsed.TotalMicroseconds / N:F2} us");
+    }
+}
+
+static string Version()
+{
+    try
+    {
+        using var p = Process.Start(new ProcessStartInfo("nats-server", "--version") { RedirectStandardOutput = true })!;
+        return p.StandardOutput.ReadToEnd().Trim();
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return "not found";
+    }
+}

@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using NATS.Client.Core;
+
+namespace Fim.Manager.Nats;
+
+/// <summary>What JetStream answered to one publish: stored (perhaps as a duplicate of an earlier one) or refused.</summary>
+public readonly record struct PublishAck(ulong Sequence, bool Duplicate, string? Error)
+{
+    public bool Stored => Error is null;
+}
+
+/// <summary>Told JetStream's answer to one publish, on the publisher's reply loop: keep it short and never block.</summary>
+public interface IPublishCallback
+{
+    void OnPublished(PublishAck ack);
+}
+
+/// <summary>
+/// Asynchronous JetStream publishing: many publishes on the wire at once, each answered on one shared wildcard inbox
+/// and matched by a token in the reply subject. NATS.Net's own concurrent publish makes a subscription per message,
+/// which caps a 2-core machine near 20k/s; this keeps one subscription and one small object per publish. An answer that
+/// does not come within the timeout (connection lost, server restarting) fails the publish, and the caller retries.
+/// </summary>
+public sealed class JetStreamPublisher : IAsyncDisposable
+{
+    private const string MsgIdHeader = "Nats-Msg-Id";
+    private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
+
+    private readonly INatsConnection _connection;
+    private readonly TimeSpan _timeout;
+    private readonly string _inboxPrefix;
+    private readonly INatsSub<byte[]> _replies;
+    private readonly ConcurrentDictionary<long, (IPublishCallback Callback, long Started)> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _reader;
+    private readonly Task _sweeper;
+    private long _next;
+
+    private JetStreamPublisher(INatsConnection connection, TimeSpan timeout, string inboxPrefix, INatsSub<byte[]> replies)
+    {
+        _connection = connection;
+        _timeout = timeout;
+        _inboxPrefix = inboxPrefix;
+        _replies = replies;
+        _reader = Task.Run(ReadRepliesAsync);
+        _sweeper = Task.Run(SweepAsync);
+    }
+
+    public int InFlight => _pending.Count;
+
+    public static async Task<JetStreamPublisher> StartAsync(INatsConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // Under _INBOX (which reply permissions usually allow) but not under the connection's own inbox prefix: NATS.Net
+        // routes that one through its request muxer, which matches exact subjects only, so a wildcard there hears nothing.
+        var prefix = "_INBOX.fim-pub-" + Guid.NewGuid().ToString("N");
+        var replies = await connection.SubscribeCoreAsync(prefix + ".*", serializer: Raw, opts: new NatsSubOpts
+        {
+            // Never drop an answer: a dropped PubAck would turn a stored alert into a timeout and a needless retry.
+            ChannelOpts = new NatsSubChannelOpts { Capacity = 65_536, FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait },
+        }, cancellationToken: cancellationToken);
+        return new JetStreamPublisher(connection, timeout, prefix + ".", replies);
+    }
+
+    /// <summary>Writes the publish and returns at once; the task completes with JetStream's answer.</summary>
+    public async ValueTask<Task<PublishAck>> PublishAsync(string subject, byte[] payload, string? msgId, NatsHeaders? headers,
+        CancellationToken cancellationToken)
+    {
+        var callback = new TaskCallback();
+        await PublishAsync(subject, payload, msgId, headers, callback, cancellationToken);
+        return callback.Completion.Task;
+    }
+
+    /// <summary>Writes the publish and returns at once; <paramref name="callback"/> hears JetStream's answer (or the timeout).</summary>
+    public ValueTask PublishAsync(string subject, byte[] payload, string? msgId, NatsHeaders? headers, IPublishCallback callback,
+        CancellationToken cancellationToken)
+    {
+        var id = Interlocked.Increment(ref _next);
+        _pending[id] = (callback, Stopwatch.GetTimestamp());
+        if (msgId is not null)
+        {
+            headers ??= [];
+            headers[MsgIdHeader] = msgId;
+        }
+        try
+        {
+            var write = _connection.PublishAsync(subject, payload, headers, _inboxPrefix + id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Raw, cancellationToken: cancellationToken);
+            return write.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitWriteAsync(write, id);
+        }
+        catch
+        {
+            _pending.TryRemove(id, out _);
+            throw;
+        }
+    }
+
+    private async ValueTask AwaitWriteAsync(ValueTask write, long id)
+    {
+        try
+        {
+            await write;
+        }
+        catch
+        {
+            _pending.TryRemove(id, out _);
+            throw;
+        }
+    }
+
+    private async Task ReadRepliesAsync()
+    {
+        try
+        {
+            await foreach (var msg in _replies.Msgs.ReadAllAsync(_stop.Token))
+            {
+                var dot = msg.Subject.LastIndexOf('.');
+                if (dot < 0 || !long.TryParse(msg.Subject.AsSpan(dot + 1), out var id) || !_pending.TryRemove(id, out var pending))
+                {
+                    continue;
+                }
+                Complete(pending.Callback, msg.HasNoResponders
+                    ? new PublishAck(0, false, "no stream listens on the subject (no responders)")
+                    : Parse(msg.Data));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task SweepAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Clamp(_timeout.TotalMilliseconds / 4, 50, 1000)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                foreach (var (id, pending) in _pending)
+                {
+                    if (Stopwatch.GetElapsedTime(pending.Started) > _timeout && _pending.TryRemove(id, out _))
+                    {
+                        Complete(pending.Callback, new PublishAck(0, false, $"no answer from JetStream within {_timeout}"));
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>{"stream":"S","seq":5,"duplicate":true} or {"error":{"code":503,"err_code":10077,"description":"..."}}.</summary>
+    internal static PublishAck Parse(ReadOnlySpan<byte> json)
+    {
+        if (json.IsEmpty)
+        {
+            return new PublishAck(0, false, "empty answer");
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            ulong seq = 0;
+            var duplicate = false;
+            string? error = null;
+            reader.Read();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("seq"u8))
+                {
+                    reader.Read();
+                    seq = reader.GetUInt64();
+                }
+                else if (reader.ValueTextEquals("duplicate"u8))
+                {
+                    reader.Read();
+                    duplicate = reader.TokenType == JsonTokenType.True;
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    using var doc = JsonDocument.ParseValue(ref reader);
+                    error = doc.RootElement.TryGetProperty("description", out var d) ? d.GetString() ?? "error" : doc.RootElement.GetRawText();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            return new PublishAck(seq, duplicate, error);
+        }
+        catch (JsonException e)
+        {
+            return new PublishAck(0, false, "unreadable answer: " + e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _replies.UnsubscribeAsync();
+        }
+        catch (Exception e) when (e is NatsException or ObjectDisposedException)
+        {
+        }
+        await Task.WhenAll(_reader, _sweeper);
+        foreach (var (id, pending) in _pending)
+        {
+            if (_pending.TryRemove(id, out _))
+            {
+                Complete(pending.Callback, new PublishAck(0, false, "publisher stopped"));
+            }
+        }
+        await _replies.DisposeAsync();
+        _stop.Dispose();
+    }
+
+    private static void Complete(IPublishCallback callback, PublishAck ack)
+    {
+        try
+        {
+            callback.OnPublished(ack);
+        }
+        catch (Exception e)
+        {
+            // A callback bug must not stop the reply loop: every other publish would time out.
+            Trace.TraceError($"publish callback failed: {e}");
+        }
+    }
+
+    private sealed class TaskCallback : IPublishCallback
+    {
+        public TaskCompletionSource<PublishAck> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnPublished(PublishAck ack) => Completion.TrySetResult(ack);
+    }
+}
