@@ -236,6 +236,10 @@ public sealed class ApiTests(ApiFixture f) : IClassFixture<ApiFixture>
         Assert.Contains("fim_consumer_pending 0", text);
         Assert.Contains("fim_event_redeliveries_total", text);
         Assert.Contains("fim_dead_letters_total", text);
+        var heartbeat = System.Text.RegularExpressions.Regex.Match(text, $"(?m)^fim_agent_last_heartbeat_timestamp_seconds{{agent=\"{f.AgentA}\"}} (\\S+)$");
+        Assert.True(heartbeat.Success, "no heartbeat gauge for " + f.AgentA);
+        var age = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - double.Parse(heartbeat.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(age, -5, 600);
     }
 }
 

@@ -12,7 +12,7 @@ namespace Fim.Manager.Agents;
 /// The agents known from their heartbeats: a watch on KV fim-agents kept in memory (a cache, not state: any manager
 /// rebuilds it from the bucket). Agents create the bucket; until it exists every agent is unknown.
 /// </summary>
-public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, ILogger<AgentDirectory> log) : BackgroundService
+public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, ManagerMetrics metrics, ILogger<AgentDirectory> log) : BackgroundService
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
 
@@ -70,10 +70,12 @@ public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, ILog
             if (entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge)
             {
                 _agents.TryRemove(entry.Key, out _);
+                metrics.AgentLastHeartbeat.RemoveLabelled(entry.Key);
             }
             else if (entry.Value is { } value)
             {
                 _agents[entry.Key] = AgentRecord.Parse(entry.Key, value, entry.Created);
+                metrics.AgentLastHeartbeat.WithLabels(entry.Key).Set(entry.Created.ToUnixTimeMilliseconds() / 1000.0);
             }
             if (entry.Delta == 0)
             {

@@ -25,6 +25,8 @@ public sealed class ManagerMetrics
         ConsumerPending = f.CreateGauge("fim_consumer_pending", "num_pending + num_ack_pending of the fim-managers consumer.");
         SinkDeliveries = f.CreateCounter("fim_sink_deliveries_total", "Alerts handed to a sink, by sink and result.", "sink", "result");
         Ready = f.CreateGauge("fim_manager_ready", "1 when connected to NATS with the consumer bound.");
+        AgentLastHeartbeat = f.CreateGauge("fim_agent_last_heartbeat_timestamp_seconds",
+            "When each agent's heartbeat was last stored in KV fim-agents (Unix seconds); FimAgentSilent fires on its age.", "agent");
         Prometheus.DotNetStats.Register(Registry);
     }
 
@@ -41,4 +43,5 @@ public sealed class ManagerMetrics
     public Gauge ConsumerPending { get; }
     public Counter SinkDeliveries { get; }
     public Gauge Ready { get; }
+    public Gauge AgentLastHeartbeat { get; }
 }
