@@ -7,5 +7,7 @@ public interface IBaselineView
 {
     bool TryGet(ReadOnlySpan<byte> path, out FileRecord record);
 
+    int Count { get; }
+
     IEnumerable<FileRecord> All { get; }
 }

@@ -516,6 +516,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         private void MarkSeen(WorkerOutput output, FileRecord old)
         {
             old.SeenGeneration = generation;
+            output.SeenInBaseline++;
             // Counted per thread and published in batches: shared counters bounce a cache line between cores.
             if (old.Type == FileType.Directory)
             {
@@ -581,6 +582,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             if (old is not null)
             {
                 old.SeenGeneration = generation;
+                output.SeenInBaseline++;
                 if (Identical(old, record))
                 {
                     return;
@@ -615,6 +617,12 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                 }
             }
             var unverified = _unverifiedDirs.ToArray();
+            // Every baseline record was met on the walk: none can be missing, so skip the pass over all of them.
+            if (vanished.Count == 0 && unverified.Length == 0 &&
+                _outputs.Append(_startOutput).Sum(o => o.SeenInBaseline) == baseline.Count)
+            {
+                return;
+            }
             var now = scanner._options.Time.GetUtcNow();
             foreach (var record in baseline.All)
             {
@@ -667,6 +675,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         private byte[] _pathBuffer = new byte[4096];
 
         public long UnchangedFiles;
+        public long SeenInBaseline;
         public long UnchangedDirectories;
         public long UnchangedHashed;
 
