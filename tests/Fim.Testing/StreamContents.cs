@@ -4,7 +4,12 @@ using NATS.Client.JetStream;
 
 namespace Fim.Testing;
 
-public sealed record StreamMessage(ulong Sequence, string Subject, string? MsgId, string? TraceParent, JsonElement Body);
+public sealed record StreamMessage(ulong Sequence, string Subject, string? MsgId, string? TraceParent, JsonElement Body)
+{
+    public string Path => Body.GetProperty("path").GetString()!;
+    public string Kind => Body.GetProperty("kind").GetString()!;
+    public string EventId => Body.GetProperty("eventId").GetString()!;
+}
 
 /// <summary>Reads every message of a JetStream stream, for tests that count what was stored.</summary>
 public static class StreamContents

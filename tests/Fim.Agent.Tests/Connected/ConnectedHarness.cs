@@ -13,13 +13,6 @@ using NATS.Client.KeyValueStore;
 namespace Fim.Agent.Tests.Connected;
 
 /// <summary>An event as JetStream stored it.</summary>
-public sealed record StoredEvent(ulong Sequence, string Subject, string? MsgId, string? TraceParent, JsonElement Body)
-{
-    public string Path => Body.GetProperty("path").GetString()!;
-    public string Kind => Body.GetProperty("kind").GetString()!;
-    public string EventId => Body.GetProperty("eventId").GetString()!;
-}
-
 /// <summary>
 /// A real nats-server with the streams and buckets the managers/operator would create, a temp tree, an agent
 /// config, and the real fim-agent process in `run` mode. Every wait has a deadline.
@@ -106,38 +99,13 @@ public sealed class ConnectedHarness : IAsyncDisposable
     }
 
     /// <summary>Every message in FIM_EVENTS, in stream order.</summary>
-    public async Task<List<StoredEvent>> ReadEventsAsync()
-    {
-        var stream = await Js.GetStreamAsync(Subjects.EventsStream);
-        var list = new List<StoredEvent>();
-        if (stream.Info.State.Messages == 0)
-        {
-            return list;
-        }
-        var last = stream.Info.State.LastSeq;
-        var consumer = await Js.CreateOrderedConsumerAsync(Subjects.EventsStream);
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < Deadline)
-        {
-            await foreach (var m in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1000, Expires = TimeSpan.FromSeconds(2) }))
-            {
-                string? Header(string name) => m.Headers is { } h && h.TryGetValue(name, out var v) ? v.ToString() : null;
-                var seq = m.Metadata!.Value.Sequence.Stream;
-                list.Add(new StoredEvent(seq, m.Subject, Header("Nats-Msg-Id"), Header("traceparent"), JsonDocument.Parse(m.Data!).RootElement.Clone()));
-                if (seq >= last)
-                {
-                    return list;
-                }
-            }
-        }
-        throw new TimeoutException($"read {list.Count} of the stream's messages up to {last} within {Deadline}");
-    }
+    public Task<List<StreamMessage>> ReadEventsAsync() => StreamContents.ReadAllAsync(Js, Subjects.EventsStream, Deadline);
 
     /// <summary>Waits until the stream holds events satisfying <paramref name="condition"/>; returns them all.</summary>
-    public async Task<List<StoredEvent>> AwaitEventsAsync(Func<List<StoredEvent>, bool> condition, TimeSpan? timeout = null, Func<string>? context = null)
+    public async Task<List<StreamMessage>> AwaitEventsAsync(Func<List<StreamMessage>, bool> condition, TimeSpan? timeout = null, Func<string>? context = null)
     {
         var deadline = Stopwatch.StartNew();
-        List<StoredEvent> events = [];
+        List<StreamMessage> events = [];
         while (deadline.Elapsed < (timeout ?? Deadline))
         {
             events = await ReadEventsAsync();

@@ -1,3 +1,4 @@
+using Fim.Testing;
 namespace Fim.Agent.Tests.Connected;
 
 /// <summary>
@@ -7,7 +8,7 @@ namespace Fim.Agent.Tests.Connected;
 public sealed class DeliveryTests
 {
     /// <summary>Every path in <paramref name="paths"/> has exactly one event of <paramref name="kind"/>, and no message id occurs twice.</summary>
-    private static void AssertExactlyOnce(List<StoredEvent> events, IEnumerable<string> paths, string kind)
+    private static void AssertExactlyOnce(List<StreamMessage> events, IEnumerable<string> paths, string kind)
     {
         foreach (var path in paths)
         {
