@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fim.Operator.Api;
@@ -109,6 +110,46 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         Assert.Null(await Quietly(() => h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default")));
         Assert.Null(await Quietly(() => h.Client.CoreV1.ReadNamespacedServiceAccountAsync("managers", "default")));
         AssertWithinPermissions(h);
+    }
+
+    [Fact]
+    public async Task A_real_agent_applies_the_published_policy_and_the_status_counts_it()
+    {
+        await using var h = await OperatorHarness.StartAsync();
+        await using var kv = await NatsKv.StartAsync();
+        h.StartOperator(kv.PolicyStore, kv.Agents, loggers: new TestLoggers(output));
+        var work = Directory.CreateTempSubdirectory("fim-op-agent-");
+        try
+        {
+            var watched = Directory.CreateDirectory(Path.Combine(work.FullName, "etc")).FullName;
+            File.WriteAllText(Path.Combine(watched, "app.conf"), "a=1");
+            var config = Path.Combine(work.FullName, "agent.yaml");
+            File.WriteAllText(config, $"""
+                agentId: node-a
+                labels:
+                  fim.io/profile: pci
+                nats:
+                  url: {kv.Server.Url}
+                stateDir: {Path.Combine(work.FullName, "state")}
+                keyFile: {Path.Combine(work.FullName, "keys", "baseline.key")}
+                heartbeatInterval: 1s
+                """);
+            var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+            var agentDll = Path.Combine(Repo.Root, "src", "Fim.Agent", "bin", configuration, "net10.0", "fim-agent.dll");
+            using var agent = ChildProcess.Dotnet(agentDll, ["run", "--config", config]);
+
+            await h.Policies.CreateAsync(Samples.Policy("pci", path: watched, matchLabels: Pci));
+
+            await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { AgentsTargeted: 1, AgentsApplied: 1, PublishedRevision: 1 },
+                "the real agent applied revision 1", TimeSpan.FromSeconds(60));
+            await h.Policies.UpdateAsync<FimPolicy>("pci", p => p.Spec.Paths[0].Exclude.Add("*.tmp"));
+            await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { PublishedRevision: 2, AgentsApplied: 1 },
+                "the real agent applied revision 2 live", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
     }
 
     [Fact]
