@@ -208,7 +208,9 @@ public sealed class ChartTests
         var config = HelmRender.Parse(cm.Data["agent.yaml"]);
         Assert.Equal("/var/lib/fim-agent", HelmRender.Str(config, "stateDir"));
         Assert.Equal("/etc/fim-agent/key/hmac.key", HelmRender.Str(config, "keyFile"));
-        Assert.Equal(["nats", "stateDir", "keyFile", "heartbeatInterval", "outboxMaxEvents", "publishMaxInFlight", "metricsListen", "labels"],
+        // The agent reads the node through the read-only /host mount, and policies name host paths.
+        Assert.Equal(host.MountPath, HelmRender.Str(config, "hostRoot"));
+        Assert.Equal(["nats", "stateDir", "hostRoot", "keyFile", "heartbeatInterval", "outboxMaxEvents", "publishMaxInFlight", "metricsListen", "labels"],
             config.Children.Keys.Select(k => k.ToString()));
         Assert.Equal("linux", pod.NodeSelector["kubernetes.io/os"]);
     }

@@ -119,7 +119,7 @@ public static class RunCommand
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             var hostname = Environment.MachineName;
             var id = AgentIdentity.ResolveId(o.AgentId, Environment.GetEnvironmentVariable, hostname);
-            return new AgentIdentity(id, hostname, new Dictionary<string, string>(o.Labels, StringComparer.Ordinal));
+            return new AgentIdentity(id, hostname, new Dictionary<string, string>(o.Labels, StringComparer.Ordinal), o.HostRoot);
         });
         services.AddSingleton(sp =>
         {

@@ -6,8 +6,9 @@ namespace Fim.Agent.Connected;
 /// <summary>Who this agent is on the bus: id (subject token, KV key), host name, version, and this process's boot id.</summary>
 public sealed class AgentIdentity
 {
-    public AgentIdentity(string agentId, string hostname, IReadOnlyDictionary<string, string> labels)
+    public AgentIdentity(string agentId, string hostname, IReadOnlyDictionary<string, string> labels, string? hostRoot = null)
     {
+        HostRoot = string.IsNullOrEmpty(hostRoot) || hostRoot.TrimEnd('/').Length == 0 ? null : hostRoot.TrimEnd('/');
         if (!Subjects.IsValidAgentId(agentId))
         {
             throw new ArgumentException($"'{agentId}' is not a valid agent id", nameof(agentId));
@@ -18,6 +19,9 @@ public sealed class AgentIdentity
     }
 
     public string AgentId { get; }
+
+    /// <summary>Where the host's file system is mounted in this process's view, or null for '/'.</summary>
+    public string? HostRoot { get; }
 
     public string Hostname { get; }
 
@@ -35,7 +39,7 @@ public sealed class AgentIdentity
     /// <summary>Replies to this agent's requests come to inboxes under this prefix, which its NATS user may subscribe.</summary>
     public string InboxPrefix => $"_INBOX.{AgentId}";
 
-    public EventOrigin Origin => new(AgentId, Hostname);
+    public EventOrigin Origin => new(AgentId, Hostname, HostRoot);
 
     /// <summary>The configured id, else NODE_NAME, else the host name, sanitised to a valid id.</summary>
     public static string ResolveId(string? configured, Func<string, string?> env, string hostname) =>

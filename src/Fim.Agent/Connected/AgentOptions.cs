@@ -36,6 +36,12 @@ public sealed class AgentOptions
 
     /// <summary>host:port for Prometheus metrics; off when empty.</summary>
     public string? MetricsListen { get; set; }
+
+    /// <summary>
+    /// Where the host's file system is mounted when the agent runs in a container (the DaemonSet mounts it at /host):
+    /// policy paths such as /etc are watched as /host/etc and reported as /etc. Empty: the agent sees the host at '/'.
+    /// </summary>
+    public string? HostRoot { get; set; }
 }
 
 public sealed class NatsConnectionOptions

@@ -37,6 +37,10 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         {
             errors.Add($"keyFile: {e.Message}");
         }
+        if (!string.IsNullOrEmpty(o.HostRoot) && (!Path.IsPathRooted(o.HostRoot) || !Directory.Exists(o.HostRoot)))
+        {
+            errors.Add($"hostRoot: must be the absolute path of a directory (where the host's file system is mounted), got '{o.HostRoot}'");
+        }
         if (!string.IsNullOrEmpty(o.PolicyFile))
         {
             try

@@ -42,7 +42,7 @@ public sealed class PolicySupervisor(
             {
                 var store = stores.Acquire(policy.Key);
                 var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>());
-                runner = new PolicyRunner(policy, store, sink, status, loggers);
+                runner = new PolicyRunner(policy with { Policy = policy.Policy.UnderRoot(identity.HostRoot) }, store, sink, status, loggers);
             }
             catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
             {
@@ -104,7 +104,7 @@ public sealed class PolicySupervisor(
     /// <summary>The baseline record of a path and the policy that holds it.</summary>
     public (string Policy, FileRecord Record)? Find(string path)
     {
-        var bytes = PathBytes.FromString(path);
+        var bytes = PathBytes.FromString(identity.HostRoot + path);
         lock (_running)
         {
             foreach (var runner in _running.Values)

@@ -51,8 +51,9 @@ public class FileEvent
         e.AgentId = origin.AgentId;
         e.Host = origin.Host;
         e.Policy = change.PolicyName;
-        e.Path = change.DisplayPath;
-        e.PathBase64 = PathBytes.IsValidUtf8(change.Path) ? null : Convert.ToBase64String(change.Path);
+        var path = origin.HostPath(change.Path);
+        e.Path = PathBytes.ToDisplay(path);
+        e.PathBase64 = PathBytes.IsValidUtf8(path) ? null : Convert.ToBase64String(path);
         e.Kind = change.Kind.ToName();
         e.Changed = [.. change.Changed];
         e.Before = change.Before is null ? null : FileState.From(change.Before);
@@ -63,8 +64,23 @@ public class FileEvent
     }
 }
 
-/// <summary>Where events come from: the agent's identity.</summary>
-public sealed record EventOrigin(string AgentId, string Host)
+/// <summary>Where events come from: the agent's identity, and where the host's file system is mounted if not at '/'.</summary>
+public sealed record EventOrigin(string AgentId, string Host, string? HostRoot = null)
 {
+    /// <summary>A path as the host knows it: the mount prefix removed.</summary>
+    public byte[] HostPath(byte[] path)
+    {
+        if (string.IsNullOrEmpty(HostRoot) || HostRoot.TrimEnd('/').Length == 0)
+        {
+            return path;
+        }
+        var prefix = PathBytes.FromString(HostRoot.TrimEnd('/'));
+        if (!PathBytes.IsUnder(path, prefix))
+        {
+            return path;
+        }
+        return path.Length == prefix.Length ? "/"u8.ToArray() : path[prefix.Length..];
+    }
+
     public static EventOrigin Local() => new(Environment.MachineName, Environment.MachineName);
 }

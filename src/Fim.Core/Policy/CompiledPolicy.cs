@@ -28,6 +28,36 @@ public sealed class CompiledPolicy
     public int Parallelism { get; init; } = Environment.ProcessorCount;
     public IReadOnlyDictionary<string, string>? Selector { get; init; }
 
+    /// <summary>
+    /// The same policy for a host file system mounted at <paramref name="hostRoot"/> (a DaemonSet sees the node under
+    /// /host): roots and absolute globs move below it. Events strip it again (<see cref="Events.EventOrigin.HostRoot"/>).
+    /// </summary>
+    public CompiledPolicy UnderRoot(string? hostRoot)
+    {
+        if (string.IsNullOrEmpty(hostRoot) || hostRoot.TrimEnd('/').Length == 0)
+        {
+            return this;
+        }
+        var prefix = hostRoot.TrimEnd('/');
+        return new CompiledPolicy
+        {
+            Name = Name,
+            Rules = [.. Rules.Select(r => r.UnderRoot(prefix)).OrderByDescending(r => r.Root.Length)],
+            RescanInterval = RescanInterval,
+            FullVerifyInterval = FullVerifyInterval,
+            VerifyFull = VerifyFull,
+            EventsPerSecond = EventsPerSecond,
+            Severity = Severity,
+            Tags = Tags,
+            BytesPerSecond = BytesPerSecond,
+            FilesPerSecond = FilesPerSecond,
+            Nice = Nice,
+            IoClass = IoClass,
+            Parallelism = Parallelism,
+            Selector = Selector,
+        };
+    }
+
     /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>
     public CompiledPathRule? RuleFor(ReadOnlySpan<byte> path)
     {
@@ -60,6 +90,24 @@ public sealed class CompiledPathRule
     public IReadOnlyList<PathGlob> Exclude { get; init; } = [];
 
     public bool WantsHash => (Checks & CheckAttributes.Hash) != 0 && HashKinds.Count > 0;
+
+    internal CompiledPathRule UnderRoot(string prefix) => new()
+    {
+        Root = PathBytes.FromString(prefix + (Root is [(byte)'/'] ? "" : PathBytes.ToDisplay(Root))),
+        MaxDepth = MaxDepth,
+        Checks = Checks,
+        HashKinds = HashKinds,
+        MaxFileSize = MaxFileSize,
+        OneFilesystem = OneFilesystem,
+        FollowSymlinks = FollowSymlinks,
+        Realtime = Realtime,
+        ReportDiffs = ReportDiffs,
+        Include = [.. Include.Select(g => Rebase(g, prefix))],
+        Exclude = [.. Exclude.Select(g => Rebase(g, prefix))],
+    };
+
+    private static PathGlob Rebase(PathGlob glob, string prefix) =>
+        glob.Pattern.StartsWith('/') ? PathGlob.Compile(prefix + glob.Pattern) : glob;
 
     /// <summary>Excluded paths are neither recorded nor, for directories, descended.</summary>
     public bool IsExcluded(ReadOnlySpan<byte> path)

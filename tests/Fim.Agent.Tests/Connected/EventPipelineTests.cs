@@ -29,6 +29,23 @@ public sealed partial class EventPipelineTests
         Assert.Matches(TraceParentPattern(), e.TraceParent);
     }
 
+    [Fact]
+    public async Task Under_a_host_root_the_policy_names_host_paths_and_events_report_them_without_the_mount()
+    {
+        await using var h = await ConnectedHarness.StartAsync("hostroot");
+        // The tree plays the node's file system as a DaemonSet sees it under /host: the policy says /etc.
+        h.Tree.Write("etc/ssh/sshd_config", "PermitRootLogin no\n");
+        h.WriteConfig(policyFile: h.WritePolicy("node-etc", "/etc"), extra: $"hostRoot: {h.Tree.Tree}");
+        var agent = h.StartAgent();
+        agent.AwaitLog("revision 0 applied", ConnectedHarness.Deadline);
+
+        File.WriteAllText(h.Tree["etc/ssh/sshd_config"], "PermitRootLogin yes\n");
+
+        var events = await h.AwaitEventsAsync(es => es.Any(e => e.Path == "/etc/ssh/sshd_config"), context: () => agent.Stderr);
+        Assert.Equal("modified", Assert.Single(events, x => x.Path == "/etc/ssh/sshd_config").Kind);
+        Assert.DoesNotContain(events, e => e.Path.StartsWith(h.Tree.Tree, StringComparison.Ordinal));
+    }
+
     [GeneratedRegex("^agent-a:[0-9a-f]{17}:[0-9]+$")]
     private static partial Regex MsgIdPattern();
 
