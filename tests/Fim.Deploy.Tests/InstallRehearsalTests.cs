@@ -12,9 +12,7 @@ public sealed class InstallRehearsalTests
     [Fact]
     public async Task The_chart_installs_and_the_operator_brings_up_the_pool_and_accepts_the_sample_policy()
     {
-        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var operatorDll = Path.Combine(Repo.Root, "src", "Fim.Operator", "bin", configuration, "net10.0", "fim-operator.dll");
-        Assert.True(File.Exists(operatorDll), $"the operator is not built at {operatorDll}");
+        var operatorDll = Fim.Testing.Repository.BuiltDll("Fim.Operator", "fim-operator.dll");
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
         foreach (var a in new[] { Path.Combine(Repo.Root, "scripts", "install-rehearsal.sh"), "--operator", operatorDll, "--timeout", "120" })
         {

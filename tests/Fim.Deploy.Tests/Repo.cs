@@ -5,7 +5,7 @@ namespace Fim.Deploy.Tests;
 /// <summary>Paths in the repository and the external tools the tests drive (real helm, promtool, systemd-analyze).</summary>
 public static class Repo
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root { get; } = Fim.Testing.Repository.Root;
 
     public static string Chart => Path.Combine(Root, "charts", "fim");
 
@@ -19,18 +19,6 @@ public static class Repo
 
     /// <summary>The real kubectl v1.33 from scripts/fetch-kube-tools.sh.</summary>
     public static string Kubectl => KubeTools.Value["KUBECTL"];
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FimOperator.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("FimOperator.sln not found above " + AppContext.BaseDirectory);
-    }
 
     private static Dictionary<string, string> FetchKubeTools()
     {

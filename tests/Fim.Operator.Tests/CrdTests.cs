@@ -13,7 +13,7 @@ public sealed class CrdTests
     {
         foreach (var (name, text) in CrdGenerator.Files())
         {
-            var path = Path.Combine(Repo.Root, "crds", name);
+            var path = Path.Combine(Fim.Testing.Repository.Root, "crds", name);
             Assert.True(File.Exists(path), $"crds/{name} is missing: run `dotnet run --project src/Fim.Operator -- generate-crds crds/`");
             Assert.True(File.ReadAllText(path) == text, $"crds/{name} is stale: run `dotnet run --project src/Fim.Operator -- generate-crds crds/`");
         }

@@ -134,9 +134,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
                 keyFile: {Path.Combine(work.FullName, "keys", "baseline.key")}
                 heartbeatInterval: 1s
                 """);
-            var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            var agentDll = Path.Combine(Repo.Root, "src", "Fim.Agent", "bin", configuration, "net10.0", "fim-agent.dll");
-            using var agent = ChildProcess.Dotnet(agentDll, ["run", "--config", config]);
+            using var agent = ChildProcess.Dotnet(Repository.BuiltDll("Fim.Agent", "fim-agent.dll"), ["run", "--config", config]);
 
             await h.Policies.CreateAsync(Samples.Policy("pci", path: watched, matchLabels: Pci));
 

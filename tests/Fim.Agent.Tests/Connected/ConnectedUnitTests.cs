@@ -205,7 +205,7 @@ public sealed class ConnectedUnitTests : IDisposable
     [Fact]
     public void The_Helm_template_grants_agents_exactly_what_the_generator_grants()
     {
-        var template = File.ReadAllText(Path.Combine(RepoRoot(), "deploy", "nats", "authorization.conf.tmpl"));
+        var template = File.ReadAllText(Path.Combine(Fim.Testing.Repository.Root, "deploy", "nats", "authorization.conf.tmpl"));
         var agentBlock = template[template.IndexOf("{{- range .Agents }}", StringComparison.Ordinal)..template.IndexOf("{{- range .ManagerUsers }}", StringComparison.Ordinal)];
         var granted = System.Text.RegularExpressions.Regex.Matches(agentBlock, "\"([^\"]+)\"")
             .Select(m => m.Groups[1].Value.Replace("{{ . }}", "x", StringComparison.Ordinal))
@@ -213,15 +213,5 @@ public sealed class ConnectedUnitTests : IDisposable
             .ToHashSet();
         var expected = NatsAuthorization.AgentPublish("x").Concat(NatsAuthorization.AgentSubscribe("x")).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(expected, granted.Order(StringComparer.Ordinal).ToArray());
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FimOperator.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("FimOperator.sln not found above " + AppContext.BaseDirectory);
     }
 }

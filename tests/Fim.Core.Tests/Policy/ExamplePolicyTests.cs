@@ -8,7 +8,7 @@ public class ExamplePolicyTests
     [Fact]
     public void Standalone_example_loads_and_compiles()
     {
-        var policy = PolicyCompiler.LoadAndCompile(RepositoryFile("examples/agent/policy-standalone.yaml"));
+        var policy = PolicyCompiler.LoadAndCompile(Fim.Testing.Repository.File("examples/agent/policy-standalone.yaml"));
 
         Assert.Equal("standalone-pci", policy.Name);
         Assert.Equal(["/usr/bin", "/etc"], policy.Rules.Select(r => r.RootDisplay));
@@ -31,7 +31,7 @@ public class ExamplePolicyTests
     [Fact]
     public void Reference_documents_every_policy_key()
     {
-        var reference = File.ReadAllText(RepositoryFile("docs/policy.md"));
+        var reference = File.ReadAllText(Fim.Testing.Repository.File("docs/policy.md"));
 
         foreach (var type in new[] { typeof(PolicySpec), typeof(PathRule), typeof(ScheduleSpec), typeof(ThrottleSpec) })
         {
@@ -44,17 +44,5 @@ public class ExamplePolicyTests
         {
             Assert.Contains($"`{name}`", reference);
         }
-    }
-
-    private static string RepositoryFile(string relativePath)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "FimOperator.sln")))
-            {
-                return Path.Combine(dir.FullName, relativePath);
-            }
-        }
-        throw new InvalidOperationException($"no FimOperator.sln above {AppContext.BaseDirectory}");
     }
 }

@@ -20,13 +20,13 @@ internal sealed class Kubectl : IDisposable
 
     public static async Task<Kubectl> ForAsync(KubeApiServer server)
     {
-        var path = Path.Combine(Repo.Root, ".cache", "kube-tools", "kubectl", "kubectl");
+        var path = Path.Combine(Fim.Testing.Repository.Root, ".cache", "kube-tools", "kubectl", "kubectl");
         await FetchLock.WaitAsync();
         try
         {
             if (!File.Exists(path))
             {
-                var (code, output) = await RunProcessAsync("bash", [Path.Combine(Repo.Root, "scripts", "fetch-kube-tools.sh")], null);
+                var (code, output) = await RunProcessAsync("bash", [Path.Combine(Fim.Testing.Repository.Root, "scripts", "fetch-kube-tools.sh")], null);
                 Assert.True(code == 0 && File.Exists(path), $"scripts/fetch-kube-tools.sh failed:\n{output}");
             }
         }
@@ -46,7 +46,7 @@ internal sealed class Kubectl : IDisposable
 
     private static async Task<(int, string)> RunProcessAsync(string file, string[] args, string? home)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Fim.Testing.Repository.Root };
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
