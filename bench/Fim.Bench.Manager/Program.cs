@@ -33,9 +33,9 @@ await using (var warm = await NatsServer.StartAsync())
     await c.ConnectAsync();
     var wjs = new NatsJSContext(c);
     await CreateStreamsAsync(wjs);
-    await PublishAsync(c, 20_000);
-    await BareConsumeAsync(wjs, 20_000);
-    await PipelineAsync(warm.Url, 20_000, 1, quiet: true);
+    await PublishAsync(c, 50_000);
+    await BareConsumeAsync(warm, wjs, 50_000);
+    await PipelineAsync(warm, 50_000, 1, quiet: true);
 }
 
 var results = new List<(string Name, double Rate)>();
@@ -51,14 +51,19 @@ foreach (var managers in pipelineOnly ? new[] { 1 } : new[] { 1, 2 })
     await PublishAsync(connection, count);
     Console.WriteLine($"[{managers} manager(s)] published {count:N0} events in {published.Elapsed.TotalSeconds:F2} s ({count / published.Elapsed.TotalSeconds:N0}/s)");
 
-    if (pipelineOnly)
+    if (args.Contains("--nats-ceiling"))
     {
-        Console.WriteLine($"(b) manager pipeline: {await PipelineAsync(server.Url, count, 1):N0} events/s");
+        Console.WriteLine($"(c) consume + publish fixed alert + ack on its answer: {await NatsCeilingAsync(server, count):N0} events/s");
         return 0;
     }
-    var bare = await BareConsumeAsync(js, count);
+    if (pipelineOnly)
+    {
+        Console.WriteLine($"(b) manager pipeline: {await PipelineAsync(server, count, 1):N0} events/s");
+        return 0;
+    }
+    var bare = await BareConsumeAsync(server, js, count);
     Console.WriteLine($"[{managers} manager(s)] (a) bare consume + ack:   {bare:N0} events/s");
-    var pipeline = await PipelineAsync(server.Url, count, managers);
+    var pipeline = await PipelineAsync(server, count, managers);
     Console.WriteLine($"[{managers} manager(s)] (b) manager pipeline:     {pipeline:N0} events/s  ratio {pipeline / bare:F2}");
     results.Add(($"bare ({managers})", bare));
     results.Add(($"pipeline x{managers}", pipeline));
@@ -123,7 +128,50 @@ static async Task PublishAsync(NatsConnection connection, int count)
     }
 }
 
-static async Task<double> BareConsumeAsync(NatsJSContext js, int count)
+// Diagnostic: the NATS work of the pipeline without JSON or rules (a fixed 700-byte alert per event), to show how much
+// of the manager's cost is the client library and the server.
+static async Task<double> NatsCeilingAsync(NatsServer server, int count)
+{
+    await using var connection = new NatsConnection(NatsOpts.Default with { Url = server.Url });
+    await using var pubConnection = new NatsConnection(NatsOpts.Default with { Url = server.Url });
+    var js = new NatsJSContext(connection);
+    await js.CreateStreamAsync(new StreamConfig(Subjects.AlertsStream, [Subjects.AllAlerts]) { DuplicateWindow = TimeSpan.FromMinutes(2) });
+    var consumer = await js.CreateOrUpdateConsumerAsync(Subjects.EventsStream, new ConsumerConfig("bench-ceiling")
+    {
+        DurableName = "bench-ceiling",
+        AckPolicy = ConsumerConfigAckPolicy.Explicit,
+        MaxAckPending = 20_000,
+    });
+    await using var publisher = await JetStreamPublisher.StartAsync(pubConnection, TimeSpan.FromSeconds(10), CancellationToken.None);
+    var alert = new byte[700];
+    var acked = 0;
+    using var slots = new SemaphoreSlim(2048);
+    var clock = Stopwatch.StartNew();
+    var (clientCpu, serverCpu) = (Process.GetCurrentProcess().TotalProcessorTime, server.CpuTime);
+    var allocated = GC.GetTotalAllocatedBytes();
+    var seen = 0;
+    await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = 1000 }))
+    {
+        await slots.WaitAsync();
+        var headers = new NatsHeaders { ["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
+        await publisher.PublishAsync("fim.alerts.7." + msg.Subject[11..], alert, "alert:" + msg.Metadata!.Value.Sequence.Stream, headers,
+            new AckOnStored(msg, slots, () => Interlocked.Increment(ref acked)), CancellationToken.None);
+        if (++seen == count)
+        {
+            break;
+        }
+    }
+    while (Volatile.Read(ref acked) < count)
+    {
+        await Task.Delay(1);
+    }
+    var rate = count / clock.Elapsed.TotalSeconds;
+    Console.WriteLine($"  CPU per event: client {(Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / count:F1} us, " +
+        $"nats-server {(server.CpuTime - serverCpu).TotalMicroseconds / count:F1} us, allocations {(GC.GetTotalAllocatedBytes() - allocated) / count:N0} bytes");
+    return rate;
+}
+
+static async Task<double> BareConsumeAsync(NatsServer server, NatsJSContext js, int count)
 {
     var consumer = await js.CreateOrUpdateConsumerAsync(Subjects.EventsStream, new ConsumerConfig("bench-bare")
     {
@@ -134,6 +182,7 @@ static async Task<double> BareConsumeAsync(NatsJSContext js, int count)
     });
     var seen = 0;
     var clock = Stopwatch.StartNew();
+    var (clientCpu, serverCpu) = (Process.GetCurrentProcess().TotalProcessorTime, server.CpuTime);
     await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = 1000 }))
     {
         await msg.AckAsync();
@@ -143,6 +192,8 @@ static async Task<double> BareConsumeAsync(NatsJSContext js, int count)
         }
     }
     var rate = count / clock.Elapsed.TotalSeconds;
+    Console.WriteLine($"  CPU per event: client {(Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / count:F1} us, " +
+        $"nats-server {(server.CpuTime - serverCpu).TotalMicroseconds / count:F1} us");
     // The acks were only written: wait until the server has them, then drop the consumer.
     while ((await js.GetConsumerAsync(Subjects.EventsStream, "bench-bare")).Info.NumAckPending > 0)
     {
@@ -152,8 +203,9 @@ static async Task<double> BareConsumeAsync(NatsJSContext js, int count)
     return rate;
 }
 
-static async Task<double> PipelineAsync(string natsUrl, int count, int instances, bool quiet = false)
+static async Task<double> PipelineAsync(NatsServer server, int count, int instances, bool quiet = false)
 {
+    var natsUrl = server.Url;
     var apps = new List<WebApplication>();
     for (var i = 0; i < instances; i++)
     {
@@ -189,6 +241,8 @@ static async Task<double> PipelineAsync(string natsUrl, int count, int instances
     }
     var clock = Stopwatch.StartNew();
     var startCount = Settled();
+    var (managerCpu, serverCpu) = (Process.GetCurrentProcess().TotalProcessorTime, server.CpuTime);
+    var allocated = GC.GetTotalAllocatedBytes();
     while (Settled() < count)
     {
         if (clock.Elapsed > TimeSpan.FromMinutes(5))
@@ -198,10 +252,16 @@ static async Task<double> PipelineAsync(string natsUrl, int count, int instances
         await Task.Delay(2);
     }
     var rate = (count - startCount) / clock.Elapsed.TotalSeconds;
+    // CPU per event on each side of the socket: where the time goes, and what a faster manager could still win.
+    managerCpu = Process.GetCurrentProcess().TotalProcessorTime - managerCpu;
+    serverCpu = server.CpuTime - serverCpu;
+    allocated = GC.GetTotalAllocatedBytes() - allocated;
     var alerts = metrics.Sum(m => m.Alerts.WithLabels("5").Value + m.Alerts.WithLabels("7").Value + m.Alerts.WithLabels("9").Value + m.Alerts.WithLabels("3").Value);
     if (!quiet)
     {
         Console.WriteLine($"  alerts acked by JetStream: {alerts:N0}, dead letters: {metrics.Sum(m => m.DeadLetters.WithLabels(Fim.Manager.Pipeline.DeadLetter.MalformedJson).Value):N0}" +
+            $", CPU per event: manager {managerCpu.TotalMicroseconds / (count - startCount):F1} us, nats-server {serverCpu.TotalMicroseconds / (count - startCount):F1} us, " +
+            $"manager allocations {allocated / (count - startCount):N0} bytes" +
             (instances > 1 ? $", split {string.Join(" / ", metrics.Select(m => m.EventsConsumed.Value.ToString("N0", CultureInfo.InvariantCulture)))}" : ""));
     }
     foreach (var app in apps)
@@ -229,9 +289,30 @@ static void CpuOnly()
         After = new FileState { Type = "regular", Size = 1234, Mode = "0644", Owner = "root", Group = "root", Sha256 = new string('b', 64) },
     };
     var bytes = EventJson.SerializeToUtf8(e);
-    Console.WriteLine($"event bytes: {bytes.Length}");
+    var sample = Fim.Core.Rules.RuleSet.Default.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, "/x"u8.ToArray(), null, null, e.Changed,
+        Fim.Core.Model.DetectionSource.Realtime, e.ObservedAt), e, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
+    Console.WriteLine($"event bytes: {bytes.Length}, alert bytes: {Fim.Manager.Pipeline.ManagerJson.Serialize(sample).Length}");
+    if (Environment.GetCommandLineArgs().Contains("--show"))
+    {
+        Console.WriteLine(System.Text.Encoding.UTF8.GetString(Fim.Manager.Pipeline.ManagerJson.Serialize(sample)));
+    }
     var validator = new Fim.Manager.Pipeline.EventValidator(256 * 1024);
     var rules = Fim.Core.Rules.RuleSet.Default;
+    {
+        var ev0 = validator.Validate("fim.events.agent-001", bytes).Event!;
+        for (var i = 0; i < 3; i++)
+        {
+            var a0 = GC.GetAllocatedBytesForCurrentThread();
+            var v = validator.Validate("fim.events.agent-001", bytes);
+            var a1 = GC.GetAllocatedBytesForCurrentThread();
+            var alert = rules.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, System.Text.Encoding.UTF8.GetBytes(ev0.Path), null, null,
+                ev0.Changed, Fim.Core.Model.DetectionSource.Realtime, ev0.ObservedAt, ev0.Policy), ev0, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
+            var a2 = GC.GetAllocatedBytesForCurrentThread();
+            var json = Fim.Manager.Pipeline.ManagerJson.Serialize(alert);
+            var a3 = GC.GetAllocatedBytesForCurrentThread();
+            Console.WriteLine($"allocations: validate {a1 - a0} B, judge {a2 - a1} B, serialize {a3 - a2} B ({json.Length} B alert)");
+        }
+    }
     for (var round = 0; round < 3; round++)
     {
         var clock = Stopwatch.StartNew();
@@ -244,13 +325,15 @@ static void CpuOnly()
             var change = new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, System.Text.Encoding.UTF8.GetBytes(ev.Path), null, null, ev.Changed,
                 Fim.Core.Model.DetectionSource.Realtime, ev.ObservedAt, ev.Policy);
             var alert = rules.Evaluate(change, ev, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
-            total += EventJson.SerializeToUtf8(alert).Length;
+            total += Fim.Manager.Pipeline.ManagerJson.Serialize(alert).Length;
         }
+        var pipelineUs = clock.Elapsed.TotalMicroseconds / N;
         var validateOnly = Stopwatch.StartNew();
         for (var i = 0; i < N; i++)
         {
             _ = validator.Validate("fim.events.agent-001", bytes);
         }
+        var validateUs = validateOnly.Elapsed.TotalMicroseconds / N;
         var reflection = Stopwatch.StartNew();
         for (var i = 0; i < N; i++)
         {
@@ -278,7 +361,7 @@ static void CpuOnly()
         }
         var ser2Us = ser2.Elapsed.TotalMicroseconds / N;
         Console.WriteLine($"deserialize reflection {reflectionUs:F2} us, source-gen {sgUs:F2} us; serialize alert reflection {ser1Us:F2} us, source-gen {ser2Us:F2} us");
-        Console.WriteLine($"validate+rules+serialize: {N / clock.Elapsed.TotalSeconds:N0}/s ({clock.Elapsed.TotalMicroseconds / N:F2} us); validate only {validateOnly.Elapsed.TotalMicroseconds / N:F2} us");
+        Console.WriteLine($"validate+rules+serialize: {1e6 / pipelineUs:N0}/s ({pipelineUs:F2} us); validate only {validateUs:F2} us");
     }
 }
 
@@ -292,5 +375,15 @@ static string Version()
     catch (System.ComponentModel.Win32Exception)
     {
         return "not found";
+    }
+}
+
+sealed class AckOnStored(INatsJSMsg<byte[]> msg, SemaphoreSlim slots, Action done) : IPublishCallback
+{
+    public void OnPublished(PublishAck ack)
+    {
+        _ = msg.AckAsync();
+        slots.Release();
+        done();
     }
 }

@@ -34,6 +34,16 @@ public sealed class NatsServer : IAsyncDisposable
     public string Url => $"nats://127.0.0.1:{Port}";
     public string Log { get { lock (_log) { return string.Join('\n', _log); } } }
 
+    /// <summary>CPU time the running server has used so far (for benchmarks that split cost between client and server).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process?.Refresh();
+            return _process is { HasExited: false } p ? p.TotalProcessorTime : TimeSpan.Zero;
+        }
+    }
+
     /// <summary>Starts a server; <paramref name="extraConfig"/> is appended to its config (TLS, authorization...).</summary>
     public static async Task<NatsServer> StartAsync(string? extraConfig = null, string? workDir = null, int? port = null)
     {

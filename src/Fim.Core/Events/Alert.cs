@@ -24,7 +24,8 @@ public sealed class Alert : FileEvent
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Dictionary<string, string>? Labels { get; set; }
 
-    public static Alert For(FileEvent e, RuleRef rule, int level, IEnumerable<string> compliance, IEnumerable<string> tags)
+    /// <summary>The alert for <paramref name="e"/>; <paramref name="compliance"/> and <paramref name="tags"/> are taken as they are (distinct).</summary>
+    public static Alert For(FileEvent e, RuleRef rule, int level, IReadOnlyCollection<string> compliance, IReadOnlyCollection<string> tags)
     {
         var a = new Alert
         {
@@ -48,9 +49,9 @@ public sealed class Alert : FileEvent
             AlertId = $"{e.EventId}/{rule.Id}",
             Rule = rule,
             Level = level,
+            Compliance = [.. compliance],
+            Tags = [.. tags],
         };
-        a.Compliance.AddRange(compliance.Distinct());
-        a.Tags.AddRange(tags.Distinct());
         return a;
     }
 }

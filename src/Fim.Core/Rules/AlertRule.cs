@@ -20,6 +20,9 @@ public sealed class AlertRule
     public IReadOnlyList<string> Compliance { get; init; } = [];
     public IReadOnlyList<string> Tags { get; init; } = [];
 
+    /// <summary>Cache for <see cref="RuleSet"/>: the rule's compliance references and free tags, split and de-duplicated.</summary>
+    internal (IReadOnlyList<string> Compliance, IReadOnlyList<string> Tags)? ComplianceAndTags { get; set; }
+
     public bool Matches(FileChange change, IReadOnlyDictionary<string, string> agentLabels)
     {
         if (Kinds.Count > 0 && !Kinds.Contains(change.Kind))

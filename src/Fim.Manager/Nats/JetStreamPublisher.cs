@@ -27,6 +27,7 @@ public sealed class JetStreamPublisher : IAsyncDisposable
 {
     private const string MsgIdHeader = "Nats-Msg-Id";
     private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
+    private static readonly NatsRawSerializer<ReadOnlyMemory<byte>> RawMemory = NatsRawSerializer<ReadOnlyMemory<byte>>.Default;
 
     private readonly INatsConnection _connection;
     private readonly TimeSpan _timeout;
@@ -64,7 +65,7 @@ public sealed class JetStreamPublisher : IAsyncDisposable
     }
 
     /// <summary>Writes the publish and returns at once; the task completes with JetStream's answer.</summary>
-    public async ValueTask<Task<PublishAck>> PublishAsync(string subject, byte[] payload, string? msgId, NatsHeaders? headers,
+    public async ValueTask<Task<PublishAck>> PublishAsync(string subject, ReadOnlyMemory<byte> payload, string? msgId, NatsHeaders? headers,
         CancellationToken cancellationToken)
     {
         var callback = new TaskCallback();
@@ -72,8 +73,11 @@ public sealed class JetStreamPublisher : IAsyncDisposable
         return callback.Completion.Task;
     }
 
-    /// <summary>Writes the publish and returns at once; <paramref name="callback"/> hears JetStream's answer (or the timeout).</summary>
-    public ValueTask PublishAsync(string subject, byte[] payload, string? msgId, NatsHeaders? headers, IPublishCallback callback,
+    /// <summary>
+    /// Writes the publish and returns at once; <paramref name="callback"/> hears JetStream's answer (or the timeout).
+    /// <paramref name="payload"/> is copied out by the time the returned task completes, so a pooled buffer may go back then.
+    /// </summary>
+    public ValueTask PublishAsync(string subject, ReadOnlyMemory<byte> payload, string? msgId, NatsHeaders? headers, IPublishCallback callback,
         CancellationToken cancellationToken)
     {
         var id = Interlocked.Increment(ref _next);
@@ -86,7 +90,7 @@ public sealed class JetStreamPublisher : IAsyncDisposable
         try
         {
             var write = _connection.PublishAsync(subject, payload, headers, _inboxPrefix + id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Raw, cancellationToken: cancellationToken);
+                RawMemory, cancellationToken: cancellationToken);
             return write.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitWriteAsync(write, id);
         }
         catch

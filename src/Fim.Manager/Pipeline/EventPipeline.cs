@@ -68,7 +68,8 @@ public sealed class EventPipeline(
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var workersStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var workers = Enumerable.Range(0, _options.Workers)
+        // One worker: process in the receive loop itself, saving a channel hop and a thread wake-up per event.
+        var workers = Enumerable.Range(0, _options.Workers > 1 ? _options.Workers : 0)
             .Select(_ => Task.Run(() => WorkAsync(work.Reader, publisher, window, workersStop.Token), CancellationToken.None))
             .ToArray();
         try
@@ -78,6 +79,11 @@ public sealed class EventPipeline(
             await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, opts, stoppingToken))
             {
                 await window.EnterAsync(stoppingToken);
+                if (workers.Length == 0)
+                {
+                    await processor.ProcessAsync(publisher, msg, window, CancellationToken.None);
+                    continue;
+                }
                 if (!work.Writer.TryWrite(msg))
                 {
                     await work.Writer.WriteAsync(msg, stoppingToken);

@@ -18,7 +18,7 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, E
     {
         var started = Stopwatch.GetTimestamp();
         var activity = ManagerTracing.StartProcessing(msg.Headers, msg.Subject);
-        if (msg.Metadata is { NumDelivered: > 1 })
+        if (AckSubject.Delivered(msg.ReplyTo) > 1)
         {
             metrics.Redeliveries.Inc();
         }
@@ -51,8 +51,8 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, E
                 headers = new NatsHeaders { [ManagerTracing.TraceParent] = traceParent };
             }
             pending = new PendingEvent(msg, Settlement.Ack, null, alert.Level, started, activity, settler, window);
-            await publisher.PublishAsync(Subjects.Alerts(alert.Level, alert.AgentId), ManagerJson.Serialize(alert), alert.AlertId, headers, pending,
-                cancellationToken);
+            using var json = ManagerJson.SerializePooled(alert);
+            await publisher.PublishAsync(Subjects.Alerts(alert.Level, alert.AgentId), json.Written, alert.AlertId, headers, pending, cancellationToken);
         }
         catch (Exception e) when (e is NatsException or TimeoutException)
         {

@@ -45,7 +45,7 @@ public sealed class EventSettler(IOptions<PipelineOptions> options, ManagerMetri
             {
                 Settlement.Ack => e.Msg.AckAsync(),
                 Settlement.Terminate => e.Msg.AckTerminateAsync(),
-                _ => e.Msg.NakAsync(new AckOpts { NakDelay = NakDelay(e.Msg.Metadata?.NumDelivered ?? 1) }),
+                _ => e.Msg.NakAsync(new AckOpts { NakDelay = NakDelay(AckSubject.Delivered(e.Msg.ReplyTo)) }),
             };
             if (!sent.IsCompletedSuccessfully)
             {

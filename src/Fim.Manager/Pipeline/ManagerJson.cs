@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fim.Core.Events;
@@ -20,5 +21,59 @@ public static class ManagerJson
 {
     public static byte[] Serialize(Alert alert) => JsonSerializer.SerializeToUtf8Bytes(alert, ManagerJsonContext.Default.Alert);
 
+    /// <summary>Writes the alert into a buffer from the shared pool; the caller returns it once the bytes are sent.</summary>
+    public static PooledJson SerializePooled(Alert alert)
+    {
+        var buffer = new PooledJson();
+        using var writer = new Utf8JsonWriter(buffer);
+        JsonSerializer.Serialize(writer, alert, ManagerJsonContext.Default.Alert);
+        return buffer;
+    }
+
     public static FileEvent? DeserializeEvent(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, ManagerJsonContext.Default.FileEvent);
+}
+
+/// <summary>A growable buffer of pooled bytes: what the alert JSON is written into, returned to the pool after the publish.</summary>
+public sealed class PooledJson : IBufferWriter<byte>, IDisposable
+{
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(2048);
+    private int _length;
+
+    public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _length);
+
+    public void Advance(int count) => _length += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_length);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_length);
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        if (_buffer.Length - _length >= Math.Max(sizeHint, 256))
+        {
+            return;
+        }
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + sizeHint));
+        _buffer.AsSpan(0, _length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = bigger;
+    }
+
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        _length = 0;
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }
