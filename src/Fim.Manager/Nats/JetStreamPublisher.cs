@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
@@ -20,32 +21,29 @@ public interface IPublishCallback
 /// <summary>
 /// Asynchronous JetStream publishing: many publishes on the wire at once, each answered on one shared wildcard inbox
 /// and matched by a token in the reply subject. NATS.Net's own concurrent publish makes a subscription per message,
-/// which caps a 2-core machine near 20k/s; this keeps one subscription and one small object per publish. An answer that
+/// which caps a 2-core machine near 20k/s; this keeps one subscription and one small object per publish, and reads
+/// each answer where it arrives (the connection's read loop) instead of queueing it for another thread. An answer that
 /// does not come within the timeout (connection lost, server restarting) fails the publish, and the caller retries.
 /// </summary>
 public sealed class JetStreamPublisher : IAsyncDisposable
 {
     private const string MsgIdHeader = "Nats-Msg-Id";
-    private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
     private static readonly NatsRawSerializer<ReadOnlyMemory<byte>> RawMemory = NatsRawSerializer<ReadOnlyMemory<byte>>.Default;
 
     private readonly INatsConnection _connection;
     private readonly TimeSpan _timeout;
     private readonly string _inboxPrefix;
-    private readonly INatsSub<byte[]> _replies;
+    private PubAckSubscription? _replies;
     private readonly ConcurrentDictionary<long, (IPublishCallback Callback, long Started)> _pending = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _reader;
     private readonly Task _sweeper;
     private long _next;
 
-    private JetStreamPublisher(INatsConnection connection, TimeSpan timeout, string inboxPrefix, INatsSub<byte[]> replies)
+    private JetStreamPublisher(INatsConnection connection, TimeSpan timeout, string inboxPrefix)
     {
         _connection = connection;
         _timeout = timeout;
         _inboxPrefix = inboxPrefix;
-        _replies = replies;
-        _reader = Task.Run(ReadRepliesAsync);
         _sweeper = Task.Run(SweepAsync);
     }
 
@@ -56,12 +54,9 @@ public sealed class JetStreamPublisher : IAsyncDisposable
         // Under _INBOX (which reply permissions usually allow) but not under the connection's own inbox prefix: NATS.Net
         // routes that one through its request muxer, which matches exact subjects only, so a wildcard there hears nothing.
         var prefix = "_INBOX.fim-pub-" + Guid.NewGuid().ToString("N");
-        var replies = await connection.SubscribeCoreAsync(prefix + ".*", serializer: Raw, opts: new NatsSubOpts
-        {
-            // Never drop an answer: a dropped PubAck would turn a stored alert into a timeout and a needless retry.
-            ChannelOpts = new NatsSubChannelOpts { Capacity = 65_536, FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait },
-        }, cancellationToken: cancellationToken);
-        return new JetStreamPublisher(connection, timeout, prefix + ".", replies);
+        var publisher = new JetStreamPublisher(connection, timeout, prefix + ".");
+        await connection.AddSubAsync(publisher._replies = new PubAckSubscription(connection, prefix + ".*", publisher), cancellationToken);
+        return publisher;
     }
 
     /// <summary>Writes the publish and returns at once; the task completes with JetStream's answer.</summary>
@@ -113,25 +108,30 @@ public sealed class JetStreamPublisher : IAsyncDisposable
         }
     }
 
-    private async Task ReadRepliesAsync()
+    /// <summary>One answer, on the connection's read loop: no channel, no copy of the payload, no thread hop.</summary>
+    private void OnReply(string subject, ReadOnlySequence<byte>? headers, ReadOnlySequence<byte> payload)
     {
-        try
+        var dot = subject.LastIndexOf('.');
+        if (dot < 0 || !long.TryParse(subject.AsSpan(dot + 1), out var id) || !_pending.TryRemove(id, out var pending))
         {
-            await foreach (var msg in _replies.Msgs.ReadAllAsync(_stop.Token))
-            {
-                var dot = msg.Subject.LastIndexOf('.');
-                if (dot < 0 || !long.TryParse(msg.Subject.AsSpan(dot + 1), out var id) || !_pending.TryRemove(id, out var pending))
-                {
-                    continue;
-                }
-                Complete(pending.Callback, msg.HasNoResponders
-                    ? new PublishAck(0, false, "no stream listens on the subject (no responders)")
-                    : Parse(msg.Data));
-            }
+            return;
         }
-        catch (OperationCanceledException)
+        Complete(pending.Callback, IsNoResponders(headers, payload)
+            ? new PublishAck(0, false, "no stream listens on the subject (no responders)")
+            : payload.IsSingleSegment ? Parse(payload.FirstSpan) : Parse(payload.ToArray()));
+    }
+
+    /// <summary>The server's "NATS/1.0 503" status with an empty body: nothing subscribes to (no stream captures) the subject.</summary>
+    private static bool IsNoResponders(ReadOnlySequence<byte>? headers, ReadOnlySequence<byte> payload)
+    {
+        if (headers is not { } h || !payload.IsEmpty)
         {
+            return false;
         }
+        Span<byte> status = stackalloc byte[12];
+        var length = (int)Math.Min(h.Length, status.Length);
+        h.Slice(0, length).CopyTo(status);
+        return status[..length].StartsWith("NATS/1.0 503"u8);
     }
 
     private async Task SweepAsync()
@@ -206,12 +206,12 @@ public sealed class JetStreamPublisher : IAsyncDisposable
         await _stop.CancelAsync();
         try
         {
-            await _replies.UnsubscribeAsync();
+            await (_replies?.UnsubscribeAsync() ?? ValueTask.CompletedTask);
         }
         catch (Exception e) when (e is NatsException or ObjectDisposedException)
         {
         }
-        await Task.WhenAll(_reader, _sweeper);
+        await _sweeper;
         foreach (var (id, pending) in _pending)
         {
             if (_pending.TryRemove(id, out _))
@@ -219,7 +219,7 @@ public sealed class JetStreamPublisher : IAsyncDisposable
                 Complete(pending.Callback, new PublishAck(0, false, "publisher stopped"));
             }
         }
-        await _replies.DisposeAsync();
+        await (_replies?.DisposeAsync() ?? ValueTask.CompletedTask);
         _stop.Dispose();
     }
 
@@ -233,6 +233,22 @@ public sealed class JetStreamPublisher : IAsyncDisposable
         {
             // A callback bug must not stop the reply loop: every other publish would time out.
             Trace.TraceError($"publish callback failed: {e}");
+        }
+    }
+
+    /// <summary>The wildcard inbox every answer arrives on, handing each straight to the publisher.</summary>
+    private sealed class PubAckSubscription(INatsConnection connection, string subject, JetStreamPublisher publisher)
+        : NatsSubBase(connection, connection.SubscriptionManager, subject, queueGroup: null, opts: null)
+    {
+        protected override ValueTask ReceiveInternalAsync(string subject, string? replyTo, ReadOnlySequence<byte>? headersBuffer,
+            ReadOnlySequence<byte> payloadBuffer)
+        {
+            publisher.OnReply(subject, headersBuffer, payloadBuffer);
+            return ValueTask.CompletedTask;
+        }
+
+        protected override void TryComplete()
+        {
         }
     }
 
