@@ -29,16 +29,17 @@ public static class ChangeKindNames
 
     public static bool TryParse(string name, out ChangeKind kind)
     {
-        foreach (var k in Enum.GetValues<ChangeKind>())
+        ChangeKind? parsed = name.ToLowerInvariant() switch
         {
-            if (string.Equals(k.ToName(), name, StringComparison.OrdinalIgnoreCase))
-            {
-                kind = k;
-                return true;
-            }
-        }
-        kind = default;
-        return false;
+            "added" => ChangeKind.Added,
+            "modified" => ChangeKind.Modified,
+            "deleted" => ChangeKind.Deleted,
+            "attributes" => ChangeKind.Attributes,
+            "type-changed" => ChangeKind.TypeChanged,
+            _ => null,
+        };
+        kind = parsed ?? default;
+        return parsed.HasValue;
     }
 
     public static string ToName(this DetectionSource source) => source == DetectionSource.Scan ? "scan" : "realtime";

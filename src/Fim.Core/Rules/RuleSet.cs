@@ -32,8 +32,9 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
     /// <summary>The alert for an event, or null when no rule matches or the matching rule silences it.</summary>
     public Alert? Evaluate(FileChange change, FileEvent e, AlertContext context)
     {
-        foreach (var rule in Rules)
+        for (var i = 0; i < Rules.Count; i++)
         {
+            var rule = Rules[i];
             if (!rule.Matches(change, context.AgentLabels))
             {
                 continue;

@@ -11,6 +11,9 @@ public sealed record AgentRecord(string AgentId, string Host, string Version, IR
 {
     private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
 
+    /// <summary>What rules see of this agent (its labels), made once per heartbeat rather than once per event.</summary>
+    public Fim.Core.Rules.AlertContext RuleContext { get; } = new(Labels, null, []);
+
     public static AgentRecord Parse(string agentId, ReadOnlySpan<byte> value, DateTimeOffset storedAt)
     {
         var json = System.Text.Encoding.UTF8.GetString(value);

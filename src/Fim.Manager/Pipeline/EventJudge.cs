@@ -16,6 +16,7 @@ public sealed class EventJudge(RuleSet rules, AgentDirectory agents)
     public const string UnknownAgentTag = "unknown-agent";
 
     private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
+    private static readonly AlertContext NoContext = new(NoLabels, null, []);
 
     public Judgement Judge(FileEvent e)
     {
@@ -25,7 +26,7 @@ public sealed class EventJudge(RuleSet rules, AgentDirectory agents)
         var path = e.PathBase64 is { } b64 ? Convert.FromBase64String(b64) : Encoding.UTF8.GetBytes(e.Path);
         var change = new FileChange(kind, path, null, null, e.Changed, e.Source == "scan" ? DetectionSource.Scan : DetectionSource.Realtime,
             e.ObservedAt, e.Policy);
-        var alert = rules.Evaluate(change, e, new AlertContext(labels, null, []));
+        var alert = rules.Evaluate(change, e, known ? agent.RuleContext : NoContext);
         if (alert is not null)
         {
             if (labels.Count > 0)

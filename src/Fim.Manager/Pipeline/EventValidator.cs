@@ -44,8 +44,8 @@ public sealed class EventValidator(int maxEventBytes)
         {
             return Bad(DeadLetter.InvalidEvent, problem);
         }
-        var subjectAgent = subject.StartsWith(SubjectPrefix, StringComparison.Ordinal) ? subject[SubjectPrefix.Length..] : subject;
-        if (!string.Equals(subjectAgent, e.AgentId, StringComparison.Ordinal))
+        var subjectAgent = subject.StartsWith(SubjectPrefix, StringComparison.Ordinal) ? subject.AsSpan(SubjectPrefix.Length) : subject;
+        if (!subjectAgent.SequenceEqual(e.AgentId))
         {
             return Bad(DeadLetter.AgentMismatch, $"agentId '{e.AgentId}' published on {subject}");
         }

@@ -25,10 +25,16 @@ public static class ManagerJson
     public static PooledJson SerializePooled(Alert alert)
     {
         var buffer = new PooledJson();
-        using var writer = new Utf8JsonWriter(buffer);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
         JsonSerializer.Serialize(writer, alert, ManagerJsonContext.Default.Alert);
+        writer.Reset();
         return buffer;
     }
+
+    // One writer per thread, reset for each alert: a writer is a sizeable object and every event needs one.
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     public static FileEvent? DeserializeEvent(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, ManagerJsonContext.Default.FileEvent);
 }
