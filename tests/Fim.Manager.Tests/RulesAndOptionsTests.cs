@@ -88,6 +88,7 @@ public sealed class RulesAndOptionsTests(NatsFixture nats) : IClassFixture<NatsF
             ["Fim:Pipeline:MaxEventBytes"] = "10",
             ["Fim:Pipeline:AckWait"] = "00:05:00",
             ["Fim:Sinks:Webhook:Url"] = "ftp://hooks.example/secret-token",
+            ["Fim:Sinks:Stdout:Format"] = "xml",
             ["Fim:Api:TlsCertFile"] = "/nonexistent/cert.pem",
         });
 
@@ -99,6 +100,7 @@ public sealed class RulesAndOptionsTests(NatsFixture nats) : IClassFixture<NatsF
         Assert.Contains("Fim:Pipeline:AckWait: must be shorter than DuplicateWindow", error);
         Assert.Contains("Fim:Sinks:Webhook:Url: must be an absolute http:// or https:// URL", error);
         Assert.Contains("Fim:Api:TlsKeyFile: TlsCertFile and TlsKeyFile go together", error);
+        Assert.Contains("Fim:Sinks:Stdout:Format: must be ecs or native, got 'xml'", error);
         Assert.DoesNotContain("s3cret-pass", error);
         Assert.DoesNotContain("secret-token", error);
     }

@@ -24,7 +24,30 @@ public sealed class SinkTests(NatsFixture nats) : IClassFixture<NatsFixture>
         await Eventually.TrueAsync(() => manager.StdoutLines().Any(l => l.Contains(modified.EventId)), "alert line on stdout");
         await Eventually.TrueAsync(() => manager.Metrics.SinkDeliveries.WithLabels("stdout", "skipped").Value >= 1, "low alert skipped");
         var line = Assert.Single(manager.StdoutLines(), l => l.Contains(agent));
-        var alert = JsonSerializer.Deserialize<Alert>(line, EventJson.Options)!;
+        // Elastic Common Schema by default: what Elasticsearch, OpenSearch and Loki read without mapping work.
+        var ecs = JsonDocument.Parse(line).RootElement;
+        Assert.Equal($"{modified.EventId}/550", ecs.GetProperty("event").GetProperty("id").GetString());
+        Assert.Equal(7, ecs.GetProperty("event").GetProperty("severity").GetInt32());
+        Assert.Equal("/etc/passwd", ecs.GetProperty("file").GetProperty("path").GetString());
+        Assert.Equal(agent, ecs.GetProperty("agent").GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Stdout_sink_in_native_format_writes_alerts_as_stored()
+    {
+        await using var manager = await TestManager.StartAsync(nats.Server.Url, new Dictionary<string, string?>
+        {
+            ["Fim:Sinks:Stdout:Format"] = "native",
+            ["Fim:Sinks:Stdout:Consumer"] = "stdout-native",
+        });
+        await WaitForSinkConsumerAsync("stdout-native");
+        var agent = TestEvents.NewAgentId();
+        var modified = TestEvents.Event(agent, "/etc/passwd", "modified");
+
+        await nats.Client.PublishEventAsync(modified);
+
+        await Eventually.TrueAsync(() => manager.StdoutLines().Any(l => l.Contains(modified.EventId)), "alert line on stdout");
+        var alert = JsonSerializer.Deserialize<Alert>(Assert.Single(manager.StdoutLines(), l => l.Contains(agent)), EventJson.Options)!;
         Assert.Equal($"{modified.EventId}/550", alert.AlertId);
         Assert.Equal(7, alert.Level);
     }

@@ -122,6 +122,7 @@ internal sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
         var p = new OptionProblems(SinkOptions.Section);
         p.Range(o.Stdout.MinLevel, 1, 15, "Stdout:MinLevel");
         p.Require(Subjects.IsValidAgentId(o.Stdout.Consumer), "Stdout:Consumer", "must match [a-z0-9_-]+");
+        p.Require(o.Stdout.Format is StdoutFormats.Ecs or StdoutFormats.Native, "Stdout:Format", $"must be {StdoutFormats.Ecs} or {StdoutFormats.Native}, got '{o.Stdout.Format}'");
         var w = o.Webhook;
         if (w.Enabled)
         {

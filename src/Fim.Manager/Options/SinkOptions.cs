@@ -15,6 +15,14 @@ public sealed class StdoutSinkOptions
     public bool Enabled { get; set; } = true;
     public int MinLevel { get; set; } = 1;
     public string Consumer { get; set; } = "fim-sink-stdout";
+    /// <summary>"ecs" (Elastic Common Schema, for Elasticsearch, OpenSearch, Loki) or "native" (the alert as stored in FIM_ALERTS).</summary>
+    public string Format { get; set; } = StdoutFormats.Ecs;
+}
+
+public static class StdoutFormats
+{
+    public const string Ecs = "ecs";
+    public const string Native = "native";
 }
 
 public sealed class WebhookSinkOptions

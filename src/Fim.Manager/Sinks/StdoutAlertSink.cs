@@ -13,8 +13,8 @@ public sealed class AlertOutput(Stream stream)
 }
 
 /// <summary>
-/// One alert per line on stdout, as stored (camelCase JSON), for log shippers (Fluent Bit, Vector, Promtail). The
-/// manager's own logs go to stderr, so stdout holds nothing but alerts.
+/// One alert per line on stdout for log shippers (Fluent Bit, Vector, Promtail): in Elastic Common Schema by default, or
+/// as stored in FIM_ALERTS. The manager's own logs go to stderr, so stdout holds nothing but alerts.
 /// </summary>
 public sealed class StdoutAlertSink(IOptions<SinkOptions> options, AlertOutput output) : IAlertSink
 {
@@ -38,7 +38,7 @@ public sealed class StdoutAlertSink(IOptions<SinkOptions> options, AlertOutput o
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            await output.Stream.WriteAsync(json, cancellationToken);
+            await output.Stream.WriteAsync(_options.Format == StdoutFormats.Ecs ? EcsAlert.ToUtf8(alert) : json, cancellationToken);
             output.Stream.WriteByte((byte)'\n');
             await output.Stream.FlushAsync(cancellationToken);
         }

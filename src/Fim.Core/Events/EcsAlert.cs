@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Fim.Core.Events;
+
+/// <summary>
+/// An alert in Elastic Common Schema field names (<c>@timestamp</c>, <c>event.*</c>, <c>file.*</c>, <c>host.*</c>,
+/// <c>agent.*</c>, <c>rule.*</c>, <c>process.*</c>, <c>user.*</c>), so Elasticsearch, OpenSearch and Loki take alerts
+/// without an ingest pipeline. <c>file.*</c> is the file as it is now (as it was, for a deletion); what ECS has no field
+/// for (the state before, the changed attributes, the Wazuh-style level and compliance references) is under <c>fim.*</c>.
+/// </summary>
+public static class EcsAlert
+{
+    public const string EcsVersion = "8.11.0";
+
+    private static readonly JsonWriterOptions Options = new() { Indented = false };
+
+    public static byte[] ToUtf8(Alert alert)
+    {
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        using (var writer = new Utf8JsonWriter(buffer, Options))
+        {
+            Write(writer, alert);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static void Write(Utf8JsonWriter w, Alert a)
+    {
+        w.WriteStartObject();
+        w.WriteString("@timestamp", a.ObservedAt);
+        w.WriteString("message", $"{a.Rule.Description} {a.Path}");
+        w.WriteStartObject("ecs");
+        w.WriteString("version", EcsVersion);
+        w.WriteEndObject();
+
+        w.WriteStartObject("event");
+        w.WriteString("id", a.AlertId);
+        w.WriteString("kind", "alert");
+        w.WriteStartArray("category");
+        w.WriteStringValue("file");
+        w.WriteEndArray();
+        w.WriteStartArray("type");
+        w.WriteStringValue(EventType(a.Kind));
+        w.WriteEndArray();
+        w.WriteString("action", a.Kind);
+        w.WriteNumber("severity", a.Level);
+        w.WriteString("module", "fim");
+        w.WriteString("dataset", "fim.alert");
+        w.WriteString("created", a.ObservedAt);
+        if (a.PublishedAt is { } published)
+        {
+            w.WriteString("ingested", published);
+        }
+        w.WriteEndObject();
+
+        w.WriteStartObject("rule");
+        w.WriteString("id", a.Rule.Id);
+        w.WriteString("name", a.Rule.Description);
+        w.WriteString("description", a.Rule.Description);
+        w.WriteString("ruleset", "fim");
+        w.WriteString("category", "file-integrity");
+        w.WriteEndObject();
+
+        WriteFile(w, a.Path, a.Kind == "deleted" ? a.Before : a.After ?? a.Before);
+
+        w.WriteStartObject("host");
+        w.WriteString("name", a.Host);
+        w.WriteString("hostname", a.Host);
+        w.WriteEndObject();
+        w.WriteStartObject("agent");
+        w.WriteString("id", a.AgentId);
+        w.WriteString("type", "fim-agent");
+        w.WriteEndObject();
+
+        if (a.Actor is { } actor)
+        {
+            WriteActor(w, actor);
+        }
+        if (a.Labels is { Count: > 0 } labels)
+        {
+            w.WriteStartObject("labels");
+            foreach (var (key, value) in labels)
+            {
+                // ECS labels are flat keywords without dots in their names.
+                w.WriteString(key.Replace('.', '_'), value);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteStartArray("tags");
+        foreach (var tag in a.Tags)
+        {
+            w.WriteStringValue(tag);
+        }
+        w.WriteEndArray();
+
+        WriteFim(w, a);
+        w.WriteEndObject();
+    }
+
+    /// <summary>ECS <c>event.type</c> for a change kind: creation, deletion or change.</summary>
+    public static string EventType(string kind) => kind switch
+    {
+        "added" => "creation",
+        "deleted" => "deletion",
+        _ => "change",
+    };
+
+    /// <summary>ECS <c>file.type</c>: file, dir or symlink; other kinds (fifo, socket, devices) keep our name.</summary>
+    public static string FileType(string type) => type switch
+    {
+        "file" or "regular" => "file",
+        "directory" => "dir",
+        _ => type,
+    };
+
+    private static void WriteFile(Utf8JsonWriter w, string path, FileState? state)
+    {
+        w.WriteStartObject("file");
+        w.WriteString("path", path);
+        var slash = path.LastIndexOf('/');
+        var name = slash >= 0 ? path[(slash + 1)..] : path;
+        w.WriteString("name", name);
+        w.WriteString("directory", slash > 0 ? path[..slash] : "/");
+        var dot = name.LastIndexOf('.');
+        if (dot > 0 && dot < name.Length - 1)
+        {
+            w.WriteString("extension", name[(dot + 1)..]);
+        }
+        if (state is not null)
+        {
+            w.WriteString("type", FileType(state.Type));
+            w.WriteNumber("size", state.Size);
+            w.WriteString("mode", state.Mode);
+            // ECS types uid, gid and inode as keywords.
+            w.WriteString("uid", state.Uid.ToString(CultureInfo.InvariantCulture));
+            w.WriteString("gid", state.Gid.ToString(CultureInfo.InvariantCulture));
+            WriteIfSet(w, "owner", state.Owner);
+            WriteIfSet(w, "group", state.Group);
+            w.WriteString("inode", state.Inode.ToString(CultureInfo.InvariantCulture));
+            w.WriteString("device", state.Device.ToString(CultureInfo.InvariantCulture));
+            w.WriteString("mtime", state.Mtime);
+            w.WriteString("ctime", state.Ctime);
+            WriteIfSet(w, "target_path", state.Target);
+            if (state.Sha256 is not null || state.Sha512 is not null || state.Sha1 is not null || state.Md5 is not null)
+            {
+                w.WriteStartObject("hash");
+                WriteIfSet(w, "sha256", state.Sha256);
+                WriteIfSet(w, "sha512", state.Sha512);
+                WriteIfSet(w, "sha1", state.Sha1);
+                WriteIfSet(w, "md5", state.Md5);
+                w.WriteEndObject();
+            }
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteActor(Utf8JsonWriter w, Actor actor)
+    {
+        if (actor.Pid is not null || actor.Process is not null)
+        {
+            w.WriteStartObject("process");
+            if (actor.Pid is { } pid)
+            {
+                w.WriteNumber("pid", pid);
+            }
+            WriteIfSet(w, "name", actor.Process);
+            w.WriteEndObject();
+        }
+        if (actor.Uid is not null || actor.LoginUid is not null)
+        {
+            w.WriteStartObject("user");
+            if (actor.Uid is { } uid)
+            {
+                w.WriteString("id", uid.ToString(CultureInfo.InvariantCulture));
+            }
+            if (actor.LoginUid is { } loginUid)
+            {
+                w.WriteStartObject("audit");
+                w.WriteString("id", loginUid.ToString(CultureInfo.InvariantCulture));
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        if (actor.Container is not null)
+        {
+            w.WriteStartObject("container");
+            w.WriteString("id", actor.Container);
+            w.WriteEndObject();
+        }
+    }
+
+    private static void WriteFim(Utf8JsonWriter w, Alert a)
+    {
+        w.WriteStartObject("fim");
+        w.WriteNumber("schema_version", a.SchemaVersion);
+        w.WriteString("event_id", a.EventId);
+        WriteIfSet(w, "policy", a.Policy);
+        w.WriteString("source", a.Source);
+        w.WriteNumber("level", a.Level);
+        WriteIfSet(w, "path_base64", a.PathBase64);
+        w.WriteStartArray("changed");
+        foreach (var attribute in a.Changed)
+        {
+            w.WriteStringValue(attribute);
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("compliance");
+        foreach (var reference in a.Compliance)
+        {
+            w.WriteStringValue(reference);
+        }
+        w.WriteEndArray();
+        if (a.Before is not null)
+        {
+            w.WritePropertyName("before");
+            JsonSerializer.Serialize(w, a.Before, EventJson.Options);
+        }
+        if (a.After is not null)
+        {
+            w.WritePropertyName("after");
+            JsonSerializer.Serialize(w, a.After, EventJson.Options);
+        }
+        WriteIfSet(w, "diff", a.Diff);
+        w.WriteEndObject();
+    }
+
+    private static void WriteIfSet(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is not null)
+        {
+            w.WriteString(name, value);
+        }
+    }
+}
