@@ -94,7 +94,6 @@ public sealed class RulesAndOptionsTests(NatsFixture nats) : IClassFixture<NatsF
 
         Assert.Contains("Fim:Nats:Url: must not hold credentials", error);
         Assert.Contains("Fim:Nats:User: is required when a password is set", error);
-        Assert.DoesNotContain("NATS.NKeys", error); // no user given, so that check does not apply
         Assert.Contains("Fim:Pipeline:BatchSize: must be 1..10000, got 0", error);
         Assert.Contains("Fim:Pipeline:MaxEventBytes: must be 256..", error);
         Assert.Contains("Fim:Pipeline:AckWait: must be shorter than DuplicateWindow", error);
@@ -103,31 +102,6 @@ public sealed class RulesAndOptionsTests(NatsFixture nats) : IClassFixture<NatsF
         Assert.Contains("Fim:Sinks:Stdout:Format: must be ecs or native, got 'xml'", error);
         Assert.DoesNotContain("s3cret-pass", error);
         Assert.DoesNotContain("secret-token", error);
-    }
-
-    [Fact]
-    public async Task User_password_without_the_nkeys_assembly_is_refused_at_start_with_the_reason()
-    {
-        var settings = new Dictionary<string, string?> { ["Fim:Nats:User"] = "manager", ["Fim:Nats:Password"] = "pw-123456" };
-        bool nkeys;
-        try
-        {
-            System.Reflection.Assembly.Load("NATS.NKeys");
-            nkeys = true;
-        }
-        catch (IOException)
-        {
-            nkeys = false;
-        }
-        if (nkeys)
-        {
-            // Where the package can be restored, user/password is accepted (this server has no authorization block).
-            await using var manager = await TestManager.StartAsync(nats.Server.Url, settings);
-            return;
-        }
-        var error = await StartFailsAsync(settings);
-        Assert.Contains("Fim:Nats:User: user/password authentication needs the NATS.NKeys assembly", error);
-        Assert.DoesNotContain("pw-123456", error);
     }
 
     private async Task<string> StartFailsAsync(Dictionary<string, string?> settings)

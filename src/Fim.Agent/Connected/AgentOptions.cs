@@ -61,6 +61,12 @@ public sealed class NatsConnectionOptions
     /// <summary>File holding the token; instead of token.</summary>
     public string? TokenFile { get; set; }
 
+    /// <summary>File holding an NKey seed (SU...): the agent proves its identity by signing the server's nonce.</summary>
+    public string? NKeyFile { get; set; }
+
+    /// <summary>A creds file (user JWT plus NKey seed) for servers run in operator/JWT mode.</summary>
+    public string? CredsFile { get; set; }
+
     public NatsTlsOptions Tls { get; set; } = new();
 }
 

@@ -110,12 +110,15 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         {
             errors.Add("nats.tokenFile: give either nats.token or nats.tokenFile, not both");
         }
-        if (hasUser && hasToken)
+        var ways = new[] { hasUser, hasToken, !string.IsNullOrEmpty(n.NKeyFile), !string.IsNullOrEmpty(n.CredsFile) }.Count(w => w);
+        if (ways > 1)
         {
-            errors.Add("nats.token: give either nats.user/password or nats.token, not both");
+            errors.Add("nats: give one way to log in: user/password, token, nkeyFile or credsFile");
         }
         RequireFile(n.PasswordFile, "nats.passwordFile", errors);
         RequireFile(n.TokenFile, "nats.tokenFile", errors);
+        RequireFile(n.NKeyFile, "nats.nkeyFile", errors);
+        RequireFile(n.CredsFile, "nats.credsFile", errors);
         RequireFile(n.Tls.CaFile, "nats.tls.caFile", errors);
         RequireFile(n.Tls.CertFile, "nats.tls.certFile", errors);
         RequireFile(n.Tls.KeyFile, "nats.tls.keyFile", errors);

@@ -20,6 +20,15 @@ public static class NatsConnectionFactory
         {
             auth = auth with { Token = o.Token ?? ReadSecret(o.TokenFile!) };
         }
+        else if (!string.IsNullOrEmpty(o.NKeyFile))
+        {
+            var key = NATS.NKeys.KeyPair.FromSeedFile(o.NKeyFile);
+            auth = auth with { NKey = key.GetPublicKey(), Seed = key.GetSeed() };
+        }
+        else if (!string.IsNullOrEmpty(o.CredsFile))
+        {
+            auth = auth with { CredsFile = o.CredsFile };
+        }
         var tls = NatsTlsOpts.Default;
         if (o.Tls.Enabled)
         {

@@ -12,6 +12,10 @@ public sealed class NatsOptions
     public string? TlsKeyFile { get; set; }
     public string? User { get; set; }
     public string? Password { get; set; }
+    /// <summary>File holding an NKey seed (SU...), instead of user/password.</summary>
+    public string? NKeyFile { get; set; }
+    /// <summary>A creds file (user JWT plus NKey seed) for servers in operator/JWT mode.</summary>
+    public string? CredsFile { get; set; }
     /// <summary>Shown in the server's connection list.</summary>
     public string ClientName { get; set; } = "fim-manager";
     /// <summary>First wait between failed connection attempts; doubles up to <see cref="MaxRetryDelay"/>.</summary>
@@ -24,5 +28,5 @@ public sealed class NatsOptions
 
     /// <summary>Never prints the password.</summary>
     public override string ToString() =>
-        $"Url={Url} User={(User is null ? "-" : User)} Password={(Password is null ? "-" : "***")} Tls={HasTls}";
+        $"Url={Url} User={(User is null ? "-" : User)} Password={(Password is null ? "-" : "***")} NKeyFile={NKeyFile ?? "-"} CredsFile={CredsFile ?? "-"} Tls={HasTls}";
 }

@@ -31,19 +31,6 @@ internal sealed class OptionProblems(string section)
 
 internal sealed class NatsOptionsValidator : IValidateOptions<NatsOptions>
 {
-    private static readonly Lazy<bool> NKeysAvailable = new(() =>
-    {
-        try
-        {
-            System.Reflection.Assembly.Load("NATS.NKeys");
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    });
-
     public ValidateOptionsResult Validate(string? name, NatsOptions o)
     {
         var p = new OptionProblems(NatsOptions.Section);
@@ -61,9 +48,10 @@ internal sealed class NatsOptionsValidator : IValidateOptions<NatsOptions>
         p.File(o.TlsCertFile, "TlsCertFile");
         p.File(o.TlsKeyFile, "TlsKeyFile");
         p.Require(o.Password is null || o.User is not null, "User", "is required when a password is set");
-        // NATS.Client authenticates any credential through NATS.NKeys; without it every connect fails obscurely.
-        p.Require(o.User is null || NKeysAvailable.Value, "User",
-            "user/password authentication needs the NATS.NKeys assembly, which this build lacks (see Directory.Build.targets); use TLS client certificates");
+        p.Require(new[] { o.User is not null, o.NKeyFile is not null, o.CredsFile is not null }.Count(w => w) <= 1, "User",
+            "give one way to log in: User/Password, NKeyFile or CredsFile");
+        p.File(o.NKeyFile, "NKeyFile");
+        p.File(o.CredsFile, "CredsFile");
         p.Positive(o.MinRetryDelay, "MinRetryDelay");
         p.Require(o.MaxRetryDelay >= o.MinRetryDelay, "MaxRetryDelay", "must be at least MinRetryDelay");
         p.Positive(o.RequestTimeout, "RequestTimeout");
