@@ -32,8 +32,18 @@ public sealed class EcsAlertTests
 
     private static FileState State(long size, char hash) => new()
     {
-        Type = "file", Size = size, Mode = "0600", Uid = 0, Gid = 42, Owner = "root", Group = "shadow", Inode = 1234, Device = 2049,
-        Mtime = Observed.AddMinutes(-1), Ctime = Observed.AddMinutes(-1), Sha256 = new string(hash, 64),
+        Type = "file",
+        Size = size,
+        Mode = "0600",
+        Uid = 0,
+        Gid = 42,
+        Owner = "root",
+        Group = "shadow",
+        Inode = 1234,
+        Device = 2049,
+        Mtime = Observed.AddMinutes(-1),
+        Ctime = Observed.AddMinutes(-1),
+        Sha256 = new string(hash, 64),
     };
 
     [Fact]
