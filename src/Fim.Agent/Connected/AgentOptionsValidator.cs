@@ -110,10 +110,11 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         {
             errors.Add("nats.tokenFile: give either nats.token or nats.tokenFile, not both");
         }
-        var ways = new[] { hasUser, hasToken, !string.IsNullOrEmpty(n.NKeyFile), !string.IsNullOrEmpty(n.CredsFile) }.Count(w => w);
-        if (ways > 1)
+        var logins = new[] { ("user", hasUser), ("token", hasToken), ("nkeyFile", !string.IsNullOrEmpty(n.NKeyFile)), ("credsFile", !string.IsNullOrEmpty(n.CredsFile)) }
+            .Where(l => l.Item2).Select(l => l.Item1).ToList();
+        if (logins.Count > 1)
         {
-            errors.Add("nats: give one way to log in: user/password, token, nkeyFile or credsFile");
+            errors.Add($"nats.{logins[1]}: give one way to log in (user/password, token, nkeyFile or credsFile), not {string.Join(" and ", logins)}");
         }
         RequireFile(n.PasswordFile, "nats.passwordFile", errors);
         RequireFile(n.TokenFile, "nats.tokenFile", errors);

@@ -116,6 +116,7 @@ public sealed class ConnectedUnitTests : IDisposable
               user: fim
               password: s3cret-value
               token: t0ken-value
+              nkeyFile: /nonexistent/agent.nk
               tls: {"{"} certFile: /nonexistent/cert.pem {"}"}
             stateDir: {_t.State}
             keyFile: {_t.State}/key
@@ -124,7 +125,7 @@ public sealed class ConnectedUnitTests : IDisposable
             """);
         var r = CliRunner.Run(["run", "--config", file]);
         Assert.Equal(ExitCodes.InvalidArgument, r.ExitCode);
-        foreach (var key in new[] { "agentId:", "nats.url:", "nats.token:", "nats.tls.certFile:", "nats.tls.keyFile:", "keyFile:", "heartbeatInterval:", "outboxMaxEvents:" })
+        foreach (var key in new[] { "agentId:", "nats.url:", "nats.token:", "nats.nkeyFile:", "nats.tls.certFile:", "nats.tls.keyFile:", "keyFile:", "heartbeatInterval:", "outboxMaxEvents:" })
         {
             Assert.Contains(key, r.Stderr);
         }
