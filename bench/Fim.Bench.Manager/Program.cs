@@ -83,16 +83,6 @@ return 0;
 
 static async Task CreateStreamsAsync(NatsJSContext js)
 {
-    if (Environment.GetCommandLineArgs().Contains("--alerts-in-memory"))
-    {
-        // Diagnostic only: takes the server's disk writes of alerts out of the picture to show the manager's own ceiling.
-        await js.CreateStreamAsync(new StreamConfig(Subjects.AlertsStream, [Subjects.AllAlerts])
-        {
-            Storage = StreamConfigStorage.Memory,
-            DuplicateWindow = TimeSpan.FromMinutes(2),
-            MaxAge = TimeSpan.FromDays(400),
-        });
-    }
     await js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents])
     {
         Storage = StreamConfigStorage.File,
