@@ -1,4 +1,5 @@
 using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Math.EC.Rfc8032;
 using Org.BouncyCastle.Security;
 
 namespace NATS.NKeys;
@@ -98,7 +99,7 @@ public sealed class KeyPair : IDisposable
     public void Sign(ReadOnlySpan<byte> input, Span<byte> signature)
     {
         var output = new byte[Ed25519PrivateKeyParameters.SignatureSize];
-        _private.Sign(Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.Algorithm.Ed25519, null, input.ToArray(), 0, input.Length, output, 0);
+        _private.Sign(Ed25519.Algorithm.Ed25519, null, input.ToArray(), 0, input.Length, output, 0);
         output.CopyTo(signature);
     }
 
@@ -115,11 +116,8 @@ public sealed class KeyPair : IDisposable
         {
             return false;
         }
-        var key = new Ed25519PublicKeyParameters(raw, 1);
-        var signer = SignerUtilities.GetSigner("Ed25519");
-        signer.Init(false, key);
-        signer.BlockUpdate(input.ToArray(), 0, input.Length);
-        return signer.VerifySignature(signature.ToArray());
+        return new Ed25519PublicKeyParameters(raw, 1).Verify(Ed25519.Algorithm.Ed25519, null,
+            input.ToArray(), 0, input.Length, signature.ToArray(), 0);
     }
 
     private static string Encode(ReadOnlySpan<byte> raw)

@@ -29,18 +29,20 @@ public static class ChangeKindNames
 
     public static bool TryParse(string name, out ChangeKind kind)
     {
-        ChangeKind? parsed = name.ToLowerInvariant() switch
+        foreach (var k in Kinds)
         {
-            "added" => ChangeKind.Added,
-            "modified" => ChangeKind.Modified,
-            "deleted" => ChangeKind.Deleted,
-            "attributes" => ChangeKind.Attributes,
-            "type-changed" => ChangeKind.TypeChanged,
-            _ => null,
-        };
-        kind = parsed ?? default;
-        return parsed.HasValue;
+            if (string.Equals(k.ToName(), name, StringComparison.OrdinalIgnoreCase))
+            {
+                kind = k;
+                return true;
+            }
+        }
+        kind = default;
+        return false;
     }
+
+    // Once: Enum.GetValues makes a new array per call, and the manager parses two kinds per event.
+    private static readonly ChangeKind[] Kinds = Enum.GetValues<ChangeKind>();
 
     public static string ToName(this DetectionSource source) => source == DetectionSource.Scan ? "scan" : "realtime";
 }

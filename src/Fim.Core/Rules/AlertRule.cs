@@ -20,8 +20,10 @@ public sealed class AlertRule
     public IReadOnlyList<string> Compliance { get; init; } = [];
     public IReadOnlyList<string> Tags { get; init; } = [];
 
-    /// <summary>Cache for <see cref="RuleSet"/>: the rule's compliance references and free tags, split and de-duplicated.</summary>
-    internal (IReadOnlyList<string> Compliance, IReadOnlyList<string> Tags)? ComplianceAndTags { get; set; }
+    /// <summary>The rule's compliance references and free tags, split and de-duplicated once (the same for every alert).</summary>
+    internal (IReadOnlyList<string> Compliance, IReadOnlyList<string> Tags) ComplianceAndTags => _complianceAndTags ??= RuleSet.Split(Compliance, Tags);
+
+    private (IReadOnlyList<string> Compliance, IReadOnlyList<string> Tags)? _complianceAndTags;
 
     public bool Matches(FileChange change, IReadOnlyDictionary<string, string> agentLabels)
     {

@@ -44,9 +44,8 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
                 return null;
             }
             var level = Math.Clamp(Math.Max(rule.Level, context.PolicySeverity ?? 0), 1, 15);
-            // Without policy tags (the manager's case) the rule's own split is the same for every alert: computed once.
             var (compliance, tags) = context.PolicyTags.Count == 0
-                ? rule.ComplianceAndTags ??= Split(rule.Compliance, rule.Tags)
+                ? rule.ComplianceAndTags
                 : Split(rule.Compliance, [.. rule.Tags, .. context.PolicyTags]);
             return Alert.For(e, new RuleRef { Id = rule.Id, Level = rule.Level, Description = rule.Description }, level, compliance, tags);
         }
@@ -54,7 +53,7 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
     }
 
     /// <summary>Compliance references (the rule's plus tags that are references) and the remaining free tags, each distinct.</summary>
-    private static (IReadOnlyList<string> Compliance, IReadOnlyList<string> Tags) Split(IReadOnlyList<string> compliance, IReadOnlyList<string> tags) =>
+    internal static (IReadOnlyList<string> Compliance, IReadOnlyList<string> Tags) Split(IReadOnlyList<string> compliance, IReadOnlyList<string> tags) =>
         ([.. compliance.Concat(tags.Where(IsComplianceTag)).Distinct()], [.. tags.Where(t => !IsComplianceTag(t)).Distinct()]);
 
     private static bool IsComplianceTag(string tag) =>

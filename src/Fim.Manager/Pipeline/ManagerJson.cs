@@ -75,11 +75,10 @@ public sealed class PooledJson : IBufferWriter<byte>, IDisposable
 
     public void Dispose()
     {
-        var buffer = Interlocked.Exchange(ref _buffer, []);
-        _length = 0;
-        if (buffer.Length > 0)
+        if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(_buffer);
         }
+        (_buffer, _length) = ([], 0);
     }
 }
