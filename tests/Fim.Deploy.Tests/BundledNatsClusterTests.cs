@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using Fim.Testing;
-using k8s.Models;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -19,9 +18,8 @@ public sealed class BundledNatsClusterTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = cts.Token;
-        var docs = HelmRender.Render("nats.mode=bundled", "nats.bundled.authorization.agents={node-a}", "nats.bundled.authorization.admins={admin.fim}");
-        var cm = (V1ConfigMap)StrictValidation.ParseTyped(docs.Single(d => HelmRender.Id(d).Name.EndsWith("nats-config", StringComparison.Ordinal)));
-        var rendered = cm.Data["nats.conf"];
+        var config = HelmRender.BundledNatsConfig("nats.bundled.authorization.agents={node-a}", "nats.bundled.authorization.admins={admin.fim}");
+        var rendered = config["nats.conf"];
         var routes = rendered.Split('\n').Where(l => l.Trim().StartsWith("nats://", StringComparison.Ordinal)).Select(l => l.Trim()).ToList();
         Assert.Equal(3, routes.Count);
 
@@ -49,7 +47,7 @@ public sealed class BundledNatsClusterTests
                 }
                 Assert.DoesNotContain("0.0.0.0", conf);
                 File.WriteAllText(Path.Combine(dir, "nats.conf"), conf);
-                File.WriteAllText(Path.Combine(dir, "auth.conf"), cm.Data["auth.conf"]);
+                File.WriteAllText(Path.Combine(dir, "auth.conf"), config["auth.conf"]);
                 var psi = new ProcessStartInfo("nats-server") { WorkingDirectory = dir, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
                 psi.ArgumentList.Add("-c");
                 psi.ArgumentList.Add(Path.Combine(dir, "nats.conf"));

@@ -25,6 +25,14 @@ public static class HelmRender
         return SplitDocuments(r.StdOut);
     }
 
+    /// <summary>The bundled NATS server's files (nats.conf, auth.conf) as the chart renders them with <paramref name="sets"/>.</summary>
+    public static IDictionary<string, string> BundledNatsConfig(params string[] sets)
+    {
+        var docs = Render(["nats.mode=bundled", .. sets]);
+        var configMap = (k8s.Models.V1ConfigMap)StrictValidation.ParseTyped(docs.Single(d => Id(d).Name.EndsWith("nats-config", StringComparison.Ordinal)));
+        return configMap.Data;
+    }
+
     /// <summary>Non-empty YAML documents of a multi-document stream, each as its own text.</summary>
     public static List<string> SplitDocuments(string yaml)
     {

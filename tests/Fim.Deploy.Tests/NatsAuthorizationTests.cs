@@ -1,6 +1,5 @@
 using System.Text;
 using Fim.Testing;
-using k8s.Models;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -15,9 +14,7 @@ public sealed class NatsAuthorizationTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = cts.Token;
-        var docs = HelmRender.Render("nats.mode=bundled", "nats.bundled.authorization.agents={node-a,node-b}", "nats.bundled.authorization.admins={admin.fim}");
-        var cm = (V1ConfigMap)StrictValidation.ParseTyped(docs.Single(d => HelmRender.Id(d).Name.EndsWith("nats-config", StringComparison.Ordinal)));
-        var auth = cm.Data["auth.conf"];
+        var auth = HelmRender.BundledNatsConfig("nats.bundled.authorization.agents={node-a,node-b}", "nats.bundled.authorization.admins={admin.fim}")["auth.conf"];
 
         using var certs = TestCertificates.Create();
         var tls = $$"""
@@ -81,17 +78,16 @@ public sealed class BundledNatsConfigTests
     [Fact]
     public void Rendered_server_config_passes_nats_server_config_test()
     {
-        var docs = HelmRender.Render("nats.mode=bundled", "nats.bundled.authorization.agents={node-a}");
-        var cm = (k8s.Models.V1ConfigMap)StrictValidation.ParseTyped(docs.Single(d => HelmRender.Id(d).Name.EndsWith("nats-config", StringComparison.Ordinal)));
+        var config = HelmRender.BundledNatsConfig("nats.bundled.authorization.agents={node-a}");
         using var certs = Fim.Testing.TestCertificates.Create();
         var dir = Directory.CreateTempSubdirectory("fim-nats-conf-");
         try
         {
-            var conf = cm.Data["nats.conf"]
+            var conf = config["nats.conf"]
                 .Replace("/etc/nats/tls/tls.crt", certs.ServerCert).Replace("/etc/nats/tls/tls.key", certs.ServerKey).Replace("/etc/nats/tls/ca.crt", certs.CaCert)
                 .Replace("store_dir: /data", $"store_dir: \"{dir.FullName}/js\"").Replace("/var/run/nats/", dir.FullName + "/");
             File.WriteAllText(Path.Combine(dir.FullName, "nats.conf"), conf);
-            File.WriteAllText(Path.Combine(dir.FullName, "auth.conf"), cm.Data["auth.conf"]);
+            File.WriteAllText(Path.Combine(dir.FullName, "auth.conf"), config["auth.conf"]);
             var env = new Dictionary<string, string> { ["POD_NAME"] = "fim-nats-0" };
             var ok = Repo.Run("nats-server", ["-c", Path.Combine(dir.FullName, "nats.conf"), "-t"], TimeSpan.FromSeconds(30), dir.FullName, env);
             Assert.True(ok.ExitCode == 0, ok.All);
