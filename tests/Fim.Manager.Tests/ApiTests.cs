@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Net;
 using System.Text.Json;
 using Fim.Api.V1;

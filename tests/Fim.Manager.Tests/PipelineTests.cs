@@ -1,3 +1,4 @@
+using Fim.Testing;
 using Fim.Core.Events;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Tests.Support;

@@ -48,7 +48,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         h.StartOperator(kv.PolicyStore, kv.Agents, loggers: new TestLoggers(output));
         var pool = await h.Pools.CreateAsync(Samples.Pool());
 
-        await Eventually.True(async () => await Quietly(() => h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default")) is not null, "all children");
+        await Eventually.TrueAsync(async () => await Quietly(() => h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default")) is not null, "all children");
         var d = (await DeploymentAsync(h))!;
         Assert.Equal(pool.Metadata.Uid, d.Metadata.OwnerReferences.Single().Uid);
         Assert.Equal("ghcr.io/fimoperator/fim-manager:0.1.0", d.Spec.Template.Spec.Containers[0].Image);
@@ -67,8 +67,8 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             edited.Spec.Image = "ghcr.io/fimoperator/fim-manager:0.2.0";
             edited.Spec.Replicas!.Max = 8;
         });
-        await Eventually.True(async () => (await DeploymentAsync(h))!.Spec.Template.Spec.Containers[0].Image.EndsWith("0.2.0"), "the new image");
-        await Eventually.True(async () => (await h.Client.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync("managers", "default")).Spec.MaxReplicas == 8, "the new max");
+        await Eventually.TrueAsync(async () => (await DeploymentAsync(h))!.Spec.Template.Spec.Containers[0].Image.EndsWith("0.2.0"), "the new image");
+        await Eventually.TrueAsync(async () => (await h.Client.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync("managers", "default")).Spec.MaxReplicas == 8, "the new max");
         Assert.Equal(5, (await DeploymentAsync(h))!.Spec.Replicas);
 
         // Status follows the HPA (desired, pending) and the Deployment (ready).
@@ -83,7 +83,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         d = (await DeploymentAsync(h))!;
         d.Status = new V1DeploymentStatus { ObservedGeneration = d.Metadata.Generation, Replicas = 5, UpdatedReplicas = 5, ReadyReplicas = 5, AvailableReplicas = 5 };
         await h.Client.AppsV1.ReplaceNamespacedDeploymentStatusAsync(d, "managers", "default");
-        await Eventually.True(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             var s = (await h.Pools.GetAsync<FimManagerPool>("managers"))!.Status;
             return s is { ReadyReplicas: 5, DesiredReplicas: 5, PendingEvents: 1000 } && Conditions.IsTrue(s.Conditions, "Available") && !Conditions.IsTrue(s.Conditions, "Progressing");
@@ -97,11 +97,11 @@ public sealed class EndToEndTests(ITestOutputHelper output)
             await services.DeleteNamespacedAsync<V1Status>("default", "managers"); // the double answers a Service delete with a Status
         }
 
-        await Eventually.True(async () => (await Quietly(() => h.Client.CoreV1.ReadNamespacedServiceAsync("managers", "default")))?.Metadata.Uid is { } uid && uid != oldService, "the Service re-created");
+        await Eventually.TrueAsync(async () => (await Quietly(() => h.Client.CoreV1.ReadNamespacedServiceAsync("managers", "default")))?.Metadata.Uid is { } uid && uid != oldService, "the Service re-created");
         var pdb = await h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default");
         pdb.Spec.MaxUnavailable = 3;
         await h.Client.PolicyV1.ReplaceNamespacedPodDisruptionBudgetAsync(pdb, "managers", "default");
-        await Eventually.True(async () => (await h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default")).Spec.MaxUnavailable.Value == "1", "the PDB put back");
+        await Eventually.TrueAsync(async () => (await h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default")).Spec.MaxUnavailable.Value == "1", "the PDB put back");
 
         await h.Pools.DeleteAsync("managers");
         Assert.Null(await DeploymentAsync(h));
@@ -138,10 +138,10 @@ public sealed class EndToEndTests(ITestOutputHelper output)
 
             await h.Policies.CreateAsync(Samples.Policy("pci", path: watched, matchLabels: Pci));
 
-            await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { AgentsTargeted: 1, AgentsApplied: 1, PublishedRevision: 1 },
+            await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { AgentsTargeted: 1, AgentsApplied: 1, PublishedRevision: 1 },
                 "the real agent applied revision 1", TimeSpan.FromSeconds(60));
             await h.Policies.UpdateAsync<FimPolicy>("pci", p => p.Spec.Paths[0].Exclude.Add("*.tmp"));
-            await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { PublishedRevision: 2, AgentsApplied: 1 },
+            await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { PublishedRevision: 2, AgentsApplied: 1 },
                 "the real agent applied revision 2 live", TimeSpan.FromSeconds(60));
         }
         finally
@@ -159,40 +159,40 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         await kv.HeartbeatAsync("node-b", new() { ["fim.io/profile"] = "web" }, []);
         await kv.Policies.PutAsync("default.deleted-while-away", "{}"u8.ToArray());
         h.StartOperator(kv.PolicyStore, kv.Agents, loggers: new TestLoggers(output));
-        await Eventually.True(async () => await kv.PolicyValueAsync("default.deleted-while-away") is null, "the orphaned KV entry swept");
+        await Eventually.TrueAsync(async () => await kv.PolicyValueAsync("default.deleted-while-away") is null, "the orphaned KV entry swept");
 
         await h.Policies.CreateAsync(Samples.Policy("pci", matchLabels: Pci));
-        await Eventually.True(async () => await kv.PolicyValueAsync("default.pci") is not null, "the KV entry");
+        await Eventually.TrueAsync(async () => await kv.PolicyValueAsync("default.pci") is not null, "the KV entry");
         var value = JsonNode.Parse((await kv.PolicyValueAsync("default.pci"))!)!;
         Assert.Equal((1, "default/pci", "/etc"), ((long)value["revision"]!, (string)value["name"]!, (string)value["spec"]!["paths"]![0]!["path"]!));
-        await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { AgentsTargeted: 1, AgentsApplied: 0, PublishedRevision: 1 }, "1 targeted, 0 applied");
+        await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { AgentsTargeted: 1, AgentsApplied: 0, PublishedRevision: 1 }, "1 targeted, 0 applied");
 
         // The agent applies it and says so in its heartbeat.
         await kv.HeartbeatAsync("node-a", new() { ["fim.io/profile"] = "pci", ["zone"] = "a" }, new() { ["default/pci"] = 1 });
-        await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { AgentsTargeted: 1, AgentsApplied: 1 }, "1 applied");
+        await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { AgentsTargeted: 1, AgentsApplied: 1 }, "1 applied");
         var status = (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status!;
         Assert.True(Conditions.IsTrue(status.Conditions, "Accepted"));
         Assert.True(Conditions.IsTrue(status.Conditions, "Published"));
 
         // An edit is a new revision; the agent has not applied it yet.
         await h.Policies.UpdateAsync<FimPolicy>("pci", p => p.Spec.Paths.Add(new FimPathRule { Path = "/usr/bin" }));
-        await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { PublishedRevision: 2, AgentsApplied: 0 }, "revision 2 published, not yet applied");
+        await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))!.Status is { PublishedRevision: 2, AgentsApplied: 0 }, "revision 2 published, not yet applied");
         Assert.Equal(2, (long)JsonNode.Parse((await kv.PolicyValueAsync("default.pci"))!)!["revision"]!);
 
         // Valid for the schema, invalid for the compiler: Accepted=False naming the field, an Event, nothing in KV.
         var broken = Samples.Policy("broken");
         broken.Spec.Schedule = new FimSchedule { RescanInterval = "soon" };
         await h.Policies.CreateAsync(broken);
-        await Eventually.True(async () => Conditions.Find((await h.Policies.GetAsync<FimPolicy>("broken"))!.Status?.Conditions, "Accepted")?.Status == "False", "Accepted=False");
+        await Eventually.TrueAsync(async () => Conditions.Find((await h.Policies.GetAsync<FimPolicy>("broken"))!.Status?.Conditions, "Accepted")?.Status == "False", "Accepted=False");
         var accepted = Conditions.Find((await h.Policies.GetAsync<FimPolicy>("broken"))!.Status!.Conditions, "Accepted")!;
         Assert.Equal("InvalidSpec", accepted.Reason);
         Assert.Contains("spec.schedule.rescanInterval", accepted.Message);
-        await Eventually.True(async () => (await h.Client.CoreV1.ListNamespacedEventAsync("default")).Items.Any(e => e.Reason == "InvalidSpec" && e.InvolvedObject.Name == "broken"), "an InvalidSpec event");
+        await Eventually.TrueAsync(async () => (await h.Client.CoreV1.ListNamespacedEventAsync("default")).Items.Any(e => e.Reason == "InvalidSpec" && e.InvolvedObject.Name == "broken"), "an InvalidSpec event");
         Assert.Null(await kv.PolicyValueAsync("default.broken"));
 
         // Delete: the finalizer removes the KV entry, then the object goes.
         await h.Policies.DeleteAsync("pci");
-        await Eventually.True(async () => await h.Policies.GetAsync<FimPolicy>("pci") is null, "the policy gone");
+        await Eventually.TrueAsync(async () => await h.Policies.GetAsync<FimPolicy>("pci") is null, "the policy gone");
         Assert.Null(await kv.PolicyValueAsync("default.pci"));
         AssertWithinPermissions(h);
     }
@@ -210,7 +210,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
         // Disaster: everything goes (the finalizer removes the KV entry, GC removes the children) ...
         await h.Policies.DeleteAsync("pci");
         await h.Pools.DeleteAsync("managers");
-        await Eventually.True(async () => await h.Policies.GetAsync<FimPolicy>("pci") is null && await DeploymentAsync(h) is null, "everything gone");
+        await Eventually.TrueAsync(async () => await h.Policies.GetAsync<FimPolicy>("pci") is null && await DeploymentAsync(h) is null, "everything gone");
         Assert.Null(await kv.PolicyValueAsync("default.pci"));
 
         // ... and the backup's CRs come back without status and with new uids.
@@ -221,11 +221,11 @@ public sealed class EndToEndTests(ITestOutputHelper output)
 
         // Restored children next to a restored pool (orphaned by the delete) are adopted, not duplicated.
         await h.Client.CustomObjects.DeleteNamespacedCustomObjectAsync(FimApi.Group, FimApi.Version, "default", FimManagerPool.Plural, "managers", propagationPolicy: "Orphan");
-        await Eventually.True(async () => (await DeploymentAsync(h))?.Metadata.OwnerReferences is null or { Count: 0 }, "orphaned children");
+        await Eventually.TrueAsync(async () => (await DeploymentAsync(h))?.Metadata.OwnerReferences is null or { Count: 0 }, "orphaned children");
         h.OperatorRequests.Seen.Clear();
         var restored = await h.Pools.CreateAsync(Samples.Pool());
-        await Eventually.True(async () => (await DeploymentAsync(h))?.Metadata.OwnerReferences?.SingleOrDefault()?.Uid == restored.Metadata.Uid, "the Deployment adopted");
-        await Eventually.True(async () => (await Quietly(() => h.Client.CoreV1.ReadNamespacedServiceAccountAsync("managers", "default")))?.Metadata.OwnerReferences?.SingleOrDefault()?.Uid == restored.Metadata.Uid, "the ServiceAccount adopted");
+        await Eventually.TrueAsync(async () => (await DeploymentAsync(h))?.Metadata.OwnerReferences?.SingleOrDefault()?.Uid == restored.Metadata.Uid, "the Deployment adopted");
+        await Eventually.TrueAsync(async () => (await Quietly(() => h.Client.CoreV1.ReadNamespacedServiceAccountAsync("managers", "default")))?.Metadata.OwnerReferences?.SingleOrDefault()?.Uid == restored.Metadata.Uid, "the ServiceAccount adopted");
         Assert.DoesNotContain(h.OperatorRequests.Seen.Keys, k => k.Verb == "create" && k.Resource != "events");
         Assert.Equal(before, await ConvergedAsync(h, kv));
         AssertWithinPermissions(h);
@@ -234,9 +234,9 @@ public sealed class EndToEndTests(ITestOutputHelper output)
     /// <summary>Waits for both CRs to be reconciled; returns the children's owned fields and the KV value, uid-free.</summary>
     private static async Task<string> ConvergedAsync(OperatorHarness h, NatsKv kv)
     {
-        await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))?.Status?.PublishedRevision is not null, "policy published");
-        await Eventually.True(async () => (await h.Pools.GetAsync<FimManagerPool>("managers"))?.Status?.ObservedGeneration is not null, "pool status");
-        await Eventually.True(async () => await Quietly(() => h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default")) is { Metadata.OwnerReferences.Count: 1 }, "children owned");
+        await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("pci"))?.Status?.PublishedRevision is not null, "policy published");
+        await Eventually.TrueAsync(async () => (await h.Pools.GetAsync<FimManagerPool>("managers"))?.Status?.ObservedGeneration is not null, "pool status");
+        await Eventually.TrueAsync(async () => await Quietly(() => h.Client.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync("managers", "default")) is { Metadata.OwnerReferences.Count: 1 }, "children owned");
         var d = (await DeploymentAsync(h))!;
         var s = await h.Client.CoreV1.ReadNamespacedServiceAsync("managers", "default");
         var hpa = await h.Client.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync("managers", "default");

@@ -1,3 +1,4 @@
+using Fim.Testing;
 using Fim.Operator.Tests.Support;
 using Xunit.Abstractions;
 
@@ -24,7 +25,7 @@ public sealed class KubectlTests(ITestOutputHelper output)
         Assert.Contains("fimpolicy.fim.io/pci-baseline created", text);
         Assert.Contains("fimmanagerpool.fim.io/fim-managers created", text);
 
-        await Eventually.True(async () => (await kubectl.RunAsync("get", "fimpolicies")).Output.Contains(" True "), "the policy accepted", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(async () => (await kubectl.RunAsync("get", "fimpolicies")).Output.Contains(" True "), "the policy accepted", TimeSpan.FromSeconds(20));
         (code, text) = await kubectl.RunAsync("get", "fimpolicies");
         output.WriteLine(text);
         Assert.Equal(0, code);
@@ -33,7 +34,7 @@ public sealed class KubectlTests(ITestOutputHelper output)
         Assert.Matches(@"^pci-baseline\s+True\s+1\s+0\s+0\s+\d+s$", lines[1].Trim());
 
         var last = "";
-        await Eventually.True(async () => (last = (await kubectl.RunAsync("get", "fmp")).Output).Contains("False"), () => $"the pool status in: {last}", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(async () => (last = (await kubectl.RunAsync("get", "fmp")).Output).Contains("False"), () => $"the pool status in: {last}", TimeSpan.FromSeconds(20));
         (code, text) = await kubectl.RunAsync("get", "fmp");
         output.WriteLine(text);
         Assert.Matches(@"^NAME\s+DESIRED\s+READY\s+PENDING\s+AVAILABLE\s+AGE$", text.Trim().Split('\n')[0].Trim());

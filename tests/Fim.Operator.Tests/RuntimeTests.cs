@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Collections.Concurrent;
 using Fim.Operator.Api;
 using Fim.Operator.Controllers.Policy;
@@ -29,18 +30,18 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         var run = informer.RunAsync(stop.Token);
         await informer.Synced.WaitAsync(TimeSpan.FromSeconds(10));
         var p = await h.Policies.CreateAsync(Samples.Policy("a"));
-        await Eventually.True(() => informer.Get("default/a") is not null, "the informer to see a");
+        await Eventually.TrueAsync(() => informer.Get("default/a") is not null, "the informer to see a");
 
         foreach (var abort in new[] { false, true, false, true })
         {
-            await Eventually.True(() => h.Server.OpenWatches > 0, "a watch to be open");
+            await Eventually.TrueAsync(() => h.Server.OpenWatches > 0, "a watch to be open");
             var watches = informer.Watches;
             h.Server.CutWatches(abortConnections: abort);
             var current = (await h.Policies.GetAsync<FimPolicy>("a"))!;
             var marker = $"*.v{Guid.NewGuid():N}";
             current.Spec.Paths[0].Exclude = [marker];
             await h.Policies.ReplaceAsync(current);
-            await Eventually.True(() => FirstExclude(informer.Get("default/a")) == marker, $"the update after a cut (abort={abort})");
+            await Eventually.TrueAsync(() => FirstExclude(informer.Get("default/a")) == marker, $"the update after a cut (abort={abort})");
             Assert.True(informer.Watches > watches, "the watch was restarted");
         }
 
@@ -67,7 +68,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         await informer.Synced;
         await h.Policies.CreateAsync(Samples.Policy("keep"));
         await h.Policies.CreateAsync(Samples.Policy("gone"));
-        await Eventually.True(() => informer.Get("default/gone") is not null, "both policies in the cache");
+        await Eventually.TrueAsync(() => informer.Get("default/gone") is not null, "both policies in the cache");
 
         // Reset the watch: the informer waits RetryDelay before watching again from its last resourceVersion,
         // which meanwhile falls out of the (compacted) history: 410 Gone.
@@ -78,8 +79,8 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         await h.Policies.DeleteAsync("gone");
         h.Server.CompactHistory();
 
-        await Eventually.True(() => informer.Lists == 2, "a relist after 410 Gone");
-        await Eventually.True(() => FirstExclude(informer.Get("default/keep")) == "*.changed", "the update made while the watch was gone");
+        await Eventually.TrueAsync(() => informer.Lists == 2, "a relist after 410 Gone");
+        await Eventually.TrueAsync(() => FirstExclude(informer.Get("default/keep")) == "*.changed", "the update made while the watch was gone");
         Assert.Null(informer.Get("default/gone"));
         Assert.Contains("gone", deleted);
         await stop.CancelAsync();
@@ -95,7 +96,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         var store = new MemoryPolicyStore();
         h.StartOperator(store, new MemoryAgentDirectory(), loggers: new TestLoggers(output));
         await h.Policies.CreateAsync(Samples.Policy("p"));
-        await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("p"))?.Status?.PublishedRevision == 1, "status written despite two 409s");
+        await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("p"))?.Status?.PublishedRevision == 1, "status written despite two 409s");
         Assert.Equal(0, h.Server.PendingFailures);
         Assert.True(h.Server.RequestCount("patch", "fimpolicies/status", "fim.io") >= 3);
         Assert.Contains(PolicyReconciler.Finalizer, (await h.Policies.GetAsync<FimPolicy>("p"))!.Metadata.Finalizers);
@@ -110,24 +111,24 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         var agents = new MemoryAgentDirectory();
         var a = h.StartOperator(store, agents, OperatorHarness.FastOptions("a"));
         var b = h.StartOperator(store, agents, OperatorHarness.FastOptions("b"));
-        await Eventually.True(() => a.IsLeader || b.IsLeader, "a leader");
+        await Eventually.TrueAsync(() => a.IsLeader || b.IsLeader, "a leader");
         var lease = TimeSpan.FromSeconds(2);
         var settle = DateTime.UtcNow + (lease * 1.5);
-        await Eventually.True(() => DateTime.UtcNow > settle, "1.5 lease durations");
+        await Eventually.TrueAsync(() => DateTime.UtcNow > settle, "1.5 lease durations");
         Assert.True(a.IsLeader ^ b.IsLeader, "exactly one leader");
         var (leader, follower) = a.IsLeader ? (a, b) : (b, a);
         Assert.Null(follower.Policies); // only the leader reconciles
 
         await h.Policies.CreateAsync(Samples.Policy("first"));
-        await Eventually.True(() => store.Values.ContainsKey("default.first"), "the leader to publish");
+        await Eventually.TrueAsync(() => store.Values.ContainsKey("default.first"), "the leader to publish");
 
         var stopped = DateTime.UtcNow;
         await h.StopOperatorAsync(leader);
-        await Eventually.True(() => follower.IsLeader, "the follower to take over", lease * 3);
+        await Eventually.TrueAsync(() => follower.IsLeader, "the follower to take over", lease * 3);
         var takeover = DateTime.UtcNow - stopped;
         Assert.True(takeover <= lease + TimeSpan.FromSeconds(1), $"takeover took {takeover.TotalSeconds:F2}s, lease is {lease.TotalSeconds}s");
         await h.Policies.CreateAsync(Samples.Policy("second"));
-        await Eventually.True(() => store.Values.ContainsKey("default.second"), "the new leader to publish");
+        await Eventually.TrueAsync(() => store.Values.ContainsKey("default.second"), "the new leader to publish");
     }
 
     [Fact]
@@ -137,9 +138,9 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         var store = new MemoryPolicyStore { Failing = true };
         h.StartOperator(store, new MemoryAgentDirectory(), loggers: new TestLoggers(output));
         await h.Policies.CreateAsync(Samples.Policy("p"));
-        await Eventually.True(async () => Conditions.Find((await h.Policies.GetAsync<FimPolicy>("p"))!.Status?.Conditions, "Published") is { Status: "False", Reason: "KvUnavailable" }, "Published=False while KV fails");
+        await Eventually.TrueAsync(async () => Conditions.Find((await h.Policies.GetAsync<FimPolicy>("p"))!.Status?.Conditions, "Published") is { Status: "False", Reason: "KvUnavailable" }, "Published=False while KV fails");
         store.Failing = false;
-        await Eventually.True(async () => (await h.Policies.GetAsync<FimPolicy>("p"))!.Status is { PublishedRevision: 1 } s && Conditions.IsTrue(s.Conditions, "Published"), "published after the outage");
+        await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("p"))!.Status is { PublishedRevision: 1 } s && Conditions.IsTrue(s.Conditions, "Published"), "published after the outage");
     }
 
     [Fact]
@@ -159,7 +160,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         store.Values["team.gone"] = [1];
         await h.Policies.CreateAsync(Samples.Policy("kept"));
         h.StartOperator(store, new MemoryAgentDirectory(), OperatorHarness.FastOptions("scoped") with { Namespace = "default" });
-        await Eventually.True(() => !store.Values.ContainsKey("default.gone") && store.Values.ContainsKey("default.kept"), "the orphan removed, the live policy published");
+        await Eventually.TrueAsync(() => !store.Values.ContainsKey("default.gone") && store.Values.ContainsKey("default.kept"), "the orphan removed, the live policy published");
         Assert.True(store.Values.ContainsKey("team.gone"), "a namespace-scoped operator leaves other namespaces alone");
     }
 
@@ -172,7 +173,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         var agents = new MemoryAgentDirectory();
         var first = h.StartOperator(store, agents, OperatorHarness.FastOptions("first") with { LeaderElection = new LeaderElectionOptions { Enabled = false } });
         await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) => await h.Policies.CreateAsync(Samples.Policy($"p{i:D3}")));
-        await Eventually.True(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             var list = await h.Client.CustomObjects.ListNamespacedCustomObjectAsync<CustomResourceList<FimPolicy>>(FimApi.Group, FimApi.Version, "default", FimPolicy.Plural);
             return list.Items.Count(p => p.Status?.PublishedRevision == 1) == n;
@@ -183,7 +184,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         h.Server.ResetRequestCounts();
         var puts = store.Puts;
         var second = h.StartOperator(store, agents, OperatorHarness.FastOptions("second") with { LeaderElection = new LeaderElectionOptions { Enabled = false } });
-        await Eventually.True(() => second.Policies?.Reconciles >= n && second.Policies.Queue.Depth == 0, $"{n} reconciles", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(() => second.Policies?.Reconciles >= n && second.Policies.Queue.Depth == 0, $"{n} reconciles", TimeSpan.FromSeconds(60));
         var writes = h.Server.RequestCounts.Where(kv => kv.Key.Verb is "create" or "update" or "patch" or "delete").ToList();
         Assert.True(writes.Count == 0, "writes: " + string.Join(", ", writes.Select(w => $"{w.Key.Verb} {w.Key.Resource} x{w.Value}")));
         Assert.Equal(puts, store.Puts);

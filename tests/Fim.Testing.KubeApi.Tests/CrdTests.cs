@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
@@ -244,7 +245,7 @@ public sealed class CrdTests
         Assert.Equal("global", (await cluster.ReadAsync<FimPolicy>("global")).Metadata.Name);
 
         await client.ApiextensionsV1.DeleteCustomResourceDefinitionAsync("fimclusterpolicies.fim.io");
-        await Eventually.True(async () => (await client.ApiextensionsV1.ListCustomResourceDefinitionAsync()).Items.Count == 0, "the CRD to go");
+        await Eventually.TrueAsync(async () => (await client.ApiextensionsV1.ListCustomResourceDefinitionAsync()).Items.Count == 0, "the CRD to go");
         var (code, _) = await FailureOf(() => cluster.ReadAsync<FimPolicy>("global"));
         Assert.Equal(HttpStatusCode.NotFound, code);
     }

@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Collections.Concurrent;
 using Fim.Testing.KubeApi.Tests.Support;
 using k8s;
@@ -25,12 +26,12 @@ public sealed class LeaderElectionTests
         var runB = Task.Run(() => electorB.RunUntilLeadershipLostAsync(stopB.Token));
         try
         {
-            await Eventually.True(() => leaders.Count >= 1, "a first leader", TimeSpan.FromSeconds(10));
+            await Eventually.TrueAsync(() => leaders.Count >= 1, "a first leader", TimeSpan.FromSeconds(10));
             var first = leaders.First().Identity;
 
             // Several renewals later there is still exactly one leader and it is the same one.
             var until = DateTime.UtcNow + (leaseDuration * 1.5);
-            await Eventually.True(() => DateTime.UtcNow > until, "1.5 lease durations to pass", TimeSpan.FromSeconds(10));
+            await Eventually.TrueAsync(() => DateTime.UtcNow > until, "1.5 lease durations to pass", TimeSpan.FromSeconds(10));
             Assert.Single(leaders);
             Assert.Equal(first == "a", electorA.IsLeader());
             Assert.Equal(first == "b", electorB.IsLeader());
@@ -39,7 +40,7 @@ public sealed class LeaderElectionTests
 
             var stoppedAt = DateTime.UtcNow;
             await (first == "a" ? stopA : stopB).CancelAsync();
-            await Eventually.True(() => leaders.Count == 2, "the follower to take over", leaseDuration * 3);
+            await Eventually.TrueAsync(() => leaders.Count == 2, "the follower to take over", leaseDuration * 3);
             var (second, at) = leaders.Last();
             Assert.NotEqual(first, second);
             Assert.True(at - stoppedAt <= leaseDuration + TimeSpan.FromSeconds(1), $"takeover took {(at - stoppedAt).TotalSeconds:F2}s");

@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Net;
 using Fim.Testing.KubeApi.Tests.Support;
 using k8s;
@@ -59,7 +60,7 @@ public sealed class LifecycleTests
 
         await client.AppsV1.DeleteNamespacedDeploymentAsync("pool", "default", propagationPolicy: "Background");
 
-        await Eventually.True(async () => (await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Count == 1, "dependents to be collected");
+        await Eventually.TrueAsync(async () => (await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Count == 1, "dependents to be collected");
         Assert.Equal("unrelated", (await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Single().Metadata.Name);
     }
 
@@ -75,7 +76,7 @@ public sealed class LifecycleTests
         await client.CoreV1.CreateNamespacedConfigMapAsync(shared, "default");
 
         await client.CoreV1.DeleteNamespacedConfigMapAsync("owner-a", "default");
-        await Eventually.True(
+        await Eventually.TrueAsync(
             async () => (await client.CoreV1.ReadNamespacedConfigMapAsync("shared", "default")).Metadata.OwnerReferences.Count == 1,
             "the dangling owner reference to be removed");
         Assert.Equal("owner-b", (await client.CoreV1.ReadNamespacedConfigMapAsync("shared", "default")).Metadata.OwnerReferences.Single().Name);
@@ -98,12 +99,12 @@ public sealed class LifecycleTests
         Assert.NotNull((await client.CoreV1.ReadNamespacedConfigMapAsync("blocked-child", "default")).Metadata.DeletionTimestamp);
 
         await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"metadata":{"finalizers":null}}""", V1Patch.PatchType.MergePatch), "blocked-child", "default");
-        await Eventually.True(async () => (await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Count == 0, "owner to go once its dependent is gone");
+        await Eventually.TrueAsync(async () => (await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Count == 0, "owner to go once its dependent is gone");
 
         var orphanOwner = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("orphan-owner"), "default");
         await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("orphan", owners: [OwnerRef(orphanOwner)]), "default");
         await client.CoreV1.DeleteNamespacedConfigMapAsync("orphan-owner", "default", propagationPolicy: "Orphan");
-        await Eventually.True(async () => (await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Count == 1, "only the orphan to remain");
+        await Eventually.TrueAsync(async () => (await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items.Count == 1, "only the orphan to remain");
         var orphan = await client.CoreV1.ReadNamespacedConfigMapAsync("orphan", "default");
         Assert.Null(orphan.Metadata.OwnerReferences);
         Assert.Null(orphan.Metadata.DeletionTimestamp);
@@ -132,7 +133,7 @@ public sealed class LifecycleTests
         Assert.Contains("because it is being terminated", (string?)status["message"]);
 
         await client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"metadata":{"finalizers":null}}""", V1Patch.PatchType.MergePatch), "held", "team-a");
-        await Eventually.True(async () => (await client.CoreV1.ListNamespaceAsync()).Items.All(n => n.Metadata.Name != "team-a"), "namespace team-a to go");
+        await Eventually.TrueAsync(async () => (await client.CoreV1.ListNamespaceAsync()).Items.All(n => n.Metadata.Name != "team-a"), "namespace team-a to go");
         Assert.Single((await client.CoreV1.ListNamespacedConfigMapAsync("default")).Items);
     }
 

@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Net;
 using k8s;
 using k8s.Models;
@@ -75,9 +76,9 @@ public sealed class TestHookTests
         var server = await StartAsync();
         var client = server.CreateClient();
         using var watch = Support.WatchCollector<V1ConfigMap>.Start(client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("default", watch: true));
-        await Support.Eventually.True(() => server.OpenWatches == 1, "the watch to open");
+        await Eventually.TrueAsync(() => server.OpenWatches == 1, "the watch to open");
         server.Dispose();
-        await Support.Eventually.Within(watch.Closed, "the watch to end when the server stops");
+        await Eventually.WithinAsync(watch.Closed, "the watch to end when the server stops");
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.CoreV1.ListNamespaceAsync());
         client.Dispose();
     }

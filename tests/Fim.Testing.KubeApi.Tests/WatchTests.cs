@@ -1,3 +1,4 @@
+using Fim.Testing;
 using Fim.Testing.KubeApi.Tests.Support;
 using k8s;
 using k8s.Models;
@@ -105,7 +106,7 @@ public sealed class WatchTests
         Assert.Equal(410, error.Status.Code);
         Assert.Equal("Expired", error.Status.Reason);
         Assert.StartsWith($"too old resource version: {old.Metadata.ResourceVersion} (", error.Status.Message);
-        await Eventually.Within(watch.Closed, "the server to close the expired watch");
+        await Eventually.WithinAsync(watch.Closed, "the server to close the expired watch");
         Assert.False(watch.TryTakeEvent(out _));
 
         // A fresh list gives a resourceVersion that can be watched again.
@@ -161,20 +162,20 @@ public sealed class WatchTests
         await using var server = await StartAsync();
         using var client = server.CreateClient();
         using var timed = WatchCollector<V1ConfigMap>.Start(client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("default", watch: true, timeoutSeconds: 1));
-        await Eventually.Within(timed.Closed, "timeoutSeconds=1 to end the watch", TimeSpan.FromSeconds(5));
+        await Eventually.WithinAsync(timed.Closed, "timeoutSeconds=1 to end the watch", TimeSpan.FromSeconds(5));
 
         using var cut = WatchCollector<V1ConfigMap>.Start(client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("default", watch: true));
         using var cutToo = WatchCollector<V1Deployment>.Start(client.AppsV1.ListDeploymentForAllNamespacesWithHttpMessagesAsync(watch: true));
-        await Eventually.True(() => server.OpenWatches == 2, "two open watches");
+        await Eventually.TrueAsync(() => server.OpenWatches == 2, "two open watches");
         Assert.Equal(2, server.CutWatches());
-        await Eventually.Within(cut.Closed, "CutWatches to end the configmap watch");
-        await Eventually.Within(cutToo.Closed, "CutWatches to end the deployment watch");
+        await Eventually.WithinAsync(cut.Closed, "CutWatches to end the configmap watch");
+        await Eventually.WithinAsync(cutToo.Closed, "CutWatches to end the deployment watch");
         Assert.Equal(0, server.OpenWatches);
 
         using var aborted = WatchCollector<V1ConfigMap>.Start(client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("default", watch: true));
-        await Eventually.True(() => server.OpenWatches == 1, "the watch to open");
+        await Eventually.TrueAsync(() => server.OpenWatches == 1, "the watch to open");
         server.CutWatches(abortConnections: true);
-        await Eventually.Within(aborted.Closed, "an aborted connection to end the watch");
+        await Eventually.WithinAsync(aborted.Closed, "an aborted connection to end the watch");
     }
 
     [Fact]
@@ -220,10 +221,10 @@ public sealed class WatchTests
                 }
             }
         });
-        await Eventually.True(() => server.OpenWatches == 1, "the generic watch to open");
+        await Eventually.TrueAsync(() => server.OpenWatches == 1, "the generic watch to open");
         await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default");
         await client.CoreV1.DeleteNamespacedConfigMapAsync("a", "default");
-        await Eventually.Within(reader, "two events through GenericClient.WatchNamespacedAsync");
+        await Eventually.WithinAsync(reader, "two events through GenericClient.WatchNamespacedAsync");
         Assert.Equal([(WatchEventType.Added, "a"), (WatchEventType.Deleted, "a")], events);
     }
 }

@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Threading.Channels;
 using k8s;
 using k8s.Autorest;
