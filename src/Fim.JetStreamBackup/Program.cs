@@ -1,11 +1,12 @@
 using Fim.JetStreamBackup;
+using Fim.Nats;
 using NATS.Client.Core;
 
 // fim-js-backup snapshot|restore --url <nats-url> --dir <directory> [--stream FIM_EVENTS --stream FIM_ALERTS]
-//   [--ca-file f --cert-file f --key-file f] [--user u --password-file f] [--timeout 600]
+//   [--ca-file f --cert-file f --key-file f] [--user u --password-file f | --nkey-file f | --creds-file f] [--timeout 600]
 // Credentials are read from files or the environment (FIM_NATS_PASSWORD), never printed.
 const string Usage = "usage: fim-js-backup snapshot|restore --url <nats-url> --dir <directory> [--stream NAME]... "
-    + "[--ca-file F] [--cert-file F] [--key-file F] [--user U] [--password-file F] [--timeout SECONDS]";
+    + "[--ca-file F] [--cert-file F] [--key-file F] [--user U --password-file F | --nkey-file F | --creds-file F] [--timeout SECONDS]";
 
 if (args.Length == 0 || args[0] is not ("snapshot" or "restore"))
 {
@@ -15,7 +16,7 @@ if (args.Length == 0 || args[0] is not ("snapshot" or "restore"))
 
 var command = args[0];
 var streams = new List<string>();
-string? url = null, dir = null, ca = null, cert = null, key = null, user = null, passwordFile = null;
+string? url = null, dir = null, ca = null, cert = null, key = null, user = null, passwordFile = null, nkeyFile = null, credsFile = null;
 var timeout = TimeSpan.FromMinutes(10);
 for (var i = 1; i < args.Length; i++)
 {
@@ -32,6 +33,8 @@ for (var i = 1; i < args.Length; i++)
             case "--key-file": key = Next(); break;
             case "--user": user = Next(); break;
             case "--password-file": passwordFile = Next(); break;
+            case "--nkey-file": nkeyFile = Next(); break;
+            case "--creds-file": credsFile = Next(); break;
             case "--timeout":
                 timeout = int.TryParse(Next(), out var s) && s > 0 ? TimeSpan.FromSeconds(s) : throw new ArgumentException("--timeout: a positive number of seconds");
                 break;
@@ -55,39 +58,53 @@ if (streams.Count == 0)
     streams.AddRange(["FIM_EVENTS", "FIM_ALERTS"]);
 }
 
-var opts = NatsOpts.Default with { Url = url, Name = "fim-js-backup" };
-if (ca is not null || cert is not null)
+var nats = new NatsClientOptions
 {
-    opts = opts with { TlsOpts = new NatsTlsOpts { CaFile = ca, CertFile = cert, KeyFile = key, Mode = TlsMode.Require } };
-}
-if (user is not null)
+    Url = url,
+    Name = "fim-js-backup",
+    TlsCaFile = ca,
+    TlsCertFile = cert,
+    TlsKeyFile = key,
+    User = user,
+    PasswordFile = user is not null ? passwordFile : null,
+    Password = user is not null && passwordFile is null ? Environment.GetEnvironmentVariable("FIM_NATS_PASSWORD") : null,
+    NKeySeedFile = nkeyFile,
+    CredsFile = credsFile,
+};
+var problems = NatsOptionsValidator.Validate(nats, new NatsOptionNames(
+    Url: "--url", TlsCaFile: "--ca-file", TlsCertFile: "--cert-file", TlsKeyFile: "--key-file", User: "--user",
+    Password: "FIM_NATS_PASSWORD", PasswordFile: "--password-file", Token: "--token", TokenFile: "--token-file",
+    NKeySeedFile: "--nkey-file", CredsFile: "--creds-file"));
+if (problems.Count > 0)
 {
-    var password = passwordFile is not null ? (await File.ReadAllTextAsync(passwordFile)).TrimEnd('\n', '\r') : Environment.GetEnvironmentVariable("FIM_NATS_PASSWORD");
-    opts = opts with { AuthOpts = NatsAuthOpts.Default with { Username = user, Password = password } };
+    Console.Error.WriteLine(string.Join('\n', problems.Select(p => $"fim-js-backup: {p}")));
+    return 2;
 }
 
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-await using var nats = new NatsConnection(opts);
 try
 {
-    await nats.ConnectAsync();
+    // A backup is a one-shot job: wait for NATS at most the timeout, then fail.
+    using var connectDeadline = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+    connectDeadline.CancelAfter(timeout);
+    await using var connection = await NatsConnectionFactory.ConnectAsync(nats, null, connectDeadline.Token);
     foreach (var stream in streams)
     {
         if (command == "snapshot")
         {
-            var meta = await StreamSnapshots.SnapshotToDirectoryAsync(nats, stream, dir, timeout, cts.Token);
+            var meta = await StreamSnapshots.SnapshotToDirectoryAsync(connection, stream, dir, timeout, cts.Token);
             Console.WriteLine($"{stream}: snapshot of {meta.State["messages"]} messages, {meta.Bytes} bytes in {meta.Chunks} chunks -> {dir}");
         }
         else
         {
-            var state = await StreamSnapshots.RestoreFromDirectoryAsync(nats, stream, dir, timeout, cts.Token);
+            var state = await StreamSnapshots.RestoreFromDirectoryAsync(connection, stream, dir, timeout, cts.Token);
             Console.WriteLine($"{stream}: restored {state["messages"]} messages (first seq {state["first_seq"]}, last seq {state["last_seq"]})");
         }
     }
     return 0;
 }
-catch (Exception e) when (e is IOException or InvalidDataException or NatsException or OperationCanceledException or UnauthorizedAccessException)
+catch (Exception e) when (e is IOException or InvalidDataException or NatsException or OperationCanceledException or UnauthorizedAccessException or NatsLoginException)
 {
     Console.Error.WriteLine($"fim-js-backup: {command} failed: {e.Message}");
     return 1;

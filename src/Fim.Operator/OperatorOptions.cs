@@ -1,3 +1,4 @@
+using Fim.Nats;
 using Fim.Operator.Controllers.Policy;
 using Fim.Operator.Runtime;
 
@@ -11,14 +12,14 @@ public sealed record OperatorOptions
     /// <summary>Watch only this namespace; null = all namespaces.</summary>
     public string? Namespace { get; init; }
 
-    public string NatsUrl { get; init; } = "nats://127.0.0.1:4222";
-    public string? NatsUser { get; init; }
+    /// <summary>How to reach NATS; the operator's flags map onto the shared shape (<see cref="NatsNames"/>).</summary>
+    public NatsClientOptions Nats { get; init; } = new() { Name = "fim-operator" };
 
-    /// <summary>Never logged.</summary>
-    public string? NatsPassword { get; init; }
-    public string? NatsCaFile { get; init; }
-    public string? NatsCertFile { get; init; }
-    public string? NatsKeyFile { get; init; }
+    /// <summary>The flags (and the one environment variable) a user sets, for validation messages.</summary>
+    public static readonly NatsOptionNames NatsNames = new(
+        Url: "--nats-url", TlsCaFile: "--nats-ca", TlsCertFile: "--nats-cert", TlsKeyFile: "--nats-key",
+        User: "--nats-user", Password: "FIM_NATS_PASSWORD", PasswordFile: "--nats-password-file", Token: "FIM_NATS_TOKEN",
+        TokenFile: "--nats-token-file", NKeySeedFile: "--nats-nkey-file", CredsFile: "--nats-creds-file");
 
     /// <summary>/metrics, /healthz and /readyz; 0 = off.</summary>
     public int MetricsPort { get; init; } = 8080;
@@ -37,27 +38,10 @@ public sealed record OperatorOptions
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
-        if (!Uri.TryCreate(NatsUrl, UriKind.Absolute, out var u) || u.Scheme is not ("nats" or "tls"))
+        problems.AddRange(NatsOptionsValidator.Validate(Nats, NatsNames));
+        if (Kubeconfig is not null && !File.Exists(Kubeconfig))
         {
-            problems.Add($"--nats-url: '{NatsUrl}' is not a nats:// or tls:// URL");
-        }
-
-        if (NatsUser is not null && NatsPassword is null)
-        {
-            problems.Add("--nats-user needs a password (--nats-password-file or FIM_NATS_PASSWORD)");
-        }
-
-        if ((NatsCertFile is null) != (NatsKeyFile is null))
-        {
-            problems.Add("--nats-cert and --nats-key go together");
-        }
-
-        foreach (var (option, file) in new[] { ("--kubeconfig", Kubeconfig), ("--nats-ca", NatsCaFile), ("--nats-cert", NatsCertFile), ("--nats-key", NatsKeyFile) })
-        {
-            if (file is not null && !File.Exists(file))
-            {
-                problems.Add($"{option}: file '{file}' does not exist");
-            }
+            problems.Add($"--kubeconfig: file '{Kubeconfig}' does not exist");
         }
 
         if (MetricsPort is < 0 or > 65535)

@@ -7,6 +7,7 @@ using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Fim.Nats;
 using NATS.Client.Core;
 using Serilog;
 using Serilog.Formatting.Compact;
@@ -17,11 +18,13 @@ return await OperatorProgram.MainAsync(args);
 internal static class OperatorProgram
 {
     private const string Usage = """
-        usage: fim-operator run [--kubeconfig FILE] [--namespace NS] [--nats-url URL] [--nats-user U --nats-password-file F]
+        usage: fim-operator run [--kubeconfig FILE] [--namespace NS] [--nats-url URL]
+                                [--nats-user U --nats-password-file F | --nats-token-file F | --nats-nkey-file F | --nats-creds-file F]
                                 [--nats-ca F] [--nats-cert F --nats-key F] [--metrics-port P] [--workers N]
                                 [--lease-namespace NS] [--no-leader-election]
                fim-operator generate-crds DIR
-        In a cluster without --kubeconfig the in-cluster service account is used. FIM_NATS_PASSWORD may hold the password.
+        In a cluster without --kubeconfig the in-cluster service account is used. FIM_NATS_PASSWORD may hold the password,
+        FIM_NATS_TOKEN the token.
         """;
 
     public static async Task<int> MainAsync(string[] args)
@@ -73,7 +76,7 @@ internal static class OperatorProgram
             builder.Services.AddSingleton(options);
             builder.Services.AddHostedService<OperatorService>();
             await builder.Build().RunAsync();
-            return 0;
+            return Environment.ExitCode;
         }
         catch (Exception e)
         {
@@ -99,7 +102,15 @@ internal static class OperatorProgram
 
     internal static OperatorOptions Parse(string[] args)
     {
-        var o = new OperatorOptions { NatsPassword = Environment.GetEnvironmentVariable("FIM_NATS_PASSWORD") };
+        var o = new OperatorOptions();
+        o = o with
+        {
+            Nats = o.Nats with
+            {
+                Password = Environment.GetEnvironmentVariable("FIM_NATS_PASSWORD") is { Length: > 0 } password ? password : null,
+                Token = Environment.GetEnvironmentVariable("FIM_NATS_TOKEN") is { Length: > 0 } token ? token : null,
+            },
+        };
         var le = o.LeaderElection;
         for (var i = 0; i < args.Length; i++)
         {
@@ -114,12 +125,15 @@ internal static class OperatorProgram
             {
                 "--kubeconfig" => o with { Kubeconfig = Value() },
                 "--namespace" => o with { Namespace = Value() },
-                "--nats-url" => o with { NatsUrl = Value() },
-                "--nats-user" => o with { NatsUser = Value() },
-                "--nats-password-file" => o with { NatsPassword = ReadSecret(Value()) },
-                "--nats-ca" => o with { NatsCaFile = Value() },
-                "--nats-cert" => o with { NatsCertFile = Value() },
-                "--nats-key" => o with { NatsKeyFile = Value() },
+                "--nats-url" => o with { Nats = o.Nats with { Url = Value() } },
+                "--nats-user" => o with { Nats = o.Nats with { User = Value() } },
+                "--nats-password-file" => o with { Nats = o.Nats with { Password = null, PasswordFile = Value() } },
+                "--nats-token-file" => o with { Nats = o.Nats with { Token = null, TokenFile = Value() } },
+                "--nats-nkey-file" => o with { Nats = o.Nats with { NKeySeedFile = Value() } },
+                "--nats-creds-file" => o with { Nats = o.Nats with { CredsFile = Value() } },
+                "--nats-ca" => o with { Nats = o.Nats with { TlsCaFile = Value() } },
+                "--nats-cert" => o with { Nats = o.Nats with { TlsCertFile = Value() } },
+                "--nats-key" => o with { Nats = o.Nats with { TlsKeyFile = Value() } },
                 "--metrics-port" => o with { MetricsPort = Int() },
                 "--workers" => o with { Controllers = o.Controllers with { Workers = Int() } },
                 "--lease-namespace" => o with { LeaderElection = le = le with { Namespace = Value() } },
@@ -135,9 +149,6 @@ internal static class OperatorProgram
 
         return o;
     }
-
-    private static string ReadSecret(string path) =>
-        File.Exists(path) ? File.ReadAllText(path).TrimEnd('\r', '\n') : throw new ArgumentException($"--nats-password-file: '{path}' does not exist");
 }
 
 /// <summary>The hosted operator: Kubernetes client, NATS buckets, health server, runner.</summary>
@@ -150,9 +161,21 @@ internal sealed class OperatorService(OperatorOptions options, ILoggerFactory lo
             ? KubernetesClientConfiguration.BuildConfigFromConfigFile(file)
             : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig() : KubernetesClientConfiguration.BuildDefaultConfig();
         using var client = new Kubernetes(config);
-        await using var nats = new NatsConnection(NatsOptions());
-        logger.LogInformation("connecting to Kubernetes at {Host} and NATS at {Nats} (auth: {Auth})", config.Host, options.NatsUrl,
-            options.NatsUser is not null ? "user/password" : options.NatsCertFile is not null ? "TLS client certificate" : "none");
+        logger.LogInformation("connecting to Kubernetes at {Host} and NATS ({Nats})", config.Host, options.Nats);
+        NatsConnection nats;
+        try
+        {
+            nats = await NatsConnectionFactory.ConnectAsync(options.Nats, loggers, ct);
+        }
+        catch (NatsLoginException e)
+        {
+            // Retrying cannot fix a refused login; exit non-zero with the reason so the pod's status shows it.
+            logger.LogCritical("{Error}", e.Message);
+            Environment.ExitCode = 1;
+            throw;
+        }
+
+        await using var _ = nats;
         var policies = await NatsBuckets.OpenAsync(nats, Subjects.PoliciesBucket, ct);
         var agentsBucket = await NatsBuckets.OpenAsync(nats, Subjects.AgentsBucket, ct);
         var agents = new NatsAgentDirectory(agentsBucket, loggers.CreateLogger<NatsAgentDirectory>());
@@ -164,23 +187,5 @@ internal sealed class OperatorService(OperatorOptions options, ILoggerFactory lo
         }
 
         await Task.WhenAll(tasks);
-    }
-
-    private NatsOpts NatsOptions()
-    {
-        var auth = options.NatsUser is { } user ? NatsAuthOpts.Default with { Username = user, Password = options.NatsPassword } : NatsAuthOpts.Default;
-        var tls = options.NatsCaFile is not null || options.NatsCertFile is not null
-            ? NatsTlsOpts.Default with { Mode = TlsMode.Require, CaFile = options.NatsCaFile, CertFile = options.NatsCertFile, KeyFile = options.NatsKeyFile }
-            : NatsTlsOpts.Default;
-        return NatsOpts.Default with
-        {
-            Url = options.NatsUrl,
-            Name = "fim-operator",
-            AuthOpts = auth,
-            TlsOpts = tls,
-            LoggerFactory = loggers,
-            RetryOnInitialConnect = true,
-            MaxReconnectRetry = -1,
-        };
     }
 }

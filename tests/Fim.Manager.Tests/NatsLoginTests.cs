@@ -1,5 +1,5 @@
-using System.Text;
 using Fim.Manager.Tests.Support;
+using Fim.Nats;
 using Fim.Testing;
 using NATS.Client.Core;
 using NATS.NKeys;
@@ -48,48 +48,26 @@ public sealed class NatsLoginTests
     }
 
     [Fact]
-    public void NKeys_round_trip_through_their_text_form_and_sign_what_only_their_public_key_verifies()
+    public void A_seed_file_without_a_seed_or_with_a_mistyped_one_is_refused_naming_the_file()
     {
-        var pair = KeyPair.CreatePair(PrefixByte.User);
-        var seed = pair.GetSeed();
-        var again = KeyPair.FromSeed(seed);
-        var nonce = Encoding.ASCII.GetBytes("nonce-from-the-server");
-        var signature = new byte[64];
-        again.Sign(nonce, signature);
-
-        Assert.StartsWith("SU", seed);
-        Assert.Equal(58, seed.Length);
-        Assert.StartsWith("U", pair.GetPublicKey());
-        Assert.Equal(56, pair.GetPublicKey().Length);
-        Assert.Equal(pair.GetPublicKey(), again.GetPublicKey());
-        Assert.True(KeyPair.Verify(pair.GetPublicKey(), nonce, signature));
-        Assert.False(KeyPair.Verify(KeyPair.CreatePair(PrefixByte.User).GetPublicKey(), nonce, signature));
-        Assert.Equal("SA", KeyPair.CreatePair(PrefixByte.Account).GetSeed()[..2]);
-    }
-
-    [Theory]
-    [InlineData("SUAM1NOTBASE32", "not base32")]
-    [InlineData("SUAMLK2ZNL35WSMW37E7UD4VZ7ELPKW7DHC3BWBSD2GCZWC5YKSMNNQ2ZA", "checksum")]
-    public void A_mistyped_seed_is_refused_with_what_is_wrong(string seed, string problem)
-    {
-        var error = Assert.Throws<NKeysException>(() => KeyPair.FromSeed(seed));
-        Assert.Contains(problem, error.Message);
-    }
-
-    [Fact]
-    public void A_public_key_given_as_a_seed_is_refused_and_a_seed_file_without_a_seed_names_the_file()
-    {
-        var file = Path.GetTempFileName();
+        var dir = Directory.CreateTempSubdirectory("fim-nkey-").FullName;
         try
         {
-            File.WriteAllText(file, KeyPair.CreatePair(PrefixByte.User).GetPublicKey() + "\n");
+            var publicKeyOnly = Path.Combine(dir, "public.nk");
+            File.WriteAllText(publicKeyOnly, KeyPair.CreatePair(PrefixByte.User).GetPublicKey() + "\n");
+            var seed = KeyPair.CreatePair(PrefixByte.User).GetSeed();
+            var mistyped = Path.Combine(dir, "mistyped.nk");
+            File.WriteAllText(mistyped, seed[..^4] + (seed[^4..] == "AAAA" ? "BBBB" : "AAAA") + "\n");
+            var good = Path.Combine(dir, "good.nk");
+            File.WriteAllText(good, $"# written by nk -gen user\n{seed}\n");
 
-            Assert.Contains("not an NKey seed", Assert.Throws<NKeysException>(() => KeyPair.FromSeed(KeyPair.CreatePair(PrefixByte.User).GetPublicKey())).Message);
-            Assert.Contains(file + ": no NKey seed", Assert.Throws<NKeysException>(() => KeyPair.FromSeedFile(file)).Message);
+            Assert.Contains(publicKeyOnly + ": no NKey seed", Assert.Throws<NatsLoginException>(() => NKeySeedFile.Read(publicKeyOnly)).Message);
+            Assert.Contains(mistyped + ": not a valid NKey seed", Assert.Throws<NatsLoginException>(() => NKeySeedFile.Read(mistyped)).Message);
+            Assert.Equal(KeyPair.FromSeed(seed).GetPublicKey(), NKeySeedFile.Read(good).GetPublicKey());
         }
         finally
         {
-            File.Delete(file);
+            Directory.Delete(dir, true);
         }
     }
 }

@@ -93,7 +93,7 @@ public sealed class RulesAndOptionsTests(NatsFixture nats) : IClassFixture<NatsF
         });
 
         Assert.Contains("Fim:Nats:Url: must not hold credentials", error);
-        Assert.Contains("Fim:Nats:User: is required when a password is set", error);
+        Assert.Contains("Fim:Nats:User: required with Fim:Nats:Password", error);
         Assert.Contains("Fim:Pipeline:BatchSize: must be 1..10000, got 0", error);
         Assert.Contains("Fim:Pipeline:MaxEventBytes: must be 256..", error);
         Assert.Contains("Fim:Pipeline:AckWait: must be shorter than DuplicateWindow", error);

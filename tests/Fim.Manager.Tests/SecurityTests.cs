@@ -115,6 +115,6 @@ public sealed class SecurityTests : IAsyncLifetime
         var options = new Options.NatsOptions { User = "manager", Password = "s3cret-91c" };
 
         Assert.DoesNotContain("s3cret-91c", options.ToString());
-        Assert.Contains("Password=***", options.ToString());
+        Assert.Contains("Login=user manager with password", options.ToString());
     }
 }

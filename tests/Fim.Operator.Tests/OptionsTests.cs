@@ -13,15 +13,13 @@ public sealed class OptionsTests
     {
         var o = new OperatorOptions
         {
-            NatsUrl = "http://nats:4222",
-            NatsUser = "op",
-            NatsCertFile = "/nonexistent/cert.pem",
+            Nats = new Fim.Nats.NatsClientOptions { Url = "http://nats:4222", User = "op", TlsCertFile = "/nonexistent/cert.pem" },
             MetricsPort = 70000,
             Controllers = new Runtime.ControllerOptions { Workers = 0 },
             LeaderElection = new Runtime.LeaderElectionOptions { LeaseDuration = TimeSpan.FromSeconds(1), RenewDeadline = TimeSpan.FromSeconds(2) },
         };
         var problems = o.Validate();
-        foreach (var expected in new[] { "--nats-url", "--nats-user", "--nats-cert and --nats-key", "--nats-cert: file", "--metrics-port", "--workers", "leader election" })
+        foreach (var expected in new[] { "--nats-url", "--nats-user", "--nats-key: required with --nats-cert", "--nats-cert: cannot read", "--metrics-port", "--workers", "leader election" })
         {
             Assert.Contains(problems, p => p.StartsWith(expected, StringComparison.Ordinal));
         }
@@ -31,7 +29,7 @@ public sealed class OptionsTests
     public void Command_line_is_parsed_and_unknown_options_are_refused()
     {
         var o = OperatorProgram.Parse(["--nats-url", "tls://nats:4222", "--namespace", "fim", "--workers", "8", "--no-leader-election", "--metrics-port", "9090"]);
-        Assert.Equal(("tls://nats:4222", "fim", 8, false, 9090), (o.NatsUrl, o.Namespace, o.Controllers.Workers, o.LeaderElection.Enabled, o.MetricsPort));
+        Assert.Equal(("tls://nats:4222", "fim", 8, false, 9090), (o.Nats.Url, o.Namespace, o.Controllers.Workers, o.LeaderElection.Enabled, o.MetricsPort));
         Assert.Throws<ArgumentException>(() => OperatorProgram.Parse(["--bogus"]));
         Assert.Throws<ArgumentException>(() => OperatorProgram.Parse(["--workers", "many"]));
         Assert.Throws<ArgumentException>(() => OperatorProgram.Parse(["--nats-url"]));

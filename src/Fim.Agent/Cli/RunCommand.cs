@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Fim.Agent.Connected;
 using Fim.Core.Policy;
+using Fim.Nats;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -95,7 +96,7 @@ public static class RunCommand
         var identity = host.Services.GetRequiredService<AgentIdentity>();
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("fim-agent");
         log.LogInformation("fim-agent {Version} connected mode: agent {AgentId} (boot {BootId}), NATS {Url}, auth {Auth}, TLS {Tls}, labels {Labels}",
-            identity.Version, identity.AgentId, identity.BootId, options.Nats.Url, NatsConnectionFactory.DescribeAuth(options.Nats),
+            identity.Version, identity.AgentId, identity.BootId, options.Nats.Url, options.Nats.ToClientOptions("fim-agent", null).DescribeLogin(),
             options.Nats.Tls.Enabled ? "on" : "off", identity.Labels);
         using var metricServer = StartMetrics(options.MetricsListen);
         try
@@ -126,10 +127,16 @@ public static class RunCommand
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             return StateLocation.Resolve(o.StateDir, o.KeyFile);
         });
-        services.AddSingleton(sp => new NatsConnection(NatsConnectionFactory.CreateOptions(
-            sp.GetRequiredService<IOptions<AgentOptions>>().Value.Nats,
-            sp.GetRequiredService<AgentIdentity>(),
-            sp.GetRequiredService<ILoggerFactory>())));
+        services.AddSingleton(sp =>
+        {
+            var identity = sp.GetRequiredService<AgentIdentity>();
+            var nats = sp.GetRequiredService<IOptions<AgentOptions>>().Value.Nats.ToClientOptions($"fim-agent {identity.AgentId}", identity.InboxPrefix);
+            // Backpressure instead of dropping: a slow command handler must not lose a request.
+            return new NatsConnection(NatsConnectionFactory.CreateOpts(nats, sp.GetRequiredService<ILoggerFactory>()) with
+            {
+                SubPendingChannelFullMode = System.Threading.Channels.BoundedChannelFullMode.Wait,
+            });
+        });
         services.AddSingleton<StateStores>();
         services.AddSingleton<Outbox>();
         services.AddSingleton<EventIdSource>();

@@ -1,3 +1,4 @@
+using Fim.Nats;
 namespace Fim.Agent.Connected;
 
 /// <summary>
@@ -68,6 +69,33 @@ public sealed class NatsConnectionOptions
     public string? CredsFile { get; set; }
 
     public NatsTlsOptions Tls { get; set; } = new();
+
+    /// <summary>The keys as written in the agent's YAML file, for validation messages.</summary>
+    public static readonly NatsOptionNames Names = new(
+        Url: "nats.url", TlsCaFile: "nats.tls.caFile", TlsCertFile: "nats.tls.certFile", TlsKeyFile: "nats.tls.keyFile",
+        User: "nats.user", Password: "nats.password", PasswordFile: "nats.passwordFile", Token: "nats.token", TokenFile: "nats.tokenFile",
+        NKeySeedFile: "nats.nkeyFile", CredsFile: "nats.credsFile");
+
+    /// <summary>The shared connection shape; an agent waits up to 5 s for a request and backs off reconnects up to 5 s.</summary>
+    public NatsClientOptions ToClientOptions(string name, string? inboxPrefix) => new()
+    {
+        Url = Url ?? "",
+        Name = name,
+        TlsCaFile = Tls.CaFile,
+        TlsCertFile = Tls.CertFile,
+        TlsKeyFile = Tls.KeyFile,
+        User = User,
+        Password = Password,
+        PasswordFile = PasswordFile,
+        Token = Token,
+        TokenFile = TokenFile,
+        NKeySeedFile = NKeyFile,
+        CredsFile = CredsFile,
+        InboxPrefix = inboxPrefix,
+        RequestTimeout = TimeSpan.FromSeconds(5),
+        ReconnectWaitMin = TimeSpan.FromMilliseconds(250),
+        ReconnectWaitMax = TimeSpan.FromSeconds(5),
+    };
 }
 
 public sealed class NatsTlsOptions

@@ -1,6 +1,7 @@
 using Fim.Agent.Cli;
 using Fim.Core.Events;
 using Fim.Core.Policy;
+using Fim.Nats;
 using Microsoft.Extensions.Options;
 
 namespace Fim.Agent.Connected;
@@ -8,8 +9,6 @@ namespace Fim.Agent.Connected;
 /// <summary>Checks the configuration at start; every message names the key (as written in the YAML file) and what is wrong.</summary>
 public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
 {
-    private static readonly string[] UrlSchemes = ["nats", "tls", "ws", "wss"];
-
     public ValidateOptionsResult Validate(string? name, AgentOptions o)
     {
         var errors = new List<string>();
@@ -75,77 +74,8 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
-    private static void ValidateNats(NatsConnectionOptions n, List<string> errors)
-    {
-        if (string.IsNullOrWhiteSpace(n.Url))
-        {
-            errors.Add("nats.url: required (e.g. nats://nats.fim-system:4222; several comma-separated)");
-        }
-        else
-        {
-            foreach (var url in n.Url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || !UrlSchemes.Contains(uri.Scheme) || uri.Host.Length == 0)
-                {
-                    errors.Add($"nats.url: '{url}' is not a server URL (nats://host:port, tls://host:port, ws(s)://...)");
-                }
-            }
-        }
-        var hasUser = !string.IsNullOrEmpty(n.User);
-        var hasPassword = !string.IsNullOrEmpty(n.Password) || !string.IsNullOrEmpty(n.PasswordFile);
-        var hasToken = !string.IsNullOrEmpty(n.Token) || !string.IsNullOrEmpty(n.TokenFile);
-        if (hasUser && !hasPassword)
-        {
-            errors.Add("nats.password: required with nats.user (or nats.passwordFile)");
-        }
-        if (!hasUser && hasPassword)
-        {
-            errors.Add("nats.user: required with nats.password");
-        }
-        if (!string.IsNullOrEmpty(n.Password) && !string.IsNullOrEmpty(n.PasswordFile))
-        {
-            errors.Add("nats.passwordFile: give either nats.password or nats.passwordFile, not both");
-        }
-        if (!string.IsNullOrEmpty(n.Token) && !string.IsNullOrEmpty(n.TokenFile))
-        {
-            errors.Add("nats.tokenFile: give either nats.token or nats.tokenFile, not both");
-        }
-        var logins = new[] { ("user", hasUser), ("token", hasToken), ("nkeyFile", !string.IsNullOrEmpty(n.NKeyFile)), ("credsFile", !string.IsNullOrEmpty(n.CredsFile)) }
-            .Where(l => l.Item2).Select(l => l.Item1).ToList();
-        if (logins.Count > 1)
-        {
-            errors.Add($"nats.{logins[1]}: give one way to log in (user/password, token, nkeyFile or credsFile), not {string.Join(" and ", logins)}");
-        }
-        RequireFile(n.PasswordFile, "nats.passwordFile", errors);
-        RequireFile(n.TokenFile, "nats.tokenFile", errors);
-        RequireFile(n.NKeyFile, "nats.nkeyFile", errors);
-        RequireFile(n.CredsFile, "nats.credsFile", errors);
-        RequireFile(n.Tls.CaFile, "nats.tls.caFile", errors);
-        RequireFile(n.Tls.CertFile, "nats.tls.certFile", errors);
-        RequireFile(n.Tls.KeyFile, "nats.tls.keyFile", errors);
-        if (string.IsNullOrEmpty(n.Tls.CertFile) != string.IsNullOrEmpty(n.Tls.KeyFile))
-        {
-            errors.Add(string.IsNullOrEmpty(n.Tls.CertFile)
-                ? "nats.tls.certFile: required with nats.tls.keyFile"
-                : "nats.tls.keyFile: required with nats.tls.certFile");
-        }
-    }
-
-    private static void RequireFile(string? path, string key, List<string> errors)
-    {
-        if (string.IsNullOrEmpty(path))
-        {
-            return;
-        }
-        try
-        {
-            using var _ = File.OpenRead(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            errors.Add($"{key}: cannot read {path}: {e.Message}");
-        }
-    }
+    private static void ValidateNats(NatsConnectionOptions n, List<string> errors) =>
+        errors.AddRange(NatsOptionsValidator.Validate(n.ToClientOptions("fim-agent", null), NatsConnectionOptions.Names));
 }
 
 /// <summary>host:port of the metrics listener.</summary>

@@ -1,4 +1,5 @@
 using Fim.Manager.Options;
+using Fim.Nats;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -7,24 +8,25 @@ using NATS.Client.KeyValueStore;
 namespace Fim.Manager.Nats;
 
 /// <summary>
-/// Owns the one NATS connection of a manager. The first connection is retried with backoff for as long as it takes
-/// (the manager starts before NATS is up, or while it restarts); after that the client reconnects by itself.
-/// Everything that needs NATS awaits <see cref="ConnectedAsync"/>.
+/// Owns the one NATS connection of a manager. The client retries the first connect for as long as it takes (the
+/// manager starts before NATS is up, or while it restarts) and reconnects by itself afterwards. Everything that needs
+/// NATS awaits <see cref="ConnectedAsync"/>.
 /// </summary>
 public sealed class NatsConnector : IAsyncDisposable
 {
     private readonly NatsOptions _options;
+    private readonly ILoggerFactory _loggers;
     private readonly ILogger<NatsConnector> _log;
-    private readonly TaskCompletionSource<NatsConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
-    private Task? _connecting;
+    private Task<NatsConnection>? _connecting;
     private NatsConnection? _connection;
 
-    public NatsConnector(IOptions<NatsOptions> options, ILogger<NatsConnector> log)
+    public NatsConnector(IOptions<NatsOptions> options, ILoggerFactory loggers)
     {
         _options = options.Value;
-        _log = log;
+        _loggers = loggers;
+        _log = loggers.CreateLogger<NatsConnector>();
     }
 
     /// <summary>True while the connection is open (false before the first connect and while reconnecting).</summary>
@@ -39,9 +41,9 @@ public sealed class NatsConnector : IAsyncDisposable
     {
         lock (_gate)
         {
-            _connecting ??= Task.Run(() => ConnectLoopAsync(_stop.Token));
+            _connecting ??= ConnectAsync(_stop.Token);
         }
-        return _connected.Task.WaitAsync(cancellationToken);
+        return _connecting.WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -51,17 +53,8 @@ public sealed class NatsConnector : IAsyncDisposable
     public async Task<NatsConnection> ConnectExtraAsync(string purpose, CancellationToken cancellationToken)
     {
         await ConnectedAsync(cancellationToken);
-        var connection = new NatsConnection(NatsOptsFactory.Create(_options) with { Name = $"{_options.ClientName}-{purpose}" });
-        try
-        {
-            await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        var options = _options.ToClientOptions() with { Name = $"{_options.ClientName}-{purpose}" };
+        return await NatsConnectionFactory.ConnectAsync(options, _loggers, cancellationToken);
     }
 
     public async Task<INatsJSContext> JetStreamAsync(CancellationToken cancellationToken) =>
@@ -70,57 +63,23 @@ public sealed class NatsConnector : IAsyncDisposable
     public async Task<INatsKVContext> KeyValueAsync(CancellationToken cancellationToken) =>
         new NatsKVContext(await JetStreamAsync(cancellationToken));
 
-    private async Task ConnectLoopAsync(CancellationToken cancellationToken)
+    private async Task<NatsConnection> ConnectAsync(CancellationToken cancellationToken)
     {
-        var delay = _options.MinRetryDelay;
-        var attempt = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        _log.LogInformation("Connecting to NATS ({Options})", _options);
+        var connection = await NatsConnectionFactory.ConnectAsync(_options.ToClientOptions(), _loggers, cancellationToken);
+        _connection = connection;
+        _log.LogInformation("Connected to NATS {Url}", _options.Url);
+        connection.ConnectionDisconnected += (_, _) =>
         {
-            attempt++;
-            var connection = new NatsConnection(NatsOptsFactory.Create(_options));
-            try
-            {
-                await connection.ConnectAsync();
-                _connection = connection;
-                _log.LogInformation("Connected to NATS {Url} after {Attempts} attempt(s)", _options.Url, attempt);
-                connection.ConnectionDisconnected += (_, _) =>
-                {
-                    _log.LogWarning("NATS connection lost; the client reconnects");
-                    return ValueTask.CompletedTask;
-                };
-                connection.ConnectionOpened += (_, _) =>
-                {
-                    _log.LogInformation("NATS connection open");
-                    return ValueTask.CompletedTask;
-                };
-                _connected.TrySetResult(connection);
-                return;
-            }
-            catch (Exception e) when (e is NatsException or TimeoutException or IOException or System.Net.Sockets.SocketException)
-            {
-                await connection.DisposeAsync();
-                if (attempt == 1 || attempt % 10 == 0)
-                {
-                    _log.LogWarning("Cannot connect to NATS {Url} (attempt {Attempt}): {Error}; retrying", _options.Url, attempt, Describe(e));
-                }
-                try
-                {
-                    await Task.Delay(delay, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
-            }
-        }
-    }
-
-    /// <summary>The client wraps the useful part ("authorization violation", a TLS failure) in a generic message.</summary>
-    private static string Describe(Exception e)
-    {
-        var inner = e.GetBaseException();
-        return inner == e ? e.Message : $"{e.Message}: {inner.Message}";
+            _log.LogWarning("NATS connection lost; the client reconnects");
+            return ValueTask.CompletedTask;
+        };
+        connection.ConnectionOpened += (_, _) =>
+        {
+            _log.LogInformation("NATS connection open");
+            return ValueTask.CompletedTask;
+        };
+        return connection;
     }
 
     public async ValueTask DisposeAsync()
@@ -128,9 +87,8 @@ public sealed class NatsConnector : IAsyncDisposable
         await _stop.CancelAsync();
         if (_connecting is not null)
         {
-            await _connecting;
+            await ((Task)_connecting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-        _connected.TrySetCanceled();
         if (_connection is not null)
         {
             await _connection.DisposeAsync();

@@ -26,6 +26,9 @@ internal sealed class OptionProblems(string section)
     public void File(string? path, string key) =>
         Require(path is null || System.IO.File.Exists(path), key, $"file '{path}' does not exist");
 
+    /// <summary>A problem that already names its key in full.</summary>
+    public void Add(string problem) => _failures.Add(problem);
+
     public ValidateOptionsResult Result() => _failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(_failures);
 }
 
@@ -34,24 +37,10 @@ internal sealed class NatsOptionsValidator : IValidateOptions<NatsOptions>
     public ValidateOptionsResult Validate(string? name, NatsOptions o)
     {
         var p = new OptionProblems(NatsOptions.Section);
-        var urls = (o.Url ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        p.Require(urls.Length > 0, "Url", "is required (e.g. nats://nats:4222)");
-        foreach (var url in urls)
+        foreach (var problem in Fim.Nats.NatsOptionsValidator.Validate(o.ToClientOptions(), NatsOptions.Names))
         {
-            var ok = Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "nats" or "tls" or "ws" or "wss";
-            p.Require(ok, "Url", $"'{url}' is not a nats://, tls://, ws:// or wss:// URL");
-            // Credentials in the URL would end up in client logs; they belong in User/Password.
-            p.Require(!ok || string.IsNullOrEmpty(uri!.UserInfo), "Url", "must not hold credentials; set Fim:Nats:User and Fim:Nats:Password");
+            p.Add(problem);
         }
-        p.Require((o.TlsCertFile is null) == (o.TlsKeyFile is null), "TlsKeyFile", "TlsCertFile and TlsKeyFile go together");
-        p.File(o.TlsCaFile, "TlsCaFile");
-        p.File(o.TlsCertFile, "TlsCertFile");
-        p.File(o.TlsKeyFile, "TlsKeyFile");
-        p.Require(o.Password is null || o.User is not null, "User", "is required when a password is set");
-        p.Require(new[] { o.User is not null, o.NKeyFile is not null, o.CredsFile is not null }.Count(w => w) <= 1, "User",
-            "give one way to log in: User/Password, NKeyFile or CredsFile");
-        p.File(o.NKeyFile, "NKeyFile");
-        p.File(o.CredsFile, "CredsFile");
         p.Positive(o.MinRetryDelay, "MinRetryDelay");
         p.Require(o.MaxRetryDelay >= o.MinRetryDelay, "MaxRetryDelay", "must be at least MinRetryDelay");
         p.Positive(o.RequestTimeout, "RequestTimeout");
