@@ -51,7 +51,7 @@ public static class NatsConnectionFactory
         catch (NatsException e)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            throw new NatsLoginException($"NATS at {o.Url} refused the login ({o.DescribeLogin()}): {Describe(e)}", e);
+            throw new NatsLoginException($"NATS at {o.Url} refused the login ({DescribeForError(o)}): {Describe(e)}", e);
         }
         catch
         {
@@ -66,6 +66,10 @@ public static class NatsConnectionFactory
         var inner = e.GetBaseException();
         return inner == e ? e.Message : $"{e.Message}: {inner.Message}";
     }
+
+    /// <summary>The login, plus the public key of an NKey seed, so it can be compared with the server's configuration.</summary>
+    private static string DescribeForError(NatsClientOptions o) =>
+        o.Logins.FirstOrDefault() == NatsLogin.NKey ? $"{o.DescribeLogin()}, public key {NKeySeedFile.Read(o.NKeySeedFile!).GetPublicKey()}" : o.DescribeLogin();
 
     private static NatsAuthOpts Auth(NatsClientOptions o)
     {
