@@ -6,6 +6,7 @@ using Fim.Manager.Api;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Pipeline;
+using Fim.Manager.Resilience;
 using Fim.Manager.Sinks;
 using Fim.Manager.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -40,6 +41,7 @@ public static class ManagerApp
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ManagerMetrics>();
+        services.AddSingleton<ManagerRetries>();
         services.AddSingleton<NatsConnector>();
         services.AddSingleton<Readiness>();
         services.AddSingleton<StreamTopology>();
@@ -58,7 +60,9 @@ public static class ManagerApp
         services.AddSingleton<StdoutAlertSink>();
         services.AddSingleton<WebhookAlertSink>();
         // The default HttpClient logging writes request URLs, and a webhook URL is a secret.
-        services.AddHttpClient(WebhookAlertSink.HttpClientName).RemoveAllLoggers();
+        services.AddHttpClient(WebhookAlertSink.HttpClientName).RemoveAllLoggers()
+            .AddResilienceHandler(WebhookAlertSink.HttpClientName, (pipeline, context) =>
+                WebhookAlertSink.ConfigureResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value.Webhook));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<StdoutAlertSink>()));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
 

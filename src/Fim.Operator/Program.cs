@@ -1,4 +1,5 @@
 using Fim.Core.Events;
+using Fim.Nats;
 using Fim.Operator;
 using Fim.Operator.Crds;
 using Fim.Operator.Nats;
@@ -7,7 +8,6 @@ using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Fim.Nats;
 using NATS.Client.Core;
 using Serilog;
 using Serilog.Formatting.Compact;

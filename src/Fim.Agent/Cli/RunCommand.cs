@@ -144,6 +144,7 @@ public static class RunCommand
         services.AddSingleton<PolicySupervisor>();
         services.AddSingleton<IAgentControl>(sp => sp.GetRequiredService<PolicySupervisor>());
         services.AddSingleton<CommandHandler>();
+        services.AddSingleton<AgentRetries>();
         // Started in this order, stopped in reverse: monitoring stops last, after the NATS-facing services.
         services.AddHostedService<MonitoringLifecycle>();
         services.AddHostedService<EventPublisher>();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Fim.Agent.Telemetry;
 using Fim.Core.Baseline;
+using Fim.Nats;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,10 +24,9 @@ public sealed class EventPublisher(
     Outbox outbox,
     AgentIdentity identity,
     IOptions<AgentOptions> options,
+    AgentRetries retries,
     ILogger<EventPublisher> logger) : BackgroundService
 {
-    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
     private readonly int _maxInFlight = options.Value.PublishMaxInFlight;
@@ -35,64 +35,62 @@ public sealed class EventPublisher(
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         _js = new NatsJSContext(nats);
-        var backoff = MinBackoff;
-        string? lastProblem = null;
         while (!ct.IsCancellationRequested)
         {
             var batch = Collect();
             AgentMetrics.OutboxDepth.Set(outbox.Depth);
-            if (batch.Count > 0 && nats.ConnectionState == NatsConnectionState.Closed)
-            {
-                await Connect();
-            }
             if (batch.Count == 0)
             {
                 stores.CloseIdle();
                 await WaitQuietly(outbox.WaitAsync(IdlePoll, ct));
                 continue;
             }
-            var results = await Task.WhenAll(batch.Select(item => PublishAsync(item.Event, ct)));
-            var failed = 0;
-            string? problem = null;
-            foreach (var group in batch.Zip(results).GroupBy(x => x.First.Store))
-            {
-                var acked = group.Where(x => x.Second.Error is null).Select(x => x.First.Event.Sequence).ToList();
-                failed += group.Count() - acked.Count;
-                problem ??= group.Select(x => x.Second.Error).FirstOrDefault(e => e is not null);
-                if (acked.Count > 0)
-                {
-                    try
-                    {
-                        group.Key.Acknowledge(acked);
-                    }
-                    catch (Exception e) when (e is BaselineWriteException or InvalidOperationException or ObjectDisposedException)
-                    {
-                        // Still in the outbox: sent again later, and deduplicated by JetStream within its window.
-                        logger.LogError("cannot record the delivery of {Count} events in {Dir}: {Error}", acked.Count, group.Key.StateDirectory, e.Message);
-                    }
-                }
-            }
-            AgentMetrics.OutboxDepth.Set(outbox.Depth);
-            if (failed == 0)
-            {
-                if (lastProblem is not null)
-                {
-                    logger.LogInformation("publishing to JetStream again; {Depth} events wait in the outbox", outbox.Depth);
-                    lastProblem = null;
-                }
-                backoff = MinBackoff;
-                continue;
-            }
-            if (problem != lastProblem)
-            {
-                logger.LogWarning("{Failed} of {Count} events not acknowledged by JetStream ({Problem}); {Depth} wait in the outbox, retrying with backoff",
-                    failed, batch.Count, problem, outbox.Depth);
-                lastProblem = problem;
-            }
-            await WaitQuietly(Task.Delay(backoff, ct));
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            // A round JetStream does not fully acknowledge is retried with backoff (a fresh batch from the outbox each time).
+            List<(BaselineStore Store, OutboxEvent Event)>? first = batch;
+            await retries.Publish.UntilDoneAsync(token => PublishRoundAsync(Interlocked.Exchange(ref first, null) ?? Collect(), token), ct);
         }
     }
+
+    /// <summary>Publishes what the outbox holds; throws <see cref="NotAcknowledgedException"/> when some events stay.</summary>
+    private async ValueTask PublishRoundAsync(List<(BaselineStore Store, OutboxEvent Event)> batch, CancellationToken ct)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        if (nats.ConnectionState == NatsConnectionState.Closed)
+        {
+            await Connect();
+        }
+        var results = await Task.WhenAll(batch.Select(item => PublishAsync(item.Event, ct)));
+        var failed = 0;
+        string? problem = null;
+        foreach (var group in batch.Zip(results).GroupBy(x => x.First.Store))
+        {
+            var acked = group.Where(x => x.Second.Error is null).Select(x => x.First.Event.Sequence).ToList();
+            failed += group.Count() - acked.Count;
+            problem ??= group.Select(x => x.Second.Error).FirstOrDefault(e => e is not null);
+            if (acked.Count > 0)
+            {
+                try
+                {
+                    group.Key.Acknowledge(acked);
+                }
+                catch (Exception e) when (e is BaselineWriteException or InvalidOperationException or ObjectDisposedException)
+                {
+                    // Still in the outbox: sent again later, and deduplicated by JetStream within its window.
+                    logger.LogError("cannot record the delivery of {Count} events in {Dir}: {Error}", acked.Count, group.Key.StateDirectory, e.Message);
+                }
+            }
+        }
+        AgentMetrics.OutboxDepth.Set(outbox.Depth);
+        if (failed > 0)
+        {
+            throw new NotAcknowledgedException($"{failed} of {batch.Count} events not acknowledged by JetStream ({problem}); {outbox.Depth} wait in the outbox");
+        }
+    }
+
+    private sealed class NotAcknowledgedException(string message) : Exception(message);
 
     /// <summary>Starts connecting (the client then reconnects by itself); a failure is retried like a failed publish.</summary>
     private async Task Connect()

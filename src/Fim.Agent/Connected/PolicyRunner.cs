@@ -2,7 +2,9 @@ using Fim.Agent.Monitoring;
 using Fim.Agent.Realtime;
 using Fim.Core.Baseline;
 using Fim.Core.Model;
+using Fim.Nats;
 using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Fim.Agent.Connected;
 
@@ -12,21 +14,20 @@ namespace Fim.Agent.Connected;
 /// </summary>
 public sealed class PolicyRunner : IAsyncDisposable
 {
-    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan LastRetry = TimeSpan.FromMinutes(5);
-
     private readonly BaselineStore _store;
     private readonly IChangeSink _sink;
     private readonly AgentStatus _status;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
+    private readonly ResiliencePipeline _restart;
     private readonly CancellationTokenSource _stop = new();
     private volatile WatchLoop? _loop;
     private volatile MonitorSession? _session;
     private Task? _task;
 
-    public PolicyRunner(PolicyDocument policy, BaselineStore store, IChangeSink sink, AgentStatus status, ILoggerFactory loggers)
+    public PolicyRunner(PolicyDocument policy, BaselineStore store, IChangeSink sink, AgentStatus status, AgentRetries retries, ILoggerFactory loggers)
     {
+        _restart = retries.RunPolicy(policy.Name, policy.Revision);
         Policy = policy;
         _store = store;
         _sink = sink;
@@ -56,50 +57,34 @@ public sealed class PolicyRunner : IAsyncDisposable
 
     public string BaselineDigest => _store.Digest;
 
-    private async Task RunAsync(CancellationToken ct)
+    /// <summary>Until stopped: a failure marks the policy Failed and the pipeline restarts it after its backoff.</summary>
+    private Task RunAsync(CancellationToken ct) => _restart.UntilDoneAsync(async token =>
     {
-        var retry = FirstRetry;
-        while (!ct.IsCancellationRequested)
+        _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Starting);
+        try
         {
-            _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Starting);
-            try
+            var session = MonitorSession.Attach(Policy.Policy, _store);
+            await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), _loggers.CreateLogger<InotifyWatcher>());
+            var loop = new WatchLoop(session, _sink, watcher, _logger, TimeProvider.System) { AlignBaselineWithPolicy = true };
+            loop.Ready += () =>
             {
-                var session = MonitorSession.Attach(Policy.Policy, _store);
-                await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), _loggers.CreateLogger<InotifyWatcher>());
-                var loop = new WatchLoop(session, _sink, watcher, _logger, TimeProvider.System) { AlignBaselineWithPolicy = true };
-                loop.Ready += () =>
-                {
-                    _session = session;
-                    _loop = loop;
-                    _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Running);
-                    _logger.LogInformation("policy {Policy} revision {Revision} applied", Policy.Name, Policy.Revision);
-                };
-                loop.ScanFinished += report => _status.ScanFinished(Policy.Key, report);
-                await loop.RunAsync(ct);
-                return;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                _loop = null;
-                _logger.LogError("policy {Policy} revision {Revision} failed: {Error}; retrying in {Retry}", Policy.Name, Policy.Revision, e.Message, retry);
-                _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Failed, e.Message);
-                Telemetry.AgentMetrics.PolicyErrors.WithLabels(Policy.Name).Inc();
-            }
-            try
-            {
-                await Task.Delay(retry, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LastRetry.Ticks));
+                _session = session;
+                _loop = loop;
+                _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Running);
+                _logger.LogInformation("policy {Policy} revision {Revision} applied", Policy.Name, Policy.Revision);
+            };
+            loop.ScanFinished += report => _status.ScanFinished(Policy.Key, report);
+            await loop.RunAsync(token);
         }
-    }
+        catch (Exception e) when (!token.IsCancellationRequested)
+        {
+            _loop = null;
+            _logger.LogError("policy {Policy} revision {Revision} failed: {Error}", Policy.Name, Policy.Revision, e.Message);
+            _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Failed, e.Message);
+            Telemetry.AgentMetrics.PolicyErrors.WithLabels(Policy.Name).Inc();
+            throw;
+        }
+    }, ct);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using Fim.Core.Events;
+using Fim.Nats;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
@@ -12,48 +13,21 @@ namespace Fim.Agent.Connected;
 /// updates apply live, deletions and deselection stop monitoring, invalid values are reported and skipped.
 /// Waits (retrying) while NATS or the bucket is not there.
 /// </summary>
-public sealed class PolicySource(NatsConnection nats, PolicySupervisor supervisor, AgentIdentity identity, ILogger<PolicySource> logger) : BackgroundService
+public sealed class PolicySource(NatsConnection nats, PolicySupervisor supervisor, AgentIdentity identity, AgentRetries retries, ILogger<PolicySource> logger) : BackgroundService
 {
-    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(2);
-
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var kv = new NatsKVContext(new NatsJSContext(nats));
-        var complained = false;
-        while (!ct.IsCancellationRequested)
+        // Not there yet (the operator creates the bucket), NATS away, or the watch broke: the pipeline tries again.
+        await retries.WatchPolicies.KeepRunningAsync(async token =>
         {
-            try
+            var store = await kv.GetStoreAsync(Subjects.PoliciesBucket, token);
+            logger.LogInformation("watching KV {Bucket} for policies selecting {Labels}", Subjects.PoliciesBucket, identity.Labels);
+            await foreach (var entry in store.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { IncludeHistory = false }, cancellationToken: token))
             {
-                var store = await kv.GetStoreAsync(Subjects.PoliciesBucket, ct);
-                logger.LogInformation("watching KV {Bucket} for policies selecting {Labels}", Subjects.PoliciesBucket, identity.Labels);
-                complained = false;
-                await foreach (var entry in store.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { IncludeHistory = false }, cancellationToken: ct))
-                {
-                    await HandleAsync(entry);
-                }
+                await HandleAsync(entry);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // Not there yet (the operator creates the bucket), NATS away, or the watch broke: try again.
-                if (!complained)
-                {
-                    logger.LogWarning("cannot watch KV {Bucket} ({Error}); retrying every {Retry}", Subjects.PoliciesBucket, e.Message, Retry);
-                    complained = true;
-                }
-            }
-            try
-            {
-                await Task.Delay(Retry, ct);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        }, ct);
     }
 
     private async Task HandleAsync(NatsKVEntry<byte[]> entry)

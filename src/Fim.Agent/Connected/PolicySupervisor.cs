@@ -16,6 +16,7 @@ public sealed class PolicySupervisor(
     EventIdSource ids,
     AgentIdentity identity,
     AgentStatus status,
+    AgentRetries retries,
     ILoggerFactory loggers) : IAgentControl, IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -42,7 +43,7 @@ public sealed class PolicySupervisor(
             {
                 var store = stores.Acquire(policy.Key);
                 var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>());
-                runner = new PolicyRunner(policy with { Policy = policy.Policy.UnderRoot(identity.HostRoot) }, store, sink, status, loggers);
+                runner = new PolicyRunner(policy with { Policy = policy.Policy.UnderRoot(identity.HostRoot) }, store, sink, status, retries, loggers);
             }
             catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
             {

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using Fim.Core.Events;
 using Fim.Manager.Nats;
+using Fim.Manager.Resilience;
 using Fim.Manager.Telemetry;
+using Fim.Nats;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.KeyValueStore;
@@ -12,48 +14,30 @@ namespace Fim.Manager.Agents;
 /// The agents known from their heartbeats: a watch on KV fim-agents kept in memory (a cache, not state: any manager
 /// rebuilds it from the bucket). Agents create the bucket; until it exists every agent is unknown.
 /// </summary>
-public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, ManagerMetrics metrics, ILogger<AgentDirectory> log) : BackgroundService
+public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, ManagerMetrics metrics, ManagerRetries retries) : BackgroundService
 {
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(2);
-
     private readonly ConcurrentDictionary<string, AgentRecord> _agents = new(StringComparer.Ordinal);
 
     public bool TryGet(string agentId, out AgentRecord agent) => _agents.TryGetValue(agentId, out agent!);
 
     public IReadOnlyList<AgentRecord> All => [.. _agents.Values.OrderBy(a => a.AgentId, StringComparer.Ordinal)];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => retries.WatchAgents.KeepRunningAsync(async token =>
     {
-        while (!stoppingToken.IsCancellationRequested)
+        var kv = await nats.KeyValueAsync(token);
+        INatsKVStore store;
+        try
         {
-            try
-            {
-                var kv = await nats.KeyValueAsync(stoppingToken);
-                INatsKVStore store;
-                try
-                {
-                    store = await kv.GetStoreAsync(Subjects.AgentsBucket, stoppingToken);
-                }
-                catch (Exception e) when (e is NatsKVException or NatsJSApiException)
-                {
-                    // No bucket yet: no agent has ever sent a heartbeat. Nothing to wait for.
-                    readiness.AgentsLoaded = true;
-                    await Task.Delay(RetryDelay, stoppingToken);
-                    continue;
-                }
-                await WatchAsync(store, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                log.LogWarning("Watch of KV {Bucket} failed: {Error}; retrying", Subjects.AgentsBucket, e.Message);
-                await Task.Delay(RetryDelay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            store = await kv.GetStoreAsync(Subjects.AgentsBucket, token);
         }
-    }
+        catch (Exception e) when (e is NatsKVException or NatsJSApiException)
+        {
+            // No bucket yet: no agent has ever sent a heartbeat. Nothing to wait for; look again after the backoff.
+            readiness.AgentsLoaded = true;
+            throw;
+        }
+        await WatchAsync(store, token);
+    }, stoppingToken);
 
     private async Task WatchAsync(INatsKVStore store, CancellationToken cancellationToken)
     {

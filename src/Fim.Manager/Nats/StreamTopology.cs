@@ -1,5 +1,6 @@
 using Fim.Core.Events;
 using Fim.Manager.Options;
+using Fim.Manager.Resilience;
 using Microsoft.Extensions.Options;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -13,7 +14,6 @@ namespace Fim.Manager.Nats;
 /// </summary>
 public sealed class StreamTopology(IOptions<PipelineOptions> options, ILogger<StreamTopology> log)
 {
-    private const int StreamNameInUse = 10058;
     private const int StreamNotFound = 10059;
 
     private readonly PipelineOptions _options = options.Value;
@@ -47,13 +47,13 @@ public sealed class StreamTopology(IOptions<PipelineOptions> options, ILogger<St
         await EnsureConsumerAsync(js, Subjects.EventsStream, ManagersConsumer, cancellationToken);
     }
 
-    public async Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
+    /// <summary>Creates the stream or brings it to <paramref name="wanted"/>; a create that lost a race looks again.</summary>
+    public Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken) =>
+        ManagerRetries.TopologyRace.ExecuteAsync(async token =>
         {
             try
             {
-                var existing = await js.GetStreamAsync(wanted.Name!, cancellationToken: cancellationToken);
+                var existing = await js.GetStreamAsync(wanted.Name!, cancellationToken: token);
                 if (!NeedsUpdate(existing.Info.Config, wanted))
                 {
                     return;
@@ -66,43 +66,19 @@ public sealed class StreamTopology(IOptions<PipelineOptions> options, ILogger<St
                     MaxAge = wanted.MaxAge,
                     NumReplicas = wanted.NumReplicas,
                 };
-                await js.UpdateStreamAsync(config, cancellationToken);
+                await js.UpdateStreamAsync(config, token);
                 log.LogInformation("Updated stream {Stream}", wanted.Name);
-                return;
             }
             catch (NatsJSApiException e) when (e.Error.ErrCode == StreamNotFound)
             {
-                try
-                {
-                    await js.CreateStreamAsync(wanted, cancellationToken);
-                    log.LogInformation("Created stream {Stream}", wanted.Name);
-                    return;
-                }
-                catch (NatsJSApiException race) when (race.Error.ErrCode == StreamNameInUse && attempt < 5)
-                {
-                    // Another manager created it between our lookup and our create: look again.
-                }
+                await js.CreateStreamAsync(wanted, token);
+                log.LogInformation("Created stream {Stream}", wanted.Name);
             }
-        }
-    }
+        }, cancellationToken).AsTask();
 
-    public async Task EnsureConsumerAsync(INatsJSContext js, string stream, ConsumerConfig wanted, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await js.CreateOrUpdateConsumerAsync(stream, wanted, cancellationToken);
-                return;
-            }
-            catch (NatsJSApiException e) when (attempt < 5 && e.Error.Code is 400 or 500)
-            {
-                // Concurrent creates of the same durable can collide on older servers; the next attempt sees it.
-                log.LogDebug("Consumer {Consumer} create attempt {Attempt} failed: {Error}", wanted.DurableName, attempt, e.Error.Description);
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), cancellationToken);
-            }
-        }
-    }
+    /// <summary>Concurrent creates of the same durable can collide on older servers; the next attempt sees it.</summary>
+    public Task EnsureConsumerAsync(INatsJSContext js, string stream, ConsumerConfig wanted, CancellationToken cancellationToken) =>
+        ManagerRetries.TopologyRace.ExecuteAsync(async token => await js.CreateOrUpdateConsumerAsync(stream, wanted, token), cancellationToken).AsTask();
 
     private static bool NeedsUpdate(StreamConfig have, StreamConfig want) =>
         have.DuplicateWindow != want.DuplicateWindow

@@ -2,7 +2,9 @@ using System.Threading.Channels;
 using Fim.Core.Events;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
+using Fim.Manager.Resilience;
 using Fim.Manager.Telemetry;
+using Fim.Nats;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -21,40 +23,31 @@ public sealed class EventPipeline(
     EventProcessor processor,
     Readiness readiness,
     IOptions<PipelineOptions> options,
+    ManagerRetries retries,
     ILogger<EventPipeline> log) : BackgroundService
 {
     private readonly PipelineOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
+        await retries.EventPipeline.KeepRunningAsync(async token =>
         {
             try
             {
-                var js = await nats.JetStreamAsync(stoppingToken);
-                await topology.EnsureAsync(js, stoppingToken);
-                var consumer = await js.GetConsumerAsync(Subjects.EventsStream, Subjects.ManagersConsumer, stoppingToken);
+                var js = await nats.JetStreamAsync(token);
+                await topology.EnsureAsync(js, token);
+                var consumer = await js.GetConsumerAsync(Subjects.EventsStream, Subjects.ManagersConsumer, token);
                 readiness.ConsumerBound = true;
                 log.LogInformation("Consuming {Stream} as {Consumer}", Subjects.EventsStream, Subjects.ManagersConsumer);
-                delay = TimeSpan.FromMilliseconds(250);
-                await using var publishing = await nats.ConnectExtraAsync("publisher", stoppingToken);
-                await using var publisher = await JetStreamPublisher.StartAsync(publishing, nats.RequestTimeout, stoppingToken);
-                await RunAsync(publisher, consumer, stoppingToken);
+                await using var publishing = await nats.ConnectExtraAsync("publisher", token);
+                await using var publisher = await JetStreamPublisher.StartAsync(publishing, nats.RequestTimeout, token);
+                await RunAsync(publisher, consumer, token);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
+            finally
             {
                 readiness.ConsumerBound = false;
-                log.LogWarning("Event pipeline stopped: {Error}; restarting in {Delay}", e.Message, delay);
-                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
-        }
-        readiness.ConsumerBound = false;
+        }, stoppingToken);
     }
 
     private async Task RunAsync(JetStreamPublisher publisher, INatsJSConsumer consumer, CancellationToken stoppingToken)

@@ -2,7 +2,9 @@ using System.Text.Json;
 using Fim.Core.Events;
 using Fim.Manager.Nats;
 using Fim.Manager.Pipeline;
+using Fim.Manager.Resilience;
 using Fim.Manager.Telemetry;
+using Fim.Nats;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -14,7 +16,7 @@ namespace Fim.Manager.Sinks;
 /// once). New sinks start with alerts stored from then on, not the whole history. An alert the sink still fails on at
 /// its last delivery is copied to fim.deadletter.&lt;sink&gt; and terminated.
 /// </summary>
-public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamTopology topology, ManagerMetrics metrics, ILogger<AlertSinkWorker> log)
+public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamTopology topology, ManagerMetrics metrics, ManagerRetries retries, ILogger<AlertSinkWorker> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,42 +25,30 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
         {
             return;
         }
-        while (!stoppingToken.IsCancellationRequested)
+        await retries.Sink(sink.Name).KeepRunningAsync(async token =>
         {
-            try
+            var js = await nats.JetStreamAsync(token);
+            foreach (var stream in topology.Streams)
             {
-                var js = await nats.JetStreamAsync(stoppingToken);
-                foreach (var stream in topology.Streams)
-                {
-                    await topology.EnsureStreamAsync(js, stream, stoppingToken);
-                }
-                await topology.EnsureConsumerAsync(js, Subjects.AlertsStream, new ConsumerConfig(sink.Consumer)
-                {
-                    DurableName = sink.Consumer,
-                    Description = $"Alert sink {sink.Name}",
-                    AckPolicy = ConsumerConfigAckPolicy.Explicit,
-                    AckWait = sink.AckWait,
-                    MaxDeliver = sink.MaxDeliver,
-                    MaxAckPending = 1000,
-                    FilterSubject = Subjects.AllAlerts,
-                    DeliverPolicy = ConsumerConfigDeliverPolicy.New,
-                }, stoppingToken);
-                var consumer = await js.GetConsumerAsync(Subjects.AlertsStream, sink.Consumer, stoppingToken);
-                await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = 100 }, stoppingToken))
-                {
-                    await HandleAsync(js, msg, stoppingToken);
-                }
+                await topology.EnsureStreamAsync(js, stream, token);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            await topology.EnsureConsumerAsync(js, Subjects.AlertsStream, new ConsumerConfig(sink.Consumer)
             {
-                return;
-            }
-            catch (Exception e)
+                DurableName = sink.Consumer,
+                Description = $"Alert sink {sink.Name}",
+                AckPolicy = ConsumerConfigAckPolicy.Explicit,
+                AckWait = sink.AckWait,
+                MaxDeliver = sink.MaxDeliver,
+                MaxAckPending = 1000,
+                FilterSubject = Subjects.AllAlerts,
+                DeliverPolicy = ConsumerConfigDeliverPolicy.New,
+            }, token);
+            var consumer = await js.GetConsumerAsync(Subjects.AlertsStream, sink.Consumer, token);
+            await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = 100 }, token))
             {
-                log.LogWarning("Sink {Sink} stopped: {Error}; restarting", sink.Name, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await HandleAsync(js, msg, token);
             }
-        }
+        }, stoppingToken);
     }
 
     private async Task HandleAsync(INatsJSContext js, INatsJSMsg<byte[]> msg, CancellationToken cancellationToken)

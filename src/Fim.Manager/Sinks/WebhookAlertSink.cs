@@ -1,13 +1,18 @@
 using System.Net.Http.Json;
 using Fim.Core.Events;
 using Fim.Manager.Options;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Timeout;
 
 namespace Fim.Manager.Sinks;
 
 /// <summary>
 /// Posts alerts at or above a level to a Slack-compatible incoming webhook ({"text": ...}). A failure (timeout, 5xx,
-/// 429, connection refused) is retried with exponential backoff through the consumer (nak with delay), up to MaxDeliver.
+/// 429, connection refused) is retried with exponential backoff through the consumer (nak with delay), up to MaxDeliver:
+/// that retry survives a manager restart. The HTTP client's own pipeline only bounds each attempt and retries, once and
+/// at once, a connection that failed before the hook answered (a pooled connection the server had closed).
 /// </summary>
 public sealed class WebhookAlertSink(IOptions<SinkOptions> options, IHttpClientFactory clients, ILogger<WebhookAlertSink> log) : IAlertSink
 {
@@ -33,12 +38,10 @@ public sealed class WebhookAlertSink(IOptions<SinkOptions> options, IHttpClientF
         {
             return SinkResult.Skipped;
         }
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.Timeout);
         try
         {
             var client = clients.CreateClient(HttpClientName);
-            using var response = await client.PostAsJsonAsync(_options.Url, new { text = Text(alert) }, timeout.Token);
+            using var response = await client.PostAsJsonAsync(_options.Url, new { text = Text(alert) }, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
                 return SinkResult.Delivered;
@@ -47,12 +50,24 @@ public sealed class WebhookAlertSink(IOptions<SinkOptions> options, IHttpClientF
             log.LogWarning("Webhook answered {Status} for alert {AlertId}", (int)response.StatusCode, alert.AlertId);
             return SinkResult.Retry;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             log.LogWarning("Webhook failed for alert {AlertId}: {Error}", alert.AlertId, e.GetType().Name);
             return SinkResult.Retry;
         }
     }
+
+    /// <summary>The webhook client's resilience pipeline: one quick retry of a failed connection, then the attempt timeout.</summary>
+    public static void ConfigureResilience(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, WebhookSinkOptions options) => pipeline
+        .AddRetry(new HttpRetryStrategyOptions
+        {
+            // An answer (5xx, 429) goes back to JetStream with the sink's backoff; only a connection failure is retried here.
+            ShouldHandle = new PredicateBuilder<HttpResponseMessage>().Handle<HttpRequestException>(),
+            MaxRetryAttempts = 1,
+            Delay = TimeSpan.FromMilliseconds(100),
+            BackoffType = DelayBackoffType.Constant,
+        })
+        .AddTimeout(options.Timeout);
 
     public static string Text(Alert a)
     {

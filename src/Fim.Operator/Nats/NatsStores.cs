@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Fim.Core.Events;
+using Fim.Nats;
 using Fim.Operator.Controllers.Policy;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
@@ -70,40 +71,25 @@ public sealed class NatsAgentDirectory(INatsKVStore bucket, ILogger logger) : IA
 
     public event Action? Changed;
 
-    public async Task RunAsync(CancellationToken ct)
+    public Task RunAsync(CancellationToken ct) => OperatorRetries.WatchAgents(logger).KeepRunningAsync(async token =>
     {
-        while (!ct.IsCancellationRequested)
+        await foreach (var entry in bucket.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { IncludeHistory = false }, cancellationToken: token))
         {
-            try
+            if (entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge || entry.Value is null)
             {
-                await foreach (var entry in bucket.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { IncludeHistory = false }, cancellationToken: ct))
-                {
-                    if (entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge || entry.Value is null)
-                    {
-                        _agents.TryRemove(entry.Key, out _);
-                    }
-                    else if (KvFormats.ParseHeartbeat(entry.Key, entry.Value) is { } hb)
-                    {
-                        _agents[entry.Key] = hb;
-                    }
-                    else
-                    {
-                        logger.LogDebug("KV {Bucket}/{Key}: not a heartbeat", Subjects.AgentsBucket, entry.Key);
-                        continue;
-                    }
+                _agents.TryRemove(entry.Key, out _);
+            }
+            else if (KvFormats.ParseHeartbeat(entry.Key, entry.Value) is { } hb)
+            {
+                _agents[entry.Key] = hb;
+            }
+            else
+            {
+                logger.LogDebug("KV {Bucket}/{Key}: not a heartbeat", Subjects.AgentsBucket, entry.Key);
+                continue;
+            }
 
-                    Changed?.Invoke();
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning("watching KV {Bucket}: {Error}; retrying", Subjects.AgentsBucket, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), ct).ContinueWith(_ => { }, CancellationToken.None);
-            }
+            Changed?.Invoke();
         }
-    }
+    }, ct);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Fim.Nats;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -51,32 +52,27 @@ public sealed class Informer<T, TList>(string name, ListCall<TList> list, Inform
 
     public async Task RunAsync(CancellationToken ct)
     {
+        var retry = OperatorRetries.Informer(name, options, logger);
         var needList = true;
         while (!ct.IsCancellationRequested)
         {
-            try
+            await retry.UntilDoneAsync(async token =>
             {
-                if (needList)
+                try
                 {
-                    await RelistAsync(ct);
-                    needList = false;
-                }
+                    if (needList)
+                    {
+                        await RelistAsync(token);
+                        needList = false;
+                    }
 
-                needList = await WatchOnceAsync(ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Gone)
-            {
-                needList = true;
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning("informer {Informer}: {Error}; retrying", name, e.Message);
-                await Task.Delay(options.RetryDelay, ct).ContinueWith(_ => { }, CancellationToken.None);
-            }
+                    needList = await WatchOnceAsync(token);
+                }
+                catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Gone)
+                {
+                    needList = true;
+                }
+            }, ct);
         }
     }
 
