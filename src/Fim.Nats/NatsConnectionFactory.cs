@@ -40,9 +40,11 @@ public static class NatsConnectionFactory
     /// Opens a connection, waiting (the client retrying) until the server answers. A refused login or an unreadable
     /// secret ends in <see cref="NatsLoginException"/> naming the login method, never the secret.
     /// </summary>
-    public static async Task<NatsConnection> ConnectAsync(NatsClientOptions o, ILoggerFactory? loggers, CancellationToken cancellationToken)
+    /// <param name="tune">A process's own tuning of the client options (buffer sizes, channel modes), applied last.</param>
+    public static async Task<NatsConnection> ConnectAsync(NatsClientOptions o, ILoggerFactory? loggers, CancellationToken cancellationToken, Func<NatsOpts, NatsOpts>? tune = null)
     {
-        var connection = new NatsConnection(CreateOpts(o, loggers));
+        var opts = CreateOpts(o, loggers);
+        var connection = new NatsConnection(tune is null ? opts : tune(opts));
         try
         {
             await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);

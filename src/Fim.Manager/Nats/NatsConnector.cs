@@ -54,7 +54,7 @@ public sealed class NatsConnector : IAsyncDisposable
     {
         await ConnectedAsync(cancellationToken);
         var options = _options.ToClientOptions() with { Name = $"{_options.ClientName}-{purpose}" };
-        return await NatsConnectionFactory.ConnectAsync(options, _loggers, cancellationToken);
+        return await NatsConnectionFactory.ConnectAsync(options, _loggers, cancellationToken, Tune);
     }
 
     public async Task<INatsJSContext> JetStreamAsync(CancellationToken cancellationToken) =>
@@ -66,7 +66,7 @@ public sealed class NatsConnector : IAsyncDisposable
     private async Task<NatsConnection> ConnectAsync(CancellationToken cancellationToken)
     {
         _log.LogInformation("Connecting to NATS ({Options})", _options);
-        var connection = await NatsConnectionFactory.ConnectAsync(_options.ToClientOptions(), _loggers, cancellationToken);
+        var connection = await NatsConnectionFactory.ConnectAsync(_options.ToClientOptions(), _loggers, cancellationToken, Tune);
         _connection = connection;
         _log.LogInformation("Connected to NATS {Url}", _options.Url);
         connection.ConnectionDisconnected += (_, _) =>
@@ -81,6 +81,14 @@ public sealed class NatsConnector : IAsyncDisposable
         };
         return connection;
     }
+
+    /// <summary>Managers read a lot; socket buffers and the pending channel hold a full pull batch.</summary>
+    private static NatsOpts Tune(NatsOpts opts) => opts with
+    {
+        SubPendingChannelCapacity = 4096,
+        WriterBufferSize = 1024 * 1024,
+        ReaderBufferSize = 1024 * 1024,
+    };
 
     public async ValueTask DisposeAsync()
     {
