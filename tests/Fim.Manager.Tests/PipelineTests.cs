@@ -1,5 +1,5 @@
 using Fim.Testing;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Tests.Support;
 using NATS.Client.Core;
@@ -82,9 +82,9 @@ public sealed class PipelineTests(NatsFixture nats) : IClassFixture<NatsFixture>
         var subject = Subjects.Events(agent);
         var bytes = payload switch
         {
-            "KIND" => EventJson.SerializeToUtf8(With(TestEvents.Event(agent), e => e.Kind = "renamed")),
-            "MISMATCH" => EventJson.SerializeToUtf8(TestEvents.Event(TestEvents.NewAgentId("other"))),
-            "HUGE" => EventJson.SerializeToUtf8(With(TestEvents.Event(agent), e => e.Diff = new string('x', 300 * 1024))),
+            "KIND" => ContractJson.ToUtf8(With(TestEvents.Event(agent), e => e.Kind = "renamed")),
+            "MISMATCH" => ContractJson.ToUtf8(TestEvents.Event(TestEvents.NewAgentId("other"))),
+            "HUGE" => ContractJson.ToUtf8(With(TestEvents.Event(agent), e => e.Diff = new string('x', 300 * 1024))),
             _ => System.Text.Encoding.UTF8.GetBytes(payload),
         };
         var before = _manager.Metrics.DeadLetters.WithLabels(reason).Value;

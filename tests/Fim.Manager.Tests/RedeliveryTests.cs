@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Tests.Support;
 using Fim.Testing;
 using NATS.Client.Core;
@@ -53,7 +53,7 @@ public sealed class RedeliveryTests
         for (var i = 0; i < count; i++)
         {
             var e = TestEvents.Event(agent, $"/srv/data/file-{i}", "modified");
-            window.Add(await client.Js.PublishConcurrentAsync(Subjects.Events(agent), EventJson.SerializeToUtf8(e), NatsRawSerializer<byte[]>.Default,
+            window.Add(await client.Js.PublishConcurrentAsync(Subjects.Events(agent), ContractJson.ToUtf8(e), NatsRawSerializer<byte[]>.Default,
                 new NatsJSPubOpts { MsgId = e.EventId }));
             if (window.Count == 1000 || i == count - 1)
             {

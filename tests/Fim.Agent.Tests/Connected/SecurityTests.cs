@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Fim.Agent.Connected;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
