@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using Fim.JetStreamBackup;
 using NATS.Client.Core;
 
@@ -52,7 +53,7 @@ if (url is null || dir is null)
 }
 if (streams.Count == 0)
 {
-    streams.AddRange(["FIM_EVENTS", "FIM_ALERTS"]);
+    streams.AddRange([Subjects.EventsStream, Subjects.AlertsStream]);
 }
 
 var opts = NatsOpts.Default with { Url = url, Name = "fim-js-backup" };

@@ -141,7 +141,7 @@ public sealed class PipelineTests(NatsFixture nats) : IClassFixture<NatsFixture>
         await Client.PublishEventAsync(TestEvents.Event(agent), headers: headers);
 
         var stored = Assert.Single(await Eventually.CountAsync(
-            () => Client.ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agent}"), 1, "alert stored"));
+            () => Client.ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agent)), 1, "alert stored"));
         var traceParent = stored.Header("traceparent");
         Assert.NotNull(traceParent);
         Assert.Equal(traceId, traceParent.Split('-')[1]);
@@ -165,7 +165,7 @@ public sealed class PipelineTests(NatsFixture nats) : IClassFixture<NatsFixture>
 
         await Client.PublishEventAsync(TestEvents.Event(agent), headers: new NatsHeaders { ["traceparent"] = $"00-{traceId}-{agentSpan}-01" });
 
-        var stored = Assert.Single(await Eventually.CountAsync(() => Client.ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agent}"), 1, "alert"));
+        var stored = Assert.Single(await Eventually.CountAsync(() => Client.ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agent)), 1, "alert"));
         var parts = stored.Header("traceparent")!.Split('-');
         Assert.Equal(traceId, parts[1]);
         Assert.NotEqual(agentSpan, parts[2]);

@@ -38,7 +38,7 @@ public sealed class RedeliveryTests
         await Eventually.TrueAsync(async () => (await client.ManagersConsumerAsync()) is { NumPending: 0, NumAckPending: 0 },
             "B settled the rest", TimeSpan.FromSeconds(60));
 
-        var alerts = await client.ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agent}");
+        var alerts = await client.ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agent));
         var ids = alerts.Select(m => m.As<Alert>().EventId).ToList();
         Assert.Equal(Count, ids.Count);
         Assert.Equal(Count, ids.Distinct().Count());

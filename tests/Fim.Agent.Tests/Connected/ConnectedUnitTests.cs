@@ -197,8 +197,8 @@ public sealed class ConnectedUnitTests : IDisposable
         Assert.Contains("user: \"manager.fim\"", r.Stdout);
         var node1 = r.Stdout[r.Stdout.IndexOf("node-1.agents.fim", StringComparison.Ordinal)..r.Stdout.IndexOf("node-2.agents.fim", StringComparison.Ordinal)];
         Assert.DoesNotContain("node-2", node1);
-        Assert.DoesNotContain("fim.events.>", node1);
-        Assert.DoesNotContain("FIM_EVENTS", node1);
+        Assert.DoesNotContain(Subjects.AllEvents, node1);
+        Assert.DoesNotContain(Subjects.EventsStream, node1);
 
         var bad = CliRunner.Run(["nats-authz", "--agent", "Bad.Id"]);
         Assert.Equal(ExitCodes.InvalidArgument, bad.ExitCode);

@@ -107,7 +107,7 @@ public sealed class NatsTestClient : IAsyncDisposable
     }
 
     public async Task<IReadOnlyList<Alert>> AlertsAsync(string agentId) =>
-        [.. (await ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agentId}")).Select(m => m.As<Alert>())];
+        [.. (await ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agentId))).Select(m => m.As<Alert>())];
 
     public Task<IReadOnlyList<StoredMessage>> DeadLettersAsync(string reason) =>
         ReadAsync(Subjects.DeadLetterStream, Subjects.DeadLetter(reason));
