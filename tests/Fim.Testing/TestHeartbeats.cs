@@ -12,17 +12,17 @@ public static class TestHeartbeats
         DateTimeOffset? time = null,
         string? hostname = null,
         string version = "1.0.0") => new()
-    {
-        AgentId = agentId,
-        Hostname = hostname ?? agentId,
-        Version = version,
-        BootId = "test-boot",
-        Labels = labels ?? new Dictionary<string, string>(),
-        AppliedPolicies = applied ?? new Dictionary<string, long>(),
-        PolicyErrors = new Dictionary<string, string>(),
-        Policies = [],
-        BaselineDigest = "",
-        Outbox = new HeartbeatOutbox(0, 0, 100_000, false, 0),
-        Time = time ?? DateTimeOffset.UtcNow,
-    };
+        {
+            AgentId = agentId,
+            Hostname = hostname ?? agentId,
+            Version = version,
+            BootId = "test-boot",
+            Labels = labels ?? new Dictionary<string, string>(),
+            AppliedPolicies = applied ?? new Dictionary<string, long>(),
+            PolicyErrors = new Dictionary<string, string>(),
+            Policies = [],
+            BaselineDigest = "",
+            Outbox = new HeartbeatOutbox(0, 0, 100_000, false, 0),
+            Time = time ?? DateTimeOffset.UtcNow,
+        };
 }
