@@ -1,3 +1,4 @@
+using Fim.Contracts;
 // End-to-end latency on loopback: file written (close) -> agent event -> JetStream -> manager -> alert stored in
 // FIM_ALERTS, seen by a subscriber on fim.alerts.>. Real processes: nats-server, N managers, the agent.
 // Usage: dotnet run -c Release --project bench/Fim.Bench.EndToEnd -- [--files 300] [--interval-ms 20] [--managers 1]
@@ -21,7 +22,7 @@ var stored = new ConcurrentDictionary<string, long>();
 using var cts = new CancellationTokenSource();
 var subscription = Task.Run(async () =>
 {
-    await foreach (var m in nats.SubscribeAsync<byte[]>("fim.alerts.>", cancellationToken: cts.Token))
+    await foreach (var m in nats.SubscribeAsync<byte[]>(Subjects.AllAlerts, cancellationToken: cts.Token))
     {
         var now = Stopwatch.GetTimestamp();
         using var doc = JsonDocument.Parse(m.Data!);

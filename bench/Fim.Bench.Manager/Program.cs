@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager;
 using Fim.Manager.Nats;
 using Fim.Manager.Sinks;
@@ -118,7 +118,7 @@ static async Task PublishAsync(NatsConnection connection, int count)
             PublishedAt = DateTimeOffset.UtcNow,
         };
         var headers = new NatsHeaders { ["traceparent"] = $"00-{Guid.NewGuid():N}-{i:x16}-01" };
-        window.Enqueue(await publisher.PublishAsync(Subjects.Events(agent), EventJson.SerializeToUtf8(e), e.EventId, headers, CancellationToken.None));
+        window.Enqueue(await publisher.PublishAsync(Subjects.Events(agent), ContractJson.ToUtf8(e), e.EventId, headers, CancellationToken.None));
         while (window.Count >= 4000 || (i == count - 1 && window.Count > 0))
         {
             var ack = await window.Dequeue();
@@ -305,7 +305,7 @@ static void CpuOnly()
         Before = new FileState { Type = "regular", Size = 1200, Mode = "0644", Owner = "root", Group = "root", Sha256 = new string('a', 64) },
         After = new FileState { Type = "regular", Size = 1234, Mode = "0644", Owner = "root", Group = "root", Sha256 = new string('b', 64) },
     };
-    var bytes = EventJson.SerializeToUtf8(e);
+    var bytes = ContractJson.ToUtf8(e);
     var sample = Fim.Core.Rules.RuleSet.Default.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, "/x"u8.ToArray(), null, null, e.Changed,
         Fim.Core.Model.DetectionSource.Realtime, e.ObservedAt), e, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
     Console.WriteLine($"event bytes: {bytes.Length}, alert bytes: {Fim.Manager.Pipeline.ManagerJson.Serialize(sample).Length}");
@@ -354,7 +354,7 @@ static void CpuOnly()
         var reflection = Stopwatch.StartNew();
         for (var i = 0; i < N; i++)
         {
-            _ = System.Text.Json.JsonSerializer.Deserialize<FileEvent>(bytes, EventJson.Options);
+            _ = System.Text.Json.JsonSerializer.Deserialize<FileEvent>(bytes, ContractJson.Default.Options);
         }
         var reflectionUs = reflection.Elapsed.TotalMicroseconds / N;
         var sg = Stopwatch.StartNew();
@@ -368,7 +368,7 @@ static void CpuOnly()
         var ser1 = Stopwatch.StartNew();
         for (var i = 0; i < N; i++)
         {
-            _ = EventJson.SerializeToUtf8(alertObj);
+            _ = ContractJson.ToUtf8(alertObj);
         }
         var ser1Us = ser1.Elapsed.TotalMicroseconds / N;
         var ser2 = Stopwatch.StartNew();

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Operator;
 using Fim.Operator.Api;
 using Fim.Operator.Crds;

@@ -3,7 +3,7 @@
 //   dotnet run -c Release --project bench/Fim.Bench.Publish -- [events=20000] [publishMaxInFlight=256] [runs=3]
 using System.Diagnostics;
 using System.Globalization;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;

@@ -89,10 +89,10 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
                 }
                 return Ok;
             }
-            await stdout.WriteLineAsync($"{"AGENT",-28} {"HOST",-28} {"VERSION",-10} {"LAST SEEN",-20} LABELS");
+            await stdout.WriteLineAsync($"{"AGENT",-28} {"HOST",-28} {"VERSION",-10} {"LAST SEEN",-20} {"POLICIES",-30} LABELS");
             foreach (var a in response.Agents)
             {
-                await stdout.WriteLineAsync($"{a.AgentId,-28} {a.Host,-28} {a.Version,-10} {Time(a.LastSeen),-20} {Labels(a)}");
+                await stdout.WriteLineAsync($"{a.AgentId,-28} {a.Host,-28} {a.Version,-10} {Time(a.LastSeen),-20} {Policies(a),-30} {Labels(a)}");
             }
             return Ok;
         });
@@ -112,7 +112,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
                 await stdout.WriteLineAsync(Json.Format(a));
                 return Ok;
             }
-            await stdout.WriteLineAsync($"agent:     {a.AgentId}\nhost:      {a.Host}\nversion:   {a.Version}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\nheartbeat: {a.HeartbeatJson}");
+            await stdout.WriteLineAsync($"agent:     {a.AgentId}\nhost:      {a.Host}\nversion:   {a.Version}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {a.HeartbeatJson}");
             return Ok;
         });
         return command;
@@ -246,6 +246,13 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
 
     private static string Time(Timestamp? t) =>
         t is null ? "-" : t.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>The applied policies as name@revision, e.g. "prod/web@7".</summary>
+    private static string Policies(Agent a) =>
+        a.AppliedPolicies.Count == 0 ? "-" : string.Join(",", a.AppliedPolicies.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}@{p.Value}"));
+
+    private static string Scan(AgentScan? s) =>
+        s is null ? "-" : $"{Time(s.Time)} {s.Policy} ({s.Reason}): {s.Entries} entries, {s.Changes} changes, {s.DurationMs.ToString(CultureInfo.InvariantCulture)} ms";
 
     private static string Labels(Agent a) => string.Join(",", a.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
 }

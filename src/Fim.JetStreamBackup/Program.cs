@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using Fim.JetStreamBackup;
 using Fim.Nats;
 using NATS.Client.Core;
@@ -55,7 +56,7 @@ if (url is null || dir is null)
 }
 if (streams.Count == 0)
 {
-    streams.AddRange(["FIM_EVENTS", "FIM_ALERTS"]);
+    streams.AddRange([Subjects.EventsStream, Subjects.AlertsStream]);
 }
 
 var nats = new NatsClientOptions

@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Nats;
 using Fim.Operator.Runtime;
 using Microsoft.Extensions.Logging;

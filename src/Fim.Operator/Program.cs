@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Nats;
 using Fim.Operator;
 using Fim.Operator.Crds;

@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using System.Diagnostics;
 using System.Text;
 using Fim.Testing;
@@ -73,7 +74,7 @@ public sealed class BundledNatsClusterTests
             {
                 try
                 {
-                    stream = await js.CreateStreamAsync(new StreamConfig("FIM_EVENTS", ["fim.events.>"]) { NumReplicas = 3, Storage = StreamConfigStorage.File }, ct);
+                    stream = await js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents]) { NumReplicas = 3, Storage = StreamConfigStorage.File }, ct);
                 }
                 catch (Exception e) when (e is NatsJSApiException or NatsJSApiNoResponseException or NatsNoRespondersException or NatsException && !ct.IsCancellationRequested)
                 {

@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using k8s.Models;
 
 namespace Fim.Deploy.Tests;
@@ -255,7 +256,7 @@ public sealed class ChartTests
         Assert.Contains("\"fim.events.node-a\"", nodeA);
         Assert.Contains("\"$KV.fim-agents.node-a\"", nodeA);
         Assert.Contains("subscribe: { allow: [ \"_INBOX.node-a.>\", \"fim.agent.node-a.cmd\" ] }", nodeA);
-        Assert.DoesNotContain("fim.events.>", nodeA);
+        Assert.DoesNotContain(Subjects.AllEvents, nodeA);
         Assert.DoesNotContain("node-b", nodeA);
         var op = UserBlock(auth, "operator.fim");
         Assert.Contains("\"$KV.fim-policies.>\"", op);
@@ -264,6 +265,28 @@ public sealed class ChartTests
         // clients use the bundled service over TLS
         var pool = docs.Single(d => HelmRender.Id(d).Kind == "FimManagerPool");
         Assert.Contains("tls://rel-fim-nats.fim.svc:4222", pool);
+    }
+
+    [Fact]
+    public void Chart_NATS_permissions_are_the_ones_the_agent_generates_from_the_shared_names()
+    {
+        var docs = HelmRender.Render("nats.mode=bundled", "nats.bundled.authorization.agents={node-a}", "nats.bundled.authorization.managers={manager.fim}");
+        var auth = Single<V1ConfigMap>(docs, "ConfigMap", "nats-config").Data["auth.conf"];
+        var agent = UserBlock(auth, "node-a.agents.fim");
+        Assert.Equal(Fim.Agent.Connected.NatsAuthorization.AgentPublish("node-a"), AllowList(agent, "publish"));
+        Assert.Equal(Fim.Agent.Connected.NatsAuthorization.AgentSubscribe("node-a"), AllowList(agent, "subscribe"));
+        var manager = UserBlock(auth, "manager.fim");
+        Assert.Equal(Fim.Agent.Connected.NatsAuthorization.ManagerPublish, AllowList(manager, "publish"));
+        Assert.Equal(Fim.Agent.Connected.NatsAuthorization.ManagerSubscribe, AllowList(manager, "subscribe"));
+    }
+
+    /// <summary>The quoted subjects of "&lt;kind&gt;: { allow: [ ... ] }" in a user's entry.</summary>
+    private static string[] AllowList(string block, string kind)
+    {
+        var start = block.IndexOf(kind + ": { allow: [", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no {kind} allow list in\n{block}");
+        var end = block.IndexOf(']', start + kind.Length + 12);
+        return [.. System.Text.RegularExpressions.Regex.Matches(block[start..end], "\"([^\"]+)\"").Select(m => m.Groups[1].Value)];
     }
 
     /// <summary>The text of one user's entry in a rendered authorization block.</summary>

@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using System.Text;
 using Fim.JetStreamBackup;
 using Fim.Testing;
@@ -25,10 +26,10 @@ public sealed class JetStreamBackupTests
             await using (var nats = new NatsConnection(NatsOpts.Default with { Url = server.Url }))
             {
                 var js = new NatsJSContext(nats);
-                await js.CreateStreamAsync(new StreamConfig("FIM_EVENTS", ["fim.events.>"]) { Storage = StreamConfigStorage.File, DuplicateWindow = TimeSpan.FromMinutes(2) }, ct);
-                await js.CreateStreamAsync(new StreamConfig("FIM_ALERTS", ["fim.alerts.>"]) { Storage = StreamConfigStorage.File }, ct);
-                expected["FIM_EVENTS"] = [];
-                expected["FIM_ALERTS"] = [];
+                await js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents]) { Storage = StreamConfigStorage.File, DuplicateWindow = TimeSpan.FromMinutes(2) }, ct);
+                await js.CreateStreamAsync(new StreamConfig(Subjects.AlertsStream, [Subjects.AllAlerts]) { Storage = StreamConfigStorage.File }, ct);
+                expected[Subjects.EventsStream] = [];
+                expected[Subjects.AlertsStream] = [];
                 // Enough data for many 128 KiB chunks (random payloads do not compress).
                 var random = new Random(42);
                 for (var i = 0; i < 3000; i++)
@@ -38,20 +39,20 @@ public sealed class JetStreamBackupTests
                     random.NextBytes(blob);
                     var body = $"{{\"seq\":{i},\"agent\":\"{agent}\",\"blob\":\"{Convert.ToBase64String(blob)}\"}}";
                     var msgId = $"{agent}:boot:{i}";
-                    var ack = await js.PublishAsync($"fim.events.{agent}", Encoding.UTF8.GetBytes(body), opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: ct);
+                    var ack = await js.PublishAsync(Subjects.Events(agent), Encoding.UTF8.GetBytes(body), opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: ct);
                     ack.EnsureSuccess();
-                    expected["FIM_EVENTS"].Add(($"fim.events.{agent}", body, msgId));
+                    expected[Subjects.EventsStream].Add((Subjects.Events(agent), body, msgId));
                     if (i % 10 == 0)
                     {
                         var alert = $"{{\"rule\":\"fim.{i}\",\"level\":{i % 16}}}";
-                        var subject = $"fim.alerts.{i % 16}.{agent}";
+                        var subject = Subjects.Alerts(i % 16, agent);
                         (await js.PublishAsync(subject, Encoding.UTF8.GetBytes(alert), cancellationToken: ct)).EnsureSuccess();
-                        expected["FIM_ALERTS"].Add((subject, alert, null));
+                        expected[Subjects.AlertsStream].Add((subject, alert, null));
                     }
                 }
 
                 // The managers' durable consumer, 1000 events acknowledged: its position must survive the restore.
-                var managers = await js.CreateOrUpdateConsumerAsync("FIM_EVENTS", new ConsumerConfig("fim-managers") { AckPolicy = ConsumerConfigAckPolicy.Explicit }, ct);
+                var managers = await js.CreateOrUpdateConsumerAsync(Subjects.EventsStream, new ConsumerConfig(Subjects.ManagersConsumer) { AckPolicy = ConsumerConfigAckPolicy.Explicit }, ct);
                 await foreach (var m in managers.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1000, Expires = TimeSpan.FromSeconds(10) }, cancellationToken: ct))
                 {
                     await m.AckAsync(new AckOpts { DoubleAck = true }, ct);
@@ -70,7 +71,7 @@ public sealed class JetStreamBackupTests
                 {
                     Assert.True(await js.DeleteStreamAsync(stream, ct));
                 }
-                await Assert.ThrowsAsync<NatsJSApiException>(async () => await js.GetStreamAsync("FIM_EVENTS", cancellationToken: ct));
+                await Assert.ThrowsAsync<NatsJSApiException>(async () => await js.GetStreamAsync(Subjects.EventsStream, cancellationToken: ct));
             }
 
             // Restore with the command-line tool, as the runbook does.
@@ -100,13 +101,13 @@ public sealed class JetStreamBackupTests
                     Assert.Equal(messages, got);
                 }
 
-                var restoredConsumer = await js.GetConsumerAsync("FIM_EVENTS", "fim-managers", ct);
+                var restoredConsumer = await js.GetConsumerAsync(Subjects.EventsStream, Subjects.ManagersConsumer, ct);
                 Assert.Equal(1000ul, restoredConsumer.Info.AckFloor.StreamSeq);
                 Assert.Equal(2000ul, restoredConsumer.Info.NumPending);
 
                 // The dedupe window came back with the stream: a retried publish of a restored event is stored once.
                 var js2 = new NatsJSContext(nats);
-                var (subject, data, msgId) = expected["FIM_EVENTS"][^1];
+                var (subject, data, msgId) = expected[Subjects.EventsStream][^1];
                 var dup = await js2.PublishAsync(subject, Encoding.UTF8.GetBytes(data), opts: new NatsJSPubOpts { MsgId = msgId }, cancellationToken: ct);
                 Assert.True(dup.Duplicate);
             }
@@ -127,14 +128,14 @@ public sealed class JetStreamBackupTests
         var dir = Directory.CreateTempSubdirectory("fim-js-backup-").FullName;
         try
         {
-            var missing = await Assert.ThrowsAsync<IOException>(() => StreamSnapshots.SnapshotToDirectoryAsync(nats, "FIM_EVENTS", dir, Deadline, cts.Token));
+            var missing = await Assert.ThrowsAsync<IOException>(() => StreamSnapshots.SnapshotToDirectoryAsync(nats, Subjects.EventsStream, dir, Deadline, cts.Token));
             Assert.Contains("not found", missing.Message);
 
-            await js.CreateStreamAsync(new StreamConfig("FIM_ALERTS", ["fim.alerts.>"]), cts.Token);
+            await js.CreateStreamAsync(new StreamConfig(Subjects.AlertsStream, [Subjects.AllAlerts]), cts.Token);
             (await js.PublishAsync("fim.alerts.12.node-a", "x"u8.ToArray(), cancellationToken: cts.Token)).EnsureSuccess();
-            await StreamSnapshots.SnapshotToDirectoryAsync(nats, "FIM_ALERTS", dir, Deadline, cts.Token);
-            var exists = await Assert.ThrowsAsync<IOException>(() => StreamSnapshots.RestoreFromDirectoryAsync(nats, "FIM_ALERTS", dir, Deadline, cts.Token));
-            Assert.Contains("FIM_ALERTS", exists.Message);
+            await StreamSnapshots.SnapshotToDirectoryAsync(nats, Subjects.AlertsStream, dir, Deadline, cts.Token);
+            var exists = await Assert.ThrowsAsync<IOException>(() => StreamSnapshots.RestoreFromDirectoryAsync(nats, Subjects.AlertsStream, dir, Deadline, cts.Token));
+            Assert.Contains(Subjects.AlertsStream, exists.Message);
         }
         finally
         {

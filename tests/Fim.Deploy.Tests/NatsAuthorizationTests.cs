@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using System.Text;
 using Fim.Testing;
 using NATS.Client.Core;
@@ -42,20 +43,20 @@ public sealed class NatsAuthorizationTests
         await using (var admin = new NatsConnection(Client("admin", "admin.fim")))
         {
             var js = new NatsJSContext(admin);
-            await js.CreateStreamAsync(new StreamConfig("FIM_EVENTS", ["fim.events.>"]), ct);
+            await js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents]), ct);
         }
 
         await using var agent = new NatsConnection(Client("node-a", "node-a.agents.fim", "_INBOX.node-a"));
         var agentJs = new NatsJSContext(agent, new NatsJSOpts(agent.Opts) { });
-        var ok = await agentJs.PublishAsync("fim.events.node-a", Encoding.UTF8.GetBytes("{}"), cancellationToken: ct);
+        var ok = await agentJs.PublishAsync(Subjects.Events("node-a"), Encoding.UTF8.GetBytes("{}"), cancellationToken: ct);
         ok.EnsureSuccess();
         Assert.Equal(1ul, ok.Seq);
 
         // Another agent's subject: the server refuses the publish, JetStream never acks it.
         await Assert.ThrowsAnyAsync<Exception>(async () =>
-            (await agentJs.PublishAsync("fim.events.node-b", Encoding.UTF8.GetBytes("{}"), opts: new NatsJSPubOpts { RetryAttempts = 1 }, cancellationToken: ct)).EnsureSuccess());
+            (await agentJs.PublishAsync(Subjects.Events("node-b"), Encoding.UTF8.GetBytes("{}"), opts: new NatsJSPubOpts { RetryAttempts = 1 }, cancellationToken: ct)).EnsureSuccess());
 
-        Assert.Contains(server.Log.Split('\n'), l => l.Contains("Violation", StringComparison.OrdinalIgnoreCase) && l.Contains("fim.events.node-b"));
+        Assert.Contains(server.Log.Split('\n'), l => l.Contains("Violation", StringComparison.OrdinalIgnoreCase) && l.Contains(Subjects.Events("node-b")));
 
         // Alerts are the managers' job.
         await Assert.ThrowsAnyAsync<Exception>(async () =>
@@ -63,7 +64,7 @@ public sealed class NatsAuthorizationTests
 
         await using (var admin = new NatsConnection(Client("admin2", "admin.fim")))
         {
-            var s = await new NatsJSContext(admin).GetStreamAsync("FIM_EVENTS", cancellationToken: ct);
+            var s = await new NatsJSContext(admin).GetStreamAsync(Subjects.EventsStream, cancellationToken: ct);
             Assert.Equal(1, (int)s.Info.State.Messages);
         }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -129,11 +129,15 @@ public sealed class Pipeline : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the agent on the tree (a local policy, realtime on) and waits until it monitors.</summary>
-    public async Task<ChildProcess> StartAgentAsync(bool awaitApplied = true)
+    /// <summary>
+    /// Starts the agent on the tree (a local policy, realtime on) and waits until it monitors; with
+    /// <paramref name="localPolicy"/> false it takes its policies from KV fim-policies, as under the operator.
+    /// </summary>
+    public async Task<ChildProcess> StartAgentAsync(bool awaitApplied = true, bool localPolicy = true)
     {
         var policy = Path.Combine(Root, "policy.yaml");
         File.WriteAllText(policy, $"name: e2e\npaths:\n  - path: {Tree}\n");
+        var policyLine = localPolicy ? $"policyFile: {policy}" : "";
         var config = Path.Combine(Root, "agent.yaml");
         File.WriteAllText(config, $"""
             agentId: {AgentId}
@@ -142,13 +146,13 @@ public sealed class Pipeline : IAsyncDisposable
               url: {Server.Url}
             stateDir: {Path.Combine(Root, "state")}
             keyFile: {Path.Combine(Root, "keys", "baseline.key")}
-            policyFile: {policy}
+            {policyLine}
             heartbeatInterval: 2s
             metricsListen: 127.0.0.1:{AgentMetricsPort}
             """);
         var agent = ChildProcess.Dotnet(Programs.Agent, ["run", "--config", config]);
         _agents.Add(agent);
-        if (awaitApplied)
+        if (awaitApplied && localPolicy)
         {
             await agent.AwaitLogAsync("revision 0 applied", Deadline);
         }

@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Tests.Support;
 using NATS.Client.Core;

@@ -2,8 +2,8 @@ using Fim.Testing;
 using System.Net;
 using System.Text.Json;
 using Fim.Api.V1;
-using Fim.Core.Events;
-using FileEvent = Fim.Core.Events.FileEvent;
+using Fim.Contracts;
+using FileEvent = Fim.Contracts.FileEvent;
 using Fim.Manager.Tests.Support;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -137,8 +137,8 @@ public sealed class ApiTests(ApiFixture f) : IClassFixture<ApiFixture>
         await using var responder = await FakeAgent.StartAsync(f.Nats.Client.Connection, agent);
         var reply = await Grpc.TriggerScanAsync(new TriggerScanRequest { AgentId = agent });
         Assert.True(reply.Ok);
-        Assert.Contains("\"scanId\"", reply.ResponseJson);
-        Assert.Equal("{\"command\":\"scan\"}", Assert.Single(responder.Requests));
+        Assert.Equal(["prod/web"], JsonSerializer.Deserialize(reply.ResponseJson, ContractJson.Default.AgentReply)!.Started);
+        Assert.Equal(AgentCommand.Scan, JsonSerializer.Deserialize(Assert.Single(responder.Requests), ContractJson.Default.AgentCommand));
     }
 
     public static TheoryData<string, string> InvalidGrpcCalls => new()
@@ -261,7 +261,7 @@ public sealed class FakeAgent : IAsyncDisposable
                 {
                     Requests.Add(System.Text.Encoding.UTF8.GetString(msg.Data ?? []));
                 }
-                await msg.ReplyAsync("""{"ok":true,"scanId":"s-1"}"""u8.ToArray(), serializer: NatsRawSerializer<byte[]>.Default);
+                await msg.ReplyAsync(ContractJson.ToUtf8(new AgentReply { Ok = true, Started = ["prod/web"], Time = DateTimeOffset.UtcNow }), serializer: NatsRawSerializer<byte[]>.Default);
             }
         });
     }

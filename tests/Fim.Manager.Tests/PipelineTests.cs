@@ -1,5 +1,5 @@
 using Fim.Testing;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Tests.Support;
 using NATS.Client.Core;
@@ -82,9 +82,9 @@ public sealed class PipelineTests(NatsFixture nats) : IClassFixture<NatsFixture>
         var subject = Subjects.Events(agent);
         var bytes = payload switch
         {
-            "KIND" => EventJson.SerializeToUtf8(With(TestEvents.Event(agent), e => e.Kind = "renamed")),
-            "MISMATCH" => EventJson.SerializeToUtf8(TestEvents.Event(TestEvents.NewAgentId("other"))),
-            "HUGE" => EventJson.SerializeToUtf8(With(TestEvents.Event(agent), e => e.Diff = new string('x', 300 * 1024))),
+            "KIND" => ContractJson.ToUtf8(With(TestEvents.Event(agent), e => e.Kind = "renamed")),
+            "MISMATCH" => ContractJson.ToUtf8(TestEvents.Event(TestEvents.NewAgentId("other"))),
+            "HUGE" => ContractJson.ToUtf8(With(TestEvents.Event(agent), e => e.Diff = new string('x', 300 * 1024))),
             _ => System.Text.Encoding.UTF8.GetBytes(payload),
         };
         var before = _manager.Metrics.DeadLetters.WithLabels(reason).Value;
@@ -141,7 +141,7 @@ public sealed class PipelineTests(NatsFixture nats) : IClassFixture<NatsFixture>
         await Client.PublishEventAsync(TestEvents.Event(agent), headers: headers);
 
         var stored = Assert.Single(await Eventually.CountAsync(
-            () => Client.ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agent}"), 1, "alert stored"));
+            () => Client.ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agent)), 1, "alert stored"));
         var traceParent = stored.Header("traceparent");
         Assert.NotNull(traceParent);
         Assert.Equal(traceId, traceParent.Split('-')[1]);
@@ -165,7 +165,7 @@ public sealed class PipelineTests(NatsFixture nats) : IClassFixture<NatsFixture>
 
         await Client.PublishEventAsync(TestEvents.Event(agent), headers: new NatsHeaders { ["traceparent"] = $"00-{traceId}-{agentSpan}-01" });
 
-        var stored = Assert.Single(await Eventually.CountAsync(() => Client.ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agent}"), 1, "alert"));
+        var stored = Assert.Single(await Eventually.CountAsync(() => Client.ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agent)), 1, "alert"));
         var parts = stored.Header("traceparent")!.Split('-');
         Assert.Equal(traceId, parts[1]);
         Assert.NotEqual(agentSpan, parts[2]);

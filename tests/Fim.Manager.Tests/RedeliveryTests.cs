@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Tests.Support;
 using Fim.Testing;
 using NATS.Client.Core;
@@ -38,7 +38,7 @@ public sealed class RedeliveryTests
         await Eventually.TrueAsync(async () => (await client.ManagersConsumerAsync()) is { NumPending: 0, NumAckPending: 0 },
             "B settled the rest", TimeSpan.FromSeconds(60));
 
-        var alerts = await client.ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agent}");
+        var alerts = await client.ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agent));
         var ids = alerts.Select(m => m.As<Alert>().EventId).ToList();
         Assert.Equal(Count, ids.Count);
         Assert.Equal(Count, ids.Distinct().Count());
@@ -53,7 +53,7 @@ public sealed class RedeliveryTests
         for (var i = 0; i < count; i++)
         {
             var e = TestEvents.Event(agent, $"/srv/data/file-{i}", "modified");
-            window.Add(await client.Js.PublishConcurrentAsync(Subjects.Events(agent), EventJson.SerializeToUtf8(e), NatsRawSerializer<byte[]>.Default,
+            window.Add(await client.Js.PublishConcurrentAsync(Subjects.Events(agent), ContractJson.ToUtf8(e), NatsRawSerializer<byte[]>.Default,
                 new NatsJSPubOpts { MsgId = e.EventId }));
             if (window.Count == 1000 || i == count - 1)
             {

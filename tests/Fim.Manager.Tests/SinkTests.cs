@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Tests.Support;
 using Fim.Testing;
@@ -47,7 +47,7 @@ public sealed class SinkTests(NatsFixture nats) : IClassFixture<NatsFixture>
         await nats.Client.PublishEventAsync(modified);
 
         await Eventually.TrueAsync(() => manager.StdoutLines().Any(l => l.Contains(modified.EventId)), "alert line on stdout");
-        var alert = JsonSerializer.Deserialize<Alert>(Assert.Single(manager.StdoutLines(), l => l.Contains(agent)), EventJson.Options)!;
+        var alert = JsonSerializer.Deserialize<Alert>(Assert.Single(manager.StdoutLines(), l => l.Contains(agent)), ContractJson.Default.Options)!;
         Assert.Equal($"{modified.EventId}/550", alert.AlertId);
         Assert.Equal(7, alert.Level);
     }

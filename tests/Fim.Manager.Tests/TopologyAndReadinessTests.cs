@@ -1,5 +1,5 @@
 using System.Net;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Tests.Support;

@@ -1,5 +1,5 @@
 using System.Text;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Nats;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Tests.Support;
@@ -8,20 +8,6 @@ namespace Fim.Manager.Tests;
 
 public sealed class WireFormatTests
 {
-    [Fact]
-    public void Source_generated_json_writes_and_reads_exactly_what_EventJson_does()
-    {
-        var e = TestEvents.Event("agent-x", "/etc/ssh/sshd_config");
-        e.Actor = new Actor { Uid = 0, Process = "vim" };
-        e.PathBase64 = Convert.ToBase64String("/etc/ssh/sshd_config"u8);
-        var alert = Alert.For(e, new RuleRef { Id = "550", Level = 7, Description = "d" }, 7, ["pci_dss:11.5"], ["t"]);
-        alert.Labels = new Dictionary<string, string> { ["env"] = "prod" };
-
-        Assert.Equal(Encoding.UTF8.GetString(EventJson.SerializeToUtf8(alert)), Encoding.UTF8.GetString(ManagerJson.Serialize(alert)));
-        var back = ManagerJson.DeserializeEvent(EventJson.SerializeToUtf8(e))!;
-        Assert.Equal(EventJson.Serialize(e), EventJson.Serialize(back));
-    }
-
     [Theory]
     [InlineData("""{"stream":"FIM_ALERTS","seq":42}""", 42UL, false, null)]
     [InlineData("""{"stream":"FIM_ALERTS","seq":42,"duplicate":true}""", 42UL, true, null)]

@@ -1,5 +1,5 @@
 using System.Text;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Nats;
 using Fim.Operator.Nats;
 using Fim.Testing;

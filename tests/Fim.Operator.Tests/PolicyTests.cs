@@ -1,3 +1,5 @@
+using Fim.Testing;
+using Fim.Contracts;
 using System.Reflection;
 using System.Text.Json;
 using Fim.Core.Policy;
@@ -78,7 +80,7 @@ public sealed class PolicyTests
     public void The_KV_value_is_the_documented_v1_document_and_its_spec_is_what_the_core_reader_takes()
     {
         var p = Samples.Policy("p", matchLabels: new() { ["role"] = "web" });
-        var bytes = KvFormats.PolicyValue("team-a", "p", 7, p.Spec);
+        var bytes = PolicyDocuments.PolicyValue("team-a", "p", 7, p.Spec);
         using var doc = JsonDocument.Parse(bytes);
         var root = doc.RootElement;
         Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
@@ -88,17 +90,8 @@ public sealed class PolicyTests
         Assert.False(root.GetProperty("spec").TryGetProperty("selector", out _));
         var core = PolicyLoader.LoadYaml(root.GetProperty("spec").GetRawText(), "kv");
         Assert.Equal("/etc", core.Paths[0].Path);
-        Assert.Equal(7, KvFormats.ReadRevision(bytes));
-        Assert.Equal(bytes, KvFormats.PolicyValue("team-a", "p", 7, p.Spec)); // deterministic: equal bytes mean no write
-    }
-
-    [Fact]
-    public void Heartbeats_are_read_leniently_and_garbage_is_ignored()
-    {
-        var hb = KvFormats.ParseHeartbeat("a1", """{"schemaVersion":1,"agentId":"a1","labels":{"role":"web"},"appliedPolicies":{"default/p":3},"time":"2026-01-01T00:00:00Z","extra":1}"""u8);
-        Assert.NotNull(hb);
-        Assert.Equal(("a1", "web", 3L), (hb.AgentId, hb.Labels["role"], hb.AppliedPolicies["default/p"]));
-        Assert.Null(KvFormats.ParseHeartbeat("x", "not json"u8));
+        Assert.Equal(7, PolicyDocuments.ReadRevision(bytes));
+        Assert.Equal(bytes, PolicyDocuments.PolicyValue("team-a", "p", 7, p.Spec)); // deterministic: equal bytes mean no write
     }
 
     [Fact]
@@ -109,8 +102,9 @@ public sealed class PolicyTests
             MatchLabels = new() { ["role"] = "web" },
             MatchExpressions = [new SelectorRequirement { Key = "zone", Operator = "NotIn", Values = ["z9"] }],
         };
-        AgentHeartbeat Agent(string id, string role, long? rev, string zone = "z1", int ageMinutes = 0) =>
-            new(id, new Dictionary<string, string> { ["role"] = role, ["zone"] = zone }, rev is null ? new Dictionary<string, long>() : new() { ["ns/p"] = rev.Value }, Now.AddMinutes(-ageMinutes));
+        Heartbeat Agent(string id, string role, long? rev, string zone = "z1", int ageMinutes = 0) =>
+            TestHeartbeats.Make(id, new Dictionary<string, string> { ["role"] = role, ["zone"] = zone },
+                rev is null ? new Dictionary<string, long>() : new Dictionary<string, long> { ["ns/p"] = rev.Value }, Now.AddMinutes(-ageMinutes));
         var agents = new[] { Agent("a", "web", 2), Agent("b", "web", 1), Agent("c", "db", 2), Agent("d", "web", 2, zone: "z9"), Agent("e", "web", 2, ageMinutes: 10), Agent("f", "web", null) };
         Assert.Equal((3, 1), PolicyStatusCalculator.Count("ns", "p", selector, 2, agents, Now, TimeSpan.FromMinutes(5)));
         Assert.Equal((5, 3), PolicyStatusCalculator.Count("ns", "p", null, 2, agents, Now, TimeSpan.FromMinutes(5)));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Fim.Agent.Monitoring;
 using Fim.Agent.Output;
 using Fim.Agent.Platform;
+using Fim.Contracts;
 using Fim.Core.Events;
 using Fim.Core.Model;
 using Fim.Core.Rules;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Fim.Agent.Monitoring;
 using Fim.Agent.Platform;
 using Fim.Agent.Realtime;
+using Fim.Contracts;
 using Fim.Core.Events;
 using Fim.Core.Rules;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,5 @@
 using System.Text;
+using Fim.Contracts;
 using Fim.Core.Events;
 
 namespace Fim.Agent.Connected;

@@ -1,5 +1,5 @@
 using Fim.Agent.Cli;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Core.Policy;
 using Fim.Nats;
 using Microsoft.Extensions.Options;

@@ -25,7 +25,7 @@ public sealed class AgentRetries(ILoggerFactory loggers, TimeProvider time)
 
     public ResiliencePipeline Publish { get; } = RetryForever.Create("publishing the outbox to JetStream", OutboxPublish, loggers.CreateLogger<EventPublisher>(), time);
 
-    public ResiliencePipeline WatchPolicies { get; } = RetryForever.Create($"watching KV {Fim.Core.Events.Subjects.PoliciesBucket}", PolicyWatch, loggers.CreateLogger<PolicySource>(), time);
+    public ResiliencePipeline WatchPolicies { get; } = RetryForever.Create($"watching KV {Fim.Contracts.Subjects.PoliciesBucket}", PolicyWatch, loggers.CreateLogger<PolicySource>(), time);
 
     public ResiliencePipeline AnswerCommands { get; } = RetryForever.Create("the command subscription", CommandSubscription, loggers.CreateLogger<CommandResponder>(), time);
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using Fim.Contracts;
 using Fim.Core.Events;
 using Fim.Core.Model;
 
@@ -16,72 +16,55 @@ public interface IAgentControl
 }
 
 /// <summary>
-/// The request/reply protocol on fim.agent.&lt;agentId&gt;.cmd: a JSON object with "command" in, a JSON object with
-/// "ok" out. Never throws: malformed input is answered with an error.
+/// The request/reply protocol on fim.agent.&lt;agentId&gt;.cmd: an <see cref="AgentCommand"/> in, an <see cref="AgentReply"/>
+/// out. Never throws: malformed input is answered with an error.
 /// </summary>
 public sealed class CommandHandler(IAgentControl agent, TimeProvider time)
 {
-    public const int MaxRequestBytes = 64 * 1024;
-
     public byte[] Handle(ReadOnlySpan<byte> request)
     {
-        JsonObject reply;
+        AgentReply reply;
         try
         {
             reply = Dispatch(request);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
-            reply = Error($"malformed request: {e.Message}");
+            reply = AgentReply.Failure($"malformed request: {e.Message}");
         }
-        return JsonSerializer.SerializeToUtf8Bytes(reply);
+        return ContractJson.ToUtf8(reply);
     }
 
-    private JsonObject Dispatch(ReadOnlySpan<byte> request)
+    private AgentReply Dispatch(ReadOnlySpan<byte> request)
     {
         if (request.Length == 0)
         {
-            return Error("empty request: send {\"command\":\"scan\"} or {\"command\":\"state\",\"path\":\"/etc/passwd\"}");
+            return AgentReply.Failure("empty request: send {\"command\":\"scan\"} or {\"command\":\"state\",\"path\":\"/etc/passwd\"}");
         }
-        if (request.Length > MaxRequestBytes)
+        if (request.Length > AgentCommand.MaxBytes)
         {
-            return Error($"request too large ({request.Length} bytes, at most {MaxRequestBytes})");
+            return AgentReply.Failure($"request too large ({request.Length} bytes, at most {AgentCommand.MaxBytes})");
         }
-        var node = JsonNode.Parse(request);
-        if (node is not JsonObject obj || obj["command"] is not JsonValue commandValue || !commandValue.TryGetValue<string>(out var command))
+        if (JsonSerializer.Deserialize(request, ContractJson.Default.AgentCommand) is not { } command)
         {
-            return Error("malformed request: expected a JSON object with a string \"command\"");
+            return AgentReply.Failure("malformed request: expected a JSON object with a string \"command\"");
         }
-        switch (command)
+        switch (command.Command)
         {
-            case "scan":
-                var started = agent.RequestScan("command");
-                return new JsonObject
+            case AgentCommand.ScanName:
+                return new AgentReply { Ok = true, Started = agent.RequestScan("command"), Time = time.GetUtcNow() };
+            case AgentCommand.StateName:
+                if (string.IsNullOrEmpty(command.Path))
                 {
-                    ["ok"] = true,
-                    ["started"] = new JsonArray([.. started.Select(s => (JsonNode?)JsonValue.Create(s))]),
-                    ["time"] = time.GetUtcNow(),
-                };
-            case "state":
-                if (obj["path"] is not JsonValue pathValue || !pathValue.TryGetValue<string>(out var path) || path.Length == 0)
-                {
-                    return Error("state needs a string \"path\"");
+                    return AgentReply.Failure("state needs a string \"path\"");
                 }
-                if (agent.Find(path) is not { } found)
+                if (agent.Find(command.Path) is not { } found)
                 {
-                    return Error("not monitored");
+                    return AgentReply.Failure("not monitored");
                 }
-                return new JsonObject
-                {
-                    ["ok"] = true,
-                    ["policy"] = found.Policy,
-                    ["path"] = path,
-                    ["state"] = JsonSerializer.SerializeToNode(FileState.From(found.Record), EventJson.Options),
-                };
+                return new AgentReply { Ok = true, Policy = found.Policy, Path = command.Path, State = EventRecords.StateOf(found.Record) };
             default:
-                return Error($"unknown command '{command}'");
+                return AgentReply.Failure($"unknown command '{command.Command}'");
         }
     }
-
-    private static JsonObject Error(string message) => new() { ["ok"] = false, ["error"] = message };
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Fim.Core.Events;
+using Fim.Contracts;
 
 namespace Fim.Agent.Connected;
 

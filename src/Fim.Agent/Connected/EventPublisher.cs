@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Fim.Agent.Telemetry;
+using Fim.Contracts;
 using Fim.Core.Baseline;
 using Fim.Nats;
 using Microsoft.Extensions.Hosting;
@@ -163,7 +164,7 @@ public sealed class EventPublisher(
         catch (NatsJSPublishNoResponseException)
         {
             AgentMetrics.PublishFailures.WithLabels("no-stream").Inc();
-            return (false, $"no JetStream stream answers on {identity.EventsSubject} (is {Fim.Core.Events.Subjects.EventsStream} created, and may this agent publish there?)");
+            return (false, $"no JetStream stream answers on {identity.EventsSubject} (is {Subjects.EventsStream} created, and may this agent publish there?)");
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException)
         {

@@ -1,4 +1,5 @@
-using Fim.Core.Events;
+using Fim.Agent.Monitoring;
+using Fim.Contracts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -37,13 +38,16 @@ public sealed class HeartbeatService(
             AppliedPolicies = policies.Where(p => p.State == AgentStatus.Running).DistinctBy(p => p.Name).ToDictionary(p => p.Name, p => p.Revision),
             PolicyErrors = policies.Where(p => p.Error is not null).DistinctBy(p => p.Name).ToDictionary(p => p.Name, p => p.Error!),
             Policies = [.. policies.Select(p => new HeartbeatPolicy(p.Key, p.Name, p.Revision, p.State, p.Error,
-                digests.GetValueOrDefault(p.Name), HeartbeatScan.From(p.LastScan)))],
-            LastScan = HeartbeatScan.From(status.LastScan),
+                digests.GetValueOrDefault(p.Name), ScanOf(p.LastScan)))],
+            LastScan = ScanOf(status.LastScan),
             BaselineDigest = combined,
             Outbox = new HeartbeatOutbox(outbox.Depth, outbox.Bytes, outbox.MaxEvents, outbox.Overflowing, outbox.Overflows),
             Time = DateTimeOffset.UtcNow,
         };
     }
+
+    private static HeartbeatScan? ScanOf(ScanReport? r) =>
+        r is null ? null : new(r.Policy, r.Reason, r.FinishedAt, r.Entries, r.Changes, Math.Round(r.Duration.TotalMilliseconds, 1));
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -55,7 +59,7 @@ public sealed class HeartbeatService(
             try
             {
                 bucket ??= await kv.GetStoreAsync(Subjects.AgentsBucket, ct);
-                await bucket.PutAsync(identity.AgentId, Build().ToJson(), cancellationToken: ct);
+                await bucket.PutAsync(identity.AgentId, ContractJson.ToUtf8(Build()), cancellationToken: ct);
                 if (failing)
                 {
                     logger.LogInformation("heartbeat delivered again");

@@ -26,7 +26,7 @@ public sealed class MonitoringLifecycle(
         }
         if (options.Value.PolicyFile is { Length: > 0 } file)
         {
-            await supervisor.ApplyAsync(PolicyDocument.Local(PolicyCompiler.LoadAndCompile(file)));
+            await supervisor.ApplyAsync(AssignedPolicy.Local(PolicyCompiler.LoadAndCompile(file)));
         }
     }
 

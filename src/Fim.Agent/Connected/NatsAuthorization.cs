@@ -1,5 +1,5 @@
 using System.Text;
-using Fim.Core.Events;
+using Fim.Contracts;
 
 namespace Fim.Agent.Connected;
 
@@ -25,15 +25,15 @@ public sealed class NatsAuthorization
     public static IReadOnlyList<string> AgentPublish(string agentId) =>
     [
         Subjects.Events(agentId),
-        $"$KV.{Subjects.AgentsBucket}.{agentId}",
+        Subjects.KvKey(Subjects.AgentsBucket, agentId),
         "$JS.API.INFO",
-        $"$JS.API.STREAM.INFO.KV_{Subjects.AgentsBucket}",
-        $"$JS.API.STREAM.INFO.KV_{Subjects.PoliciesBucket}",
-        $"$JS.API.CONSUMER.CREATE.KV_{Subjects.PoliciesBucket}",
-        $"$JS.API.CONSUMER.CREATE.KV_{Subjects.PoliciesBucket}.>",
-        $"$JS.API.CONSUMER.DELETE.KV_{Subjects.PoliciesBucket}.>",
-        $"$JS.API.DIRECT.GET.KV_{Subjects.PoliciesBucket}.>",
-        $"$JS.FC.KV_{Subjects.PoliciesBucket}.>",
+        $"$JS.API.STREAM.INFO.{Subjects.KvStream(Subjects.AgentsBucket)}",
+        $"$JS.API.STREAM.INFO.{Subjects.KvStream(Subjects.PoliciesBucket)}",
+        $"$JS.API.CONSUMER.CREATE.{Subjects.KvStream(Subjects.PoliciesBucket)}",
+        $"$JS.API.CONSUMER.CREATE.{Subjects.KvStream(Subjects.PoliciesBucket)}.>",
+        $"$JS.API.CONSUMER.DELETE.{Subjects.KvStream(Subjects.PoliciesBucket)}.>",
+        $"$JS.API.DIRECT.GET.{Subjects.KvStream(Subjects.PoliciesBucket)}.>",
+        $"$JS.FC.{Subjects.KvStream(Subjects.PoliciesBucket)}.>",
     ];
 
     /// <summary>What an agent may subscribe: its own inboxes (JetStream acks, KV watch deliveries) and its command subject.</summary>
@@ -51,7 +51,7 @@ public sealed class NatsAuthorization
         "$JS.FC.>",
         Subjects.AllAlerts,
         Subjects.AllDeadLetters,
-        "fim.agent.*.cmd",
+        Subjects.AllAgentCommands,
     ];
 
     public static IReadOnlyList<string> ManagerSubscribe => ["_INBOX.>"];

@@ -1,5 +1,6 @@
 using Fim.Agent.Monitoring;
 using Fim.Core.Baseline;
+using Fim.Contracts;
 using Fim.Core.Events;
 using Microsoft.Extensions.Logging;
 
@@ -24,8 +25,8 @@ public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin ori
         var messages = new List<OutboxMessage>(batch.Changes.Count);
         foreach (var change in batch.Changes)
         {
-            var e = FileEvent.From(change, origin, ids.Next());
-            messages.Add(new OutboxMessage(e.EventId, AgentTracing.NewTraceParent(), EventJson.SerializeToUtf8(e)));
+            var e = EventRecords.From(change, origin, ids.Next());
+            messages.Add(new OutboxMessage(e.EventId, AgentTracing.NewTraceParent(), ContractJson.ToUtf8(e)));
         }
         session.Commit(batch.Updates, messages, batch.Snapshot);
         if (messages.Count > 0)

@@ -25,7 +25,7 @@ public sealed class PolicyRunner : IAsyncDisposable
     private volatile MonitorSession? _session;
     private Task? _task;
 
-    public PolicyRunner(PolicyDocument policy, BaselineStore store, IChangeSink sink, AgentStatus status, AgentRetries retries, ILoggerFactory loggers)
+    public PolicyRunner(AssignedPolicy policy, BaselineStore store, IChangeSink sink, AgentStatus status, AgentRetries retries, ILoggerFactory loggers)
     {
         _restart = retries.RunPolicy(policy.Name, policy.Revision);
         Policy = policy;
@@ -36,7 +36,7 @@ public sealed class PolicyRunner : IAsyncDisposable
         _logger = loggers.CreateLogger<PolicyRunner>();
     }
 
-    public PolicyDocument Policy { get; }
+    public AssignedPolicy Policy { get; }
 
     public void Start() => _task = Task.Run(() => RunAsync(_stop.Token));
 

@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Nats;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,7 +37,7 @@ public sealed class PolicySource(NatsConnection nats, PolicySupervisor superviso
             await supervisor.RemoveAsync(entry.Key, "deleted from KV");
             return;
         }
-        var (policy, name, revision, error) = PolicyDocument.Parse(entry.Key, entry.Value ?? []);
+        var (policy, name, revision, error) = AssignedPolicy.Parse(entry.Key, entry.Value ?? []);
         if (policy is null)
         {
             supervisor.ReportInvalid(entry.Key, name, revision, error!);

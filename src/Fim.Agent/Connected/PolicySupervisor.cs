@@ -1,5 +1,5 @@
 using Fim.Agent.Telemetry;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Core.Model;
 using Microsoft.Extensions.Logging;
 
@@ -24,7 +24,7 @@ public sealed class PolicySupervisor(
     private readonly ILogger _logger = loggers.CreateLogger<PolicySupervisor>();
 
     /// <summary>Runs <paramref name="policy"/>; a running policy is restarted only when the revision differs.</summary>
-    public async Task ApplyAsync(PolicyDocument policy)
+    public async Task ApplyAsync(AssignedPolicy policy)
     {
         await _gate.WaitAsync();
         try

@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using Fim.Core.Events;
 using Fim.Core.Model;
 using Fim.Core.Rules;
@@ -11,7 +12,7 @@ public sealed class AlertFactory(EventOrigin origin, RuleSet rules, AlertContext
     private long _sequence;
 
     public FileEvent ToEvent(FileChange change) =>
-        FileEvent.From(change, origin, $"{origin.AgentId}:{_bootId}:{Interlocked.Increment(ref _sequence)}");
+        EventRecords.From(change, origin, $"{origin.AgentId}:{_bootId}:{Interlocked.Increment(ref _sequence)}");
 
     /// <summary>
     /// Runs one synthetic change through rules and JSON before the first real one, so the first alert
@@ -23,7 +24,7 @@ public sealed class AlertFactory(EventOrigin origin, RuleSet rules, AlertContext
         var change = new FileChange(ChangeKind.Modified, record.Path, record, record, ["size"], DetectionSource.Realtime, DateTimeOffset.UtcNow);
         var factory = new AlertFactory(new EventOrigin("warm-up", "warm-up"), RuleSet.Default, new AlertContext(new Dictionary<string, string>(), null, []));
         var (e, alert) = factory.Judge(change);
-        _ = EventJson.SerializeToUtf8(alert ?? e);
+        _ = ContractJson.ToUtf8(alert ?? e);
     }
 
     /// <summary>The event and the alert it raises (null when a rule silences it).</summary>

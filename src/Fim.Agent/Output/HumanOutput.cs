@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 
 namespace Fim.Agent.Output;
 

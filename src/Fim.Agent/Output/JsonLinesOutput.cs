@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 
 namespace Fim.Agent.Output;
 
@@ -9,7 +9,7 @@ public sealed class JsonLinesOutput(TextWriter stdout, TextWriter stderr) : IAle
 
     public void Write(FileEvent e, Alert? alert)
     {
-        var json = EventJson.Serialize(alert ?? e);
+        var json = ContractJson.ToText(alert ?? e);
         lock (_lock)
         {
             stdout.WriteLine(json);

@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Core.Model;
 
 namespace Fim.Core.Rules;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Nats;
 using Fim.Manager.Resilience;
 using Fim.Manager.Telemetry;

@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 

@@ -1,6 +1,6 @@
 using V1 = Fim.Api.V1;
 using System.Text.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Agents;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
@@ -19,7 +19,7 @@ public sealed class FimManagerService(
     TimeProvider time,
     ILogger<FimManagerService> log) : V1.FimManager.FimManagerBase
 {
-    private static readonly byte[] ScanCommand = """{"command":"scan"}"""u8.ToArray();
+    private static readonly byte[] ScanCommand = ContractJson.ToUtf8(AgentCommand.Scan);
 
     private readonly ApiOptions _options = options.Value;
 
@@ -44,7 +44,7 @@ public sealed class FimManagerService(
         var minLevel = ApiArguments.MinLevel(request.HasMinLevel, request.MinLevel);
         var limit = ApiArguments.Limit(request.HasLimit, request.Limit);
         var (since, until) = ApiArguments.Range(request.Since, request.Until, time.GetUtcNow());
-        var filter = agent.Length == 0 ? Subjects.AllAlerts : $"fim.alerts.*.{agent}";
+        var filter = agent.Length == 0 ? Subjects.AllAlerts : Subjects.AlertsOf(agent);
         var response = new V1.ListAlertsResponse();
         var scanned = 0;
         await foreach (var msg in streams.ReadAsync(Subjects.AlertsStream, filter, since, context.CancellationToken))
@@ -128,12 +128,11 @@ public sealed class FimManagerService(
         var ok = false;
         try
         {
-            using var doc = JsonDocument.Parse(reply.Data ?? []);
-            ok = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("ok", out var v) && v.ValueKind == JsonValueKind.True;
+            ok = JsonSerializer.Deserialize(reply.Data ?? [], ContractJson.Default.AgentReply)?.Ok == true;
         }
         catch (JsonException)
         {
-            log.LogWarning("Agent {Agent} answered the scan request with something that is not JSON", agent);
+            log.LogWarning("Agent {Agent} answered the scan request with something that is not an agent reply", agent);
         }
         return new V1.TriggerScanResponse { Ok = ok, ResponseJson = json };
     }
@@ -142,7 +141,7 @@ public sealed class FimManagerService(
     {
         try
         {
-            return data is null ? null : JsonSerializer.Deserialize<T>(data, EventJson.Options);
+            return data is null ? null : JsonSerializer.Deserialize<T>(data, ContractJson.Default.Options);
         }
         catch (JsonException)
         {

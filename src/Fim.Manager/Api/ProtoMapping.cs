@@ -1,6 +1,6 @@
 using V1 = Fim.Api.V1;
 using System.Text;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Agents;
 using Google.Protobuf.WellKnownTypes;
 using NATS.Client.JetStream;
@@ -20,11 +20,34 @@ public static class ProtoMapping
             LastSeen = Timestamp.FromDateTimeOffset(a.LastSeen),
             HeartbeatJson = a.HeartbeatJson,
         };
-        foreach (var (key, value) in a.Labels)
+        Copy(a.Labels, agent.Labels);
+        if (a.Heartbeat is { } hb)
         {
-            agent.Labels[key] = value;
+            agent.BootId = hb.BootId;
+            Copy(hb.AppliedPolicies, agent.AppliedPolicies);
+            Copy(hb.PolicyErrors, agent.PolicyErrors);
+            if (hb.LastScan is { } scan)
+            {
+                agent.LastScan = new V1.AgentScan
+                {
+                    Policy = scan.Policy,
+                    Reason = scan.Reason,
+                    Time = Timestamp.FromDateTimeOffset(scan.Time),
+                    Entries = scan.Entries,
+                    Changes = scan.Changes,
+                    DurationMs = scan.DurationMs,
+                };
+            }
         }
         return agent;
+    }
+
+    private static void Copy<T>(IReadOnlyDictionary<string, T> from, Google.Protobuf.Collections.MapField<string, T> to)
+    {
+        foreach (var (key, value) in from)
+        {
+            to[key] = value;
+        }
     }
 
     public static V1.Alert ToProto(Alert a, INatsJSMsg<byte[]> msg)

@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Options;
 using Fim.Manager.Resilience;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Core.Policy;
 using Fim.Core.Rules;
 using Microsoft.Extensions.Options;

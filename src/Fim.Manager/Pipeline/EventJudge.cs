@@ -1,5 +1,5 @@
 using System.Text;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Core.Model;
 using Fim.Core.Rules;
 using Fim.Manager.Agents;

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Resilience;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Nats;
 using Fim.Manager.Telemetry;
 using NATS.Client.Core;

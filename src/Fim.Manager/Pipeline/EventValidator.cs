@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Core.Model;
 
 namespace Fim.Manager.Pipeline;
@@ -11,8 +11,6 @@ namespace Fim.Manager.Pipeline;
 /// </summary>
 public sealed class EventValidator(int maxEventBytes)
 {
-    private const string SubjectPrefix = "fim.events.";
-
     public EventValidation Validate(string subject, ReadOnlySpan<byte> payload)
     {
         if (payload.Length > maxEventBytes)
@@ -44,7 +42,7 @@ public sealed class EventValidator(int maxEventBytes)
         {
             return Bad(DeadLetter.InvalidEvent, problem);
         }
-        var subjectAgent = subject.StartsWith(SubjectPrefix, StringComparison.Ordinal) ? subject.AsSpan(SubjectPrefix.Length) : subject;
+        var subjectAgent = subject.StartsWith(Subjects.EventsPrefix, StringComparison.Ordinal) ? subject.AsSpan(Subjects.EventsPrefix.Length) : subject;
         if (!subjectAgent.SequenceEqual(e.AgentId))
         {
             return Bad(DeadLetter.AgentMismatch, $"agentId '{e.AgentId}' published on {subject}");

@@ -1,25 +1,13 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using Fim.Core.Events;
+using Fim.Contracts;
 
 namespace Fim.Manager.Pipeline;
 
-/// <summary>
-/// Source-generated (reflection-free, faster) JSON for the hot path, with the same settings as <see cref="EventJson"/>
-/// so the wire format is identical; a test checks that both write the same bytes.
-/// </summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    WriteIndented = false,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
-[JsonSerializable(typeof(FileEvent))]
-[JsonSerializable(typeof(Alert))]
-internal sealed partial class ManagerJsonContext : JsonSerializerContext;
-
+/// <summary>The hot path's JSON: the contracts' source-generated serializers, with pooled buffers and writers.</summary>
 public static class ManagerJson
 {
-    public static byte[] Serialize(Alert alert) => JsonSerializer.SerializeToUtf8Bytes(alert, ManagerJsonContext.Default.Alert);
+    public static byte[] Serialize(Alert alert) => JsonSerializer.SerializeToUtf8Bytes(alert, ContractJson.Default.Alert);
 
     /// <summary>Writes the alert into a buffer from the shared pool; the caller returns it once the bytes are sent.</summary>
     public static PooledJson SerializePooled(Alert alert)
@@ -27,7 +15,7 @@ public static class ManagerJson
         var buffer = new PooledJson();
         var writer = t_writer ??= new Utf8JsonWriter(buffer);
         writer.Reset(buffer);
-        JsonSerializer.Serialize(writer, alert, ManagerJsonContext.Default.Alert);
+        JsonSerializer.Serialize(writer, alert, ContractJson.Default.Alert);
         writer.Reset();
         return buffer;
     }
@@ -36,7 +24,7 @@ public static class ManagerJson
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    public static FileEvent? DeserializeEvent(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, ManagerJsonContext.Default.FileEvent);
+    public static FileEvent? DeserializeEvent(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, ContractJson.Default.FileEvent);
 }
 
 /// <summary>A growable buffer of pooled bytes: what the alert JSON is written into, returned to the pool after the publish.</summary>

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Nats;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Resilience;
@@ -56,7 +56,7 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
         Alert? alert;
         try
         {
-            alert = JsonSerializer.Deserialize<Alert>(msg.Data ?? [], EventJson.Options);
+            alert = JsonSerializer.Deserialize<Alert>(msg.Data ?? [], ContractJson.Default.Options);
         }
         catch (JsonException)
         {

@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Manager.Options;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;

@@ -55,6 +55,13 @@ public sealed class AgentSelector
 
     [Description("Further requirements; all must hold.")]
     public List<SelectorRequirement>? MatchExpressions { get; set; }
+
+    /// <summary>The selector agents and the operator match with.</summary>
+    public Contracts.LabelSelector ToLabelSelector() => new()
+    {
+        MatchLabels = MatchLabels,
+        MatchExpressions = MatchExpressions?.Select(r => new Contracts.LabelRequirement(r.Key, r.Operator, r.Values)).ToList(),
+    };
 }
 
 /// <summary>A reference to a Secret in the same namespace.</summary>

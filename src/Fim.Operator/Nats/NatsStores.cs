@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Nats;
 using Fim.Operator.Controllers.Policy;
 using Microsoft.Extensions.Logging;
@@ -65,9 +65,9 @@ public sealed class NatsPolicyStore(INatsKVStore bucket) : IPolicyStore
 /// <summary>Watches KV fim-agents and keeps the latest heartbeat per agent.</summary>
 public sealed class NatsAgentDirectory(INatsKVStore bucket, ILogger logger) : IAgentDirectory
 {
-    private readonly ConcurrentDictionary<string, AgentHeartbeat> _agents = new();
+    private readonly ConcurrentDictionary<string, Heartbeat> _agents = new();
 
-    public IReadOnlyCollection<AgentHeartbeat> Agents => [.. _agents.Values];
+    public IReadOnlyCollection<Heartbeat> Agents => [.. _agents.Values];
 
     public event Action? Changed;
 
@@ -79,7 +79,7 @@ public sealed class NatsAgentDirectory(INatsKVStore bucket, ILogger logger) : IA
             {
                 _agents.TryRemove(entry.Key, out _);
             }
-            else if (KvFormats.ParseHeartbeat(entry.Key, entry.Value) is { } hb)
+            else if (ContractJson.ReadHeartbeat(entry.Value) is { } hb)
             {
                 _agents[entry.Key] = hb;
             }

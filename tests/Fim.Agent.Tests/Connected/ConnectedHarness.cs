@@ -3,7 +3,7 @@ using System.Net.Http;
 using System.Text;
 using System.Text.Json;
 using Fim.Agent.Tests.Support;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -122,12 +122,14 @@ public sealed class ConnectedHarness : IAsyncDisposable
     public async Task PutPolicyAsync(string key, long revision, string name, object spec, object? selector = null)
     {
         var store = await Kv.GetStoreAsync(Subjects.PoliciesBucket);
-        var value = new Dictionary<string, object?> { ["schemaVersion"] = 1, ["revision"] = revision, ["name"] = name, ["spec"] = spec };
-        if (selector is not null)
+        var document = new PolicyDocument
         {
-            value["selector"] = selector;
-        }
-        await store.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(value));
+            Revision = revision,
+            Name = name,
+            Selector = selector is null ? null : JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(selector), ContractJson.Default.LabelSelector),
+            Spec = JsonSerializer.SerializeToElement(spec),
+        };
+        await store.PutAsync(key, ContractJson.ToUtf8(document));
     }
 
     public async Task PutRawPolicyAsync(string key, string json)
@@ -142,19 +144,19 @@ public sealed class ConnectedHarness : IAsyncDisposable
         await store.DeleteAsync(key);
     }
 
-    /// <summary>The agent's heartbeat once it satisfies <paramref name="condition"/>.</summary>
-    public async Task<JsonElement> AwaitHeartbeatAsync(Func<JsonElement, bool> condition, Func<string>? context = null)
+    /// <summary>The agent's heartbeat, read with the shared record, once it satisfies <paramref name="condition"/>.</summary>
+    public async Task<Heartbeat> AwaitHeartbeatAsync(Func<Heartbeat, bool> condition, Func<string>? context = null)
     {
         var store = await Kv.GetStoreAsync(Subjects.AgentsBucket);
         var deadline = Stopwatch.StartNew();
-        JsonElement? last = null;
+        string? last = null;
         while (deadline.Elapsed < Deadline)
         {
             var entry = await store.TryGetEntryAsync<byte[]>(AgentId);
             if (entry.Success && entry.Value.Value is { } bytes)
             {
-                var hb = JsonDocument.Parse(bytes).RootElement.Clone();
-                last = hb;
+                last = Encoding.UTF8.GetString(bytes);
+                var hb = JsonSerializer.Deserialize(bytes, ContractJson.Default.Heartbeat)!;
                 if (condition(hb))
                 {
                     return hb;

@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using System.Text;
 using System.Text.Json;
 using Fim.Agent.Cli;
@@ -30,7 +31,7 @@ public sealed class ConnectedUnitTests : IDisposable
     public void Selectors_follow_Kubernetes_semantics(string selector, bool matches)
     {
         var value = """{"schemaVersion":1,"revision":1,"name":"ns/p","selector":""" + selector + ""","spec":{"paths":[{"path":"/etc"}]}}""";
-        var (doc, _, _, error) = PolicyDocument.Parse("ns.p", Encoding.UTF8.GetBytes(value));
+        var (doc, _, _, error) = AssignedPolicy.Parse("ns.p", Encoding.UTF8.GetBytes(value));
         Assert.Null(error);
         Assert.Equal(matches, doc!.Selector.Matches(Labels));
     }
@@ -38,7 +39,7 @@ public sealed class ConnectedUnitTests : IDisposable
     [Fact]
     public void The_spec_selector_map_is_matchLabels_when_there_is_no_top_level_selector()
     {
-        var (doc, _, _, _) = PolicyDocument.Parse("ns.p", """{"revision":3,"name":"ns/p","spec":{"selector":{"role":"db"},"paths":[{"path":"/etc"}]}}"""u8);
+        var (doc, _, _, _) = AssignedPolicy.Parse("ns.p", """{"revision":3,"name":"ns/p","spec":{"selector":{"role":"db"},"paths":[{"path":"/etc"}]}}"""u8);
         Assert.False(doc!.Selector.Matches(Labels));
         Assert.Equal("ns/p", doc.Policy.Name);
         Assert.Equal(3, doc.Revision);
@@ -56,7 +57,7 @@ public sealed class ConnectedUnitTests : IDisposable
     [InlineData("""{"revision":1,"name":"ns/p","selector":{"matchExpressions":[{"key":"a","operator":"Near","values":["x"]}]},"spec":{"paths":[{"path":"/etc"}]}}""", "Near")]
     public void Invalid_policy_values_are_explained_not_thrown(string value, string expected)
     {
-        var (doc, _, _, error) = PolicyDocument.Parse("ns.p", Encoding.UTF8.GetBytes(value));
+        var (doc, _, _, error) = AssignedPolicy.Parse("ns.p", Encoding.UTF8.GetBytes(value));
         Assert.Null(doc);
         Assert.Contains(expected, error);
     }
@@ -70,7 +71,7 @@ public sealed class ConnectedUnitTests : IDisposable
     {
         var id = AgentIdentity.ResolveId(configured, name => name == "NODE_NAME" ? nodeName : null, hostname);
         Assert.Equal(expected, id);
-        Assert.True(Fim.Core.Events.Subjects.IsValidAgentId(id));
+        Assert.True(Subjects.IsValidAgentId(id));
     }
 
     [Fact]
@@ -196,8 +197,8 @@ public sealed class ConnectedUnitTests : IDisposable
         Assert.Contains("user: \"manager.fim\"", r.Stdout);
         var node1 = r.Stdout[r.Stdout.IndexOf("node-1.agents.fim", StringComparison.Ordinal)..r.Stdout.IndexOf("node-2.agents.fim", StringComparison.Ordinal)];
         Assert.DoesNotContain("node-2", node1);
-        Assert.DoesNotContain("fim.events.>", node1);
-        Assert.DoesNotContain("FIM_EVENTS", node1);
+        Assert.DoesNotContain(Subjects.AllEvents, node1);
+        Assert.DoesNotContain(Subjects.EventsStream, node1);
 
         var bad = CliRunner.Run(["nats-authz", "--agent", "Bad.Id"]);
         Assert.Equal(ExitCodes.InvalidArgument, bad.ExitCode);

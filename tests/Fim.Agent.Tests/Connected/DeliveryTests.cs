@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using Fim.Testing;
 namespace Fim.Agent.Tests.Connected;
 
@@ -97,8 +98,8 @@ public sealed class DeliveryTests
         AssertExactlyOnce(events, [.. accepted, .. heldBack], "added");
         var held = events.Where(e => heldBack.Contains(e.Path)).ToList();
         Assert.All(held, e => Assert.Equal("scan", e.Body.GetProperty("source").GetString()));
-        var hb = await h.AwaitHeartbeatAsync(x => !x.GetProperty("outbox").GetProperty("overflowing").GetBoolean(), () => agent.Stderr);
-        Assert.True(hb.GetProperty("outbox").GetProperty("overflows").GetInt64() >= 1);
+        var hb = await h.AwaitHeartbeatAsync(x => !x.Outbox.Overflowing, () => agent.Stderr);
+        Assert.True(hb.Outbox.Overflows >= 1);
     }
 
     [Fact]
@@ -118,6 +119,6 @@ public sealed class DeliveryTests
         var events = await h.AwaitEventsAsync(es => es.Any(e => e.Path == h.Tree["etc/a"]), context: () => agent.Stderr);
         AssertExactlyOnce(events, [h.Tree["etc/a"]], "modified");
         // The heartbeat and the policy watch recover as well once their buckets exist.
-        await h.AwaitHeartbeatAsync(hb => hb.GetProperty("appliedPolicies").TryGetProperty("local-etc", out _), () => agent.Stderr);
+        await h.AwaitHeartbeatAsync(hb => hb.AppliedPolicies.ContainsKey("local-etc"), () => agent.Stderr);
     }
 }

@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using System.Text.Json;
 
 namespace Fim.Agent.Tests.Connected;
@@ -14,27 +15,27 @@ public sealed class HeartbeatAndCommandTests
         h.WriteConfig(policyFile: h.WritePolicy("local-etc", h.Tree["etc"]), labels: "{ role: web, zone: eu-1a }");
         var agent = h.StartAgent();
 
-        var hb = await h.AwaitHeartbeatAsync(x => x.TryGetProperty("lastScan", out _) && x.GetProperty("appliedPolicies").TryGetProperty("local-etc", out _), () => agent.Stderr);
-        Assert.Equal(1, hb.GetProperty("schemaVersion").GetInt32());
-        Assert.Equal("agent-a", hb.GetProperty("agentId").GetString());
-        Assert.Equal(Environment.MachineName, hb.GetProperty("hostname").GetString());
-        Assert.False(string.IsNullOrEmpty(hb.GetProperty("version").GetString()));
-        Assert.Equal("web", hb.GetProperty("labels").GetProperty("role").GetString());
-        Assert.Equal("eu-1a", hb.GetProperty("labels").GetProperty("zone").GetString());
-        Assert.Equal(0, hb.GetProperty("appliedPolicies").GetProperty("local-etc").GetInt64());
-        var scan = hb.GetProperty("lastScan");
-        Assert.Equal("startup", scan.GetProperty("reason").GetString());
-        Assert.Equal(3, scan.GetProperty("entries").GetInt64()); // the directory and two files
-        Assert.True(scan.GetProperty("durationMs").GetDouble() >= 0);
-        Assert.Matches("^[0-9a-f]{64}$", hb.GetProperty("baselineDigest").GetString());
-        Assert.Equal(0, hb.GetProperty("outbox").GetProperty("depth").GetInt32());
-        Assert.False(hb.GetProperty("outbox").GetProperty("overflowing").GetBoolean());
-        Assert.True(DateTimeOffset.UtcNow - hb.GetProperty("time").GetDateTimeOffset() < TimeSpan.FromMinutes(1));
+        var hb = await h.AwaitHeartbeatAsync(x => x.LastScan is not null && x.AppliedPolicies.ContainsKey("local-etc"), () => agent.Stderr);
+        Assert.Equal(1, hb.SchemaVersion);
+        Assert.Equal("agent-a", hb.AgentId);
+        Assert.Equal(Environment.MachineName, hb.Hostname);
+        Assert.False(string.IsNullOrEmpty(hb.Version));
+        Assert.Equal("web", hb.Labels["role"]);
+        Assert.Equal("eu-1a", hb.Labels["zone"]);
+        Assert.Equal(0, hb.AppliedPolicies["local-etc"]);
+        var scan = hb.LastScan!;
+        Assert.Equal("startup", scan.Reason);
+        Assert.Equal(3, scan.Entries); // the directory and two files
+        Assert.True(scan.DurationMs >= 0);
+        Assert.Matches("^[0-9a-f]{64}$", hb.BaselineDigest);
+        Assert.Equal(0, hb.Outbox.Depth);
+        Assert.False(hb.Outbox.Overflowing);
+        Assert.True(DateTimeOffset.UtcNow - hb.Time < TimeSpan.FromMinutes(1));
 
         // The digest follows the baseline.
-        var digest = hb.GetProperty("baselineDigest").GetString();
+        var digest = hb.BaselineDigest;
         File.WriteAllText(h.Tree["etc/a.conf"], "changed");
-        await h.AwaitHeartbeatAsync(x => x.GetProperty("baselineDigest").GetString() != digest, () => agent.Stderr);
+        await h.AwaitHeartbeatAsync(x => x.BaselineDigest != digest, () => agent.Stderr);
     }
 
     [Fact]
@@ -60,7 +61,7 @@ public sealed class HeartbeatAndCommandTests
         var scan = await h.CommandAsync("""{"command":"scan"}""");
         Assert.True(scan.GetProperty("ok").GetBoolean(), scan.ToString());
         Assert.Equal(["local-etc"], scan.GetProperty("started").EnumerateArray().Select(x => x.GetString()));
-        await h.AwaitHeartbeatAsync(x => x.TryGetProperty("lastScan", out var s) && s.GetProperty("reason").GetString() == "command", () => agent.Stderr);
+        await h.AwaitHeartbeatAsync(x => x.LastScan?.Reason == "command", () => agent.Stderr);
 
         var unknown = await h.CommandAsync("""{"command":"reboot"}""");
         Assert.False(unknown.GetProperty("ok").GetBoolean());

@@ -1,5 +1,5 @@
 using Fim.Agent.Connected;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;

@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using System.Text.Json;
 
 namespace Fim.Agent.Tests.Connected;
@@ -7,8 +8,8 @@ public sealed class PolicySourceTests
 {
     private static object Spec(params string[] paths) => new { paths = paths.Select(p => new { path = p }).ToArray() };
 
-    private static bool Applied(JsonElement hb, string name, long revision) =>
-        hb.GetProperty("appliedPolicies").TryGetProperty(name, out var r) && r.GetInt64() == revision;
+    private static bool Applied(Heartbeat hb, string name, long revision) =>
+        hb.AppliedPolicies.TryGetValue(name, out var r) && r == revision;
 
     [Fact]
     public async Task A_policy_in_KV_is_applied_updated_ignored_and_removed_without_restart()
@@ -33,7 +34,7 @@ public sealed class PolicySourceTests
         // Revision 2 adds a path: the new root is recorded quietly, then watched.
         await h.PutPolicyAsync("prod.web", 2, "prod/web", Spec(h.Tree["web"], h.Tree["other"]), selector: new { matchLabels = new { role = "web" } });
         var hb2 = await h.AwaitHeartbeatAsync(hb => Applied(hb, "prod/web", 2), () => agent.Stderr);
-        Assert.False(hb2.GetProperty("appliedPolicies").TryGetProperty("prod/db", out _));
+        Assert.False(hb2.AppliedPolicies.ContainsKey("prod/db"));
         File.WriteAllText(h.Tree["other/x.txt"], "changed again");
         var events = await h.AwaitEventsAsync(es => es.Any(e => e.Path == h.Tree["other/x.txt"]), context: () => agent.Stderr);
         var other = Assert.Single(events, e => e.Path == h.Tree["other/x.txt"]);
@@ -42,7 +43,7 @@ public sealed class PolicySourceTests
 
         // Deleted: monitoring stops, a later change makes no event.
         await h.DeletePolicyAsync("prod.web");
-        await h.AwaitHeartbeatAsync(hb => hb.GetProperty("appliedPolicies").EnumerateObject().Count() == 0, () => agent.Stderr);
+        await h.AwaitHeartbeatAsync(hb => hb.AppliedPolicies.Count == 0, () => agent.Stderr);
         var before = (await h.ReadEventsAsync()).Count;
         File.WriteAllText(h.Tree["web/index.html"], "v3 after delete");
         // A policy still running on the other path proves the agent is alive and would have published by now.
@@ -68,13 +69,12 @@ public sealed class PolicySourceTests
         await h.PutPolicyAsync("prod.web", 2, "prod/web", new { paths = new[] { new { path = "relative/path" } } });
         await h.PutPolicyAsync("prod.nopaths", 1, "prod/nopaths", new { paths = Array.Empty<object>() });
 
-        var hb = await h.AwaitHeartbeatAsync(hb => hb.GetProperty("policyErrors").EnumerateObject().Count() >= 3, () => agent.Stderr);
-        var errors = hb.GetProperty("policyErrors");
-        Assert.Contains("not valid JSON", errors.GetProperty("prod.broken").GetString());
-        Assert.Contains("revision 2 is invalid", errors.GetProperty("prod/web").GetString());
-        Assert.Contains("paths", errors.GetProperty("prod/nopaths").GetString());
+        var hb = await h.AwaitHeartbeatAsync(hb => hb.PolicyErrors.Count >= 3, () => agent.Stderr);
+        Assert.Contains("not valid JSON", hb.PolicyErrors["prod.broken"]);
+        Assert.Contains("revision 2 is invalid", hb.PolicyErrors["prod/web"]);
+        Assert.Contains("paths", hb.PolicyErrors["prod/nopaths"]);
         // Revision 1 keeps running.
-        Assert.Equal(1, hb.GetProperty("appliedPolicies").GetProperty("prod/web").GetInt64());
+        Assert.Equal(1, hb.AppliedPolicies["prod/web"]);
         File.WriteAllText(h.Tree["web/a"], "2");
         await h.AwaitEventsAsync(es => es.Any(e => e.Path == h.Tree["web/a"]), context: () => agent.Stderr);
         await h.AwaitMetricAsync("fim_agent_policy_errors_total", v => v >= 3);

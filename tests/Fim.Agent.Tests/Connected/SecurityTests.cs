@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Fim.Agent.Connected;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -147,7 +147,7 @@ public sealed class SecurityTests : IDisposable
             """);
         var agent = h.StartAgent();
         await h.PutPolicyAsync("prod.web", 1, "prod/web", new { paths = new[] { new { path = h.Tree["web"] } } });
-        var hb = await h.AwaitHeartbeatAsync(x => x.GetProperty("appliedPolicies").TryGetProperty("prod/web", out _), () => agent.Stderr + "\n" + h.Server.Log);
+        var hb = await h.AwaitHeartbeatAsync(x => x.AppliedPolicies.ContainsKey("prod/web"), () => agent.Stderr + "\n" + h.Server.Log);
 
         File.WriteAllText(h.Tree["web/index.html"], "v2");
         var events = await h.AwaitEventsAsync(es => es.Any(e => e.Path == h.Tree["web/index.html"]), context: () => agent.Stderr + "\n" + h.Server.Log);

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 
 namespace Fim.Core.Tests.Events;
 

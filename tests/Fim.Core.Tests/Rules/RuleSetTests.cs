@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using Fim.Core.Events;
 using Fim.Core.Model;
 using Fim.Core.Policy;
@@ -14,7 +15,7 @@ public sealed class RuleSetTests
         var record = new FileRecord { Path = PathBytes.FromString(path), Type = FileType.Regular };
         var c = new FileChange(kind, record.Path, kind == ChangeKind.Added ? null : record, kind == ChangeKind.Deleted ? null : record,
             changed, DetectionSource.Scan, DateTimeOffset.UnixEpoch, "p");
-        return (c, FileEvent.From(c, new EventOrigin("a", "h"), "a:b:1"));
+        return (c, EventRecords.From(c, new EventOrigin("a", "h"), "a:b:1"));
     }
 
     [Theory]

@@ -1,6 +1,7 @@
+using Fim.Testing;
 using System.Text;
 using System.Text.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -41,7 +42,7 @@ public sealed class NatsTestClient : IAsyncDisposable
         });
 
     public Task<PubAckResponse> PublishEventAsync(FileEvent e, string? msgId = null, NatsHeaders? headers = null, string? subject = null) =>
-        PublishRawAsync(subject ?? Subjects.Events(e.AgentId), EventJson.SerializeToUtf8(e), msgId ?? e.EventId, headers);
+        PublishRawAsync(subject ?? Subjects.Events(e.AgentId), ContractJson.ToUtf8(e), msgId ?? e.EventId, headers);
 
     public async Task<PubAckResponse> PublishRawAsync(string subject, byte[] payload, string? msgId = null, NatsHeaders? headers = null)
     {
@@ -54,15 +55,7 @@ public sealed class NatsTestClient : IAsyncDisposable
     {
         var kv = new NatsKVContext(Js);
         var store = await kv.CreateOrUpdateStoreAsync(new NatsKVConfig(Subjects.AgentsBucket) { History = 1 });
-        var heartbeat = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            schemaVersion = 1,
-            agentId,
-            host = agentId + ".node",
-            version,
-            labels = labels ?? new Dictionary<string, string>(),
-            sentAt = DateTimeOffset.UtcNow,
-        });
+        var heartbeat = ContractJson.ToUtf8(TestHeartbeats.Make(agentId, labels, hostname: agentId + ".node", version: version));
         await store.PutAsync(agentId, heartbeat, Raw);
     }
 
@@ -114,7 +107,7 @@ public sealed class NatsTestClient : IAsyncDisposable
     }
 
     public async Task<IReadOnlyList<Alert>> AlertsAsync(string agentId) =>
-        [.. (await ReadAsync(Subjects.AlertsStream, $"fim.alerts.*.{agentId}")).Select(m => m.As<Alert>())];
+        [.. (await ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agentId))).Select(m => m.As<Alert>())];
 
     public Task<IReadOnlyList<StoredMessage>> DeadLettersAsync(string reason) =>
         ReadAsync(Subjects.DeadLetterStream, Subjects.DeadLetter(reason));
@@ -127,7 +120,7 @@ public sealed class NatsTestClient : IAsyncDisposable
 
 public sealed record StoredMessage(string Subject, byte[] Data, NatsHeaders? Headers, ulong Sequence)
 {
-    public T As<T>() => JsonSerializer.Deserialize<T>(Data, EventJson.Options)!;
+    public T As<T>() => JsonSerializer.Deserialize<T>(Data, ContractJson.Default.Options)!;
 
     public string Text => Encoding.UTF8.GetString(Data);
 

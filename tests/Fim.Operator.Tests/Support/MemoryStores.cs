@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using System.Collections.Concurrent;
 using Fim.Operator.Controllers.Policy;
 
@@ -40,13 +41,13 @@ internal sealed class MemoryPolicyStore : IPolicyStore
 
 internal sealed class MemoryAgentDirectory : IAgentDirectory
 {
-    private readonly ConcurrentDictionary<string, AgentHeartbeat> _agents = new();
+    private readonly ConcurrentDictionary<string, Heartbeat> _agents = new();
 
-    public IReadOnlyCollection<AgentHeartbeat> Agents => [.. _agents.Values];
+    public IReadOnlyCollection<Heartbeat> Agents => [.. _agents.Values];
 
     public event Action? Changed;
 
-    public void Put(AgentHeartbeat hb)
+    public void Put(Heartbeat hb)
     {
         _agents[hb.AgentId] = hb;
         Changed?.Invoke();

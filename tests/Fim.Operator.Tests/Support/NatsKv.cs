@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Operator.Nats;
 using Fim.Testing;
 using NATS.Client.Core;
@@ -40,25 +40,10 @@ internal sealed class NatsKv : IAsyncDisposable
         return kv;
     }
 
-    /// <summary>Writes a heartbeat the way the agent does (docs/agent-connected.md, Web JSON casing).</summary>
+    /// <summary>Writes a heartbeat as the agent does: the shared record.</summary>
     public async Task HeartbeatAsync(string agentId, Dictionary<string, string> labels, Dictionary<string, long> applied)
     {
-        var hb = new
-        {
-            schemaVersion = 1,
-            agentId,
-            hostname = agentId,
-            version = "test",
-            bootId = "boot",
-            labels,
-            appliedPolicies = applied,
-            policyErrors = new Dictionary<string, string>(),
-            policies = Array.Empty<object>(),
-            baselineDigest = "",
-            outbox = new { depth = 0, bytes = 0, max = 0, overflowing = false, overflows = 0 },
-            time = DateTimeOffset.UtcNow,
-        };
-        await AgentsBucket.PutAsync(agentId, JsonSerializer.SerializeToUtf8Bytes(hb));
+        await AgentsBucket.PutAsync(agentId, ContractJson.ToUtf8(TestHeartbeats.Make(agentId, labels, applied)));
     }
 
     public async Task<byte[]?> PolicyValueAsync(string key) => await PolicyStore.GetAsync(key, CancellationToken.None);

@@ -1,4 +1,4 @@
-using Fim.Core.Events;
+using Fim.Contracts;
 using Fim.Operator.Api;
 using Fim.Operator.Runtime;
 using Microsoft.Extensions.Logging;
@@ -102,14 +102,14 @@ public sealed class PolicyReconciler(ResourceClient policies, IPolicyStore store
     private async Task<long> PublishAsync(FimPolicy policy, string ns, string name, string kvKey, CancellationToken ct)
     {
         var stored = await store.GetAsync(kvKey, ct);
-        var storedRevision = stored is null ? null : KvFormats.ReadRevision(stored);
-        if (stored is not null && storedRevision is { } sr && KvFormats.PolicyValue(ns, name, sr, policy.Spec).AsSpan().SequenceEqual(stored))
+        var storedRevision = stored is null ? null : PolicyDocuments.ReadRevision(stored);
+        if (stored is not null && storedRevision is { } sr && PolicyDocuments.PolicyValue(ns, name, sr, policy.Spec).AsSpan().SequenceEqual(stored))
         {
             return sr;
         }
 
         var revision = Math.Max(policy.Metadata.Generation ?? 1, (storedRevision ?? 0) + (stored is null ? 0 : 1));
-        await store.PutAsync(kvKey, KvFormats.PolicyValue(ns, name, revision, policy.Spec), ct);
+        await store.PutAsync(kvKey, PolicyDocuments.PolicyValue(ns, name, revision, policy.Spec), ct);
         OperatorMetrics.KvWrites.WithLabels("put").Inc();
         logger.LogInformation("policy {Policy}: published revision {Revision} to KV {Key}", ResourceKey.Of(policy), revision, kvKey);
         await events.RecordAsync(policy, "Normal", "Published", $"revision {revision} published to KV {Subjects.PoliciesBucket}/{kvKey}", ct);

@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using Fim.Operator.Api;
 using Fim.Operator.Runtime;
 
@@ -6,51 +7,21 @@ namespace Fim.Operator.Controllers.Policy;
 /// <summary>Pure: which agents a policy targets, which applied it, and the resulting status.</summary>
 public static class PolicyStatusCalculator
 {
-    public static bool Selects(AgentSelector? selector, IReadOnlyDictionary<string, string> labels)
-    {
-        foreach (var (k, v) in selector?.MatchLabels ?? [])
-        {
-            if (!labels.TryGetValue(k, out var actual) || actual != v)
-            {
-                return false;
-            }
-        }
-
-        foreach (var r in selector?.MatchExpressions ?? [])
-        {
-            var has = labels.TryGetValue(r.Key, out var actual);
-            var values = r.Values ?? [];
-            var ok = r.Operator switch
-            {
-                "In" => has && values.Contains(actual!),
-                "NotIn" => !has || !values.Contains(actual!),
-                "Exists" => has,
-                "DoesNotExist" => !has,
-                _ => false,
-            };
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     /// <summary>(targeted, applied): agents with a fresh heartbeat whose labels match; of those, the ones at the revision.</summary>
-    public static (int Targeted, int Applied) Count(string ns, string name, AgentSelector? selector, long revision, IEnumerable<AgentHeartbeat> agents, DateTimeOffset now, TimeSpan staleAfter)
+    public static (int Targeted, int Applied) Count(string ns, string name, AgentSelector? selector, long revision, IEnumerable<Heartbeat> agents, DateTimeOffset now, TimeSpan staleAfter)
     {
-        var policy = $"{ns}/{name}";
+        var policy = Subjects.PolicyName(ns, name);
+        var matcher = selector?.ToLabelSelector() ?? LabelSelector.Everything;
         var targeted = 0;
         var applied = 0;
         foreach (var a in agents)
         {
-            if (a.Time is { } t && now - t > staleAfter)
+            if (now - a.Time > staleAfter)
             {
                 continue;
             }
 
-            if (!Selects(selector, a.Labels))
+            if (!matcher.Matches(a.Labels))
             {
                 continue;
             }

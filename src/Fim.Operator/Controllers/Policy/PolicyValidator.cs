@@ -26,7 +26,7 @@ public static partial class PolicyValidator
         try
         {
             var source = $"FimPolicy {ns}/{name}";
-            var core = PolicyLoader.LoadYaml(KvFormats.CoreSpec(spec).ToJsonString(), source);
+            var core = PolicyLoader.LoadYaml(PolicyDocuments.CoreSpec(spec).ToJsonString(), source);
             core.Name = $"{ns}/{name}";
             return new PolicyValidation(PolicyCompiler.Compile(core, source), null, null);
         }

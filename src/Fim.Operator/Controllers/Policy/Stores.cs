@@ -1,3 +1,5 @@
+using Fim.Contracts;
+
 namespace Fim.Operator.Controllers.Policy;
 
 /// <summary>KV fim-policies as the policy controller needs it.</summary>
@@ -16,7 +18,7 @@ public interface IPolicyStore
 /// <summary>The latest heartbeat of every agent (KV fim-agents), kept current by a watch.</summary>
 public interface IAgentDirectory
 {
-    IReadOnlyCollection<AgentHeartbeat> Agents { get; }
+    IReadOnlyCollection<Heartbeat> Agents { get; }
 
     /// <summary>Raised after any heartbeat changed.</summary>
     event Action? Changed;

@@ -1,6 +1,9 @@
-namespace Fim.Core.Events;
+namespace Fim.Contracts;
 
-/// <summary>The names DESIGN.md fixes between agents, managers and the operator. Plain strings: Core knows no NATS.</summary>
+/// <summary>
+/// The NATS names agents, managers, the operator and fimctl share: subjects, streams, the managers' consumer and the KV
+/// buckets. Plain strings: this project knows no NATS client.
+/// </summary>
 public static class Subjects
 {
     public const string EventsStream = "FIM_EVENTS";
@@ -10,17 +13,22 @@ public static class Subjects
     public const string PoliciesBucket = "fim-policies";
     public const string AgentsBucket = "fim-agents";
 
+    public const string EventsPrefix = "fim.events.";
     public const string AllEvents = "fim.events.>";
     public const string AllAlerts = "fim.alerts.>";
     public const string AllDeadLetters = "fim.deadletter.>";
+    public const string AllAgentCommands = "fim.agent.*.cmd";
 
     /// <summary>Agent ids become subject tokens and KV keys: lower-case letters, digits, '-' and '_' only.</summary>
     public static bool IsValidAgentId(string id) =>
         id.Length is > 0 and <= 128 && id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
 
-    public static string Events(string agentId) => $"fim.events.{agentId}";
+    public static string Events(string agentId) => EventsPrefix + agentId;
 
     public static string Alerts(int level, string agentId) => $"fim.alerts.{level}.{agentId}";
+
+    /// <summary>Every alert of one agent, whatever its level.</summary>
+    public static string AlertsOf(string agentId) => $"fim.alerts.*.{agentId}";
 
     public static string AgentCommand(string agentId) => $"fim.agent.{agentId}.cmd";
 
@@ -31,4 +39,13 @@ public static class Subjects
 
     /// <summary>KV key of a policy: the FimPolicy's namespace and name.</summary>
     public static string PolicyKey(string ns, string name) => $"{ns}.{name}";
+
+    /// <summary>The policy's name in documents and heartbeats: "namespace/name".</summary>
+    public static string PolicyName(string ns, string name) => $"{ns}/{name}";
+
+    /// <summary>The JetStream stream behind a KV bucket (what permissions name).</summary>
+    public static string KvStream(string bucket) => $"KV_{bucket}";
+
+    /// <summary>The subject a KV put of <paramref name="key"/> publishes to.</summary>
+    public static string KvKey(string bucket, string key) => $"$KV.{bucket}.{key}";
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Fim.Core.Events;
+namespace Fim.Contracts;
 
 /// <summary>The rule that turned an event into an alert.</summary>
 public sealed class RuleRef

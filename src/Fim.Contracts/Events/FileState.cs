@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using Fim.Core.Model;
 
-namespace Fim.Core.Events;
+namespace Fim.Contracts;
 
 /// <summary>
 /// A path's attributes as carried in events: AIDE's and osquery's file fields, in plain JSON types. Optional fields are
@@ -44,40 +43,4 @@ public sealed class FileState
     public string? Xxh128 { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Dictionary<string, string>? Xattrs { get; set; }
-
-    public static FileState From(FileRecord r) => new()
-    {
-        Type = r.Type.ToName(),
-        Size = r.Size,
-        Mode = Convert.ToString(r.Mode, 8).PadLeft(4, '0'),
-        Uid = r.Uid,
-        Gid = r.Gid,
-        Owner = r.Owner,
-        Group = r.Group,
-        Mtime = FromNs(r.MtimeNs),
-        Ctime = FromNs(r.CtimeNs),
-        Inode = r.Inode,
-        Device = r.Device,
-        Nlink = r.LinkCount,
-        Target = r.SymlinkTarget is { } t ? PathBytes.ToDisplay(t) : null,
-        TargetBase64 = r.SymlinkTarget is { } t2 && !PathBytes.IsValidUtf8(t2) ? Convert.ToBase64String(t2) : null,
-        HashStatus = r.HashStatus switch
-        {
-            Model.HashStatus.TooLarge => "too-large",
-            Model.HashStatus.Unreadable => "unreadable",
-            Model.HashStatus.Unstable => "unstable",
-            _ => null,
-        },
-        Sha256 = Hex(r.GetHash(HashAlgorithmKind.Sha256)),
-        Sha512 = Hex(r.GetHash(HashAlgorithmKind.Sha512)),
-        Sha1 = Hex(r.GetHash(HashAlgorithmKind.Sha1)),
-        Md5 = Hex(r.GetHash(HashAlgorithmKind.Md5)),
-        Xxh128 = Hex(r.GetHash(HashAlgorithmKind.Xxh128)),
-        Xattrs = r.Xattrs?.ToDictionary(x => x.Key, x => Convert.ToBase64String(x.Value)),
-    };
-
-    private static DateTimeOffset FromNs(long ns) =>
-        DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
-
-    private static string? Hex(byte[]? h) => h is null ? null : Convert.ToHexStringLower(h);
 }

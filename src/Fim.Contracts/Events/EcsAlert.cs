@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
-namespace Fim.Core.Events;
+namespace Fim.Contracts;
 
 /// <summary>
 /// An alert in Elastic Common Schema field names (<c>@timestamp</c>, <c>event.*</c>, <c>file.*</c>, <c>host.*</c>,
@@ -215,12 +215,12 @@ public static class EcsAlert
         if (a.Before is not null)
         {
             w.WritePropertyName("before");
-            JsonSerializer.Serialize(w, a.Before, EventJson.Options);
+            JsonSerializer.Serialize(w, a.Before, ContractJson.Default.FileState);
         }
         if (a.After is not null)
         {
             w.WritePropertyName("after");
-            JsonSerializer.Serialize(w, a.After, EventJson.Options);
+            JsonSerializer.Serialize(w, a.After, ContractJson.Default.FileState);
         }
         WriteIfSet(w, "diff", a.Diff);
         w.WriteEndObject();

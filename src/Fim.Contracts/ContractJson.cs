@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fim.Contracts;
+
+/// <summary>
+/// The one JSON shape of every contract record: camelCase, no indentation, nulls written unless a property says
+/// otherwise, unknown members skipped (a newer writer may add fields). Source-generated: no reflection, and the
+/// same code on every side of the wire.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    WriteIndented = false,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(FileEvent))]
+[JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(FileState))]
+[JsonSerializable(typeof(Heartbeat))]
+[JsonSerializable(typeof(PolicyDocument))]
+[JsonSerializable(typeof(LabelSelector))]
+[JsonSerializable(typeof(AgentCommand))]
+[JsonSerializable(typeof(AgentReply))]
+public sealed partial class ContractJson : JsonSerializerContext
+{
+    public static byte[] ToUtf8(FileEvent e) => e is Alert a
+        ? JsonSerializer.SerializeToUtf8Bytes(a, Default.Alert)
+        : JsonSerializer.SerializeToUtf8Bytes(e, Default.FileEvent);
+
+    public static string ToText(FileEvent e) => e is Alert a
+        ? JsonSerializer.Serialize(a, Default.Alert)
+        : JsonSerializer.Serialize(e, Default.FileEvent);
+
+    public static byte[] ToUtf8(Heartbeat h) => JsonSerializer.SerializeToUtf8Bytes(h, Default.Heartbeat);
+
+    public static byte[] ToUtf8(PolicyDocument d) => JsonSerializer.SerializeToUtf8Bytes(d, Default.PolicyDocument);
+
+    public static byte[] ToUtf8(AgentCommand c) => JsonSerializer.SerializeToUtf8Bytes(c, Default.AgentCommand);
+
+    public static byte[] ToUtf8(AgentReply r) => JsonSerializer.SerializeToUtf8Bytes(r, Default.AgentReply);
+
+    /// <summary>A heartbeat, or null when the value is not one (a broken agent must not break its readers).</summary>
+    public static Heartbeat? ReadHeartbeat(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, Default.Heartbeat);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using Fim.Contracts;
+using Fim.Core.Model;
+
+namespace Fim.Core.Events;
+
+/// <summary>The engine's changes and records as the wire records of Fim.Contracts.</summary>
+public static class EventRecords
+{
+    public static FileEvent From(FileChange change, EventOrigin origin, string eventId)
+    {
+        var path = origin.HostPath(change.Path);
+        return new FileEvent
+        {
+            EventId = eventId,
+            AgentId = origin.AgentId,
+            Host = origin.Host,
+            Policy = change.PolicyName,
+            Path = PathBytes.ToDisplay(path),
+            PathBase64 = PathBytes.IsValidUtf8(path) ? null : Convert.ToBase64String(path),
+            Kind = change.Kind.ToName(),
+            Changed = [.. change.Changed],
+            Before = change.Before is null ? null : StateOf(change.Before),
+            After = change.After is null ? null : StateOf(change.After),
+            Source = change.Source.ToName(),
+            ObservedAt = change.ObservedAt,
+        };
+    }
+
+    public static FileState StateOf(FileRecord r) => new()
+    {
+        Type = r.Type.ToName(),
+        Size = r.Size,
+        Mode = Convert.ToString(r.Mode, 8).PadLeft(4, '0'),
+        Uid = r.Uid,
+        Gid = r.Gid,
+        Owner = r.Owner,
+        Group = r.Group,
+        Mtime = FromNs(r.MtimeNs),
+        Ctime = FromNs(r.CtimeNs),
+        Inode = r.Inode,
+        Device = r.Device,
+        Nlink = r.LinkCount,
+        Target = r.SymlinkTarget is { } t ? PathBytes.ToDisplay(t) : null,
+        TargetBase64 = r.SymlinkTarget is { } t2 && !PathBytes.IsValidUtf8(t2) ? Convert.ToBase64String(t2) : null,
+        HashStatus = r.HashStatus switch
+        {
+            HashStatus.TooLarge => "too-large",
+            HashStatus.Unreadable => "unreadable",
+            HashStatus.Unstable => "unstable",
+            _ => null,
+        },
+        Sha256 = Hex(r.GetHash(HashAlgorithmKind.Sha256)),
+        Sha512 = Hex(r.GetHash(HashAlgorithmKind.Sha512)),
+        Sha1 = Hex(r.GetHash(HashAlgorithmKind.Sha1)),
+        Md5 = Hex(r.GetHash(HashAlgorithmKind.Md5)),
+        Xxh128 = Hex(r.GetHash(HashAlgorithmKind.Xxh128)),
+        Xattrs = r.Xattrs?.ToDictionary(x => x.Key, x => Convert.ToBase64String(x.Value)),
+    };
+
+    private static DateTimeOffset FromNs(long ns) =>
+        DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
+
+    private static string? Hex(byte[]? h) => h is null ? null : Convert.ToHexStringLower(h);
+}

@@ -1,0 +1,82 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Fim.Contracts.Tests;
+
+/// <summary>
+/// Every payload that crosses a process, pinned: serialized it must be its golden file byte for byte, and the golden file
+/// must read back into the same record (so a field that is written but not read, or read under another name, fails).
+/// </summary>
+public sealed class GoldenTests
+{
+    [Fact]
+    public void File_event() => RoundTrip("file-event", Samples.Event(), ContractJson.Default.FileEvent);
+
+    [Fact]
+    public void Alert() => RoundTrip("alert", Samples.Alert(), ContractJson.Default.Alert);
+
+    [Fact]
+    public void Alert_in_Elastic_Common_Schema_on_stdout()
+    {
+        var indented = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(indented, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
+        {
+            EcsAlert.Write(writer, Samples.Alert());
+        }
+        GoldenFile.Verify("alert-ecs", EcsAlert.ToUtf8(Samples.Alert()), indented.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void Heartbeat() => RoundTrip("heartbeat", Samples.Heartbeat(), ContractJson.Default.Heartbeat);
+
+    [Fact]
+    public void Policy_document() => RoundTrip("policy-document", Samples.PolicyDocument(), ContractJson.Default.PolicyDocument);
+
+    [Fact]
+    public void Scan_command() => RoundTrip("agent-command-scan", AgentCommand.Scan, ContractJson.Default.AgentCommand);
+
+    [Fact]
+    public void State_command() => RoundTrip("agent-command-state", Samples.StateCommand(), ContractJson.Default.AgentCommand);
+
+    [Fact]
+    public void Scan_reply() => RoundTrip("agent-reply-scan", Samples.ScanReply(), ContractJson.Default.AgentReply);
+
+    [Fact]
+    public void State_reply() => RoundTrip("agent-reply-state", Samples.StateReply(), ContractJson.Default.AgentReply);
+
+    [Fact]
+    public void Error_reply() => RoundTrip("agent-reply-error", AgentReply.Failure("not monitored"), ContractJson.Default.AgentReply);
+
+    [Fact]
+    public void The_non_UTF8_path_travels_as_exact_bytes_beside_its_display_form()
+    {
+        var e = JsonSerializer.Deserialize(ContractJson.ToUtf8(Samples.Event()), ContractJson.Default.FileEvent)!;
+        var bytes = Convert.FromBase64String(e.PathBase64!);
+        Assert.False(Fim.Core.Model.PathBytes.IsValidUtf8(bytes));
+        Assert.Equal(0xE9, bytes[13]);
+        Assert.Equal(Fim.Core.Model.PathBytes.ToDisplay(bytes), e.Path);
+    }
+
+    [Fact]
+    public void The_golden_files_are_exactly_the_payloads_tested_here()
+    {
+        var names = typeof(GoldenTests).GetMethods().Count(m => m.GetCustomAttributes(typeof(FactAttribute), false).Length > 0) - 2;
+        var files = Directory.GetFiles(Fim.Testing.Repository.File("tests/Fim.Contracts.Tests/Golden"), "*.json");
+        Assert.True(names == files.Length, $"{files.Length} golden files for {names} payload tests: delete the file of a payload that is gone");
+    }
+
+    private static readonly JsonSerializerOptions Indented = new(ContractJson.Default.Options) { WriteIndented = true, NewLine = "\n" };
+
+    private static void RoundTrip<T>(string name, T sample, JsonTypeInfo<T> type)
+    {
+        var wire = JsonSerializer.SerializeToUtf8Bytes(sample, type);
+        var golden = GoldenFile.Verify(name, wire, JsonSerializer.SerializeToUtf8Bytes(sample, (JsonTypeInfo<T>)Indented.GetTypeInfo(typeof(T))));
+        var read = JsonSerializer.Deserialize(golden, type);
+        Assert.NotNull(read);
+        Assert.True(wire.AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(read, type)),
+            $"{name}: the golden file does not read back into the same {typeof(T).Name}; a field is written under a name it is not read by.\n"
+            + $"written: {Encoding.UTF8.GetString(wire)}\nre-read: {Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(read, type))}");
+    }
+}

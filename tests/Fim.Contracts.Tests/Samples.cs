@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Fim.Contracts;
+using Fim.Core.Model;
+
+namespace Fim.Contracts.Tests;
+
+/// <summary>One fully populated sample of every payload: every optional field set, so none can be renamed unseen.</summary>
+public static class Samples
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 23, 16, 0, 0, 123, TimeSpan.Zero);
+
+    /// <summary>"/srv/data/caf\xE9-menu.txt": Latin-1 bytes, not UTF-8, as file names can be.</summary>
+    private static readonly byte[] NonUtf8Path = [.. "/srv/data/caf"u8, 0xE9, .. "-menu.txt"u8];
+
+    public static FileState State(long size, string sha256) => new()
+    {
+        Type = "file",
+        Size = size,
+        Mode = "0644",
+        Uid = 1000,
+        Gid = 1000,
+        Owner = "alice",
+        Group = "staff",
+        Mtime = T0.AddMinutes(-5),
+        Ctime = T0.AddMinutes(-5),
+        Inode = 131_074,
+        Device = 2049,
+        Nlink = 1,
+        Target = "/srv/data/target",
+        TargetBase64 = Convert.ToBase64String("/srv/data/target"u8),
+        HashStatus = "too-large",
+        Sha256 = sha256,
+        Sha512 = new string('b', 128),
+        Sha1 = new string('c', 40),
+        Md5 = new string('d', 32),
+        Xxh128 = new string('e', 32),
+        Xattrs = new Dictionary<string, string> { ["security.selinux"] = Convert.ToBase64String("system_u:object_r:var_t:s0"u8) },
+    };
+
+    public static FileEvent Event() => new()
+    {
+        EventId = "node-1:19ab3c2d:42",
+        AgentId = "node-1",
+        Host = "node-1.example.org",
+        Policy = "prod/web-config",
+        Path = PathBytes.ToDisplay(NonUtf8Path),
+        PathBase64 = Convert.ToBase64String(NonUtf8Path),
+        Kind = "modified",
+        Changed = ["size", "mtime", "sha256"],
+        Before = State(10, new string('0', 64)),
+        After = State(12, new string('1', 64)),
+        Source = "realtime",
+        ObservedAt = T0,
+        PublishedAt = T0.AddMilliseconds(5),
+        Diff = "@@ -1 +1 @@\n-a\n+b\n",
+        Actor = new Actor { Uid = 0, LoginUid = 1000, Pid = 4242, Process = "vim", Container = "containerd://3f2a" },
+    };
+
+    public static Alert Alert()
+    {
+        var alert = Contracts.Alert.For(Event(), new RuleRef { Id = "550", Level = 7, Description = "Integrity checksum changed." }, 7,
+            ["pci_dss:11.5", "nist_800_53:SI.7"], ["web", "prod"]);
+        alert.Labels = new Dictionary<string, string> { ["role"] = "web", ["topology.kubernetes.io/zone"] = "eu-west-1a" };
+        return alert;
+    }
+
+    public static Heartbeat Heartbeat()
+    {
+        var scan = new HeartbeatScan("prod/web-config", "startup", T0, 1234, 2, 85.2);
+        return new Heartbeat
+        {
+            AgentId = "node-1",
+            Hostname = "node-1.example.org",
+            Version = "1.0.0.0",
+            BootId = "19ab3c2d4e5f6a7b8",
+            Labels = new Dictionary<string, string> { ["role"] = "web" },
+            AppliedPolicies = new Dictionary<string, long> { ["prod/web-config"] = 7 },
+            PolicyErrors = new Dictionary<string, string> { ["prod/broken"] = "the value is not valid JSON" },
+            Policies =
+            [
+                new HeartbeatPolicy("prod.web-config", "prod/web-config", 7, "running", null, new string('3', 64), scan),
+                new HeartbeatPolicy("prod.broken", "prod/broken", 2, "invalid", "the value is not valid JSON", null, null),
+            ],
+            LastScan = scan,
+            BaselineDigest = new string('9', 64),
+            Outbox = new HeartbeatOutbox(3, 4096, 100_000, false, 1),
+            Time = T0,
+        };
+    }
+
+    public static PolicyDocument PolicyDocument() => new()
+    {
+        Revision = 7,
+        Name = "prod/web-config",
+        Selector = new LabelSelector
+        {
+            MatchLabels = new Dictionary<string, string> { ["role"] = "web" },
+            MatchExpressions =
+            [
+                new LabelRequirement("zone", "In", ["eu-west-1a", "eu-west-1b"]),
+                new LabelRequirement("canary", "DoesNotExist", null),
+            ],
+        },
+        Spec = JsonDocument.Parse("""{"paths":[{"path":"/etc","recursive":true,"exclude":["*.swp"],"hashes":["sha256"]}],"schedule":{"rescanInterval":"12h"},"severity":5,"tags":["pci_dss:11.5"]}""").RootElement.Clone(),
+    };
+
+    public static AgentCommand StateCommand() => AgentCommand.State("/etc/passwd");
+
+    public static AgentReply ScanReply() => new() { Ok = true, Started = ["prod/web-config"], Time = T0 };
+
+    public static AgentReply StateReply() => new() { Ok = true, Policy = "prod/web-config", Path = "/etc/passwd", State = State(2048, new string('f', 64)) };
+}
