@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
-# nats-server, promtool, inotify-tools, setpriv. Skips apt entirely when everything is present.
+# nats-server, promtool, inotify-tools, setpriv (apt, skipped when everything is present), and
+# prometheus-operator's schema validators from npm into .cache/k8s-models (scripts/fetch-k8s-models.sh).
 set -euo pipefail
 
 need=()
@@ -28,4 +29,9 @@ fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "install-deps: the .NET 10 SDK (dotnet) is required and not on PATH" >&2
   exit 1
+fi
+
+# Without them the tests that check the chart's monitoring objects skip and say so; nothing else depends on them.
+if ! bash "$(dirname "${BASH_SOURCE[0]}")/fetch-k8s-models.sh" >/dev/null; then
+  echo "install-deps: prometheus-operator schemas (npm @kubernetes-models/prometheus-operator) not installed; their tests will skip" >&2
 fi

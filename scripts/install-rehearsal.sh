@@ -60,20 +60,14 @@ pids+=($!)
 k() { "$KUBECTL" --kubeconfig "$kc" "$@"; }
 wait_for 60 "API double answers" k get namespaces
 
-# 2. CRDs (ours and prometheus-operator's for the monitors), namespace, chart.
+# 2. CRDs (ours, and stand-ins for prometheus-operator's so the monitors apply), namespace, chart.
 k create namespace fim
 k apply -f charts/fim/crds/
-shared="$root/../shared/k8s-schemas"
-monitoring=false
-if [[ -d "$shared" ]]; then
-  k apply -f "$shared/monitoring.coreos.com_prometheusrules.yaml" -f "$shared/monitoring.coreos.com_servicemonitors.yaml" -f "$shared/monitoring.coreos.com_podmonitors.yaml" >/dev/null
-  monitoring=true
-fi
+k apply -f tests/Fim.Deploy.Tests/Fixtures/prometheus-operator-crds.stand-in.yaml >/dev/null
 wait_for 30 "CRDs established" k wait --for=condition=Established crd/fimpolicies.fim.io crd/fimmanagerpools.fim.io --timeout=5s
 "$HELM" template fim charts/fim --namespace fim \
   --set nats.external.url="nats://127.0.0.1:$nats_port" \
   --set agent.priorityClass.create=false \
-  --set monitoring.prometheusRule.enabled=$monitoring,monitoring.serviceMonitor.enabled=$monitoring \
   > "$work/rendered.yaml"
 k apply -f "$work/rendered.yaml"
 k -n fim get deployments,daemonsets,serviceaccounts,networkpolicies,fimmanagerpools

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# README command two: installs what the tests need, builds, runs every test project, and ends with
-# one line "N passed, N failed, N skipped" computed from the TRX results. Non-zero exit on any failure.
+# README command two: installs what the tests need, builds, checks the formatting (dotnet format, counted
+# as one check), runs every test project, and ends with one line "N passed, N failed, N skipped" computed
+# from the TRX results and that check. Non-zero exit on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,16 @@ if [ "$build" -ne 0 ]; then
   echo "build failed"
   echo "0 passed, 1 failed"
   exit 1
+fi
+
+# One check: the code as .editorconfig says. A failure is counted and reported; the tests still run.
+format=0
+if dotnet format FimOperator.sln --verify-no-changes --no-restore >"$results/format.log" 2>&1; then
+  echo "dotnet format: clean"
+else
+  format=1
+  grep -E 'error|warning' "$results/format.log" | head -n 20
+  echo "dotnet format: FAILED - run 'dotnet format FimOperator.sln' and commit the result (all findings: $results/format.log)"
 fi
 
 status=0
@@ -43,6 +54,7 @@ if [ "$found" -lt "$expected" ]; then
   echo "only $found of $expected test projects produced results"
   failed=$((failed + expected - found))
 fi
+passed=$((passed + 1 - format)); failed=$((failed + format))
 [ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

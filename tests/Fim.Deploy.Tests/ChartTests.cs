@@ -5,13 +5,9 @@ namespace Fim.Deploy.Tests;
 
 public sealed class ChartTests
 {
+    /// <summary>The repository's own CRDs (crds/), keyed by apiVersion/kind.</summary>
     private static readonly Lazy<Dictionary<string, V1JSONSchemaProps>> Crds = new(() =>
-    {
-        var files = Directory.GetFiles(Path.Combine(Repo.Root, "crds"), "*.yaml").ToList();
-        Assert.True(Directory.Exists(Repo.SharedSchemas), $"third-party CRD schemas not found at {Repo.SharedSchemas} (../shared/k8s-schemas from the repo root)");
-        files.AddRange(Directory.GetFiles(Repo.SharedSchemas, "*.yaml"));
-        return StrictValidation.LoadCrds(files);
-    });
+        StrictValidation.LoadCrds(Directory.GetFiles(Path.Combine(Repo.Root, "crds"), "*.yaml")));
 
     public static TheoryData<string[]> Matrix => new()
     {
@@ -41,7 +37,11 @@ public sealed class ChartTests
         Assert.DoesNotContain("[ERROR]", r.StdOut);
     }
 
-    [NeedsSharedSchemasTheory]
+    /// <summary>
+    /// Built-in kinds parse strictly, the chart's own custom resources validate against crds/, and every other object is
+    /// a prometheus-operator kind, which <see cref="Rendered_prometheus_operator_objects_validate_against_its_schema"/> checks.
+    /// </summary>
+    [Theory]
     [MemberData(nameof(Matrix))]
     public void Every_rendered_object_parses_strictly_or_validates_against_its_CRD(string[] sets)
     {
@@ -67,12 +67,41 @@ public sealed class ChartTests
             {
                 problems.AddRange(StrictValidation.ValidateCustomResource(schema, doc).Select(e => $"{kind}/{name}: {e}"));
             }
-            else
+            else if (!ThirdPartySchemas.IsPrometheusOperator(apiVersion))
             {
-                problems.Add($"{apiVersion} {kind}/{name}: neither a built-in kind nor a known CRD");
+                problems.Add($"{apiVersion} {kind}/{name}: neither a built-in kind, nor one of crds/, nor a prometheus-operator kind");
             }
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    /// <summary>
+    /// The chart's PrometheusRule, ServiceMonitor and PodMonitors against prometheus-operator's own schema (types, enums,
+    /// patterns such as durations, required fields; those validators allow unknown fields).
+    /// </summary>
+    [NeedsPrometheusOperatorSchemasTheory]
+    [MemberData(nameof(Matrix))]
+    public void Rendered_prometheus_operator_objects_validate_against_its_schema(string[] sets)
+    {
+        var docs = HelmRender.Render(sets).Where(d => ThirdPartySchemas.IsPrometheusOperator(HelmRender.Id(d).ApiVersion)).ToList();
+        if (!sets.Any(s => s.StartsWith("monitoring.", StringComparison.Ordinal)))
+        {
+            Assert.Contains(docs, d => HelmRender.Id(d).Kind == "PrometheusRule");
+            Assert.Contains(docs, d => HelmRender.Id(d).Kind == "ServiceMonitor");
+        }
+        var results = ThirdPartySchemas.ValidatePrometheusOperator(docs);
+        var problems = docs.Zip(results).SelectMany(x => x.Second.Select(e => $"{HelmRender.Id(x.First).Kind}/{HelmRender.Id(x.First).Name}: {e}")).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [NeedsPrometheusOperatorSchemasFact]
+    public void The_prometheus_operator_check_can_fail()
+    {
+        const string rule = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: r\nspec:\n  groups:\n    - name: g\n      rules:\n        - alert: A\n          expr: up == 0\n          for: five minutes\n";
+        const string monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: m\nspec:\n  selector: {}\n  endpoints:\n    - port: metrics\n      scheme: ftp\n";
+        var results = ThirdPartySchemas.ValidatePrometheusOperator([rule, monitor]);
+        Assert.Contains(results[0], e => e.StartsWith("/spec/groups/0/rules/0/for:", StringComparison.Ordinal));
+        Assert.Contains(results[1], e => e.StartsWith("/spec/endpoints/0/scheme:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -335,13 +364,12 @@ public sealed class ChartTests
         Assert.Contains(op.Spec.Egress, r => r.Ports.Any(p => p.Port.ToString() == "4222"));
     }
 
-    /// <summary>The chart's sample, the Velero schedule, and the operator's examples once they are in the tree.</summary>
+    /// <summary>The chart's sample and the operator's examples once they are in the tree.</summary>
     public static TheoryData<string, string> ShippedCustomResources()
     {
         var data = new TheoryData<string, string>
         {
             { "charts/fim/examples/fimpolicy-pci.yaml", "fim.io/v1alpha1/FimPolicy" },
-            { "velero/schedule.yaml", "velero.io/v1/Schedule" },
         };
         foreach (var (file, key) in new[] { ("examples/fimpolicy-pci.yaml", "fim.io/v1alpha1/FimPolicy"), ("examples/fimmanagerpool.yaml", "fim.io/v1alpha1/FimManagerPool") })
         {
@@ -353,9 +381,19 @@ public sealed class ChartTests
         return data;
     }
 
-    [NeedsSharedSchemasTheory]
+    [Theory]
     [MemberData(nameof(ShippedCustomResources))]
-    public void Shipped_custom_resources_validate_against_their_CRDs(string file, string key)
+    public void Shipped_custom_resources_validate_against_their_CRDs(string file, string key) =>
+        AssertValid(file, key, Crds.Value[key]);
+
+    [NeedsVeleroCrdsFact]
+    public void Velero_schedule_validates_against_the_Velero_CRD()
+    {
+        const string key = "velero.io/v1/Schedule";
+        AssertValid("velero/schedule.yaml", key, StrictValidation.LoadCrds([ThirdPartySchemas.VeleroScheduleCrd])[key]);
+    }
+
+    private static void AssertValid(string file, string key, V1JSONSchemaProps schema)
     {
         var docs = HelmRender.SplitDocuments(File.ReadAllText(Path.Combine(Repo.Root, file)));
         Assert.NotEmpty(docs);
@@ -363,7 +401,7 @@ public sealed class ChartTests
         {
             var (apiVersion, kind, _) = HelmRender.Id(doc);
             Assert.Equal(key, apiVersion + "/" + kind);
-            var errors = StrictValidation.ValidateCustomResource(Crds.Value[key], doc);
+            var errors = StrictValidation.ValidateCustomResource(schema, doc);
             Assert.True(errors.Count == 0, string.Join("\n", errors));
         }
     }

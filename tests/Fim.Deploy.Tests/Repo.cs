@@ -9,9 +9,6 @@ public static class Repo
 
     public static string Chart => Path.Combine(Root, "charts", "fim");
 
-    /// <summary>Third-party CRD schemas (Velero, prometheus-operator): ../shared/k8s-schemas from the repository root.</summary>
-    public static string SharedSchemas => Path.GetFullPath(Path.Combine(Root, "..", "shared", "k8s-schemas"));
-
     private static readonly Lazy<Dictionary<string, string>> KubeTools = new(FetchKubeTools, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The real helm v4 from scripts/fetch-kube-tools.sh (idempotent, cached in .cache/kube-tools).</summary>
