@@ -89,12 +89,12 @@ public sealed class BundledNatsConfigTests
             File.WriteAllText(Path.Combine(dir.FullName, "nats.conf"), conf);
             File.WriteAllText(Path.Combine(dir.FullName, "auth.conf"), config["auth.conf"]);
             var env = new Dictionary<string, string> { ["POD_NAME"] = "fim-nats-0" };
-            var ok = Repo.Run("nats-server", ["-c", Path.Combine(dir.FullName, "nats.conf"), "-t"], TimeSpan.FromSeconds(30), dir.FullName, env);
-            Assert.True(ok.ExitCode == 0, ok.All);
+            var ok = ChildProcess.Run("nats-server", ["-c", Path.Combine(dir.FullName, "nats.conf"), "-t"], env, dir.FullName);
+            Assert.True(ok.ExitCode == 0, ok.Output);
 
             // the check is real: a broken block is refused
             File.WriteAllText(Path.Combine(dir.FullName, "nats.conf"), conf.Replace("jetstream {", "jetstream {{"));
-            var bad = Repo.Run("nats-server", ["-c", Path.Combine(dir.FullName, "nats.conf"), "-t"], TimeSpan.FromSeconds(30), dir.FullName, env);
+            var bad = ChildProcess.Run("nats-server", ["-c", Path.Combine(dir.FullName, "nats.conf"), "-t"], env, dir.FullName);
             Assert.NotEqual(0, bad.ExitCode);
         }
         finally

@@ -1,5 +1,6 @@
 using Fim.Agent.Tests.Realtime;
 using Fim.Agent.Tests.Support;
+using Fim.Testing;
 
 namespace Fim.Agent.Tests.Cli;
 
@@ -55,8 +56,7 @@ public sealed class WatchRecoveryTests : IDisposable
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             Assert.Equal("15", fields[16]); // field 19 of /proc/[pid]/stat, counted after "pid (comm)"
         }
-        var ionice = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ionice", ["-p", agent.Id.ToString()]) { RedirectStandardOutput = true })!;
-        Assert.Contains("idle", ionice.StandardOutput.ReadToEnd());
+        Assert.Contains("idle", ChildProcess.Run("ionice", ["-p", agent.Id.ToString()]).EnsureSuccess().Stdout);
     }
 
     public void Dispose() => _t.Dispose();

@@ -30,7 +30,7 @@ public sealed class TempTree : IDisposable
         return path;
     }
 
-    public static void Sh(string file, params string[] args) => Fim.Testing.Sh.Run(file, args);
+    public static void Sh(string file, params string[] args) => Fim.Testing.ChildProcess.Run(file, args).EnsureSuccess();
 
     /// <summary>Waits (with a deadline) until the wall clock has entered a later second than <paramref name="since"/>.</summary>
     public static void AwaitNextSecond(DateTime since)
