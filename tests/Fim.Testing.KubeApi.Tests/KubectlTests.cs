@@ -50,7 +50,7 @@ public sealed class KubectlTests
         var crFile = kubectl.WriteFile("cr.yaml", Policy);
 
         Assert.Contains("customresourcedefinition.apiextensions.k8s.io/fimpolicies.fim.io created", await kubectl.OkAsync("apply", "-f", crdFile));
-        Assert.Contains("condition met", await kubectl.OkAsync("wait", "--for=condition=Established", "crd/fimpolicies.fim.io", "--timeout=10s"));
+        Assert.Contains("condition met", await kubectl.OkAsync("wait", "--for=condition=Established", "crd/fimpolicies.fim.io", "--timeout=2m"));
         Assert.Contains("fimpolicy.fim.io/etc created", await kubectl.OkAsync("apply", "-f", crFile));
 
         using var client = server.CreateClient();

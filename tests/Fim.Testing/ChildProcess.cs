@@ -94,6 +94,9 @@ public sealed class ChildProcess : IDisposable
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Completes when the process exits (no deadline: for racing against another wait).</summary>
+    public Task Exited => _process.WaitForExitAsync();
+
     /// <summary>CPU time the running process has used so far (for benchmarks that split cost between processes).</summary>
     public TimeSpan CpuTime
     {

@@ -43,6 +43,7 @@ public sealed class TempTree : IDisposable
             {
                 throw new TimeoutException("clock did not advance");
             }
+            // Waiting on the wall clock is the point: the caller needs an mtime in a later second. Nothing is asserted on timing.
             Thread.Sleep(target - DateTime.UtcNow is { TotalMilliseconds: > 0 } wait ? wait : TimeSpan.Zero);
         }
     }
