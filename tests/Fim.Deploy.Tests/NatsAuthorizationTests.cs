@@ -23,6 +23,8 @@ public sealed class NatsAuthorizationTests
               key_file: "{{certs.ServerKey}}"
               ca_file: "{{certs.CaCert}}"
               verify_and_map: true
+              # The handshake's deadline, generous: the default fails TLS logins on a saturated machine.
+              timeout: 10
             }
             """;
         await using var server = await NatsServer.StartAsync(tls + "\n" + auth);
@@ -34,6 +36,8 @@ public sealed class NatsAuthorizationTests
             {
                 Url = $"tls://127.0.0.1:{server.Port}",
                 TlsOpts = new NatsTlsOpts { Mode = TlsMode.Require, CaFile = certs.CaCert, CertFile = cert, KeyFile = key },
+                // The client's own 2 s default does not cover a TLS handshake on a saturated machine.
+                ConnectTimeout = Eventually.DefaultTimeout,
                 RequestTimeout = TimeSpan.FromSeconds(2),
             };
             return inbox is null ? opts : opts with { InboxPrefix = inbox };
