@@ -6,6 +6,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Fim.Testing;
 
 if (args.Length < 1 || !File.Exists(args[0]))
 {
@@ -24,38 +25,22 @@ for (var i = 0; i < files; i++)
     File.WriteAllText(Path.Combine(tree, $"f{i:D5}"), "initial");
 }
 
-var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-foreach (var a in new[] { agentDll, "watch", tree, "--json", "--state", Path.Combine(work, "state"), "--key-file", Path.Combine(work, "key", "k") })
+using var agent = ChildProcess.Dotnet(agentDll, ["watch", tree, "--json", "--state", Path.Combine(work, "state"), "--key-file", Path.Combine(work, "key", "k")]);
+var arrivals = new ConcurrentDictionary<string, long>();
+agent.StdoutLine += line =>
 {
-    psi.ArgumentList.Add(a);
-}
-using var agent = Process.Start(psi)!;
-var ready = new TaskCompletionSource();
-agent.ErrorDataReceived += (_, e) =>
-{
-    if (e.Data?.Contains("realtime detection on", StringComparison.Ordinal) == true)
+    // Stamped as the line is read from the agent's stdout: that moment ends the measured latency.
+    var now = Stopwatch.GetTimestamp();
+    using var doc = JsonDocument.Parse(line);
+    var path = doc.RootElement.GetProperty("path").GetString()!;
+    if (doc.RootElement.GetProperty("kind").GetString() == "modified")
     {
-        ready.TrySetResult();
+        arrivals.TryAdd(path, now);
     }
 };
-agent.BeginErrorReadLine();
-var arrivals = new ConcurrentDictionary<string, long>();
-var reader = Task.Run(() =>
-{
-    while (agent.StandardOutput.ReadLine() is { } line)
-    {
-        var now = Stopwatch.GetTimestamp();
-        using var doc = JsonDocument.Parse(line);
-        var path = doc.RootElement.GetProperty("path").GetString()!;
-        if (doc.RootElement.GetProperty("kind").GetString() == "modified")
-        {
-            arrivals.TryAdd(path, now);
-        }
-    }
-});
 try
 {
-    await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    await agent.AwaitLogAsync("realtime detection on");
     var closed = new long[files];
     var content = new byte[256];
     for (var i = 0; i < files; i++)
@@ -91,8 +76,7 @@ try
 }
 finally
 {
-    agent.Kill(entireProcessTree: true);
-    await agent.WaitForExitAsync();
+    agent.Kill();
     Directory.Delete(work, recursive: true);
 }
 

@@ -386,8 +386,7 @@ static string Version()
 {
     try
     {
-        using var p = Process.Start(new ProcessStartInfo("nats-server", "--version") { RedirectStandardOutput = true })!;
-        return p.StandardOutput.ReadToEnd().Trim();
+        return ChildProcess.Run("nats-server", ["--version"]).Stdout.Trim();
     }
     catch (System.ComponentModel.Win32Exception)
     {

@@ -44,22 +44,16 @@ static async Task<(long Stored, double Seconds)> DrainOnce(int count, string inF
         outboxMaxEvents: {count * 2}
         metricsListen: 127.0.0.1:{metricsPort}
         """);
-    var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, UseShellExecute = false };
-    foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "fim-agent.dll"), "run", "--config", Path.Combine(root, "agent.yaml") })
-    {
-        psi.ArgumentList.Add(a);
-    }
-    using var agent = Process.Start(psi)!;
+    using var agent = ChildProcess.Dotnet(Path.Combine(AppContext.BaseDirectory, "fim-agent.dll"), ["run", "--config", Path.Combine(root, "agent.yaml")]);
     var started = Stopwatch.StartNew();
-    agent.ErrorDataReceived += (_, e) =>
+    agent.StderrLine += line =>
     {
         // Publisher trouble (retries, backoff) explains slow runs.
-        if (Environment.GetEnvironmentVariable("FIM_BENCH_VERBOSE") == "1" && e.Data?.Contains("EventPublisher", StringComparison.Ordinal) == true)
+        if (Environment.GetEnvironmentVariable("FIM_BENCH_VERBOSE") == "1" && line.Contains("EventPublisher", StringComparison.Ordinal))
         {
-            Console.Error.WriteLine($"{started.Elapsed.TotalSeconds,8:F3} {e.Data}");
+            Console.Error.WriteLine($"{started.Elapsed.TotalSeconds,8:F3} {line}");
         }
     };
-    agent.BeginErrorReadLine();
     try
     {
         await Until(async () => await Metric(metricsPort, "fim_agent_baseline_entries") >= 1, "the agent to record its baseline");
@@ -89,7 +83,6 @@ static async Task<(long Stored, double Seconds)> DrainOnce(int count, string inF
     finally
     {
         agent.Kill();
-        await agent.WaitForExitAsync();
         Directory.Delete(root, recursive: true);
     }
 }

@@ -1,5 +1,4 @@
 using Fim.Contracts;
-using System.Diagnostics;
 using System.Text;
 using Fim.Testing;
 using NATS.Client.Core;
@@ -26,7 +25,7 @@ public sealed class BundledNatsClusterTests
 
         using var certs = TestCertificates.Create();
         var root = Directory.CreateTempSubdirectory("fim-nats-cluster-");
-        var servers = new List<Process>();
+        var servers = new List<ChildProcess>();
         try
         {
             var clientPorts = Enumerable.Range(0, 3).Select(_ => NatsServer.FreePort()).ToArray();
@@ -49,14 +48,7 @@ public sealed class BundledNatsClusterTests
                 Assert.DoesNotContain("0.0.0.0", conf);
                 File.WriteAllText(Path.Combine(dir, "nats.conf"), conf);
                 File.WriteAllText(Path.Combine(dir, "auth.conf"), config["auth.conf"]);
-                var psi = new ProcessStartInfo("nats-server") { WorkingDirectory = dir, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-                psi.ArgumentList.Add("-c");
-                psi.ArgumentList.Add(Path.Combine(dir, "nats.conf"));
-                psi.Environment["POD_NAME"] = $"fim-nats-{i}";
-                var p = Process.Start(psi)!;
-                p.BeginErrorReadLine();
-                p.BeginOutputReadLine();
-                servers.Add(p);
+                servers.Add(new ChildProcess("nats-server", ["-c", Path.Combine(dir, "nats.conf")], new Dictionary<string, string> { ["POD_NAME"] = $"fim-nats-{i}" }, dir));
             }
 
             var (cert, key) = certs.Issue("admin", "admin.fim");
@@ -68,19 +60,12 @@ public sealed class BundledNatsClusterTests
             });
             var js = new NatsJSContext(nats);
 
-            // The meta leader needs the three routes up; retry until the R3 stream is created or the deadline passes.
+            // The meta leader needs the three routes up: the R3 stream can be created only then.
             INatsJSStream? stream = null;
-            while (stream is null)
-            {
-                try
-                {
-                    stream = await js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents]) { NumReplicas = 3, Storage = StreamConfigStorage.File }, ct);
-                }
-                catch (Exception e) when (e is NatsJSApiException or NatsJSApiNoResponseException or NatsNoRespondersException or NatsException && !ct.IsCancellationRequested)
-                {
-                    await Task.Delay(500, ct);
-                }
-            }
+            await Eventually.TrueAsync(
+                async () => (stream = await js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents]) { NumReplicas = 3, Storage = StreamConfigStorage.File }, ct)) is not null,
+                () => $"the R3 stream created\n{string.Join('\n', servers.Select(s => s.Output))}", TimeSpan.FromSeconds(90));
+            Assert.NotNull(stream);
             Assert.Equal("fim", stream.Info.Cluster!.Name);
             Assert.Equal(2, stream.Info.Cluster.Replicas!.Count);
             Assert.All(servers, s => Assert.False(s.HasExited));
@@ -96,15 +81,6 @@ public sealed class BundledNatsClusterTests
         {
             foreach (var s in servers)
             {
-                try
-                {
-                    s.Kill();
-                    s.WaitForExit(10_000);
-                }
-                catch (InvalidOperationException)
-                {
-                    // already gone
-                }
                 s.Dispose();
             }
             root.Delete(recursive: true);

@@ -1,4 +1,5 @@
 using Fim.Contracts;
+using Fim.Testing;
 using k8s.Models;
 
 namespace Fim.Deploy.Tests;
@@ -30,11 +31,11 @@ public sealed class ChartTests
         {
             args.AddRange(["--set", s]);
         }
-        var r = Repo.Run(Repo.Helm, args, TimeSpan.FromSeconds(60));
-        Assert.True(r.ExitCode == 0, r.All);
-        Assert.Contains("0 chart(s) failed", r.StdOut);
-        Assert.DoesNotContain("[WARNING]", r.StdOut);
-        Assert.DoesNotContain("[ERROR]", r.StdOut);
+        var r = KubeTools.Helm(args);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("0 chart(s) failed", r.Stdout);
+        Assert.DoesNotContain("[WARNING]", r.Stdout);
+        Assert.DoesNotContain("[ERROR]", r.Stdout);
     }
 
     /// <summary>
@@ -137,7 +138,7 @@ public sealed class ChartTests
     {
         var r = also is null ? HelmRender.Template(set) : HelmRender.Template(set, also);
         Assert.NotEqual(0, r.ExitCode);
-        Assert.Contains(expected, r.StdErr);
+        Assert.Contains(expected, r.Stderr);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Fim.Testing;
 using YamlDotNet.RepresentationModel;
 
 namespace Fim.Deploy.Tests;
@@ -7,7 +8,7 @@ public static class HelmRender
 {
     public const string Namespace = "fim";
 
-    public static Repo.Result Template(params string[] sets)
+    public static ProcessResult Template(params string[] sets)
     {
         var args = new List<string> { "template", "rel", Repo.Chart, "--namespace", Namespace };
         foreach (var s in sets)
@@ -15,14 +16,14 @@ public static class HelmRender
             args.Add("--set");
             args.Add(s);
         }
-        return Repo.Run(Repo.Helm, args, TimeSpan.FromSeconds(60));
+        return KubeTools.Helm(args);
     }
 
     public static List<string> Render(params string[] sets)
     {
         var r = Template(sets);
-        Assert.True(r.ExitCode == 0, $"helm template {string.Join(' ', sets)} failed: {r.StdErr}");
-        return SplitDocuments(r.StdOut);
+        Assert.True(r.ExitCode == 0, $"helm template {string.Join(' ', sets)} failed: {r.Stderr}");
+        return SplitDocuments(r.Stdout);
     }
 
     /// <summary>The bundled NATS server's files (nats.conf, auth.conf) as the chart renders them with <paramref name="sets"/>.</summary>

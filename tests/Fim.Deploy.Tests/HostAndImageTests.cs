@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Fim.Testing;
 
 namespace Fim.Deploy.Tests;
 
@@ -10,7 +11,7 @@ public sealed class HostAndImageTests
     private static string Unit => Path.Combine(Repo.Root, "deploy", "systemd", "fim-agent.service");
     private static string Installer => Path.Combine(Repo.Root, "deploy", "install-agent.sh");
 
-    private static Repo.Result Verify(string unitText)
+    private static ProcessResult Verify(string unitText)
     {
         var dir = Directory.CreateTempSubdirectory("fim-unit-");
         try
@@ -18,7 +19,7 @@ public sealed class HostAndImageTests
             // verify insists that ExecStart exists; the agent is not installed on the test machine.
             var path = Path.Combine(dir.FullName, "fim-agent.service");
             File.WriteAllText(path, unitText.Replace("ExecStart=/opt/fim-agent/fim-agent", "ExecStart=/bin/true", StringComparison.Ordinal));
-            return Repo.Run("systemd-analyze", ["verify", path], TimeSpan.FromSeconds(30));
+            return ChildProcess.Run("systemd-analyze", ["verify", path]);
         }
         finally
         {
@@ -31,12 +32,12 @@ public sealed class HostAndImageTests
     {
         Assert.True(Repo.OnPath("systemd-analyze"), "systemd-analyze is not installed (Debian package systemd)");
         var r = Verify(File.ReadAllText(Unit));
-        Assert.True(r.ExitCode == 0 && r.All.Trim().Length == 0, r.All);
+        Assert.True(r.ExitCode == 0 && r.Output.Trim().Length == 0, r.Output);
 
         // and the check sees mistakes
         var broken = Verify(File.ReadAllText(Unit).Replace("ProtectSystem=strict", "ProtectSystem=strictt").Replace("NoNewPrivileges=yes", "NoNewPrivilegez=yes"));
-        Assert.Contains("strictt", broken.All);
-        Assert.Contains("NoNewPrivilegez", broken.All);
+        Assert.Contains("strictt", broken.Output);
+        Assert.Contains("NoNewPrivilegez", broken.Output);
     }
 
     [Fact]
@@ -84,9 +85,9 @@ public sealed class HostAndImageTests
             var root = Path.Combine(work.FullName, "root");
             string[] args = [Installer, "--from", pub, "--nats-url", "tls://nats-a.example.com:4222,tls://nats-b.example.com:4222", "--agent-id", "web-01", "--label", "env=prod", "--root", root];
 
-            var first = Repo.Run("bash", args, TimeSpan.FromSeconds(30));
-            Assert.True(first.ExitCode == 0, first.All);
-            Assert.Contains("(changed)", first.StdOut);
+            var first = ChildProcess.Run("bash", args, workingDirectory: Repo.Root);
+            Assert.True(first.ExitCode == 0, first.Output);
+            Assert.Contains("(changed)", first.Stdout);
             var key = File.ReadAllBytes(Path.Combine(root, "etc/fim-agent/hmac.key"));
             Assert.Equal(32, key.Length);
             Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(Path.Combine(root, "etc/fim-agent/hmac.key")));
@@ -98,19 +99,19 @@ public sealed class HostAndImageTests
             Assert.Equal("tls://nats-a.example.com:4222,tls://nats-b.example.com:4222", HelmRender.Str((YamlDotNet.RepresentationModel.YamlMappingNode)config.Children[new YamlDotNet.RepresentationModel.YamlScalarNode("nats")], "url"));
             Assert.Equal("/etc/fim-agent/hmac.key", HelmRender.Str(config, "keyFile"));
 
-            var second = Repo.Run("bash", args, TimeSpan.FromSeconds(30));
-            Assert.True(second.ExitCode == 0, second.All);
-            Assert.Contains("(unchanged)", second.StdOut);
+            var second = ChildProcess.Run("bash", args, workingDirectory: Repo.Root);
+            Assert.True(second.ExitCode == 0, second.Output);
+            Assert.Contains("(unchanged)", second.Stdout);
             Assert.Equal(key, File.ReadAllBytes(Path.Combine(root, "etc/fim-agent/hmac.key")));
 
             var marker = Path.Combine(work.FullName, "pwned");
             foreach (var bad in new[] { $"nats://x;touch {marker}", $"nats://$(touch {marker})", "http://nats:4222" })
             {
-                var r = Repo.Run("bash", [Installer, "--from", pub, "--nats-url", bad, "--root", root], TimeSpan.FromSeconds(30));
+                var r = ChildProcess.Run("bash", [Installer, "--from", pub, "--nats-url", bad, "--root", root], workingDirectory: Repo.Root);
                 Assert.Equal(2, r.ExitCode);
-                Assert.Contains("--nats-url", r.StdErr);
+                Assert.Contains("--nats-url", r.Stderr);
             }
-            var badLabel = Repo.Run("bash", [Installer, "--from", pub, "--nats-url", "nats://n:4222", "--label", $"a=\"; touch {marker}", "--root", root], TimeSpan.FromSeconds(30));
+            var badLabel = ChildProcess.Run("bash", [Installer, "--from", pub, "--nats-url", "nats://n:4222", "--label", $"a=\"; touch {marker}", "--root", root], workingDirectory: Repo.Root);
             Assert.Equal(2, badLabel.ExitCode);
             Assert.False(File.Exists(marker));
         }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Fim.Testing;
 
 namespace Fim.Deploy.Tests;
 
@@ -12,18 +12,10 @@ public sealed class InstallRehearsalTests
     [Fact]
     public async Task The_chart_installs_and_the_operator_brings_up_the_pool_and_accepts_the_sample_policy()
     {
-        var operatorDll = Fim.Testing.Repository.BuiltDll("Fim.Operator", "fim-operator.dll");
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
-        foreach (var a in new[] { Path.Combine(Repo.Root, "scripts", "install-rehearsal.sh"), "--operator", operatorDll, "--timeout", "120" })
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await p.WaitForExitAsync(deadline.Token);
+        var operatorDll = Repository.BuiltDll("Fim.Operator", "fim-operator.dll");
+        var r = await ChildProcess.RunAsync("bash", [Repository.File("scripts/install-rehearsal.sh"), "--operator", operatorDll, "--timeout", "120"],
+            workingDirectory: Repo.Root, timeout: TimeSpan.FromMinutes(4));
 
-        Assert.True(p.ExitCode == 0, $"install rehearsal failed ({p.ExitCode}):\n{await stdout}\n{await stderr}");
+        Assert.True(r.ExitCode == 0, r.ToString());
     }
 }

@@ -79,10 +79,10 @@ public sealed class JetStreamBackupTests
             var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
             var tool = Path.Combine(Repo.Root, "src", "Fim.JetStreamBackup", "bin", configuration, "net10.0", "fim-js-backup.dll");
             Assert.True(File.Exists(tool), $"{tool} not built");
-            var run = Repo.Run("dotnet", [tool, "restore", "--url", server.Url, "--dir", backupDir, "--timeout", "60"], TimeSpan.FromSeconds(90));
-            Assert.True(run.ExitCode == 0, run.All);
-            Assert.Contains("FIM_EVENTS: restored 3000 messages", run.StdOut);
-            Assert.Contains("FIM_ALERTS: restored 300 messages", run.StdOut);
+            var run = ChildProcess.Run("dotnet", [tool, "restore", "--url", server.Url, "--dir", backupDir, "--timeout", "60"]);
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Contains("FIM_EVENTS: restored 3000 messages", run.Stdout);
+            Assert.Contains("FIM_ALERTS: restored 300 messages", run.Stdout);
 
             await using (var nats = new NatsConnection(NatsOpts.Default with { Url = server.Url }))
             {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Fim.Testing;
 
 namespace Fim.Deploy.Tests;
 
@@ -33,18 +34,18 @@ public sealed class PrometheusRulesTests
     public void Promtool_check_rules_accepts_the_rules()
     {
         SkipUnlessPromtool();
-        var r = Repo.Run("promtool", ["check", "rules", RulesFile], TimeSpan.FromSeconds(30));
-        Assert.True(r.ExitCode == 0, r.All);
-        Assert.Contains($"SUCCESS: {RequiredAlerts.Length} rules found", r.All);
+        var r = ChildProcess.Run("promtool", ["check", "rules", RulesFile], workingDirectory: Repo.Root);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains($"SUCCESS: {RequiredAlerts.Length} rules found", r.Output);
     }
 
     [Fact]
     public void Promtool_unit_tests_pass()
     {
         SkipUnlessPromtool();
-        var r = Repo.Run("promtool", ["test", "rules", TestFile], TimeSpan.FromSeconds(60));
-        Assert.True(r.ExitCode == 0, r.All);
-        Assert.Contains("SUCCESS", r.All);
+        var r = ChildProcess.Run("promtool", ["test", "rules", TestFile], workingDirectory: Repo.Root);
+        Assert.True(r.ExitCode == 0, r.Output);
+        Assert.Contains("SUCCESS", r.Output);
     }
 
     [Fact]
@@ -72,10 +73,10 @@ public sealed class PrometheusRulesTests
             Directory.CreateDirectory(Path.Combine(dir.FullName, "tests"));
             File.WriteAllText(Path.Combine(dir.FullName, "fim-alerts.rules.yaml"), RenderRules("monitoring.thresholds.criticalLevel=13", "monitoring.thresholds.agentSilentSeconds=3600"));
             File.Copy(TestFile, Path.Combine(dir.FullName, "tests", "fim-alerts.test.yaml"));
-            var r = Repo.Run("promtool", ["test", "rules", Path.Combine(dir.FullName, "tests", "fim-alerts.test.yaml")], TimeSpan.FromSeconds(60));
+            var r = ChildProcess.Run("promtool", ["test", "rules", Path.Combine(dir.FullName, "tests", "fim-alerts.test.yaml")], workingDirectory: Repo.Root);
             Assert.NotEqual(0, r.ExitCode);
-            Assert.Contains("FimCriticalFileChanged", r.All);
-            Assert.Contains("FimAgentSilent", r.All);
+            Assert.Contains("FimCriticalFileChanged", r.Output);
+            Assert.Contains("FimAgentSilent", r.Output);
         }
         finally
         {

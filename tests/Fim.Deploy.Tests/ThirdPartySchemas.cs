@@ -1,3 +1,4 @@
+using Fim.Testing;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -40,9 +41,8 @@ public static class ThirdPartySchemas
         try
         {
             File.WriteAllText(input, new JsonArray(docs.Select(d => StrictValidation.ToJson(HelmRender.Parse(d))).ToArray()).ToJsonString());
-            var r = Repo.Run("node", [Path.Combine(Repo.Root, "scripts", "validate-k8s-models.mjs"), input, ModelsDir], TimeSpan.FromSeconds(60));
-            Assert.True(r.ExitCode == 0, "validate-k8s-models.mjs failed: " + r.All);
-            var results = JsonSerializer.Deserialize<List<List<string>>>(r.StdOut)!;
+            var r = ChildProcess.Run("node", [Path.Combine(Repo.Root, "scripts", "validate-k8s-models.mjs"), input, ModelsDir]).EnsureSuccess();
+            var results = JsonSerializer.Deserialize<List<List<string>>>(r.Stdout)!;
             Assert.Equal(docs.Count, results.Count);
             return results;
         }

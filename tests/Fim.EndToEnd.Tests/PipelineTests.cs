@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Fim.Testing;
 
@@ -18,7 +17,6 @@ public sealed class PipelineTests
         await p.StartAgentAsync();
 
         var target = Path.Combine(p.Tree, "app.conf");
-        var written = Stopwatch.StartNew();
         File.WriteAllText(target, "port=8080\n");
 
         var rest = await AwaitAsync(async () =>
@@ -29,7 +27,6 @@ public sealed class PipelineTests
             return alerts.EnumerateArray().FirstOrDefault(a => a.GetProperty("path").GetString() == target && a.GetProperty("kind").GetString() == "modified") is { ValueKind: JsonValueKind.Object } hit
                 ? hit.Clone() : (JsonElement?)null;
         }, p);
-        Assert.True(written.Elapsed < TimeSpan.FromSeconds(10), $"alert took {written.Elapsed}");
         Assert.Equal(7, rest.GetProperty("level").GetInt32());
 
         // The other manager serves the same alert over gRPC, through fimctl.
@@ -93,7 +90,11 @@ public sealed class PipelineTests
     {
         await using var p = await Pipeline.StartAsync(managers: 1, natsLater: true);
         var m = p.Managers[0];
-        await Task.WhenAny(Task.Delay(TimeSpan.FromSeconds(3)), WaitExit(m));
+        using var http = new HttpClient();
+        await Eventually.TrueAsync(async () => (await http.GetAsync(m.RestUrl + "/healthz")).IsSuccessStatusCode, () => $"the manager to serve /healthz\n{m.Process.Output}");
+        // Staying up without NATS is the behaviour under test, so it gets a window in which it could give up; a busy
+        // machine only makes the window easier to survive, it cannot fail a manager that stays up.
+        await Task.WhenAny(Task.Delay(TimeSpan.FromSeconds(3)), m.Process.Exited);
         Assert.False(m.Process.HasExited, m.Process.Output);
         Assert.False(await p.IsReadyAsync(m));
 
@@ -106,32 +107,17 @@ public sealed class PipelineTests
         await p.AwaitEveryEventAlertedAsync(es => Pipeline.Paths(es).Contains(f));
     }
 
-    private static async Task WaitExit(Pipeline.Manager m)
-    {
-        while (!m.Process.HasExited)
-        {
-            await Task.Delay(50);
-        }
-    }
-
     private static async Task<T> AwaitAsync<T>(Func<Task<T?>> probe, Pipeline p) where T : struct
     {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < Pipeline.Deadline)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"condition not met within {Pipeline.Deadline}\n{p.Logs()}");
+        T? value = null;
+        await Eventually.TrueAsync(async () => (value = await probe()) is not null, () => $"the awaited result\n{p.Logs()}", Pipeline.Deadline);
+        return value!.Value;
     }
 
     private static async Task<string> RunCtlAsync(string[] args)
     {
         using var ctl = ChildProcess.Dotnet(Programs.Ctl, args);
-        var exit = await ctl.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var exit = await ctl.WaitForExitAsync();
         Assert.True(exit == 0, ctl.Output);
         return string.Join('\n', ctl.StdoutLines);
     }

@@ -1,6 +1,7 @@
 using Fim.Contracts;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Tests.Support;
+using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -21,7 +22,7 @@ public sealed class AckSubjectTests(NatsFixture nats) : IClassFixture<NatsFixtur
         });
 
         var seen = new List<(ulong FromSubject, ulong FromMetadata)>();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var deadline = new CancellationTokenSource(Eventually.DefaultTimeout);
         await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, cancellationToken: deadline.Token))
         {
             seen.Add((AckSubject.Delivered(msg.ReplyTo), msg.Metadata!.Value.NumDelivered));

@@ -19,7 +19,7 @@ public sealed class NatsLoginTests
         }
         await using var refused = await TestManager.StartAsync(server.Url,
             new Dictionary<string, string?> { ["Fim:Nats:User"] = "manager", ["Fim:Nats:Password"] = "wrong-pw" }, waitReady: false);
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Eventually.TrueAsync(() => server.Log.Contains("authentication error", StringComparison.Ordinal), () => $"the server to refuse the wrong password:\n{server.Log}");
         Assert.False(refused.Readiness.IsReady);
     }
 

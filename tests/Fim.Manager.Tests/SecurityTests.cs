@@ -28,6 +28,8 @@ public sealed class SecurityTests : IAsyncLifetime
               key_file: "{{_certs.ServerKey}}"
               ca_file: "{{_certs.CaCert}}"
               verify_and_map: true
+              # The handshake's deadline, generous: the default fails TLS logins on a saturated machine.
+              timeout: 10
             }
             authorization {
               users: [ { user: "manager.fim" } ]

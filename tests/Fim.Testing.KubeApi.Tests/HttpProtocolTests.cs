@@ -188,7 +188,7 @@ public sealed class HttpProtocolTests
         Assert.Contains((await fromKubeconfig.CoreV1.ListNamespaceAsync()).Items, n => n.Metadata.Name == "default");
         fromKubeconfig.Dispose();
 
-        using var kubectl = await Support.Kubectl.ForAsync(server);
+        using var kubectl = Kubectl.For(server.WriteKubeconfig);
         Assert.Contains("secure", await kubectl.OkAsync("get", "configmaps"));
     }
 }

@@ -45,12 +45,12 @@ public sealed class KubectlTests
     public async Task Apply_CRD_and_CR_get_shows_printer_columns_then_delete()
     {
         await using var server = await StartAsync();
-        using var kubectl = await Kubectl.ForAsync(server);
+        using var kubectl = Kubectl.For(server.WriteKubeconfig);
         var crdFile = kubectl.WriteFile("crd.yaml", SampleCrd.Yaml);
         var crFile = kubectl.WriteFile("cr.yaml", Policy);
 
         Assert.Contains("customresourcedefinition.apiextensions.k8s.io/fimpolicies.fim.io created", await kubectl.OkAsync("apply", "-f", crdFile));
-        Assert.Contains("condition met", await kubectl.OkAsync("wait", "--for=condition=Established", "crd/fimpolicies.fim.io", "--timeout=10s"));
+        Assert.Contains("condition met", await kubectl.OkAsync("wait", "--for=condition=Established", "crd/fimpolicies.fim.io", "--timeout=2m"));
         Assert.Contains("fimpolicy.fim.io/etc created", await kubectl.OkAsync("apply", "-f", crFile));
 
         using var client = server.CreateClient();
@@ -79,15 +79,15 @@ public sealed class KubectlTests
     public async Task Apply_of_an_invalid_CR_prints_the_servers_422_and_unknown_fields_are_refused()
     {
         await using var server = await StartAsync();
-        using var kubectl = await Kubectl.ForAsync(server);
+        using var kubectl = Kubectl.For(server.WriteKubeconfig);
         await kubectl.OkAsync("apply", "-f", kubectl.WriteFile("crd.yaml", SampleCrd.Yaml));
 
-        var (code, _, stderr) = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("bad.yaml", Policy.Replace("path: /etc", "path: etc", StringComparison.Ordinal)));
+        var (_, code, _, stderr) = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("bad.yaml", Policy.Replace("path: /etc", "path: etc", StringComparison.Ordinal)));
         Assert.NotEqual(0, code);
         Assert.Contains("The FimPolicy \"etc\" is invalid", stderr);
         Assert.Contains("spec.paths[0].path: Invalid value: \"etc\": spec.paths[0].path in body should match '^/'", stderr);
 
-        (code, _, stderr) = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("unknown.yaml", Policy.Replace("severity: high", "severity: high\n  bogus: 1", StringComparison.Ordinal)));
+        (_, code, _, stderr) = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("unknown.yaml", Policy.Replace("severity: high", "severity: high\n  bogus: 1", StringComparison.Ordinal)));
         Assert.NotEqual(0, code);
         Assert.Contains("strict decoding error: unknown field \"spec.bogus\"", stderr);
 
@@ -100,7 +100,7 @@ public sealed class KubectlTests
     public async Task Apply_get_scale_patch_and_delete_a_Deployment()
     {
         await using var server = await StartAsync();
-        using var kubectl = await Kubectl.ForAsync(server);
+        using var kubectl = Kubectl.For(server.WriteKubeconfig);
         var file = kubectl.WriteFile("deploy.yaml", DeploymentYaml);
         Assert.Contains("deployment.apps/web created", await kubectl.OkAsync("apply", "-f", file));
 
@@ -122,7 +122,7 @@ public sealed class KubectlTests
         Assert.Contains("deployment.apps/web serverside-applied", await kubectl.OkAsync("apply", "--server-side", "-f", file));
 
         Assert.Contains("deployment.apps \"web\" deleted", await kubectl.OkAsync("delete", "-f", file));
-        var (code, _, stderr) = await kubectl.RunAsync("get", "deployment", "web");
+        var (_, code, _, stderr) = await kubectl.RunAsync("get", "deployment", "web");
         Assert.NotEqual(0, code);
         Assert.Contains("deployments.apps \"web\" not found", stderr);
     }
@@ -131,7 +131,7 @@ public sealed class KubectlTests
     public async Task Typed_create_generators_send_protobuf_which_is_decoded_for_core_kinds()
     {
         await using var server = await StartAsync();
-        using var kubectl = await Kubectl.ForAsync(server);
+        using var kubectl = Kubectl.For(server.WriteKubeconfig);
         Assert.Contains("namespace/team-b created", await kubectl.OkAsync("create", "namespace", "team-b"));
         Assert.Contains("configmap/c1 created", await kubectl.OkAsync("-n", "team-b", "create", "configmap", "c1", "--from-literal=x=y", "--from-literal=z=w"));
         Assert.Contains("secret/s1 created", await kubectl.OkAsync("-n", "team-b", "create", "secret", "generic", "s1", "--from-literal=a=b"));
@@ -146,7 +146,7 @@ public sealed class KubectlTests
         Assert.Equal("Opaque", secret.Type);
         Assert.Equal(["kubernetes"], (await client.CoreV1.ReadNamespaceAsync("team-b")).Spec.Finalizers);
 
-        var (code, _, stderr) = await kubectl.RunAsync("-n", "team-b", "create", "deployment", "web", "--image=nginx");
+        var (_, code, _, stderr) = await kubectl.RunAsync("-n", "team-b", "create", "deployment", "web", "--image=nginx");
         Assert.NotEqual(0, code);
         Assert.Contains("decodes protobuf only for", stderr);
     }
@@ -155,7 +155,7 @@ public sealed class KubectlTests
     public async Task Create_from_files_and_namespaces_and_version()
     {
         await using var server = await StartAsync();
-        using var kubectl = await Kubectl.ForAsync(server);
+        using var kubectl = Kubectl.For(server.WriteKubeconfig);
         var file = kubectl.WriteFile("things.yaml", """
             apiVersion: v1
             kind: Namespace
@@ -175,7 +175,7 @@ public sealed class KubectlTests
         Assert.Contains("namespace/team-a created", created);
         Assert.Contains("configmap/settings created", created);
         Assert.Contains("secret/token created", created);
-        var (code, _, stderr) = await kubectl.RunAsync("create", "-f", file);
+        var (_, code, _, stderr) = await kubectl.RunAsync("create", "-f", file);
         Assert.NotEqual(0, code);
         Assert.Contains("AlreadyExists", stderr);
 

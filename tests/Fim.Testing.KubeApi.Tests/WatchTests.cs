@@ -162,7 +162,7 @@ public sealed class WatchTests
         await using var server = await StartAsync();
         using var client = server.CreateClient();
         using var timed = WatchCollector<V1ConfigMap>.Start(client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("default", watch: true, timeoutSeconds: 1));
-        await Eventually.WithinAsync(timed.Closed, "timeoutSeconds=1 to end the watch", TimeSpan.FromSeconds(5));
+        await Eventually.WithinAsync(timed.Closed, "timeoutSeconds=1 to end the watch");
 
         using var cut = WatchCollector<V1ConfigMap>.Start(client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync("default", watch: true));
         using var cutToo = WatchCollector<V1Deployment>.Start(client.AppsV1.ListDeploymentForAllNamespacesWithHttpMessagesAsync(watch: true));
@@ -208,7 +208,7 @@ public sealed class WatchTests
         await using var server = await StartAsync();
         using var client = server.CreateClient();
         using var generic = new GenericClient(client, "", "v1", "configmaps", disposeClient: false);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var cts = new CancellationTokenSource(Eventually.DefaultTimeout);
         var events = new List<(WatchEventType, string)>();
         var reader = Task.Run(async () =>
         {

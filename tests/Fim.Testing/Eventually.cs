@@ -19,6 +19,9 @@ public static class Eventually
     public static Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         TrueAsync(() => Task.FromResult(condition()), () => what, timeout);
 
+    public static Task TrueAsync(Func<bool> condition, Func<string> what, TimeSpan? timeout = null) =>
+        TrueAsync(() => Task.FromResult(condition()), what, timeout);
+
     /// <summary><paramref name="what"/> is computed at failure time, so it can show the last state seen.</summary>
     public static async Task TrueAsync(Func<Task<bool>> condition, Func<string> what, TimeSpan? timeout = null)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -10,8 +9,8 @@ namespace Fim.Testing;
 /// </summary>
 public sealed class NatsServer : IAsyncDisposable
 {
-    private Process? _process;
-    private readonly List<string> _log = [];
+    private ChildProcess? _process;
+    private string _lastLog = "";
 
     private NatsServer(string workDir, int port, string? extraConfig)
     {
@@ -32,17 +31,11 @@ public sealed class NatsServer : IAsyncDisposable
     public string StoreDir { get; }
     public string ConfigFile { get; }
     public string Url => $"nats://127.0.0.1:{Port}";
-    public string Log { get { lock (_log) { return string.Join('\n', _log); } } }
+    /// <summary>The running server's output (or the last run's, once stopped).</summary>
+    public string Log => _process is { } p ? p.Stdout + "\n" + p.Stderr : _lastLog;
 
     /// <summary>CPU time the running server has used so far (for benchmarks that split cost between client and server).</summary>
-    public TimeSpan CpuTime
-    {
-        get
-        {
-            _process?.Refresh();
-            return _process is { HasExited: false } p ? p.TotalProcessorTime : TimeSpan.Zero;
-        }
-    }
+    public TimeSpan CpuTime => _process?.CpuTime ?? TimeSpan.Zero;
 
     /// <summary>Starts a server; <paramref name="extraConfig"/> is appended to its config (TLS, authorization...).</summary>
     public static async Task<NatsServer> StartAsync(string? extraConfig = null, string? workDir = null, int? port = null)
@@ -63,29 +56,16 @@ public sealed class NatsServer : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var psi = new ProcessStartInfo("nats-server") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(ConfigFile);
-        _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start nats-server (install it: scripts/install-deps.sh)");
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (_log) { _log.Add(e.Data); } } };
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (_log) { _log.Add(e.Data); } } };
-        _process.BeginErrorReadLine();
-        _process.BeginOutputReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (!await CanConnectAsync())
-        {
-            if (_process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(15))
-            {
-                throw new InvalidOperationException($"nats-server did not start on {Url}:\n{Log}");
-            }
-            await Task.Delay(25);
-        }
+        // nats-server is installed by scripts/install-deps.sh.
+        var process = new ChildProcess("nats-server", ["-c", ConfigFile]);
+        _process = process;
+        await process.AwaitLogAsync("Server is ready"); // logged once the client listener accepts
     }
 
     /// <summary>Stops the server (SIGKILL when <paramref name="kill"/>, else a clean shutdown) and waits for it to exit.</summary>
     public async Task StopAsync(bool kill = false)
     {
-        if (_process is null || _process.HasExited)
+        if (_process is null)
         {
             return;
         }
@@ -95,25 +75,12 @@ public sealed class NatsServer : IAsyncDisposable
         }
         else
         {
-            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+            _process.Terminate();
         }
-        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        await _process.WaitForExitAsync();
+        _lastLog = Log;
         _process.Dispose();
         _process = null;
-    }
-
-    private async Task<bool> CanConnectAsync()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     public static int FreePort()

@@ -35,7 +35,7 @@ public sealed class TestCertificates : IDisposable
         return (cert, key);
     }
 
-    private void OpenSsl(params string[] args) => Sh.Run("openssl", args);
+    private void OpenSsl(params string[] args) => ChildProcess.Run("openssl", args).EnsureSuccess();
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fim.Agent.Tests.Support;
+using Fim.Testing;
 
 namespace Fim.Agent.Tests.Cli;
 
@@ -7,7 +8,7 @@ public sealed class ScanCliTests : IDisposable
 {
     private readonly TempTree _t = new("scan");
 
-    private CliResult Scan(params string[] extra) => CliRunner.Run(["scan", _t.Tree, "--json", .. _t.StateArgs, .. extra]);
+    private ProcessResult Scan(params string[] extra) => CliRunner.Run(["scan", _t.Tree, "--json", .. _t.StateArgs, .. extra]);
 
     [Fact]
     public void First_run_records_a_baseline_and_an_unchanged_rerun_reports_nothing()

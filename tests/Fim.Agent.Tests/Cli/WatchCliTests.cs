@@ -1,25 +1,22 @@
-using System.Diagnostics;
 using Fim.Agent.Tests.Support;
 
 namespace Fim.Agent.Tests.Cli;
 
 public sealed class WatchCliTests : IDisposable
 {
-    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(30);
     private readonly TempTree _t = new("watch");
 
     [Fact]
-    public void A_change_in_the_watched_directory_prints_an_alert_within_one_second()
+    public void A_change_in_the_watched_directory_prints_a_realtime_alert()
     {
         _t.Write("config/app.conf", "a=1\n");
         using var agent = new AgentProcess(["watch", _t.Tree, "--json", .. _t.StateArgs]);
-        agent.AwaitLog("realtime detection on", StartupTimeout);
+        agent.AwaitLog("realtime detection on");
 
-        var written = Stopwatch.StartNew();
         File.WriteAllText(_t["config/app.conf"], "a=2\n");
-        var alert = agent.AwaitAlert(_t["config/app.conf"], TimeSpan.FromSeconds(1), "modified");
+        var alert = agent.AwaitAlert(_t["config/app.conf"], kind: "modified");
 
-        Assert.True(written.Elapsed < TimeSpan.FromSeconds(1));
+        // Detected by the watcher, not by a later rescan; how fast is measured by bench/realtime.sh, not asserted here.
         Assert.Equal("realtime", alert.GetProperty("source").GetString());
         Assert.Equal("550", alert.GetProperty("rule").GetProperty("id").GetString());
     }
@@ -29,20 +26,20 @@ public sealed class WatchCliTests : IDisposable
     {
         _t.Write("keep.txt", "1");
         using var agent = new AgentProcess(["watch", _t.Tree, "--json", .. _t.StateArgs]);
-        agent.AwaitLog("realtime detection on", StartupTimeout);
+        agent.AwaitLog("realtime detection on");
 
         Directory.CreateDirectory(_t["new/deeper"]);
         File.WriteAllText(_t["new/deeper/f.txt"], "f");
-        agent.AwaitAlert(_t["new/deeper/f.txt"], TimeSpan.FromSeconds(2), "added");
+        agent.AwaitAlert(_t["new/deeper/f.txt"], kind: "added");
         File.WriteAllText(_t["new/deeper/f.txt"], "changed");
-        agent.AwaitAlert(_t["new/deeper/f.txt"], TimeSpan.FromSeconds(2), "modified");
+        agent.AwaitAlert(_t["new/deeper/f.txt"], kind: "modified");
 
         for (var i = 0; i < 2; i++)
         {
             var tmp = _t[$"keep.tmp{i}"];
             File.WriteAllText(tmp, $"replacement {i}");
             File.Move(tmp, _t["keep.txt"], overwrite: true);
-            agent.AwaitAlert(_t["keep.txt"], TimeSpan.FromSeconds(2), "modified");
+            agent.AwaitAlert(_t["keep.txt"], kind: "modified");
         }
     }
 
@@ -57,8 +54,8 @@ public sealed class WatchCliTests : IDisposable
 
         using var agent = new AgentProcess(["watch", _t.Tree, "--json", .. _t.StateArgs]);
 
-        agent.AwaitAlert(_t["a.txt"], StartupTimeout, "modified");
-        agent.AwaitAlert(_t["b.txt"], StartupTimeout, "deleted");
+        agent.AwaitAlert(_t["a.txt"], kind: "modified");
+        agent.AwaitAlert(_t["b.txt"], kind: "deleted");
     }
 
     public void Dispose() => _t.Dispose();

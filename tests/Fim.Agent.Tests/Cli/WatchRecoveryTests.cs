@@ -1,5 +1,6 @@
 using Fim.Agent.Tests.Realtime;
 using Fim.Agent.Tests.Support;
+using Fim.Testing;
 
 namespace Fim.Agent.Tests.Cli;
 
@@ -21,7 +22,7 @@ public sealed class WatchRecoveryTests : IDisposable
             // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once.
             File.WriteAllText(QueueSysctl, "16");
             agent = new AgentProcess(["watch", _t.Tree, "--json", .. _t.StateArgs]);
-            agent.AwaitLog("realtime detection on", TimeSpan.FromSeconds(30));
+            agent.AwaitLog("realtime detection on");
         }
         finally
         {
@@ -35,9 +36,9 @@ public sealed class WatchRecoveryTests : IDisposable
             }
             for (var i = 0; i < 300; i++)
             {
-                agent.AwaitAlert(_t[$"burst/f{i:D3}.txt"], TimeSpan.FromSeconds(20), "added");
+                agent.AwaitAlert(_t[$"burst/f{i:D3}.txt"], kind: "added");
             }
-            agent.AwaitLog("overflow", TimeSpan.FromSeconds(5));
+            agent.AwaitLog("overflow");
         }
     }
 
@@ -47,7 +48,7 @@ public sealed class WatchRecoveryTests : IDisposable
         var policy = Path.Combine(_t.Root, "p.yaml");
         File.WriteAllText(policy, $"paths:\n  - path: {_t.Tree}\nthrottle:\n  nice: 15\n  ioClass: idle\n");
         using var agent = new AgentProcess(["watch", "--policy", policy, "--json", .. _t.StateArgs]);
-        agent.AwaitLog("realtime detection on", TimeSpan.FromSeconds(30));
+        agent.AwaitLog("realtime detection on");
 
         foreach (var task in Directory.GetDirectories($"/proc/{agent.Id}/task"))
         {
@@ -55,8 +56,7 @@ public sealed class WatchRecoveryTests : IDisposable
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             Assert.Equal("15", fields[16]); // field 19 of /proc/[pid]/stat, counted after "pid (comm)"
         }
-        var ionice = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ionice", ["-p", agent.Id.ToString()]) { RedirectStandardOutput = true })!;
-        Assert.Contains("idle", ionice.StandardOutput.ReadToEnd());
+        Assert.Contains("idle", ChildProcess.Run("ionice", ["-p", agent.Id.ToString()]).EnsureSuccess().Stdout);
     }
 
     public void Dispose() => _t.Dispose();

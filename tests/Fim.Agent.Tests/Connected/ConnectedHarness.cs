@@ -19,7 +19,7 @@ namespace Fim.Agent.Tests.Connected;
 /// </summary>
 public sealed class ConnectedHarness : IAsyncDisposable
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan Deadline = Eventually.DefaultTimeout;
 
     private readonly List<AgentProcess> _agents = [];
 

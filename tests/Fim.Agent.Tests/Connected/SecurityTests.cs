@@ -44,6 +44,8 @@ public sealed class SecurityTests : IDisposable
         return NatsOpts.Default with
         {
             TlsOpts = new NatsTlsOpts { Mode = TlsMode.Require, CaFile = _certs.CaCert, CertFile = cert, KeyFile = key },
+            // The client's own 2 s default does not cover a TLS handshake on a saturated machine.
+            ConnectTimeout = Eventually.DefaultTimeout,
             InboxPrefix = inboxPrefix ?? "_INBOX",
             RequestTimeout = TimeSpan.FromSeconds(2),
         };

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fim.Agent.Tests.Support;
+using Fim.Testing;
 
 namespace Fim.Agent.Tests.Oracle;
 
@@ -101,7 +102,7 @@ public sealed class AideOracleTests : IDisposable
         }
     }
 
-    private static HashSet<(string, string)> Classify(CliResult r)
+    private static HashSet<(string, string)> Classify(ProcessResult r)
     {
         var set = new HashSet<(string, string)>();
         foreach (var line in r.StdoutLines)

@@ -80,20 +80,21 @@ public sealed class InotifyWatcherChangeTests
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
         var writing = System.Diagnostics.Stopwatch.StartNew();
         var writes = 0;
-        while (writing.Elapsed < TimeSpan.FromSeconds(2))
+        // Writing every 10 ms for a while is the scenario itself (a log being appended), not a wait for a result.
+        while (writing.Elapsed < TimeSpan.FromSeconds(2) || writes < 50)
         {
             stream.Write("tick\n"u8);
             writes++;
             await Task.Delay(10);
         }
-        // Continuous writes never go quiet, so only MaxDelay reports them: about one per 600 ms window.
+        // Continuous writes never go quiet, so only MaxDelay reports them: about one per 600 ms window (counted
+        // against the time the writing really took, which a busy machine stretches).
         var whileWriting = h.ChangesFor(target).Count;
-        Assert.InRange(whileWriting, 1, 5);
-        Assert.True(writes > 50, $"only {writes} writes");
+        Assert.InRange(whileWriting, 1, (int)(writing.Elapsed / options.MaxDelay) + 2);
 
         // The writer pauses (file still open): the quiet period reports the last writes without a close.
         stream.Write("last\n"u8);
-        await h.WaitUntilAsync(_ => h.ChangesFor(target).Count > whileWriting, "a Written after the quiet period", TimeSpan.FromSeconds(3));
+        await h.WaitUntilAsync(_ => h.ChangesFor(target).Count > whileWriting, "a Written after the quiet period");
         Assert.All(h.ChangesFor(target), c => Assert.Equal(ChangeHint.Written, c.Hint));
     }
 

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Fim.Core.Model;
+using Fim.Testing;
 
 namespace Fim.Agent.Tests.Realtime;
 
@@ -20,9 +20,5 @@ internal sealed class WatchedDirectory : IDisposable
 
     public byte[] BytesOf(string relative) => PathBytes.FromString(PathOf(relative));
 
-    public void Dispose()
-    {
-        using var rm = Process.Start("rm", ["-rf", "--", RootText]);
-        rm.WaitForExit();
-    }
+    public void Dispose() => ChildProcess.Run("rm", ["-rf", "--", RootText]).EnsureSuccess();
 }

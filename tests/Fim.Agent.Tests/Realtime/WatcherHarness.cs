@@ -7,7 +7,7 @@ namespace Fim.Agent.Tests.Realtime;
 /// <summary>A running watcher over a temp tree, collecting every notification so tests can await the ones they expect.</summary>
 internal sealed class WatcherHarness : IAsyncDisposable
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan Deadline = Fim.Testing.Eventually.DefaultTimeout;
 
     private readonly List<WatchNotification> _received = [];
     private readonly SemaphoreSlim _arrived = new(0);

@@ -1,3 +1,5 @@
+using Fim.Testing;
+
 namespace Fim.Agent.Tests.Support;
 
 /// <summary>AIDE 0.18 as the oracle: init and check on a tree with p+i+n+u+g+s+m+c+sha256+ftype+l, report parsed.</summary>
@@ -52,16 +54,5 @@ public sealed class Aide(string workDir, string tree)
         return result;
     }
 
-    private CliResult Run(string mode)
-    {
-        var psi = new System.Diagnostics.ProcessStartInfo("aide") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(mode);
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(Conf);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return new CliResult(p.ExitCode, o.Result, e.Result);
-    }
+    private ProcessResult Run(string mode) => ChildProcess.Run("aide", [mode, "-c", Conf]);
 }

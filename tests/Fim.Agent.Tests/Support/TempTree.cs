@@ -30,7 +30,7 @@ public sealed class TempTree : IDisposable
         return path;
     }
 
-    public static void Sh(string file, params string[] args) => Fim.Testing.Sh.Run(file, args);
+    public static void Sh(string file, params string[] args) => Fim.Testing.ChildProcess.Run(file, args).EnsureSuccess();
 
     /// <summary>Waits (with a deadline) until the wall clock has entered a later second than <paramref name="since"/>.</summary>
     public static void AwaitNextSecond(DateTime since)
@@ -43,6 +43,7 @@ public sealed class TempTree : IDisposable
             {
                 throw new TimeoutException("clock did not advance");
             }
+            // Waiting on the wall clock is the point: the caller needs an mtime in a later second. Nothing is asserted on timing.
             Thread.Sleep(target - DateTime.UtcNow is { TotalMilliseconds: > 0 } wait ? wait : TimeSpan.Zero);
         }
     }

@@ -236,7 +236,7 @@ public class BaselineStoreTests
                 }
             }
         })).ToArray();
-        Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref lookups) > 0, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref lookups) > 0, Fim.Testing.Eventually.DefaultTimeout));
         for (var round = 0; round < 20; round++)
         {
             var updates = records.Skip(round * 10).Take(10).Select(r => BaselineUpdate.Upsert(TestRecords.Modified(r))).ToList();

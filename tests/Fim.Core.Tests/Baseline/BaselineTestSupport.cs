@@ -185,10 +185,8 @@ internal static class Tmpfs
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo(command, args) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            var err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? null : $"`{command} {string.Join(' ', args)}` failed ({p.ExitCode}): {err.Trim()}";
+            var r = Fim.Testing.ChildProcess.Run(command, args);
+            return r.ExitCode == 0 ? null : $"`{r.CommandLine}` failed ({r.ExitCode}): {r.Stderr.Trim()}";
         }
         catch (System.ComponentModel.Win32Exception e)
         {

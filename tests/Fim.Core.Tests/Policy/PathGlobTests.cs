@@ -1,5 +1,6 @@
 using System.Text;
 using Fim.Core.Policy;
+using Fim.Testing;
 
 namespace Fim.Core.Tests.Policy;
 
@@ -115,13 +116,12 @@ public class PathGlobTests
     }
 
     [Fact]
-    public void Stays_fast_on_patterns_that_would_backtrack_badly()
+    public async Task Finishes_on_patterns_that_would_backtrack_badly()
     {
         var glob = PathGlob.Compile("*a*a*a*a*a*a*a*a*a*b");
         var name = Encoding.UTF8.GetBytes("/x/" + new string('a', 250));
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        Assert.False(glob.IsMatch(name));
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
+        // A backtracking matcher tries about 250^9/9! splits here (centuries); a linear one is done at once.
+        Assert.False(await Eventually.WithinAsync(Task.Run(() => glob.IsMatch(name)), "the match to finish"));
     }
 
     [Theory]

@@ -46,7 +46,7 @@ public sealed class ScanFixture : IDisposable
     public FileRecord Record(string relative) =>
         Baseline.TryGet(B(relative), out var r) ? r : throw new Xunit.Sdk.XunitException($"{relative} is not in the baseline");
 
-    public static void Sh(string file, params string[] args) => Fim.Testing.Sh.Run(file, args);
+    public static void Sh(string file, params string[] args) => Fim.Testing.ChildProcess.Run(file, args).EnsureSuccess();
 
     public static string Hex(byte[]? b) => b is null ? "null" : Convert.ToHexStringLower(b);
 

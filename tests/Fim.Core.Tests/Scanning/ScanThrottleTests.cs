@@ -1,24 +1,14 @@
 using Fim.Core.Scanning;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Fim.Core.Tests.Scanning;
 
 public sealed class ScanThrottleTests
 {
-    private sealed class ManualTime : TimeProvider
-    {
-        public long Ticks;
-
-        public override long GetTimestamp() => Ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public void Advance(TimeSpan t) => Ticks += t.Ticks;
-    }
-
     [Fact]
     public void Bytes_beyond_the_rate_cost_the_time_needed_to_pay_them_off()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var throttle = new ScanThrottle(bytesPerSecond: 1_000_000, filesPerSecond: null, time);
 
         Assert.Equal(TimeSpan.FromSeconds(1), throttle.ReserveBytes(1_000_000));
@@ -30,7 +20,7 @@ public sealed class ScanThrottleTests
     [Fact]
     public void Idle_time_earns_at_most_one_second_of_burst()
     {
-        var time = new ManualTime();
+        var time = new FakeTimeProvider();
         var throttle = new ScanThrottle(null, filesPerSecond: 100, time);
         throttle.ReserveFile();
         time.Advance(TimeSpan.FromMinutes(10));

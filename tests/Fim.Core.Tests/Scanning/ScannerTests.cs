@@ -345,14 +345,9 @@ public sealed class ScannerTests : IDisposable
     private static void MkdirDeep(string root, string relative)
     {
         // mkdir -p cannot take a path over PATH_MAX; create one level at a time from inside.
-        var psi = new System.Diagnostics.ProcessStartInfo("bash") { UseShellExecute = false, WorkingDirectory = root };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("for p in $(echo \"$1\" | tr / ' '); do mkdir \"$p\" && cd \"$p\" || exit 1; done");
-        psi.ArgumentList.Add("mkdeep");
-        psi.ArgumentList.Add(relative);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
+        // The path is the script's $1, never part of the script text.
+        Fim.Testing.ChildProcess.Run("bash", ["-c", "for p in $(echo \"$1\" | tr / ' '); do mkdir \"$p\" && cd \"$p\" || exit 1; done", "mkdeep", relative],
+            workingDirectory: root).EnsureSuccess();
     }
 
     [DllImport("libc", SetLastError = true)]
