@@ -389,7 +389,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             PublishCounts(output);
         }
 
-        private unsafe void ListDirectory(WorkerOutput output, ContentHasher hasher, byte[] dirents, WorkItem item)
+        private void ListDirectory(WorkerOutput output, ContentHasher hasher, byte[] dirents, WorkItem item)
         {
             var err = Posix.OpenPath(item.Path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NONBLOCK, out var fd);
             if (err != 0)
@@ -411,39 +411,25 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             {
                 var rule = item.Rule!;
                 var childDepth = item.Depth + 1;
-                fixed (byte* buf = dirents)
+                while (true)
                 {
-                    while (true)
+                    ct.ThrowIfCancellationRequested();
+                    var e = Posix.GetDents(fd, dirents, out var filled);
+                    if (e != 0)
                     {
-                        ct.ThrowIfCancellationRequested();
-                        var n = Libc.getdents64(fd, buf, dirents.Length);
-                        if (n < 0)
+                        output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(item.Path), $"reading directory: {Libc.Describe(e)}"));
+                        _unverifiedDirs.Add(item.Path);
+                        return;
+                    }
+                    if (filled == 0)
+                    {
+                        return;
+                    }
+                    foreach (var entry in new DirectoryEntries(dirents.AsSpan(0, filled)))
+                    {
+                        if (!entry.IsDotOrDotDot)
                         {
-                            var e = Libc.LastError;
-                            if (e == Libc.EINTR)
-                            {
-                                continue;
-                            }
-                            output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(item.Path), $"reading directory: {Libc.Describe(e)}"));
-                            _unverifiedDirs.Add(item.Path);
-                            return;
-                        }
-                        if (n == 0)
-                        {
-                            return;
-                        }
-                        for (var off = 0; off < n;)
-                        {
-                            var reclen = *(ushort*)(buf + off + 16);
-                            var nameStart = off + 19;
-                            var nameLen = new ReadOnlySpan<byte>(buf + nameStart, reclen - 19).IndexOf((byte)0);
-                            var nameZ = new ReadOnlySpan<byte>(buf + nameStart, nameLen + 1);
-                            off += reclen;
-                            if (nameZ.SequenceEqual(".\0"u8) || nameZ.SequenceEqual("..\0"u8))
-                            {
-                                continue;
-                            }
-                            VisitEntry(output, hasher, fd, item, rule, childDepth, nameZ);
+                            VisitEntry(output, hasher, fd, item, rule, childDepth, entry.NameZ);
                         }
                     }
                 }
