@@ -55,7 +55,7 @@ public class FileEvent
         e.Path = PathBytes.ToDisplay(path);
         e.PathBase64 = PathBytes.IsValidUtf8(path) ? null : Convert.ToBase64String(path);
         e.Kind = change.Kind.ToName();
-        e.Changed = [.. change.Changed];
+        e.Changed = [.. change.ChangedNames];
         e.Before = change.Before is null ? null : FileState.From(change.Before);
         e.After = change.After is null ? null : FileState.From(change.After);
         e.Source = change.Source.ToName();

@@ -254,7 +254,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
 
     internal static bool Identical(FileRecord a, FileRecord b) =>
         a.HashStatus == b.HashStatus &&
-        ChangeDetector.Differences(a, b, (CheckAttributes)uint.MaxValue).Count == 0 &&
+        ChangeDetector.Differences(a, b, (CheckAttributes)uint.MaxValue) == ChangedAttributes.None &&
         HashesEqual(a, b);
 
     private static bool HashesEqual(FileRecord a, FileRecord b)
@@ -622,7 +622,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                 // Entries a policy change put out of scope leave the baseline quietly; they were not deleted.
                 if (rule is not null && scanner.InScope(rule, record.Path) && rule.IsIncluded(record.Path, record.Type) && !scanner._options.RecordOnly)
                 {
-                    _startOutput.Changes.Add(new FileChange(ChangeKind.Deleted, record.Path, record, null, [], scanner._options.Source, now, Policy.Name));
+                    _startOutput.Changes.Add(new FileChange(ChangeKind.Deleted, record.Path, record, null, ChangedAttributes.None, scanner._options.Source, now, Policy.Name));
                 }
             }
         }
