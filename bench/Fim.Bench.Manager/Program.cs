@@ -306,7 +306,7 @@ static void CpuOnly()
         After = new FileState { Type = "regular", Size = 1234, Mode = "0644", Owner = "root", Group = "root", Sha256 = new string('b', 64) },
     };
     var bytes = ContractJson.ToUtf8(e);
-    var sample = Fim.Core.Rules.RuleSet.Default.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, "/x"u8.ToArray(), null, null, e.Changed,
+    var sample = Fim.Core.Rules.RuleSet.Default.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, "/x"u8.ToArray(), null, null, Fim.Core.Model.ChangedAttributeNames.Parse(e.Changed),
         Fim.Core.Model.DetectionSource.Realtime, e.ObservedAt), e, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
     Console.WriteLine($"event bytes: {bytes.Length}, alert bytes: {Fim.Manager.Pipeline.ManagerJson.Serialize(sample).Length}");
     if (Environment.GetCommandLineArgs().Contains("--show"))
@@ -323,7 +323,7 @@ static void CpuOnly()
             var v = validator.Validate("fim.events.agent-001", bytes);
             var a1 = GC.GetAllocatedBytesForCurrentThread();
             var alert = rules.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, System.Text.Encoding.UTF8.GetBytes(ev0.Path), null, null,
-                ev0.Changed, Fim.Core.Model.DetectionSource.Realtime, ev0.ObservedAt, ev0.Policy), ev0, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
+                Fim.Core.Model.ChangedAttributeNames.Parse(ev0.Changed), Fim.Core.Model.DetectionSource.Realtime, ev0.ObservedAt, ev0.Policy), ev0, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
             var a2 = GC.GetAllocatedBytesForCurrentThread();
             var json = Fim.Manager.Pipeline.ManagerJson.Serialize(alert);
             var a3 = GC.GetAllocatedBytesForCurrentThread();
@@ -339,7 +339,7 @@ static void CpuOnly()
         {
             var v = validator.Validate("fim.events.agent-001", bytes);
             var ev = v.Event!;
-            var change = new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, System.Text.Encoding.UTF8.GetBytes(ev.Path), null, null, ev.Changed,
+            var change = new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, System.Text.Encoding.UTF8.GetBytes(ev.Path), null, null, Fim.Core.Model.ChangedAttributeNames.Parse(ev.Changed),
                 Fim.Core.Model.DetectionSource.Realtime, ev.ObservedAt, ev.Policy);
             var alert = rules.Evaluate(change, ev, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
             total += Fim.Manager.Pipeline.ManagerJson.Serialize(alert).Length;
@@ -363,7 +363,7 @@ static void CpuOnly()
             _ = Fim.Manager.Pipeline.ManagerJson.DeserializeEvent(bytes);
         }
         var sgUs = sg.Elapsed.TotalMicroseconds / N;
-        var alertObj = rules.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, "/x"u8.ToArray(), null, null, ["size"],
+        var alertObj = rules.Evaluate(new Fim.Core.Model.FileChange(Fim.Core.Model.ChangeKind.Modified, "/x"u8.ToArray(), null, null, Fim.Core.Model.ChangedAttributes.Size,
             Fim.Core.Model.DetectionSource.Realtime, DateTimeOffset.UtcNow), e, new Fim.Core.Rules.AlertContext(new Dictionary<string, string>(), null, []))!;
         var ser1 = Stopwatch.StartNew();
         for (var i = 0; i < N; i++)

@@ -21,7 +21,7 @@ public sealed class AlertFactory(EventOrigin origin, RuleSet rules, AlertContext
     public static void WarmUp()
     {
         var record = new FileRecord { Path = "/warm-up"u8.ToArray(), Type = FileType.Regular };
-        var change = new FileChange(ChangeKind.Modified, record.Path, record, record, ["size"], DetectionSource.Realtime, DateTimeOffset.UtcNow);
+        var change = new FileChange(ChangeKind.Modified, record.Path, record, record, ChangedAttributes.Size, DetectionSource.Realtime, DateTimeOffset.UtcNow);
         var factory = new AlertFactory(new EventOrigin("warm-up", "warm-up"), RuleSet.Default, new AlertContext(new Dictionary<string, string>(), null, []));
         var (e, alert) = factory.Judge(change);
         _ = ContractJson.ToUtf8(alert ?? e);

@@ -59,7 +59,7 @@ public sealed class WatchLoop(
             watcher.AddRoot(rule.Root, probe.ShouldWatch);
         }
         AgentMetrics.Watches.Set(watcher.WatchCount);
-        var watching = Task.Factory.StartNew(() => watcher.RunAsync(ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        var watching = watcher.RunAsync(ct); // on its own thread
 
         var firstRun = !session.HasBaseline;
         if (!firstRun && AlignBaselineWithPolicy)

@@ -1,99 +1,65 @@
-using System.Runtime.InteropServices;
+using System.Buffers;
+using Fim.Core.Model;
+using Fim.Core.Native;
 
 namespace Fim.Agent.Realtime;
 
 /// <summary>
-/// Lists subdirectories with opendir/readdir so names stay exact bytes (.NET's Directory APIs mangle non-UTF-8
-/// names). Symlinks are never followed: the directory is opened with O_NOFOLLOW and symlinked entries are not
-/// directories here.
+/// Lists subdirectories through the engine's native layer (getdents64, statx), so names stay exact bytes (.NET's
+/// Directory APIs mangle non-UTF-8 names). Symlinks are never followed: the directory is opened with O_NOFOLLOW and
+/// symlinked entries are not directories here.
 /// </summary>
-internal static unsafe class DirectoryReader
+internal static class DirectoryReader
 {
-    private const int DirentTypeOffset = 18;
-    private const int DirentNameOffset = 19;
-    private const ushort FileTypeMask = 0xF000;
-    private const ushort DirectoryType = 0x4000;
+    private const int BufferSize = 32 * 1024;
 
     /// <summary>Appends the subdirectory names of <paramref name="directory"/> to <paramref name="into"/>; returns 0 or the errno of opening it.</summary>
     public static int ListSubdirectories(byte[] directory, List<Subdirectory> into, bool withDevice)
     {
-        var cPath = InotifyNative.ToCString(directory);
-        int fd;
-        fixed (byte* p = cPath)
+        var err = Posix.OpenPath(directory, Libc.O_RDONLY | Libc.O_DIRECTORY, out var fd);
+        if (err != 0)
         {
-            fd = InotifyNative.Open(p, InotifyNative.ORdOnly | InotifyNative.ODirectory | InotifyNative.ONoFollow | InotifyNative.OCloExec);
+            return err;
         }
-        if (fd < 0)
-        {
-            return Marshal.GetLastPInvokeError();
-        }
-        var dir = InotifyNative.FdOpenDir(fd);
-        if (dir == 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            InotifyNative.Close(fd);
-            return errno;
-        }
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            nint entry;
-            while ((entry = InotifyNative.ReadDir64(dir)) != 0)
+            // Errors from getdents64 (e.g. EIO) end the listing early; the caller watches what was found.
+            while (Posix.GetDents(fd, buffer, out var filled) == 0 && filled > 0)
             {
-                var type = *((byte*)entry + DirentTypeOffset);
-                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)entry + DirentNameOffset);
-                if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8))
+                foreach (var entry in new DirectoryEntries(buffer.AsSpan(0, filled)))
                 {
-                    continue;
-                }
-                if (type != InotifyNative.DtDir && type != InotifyNative.DtUnknown)
-                {
-                    continue;
-                }
-                ulong device = 0;
-                if (type == InotifyNative.DtUnknown || withDevice)
-                {
-                    if (!TryStat(fd, name, out var isDirectory, out device) || !isDirectory)
+                    if (entry.IsDotOrDotDot || (entry.Type != DirectoryEntry.DtDir && entry.Type != DirectoryEntry.DtUnknown))
                     {
                         continue;
                     }
+                    ulong device = 0;
+                    if (entry.Type == DirectoryEntry.DtUnknown || withDevice)
+                    {
+                        if (Posix.Statx(fd, entry.NameZ, followSymlinks: false, out var stat) != 0 || stat.Type != FileType.Directory)
+                        {
+                            continue;
+                        }
+                        device = stat.Device;
+                    }
+                    into.Add(new Subdirectory(entry.Name.ToArray(), device));
                 }
-                into.Add(new Subdirectory(name.ToArray(), device));
             }
-            // Errors from readdir (e.g. EIO) end the listing early; the caller watches what was found.
             return 0;
         }
         finally
         {
-            InotifyNative.CloseDir(dir);
+            ArrayPool<byte>.Shared.Return(buffer);
+            Libc.close(fd);
         }
     }
 
     /// <summary>The device of <paramref name="path"/> itself (not a symlink's target); false when it cannot be stat-ed.</summary>
     public static bool TryGetDevice(byte[] path, out ulong device)
     {
-        return TryStat(InotifyNative.AtFdCwd, path, out _, out device);
-    }
-
-    private static bool TryStat(int dirFd, ReadOnlySpan<byte> name, out bool isDirectory, out ulong device)
-    {
-        var cName = name.Length < 512 ? stackalloc byte[name.Length + 1] : new byte[name.Length + 1];
-        name.CopyTo(cName);
-        cName[^1] = 0;
-        InotifyNative.Statx stx;
-        int rc;
-        fixed (byte* p = cName)
-        {
-            rc = InotifyNative.StatX(dirFd, p, InotifyNative.AtSymlinkNoFollow, InotifyNative.StatxType, &stx);
-        }
-        if (rc != 0)
-        {
-            isDirectory = false;
-            device = 0;
-            return false;
-        }
-        isDirectory = (stx.Mode & FileTypeMask) == DirectoryType;
-        device = ((ulong)stx.DevMajor << 32) | stx.DevMinor;
-        return true;
+        var ok = Posix.StatPath(path, followSymlinks: false, out var stat) == 0;
+        device = stat.Device;
+        return ok;
     }
 }
 

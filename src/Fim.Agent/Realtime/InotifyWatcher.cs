@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Fim.Core.Model;
+using Fim.Core.Native;
 using Microsoft.Extensions.Logging;
 
 namespace Fim.Agent.Realtime;
@@ -12,9 +12,8 @@ namespace Fim.Agent.Realtime;
 /// watch limit, directories appearing) becomes a <see cref="SubtreeRescan"/>, never silence.
 /// </summary>
 /// <remarks>
-/// <see cref="RunAsync"/> blocks the calling thread in poll(2) until cancelled: start it with
-/// <see cref="TaskCreationOptions.LongRunning"/> or on a dedicated thread. <see cref="AddRoot(WatchRoot)"/> may be
-/// called before or while it runs.
+/// <see cref="RunAsync"/> runs the read loop on a thread of its own. <see cref="AddRoot(WatchRoot)"/> may be called
+/// before or while it runs.
 /// </remarks>
 public sealed class InotifyWatcher : IAsyncDisposable
 {
@@ -47,8 +46,8 @@ public sealed class InotifyWatcher : IAsyncDisposable
         _fd = InotifyNative.InotifyInit1(InotifyNative.InNonBlock | InotifyNative.InCloExec);
         if (_fd < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            throw new IOException($"inotify_init1 failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}); check fs.inotify.max_user_instances.");
+            var errno = Libc.LastError;
+            throw new IOException($"inotify_init1 failed: {Libc.Describe(errno)} (errno {errno}); check fs.inotify.max_user_instances.");
         }
         _watches = new WatchSet(_fd, options, Counters, logger);
         _pendingWrites = new PendingWrites(options.QuietPeriod, options.MaxDelay, Stopwatch.Frequency);
@@ -96,31 +95,35 @@ public sealed class InotifyWatcher : IAsyncDisposable
         return watched;
     }
 
-    /// <summary>The read loop; see the class remarks. Completes (not faults) when cancelled, and completes <see cref="Notifications"/>.</summary>
+    /// <summary>
+    /// Starts the read loop. The task completes (not faults) when cancelled or disposed, faults when the loop fails,
+    /// and either way completes <see cref="Notifications"/>.
+    /// </summary>
+    /// <remarks>
+    /// The loop gets one dedicated thread, not a pool thread and not async I/O: it waits in poll(2) on the inotify
+    /// fd, which .NET's async I/O cannot wait on (it knows sockets and files, not an inotify descriptor), and it
+    /// blocks on purpose while the notification channel is full so that the kernel queue takes the backlog (see
+    /// <see cref="Emit"/>). Either wait on a pool thread would take it from the agent's async work for as long as
+    /// the watcher runs.
+    /// </remarks>
     public Task RunAsync(CancellationToken ct)
-    {
-        try
-        {
-            Run(ct);
-            return Task.CompletedTask;
-        }
-        catch (Exception ex)
-        {
-            return Task.FromException(ex);
-        }
-    }
-
-    private void Run(CancellationToken ct)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_running)
             {
-                throw new InvalidOperationException("The watcher is already running.");
+                return Task.FromException(new InvalidOperationException("The watcher is already running."));
             }
             _running = true;
         }
+        var thread = new Thread(() => Run(ct)) { Name = "fim-inotify", IsBackground = true };
+        thread.Start();
+        return _loopDone.Task;
+    }
+
+    private void Run(CancellationToken ct)
+    {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
         var token = linked.Token;
         var buffer = GC.AllocateUninitializedArray<byte>(_options.ReadBufferSize, pinned: true);
@@ -144,12 +147,18 @@ public sealed class InotifyWatcher : IAsyncDisposable
         {
             failure = ex;
             _logger.LoopFailed(ex);
-            throw;
         }
         finally
         {
             _channel.Writer.TryComplete(failure);
-            _loopDone.TrySetResult();
+            if (failure is null)
+            {
+                _loopDone.TrySetResult();
+            }
+            else
+            {
+                _loopDone.TrySetException(failure);
+            }
         }
     }
 
@@ -159,8 +168,8 @@ public sealed class InotifyWatcher : IAsyncDisposable
         var rc = InotifyNative.Poll(&pollFd, 1, timeoutMs);
         if (rc < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            return errno == InotifyNative.EIntr ? false : throw new IOException($"poll on the inotify fd failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+            var errno = Libc.LastError;
+            return errno == Libc.EINTR ? false : throw new IOException($"poll on the inotify fd failed: {Libc.Describe(errno)}");
         }
         return rc > 0;
     }
@@ -170,16 +179,16 @@ public sealed class InotifyWatcher : IAsyncDisposable
         nint n;
         fixed (byte* p = buffer)
         {
-            n = InotifyNative.Read(_fd, p, (nuint)buffer.Length);
+            n = Libc.read(_fd, p, buffer.Length);
         }
         if (n < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is InotifyNative.EAgain or InotifyNative.EIntr)
+            var errno = Libc.LastError;
+            if (errno is Libc.EAGAIN or Libc.EINTR)
             {
                 return;
             }
-            throw new IOException($"read on the inotify fd failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+            throw new IOException($"read on the inotify fd failed: {Libc.Describe(errno)}");
         }
         List<WatchNotification> outgoing;
         lock (_gate)
@@ -373,6 +382,7 @@ public sealed class InotifyWatcher : IAsyncDisposable
     /// <summary>
     /// Hands notifications to the channel. When it is full this blocks the read loop on purpose: the kernel queue
     /// then takes the backlog and, if it overflows too, the overflow becomes a rescan instead of unbounded memory.
+    /// The blocking wait is on the loop's own thread (or an AddRoot caller's), never on a pool thread the loop holds.
     /// </summary>
     private void Emit(List<WatchNotification> notifications, CancellationToken token)
     {
@@ -419,11 +429,12 @@ public sealed class InotifyWatcher : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         if (wasRunning)
         {
-            await _loopDone.Task.ConfigureAwait(false);
+            // A loop failure is the RunAsync caller's to observe; disposing only waits for the loop to end.
+            await _loopDone.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
         lock (_gate)
         {
-            InotifyNative.Close(_fd);
+            Libc.close(_fd);
         }
         // _stop is not disposed: a concurrent AddRoot may still hold its token, and it owns no unmanaged resource.
         _channel.Writer.TryComplete();

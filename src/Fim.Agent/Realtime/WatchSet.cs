@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Fim.Core.Model;
+using Fim.Core.Native;
 using Microsoft.Extensions.Logging;
 
 namespace Fim.Agent.Realtime;
@@ -34,7 +34,7 @@ internal sealed unsafe class WatchSet(int fd, InotifyWatcherOptions options, Wat
         if (outcome.Top is AddResult.Gone or AddResult.Failed)
         {
             _unwatched[state.Path] = new Unwatched(state.Path, 0, state, RescanReason.NewDirectory);
-            logger.RootUnavailable(PathBytes.ToDisplay(state.Path), Marshal.GetPInvokeErrorMessage(outcome.TopErrno));
+            logger.RootUnavailable(PathBytes.ToDisplay(state.Path), Libc.Describe(outcome.TopErrno));
             return 0;
         }
         ReportLimit(outcome, state.Path, batch);
@@ -206,7 +206,7 @@ internal sealed unsafe class WatchSet(int fd, InotifyWatcherOptions options, Wat
             if (listErrno != 0 && !IsGone(listErrno))
             {
                 counters.WatchError();
-                logger.ListFailed(PathBytes.ToDisplay(item.Path), Marshal.GetPInvokeErrorMessage(listErrno));
+                logger.ListFailed(PathBytes.ToDisplay(item.Path), Libc.Describe(listErrno));
             }
             foreach (var sub in subdirectories)
             {
@@ -228,24 +228,24 @@ internal sealed unsafe class WatchSet(int fd, InotifyWatcherOptions options, Wat
     {
         isNew = false;
         errno = 0;
-        var cPath = InotifyNative.ToCString(path);
+        var cPath = Posix.Z(path);
         fixed (byte* p = cPath)
         {
             wd = InotifyNative.InotifyAddWatch(fd, p, InotifyNative.DirectoryMask);
         }
         if (wd < 0)
         {
-            errno = Marshal.GetLastPInvokeError();
+            errno = Libc.LastError;
             if (IsGone(errno))
             {
                 return AddResult.Gone;
             }
-            if (errno == InotifyNative.ENoSpc)
+            if (errno == Libc.ENOSPC)
             {
                 return AddResult.Limit;
             }
             counters.WatchError();
-            logger.WatchFailed(PathBytes.ToDisplay(path), Marshal.GetPInvokeErrorMessage(errno));
+            logger.WatchFailed(PathBytes.ToDisplay(path), Libc.Describe(errno));
             return AddResult.Failed;
         }
         if (options.MaxWatches is { } max && !_table.TryGet(wd, out _) && _table.Count >= max)
@@ -259,7 +259,7 @@ internal sealed unsafe class WatchSet(int fd, InotifyWatcherOptions options, Wat
     }
 
     private static bool IsGone(int errno) =>
-        errno is InotifyNative.ENoEnt or InotifyNative.ENotDir or InotifyNative.ELoop;
+        errno is Libc.ENOENT or Libc.ENOTDIR or Libc.ELOOP;
 
     private enum AddResult
     {

@@ -18,7 +18,7 @@ public static class EventRecords
             Path = PathBytes.ToDisplay(path),
             PathBase64 = PathBytes.IsValidUtf8(path) ? null : Convert.ToBase64String(path),
             Kind = change.Kind.ToName(),
-            Changed = [.. change.Changed],
+            Changed = [.. change.ChangedNames],
             Before = change.Before is null ? null : StateOf(change.Before),
             After = change.After is null ? null : StateOf(change.After),
             Source = change.Source.ToName(),

@@ -3,31 +3,31 @@ namespace Fim.Core.Model;
 /// <summary>Compares two observations of one path under a set of checked attributes. Pure.</summary>
 public static class ChangeDetector
 {
-    /// <summary>Returns the names of the checked attributes that differ, in a stable order.</summary>
-    public static List<string> Differences(FileRecord before, FileRecord after, CheckAttributes checks)
+    /// <summary>Returns the checked attributes that differ.</summary>
+    public static ChangedAttributes Differences(FileRecord before, FileRecord after, CheckAttributes checks)
     {
-        var changed = new List<string>();
-        void Add(CheckAttributes flag, bool differs, string? name = null)
+        var changed = ChangedAttributes.None;
+        void Add(CheckAttributes check, ChangedAttributes flag, bool differs)
         {
-            if ((checks & flag) != 0 && differs)
+            if ((checks & check) != 0 && differs)
             {
-                changed.Add(name ?? flag.ToName());
+                changed |= flag;
             }
         }
 
-        Add(CheckAttributes.Type, before.Type != after.Type);
-        Add(CheckAttributes.Size, before.Size != after.Size);
-        Add(CheckAttributes.Mode, before.Mode != after.Mode);
-        Add(CheckAttributes.Uid, before.Uid != after.Uid);
-        Add(CheckAttributes.Gid, before.Gid != after.Gid);
-        Add(CheckAttributes.Owner, before.Uid == after.Uid && before.Owner != after.Owner);
-        Add(CheckAttributes.Group, before.Gid == after.Gid && before.Group != after.Group);
-        Add(CheckAttributes.Mtime, before.MtimeNs != after.MtimeNs);
-        Add(CheckAttributes.Ctime, before.CtimeNs != after.CtimeNs);
-        Add(CheckAttributes.Inode, before.Inode != after.Inode);
-        Add(CheckAttributes.LinkCount, before.LinkCount != after.LinkCount);
-        Add(CheckAttributes.Device, before.Device != after.Device);
-        Add(CheckAttributes.SymlinkTarget, !before.SymlinkTarget.AsSpan().SequenceEqual(after.SymlinkTarget));
+        Add(CheckAttributes.Type, ChangedAttributes.Type, before.Type != after.Type);
+        Add(CheckAttributes.Size, ChangedAttributes.Size, before.Size != after.Size);
+        Add(CheckAttributes.Mode, ChangedAttributes.Mode, before.Mode != after.Mode);
+        Add(CheckAttributes.Uid, ChangedAttributes.Uid, before.Uid != after.Uid);
+        Add(CheckAttributes.Gid, ChangedAttributes.Gid, before.Gid != after.Gid);
+        Add(CheckAttributes.Owner, ChangedAttributes.Owner, before.Uid == after.Uid && before.Owner != after.Owner);
+        Add(CheckAttributes.Group, ChangedAttributes.Group, before.Gid == after.Gid && before.Group != after.Group);
+        Add(CheckAttributes.Mtime, ChangedAttributes.Mtime, before.MtimeNs != after.MtimeNs);
+        Add(CheckAttributes.Ctime, ChangedAttributes.Ctime, before.CtimeNs != after.CtimeNs);
+        Add(CheckAttributes.Inode, ChangedAttributes.Inode, before.Inode != after.Inode);
+        Add(CheckAttributes.LinkCount, ChangedAttributes.LinkCount, before.LinkCount != after.LinkCount);
+        Add(CheckAttributes.Device, ChangedAttributes.Device, before.Device != after.Device);
+        Add(CheckAttributes.SymlinkTarget, ChangedAttributes.SymlinkTarget, !before.SymlinkTarget.AsSpan().SequenceEqual(after.SymlinkTarget));
         if ((checks & CheckAttributes.Hash) != 0 && before.Type == FileType.Regular && after.Type == FileType.Regular)
         {
             for (var i = 0; i < HashAlgorithmNames.Count; i++)
@@ -36,16 +36,16 @@ public static class ChangeDetector
                 var b = after.GetHash((HashAlgorithmKind)i);
                 if (a is not null && b is not null && !a.AsSpan().SequenceEqual(b))
                 {
-                    changed.Add(((HashAlgorithmKind)i).ToName());
+                    changed |= ChangedAttributeNames.Of((HashAlgorithmKind)i);
                 }
             }
             // A file that became unhashable (unstable, unreadable, too large) cannot be proven unchanged.
             if (before.HashStatus != after.HashStatus && before.HashStatus == HashStatus.Hashed)
             {
-                changed.Add("hash-status");
+                changed |= ChangedAttributes.HashStatus;
             }
         }
-        Add(CheckAttributes.Xattrs, !XattrsEqual(before.Xattrs, after.Xattrs));
+        Add(CheckAttributes.Xattrs, ChangedAttributes.Xattrs, !XattrsEqual(before.Xattrs, after.Xattrs));
         return changed;
     }
 
@@ -60,25 +60,22 @@ public static class ChangeDetector
         }
         if (before is null)
         {
-            return new FileChange(ChangeKind.Added, path, null, after, [], source, observedAt, policyName);
+            return new FileChange(ChangeKind.Added, path, null, after, ChangedAttributes.None, source, observedAt, policyName);
         }
         if (after is null)
         {
-            return new FileChange(ChangeKind.Deleted, path, before, null, [], source, observedAt, policyName);
+            return new FileChange(ChangeKind.Deleted, path, before, null, ChangedAttributes.None, source, observedAt, policyName);
         }
         var changed = Differences(before, after, checks);
-        if (changed.Count == 0)
+        if (changed == ChangedAttributes.None)
         {
             return null;
         }
         var kind = before.Type != after.Type
             ? ChangeKind.TypeChanged
-            : changed.Any(IsContentAttribute) ? ChangeKind.Modified : ChangeKind.Attributes;
+            : (changed & ChangedAttributes.Content) != 0 ? ChangeKind.Modified : ChangeKind.Attributes;
         return new FileChange(kind, path, before, after, changed, source, observedAt, policyName);
     }
-
-    private static bool IsContentAttribute(string name) =>
-        name is "size" or "target" or "hash-status" || HashAlgorithmNames.TryParse(name, out _);
 
     private static bool XattrsEqual(IReadOnlyList<KeyValuePair<string, byte[]>>? a, IReadOnlyList<KeyValuePair<string, byte[]>>? b)
     {

@@ -48,16 +48,19 @@ public static class ChangeKindNames
 }
 
 /// <summary>One detected difference between the baseline and what is on disk now.</summary>
-/// <param name="Changed">Names of the attributes that differ ("size", "mode", "sha256", ...); empty for added and deleted.</param>
+/// <param name="Changed">The attributes that differ; none for added and deleted.</param>
 public sealed record FileChange(
     ChangeKind Kind,
     byte[] Path,
     FileRecord? Before,
     FileRecord? After,
-    IReadOnlyList<string> Changed,
+    ChangedAttributes Changed,
     DetectionSource Source,
     DateTimeOffset ObservedAt,
     string? PolicyName = null)
 {
     public string DisplayPath => PathBytes.ToDisplay(Path);
+
+    /// <summary>The wire names of <see cref="Changed"/> ("size", "mode", "sha256", ...), in listing order.</summary>
+    public IReadOnlyList<string> ChangedNames => Changed.ToNames();
 }

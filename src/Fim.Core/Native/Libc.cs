@@ -3,8 +3,11 @@ using System.Runtime.InteropServices;
 namespace Fim.Core.Native;
 
 /// <summary>
-/// The few libc calls the scanner needs that .NET does not expose: statx (inode, link count, ctime),
-/// getdents64 and *at() calls on byte names, so non-UTF-8 names and paths longer than PATH_MAX work.
+/// The one native layer: the libc calls the scanner, the baseline store and the realtime watcher need that .NET
+/// does not expose: statx (inode, link count, ctime), getdents64 and *at() calls on byte names, so non-UTF-8 names
+/// and paths longer than PATH_MAX work. Calls return -1 and leave the errno in <see cref="LastError"/>; the
+/// <see cref="Posix"/> wrappers return that errno (0 on success) and retry EINTR. Only calls that belong to one
+/// subsystem alone (inotify, poll) are declared next to it, with the same conventions.
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -32,6 +35,7 @@ internal static unsafe partial class Libc
     public const int EAGAIN = 11;
     public const int EACCES = 13;
     public const int ENOTDIR = 20;
+    public const int EINVAL = 22;
     public const int ENOSPC = 28;
     public const int ENAMETOOLONG = 36;
     public const int ELOOP = 40;

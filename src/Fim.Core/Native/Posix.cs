@@ -82,6 +82,33 @@ internal static unsafe class Posix
         }
     }
 
+    /// <summary>
+    /// One getdents64 call into <paramref name="buffer"/>, retried on EINTR; <paramref name="filled"/> is 0 at the end
+    /// of the directory. Walk the records with <see cref="DirectoryEntries"/>.
+    /// </summary>
+    /// <returns>0 or the errno.</returns>
+    public static int GetDents(int fd, Span<byte> buffer, out int filled)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = Libc.getdents64(fd, p, buffer.Length);
+                if (n >= 0)
+                {
+                    filled = (int)n;
+                    return 0;
+                }
+                var err = Libc.LastError;
+                if (err != Libc.EINTR)
+                {
+                    filled = 0;
+                    return err;
+                }
+            }
+        }
+    }
+
     /// <summary>Opens a file or directory by absolute path without following a final symlink; long paths walk from '/'.</summary>
     public static int OpenPath(ReadOnlySpan<byte> path, int flags, out int fd)
     {

@@ -25,6 +25,11 @@ public sealed class AlertRule
 
     private (IReadOnlyList<string> Compliance, IReadOnlyList<string> Tags)? _complianceAndTags;
 
+    /// <summary><see cref="Attributes"/> as a set, parsed once.</summary>
+    private ChangedAttributes AttributeSet => _attributeSet ??= ChangedAttributeNames.Parse(Attributes);
+
+    private ChangedAttributes? _attributeSet;
+
     public bool Matches(FileChange change, IReadOnlyDictionary<string, string> agentLabels)
     {
         if (Kinds.Count > 0 && !Kinds.Contains(change.Kind))
@@ -35,7 +40,7 @@ public sealed class AlertRule
         {
             return false;
         }
-        if (Attributes.Count > 0 && !Attributes.Any(a => change.Changed.Contains(a)))
+        if (Attributes.Count > 0 && (change.Changed & AttributeSet) == 0)
         {
             return false;
         }

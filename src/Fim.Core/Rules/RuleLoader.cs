@@ -141,8 +141,7 @@ public static class RuleLoader
     }
 
     /// <summary>The names a change lists in <see cref="FileChange.Changed"/>.</summary>
-    public static IReadOnlyList<string> AttributeNames { get; } =
-        [.. CheckAttributeNames.All.Where(n => n != "hash"), .. Enum.GetValues<HashAlgorithmKind>().Select(k => k.ToName()), "hash-status"];
+    public static IReadOnlyList<string> AttributeNames => ChangedAttributeNames.All;
 
     private static bool IsAttributeName(string name) => AttributeNames.Contains(name, StringComparer.OrdinalIgnoreCase);
 

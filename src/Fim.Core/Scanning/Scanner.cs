@@ -15,12 +15,15 @@ namespace Fim.Core.Scanning;
 public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
 {
     private static int s_generation;
-    private readonly ScanOptions _options = options ?? new ScanOptions();
-    private readonly NameCache _names = new();
+    private readonly RecordComparison _compare = new(policy, options ?? new ScanOptions(), new NameCache());
     private readonly HashSet<byte[]> _ruleRoots = new(policy.Rules.Select(r => r.Root), PathComparer.Instance);
     private HashSet<byte[]>.AlternateLookup<ReadOnlySpan<byte>> _rootLookup => _ruleRoots.GetAlternateLookup<ReadOnlySpan<byte>>();
 
     public CompiledPolicy Policy => policy;
+
+    private ScanOptions Options => _compare.Options;
+
+    private NameCache Names => _compare.Names;
 
     /// <summary>Live counters of the scan in progress (or the last one).</summary>
     public ScanStats Stats { get; private set; } = new();
@@ -45,7 +48,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         {
             run.Start(start);
         }
-        run.RunWorkers(Math.Max(1, _options.Parallelism));
+        run.RunWorkers(Math.Max(1, Options.Parallelism));
         var walked = stopwatch.Elapsed;
         run.FindDeletions(starts);
         if (Environment.GetEnvironmentVariable("FIM_SCAN_TIMING") == "1")
@@ -72,7 +75,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         FileRecord? current = null;
         if (err == 0 && rule.IsIncluded(path, stat.Type))
         {
-            using var hasher = new ContentHasher(_options.Throttle, _options.AfterFirstChunk);
+            using var hasher = new ContentHasher(Options.Throttle, Options.AfterFirstChunk);
             current = BuildRecord(hasher, Libc.AT_FDCWD, Posix.Z(path), path, stat, rule, old, out _);
         }
         else if (err != 0 && err != Libc.ENOENT && err != Libc.ENOTDIR)
@@ -84,19 +87,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             // A scan running now must not take a record observed during it for one that disappeared.
             current.SeenGeneration = Volatile.Read(ref s_generation);
         }
-        var change = Diff(path, old, current, rule, out var update);
+        var change = _compare.Diff(path, old, current, rule, out var update);
         return (change, update);
-    }
-
-    private FileChange? Diff(byte[] path, FileRecord? old, FileRecord? current, CompiledPathRule rule, out BaselineUpdate? update)
-    {
-        if (old is not null && current is not null && Identical(old, current))
-        {
-            update = null;
-            return null;
-        }
-        update = old is null && current is null ? null : new BaselineUpdate(path, current);
-        return ChangeDetector.Compare(path, old, current, rule.Checks, _options.Source, _options.Time.GetUtcNow(), policy.Name);
     }
 
     /// <summary>Whether a directory's entries are in scope, so it should be watched in realtime.</summary>
@@ -136,7 +128,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         byte[]?[]? hashes = null;
         if (stat.Type == FileType.Regular && rule.WantsHash)
         {
-            if (!_options.VerifyFull && CanReuseHashes(old, stat, rule))
+            if (!Options.VerifyFull && _compare.CanReuseHashes(old, stat, rule))
             {
                 hashStatus = HashStatus.Hashed;
                 hashes = old!.Hashes;
@@ -188,8 +180,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             Mode = stat.Mode,
             Uid = stat.Uid,
             Gid = stat.Gid,
-            Owner = (rule.Checks & CheckAttributes.Owner) != 0 ? _names.User(stat.Uid) : null,
-            Group = (rule.Checks & CheckAttributes.Group) != 0 ? _names.Group(stat.Gid) : null,
+            Owner = (rule.Checks & CheckAttributes.Owner) != 0 ? Names.User(stat.Uid) : null,
+            Group = (rule.Checks & CheckAttributes.Group) != 0 ? Names.Group(stat.Gid) : null,
             Size = stat.Size,
             MtimeNs = stat.MtimeNs,
             CtimeNs = stat.CtimeNs,
@@ -203,71 +195,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         };
     }
 
-    /// <summary>
-    /// The cheap test that keeps an unchanged rescan fast: same stat, same names, and hashes that can be reused,
-    /// means a fresh record would equal the old one. A symlink's target cannot change without a new inode and ctime.
-    /// </summary>
-    private bool StillValid(FileRecord old, in FileStat stat, CompiledPathRule rule)
-    {
-        if (old.Type != stat.Type || old.Mode != stat.Mode || old.Uid != stat.Uid || old.Gid != stat.Gid ||
-            old.Size != stat.Size || old.MtimeNs != stat.MtimeNs || old.CtimeNs != stat.CtimeNs ||
-            old.Inode != stat.Inode || old.Device != stat.Device || old.LinkCount != stat.LinkCount ||
-            (rule.Checks & CheckAttributes.Xattrs) != 0)
-        {
-            return false;
-        }
-        if ((rule.Checks & CheckAttributes.Owner) != 0 ? old.Owner != _names.User(stat.Uid) : old.Owner is not null)
-        {
-            return false;
-        }
-        if ((rule.Checks & CheckAttributes.Group) != 0 ? old.Group != _names.Group(stat.Gid) : old.Group is not null)
-        {
-            return false;
-        }
-        if (stat.Type != FileType.Regular || !rule.WantsHash)
-        {
-            return old.HashStatus == HashStatus.NotApplicable;
-        }
-        return !_options.VerifyFull && CanReuseHashes(old, stat, rule);
-    }
-
-    private bool CanReuseHashes(FileRecord? old, FileStat stat, CompiledPathRule rule)
-    {
-        if (old is null || old.Type != FileType.Regular || old.HashStatus != HashStatus.Hashed ||
-            old.Size != stat.Size || old.MtimeNs != stat.MtimeNs || old.CtimeNs != stat.CtimeNs ||
-            old.Inode != stat.Inode || old.Device != stat.Device)
-        {
-            return false;
-        }
-        foreach (var kind in rule.HashKinds)
-        {
-            if (old.GetHash(kind) is null)
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private static int Depth(CompiledPathRule rule, ReadOnlySpan<byte> path) =>
         path.Length == rule.Root.Length ? 0 : path[(rule.Root.Length == 1 ? 1 : rule.Root.Length + 1)..].Count((byte)'/') + 1;
-
-    internal static bool Identical(FileRecord a, FileRecord b) =>
-        a.HashStatus == b.HashStatus &&
-        ChangeDetector.Differences(a, b, (CheckAttributes)uint.MaxValue).Count == 0 &&
-        HashesEqual(a, b);
-
-    private static bool HashesEqual(FileRecord a, FileRecord b)
-    {
-        for (var i = 0; i < HashAlgorithmNames.Count; i++)
-        {
-            if (!a.GetHash((HashAlgorithmKind)i).AsSpan().SequenceEqual(b.GetHash((HashAlgorithmKind)i)))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
 
     /// <summary>The state of one scan: work queue, per-thread results, and what could not be verified.</summary>
     private sealed class ScanRun(Scanner scanner, IBaselineView baseline, int generation, CancellationToken ct)
@@ -307,7 +236,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                 _unverifiedDirs.Add(start);
                 return;
             }
-            using var hasher = new ContentHasher(scanner._options.Throttle, scanner._options.AfterFirstChunk);
+            using var hasher = new ContentHasher(scanner.Options.Throttle, scanner.Options.AfterFirstChunk);
             var depth = Depth(rule, start);
             Record(_startOutput, hasher, Libc.AT_FDCWD, Posix.Z(start), start, stat, rule);
             if (stat.Type == FileType.Directory && depth < rule.MaxDepth)
@@ -362,7 +291,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         {
             var output = new WorkerOutput();
             _outputs.Add(output);
-            using var hasher = new ContentHasher(scanner._options.Throttle, scanner._options.AfterFirstChunk);
+            using var hasher = new ContentHasher(scanner.Options.Throttle, scanner.Options.AfterFirstChunk);
             var dirents = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
             while (_queue.TryTake(out var item, ct))
             {
@@ -389,7 +318,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             PublishCounts(output);
         }
 
-        private unsafe void ListDirectory(WorkerOutput output, ContentHasher hasher, byte[] dirents, WorkItem item)
+        private void ListDirectory(WorkerOutput output, ContentHasher hasher, byte[] dirents, WorkItem item)
         {
             var err = Posix.OpenPath(item.Path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NONBLOCK, out var fd);
             if (err != 0)
@@ -411,39 +340,25 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             {
                 var rule = item.Rule!;
                 var childDepth = item.Depth + 1;
-                fixed (byte* buf = dirents)
+                while (true)
                 {
-                    while (true)
+                    ct.ThrowIfCancellationRequested();
+                    var e = Posix.GetDents(fd, dirents, out var filled);
+                    if (e != 0)
                     {
-                        ct.ThrowIfCancellationRequested();
-                        var n = Libc.getdents64(fd, buf, dirents.Length);
-                        if (n < 0)
+                        output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(item.Path), $"reading directory: {Libc.Describe(e)}"));
+                        _unverifiedDirs.Add(item.Path);
+                        return;
+                    }
+                    if (filled == 0)
+                    {
+                        return;
+                    }
+                    foreach (var entry in new DirectoryEntries(dirents.AsSpan(0, filled)))
+                    {
+                        if (!entry.IsDotOrDotDot)
                         {
-                            var e = Libc.LastError;
-                            if (e == Libc.EINTR)
-                            {
-                                continue;
-                            }
-                            output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(item.Path), $"reading directory: {Libc.Describe(e)}"));
-                            _unverifiedDirs.Add(item.Path);
-                            return;
-                        }
-                        if (n == 0)
-                        {
-                            return;
-                        }
-                        for (var off = 0; off < n;)
-                        {
-                            var reclen = *(ushort*)(buf + off + 16);
-                            var nameStart = off + 19;
-                            var nameLen = new ReadOnlySpan<byte>(buf + nameStart, reclen - 19).IndexOf((byte)0);
-                            var nameZ = new ReadOnlySpan<byte>(buf + nameStart, nameLen + 1);
-                            off += reclen;
-                            if (nameZ.SequenceEqual(".\0"u8) || nameZ.SequenceEqual("..\0"u8))
-                            {
-                                continue;
-                            }
-                            VisitEntry(output, hasher, fd, item, rule, childDepth, nameZ);
+                            VisitEntry(output, hasher, fd, item, rule, childDepth, entry.NameZ);
                         }
                     }
                 }
@@ -465,7 +380,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             {
                 return; // a nested root is scanned under its own rule; an excluded entry is neither recorded nor descended
             }
-            scanner._options.Throttle?.AcquireFile();
+            scanner.Options.Throttle?.AcquireFile();
             var err = Posix.Statx(dirFd, nameZ, false, out var stat);
             if (err == 0 && stat.Type == FileType.Symlink && rule.FollowSymlinks &&
                 Posix.Statx(dirFd, nameZ, true, out var target) == 0)
@@ -490,7 +405,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                 return;
             }
             byte[] path;
-            if (baseline.TryGet(pathSpan, out var old) && scanner.StillValid(old, stat, rule))
+            if (baseline.TryGet(pathSpan, out var old) && scanner._compare.StillValid(old, stat, rule))
             {
                 MarkSeen(output, old);
                 path = old.Path;
@@ -498,7 +413,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             else
             {
                 path = pathSpan.ToArray();
-                if (stat.Type == FileType.Regular && rule.WantsHash && stat.Size >= scanner._options.SeparateHashThreshold &&
+                if (stat.Type == FileType.Regular && rule.WantsHash && stat.Size >= scanner.Options.SeparateHashThreshold &&
                     stat.Size <= rule.MaxFileSize)
                 {
                     _queue.Add(WorkItem.LargeFile(path, rule, stat));
@@ -567,7 +482,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         private void Record(WorkerOutput output, ContentHasher hasher, int dirFd, byte[] nameZ, byte[] path, FileStat stat, CompiledPathRule rule)
         {
             var old = Old(path);
-            if (old is not null && scanner.StillValid(old, stat, rule))
+            if (old is not null && scanner._compare.StillValid(old, stat, rule))
             {
                 MarkSeen(output, old);
                 return;
@@ -583,14 +498,14 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             {
                 old.SeenGeneration = generation;
                 output.SeenInBaseline++;
-                if (Identical(old, record))
+                if (RecordComparison.Identical(old, record))
                 {
                     return;
                 }
             }
             output.Updates.Add(new BaselineUpdate(path, record));
-            if (!scanner._options.RecordOnly &&
-                ChangeDetector.Compare(path, old, record, rule.Checks, scanner._options.Source, scanner._options.Time.GetUtcNow(), Policy.Name) is { } change)
+            if (!scanner.Options.RecordOnly &&
+                ChangeDetector.Compare(path, old, record, rule.Checks, scanner.Options.Source, scanner.Options.Time.GetUtcNow(), Policy.Name) is { } change)
             {
                 output.Changes.Add(change);
             }
@@ -623,7 +538,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             {
                 return;
             }
-            var now = scanner._options.Time.GetUtcNow();
+            var now = scanner.Options.Time.GetUtcNow();
             foreach (var record in baseline.All)
             {
                 if (record.SeenGeneration == generation || !IsBelowAny(record.Path, starts, orEqual: true) ||
@@ -634,9 +549,9 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                 _startOutput.Updates.Add(new BaselineUpdate(record.Path, null));
                 var rule = Policy.RuleFor(record.Path);
                 // Entries a policy change put out of scope leave the baseline quietly; they were not deleted.
-                if (rule is not null && scanner.InScope(rule, record.Path) && rule.IsIncluded(record.Path, record.Type) && !scanner._options.RecordOnly)
+                if (rule is not null && scanner.InScope(rule, record.Path) && rule.IsIncluded(record.Path, record.Type) && !scanner.Options.RecordOnly)
                 {
-                    _startOutput.Changes.Add(new FileChange(ChangeKind.Deleted, record.Path, record, null, [], scanner._options.Source, now, Policy.Name));
+                    _startOutput.Changes.Add(new FileChange(ChangeKind.Deleted, record.Path, record, null, ChangedAttributes.None, scanner.Options.Source, now, Policy.Name));
                 }
             }
         }

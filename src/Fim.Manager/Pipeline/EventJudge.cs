@@ -24,7 +24,7 @@ public sealed class EventJudge(RuleSet rules, AgentDirectory agents)
         var labels = known ? agent.Labels : NoLabels;
         ChangeKindNames.TryParse(e.Kind, out var kind);
         var path = e.PathBase64 is { } b64 ? Convert.FromBase64String(b64) : Encoding.UTF8.GetBytes(e.Path);
-        var change = new FileChange(kind, path, null, null, e.Changed, e.Source == "scan" ? DetectionSource.Scan : DetectionSource.Realtime,
+        var change = new FileChange(kind, path, null, null, ChangedAttributeNames.Parse(e.Changed), e.Source == "scan" ? DetectionSource.Scan : DetectionSource.Realtime,
             e.ObservedAt, e.Policy);
         var alert = rules.Evaluate(change, e, known ? agent.RuleContext : NoContext);
         if (alert is not null)

@@ -45,30 +45,35 @@ public sealed class InotifyWatcherLossTests
     public async Task Real_watch_limit_requests_a_rescan_of_the_unwatched_directory_and_retries()
     {
         using var tree = new WatchedDirectory();
+        using var limited = new WatchedDirectory();
+        Directory.CreateDirectory(limited.PathOf("fresh/deeper"));
         await using var h = await WatcherHarness.StartAsync(tree, new InotifyWatcherOptions
         {
             WatchRetryInterval = TimeSpan.FromMilliseconds(200),
         });
-        var fresh = tree.BytesOf("fresh");
 
         // max_user_watches counts every watch of this uid on the host, so 1 is below what is held already and the
-        // next inotify_add_watch fails with ENOSPC. Kept low only until the watcher has hit it.
+        // next inotify_add_watch fails with ENOSPC. The limit is host-wide: every other inotify user (another
+        // test run, an agent) that adds a watch while it is low fails too, so it is held only around one
+        // synchronous AddRoot, never while waiting for the watcher's own thread.
+        int watched;
         using (Sysctl.Set("fs/inotify/max_user_watches", 1))
         {
-            Directory.CreateDirectory(tree.PathOf("fresh/deeper"));
-            var rescan = await h.WaitForAsync<SubtreeRescan>(r => PathComparer.Instance.Equals(r.Root, fresh));
-            Assert.Equal(RescanReason.WatchLimit, rescan.Reason);
+            watched = h.Watcher.AddRoot(limited.Root, _ => true);
         }
+        Assert.Equal(0, watched);
+        var rescan = await h.WaitForAsync<SubtreeRescan>(r => PathComparer.Instance.Equals(r.Root, limited.Root));
+        Assert.Equal(RescanReason.WatchLimit, rescan.Reason);
         Assert.Equal(1, h.Watcher.Counters.WatchLimitHits);
         Assert.True(h.Logger.Has(LogLevel.Warning, "watch limit reached"), string.Join("\n", h.Logger.Messages));
 
         // Once watches are available again the retry watches the directory and asks for another rescan, since
         // changes made while it was unwatched were missed.
         await h.WaitUntilAsync(
-            received => received.OfType<SubtreeRescan>().Count(r => PathComparer.Instance.Equals(r.Root, fresh)) >= 2,
+            received => received.OfType<SubtreeRescan>().Count(r => PathComparer.Instance.Equals(r.Root, limited.Root)) >= 2,
             "second rescan after the retry");
-        File.WriteAllText(tree.PathOf("fresh/deeper/x"), "x");
-        await h.WaitForChangeAsync(tree.BytesOf("fresh/deeper/x"), ChangeHint.Written);
+        File.WriteAllText(limited.PathOf("fresh/deeper/x"), "x");
+        await h.WaitForChangeAsync(limited.BytesOf("fresh/deeper/x"), ChangeHint.Written);
     }
 
     [Fact]

@@ -40,10 +40,54 @@ public sealed class InotifyWatcherTreeTests
         var rescan = await h.WaitForAsync<SubtreeRescan>(r => PathComparer.Instance.Equals(r.Root, tree.BytesOf("a")));
         Assert.Equal(RescanReason.NewDirectory, rescan.Reason);
 
+        // The rescan of a is emitted when a's watch is added; b and c are watched when their own IN_CREATE is handled,
+        // which on a loaded machine can be after this point. A write to c before that is covered by the rescan of
+        // a/b/c, not reported as a change, so first wait until every event queued so far has been handled.
+        await h.SyncAsync();
+
         // The new directories are watched from now on.
         File.WriteAllText(tree.PathOf("a/b/c/g"), "y");
         await h.WaitForChangeAsync(tree.BytesOf("a/b/c/g"), ChangeHint.Written);
         Assert.Equal(4, h.Watcher.WatchCount);
+    }
+
+    [Fact]
+    public async Task Every_deepest_directory_of_many_mkdir_p_is_watched_however_the_creates_interleave_with_the_walk()
+    {
+        // Each mkdir -p races the watcher: a level may be created before, during or after the watch on its parent
+        // is added. Whatever the interleaving, every new directory must end up watched (the walk lists a directory
+        // only after its watch exists) and every file written meanwhile reported or covered by a rescan.
+        const int trees = 40;
+        using var tree = new WatchedDirectory();
+        await using var h = await WatcherHarness.StartAsync(tree);
+
+        for (var i = 0; i < trees; i++)
+        {
+            Directory.CreateDirectory(tree.PathOf($"t{i}/a/b/c/d"));
+            File.WriteAllText(tree.PathOf($"t{i}/a/b/c/d/f"), "x");
+        }
+        for (var i = 0; i < trees; i++)
+        {
+            var file = tree.BytesOf($"t{i}/a/b/c/d/f");
+            await h.WaitUntilAsync(received => received.Any(n => n switch
+            {
+                PathChanged c => PathComparer.Instance.Equals(c.Path, file),
+                SubtreeRescan r => PathBytes.IsUnder(file, r.Root),
+                _ => false,
+            }), $"t{i}/a/b/c/d/f reported or covered by a SubtreeRescan");
+        }
+
+        // Every IN_CREATE queued before the marker has been handled, so every level is watched by now.
+        await h.SyncAsync();
+        for (var i = 0; i < trees; i++)
+        {
+            File.WriteAllText(tree.PathOf($"t{i}/a/b/c/d/g"), "y");
+        }
+        for (var i = 0; i < trees; i++)
+        {
+            await h.WaitForChangeAsync(tree.BytesOf($"t{i}/a/b/c/d/g"), ChangeHint.Written);
+        }
+        Assert.Equal(1 + (trees * 5), h.Watcher.WatchCount);
     }
 
     [Fact]

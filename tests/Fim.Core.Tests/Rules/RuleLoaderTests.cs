@@ -164,7 +164,7 @@ public class RuleLoaderTests
 
     private static Alert? Evaluate(RuleSet set, ChangeKind kind, string path, string[] changed, IReadOnlyDictionary<string, string> labels)
     {
-        var change = new FileChange(kind, Encoding.UTF8.GetBytes(path), null, null, changed, DetectionSource.Realtime, DateTimeOffset.UtcNow);
+        var change = new FileChange(kind, Encoding.UTF8.GetBytes(path), null, null, ChangedAttributeNames.Parse(changed), DetectionSource.Realtime, DateTimeOffset.UtcNow);
         var e = new FileEvent { EventId = "a:b:1", AgentId = "a", Path = path, Kind = kind.ToName() };
         return set.Evaluate(change, e, new AlertContext(labels, null, []));
     }

@@ -14,7 +14,7 @@ public sealed class RuleSetTests
     {
         var record = new FileRecord { Path = PathBytes.FromString(path), Type = FileType.Regular };
         var c = new FileChange(kind, record.Path, kind == ChangeKind.Added ? null : record, kind == ChangeKind.Deleted ? null : record,
-            changed, DetectionSource.Scan, DateTimeOffset.UnixEpoch, "p");
+            ChangedAttributeNames.Parse(changed), DetectionSource.Scan, DateTimeOffset.UnixEpoch, "p");
         return (c, EventRecords.From(c, new EventOrigin("a", "h"), "a:b:1"));
     }
 

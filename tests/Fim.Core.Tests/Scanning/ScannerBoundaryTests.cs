@@ -48,7 +48,7 @@ public sealed class ScannerBoundaryTests : IDisposable
         SetXattr(path, "user.fim-test", "two");
         var change = Assert.Single(_f.Scan(null, policy).Changes, c => c.DisplayPath == path);
 
-        Assert.Contains("xattrs", change.Changed);
+        Assert.Contains("xattrs", change.ChangedNames);
         Assert.Equal(ChangeKind.Attributes, change.Kind);
     }
 

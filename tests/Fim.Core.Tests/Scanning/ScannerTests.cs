@@ -67,9 +67,9 @@ public sealed class ScannerTests : IDisposable
         var change = Assert.Single(_f.Scan().Changes);
 
         Assert.Equal(ChangeKind.Modified, change.Kind);
-        Assert.Contains("sha256", change.Changed);
-        Assert.Contains("ctime", change.Changed);
-        Assert.DoesNotContain("size", change.Changed);
+        Assert.Contains("sha256", change.ChangedNames);
+        Assert.Contains("ctime", change.ChangedNames);
+        Assert.DoesNotContain("size", change.ChangedNames);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class ScannerTests : IDisposable
         Assert.Equal(ChangeKind.Deleted, byPath[_f.P("del.txt")].Kind);
         Assert.Equal(ChangeKind.Added, byPath[_f.P("new.txt")].Kind);
         Assert.Equal(ChangeKind.Attributes, byPath[_f.P("mode.txt")].Kind);
-        Assert.Equal(["mode", "ctime"], byPath[_f.P("mode.txt")].Changed);
+        Assert.Equal(["mode", "ctime"], byPath[_f.P("mode.txt")].ChangedNames);
         Assert.Equal(ChangeKind.TypeChanged, byPath[_f.P("type")].Kind);
         Assert.Equal(ChangeKind.Attributes, byPath[_f.Root].Kind); // the root directory's mtime and ctime moved
     }
@@ -162,7 +162,7 @@ public sealed class ScannerTests : IDisposable
         var changes = _f.Scan().Changes.ToDictionary(c => c.DisplayPath);
 
         Assert.Equal(ChangeKind.Added, changes[_f.P("two")].Kind);
-        Assert.Contains("nlink", changes[_f.P("one")].Changed);
+        Assert.Contains("nlink", changes[_f.P("one")].ChangedNames);
         Assert.Equal(_f.Record("one").Inode, _f.Record("two").Inode);
         Assert.Equal(2u, _f.Record("two").LinkCount);
     }
@@ -186,7 +186,7 @@ public sealed class ScannerTests : IDisposable
         {
             s.SetLength(s.Length + 1);
         }
-        Assert.Contains("size", Assert.Single(_f.Scan().Changes).Changed);
+        Assert.Contains("size", Assert.Single(_f.Scan().Changes).ChangedNames);
     }
 
     [Fact]
