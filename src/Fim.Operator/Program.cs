@@ -41,7 +41,7 @@ internal static class OperatorProgram
 
         if (args.Length == 0 || args[0] != "run")
         {
-            Console.Error.WriteLine(Usage);
+            await Console.Error.WriteLineAsync(Usage);
             return 2;
         }
 
@@ -52,7 +52,7 @@ internal static class OperatorProgram
         }
         catch (ArgumentException e)
         {
-            Console.Error.WriteLine($"fim-operator: {e.Message}\n{Usage}");
+            await Console.Error.WriteLineAsync($"fim-operator: {e.Message}\n{Usage}");
             return 2;
         }
 
@@ -61,7 +61,7 @@ internal static class OperatorProgram
         {
             foreach (var p in problems)
             {
-                Console.Error.WriteLine($"fim-operator: {p}");
+                await Console.Error.WriteLineAsync($"fim-operator: {p}");
             }
 
             return 2;

@@ -43,7 +43,7 @@ public sealed class EventPublisher(
             if (batch.Count == 0)
             {
                 stores.CloseIdle();
-                await WaitQuietly(outbox.WaitAsync(IdlePoll, ct));
+                await outbox.WaitAsync(IdlePoll, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 continue;
             }
             // A round JetStream does not fully acknowledge is retried with backoff (a fresh batch from the outbox each time).
@@ -61,7 +61,7 @@ public sealed class EventPublisher(
         }
         if (nats.ConnectionState == NatsConnectionState.Closed)
         {
-            await Connect();
+            await ConnectAsync();
         }
         var results = await Task.WhenAll(batch.Select(item => PublishAsync(item.Event, ct)));
         var failed = 0;
@@ -94,7 +94,7 @@ public sealed class EventPublisher(
     private sealed class NotAcknowledgedException(string message) : Exception(message);
 
     /// <summary>Starts connecting (the client then reconnects by itself); a failure is retried like a failed publish.</summary>
-    private async Task Connect()
+    private async Task ConnectAsync()
     {
         try
         {
@@ -183,16 +183,5 @@ public sealed class EventPublisher(
         }
         var field = Encoding.UTF8.GetBytes($",\"publishedAt\":\"{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ss.fffffffzzz}\"");
         return [.. payload.AsSpan(0, end), .. field, .. payload.AsSpan(end)];
-    }
-
-    private static async Task WaitQuietly(Task wait)
-    {
-        try
-        {
-            await wait;
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 }

@@ -390,7 +390,11 @@ public sealed class InotifyWatcher : IAsyncDisposable
         {
             while (!_channel.Writer.TryWrite(notification))
             {
+                // Backpressure: this runs on the watcher's own thread (see RunAsync), which is meant to block while the
+                // channel is full; no pool thread and no synchronization context is held.
+#pragma warning disable VSTHRD002
                 if (!_channel.Writer.WaitToWriteAsync(token).AsTask().GetAwaiter().GetResult())
+#pragma warning restore VSTHRD002
                 {
                     return;
                 }

@@ -124,7 +124,7 @@ public sealed class Controller<T, TList> : IDisposable
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            await Task.WhenAll(sources).ContinueWith(_ => { }, CancellationToken.None);
+            await Task.WhenAll(sources).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 

@@ -71,13 +71,13 @@ public sealed class LeaderGate(IKubernetes client, LeaderElectionOptions options
                 await leading.CancelAsync();
                 if (running is not null)
                 {
-                    await running.ContinueWith(_ => { }, CancellationToken.None);
+                    await running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
             }
 
             if (!ct.IsCancellationRequested)
             {
-                await Task.Delay(options.RetryPeriod, ct).ContinueWith(_ => { }, CancellationToken.None);
+                await Task.Delay(options.RetryPeriod, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
