@@ -5,6 +5,7 @@ using System.Text;
 using Fim.Core.Model;
 using Fim.Core.Policy;
 using Fim.Core.Scanning;
+using Fim.Testing;
 
 namespace Fim.Core.Tests.Scanning;
 
@@ -96,7 +97,7 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
-    public void Fifos_sockets_and_devices_are_recorded_by_attributes_and_never_opened()
+    public async Task Fifos_sockets_and_devices_are_recorded_by_attributes_and_never_opened()
     {
         ScanFixture.Sh("mkfifo", _f.P("fifo"));
         ScanFixture.Sh("mknod", _f.P("null-dev"), "c", "1", "3");
@@ -105,8 +106,8 @@ public sealed class ScannerTests : IDisposable
 
         var scan = Task.Run(() => _f.Scan(new ScanOptions { RecordOnly = true }));
 
-        Assert.True(scan.Wait(TimeSpan.FromSeconds(30)), "the scan hung on a special file");
-        Assert.Empty(scan.Result.Issues);
+        var result = await Eventually.WithinAsync(scan, "the scan to finish without hanging on a special file");
+        Assert.Empty(result.Issues);
         Assert.Equal(FileType.Fifo, _f.Record("fifo").Type);
         Assert.Equal(FileType.CharDevice, _f.Record("null-dev").Type);
         Assert.Equal(FileType.Socket, _f.Record("sock").Type);
@@ -190,7 +191,7 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
-    public void A_symlink_loop_followed_on_request_ends()
+    public async Task A_symlink_loop_followed_on_request_ends()
     {
         Directory.CreateDirectory(_f.P("d"));
         File.CreateSymbolicLink(_f.P("d/loop"), _f.P("d"));
@@ -198,7 +199,7 @@ public sealed class ScannerTests : IDisposable
 
         var scan = Task.Run(() => _f.Scan(new ScanOptions { RecordOnly = true }, _f.Policy(r => Follow(r))));
 
-        Assert.True(scan.Wait(TimeSpan.FromSeconds(30)), "scan did not finish on a symlink loop");
+        await Eventually.WithinAsync(scan, "the scan to finish on a symlink loop");
         Assert.Equal(FileType.Symlink, _f.Record("self").Type); // a dangling loop stays a link
     }
 
