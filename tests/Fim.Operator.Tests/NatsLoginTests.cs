@@ -99,7 +99,7 @@ public sealed class NatsLoginTests
         var agentsBucket = await NatsBuckets.OpenAsync(nats, Subjects.AgentsBucket, deadline.Token);
         var agents = new NatsAgentDirectory(agentsBucket, NullLogger.Instance);
         var watching = agents.RunAsync(deadline.Token);
-        await agentsBucket.PutAsync("web-01", Encoding.UTF8.GetBytes("""{"agentId":"web-01","labels":{"env":"prod"}}"""), cancellationToken: deadline.Token);
+        await agentsBucket.PutAsync("web-01", ContractJson.ToUtf8(TestHeartbeats.Make("web-01", new Dictionary<string, string> { ["env"] = "prod" })), cancellationToken: deadline.Token);
         await Eventually.TrueAsync(() => agents.Agents.Any(a => a.AgentId == "web-01"), "the directory shows web-01's heartbeat");
         await deadline.CancelAsync();
         await watching;
