@@ -16,8 +16,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
 {
     private static int s_generation;
     private readonly RecordComparison _compare = new(policy, options ?? new ScanOptions(), new NameCache());
-    private readonly HashSet<byte[]> _ruleRoots = new(policy.Rules.Select(r => r.Root), PathComparer.Instance);
-    private HashSet<byte[]>.AlternateLookup<ReadOnlySpan<byte>> _rootLookup => _ruleRoots.GetAlternateLookup<ReadOnlySpan<byte>>();
+    private readonly ScanScope _scope = new(policy);
 
     public CompiledPolicy Policy => policy;
 
@@ -30,15 +29,11 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
 
     /// <summary>Scans every root of the policy.</summary>
     public ScanResult Scan(IBaselineView baseline, CancellationToken ct = default) =>
-        ScanFrom(baseline, policy.Rules.Select(r => r.Root).ToList(), ct);
+        ScanFrom(baseline, _scope.AllRoots(), ct);
 
     /// <summary>Scans below <paramref name="root"/> only (a realtime overflow or a new directory); deletions are judged below it only.</summary>
-    public ScanResult ScanSubtree(IBaselineView baseline, byte[] root, CancellationToken ct = default)
-    {
-        var starts = new List<byte[]> { root };
-        starts.AddRange(policy.Rules.Select(r => r.Root).Where(r => PathBytes.IsUnder(r, root) && r.Length > root.Length));
-        return ScanFrom(baseline, starts, ct);
-    }
+    public ScanResult ScanSubtree(IBaselineView baseline, byte[] root, CancellationToken ct = default) =>
+        ScanFrom(baseline, _scope.StartsBelow(root), ct);
 
     private ScanResult ScanFrom(IBaselineView baseline, List<byte[]> starts, CancellationToken ct)
     {
@@ -66,8 +61,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
     public (FileChange? Change, BaselineUpdate? Update) Observe(IBaselineView baseline, byte[] path)
     {
         baseline.TryGet(path, out var old);
-        var rule = policy.RuleFor(path);
-        if (rule is null || !InScope(rule, path))
+        var rule = _scope.RuleInScope(path);
+        if (rule is null)
         {
             return (null, null);
         }
@@ -92,32 +87,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
     }
 
     /// <summary>Whether a directory's entries are in scope, so it should be watched in realtime.</summary>
-    public bool ShouldWatch(byte[] directory)
-    {
-        var rule = policy.RuleFor(directory);
-        return rule is not null && rule.Realtime && InScope(rule, directory) && Depth(rule, directory) < rule.MaxDepth;
-    }
-
-    internal bool InScope(CompiledPathRule rule, ReadOnlySpan<byte> path)
-    {
-        if (path.Length == rule.Root.Length)
-        {
-            return true;
-        }
-        if (Depth(rule, path) > rule.MaxDepth)
-        {
-            return false;
-        }
-        // An entry is out of scope if it or any directory between it and the root is excluded.
-        for (var end = rule.Root.Length + 1; end <= path.Length; end++)
-        {
-            if ((end == path.Length || path[end] == (byte)'/') && rule.IsExcluded(path[..end]))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    public bool ShouldWatch(byte[] directory) => _scope.ShouldWatch(directory);
 
     private FileRecord BuildRecord(
         ContentHasher hasher, int dirFd, byte[] nameZ, byte[] path, FileStat stat, CompiledPathRule rule,
@@ -195,9 +165,6 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         };
     }
 
-    private static int Depth(CompiledPathRule rule, ReadOnlySpan<byte> path) =>
-        path.Length == rule.Root.Length ? 0 : path[(rule.Root.Length == 1 ? 1 : rule.Root.Length + 1)..].Count((byte)'/') + 1;
-
     /// <summary>The state of one scan: work queue, per-thread results, and what could not be verified.</summary>
     private sealed class ScanRun(Scanner scanner, IBaselineView baseline, int generation, CancellationToken ct)
     {
@@ -215,8 +182,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
 
         public void Start(byte[] start)
         {
-            var rule = Policy.RuleFor(start);
-            if (rule is null || !scanner.InScope(rule, start))
+            var rule = scanner._scope.RuleInScope(start);
+            if (rule is null)
             {
                 return;
             }
@@ -237,7 +204,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                 return;
             }
             using var hasher = new ContentHasher(scanner.Options.Throttle, scanner.Options.AfterFirstChunk);
-            var depth = Depth(rule, start);
+            var depth = ScanScope.Depth(rule, start);
             Record(_startOutput, hasher, Libc.AT_FDCWD, Posix.Z(start), start, stat, rule);
             if (stat.Type == FileType.Directory && depth < rule.MaxDepth)
             {
@@ -376,7 +343,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
             // The child path is built in a per-thread buffer: an unchanged entry costs one statx and one lookup, no allocation.
             var name = nameZ[..^1];
             var pathSpan = output.ComposePath(parent.Path, name);
-            if ((scanner._ruleRoots.Count > 1 && scanner._rootLookup.Contains(pathSpan)) || rule.IsExcluded(pathSpan))
+            if (scanner._scope.IsNestedRoot(pathSpan) || rule.IsExcluded(pathSpan))
             {
                 return; // a nested root is scanned under its own rule; an excluded entry is neither recorded nor descended
             }
@@ -547,9 +514,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                     continue;
                 }
                 _startOutput.Updates.Add(new BaselineUpdate(record.Path, null));
-                var rule = Policy.RuleFor(record.Path);
                 // Entries a policy change put out of scope leave the baseline quietly; they were not deleted.
-                if (rule is not null && scanner.InScope(rule, record.Path) && rule.IsIncluded(record.Path, record.Type) && !scanner.Options.RecordOnly)
+                if (scanner._scope.Covers(record.Path, record.Type) && !scanner.Options.RecordOnly)
                 {
                     _startOutput.Changes.Add(new FileChange(ChangeKind.Deleted, record.Path, record, null, ChangedAttributes.None, scanner.Options.Source, now, Policy.Name));
                 }
