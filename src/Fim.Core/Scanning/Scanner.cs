@@ -12,17 +12,25 @@ namespace Fim.Core.Scanning;
 /// never opening what is not a regular file), hashes content only when metadata says it may have changed,
 /// and compares with the baseline. Reads the baseline; never writes it: the caller applies <see cref="ScanResult.Updates"/>.
 /// </summary>
-public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
+public sealed class Scanner
 {
     private static int s_generation;
-    private readonly RecordComparison _compare = new(policy, options ?? new ScanOptions(), new NameCache());
-    private readonly ScanScope _scope = new(policy);
+    private readonly RecordComparison _compare;
+    private readonly ScanScope _scope;
+    private readonly RecordBuilder _builder;
 
-    public CompiledPolicy Policy => policy;
+    public Scanner(CompiledPolicy policy, ScanOptions? options = null)
+    {
+        Policy = policy;
+        var names = new NameCache();
+        _compare = new RecordComparison(policy, options ?? new ScanOptions(), names);
+        _scope = new ScanScope(policy);
+        _builder = new RecordBuilder(_compare.Options, _compare, names);
+    }
+
+    public CompiledPolicy Policy { get; }
 
     private ScanOptions Options => _compare.Options;
-
-    private NameCache Names => _compare.Names;
 
     /// <summary>Live counters of the scan in progress (or the last one).</summary>
     public ScanStats Stats { get; private set; } = new();
@@ -70,8 +78,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         FileRecord? current = null;
         if (err == 0 && rule.IsIncluded(path, stat.Type))
         {
-            using var hasher = new ContentHasher(Options.Throttle, Options.AfterFirstChunk);
-            current = BuildRecord(hasher, Libc.AT_FDCWD, Posix.Z(path), path, stat, rule, old, out _);
+            using var hasher = _builder.CreateHasher();
+            current = _builder.Build(hasher, Stats, Libc.AT_FDCWD, Posix.Z(path), path, stat, rule, old, out _);
         }
         else if (err != 0 && err != Libc.ENOENT && err != Libc.ENOTDIR)
         {
@@ -88,82 +96,6 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
 
     /// <summary>Whether a directory's entries are in scope, so it should be watched in realtime.</summary>
     public bool ShouldWatch(byte[] directory) => _scope.ShouldWatch(directory);
-
-    private FileRecord BuildRecord(
-        ContentHasher hasher, int dirFd, byte[] nameZ, byte[] path, FileStat stat, CompiledPathRule rule,
-        FileRecord? old, out ScanIssue? issue)
-    {
-        issue = null;
-        var hashStatus = HashStatus.NotApplicable;
-        byte[]?[]? hashes = null;
-        if (stat.Type == FileType.Regular && rule.WantsHash)
-        {
-            if (!Options.VerifyFull && _compare.CanReuseHashes(old, stat, rule))
-            {
-                hashStatus = HashStatus.Hashed;
-                hashes = old!.Hashes;
-                Interlocked.Increment(ref Stats._hashesReused);
-            }
-            else if (stat.Size > rule.MaxFileSize)
-            {
-                hashStatus = HashStatus.TooLarge;
-            }
-            else
-            {
-                var before = hasher.BytesRead;
-                var outcome = hasher.Hash(dirFd, nameZ, path, rule.HashKinds, rule.MaxFileSize, out var hashedStat, out hashes);
-                Interlocked.Add(ref Stats._bytesHashed, hasher.BytesRead - before);
-                switch (outcome)
-                {
-                    case HashOutcome.Hashed:
-                        hashStatus = HashStatus.Hashed;
-                        stat = hashedStat;
-                        Interlocked.Increment(ref Stats._filesHashed);
-                        break;
-                    case HashOutcome.TooLarge:
-                        hashStatus = HashStatus.TooLarge;
-                        stat = hashedStat;
-                        break;
-                    case HashOutcome.Unstable:
-                        hashStatus = HashStatus.Unstable;
-                        stat = hashedStat;
-                        issue = new ScanIssue(ScanIssueKind.Unstable, PathBytes.ToDisplay(path), "changed on every read; recorded without a hash");
-                        break;
-                    case HashOutcome.Replaced or HashOutcome.Vanished:
-                        // Swapped for something else between listing and opening: record what is there now.
-                        if (Posix.StatPath(path, false, out var now) == 0)
-                        {
-                            stat = now;
-                        }
-                        break;
-                    default:
-                        hashStatus = HashStatus.Unreadable;
-                        issue = new ScanIssue(ScanIssueKind.Unreadable, PathBytes.ToDisplay(path), Libc.Describe(hasher.Errno));
-                        break;
-                }
-            }
-        }
-        return new FileRecord
-        {
-            Path = path,
-            Type = stat.Type,
-            Mode = stat.Mode,
-            Uid = stat.Uid,
-            Gid = stat.Gid,
-            Owner = (rule.Checks & CheckAttributes.Owner) != 0 ? Names.User(stat.Uid) : null,
-            Group = (rule.Checks & CheckAttributes.Group) != 0 ? Names.Group(stat.Gid) : null,
-            Size = stat.Size,
-            MtimeNs = stat.MtimeNs,
-            CtimeNs = stat.CtimeNs,
-            Inode = stat.Inode,
-            Device = stat.Device,
-            LinkCount = stat.LinkCount,
-            SymlinkTarget = stat.Type == FileType.Symlink ? Posix.ReadLinkAt(dirFd, nameZ) : null,
-            HashStatus = hashStatus,
-            Hashes = hashes,
-            Xattrs = (rule.Checks & CheckAttributes.Xattrs) != 0 ? Posix.ReadXattrs(path) : null,
-        };
-    }
 
     /// <summary>The state of one scan: work queue, per-thread results, and what could not be verified.</summary>
     private sealed class ScanRun(Scanner scanner, IBaselineView baseline, int generation, CancellationToken ct)
@@ -203,7 +135,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                 _unverifiedDirs.Add(start);
                 return;
             }
-            using var hasher = new ContentHasher(scanner.Options.Throttle, scanner.Options.AfterFirstChunk);
+            using var hasher = scanner._builder.CreateHasher();
             var depth = ScanScope.Depth(rule, start);
             Record(_startOutput, hasher, Libc.AT_FDCWD, Posix.Z(start), start, stat, rule);
             if (stat.Type == FileType.Directory && depth < rule.MaxDepth)
@@ -258,7 +190,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         {
             var output = new WorkerOutput();
             _outputs.Add(output);
-            using var hasher = new ContentHasher(scanner.Options.Throttle, scanner.Options.AfterFirstChunk);
+            using var hasher = scanner._builder.CreateHasher();
             var dirents = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
             while (_queue.TryTake(out var item, ct))
             {
@@ -454,7 +386,7 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
                 MarkSeen(output, old);
                 return;
             }
-            var record = scanner.BuildRecord(hasher, dirFd, nameZ, path, stat, rule, old, out var issue);
+            var record = scanner._builder.Build(hasher, Stats, dirFd, nameZ, path, stat, rule, old, out var issue);
             if (issue is not null)
             {
                 output.Issues.Add(issue);
