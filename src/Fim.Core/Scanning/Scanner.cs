@@ -18,6 +18,7 @@ public sealed class Scanner
     private readonly RecordComparison _compare;
     private readonly ScanScope _scope;
     private readonly RecordBuilder _builder;
+    private readonly DeletionPass _deletions;
 
     public Scanner(CompiledPolicy policy, ScanOptions? options = null)
     {
@@ -26,6 +27,7 @@ public sealed class Scanner
         _compare = new RecordComparison(policy, options ?? new ScanOptions(), names);
         _scope = new ScanScope(policy);
         _builder = new RecordBuilder(_compare.Options, _compare, names);
+        _deletions = new DeletionPass(_scope, _compare.Options, policy.Name);
     }
 
     public CompiledPolicy Policy { get; }
@@ -47,20 +49,21 @@ public sealed class Scanner
     {
         var stopwatch = Stopwatch.StartNew();
         Stats = new ScanStats();
-        var run = new TreeWalk(_scope, _builder, _compare, Policy.Name, baseline, Interlocked.Increment(ref s_generation), Stats, ct);
+        var generation = Interlocked.Increment(ref s_generation);
+        var run = new TreeWalk(_scope, _builder, _compare, Policy.Name, baseline, generation, Stats, ct);
         foreach (var start in starts)
         {
             run.Start(start);
         }
         run.RunWorkers(Math.Max(1, Options.Parallelism));
         var walked = stopwatch.Elapsed;
-        run.FindDeletions(starts);
+        _deletions.Run(run, baseline, generation, starts);
         if (Environment.GetEnvironmentVariable("FIM_SCAN_TIMING") == "1")
         {
             Console.Error.WriteLine($"walk {walked.TotalMilliseconds:F0} ms, deletions {(stopwatch.Elapsed - walked).TotalMilliseconds:F0} ms");
         }
         run.Stats.Elapsed = stopwatch.Elapsed;
-        return run.ToResult(starts);
+        return Collect(run, starts);
     }
 
     /// <summary>
@@ -97,4 +100,19 @@ public sealed class Scanner
 
     /// <summary>Whether a directory's entries are in scope, so it should be watched in realtime.</summary>
     public bool ShouldWatch(byte[] directory) => _scope.ShouldWatch(directory);
+
+    private static ScanResult Collect(TreeWalk walk, List<byte[]> starts)
+    {
+        var outputs = walk.Outputs.ToList();
+        var changes = outputs.SelectMany(o => o.Changes).ToList();
+        changes.Sort((a, b) => PathBytes.Compare(a.Path, b.Path));
+        return new ScanResult
+        {
+            Changes = changes,
+            Updates = outputs.SelectMany(o => o.Updates).ToList(),
+            Issues = outputs.SelectMany(o => o.Issues).OrderBy(i => i.Path, StringComparer.Ordinal).ToList(),
+            Stats = walk.Stats,
+            Roots = starts,
+        };
+    }
 }

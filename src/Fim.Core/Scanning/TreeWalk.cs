@@ -24,6 +24,17 @@ internal sealed class TreeWalk(
 
     public ScanStats Stats => stats;
 
+    /// <summary>Every worker's output, then the one that holds the starts' records; the deletion pass adds to that last one.</summary>
+    public IEnumerable<WorkerOutput> Outputs => _outputs.Append(_startOutput);
+
+    public WorkerOutput StartOutput => _startOutput;
+
+    /// <summary>Directories listed by their parent but gone when opened: their records are not news, their entries are unseen.</summary>
+    public IEnumerable<byte[]> VanishedDirectories => _vanishedDirs;
+
+    /// <summary>Directories that could not be listed: nothing below them can be judged deleted.</summary>
+    public byte[][] UnverifiedDirectories() => _unverifiedDirs.ToArray();
+
     private ScanOptions Options => compare.Options;
 
     public void Start(byte[] start)
@@ -323,76 +334,4 @@ internal sealed class TreeWalk(
             output.Changes.Add(change);
         }
     }
-
-    /// <summary>Baseline entries below a start that this scan did not see are gone, unless they sit below a directory it could not read.</summary>
-    public void FindDeletions(List<byte[]> starts)
-    {
-        var vanished = new HashSet<byte[]>(_vanishedDirs, PathComparer.Instance);
-        if (vanished.Count > 0)
-        {
-            // Directories recorded from their parent's listing that were gone by the time they were opened.
-            foreach (var output in _outputs.Append(_startOutput))
-            {
-                output.Updates.RemoveAll(u => vanished.Contains(u.Path));
-                output.Changes.RemoveAll(c => vanished.Contains(c.Path));
-            }
-            foreach (var path in vanished)
-            {
-                if (baseline.TryGet(path, out var old))
-                {
-                    old.SeenGeneration = 0;
-                }
-            }
-        }
-        var unverified = _unverifiedDirs.ToArray();
-        // Every baseline record was met on the walk: none can be missing, so skip the pass over all of them.
-        if (vanished.Count == 0 && unverified.Length == 0 &&
-            _outputs.Append(_startOutput).Sum(o => o.SeenInBaseline) == baseline.Count)
-        {
-            return;
-        }
-        var now = Options.Time.GetUtcNow();
-        foreach (var record in baseline.All)
-        {
-            if (record.SeenGeneration == generation || !IsBelowAny(record.Path, starts, orEqual: true) ||
-                IsBelowAny(record.Path, unverified, orEqual: false))
-            {
-                continue;
-            }
-            _startOutput.Updates.Add(new BaselineUpdate(record.Path, null));
-            // Entries a policy change put out of scope leave the baseline quietly; they were not deleted.
-            if (scope.Covers(record.Path, record.Type) && !Options.RecordOnly)
-            {
-                _startOutput.Changes.Add(new FileChange(ChangeKind.Deleted, record.Path, record, null, ChangedAttributes.None, Options.Source, now, policyName));
-            }
-        }
-    }
-
-    private static bool IsBelowAny(byte[] path, IReadOnlyList<byte[]> roots, bool orEqual)
-    {
-        foreach (var root in roots)
-        {
-            if (PathBytes.IsUnder(path, root) && (orEqual || path.Length > root.Length))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    public ScanResult ToResult(List<byte[]> starts)
-    {
-        var outputs = _outputs.Append(_startOutput).ToList();
-        var changes = outputs.SelectMany(o => o.Changes).ToList();
-        changes.Sort((a, b) => PathBytes.Compare(a.Path, b.Path));
-        return new ScanResult
-        {
-            Changes = changes,
-            Updates = outputs.SelectMany(o => o.Updates).ToList(),
-            Issues = outputs.SelectMany(o => o.Issues).OrderBy(i => i.Path, StringComparer.Ordinal).ToList(),
-            Stats = Stats,
-            Roots = starts,
-        };
-    }
-
 }
