@@ -11,6 +11,9 @@ namespace Fim.Core.Scanning;
 /// Walks the policy's roots in parallel, records every entry (lstat, never following symlinks unless asked,
 /// never opening what is not a regular file), hashes content only when metadata says it may have changed,
 /// and compares with the baseline. Reads the baseline; never writes it: the caller applies <see cref="ScanResult.Updates"/>.
+/// The work is done in stages, as AIDE splits its pipeline: <see cref="ScanScope"/> (which rule, where to start and stop),
+/// <see cref="TreeWalk"/> (parallel getdents64 walk), <see cref="RecordBuilder"/> (stat to record, hashing),
+/// <see cref="RecordComparison"/> (still valid, changed) and <see cref="DeletionPass"/>; this type only composes them.
 /// </summary>
 public sealed class Scanner
 {
