@@ -13,8 +13,6 @@ internal sealed class RecordComparison(CompiledPolicy policy, ScanOptions option
 {
     public ScanOptions Options => options;
 
-    public NameCache Names => names;
-
     public FileChange? Diff(byte[] path, FileRecord? old, FileRecord? current, CompiledPathRule rule, out BaselineUpdate? update)
     {
         if (old is not null && current is not null && Identical(old, current))

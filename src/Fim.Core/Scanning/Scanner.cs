@@ -11,52 +11,62 @@ namespace Fim.Core.Scanning;
 /// Walks the policy's roots in parallel, records every entry (lstat, never following symlinks unless asked,
 /// never opening what is not a regular file), hashes content only when metadata says it may have changed,
 /// and compares with the baseline. Reads the baseline; never writes it: the caller applies <see cref="ScanResult.Updates"/>.
+/// The work is done in stages, as AIDE splits its pipeline: <see cref="ScanScope"/> (which rule, where to start and stop),
+/// <see cref="TreeWalk"/> (parallel getdents64 walk), <see cref="RecordBuilder"/> (stat to record, hashing),
+/// <see cref="RecordComparison"/> (still valid, changed) and <see cref="DeletionPass"/>; this type only composes them.
 /// </summary>
-public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
+public sealed class Scanner
 {
     private static int s_generation;
-    private readonly RecordComparison _compare = new(policy, options ?? new ScanOptions(), new NameCache());
-    private readonly HashSet<byte[]> _ruleRoots = new(policy.Rules.Select(r => r.Root), PathComparer.Instance);
-    private HashSet<byte[]>.AlternateLookup<ReadOnlySpan<byte>> _rootLookup => _ruleRoots.GetAlternateLookup<ReadOnlySpan<byte>>();
+    private readonly RecordComparison _compare;
+    private readonly ScanScope _scope;
+    private readonly RecordBuilder _builder;
+    private readonly DeletionPass _deletions;
 
-    public CompiledPolicy Policy => policy;
+    public Scanner(CompiledPolicy policy, ScanOptions? options = null)
+    {
+        Policy = policy;
+        var names = new NameCache();
+        _compare = new RecordComparison(policy, options ?? new ScanOptions(), names);
+        _scope = new ScanScope(policy);
+        _builder = new RecordBuilder(_compare.Options, _compare, names);
+        _deletions = new DeletionPass(_scope, _compare.Options, policy.Name);
+    }
+
+    public CompiledPolicy Policy { get; }
 
     private ScanOptions Options => _compare.Options;
-
-    private NameCache Names => _compare.Names;
 
     /// <summary>Live counters of the scan in progress (or the last one).</summary>
     public ScanStats Stats { get; private set; } = new();
 
     /// <summary>Scans every root of the policy.</summary>
     public ScanResult Scan(IBaselineView baseline, CancellationToken ct = default) =>
-        ScanFrom(baseline, policy.Rules.Select(r => r.Root).ToList(), ct);
+        ScanFrom(baseline, _scope.AllRoots(), ct);
 
     /// <summary>Scans below <paramref name="root"/> only (a realtime overflow or a new directory); deletions are judged below it only.</summary>
-    public ScanResult ScanSubtree(IBaselineView baseline, byte[] root, CancellationToken ct = default)
-    {
-        var starts = new List<byte[]> { root };
-        starts.AddRange(policy.Rules.Select(r => r.Root).Where(r => PathBytes.IsUnder(r, root) && r.Length > root.Length));
-        return ScanFrom(baseline, starts, ct);
-    }
+    public ScanResult ScanSubtree(IBaselineView baseline, byte[] root, CancellationToken ct = default) =>
+        ScanFrom(baseline, _scope.StartsBelow(root), ct);
 
     private ScanResult ScanFrom(IBaselineView baseline, List<byte[]> starts, CancellationToken ct)
     {
         var stopwatch = Stopwatch.StartNew();
-        var run = new ScanRun(this, baseline, Interlocked.Increment(ref s_generation), ct);
+        Stats = new ScanStats();
+        var generation = Interlocked.Increment(ref s_generation);
+        var run = new TreeWalk(_scope, _builder, _compare, Policy.Name, baseline, generation, Stats, ct);
         foreach (var start in starts)
         {
             run.Start(start);
         }
         run.RunWorkers(Math.Max(1, Options.Parallelism));
         var walked = stopwatch.Elapsed;
-        run.FindDeletions(starts);
+        _deletions.Run(run, baseline, generation, starts);
         if (Environment.GetEnvironmentVariable("FIM_SCAN_TIMING") == "1")
         {
             Console.Error.WriteLine($"walk {walked.TotalMilliseconds:F0} ms, deletions {(stopwatch.Elapsed - walked).TotalMilliseconds:F0} ms");
         }
         run.Stats.Elapsed = stopwatch.Elapsed;
-        return run.ToResult(starts);
+        return Collect(run, starts);
     }
 
     /// <summary>
@@ -66,8 +76,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
     public (FileChange? Change, BaselineUpdate? Update) Observe(IBaselineView baseline, byte[] path)
     {
         baseline.TryGet(path, out var old);
-        var rule = policy.RuleFor(path);
-        if (rule is null || !InScope(rule, path))
+        var rule = _scope.RuleInScope(path);
+        if (rule is null)
         {
             return (null, null);
         }
@@ -75,8 +85,8 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
         FileRecord? current = null;
         if (err == 0 && rule.IsIncluded(path, stat.Type))
         {
-            using var hasher = new ContentHasher(Options.Throttle, Options.AfterFirstChunk);
-            current = BuildRecord(hasher, Libc.AT_FDCWD, Posix.Z(path), path, stat, rule, old, out _);
+            using var hasher = _builder.CreateHasher();
+            current = _builder.Build(hasher, Stats, Libc.AT_FDCWD, Posix.Z(path), path, stat, rule, old, out _);
         }
         else if (err != 0 && err != Libc.ENOENT && err != Libc.ENOTDIR)
         {
@@ -92,536 +102,20 @@ public sealed class Scanner(CompiledPolicy policy, ScanOptions? options = null)
     }
 
     /// <summary>Whether a directory's entries are in scope, so it should be watched in realtime.</summary>
-    public bool ShouldWatch(byte[] directory)
-    {
-        var rule = policy.RuleFor(directory);
-        return rule is not null && rule.Realtime && InScope(rule, directory) && Depth(rule, directory) < rule.MaxDepth;
-    }
+    public bool ShouldWatch(byte[] directory) => _scope.ShouldWatch(directory);
 
-    internal bool InScope(CompiledPathRule rule, ReadOnlySpan<byte> path)
+    private static ScanResult Collect(TreeWalk walk, List<byte[]> starts)
     {
-        if (path.Length == rule.Root.Length)
+        var outputs = walk.Outputs.ToList();
+        var changes = outputs.SelectMany(o => o.Changes).ToList();
+        changes.Sort((a, b) => PathBytes.Compare(a.Path, b.Path));
+        return new ScanResult
         {
-            return true;
-        }
-        if (Depth(rule, path) > rule.MaxDepth)
-        {
-            return false;
-        }
-        // An entry is out of scope if it or any directory between it and the root is excluded.
-        for (var end = rule.Root.Length + 1; end <= path.Length; end++)
-        {
-            if ((end == path.Length || path[end] == (byte)'/') && rule.IsExcluded(path[..end]))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private FileRecord BuildRecord(
-        ContentHasher hasher, int dirFd, byte[] nameZ, byte[] path, FileStat stat, CompiledPathRule rule,
-        FileRecord? old, out ScanIssue? issue)
-    {
-        issue = null;
-        var hashStatus = HashStatus.NotApplicable;
-        byte[]?[]? hashes = null;
-        if (stat.Type == FileType.Regular && rule.WantsHash)
-        {
-            if (!Options.VerifyFull && _compare.CanReuseHashes(old, stat, rule))
-            {
-                hashStatus = HashStatus.Hashed;
-                hashes = old!.Hashes;
-                Interlocked.Increment(ref Stats._hashesReused);
-            }
-            else if (stat.Size > rule.MaxFileSize)
-            {
-                hashStatus = HashStatus.TooLarge;
-            }
-            else
-            {
-                var before = hasher.BytesRead;
-                var outcome = hasher.Hash(dirFd, nameZ, path, rule.HashKinds, rule.MaxFileSize, out var hashedStat, out hashes);
-                Interlocked.Add(ref Stats._bytesHashed, hasher.BytesRead - before);
-                switch (outcome)
-                {
-                    case HashOutcome.Hashed:
-                        hashStatus = HashStatus.Hashed;
-                        stat = hashedStat;
-                        Interlocked.Increment(ref Stats._filesHashed);
-                        break;
-                    case HashOutcome.TooLarge:
-                        hashStatus = HashStatus.TooLarge;
-                        stat = hashedStat;
-                        break;
-                    case HashOutcome.Unstable:
-                        hashStatus = HashStatus.Unstable;
-                        stat = hashedStat;
-                        issue = new ScanIssue(ScanIssueKind.Unstable, PathBytes.ToDisplay(path), "changed on every read; recorded without a hash");
-                        break;
-                    case HashOutcome.Replaced or HashOutcome.Vanished:
-                        // Swapped for something else between listing and opening: record what is there now.
-                        if (Posix.StatPath(path, false, out var now) == 0)
-                        {
-                            stat = now;
-                        }
-                        break;
-                    default:
-                        hashStatus = HashStatus.Unreadable;
-                        issue = new ScanIssue(ScanIssueKind.Unreadable, PathBytes.ToDisplay(path), Libc.Describe(hasher.Errno));
-                        break;
-                }
-            }
-        }
-        return new FileRecord
-        {
-            Path = path,
-            Type = stat.Type,
-            Mode = stat.Mode,
-            Uid = stat.Uid,
-            Gid = stat.Gid,
-            Owner = (rule.Checks & CheckAttributes.Owner) != 0 ? Names.User(stat.Uid) : null,
-            Group = (rule.Checks & CheckAttributes.Group) != 0 ? Names.Group(stat.Gid) : null,
-            Size = stat.Size,
-            MtimeNs = stat.MtimeNs,
-            CtimeNs = stat.CtimeNs,
-            Inode = stat.Inode,
-            Device = stat.Device,
-            LinkCount = stat.LinkCount,
-            SymlinkTarget = stat.Type == FileType.Symlink ? Posix.ReadLinkAt(dirFd, nameZ) : null,
-            HashStatus = hashStatus,
-            Hashes = hashes,
-            Xattrs = (rule.Checks & CheckAttributes.Xattrs) != 0 ? Posix.ReadXattrs(path) : null,
+            Changes = changes,
+            Updates = outputs.SelectMany(o => o.Updates).ToList(),
+            Issues = outputs.SelectMany(o => o.Issues).OrderBy(i => i.Path, StringComparer.Ordinal).ToList(),
+            Stats = walk.Stats,
+            Roots = starts,
         };
-    }
-
-    private static int Depth(CompiledPathRule rule, ReadOnlySpan<byte> path) =>
-        path.Length == rule.Root.Length ? 0 : path[(rule.Root.Length == 1 ? 1 : rule.Root.Length + 1)..].Count((byte)'/') + 1;
-
-    /// <summary>The state of one scan: work queue, per-thread results, and what could not be verified.</summary>
-    private sealed class ScanRun(Scanner scanner, IBaselineView baseline, int generation, CancellationToken ct)
-    {
-        private readonly ConcurrentBag<WorkerOutput> _outputs = [];
-        private readonly ConcurrentBag<byte[]> _unverifiedDirs = [];
-        private readonly ConcurrentBag<byte[]> _vanishedDirs = [];
-        private readonly ConcurrentDictionary<(ulong, ulong), byte> _visitedViaSymlink = new();
-        private readonly WorkerOutput _startOutput = new();
-        private WorkQueue<WorkItem> _queue = null!;
-        private readonly List<WorkItem> _initial = [];
-
-        public ScanStats Stats { get; } = scanner.Stats = new ScanStats();
-
-        private CompiledPolicy Policy => scanner.Policy;
-
-        public void Start(byte[] start)
-        {
-            var rule = Policy.RuleFor(start);
-            if (rule is null || !scanner.InScope(rule, start))
-            {
-                return;
-            }
-            var display = PathBytes.ToDisplay(start);
-            var err = Posix.StatPath(start, rule.FollowSymlinks, out var stat);
-            if (err is Libc.ENOENT or Libc.ENOTDIR)
-            {
-                if (start.Length == rule.Root.Length)
-                {
-                    _startOutput.Issues.Add(new ScanIssue(ScanIssueKind.MissingRoot, display, "no such file or directory"));
-                }
-                return;
-            }
-            if (err != 0)
-            {
-                _startOutput.Issues.Add(new ScanIssue(err == Libc.EACCES ? ScanIssueKind.PermissionDenied : ScanIssueKind.IoError, display, Libc.Describe(err)));
-                _unverifiedDirs.Add(start);
-                return;
-            }
-            using var hasher = new ContentHasher(scanner.Options.Throttle, scanner.Options.AfterFirstChunk);
-            var depth = Depth(rule, start);
-            Record(_startOutput, hasher, Libc.AT_FDCWD, Posix.Z(start), start, stat, rule);
-            if (stat.Type == FileType.Directory && depth < rule.MaxDepth)
-            {
-                _initial.Add(WorkItem.Directory(start, depth, rule, stat.Device));
-            }
-        }
-
-        public void RunWorkers(int parallelism)
-        {
-            _queue = new WorkQueue<WorkItem>(parallelism);
-            foreach (var item in _initial)
-            {
-                _queue.Add(item);
-            }
-            if (_initial.Count == 0)
-            {
-                _queue.Stop();
-            }
-            var threads = new Thread[parallelism];
-            Exception? failure = null;
-            for (var i = 0; i < parallelism; i++)
-            {
-                threads[i] = new Thread(() =>
-                {
-                    try
-                    {
-                        Work();
-                    }
-                    catch (Exception e)
-                    {
-                        Interlocked.CompareExchange(ref failure, e, null);
-                        _queue.Stop();
-                    }
-                })
-                { Name = $"fim-scan-{i}", IsBackground = true };
-                threads[i].Start();
-            }
-            foreach (var t in threads)
-            {
-                t.Join();
-            }
-            PublishCounts(_startOutput);
-            ct.ThrowIfCancellationRequested();
-            if (failure is not null)
-            {
-                throw new InvalidOperationException($"scan failed: {failure.Message}", failure);
-            }
-        }
-
-        private void Work()
-        {
-            var output = new WorkerOutput();
-            _outputs.Add(output);
-            using var hasher = new ContentHasher(scanner.Options.Throttle, scanner.Options.AfterFirstChunk);
-            var dirents = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
-            while (_queue.TryTake(out var item, ct))
-            {
-                try
-                {
-                    if (item.IsDirectory)
-                    {
-                        ListDirectory(output, hasher, dirents, item);
-                    }
-                    else
-                    {
-                        HashLarge(output, hasher, item);
-                    }
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(item.Path), e.Message));
-                }
-                finally
-                {
-                    _queue.Complete();
-                }
-            }
-            PublishCounts(output);
-        }
-
-        private void ListDirectory(WorkerOutput output, ContentHasher hasher, byte[] dirents, WorkItem item)
-        {
-            var err = Posix.OpenPath(item.Path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NONBLOCK, out var fd);
-            if (err != 0)
-            {
-                if (err is Libc.ENOENT or Libc.ENOTDIR or Libc.ELOOP)
-                {
-                    _vanishedDirs.Add(item.Path);
-                }
-                else
-                {
-                    output.Issues.Add(new ScanIssue(
-                        err == Libc.EACCES ? ScanIssueKind.PermissionDenied : ScanIssueKind.IoError,
-                        PathBytes.ToDisplay(item.Path), $"cannot list directory: {Libc.Describe(err)}; entries below it were not verified"));
-                    _unverifiedDirs.Add(item.Path);
-                }
-                return;
-            }
-            try
-            {
-                var rule = item.Rule!;
-                var childDepth = item.Depth + 1;
-                while (true)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    var e = Posix.GetDents(fd, dirents, out var filled);
-                    if (e != 0)
-                    {
-                        output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(item.Path), $"reading directory: {Libc.Describe(e)}"));
-                        _unverifiedDirs.Add(item.Path);
-                        return;
-                    }
-                    if (filled == 0)
-                    {
-                        return;
-                    }
-                    foreach (var entry in new DirectoryEntries(dirents.AsSpan(0, filled)))
-                    {
-                        if (!entry.IsDotOrDotDot)
-                        {
-                            VisitEntry(output, hasher, fd, item, rule, childDepth, entry.NameZ);
-                        }
-                    }
-                }
-            }
-            finally
-            {
-                Libc.close(fd);
-            }
-        }
-
-        private void VisitEntry(
-            WorkerOutput output, ContentHasher hasher, int dirFd, WorkItem parent, CompiledPathRule rule, int depth,
-            ReadOnlySpan<byte> nameZ)
-        {
-            // The child path is built in a per-thread buffer: an unchanged entry costs one statx and one lookup, no allocation.
-            var name = nameZ[..^1];
-            var pathSpan = output.ComposePath(parent.Path, name);
-            if ((scanner._ruleRoots.Count > 1 && scanner._rootLookup.Contains(pathSpan)) || rule.IsExcluded(pathSpan))
-            {
-                return; // a nested root is scanned under its own rule; an excluded entry is neither recorded nor descended
-            }
-            scanner.Options.Throttle?.AcquireFile();
-            var err = Posix.Statx(dirFd, nameZ, false, out var stat);
-            if (err == 0 && stat.Type == FileType.Symlink && rule.FollowSymlinks &&
-                Posix.Statx(dirFd, nameZ, true, out var target) == 0)
-            {
-                if (target.Type == FileType.Directory && !_visitedViaSymlink.TryAdd((target.Device, target.Inode), 0))
-                {
-                    return; // a symlink loop, or a directory already walked through another link
-                }
-                stat = target;
-            }
-            if (err != 0)
-            {
-                if (err is not (Libc.ENOENT or Libc.ENOTDIR))
-                {
-                    output.Issues.Add(new ScanIssue(ScanIssueKind.IoError, PathBytes.ToDisplay(pathSpan), Libc.Describe(err)));
-                    _unverifiedDirs.Add(pathSpan.ToArray());
-                }
-                return;
-            }
-            if (!rule.IsIncluded(pathSpan, stat.Type))
-            {
-                return;
-            }
-            byte[] path;
-            if (baseline.TryGet(pathSpan, out var old) && scanner._compare.StillValid(old, stat, rule))
-            {
-                MarkSeen(output, old);
-                path = old.Path;
-            }
-            else
-            {
-                path = pathSpan.ToArray();
-                if (stat.Type == FileType.Regular && rule.WantsHash && stat.Size >= scanner.Options.SeparateHashThreshold &&
-                    stat.Size <= rule.MaxFileSize)
-                {
-                    _queue.Add(WorkItem.LargeFile(path, rule, stat));
-                    return;
-                }
-                Record(output, hasher, dirFd, nameZ.ToArray(), path, stat, rule);
-            }
-            if (stat.Type == FileType.Directory && depth < rule.MaxDepth &&
-                (!rule.OneFilesystem || stat.Device == parent.RootDevice))
-            {
-                _queue.Add(WorkItem.Directory(path, depth, rule, parent.RootDevice));
-            }
-        }
-
-        private void MarkSeen(WorkerOutput output, FileRecord old)
-        {
-            old.SeenGeneration = generation;
-            output.SeenInBaseline++;
-            // Counted per thread and published in batches: shared counters bounce a cache line between cores.
-            if (old.Type == FileType.Directory)
-            {
-                output.UnchangedDirectories++;
-            }
-            else
-            {
-                output.UnchangedFiles++;
-            }
-            if (old.HashStatus == HashStatus.Hashed)
-            {
-                output.UnchangedHashed++;
-            }
-            if ((output.UnchangedFiles + output.UnchangedDirectories & 1023) == 0)
-            {
-                PublishCounts(output);
-            }
-        }
-
-        private void PublishCounts(WorkerOutput output)
-        {
-            Interlocked.Add(ref Stats._files, output.UnchangedFiles);
-            Interlocked.Add(ref Stats._directories, output.UnchangedDirectories);
-            Interlocked.Add(ref Stats._hashesReused, output.UnchangedHashed);
-            output.UnchangedFiles = output.UnchangedDirectories = output.UnchangedHashed = 0;
-        }
-
-        private void HashLarge(WorkerOutput output, ContentHasher hasher, WorkItem item)
-        {
-            var parent = PathBytes.Parent(item.Path);
-            var err = Posix.OpenPath(parent, Libc.O_RDONLY | Libc.O_DIRECTORY, out var dirFd);
-            if (err != 0)
-            {
-                return; // the directory went away: its entries count as unseen, so they are judged by the deletion pass
-            }
-            try
-            {
-                Record(output, hasher, dirFd, Posix.Z(PathBytes.FileName(item.Path)), item.Path, item.Stat, item.Rule!);
-            }
-            finally
-            {
-                Libc.close(dirFd);
-            }
-        }
-
-        private FileRecord? Old(ReadOnlySpan<byte> path) => baseline.TryGet(path, out var old) ? old : null;
-
-        private void Record(WorkerOutput output, ContentHasher hasher, int dirFd, byte[] nameZ, byte[] path, FileStat stat, CompiledPathRule rule)
-        {
-            var old = Old(path);
-            if (old is not null && scanner._compare.StillValid(old, stat, rule))
-            {
-                MarkSeen(output, old);
-                return;
-            }
-            var record = scanner.BuildRecord(hasher, dirFd, nameZ, path, stat, rule, old, out var issue);
-            if (issue is not null)
-            {
-                output.Issues.Add(issue);
-            }
-            Interlocked.Increment(ref record.Type == FileType.Directory ? ref Stats._directories : ref Stats._files);
-            record.SeenGeneration = generation;
-            if (old is not null)
-            {
-                old.SeenGeneration = generation;
-                output.SeenInBaseline++;
-                if (RecordComparison.Identical(old, record))
-                {
-                    return;
-                }
-            }
-            output.Updates.Add(new BaselineUpdate(path, record));
-            if (!scanner.Options.RecordOnly &&
-                ChangeDetector.Compare(path, old, record, rule.Checks, scanner.Options.Source, scanner.Options.Time.GetUtcNow(), Policy.Name) is { } change)
-            {
-                output.Changes.Add(change);
-            }
-        }
-
-        /// <summary>Baseline entries below a start that this scan did not see are gone, unless they sit below a directory it could not read.</summary>
-        public void FindDeletions(List<byte[]> starts)
-        {
-            var vanished = new HashSet<byte[]>(_vanishedDirs, PathComparer.Instance);
-            if (vanished.Count > 0)
-            {
-                // Directories recorded from their parent's listing that were gone by the time they were opened.
-                foreach (var output in _outputs.Append(_startOutput))
-                {
-                    output.Updates.RemoveAll(u => vanished.Contains(u.Path));
-                    output.Changes.RemoveAll(c => vanished.Contains(c.Path));
-                }
-                foreach (var path in vanished)
-                {
-                    if (baseline.TryGet(path, out var old))
-                    {
-                        old.SeenGeneration = 0;
-                    }
-                }
-            }
-            var unverified = _unverifiedDirs.ToArray();
-            // Every baseline record was met on the walk: none can be missing, so skip the pass over all of them.
-            if (vanished.Count == 0 && unverified.Length == 0 &&
-                _outputs.Append(_startOutput).Sum(o => o.SeenInBaseline) == baseline.Count)
-            {
-                return;
-            }
-            var now = scanner.Options.Time.GetUtcNow();
-            foreach (var record in baseline.All)
-            {
-                if (record.SeenGeneration == generation || !IsBelowAny(record.Path, starts, orEqual: true) ||
-                    IsBelowAny(record.Path, unverified, orEqual: false))
-                {
-                    continue;
-                }
-                _startOutput.Updates.Add(new BaselineUpdate(record.Path, null));
-                var rule = Policy.RuleFor(record.Path);
-                // Entries a policy change put out of scope leave the baseline quietly; they were not deleted.
-                if (rule is not null && scanner.InScope(rule, record.Path) && rule.IsIncluded(record.Path, record.Type) && !scanner.Options.RecordOnly)
-                {
-                    _startOutput.Changes.Add(new FileChange(ChangeKind.Deleted, record.Path, record, null, ChangedAttributes.None, scanner.Options.Source, now, Policy.Name));
-                }
-            }
-        }
-
-        private static bool IsBelowAny(byte[] path, IReadOnlyList<byte[]> roots, bool orEqual)
-        {
-            foreach (var root in roots)
-            {
-                if (PathBytes.IsUnder(path, root) && (orEqual || path.Length > root.Length))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        public ScanResult ToResult(List<byte[]> starts)
-        {
-            var outputs = _outputs.Append(_startOutput).ToList();
-            var changes = outputs.SelectMany(o => o.Changes).ToList();
-            changes.Sort((a, b) => PathBytes.Compare(a.Path, b.Path));
-            return new ScanResult
-            {
-                Changes = changes,
-                Updates = outputs.SelectMany(o => o.Updates).ToList(),
-                Issues = outputs.SelectMany(o => o.Issues).OrderBy(i => i.Path, StringComparer.Ordinal).ToList(),
-                Stats = Stats,
-                Roots = starts,
-            };
-        }
-
-    }
-
-    private sealed class WorkerOutput
-    {
-        private byte[] _pathBuffer = new byte[4096];
-
-        public long UnchangedFiles;
-        public long SeenInBaseline;
-        public long UnchangedDirectories;
-        public long UnchangedHashed;
-
-        public ReadOnlySpan<byte> ComposePath(ReadOnlySpan<byte> directory, ReadOnlySpan<byte> name)
-        {
-            var length = directory.Length + 1 + name.Length;
-            if (_pathBuffer.Length < length)
-            {
-                _pathBuffer = new byte[length * 2];
-            }
-            directory.CopyTo(_pathBuffer);
-            var at = directory.Length;
-            if (at == 0 || directory[at - 1] != (byte)'/')
-            {
-                _pathBuffer[at++] = (byte)'/';
-            }
-            name.CopyTo(_pathBuffer.AsSpan(at));
-            return _pathBuffer.AsSpan(0, at + name.Length);
-        }
-
-        public List<FileChange> Changes { get; } = [];
-        public List<BaselineUpdate> Updates { get; } = [];
-        public List<ScanIssue> Issues { get; } = [];
-    }
-
-    private readonly record struct WorkItem(byte[] Path, int Depth, CompiledPathRule? Rule, ulong RootDevice, bool IsDirectory, FileStat Stat)
-    {
-        public static WorkItem Directory(byte[] path, int depth, CompiledPathRule rule, ulong rootDevice) =>
-            new(path, depth, rule, rootDevice, true, default);
-
-        public static WorkItem LargeFile(byte[] path, CompiledPathRule rule, FileStat stat) =>
-            new(path, 0, rule, 0, false, stat);
     }
 }
