@@ -32,6 +32,7 @@ public sealed class EventPublisher(
 
     private readonly int _maxInFlight = options.Value.PublishMaxInFlight;
     private NatsJSContext? _js;
+    private Task? _connecting;
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -59,9 +60,11 @@ public sealed class EventPublisher(
         {
             return;
         }
-        if (nats.ConnectionState == NatsConnectionState.Closed)
+        if (nats.ConnectionState == NatsConnectionState.Closed && _connecting is not { IsCompleted: false })
         {
-            await ConnectAsync();
+            // Not awaited: with RetryOnInitialConnect the first connect waits for the server, and the round must
+            // still fail (counted, backed off) while NATS is away, not hang silently with a growing outbox.
+            _connecting = ConnectAsync();
         }
         var results = await Task.WhenAll(batch.Select(item => PublishAsync(item.Event, ct)));
         var failed = 0;
@@ -93,14 +96,14 @@ public sealed class EventPublisher(
 
     private sealed class NotAcknowledgedException(string message) : Exception(message);
 
-    /// <summary>Starts connecting (the client then reconnects by itself); a failure is retried like a failed publish.</summary>
+    /// <summary>Connects (the client then reconnects by itself); until it is connected, rounds fail like a failed publish.</summary>
     private async Task ConnectAsync()
     {
         try
         {
             await nats.ConnectAsync();
         }
-        catch (Exception e) when (e is NatsException or TimeoutException)
+        catch (Exception e) when (e is NatsException or TimeoutException or ObjectDisposedException)
         {
             logger.LogDebug("cannot connect to NATS yet: {Error}", e.Message);
         }
