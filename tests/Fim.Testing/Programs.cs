@@ -1,8 +1,6 @@
-using Fim.Testing;
+namespace Fim.Testing;
 
-namespace Fim.EndToEnd.Tests;
-
-/// <summary>The programs the end-to-end tests run, from each project's own output folder.</summary>
+/// <summary>The programs that tests run as real processes, from each project's own output folder.</summary>
 public static class Programs
 {
     public static string Agent => Repository.BuiltDll("Fim.Agent", "fim-agent.dll");
