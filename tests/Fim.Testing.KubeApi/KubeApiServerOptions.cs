@@ -18,6 +18,20 @@ public sealed class KubeApiServerOptions
     /// <summary>Events kept per resource for watches that resume from a resourceVersion; older ones get 410 Gone.</summary>
     public int WatchHistoryCapacity { get; set; } = 1000;
 
+    /// <summary>
+    /// Validation of built-in objects against the Kubernetes OpenAPI schemas (npm kubernetes-models, run by node).
+    /// Auto: when the models are installed (a warning on stderr otherwise); Required: a 500 on every write without them.
+    /// </summary>
+    public SchemaValidation SchemaValidation { get; set; } = SchemaValidation.Auto;
+
     /// <summary>Write ASP.NET Core request logs to the console (for the standalone command).</summary>
     public bool ConsoleLogging { get; set; }
+}
+
+/// <summary>Whether built-in objects are validated against their OpenAPI schema (<see cref="KubeApiServerOptions.SchemaValidation"/>).</summary>
+public enum SchemaValidation
+{
+    Auto,
+    Required,
+    Off,
 }

@@ -286,7 +286,7 @@ internal sealed partial class ApiHandler(ApiStore store, RequestCounter counter,
         }
     }
 
-    private static WriteContext WriteContextOf(HttpContext ctx)
+    private WriteContext WriteContextOf(HttpContext ctx)
     {
         var q = ctx.Request.Query;
         var dryRun = q["dryRun"].Any(v => v == "All");
@@ -296,6 +296,7 @@ internal sealed partial class ApiHandler(ApiStore store, RequestCounter counter,
             DryRun = dryRun,
             FieldValidation = validation is "Strict" or "Ignore" or "Warn" ? validation : "Warn",
             FieldManager = q["fieldManager"].ToString() is { Length: > 0 } fm ? fm : null,
+            Validator = SchemaValidator(options),
         };
     }
 
@@ -324,10 +325,11 @@ internal sealed partial class ApiHandler(ApiStore store, RequestCounter counter,
         string? uid = null;
         string? rv = null;
         var dryRun = q["dryRun"].Any(v => v == "All");
-        var text = await ReadBodyAsync(ctx);
-        if (!string.IsNullOrWhiteSpace(text))
+        var protobuf = ctx.Request.ContentLength != 0 && (ctx.Request.ContentType ?? "").Split(';')[0].Trim().Equals(KubeProtobuf.MediaType, StringComparison.OrdinalIgnoreCase);
+        var text = protobuf ? null : await ReadBodyAsync(ctx);
+        if (protobuf || !string.IsNullOrWhiteSpace(text))
         {
-            var body = YamlJson.ParseObject(text);
+            var body = protobuf ? await ReadObjectAsync(ctx) : YamlJson.ParseObject(text!);
             policy = Json.Str(body, "propagationPolicy") ?? policy;
             if (policy is null && body["orphanDependents"] is JsonValue od && od.TryGetValue<bool>(out var orphan))
             {

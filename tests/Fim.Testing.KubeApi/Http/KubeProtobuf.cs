@@ -77,6 +77,16 @@ internal static class KubeProtobuf
         [7] = new Str("fieldPath"),
     };
 
+    // meta/v1 DeleteOptions, which every group version registers (helm uninstall sends it as protobuf).
+    private static readonly Dictionary<int, Field> DeleteOptions = new()
+    {
+        [1] = new Int("gracePeriodSeconds"),
+        [2] = new Msg("preconditions", new() { [1] = new Str("uid"), [2] = new Str("resourceVersion") }),
+        [3] = new Bool("orphanDependents"),
+        [4] = new Str("propagationPolicy"),
+        [5] = new StrList("dryRun"),
+    };
+
     private static readonly Dictionary<string, Dictionary<int, Field>> Kinds = new(StringComparer.Ordinal)
     {
         ["v1/Namespace"] = new()
@@ -151,7 +161,7 @@ internal static class KubeProtobuf
             }
         }
 
-        if (!Kinds.TryGetValue($"{apiVersion}/{kind}", out var schema))
+        if (!Kinds.TryGetValue($"{apiVersion}/{kind}", out var schema) && !(kind == "DeleteOptions" && (schema = DeleteOptions) is not null))
         {
             throw new ApiError(415, "UnsupportedMediaType",
                 $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (this API double decodes protobuf only for {string.Join(", ", Kinds.Keys)}; send {apiVersion}/{kind} as JSON, e.g. kubectl create -f or kubectl apply -f)");

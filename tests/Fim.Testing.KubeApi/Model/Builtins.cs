@@ -49,6 +49,8 @@ public static class Builtins
         T("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
         T("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
         T("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
+        T("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, ["pc"]),
+        T("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, ["pvc"], status: true),
         T("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, ["netpol"], generation: true),
         T("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, ["crd", "crds"],
             status: true, generation: true),

@@ -209,6 +209,7 @@ public sealed partial class ApiStore
         }
 
         Strategies.PrepareForCreate(t, obj, ctx);
+        Schema.BuiltinValidation.CheckBuiltin(t, obj, ctx);
         var errors = Strategies.Validate(t, obj, null);
         if (errors.Count > 0)
         {
@@ -335,6 +336,7 @@ public sealed partial class ApiStore
         updated["apiVersion"] = existing["apiVersion"]?.DeepClone();
         updated["kind"] = t.Kind;
         Strategies.PrepareForUpdate(t, updated, existing, ctx);
+        Schema.BuiltinValidation.CheckBuiltin(t, updated, ctx);
         var errors = Strategies.Validate(t, updated, existing);
         if (errors.Count > 0)
         {

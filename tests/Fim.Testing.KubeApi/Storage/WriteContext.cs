@@ -10,6 +10,9 @@ public sealed class WriteContext
 
     public string? FieldManager { get; init; }
 
+    /// <summary>Validates built-in objects against their OpenAPI schema; null: no schema validation.</summary>
+    public Schema.ModelValidator? Validator { get; init; }
+
     public List<string> Warnings { get; } = [];
 }
 
