@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Installs the schema validators of the third-party custom resources the chart renders, from npm, into
-# .cache/k8s-models/ (git-ignored). Idempotent: does nothing when the pinned versions are present.
-# @kubernetes-models/prometheus-operator: validators generated from prometheus-operator's API types
-# (PrometheusRule, ServiceMonitor, PodMonitor); scripts/validate-k8s-models.mjs runs them.
+# Installs Kubernetes schema validators from npm into .cache/k8s-models/ (git-ignored; K8S_MODELS_DIR elsewhere).
+# Idempotent: does nothing when the pinned versions are present.
+#   kubernetes-models: validators generated from the Kubernetes OpenAPI schemas of every built-in kind; the
+#     Kubernetes API double (tests/Fim.Testing.KubeApi) validates every built-in object it is sent with them.
+#   @kubernetes-models/prometheus-operator: PrometheusRule, ServiceMonitor, PodMonitor (the chart's monitoring).
+#   @kubernetes-models/keda: ScaledObject, TriggerAuthentication (the pools' KEDA autoscaling).
+# scripts/validate-k8s-models.mjs runs them (strictly: undeclared fields are errors).
 # No registry reachable here ships Velero's CRDs; tests that need them skip (see tests/Fim.Deploy.Tests).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${K8S_MODELS_DIR:-$root/.cache/k8s-models}"
-packages=("@kubernetes-models/prometheus-operator@6.0.0")
+packages=("kubernetes-models@5.1.0" "@kubernetes-models/prometheus-operator@6.0.0" "@kubernetes-models/keda@2.0.0")
 
 installed() { # installed NAME@VERSION
   local name="${1%@*}" version="${1##*@}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
-# nats-server, promtool, inotify-tools, setpriv (apt, skipped when everything is present), and
-# prometheus-operator's schema validators from npm into .cache/k8s-models (scripts/fetch-k8s-models.sh).
+# nats-server, promtool, inotify-tools, setpriv (apt, skipped when everything is present), and the
+# Kubernetes, prometheus-operator and KEDA schema validators from npm into .cache/k8s-models
+# (scripts/fetch-k8s-models.sh; the Kubernetes API double validates built-in objects with them).
 set -euo pipefail
 
 need=()
@@ -31,7 +32,8 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# Without them the tests that check the chart's monitoring objects skip and say so; nothing else depends on them.
+# The API double's schema validation and the chart's schema tests need them: without them the double warns and
+# accepts unvalidated objects, and the tests that need them fail (SchemaValidationTests) or skip, saying so.
 if ! bash "$(dirname "${BASH_SOURCE[0]}")/fetch-k8s-models.sh" >/dev/null; then
-  echo "install-deps: prometheus-operator schemas (npm @kubernetes-models/prometheus-operator) not installed; their tests will skip" >&2
+  echo "install-deps: Kubernetes schema validators (npm kubernetes-models, @kubernetes-models/*) NOT installed" >&2
 fi
