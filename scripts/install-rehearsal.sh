@@ -67,7 +67,6 @@ k apply -f tests/Fim.Deploy.Tests/Fixtures/prometheus-operator-crds.stand-in.yam
 wait_for 30 "CRDs established" k wait --for=condition=Established crd/fimpolicies.fim.io crd/fimmanagerpools.fim.io --timeout=5s
 "$HELM" template fim charts/fim --namespace fim \
   --set nats.external.url="nats://127.0.0.1:$nats_port" \
-  --set agent.priorityClass.create=false \
   > "$work/rendered.yaml"
 k apply -f "$work/rendered.yaml"
 k -n fim get deployments,daemonsets,serviceaccounts,networkpolicies,fimmanagerpools

@@ -13,7 +13,7 @@ public sealed class KubectlApplyTests
     [Fact]
     public async Task Rendered_chart_and_sample_policy_apply_to_an_API_server()
     {
-        await using var api = new KubeApiServer(new KubeApiServerOptions { Port = 0 });
+        await using var api = new KubeApiServer(new KubeApiServerOptions { Port = 0, SchemaValidation = SchemaValidation.Required });
         await api.StartAsync();
         using var kubectl = Kubectl.For(api.WriteKubeconfig);
 
@@ -23,8 +23,7 @@ public sealed class KubectlApplyTests
         await kubectl.OkAsync("apply", "-f", Path.Combine(Repo.Root, "tests", "Fim.Deploy.Tests", "Fixtures", "prometheus-operator-crds.stand-in.yaml"));
         await kubectl.OkAsync("wait", "--for=condition=Established", "crd/fimpolicies.fim.io", "crd/fimmanagerpools.fim.io", "--timeout=2m");
 
-        // The double has no PriorityClass; everything else the chart renders is applied as is.
-        var rendered = HelmRender.Template("agent.priorityClass.create=false").EnsureSuccess();
+        var rendered = HelmRender.Template().EnsureSuccess();
         var applied = await kubectl.OkAsync("apply", "--validate=strict", "-f", kubectl.WriteFile("rendered.yaml", rendered.Stdout));
         var expectedObjects = HelmRender.SplitDocuments(rendered.Stdout).Count;
         Assert.Equal(expectedObjects, applied.Split('\n').Count(l => l.EndsWith(" created", StringComparison.Ordinal)));

@@ -38,6 +38,21 @@ public sealed class Kubectl : IDisposable
             new Dictionary<string, string> { ["HOME"] = Directory, ["KUBECONFIG"] = _kubeconfig },
             Repository.Root);
 
+    /// <summary>`helm args...` against the same API server, with this kubectl's kubeconfig and its own helm cache, config and data.</summary>
+    public Task<ProcessResult> HelmAsync(params string[] args) =>
+        ChildProcess.RunAsync(
+            KubeTools.HelmPath,
+            ["--kubeconfig", _kubeconfig, .. args],
+            new Dictionary<string, string>
+            {
+                ["HOME"] = Directory,
+                ["KUBECONFIG"] = _kubeconfig,
+                ["HELM_CACHE_HOME"] = Path.Combine(Directory, "helm", "cache"),
+                ["HELM_CONFIG_HOME"] = Path.Combine(Directory, "helm", "config"),
+                ["HELM_DATA_HOME"] = Path.Combine(Directory, "helm", "data"),
+            },
+            Repository.Root);
+
     /// <summary>Runs and requires exit code 0; returns stdout.</summary>
     public async Task<string> OkAsync(params string[] args) => (await RunAsync(args)).EnsureSuccess().Stdout;
 
