@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install rehearsal without a cluster: the chart rendered by the real helm and applied by the real kubectl to the
-# Kubernetes API double (tests/Fim.Testing.KubeApi), a real nats-server with JetStream, and the operator run
+# Kubernetes API double (tests/Fim.Testing.KubeApi; every built-in object the chart and the operator write is validated
+# against its Kubernetes schema: scripts/fetch-k8s-models.sh), a real nats-server with JetStream, and the operator run
 # locally against both. Passes when the default FimManagerPool's Deployment/Service/HPA/PDB/ServiceAccount appear
 # and the sample FimPolicy reports Accepted=True with a published revision.
 #
@@ -27,6 +28,7 @@ if ((!no_operator)); then
   [[ -n "$operator" && -e "$operator" ]] || { echo "install-rehearsal: --operator PATH (fim-operator or fim-operator.dll) is required" >&2; exit 2; }
 fi
 
+bash scripts/fetch-k8s-models.sh >/dev/null
 eval "$(bash scripts/fetch-kube-tools.sh | grep -E '^(KUBECTL|HELM)=/')"
 work="$(mktemp -d /tmp/fim-rehearsal.XXXXXX)"
 pids=()
@@ -52,7 +54,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 api_port="$(free_port)"; nats_port="$(free_port)"
 kc="$work/kubeconfig"
 dotnet build tests/Fim.Testing.KubeApi -c Release -v q -nologo >/dev/null
-dotnet tests/Fim.Testing.KubeApi/bin/Release/net10.0/Fim.Testing.KubeApi.dll --port "$api_port" --kubeconfig "$kc" >"$work/kubeapi.log" 2>&1 &
+dotnet tests/Fim.Testing.KubeApi/bin/Release/net10.0/Fim.Testing.KubeApi.dll --port "$api_port" --kubeconfig "$kc" --schema-validation required >"$work/kubeapi.log" 2>&1 &
 pids+=($!)
 mkdir -p "$work/js"
 nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$work/js" >"$work/nats.log" 2>&1 &

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Fim.Testing.KubeApi;
 
-// Standalone: dotnet run --project tests/Fim.Testing.KubeApi -- --port 6443 --kubeconfig /tmp/kubeconfig [--tls] [--log]
+// Standalone: dotnet run --project tests/Fim.Testing.KubeApi -- --port 6443 --kubeconfig /tmp/kubeconfig [--tls] [--log] [--schema-validation required]
 var options = new KubeApiServerOptions { Port = 6443 };
 string? kubeconfig = null;
 for (var i = 0; i < args.Length; i++)
@@ -23,8 +23,17 @@ for (var i = 0; i < args.Length; i++)
         case "--bookmark-seconds" when i + 1 < args.Length:
             options.BookmarkInterval = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture));
             break;
+        case "--schema-validation" when i + 1 < args.Length:
+            if (!Enum.TryParse<SchemaValidation>(args[++i], ignoreCase: true, out var validation))
+            {
+                Console.Error.WriteLine($"--schema-validation: auto, required or off, not '{args[i]}'");
+                return 2;
+            }
+
+            options.SchemaValidation = validation;
+            break;
         case "-h" or "--help":
-            Console.WriteLine("usage: Fim.Testing.KubeApi [--port N (6443; 0 = any)] [--kubeconfig PATH] [--tls] [--log] [--bookmark-seconds S]");
+            Console.WriteLine("usage: Fim.Testing.KubeApi [--port N (6443; 0 = any)] [--kubeconfig PATH] [--tls] [--log] [--bookmark-seconds S] [--schema-validation auto|required|off]");
             return 0;
         default:
             Console.Error.WriteLine($"unknown argument: {args[i]} (try --help)");
