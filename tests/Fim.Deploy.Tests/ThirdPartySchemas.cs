@@ -26,6 +26,24 @@ public static class ThirdPartySchemas
         : !File.Exists(ModelsPackage) ? $"prometheus-operator schemas not installed: {ModelsPackage} is missing; run scripts/install-deps.sh (npm @kubernetes-models/prometheus-operator into .cache/k8s-models)"
         : null;
 
+    /// <summary>Why built-in and KEDA objects cannot be validated here (npm kubernetes-models, @kubernetes-models/keda), or null.</summary>
+    public static string? KubernetesModelsMissing =>
+        !Repo.OnPath("node") ? "node is not on PATH (it runs the kubernetes-models validators)"
+        : new[] { "kubernetes-models", Path.Combine("@kubernetes-models", "keda"), Path.Combine("@kubernetes-models", "prometheus-operator") }
+            .Select(p => Path.Combine(ModelsDir, "node_modules", p, "package.json")).FirstOrDefault(p => !File.Exists(p)) is { } missing
+            ? $"Kubernetes schema validators not installed: {missing} is missing; run scripts/install-deps.sh (npm kubernetes-models and @kubernetes-models/* into .cache/k8s-models)"
+            : null;
+
+    /// <summary>
+    /// For each YAML document, its errors against its Kubernetes schema (empty: valid): built-in kinds, KEDA and
+    /// prometheus-operator kinds, strictly (undeclared fields are errors). Fails for a kind no installed model covers.
+    /// </summary>
+    public static List<List<string>> ValidateModels(IReadOnlyList<string> docs)
+    {
+        Assert.True(KubernetesModelsMissing is null, KubernetesModelsMissing);
+        return ValidatePrometheusOperator(docs);
+    }
+
     /// <summary>Why the Velero Schedule cannot be validated here, or null when it can.</summary>
     public static string? VeleroMissing =>
         File.Exists(VeleroScheduleCrd) ? null
@@ -70,3 +88,4 @@ public sealed class NeedsVeleroCrdsFactAttribute : FactAttribute
 {
     public NeedsVeleroCrdsFactAttribute() => Skip = ThirdPartySchemas.VeleroMissing;
 }
+
