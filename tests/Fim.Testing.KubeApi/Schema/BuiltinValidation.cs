@@ -7,12 +7,15 @@ using Fim.Testing.KubeApi.Storage;
 namespace Fim.Testing.KubeApi.Schema;
 
 /// <summary>
-/// Validation of built-in objects: the OpenAPI schema through <see cref="ModelValidator"/> (types, required fields,
-/// enums, formats, undeclared fields) and a few of the apiserver's hand-written rules the schema does not carry
+/// Validation of built-in objects (and of KEDA's and prometheus-operator's custom resources): the OpenAPI schema through
+/// <see cref="ModelValidator"/> (types, required fields, enums, formats, undeclared fields) and, for built-ins, a few of the apiserver's hand-written rules the schema does not carry
 /// (port ranges, replica counts, HPA bounds, container names, PriorityClass values).
 /// </summary>
 internal static partial class BuiltinValidation
 {
+    // Custom resources of these groups are checked against their npm models too (beside their CRD's schema).
+    private static readonly HashSet<string> ThirdPartyModelGroups = ["keda.sh", "eventing.keda.sh", "monitoring.coreos.com"];
+
     private static readonly HashSet<string> PortFields = ["containerPort", "hostPort", "port", "targetPort", "nodePort", "endPort"];
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
@@ -24,7 +27,7 @@ internal static partial class BuiltinValidation
     /// </summary>
     public static void CheckBuiltin(ResourceType type, JsonObject obj, WriteContext ctx)
     {
-        if (type.IsCustom)
+        if (type.IsCustom && !ThirdPartyModelGroups.Contains(type.Group))
         {
             return;
         }
@@ -56,7 +59,10 @@ internal static partial class BuiltinValidation
             errors.AddRange(check.Errors.Where(e => e.Field != "status" && !e.Field.StartsWith("status.", StringComparison.Ordinal)).Select(ToFieldError));
         }
 
-        errors.AddRange(Rules(type, obj));
+        if (!type.IsCustom)
+        {
+            errors.AddRange(Rules(type, obj));
+        }
         if (errors.Count > 0)
         {
             throw ApiError.Invalid(type, Json.Name(obj), errors);
