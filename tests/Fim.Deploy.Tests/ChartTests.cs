@@ -101,8 +101,8 @@ public sealed class ChartTests
         const string rule = "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: r\nspec:\n  groups:\n    - name: g\n      rules:\n        - alert: A\n          expr: up == 0\n          for: five minutes\n";
         const string monitor = "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: m\nspec:\n  selector: {}\n  endpoints:\n    - port: metrics\n      scheme: ftp\n";
         var results = ThirdPartySchemas.ValidatePrometheusOperator([rule, monitor]);
-        Assert.Contains(results[0], e => e.StartsWith("/spec/groups/0/rules/0/for:", StringComparison.Ordinal));
-        Assert.Contains(results[1], e => e.StartsWith("/spec/endpoints/0/scheme:", StringComparison.Ordinal));
+        Assert.Contains(results[0], e => e.StartsWith("spec.groups[0].rules[0].for:", StringComparison.Ordinal));
+        Assert.Contains(results[1], e => e.StartsWith("spec.endpoints[0].scheme:", StringComparison.Ordinal));
     }
 
     [Fact]
