@@ -65,6 +65,19 @@ public sealed class AutoscalingTests
     }
 
     [Fact]
+    public void In_KEDA_mode_the_bundled_NATS_monitoring_port_is_open_to_KEDA_only()
+    {
+        string NatsPolicy(params string[] sets) => HelmRender.Render(["nats.mode=bundled", .. sets])
+            .Single(d => HelmRender.Id(d) is { Kind: "NetworkPolicy" } id && id.Name.EndsWith("-nats", StringComparison.Ordinal));
+        const string KedaRule = @"kubernetes.io/metadata.name: keda-system\n\s+ports:\n\s+- \{ protocol: TCP, port: 8222 \}";
+
+        Assert.Matches(KedaRule, NatsPolicy("managerPool.autoscaling.provider=keda", "autoscaling.keda.namespace=keda-system"));
+        Assert.DoesNotMatch(KedaRule, NatsPolicy("autoscaling.keda.namespace=keda-system"));
+        Assert.Contains("provider: keda", HelmRender.Render("managerPool.autoscaling.provider=keda").Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
+        Assert.DoesNotContain("provider:", HelmRender.Render().Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
+    }
+
+    [Fact]
     public void The_manager_PodMonitor_gives_the_series_the_pool_and_consumer_labels_the_rule_selects_on()
     {
         var monitor = HelmRender.Render().Single(d => HelmRender.Id(d) is { Kind: "PodMonitor" } id && id.Name.EndsWith("-manager", StringComparison.Ordinal));
