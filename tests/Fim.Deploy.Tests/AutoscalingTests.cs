@@ -181,6 +181,25 @@ public sealed class AutoscalingTests
         Assert.Contains("spec.maxReplicas: unknown field", results[1]);
     }
 
+    [Fact]
+    public async Task The_API_double_serves_ScaledObjects_and_refuses_an_invalid_one_with_its_path()
+    {
+        await using var api = new Fim.Testing.KubeApi.KubeApiServer(new Fim.Testing.KubeApi.KubeApiServerOptions { SchemaValidation = Fim.Testing.KubeApi.SchemaValidation.Required });
+        await api.StartAsync();
+        using var kubectl = Kubectl.For(api.WriteKubeconfig);
+        await kubectl.OkAsync("create", "namespace", HelmRender.Namespace);
+        await kubectl.OkAsync("apply", "-f", Path.Combine(Repo.Root, "tests", "Fim.Deploy.Tests", "Fixtures", "keda-crds.stand-in.yaml"));
+        await kubectl.OkAsync("wait", "--for=condition=Established", "crd/scaledobjects.keda.sh", "--timeout=2m");
+        var good = File.ReadAllText(Path.Combine(Repo.Root, "tests", "Fim.Deploy.Tests", "Fixtures", "keda-scaledobject.yaml"));
+
+        var refused = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("bad.yaml", good.Replace("  minReplicaCount: 2", "  minReplicaCount: two", StringComparison.Ordinal)));
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("spec.minReplicaCount", refused.Stderr);
+
+        await kubectl.OkAsync("apply", "-f", kubectl.WriteFile("good.yaml", good));
+        Assert.Equal("fim-managers", await kubectl.OkAsync("-n", HelmRender.Namespace, "get", "scaledobject", "fim-managers", "-o", "jsonpath={.spec.triggers[0].metadata.consumer}"));
+    }
+
     private sealed class AdapterConfigFile
     {
         public List<AdapterRule>? Rules { get; set; }
