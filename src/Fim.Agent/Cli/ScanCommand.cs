@@ -30,13 +30,29 @@ public static class ScanCommand
         {
             Console.Error.WriteLine($"warning: could not lower priority: {problem}");
         }
+        if (Interruption.Current is { } interruption)
+        {
+            // The walk and the hashing stop within one read of a signal; this only guards a read stuck in the kernel.
+            interruption.ForceExitAfter = TimeSpan.FromSeconds(5);
+        }
         using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
         var firstRun = !session.HasBaseline;
         var scanner = session.CreateScanner(parse.GetValue(common.VerifyFull), recordOnly: firstRun);
         ScanResult result;
-        using (new ScanProgress(() => scanner.Stats, enabled: !Console.IsErrorRedirected))
+        try
         {
-            result = ScanRunner.ScanChecked(session, scanner, ct);
+            using (new ScanProgress(() => scanner.Stats, enabled: !Console.IsErrorRedirected))
+            {
+                result = ScanRunner.ScanChecked(session, scanner, ct);
+            }
+            ct.ThrowIfCancellationRequested();
+        }
+        catch (OperationCanceledException e) when (Interruption.Current is { Interrupted: true } signal)
+        {
+            throw new AgentException(signal.ExitCode,
+                $"scan interrupted by {signal.SignalName} after {scanner.Stats.Entries:N0} entries: " +
+                (firstRun ? "no baseline was recorded" : "no change was reported and the baseline was not updated") +
+                "; run the scan again to get a result", e);
         }
         ReportIssues(result);
         if (firstRun)
