@@ -57,7 +57,13 @@ public static class ScanCommand
         ReportIssues(result);
         if (firstRun)
         {
+            var replaced = session.PendingReset;
             session.Commit(result.Updates, [], snapshot: true);
+            ReportAnchor(session);
+            if (replaced?.Previous is { } previous)
+            {
+                output.Notice($"the previous baseline (generation {previous.Generation}, saved {previous.SavedAt:u}) was discarded on request; changes made before now are not reported");
+            }
             output.Notice($"baseline recorded: {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} files hashed, {result.Stats.BytesHashed / (1024.0 * 1024):N1} MiB) in {result.Stats.Elapsed.TotalSeconds:N2} s");
             return ExitCodes.NoChanges;
         }
@@ -69,6 +75,7 @@ public static class ScanCommand
         }
         // Printed before the baseline moves on: if saving fails, the next run reports these changes again.
         session.Commit(result.Updates, [], snapshot: true);
+        ReportAnchor(session);
         output.Notice($"{result.Changes.Count:N0} changes in {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} hashed, {result.Stats.HashesReused:N0} unchanged) in {result.Stats.Elapsed.TotalSeconds:N2} s");
         return ExitCodeFor(result.Changes);
     }
@@ -86,6 +93,14 @@ public static class ScanCommand
             };
         }
         return code;
+    }
+
+    private static void ReportAnchor(MonitorSession session)
+    {
+        if (session.AnchorWarning is { } warning)
+        {
+            Console.Error.WriteLine($"warning: {warning}");
+        }
     }
 
     public static void ReportIssues(ScanResult result)
