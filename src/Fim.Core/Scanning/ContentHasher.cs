@@ -31,9 +31,9 @@ internal sealed unsafe class ContentHasher : IDisposable
     }
 
     /// <summary>The read call; tests replace it to play a file that answers EAGAIN (as /proc/kmsg does).</summary>
-    internal ReadFunction Read { get; init; } = static (fd, buffer, count) => Libc.read(fd, buffer, count);
+    internal ReadFunction Read { get; init; } = static (fd, buffer, count) => Libc.read(fd, (byte*)buffer, count);
 
-    internal delegate nint ReadFunction(int fd, byte* buffer, nint count);
+    internal delegate nint ReadFunction(int fd, nint buffer, nint count);
 
     public long BytesRead { get; private set; }
 
@@ -130,7 +130,7 @@ internal sealed unsafe class ContentHasher : IDisposable
             while (true)
             {
                 _ct.ThrowIfCancellationRequested();
-                var n = Read(fd, buf, _buffer.Length);
+                var n = Read(fd, (nint)buf, _buffer.Length);
                 if (n < 0)
                 {
                     var err = Libc.LastError;
