@@ -97,7 +97,7 @@ public static class ScanCommand
 
     private static void ReportAnchor(MonitorSession session)
     {
-        if (session.AnchorWarning is { } warning)
+        if (session.TakeAnchorWarning() is { } warning)
         {
             Console.Error.WriteLine($"warning: {warning}");
         }

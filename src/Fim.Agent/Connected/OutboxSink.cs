@@ -36,7 +36,7 @@ public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin ori
             messages.Add(new OutboxMessage(e.EventId, AgentTracing.NewTraceParent(), ContractJson.ToUtf8(e)));
         }
         session.Commit(batch.Updates, messages, batch.Snapshot);
-        if (session.AnchorWarning is { } warning)
+        if (session.TakeAnchorWarning() is { } warning)
         {
             logger.LogWarning("{Warning}", warning);
         }

@@ -50,8 +50,8 @@ public sealed class MonitorSession : IDisposable
     /// <summary>The state directory of this session's store (the path of a baseline-reset event).</summary>
     public string StateDirectory => _store.StateDirectory;
 
-    /// <summary>Set when the anchor could not be written; worth one warning.</summary>
-    public string? AnchorWarning => _store.AnchorWarning;
+    /// <summary>Why the anchor could not be written, once per failure (worth one warning); otherwise null.</summary>
+    public string? TakeAnchorWarning() => _store.TakeAnchorWarning();
 
     public bool HasRecord(byte[] path) => _store.Records.TryGet(path, out _);
 

@@ -101,8 +101,22 @@ public sealed class BaselineStore : IDisposable
     /// </summary>
     public BaselineReset? PendingReset { get; private set; }
 
-    /// <summary>Set once when the anchor could not be written (e.g. a read-only key directory); the caller should log it.</summary>
-    public string? AnchorWarning { get; private set; }
+    /// <summary>
+    /// Why the anchor could not be written (e.g. a read-only key directory), once per store: the first call after a
+    /// failure returns it, later calls return null until it has been written again and fails anew.
+    /// </summary>
+    public string? TakeAnchorWarning()
+    {
+        lock (_gate)
+        {
+            var warning = _anchorWarning;
+            _anchorWarning = null;
+            return warning;
+        }
+    }
+
+    private string? _anchorWarning;
+    private bool _anchorFailing;
 
     /// <summary>Journal entries dropped on open because a crash tore the end of the journal; worth a log line.</summary>
     public int TornJournalEntriesDropped { get; private set; }
@@ -328,10 +342,16 @@ public sealed class BaselineStore : IDisposable
         {
             _anchor.Set(StateDirectory, entry);
             _anchored = entry;
+            _anchorFailing = false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or BaselineIntegrityException)
         {
-            AnchorWarning ??= $"cannot record the baseline in the anchor {_anchor.FilePath} ({e.Message}): a deleted, older or " +
+            if (_anchorFailing)
+            {
+                return;
+            }
+            _anchorFailing = true;
+            _anchorWarning = $"cannot record the baseline in the anchor {_anchor.FilePath} ({e.Message}): a deleted, older or " +
                 "foreign baseline will not be detected until it can be written (make its directory writable, or set FIM_ANCHOR_FILE)";
         }
     }
