@@ -20,18 +20,29 @@ if (parse.Errors.Count > 0)
     Console.Error.WriteLine("Run 'fim-agent --help' for usage.");
     return ExitCodes.InvalidArgument;
 }
+using var interruption = new Interruption(Console.Error);
+Interruption.Current = interruption;
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    // System.CommandLine's own SIGINT/SIGTERM handling is off (null timeout): Interruption owns both signals.
+    var code = await parse.InvokeAsync(
+        new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, interruption.Token);
+    if (interruption.Interrupted && code == ExitCodes.NoChanges)
+    {
+        Console.Error.WriteLine($"fim-agent: stopped by {interruption.SignalName}");
+        return interruption.ExitCode;
+    }
+    return code;
 }
 catch (AgentException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return e.ExitCode;
 }
-catch (OperationCanceledException)
+catch (OperationCanceledException) when (interruption.Interrupted)
 {
-    return ExitCodes.NoChanges;
+    Console.Error.WriteLine($"fim-agent: interrupted by {interruption.SignalName} before it finished; nothing was recorded");
+    return interruption.ExitCode;
 }
 catch (Exception e)
 {

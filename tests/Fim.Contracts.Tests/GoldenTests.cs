@@ -15,6 +15,9 @@ public sealed class GoldenTests
     public void File_event() => RoundTrip("file-event", Samples.Event(), ContractJson.Default.FileEvent);
 
     [Fact]
+    public void Baseline_reset_event() => RoundTrip("file-event-baseline-reset", Samples.BaselineResetEvent(), ContractJson.Default.FileEvent);
+
+    [Fact]
     public void Alert() => RoundTrip("alert", Samples.Alert(), ContractJson.Default.Alert);
 
     [Fact]

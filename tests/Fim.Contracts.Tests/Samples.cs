@@ -56,6 +56,28 @@ public static class Samples
         Actor = new Actor { Uid = 0, LoginUid = 1000, Pid = 4242, Process = "vim", Container = "containerd://3f2a" },
     };
 
+    /// <summary>An agent found its baseline deleted and recorded a new one: the reset is an event of its own.</summary>
+    public static FileEvent BaselineResetEvent() => new()
+    {
+        EventId = "node-1:19ab3c2d:43",
+        AgentId = "node-1",
+        Host = "node-1.example.org",
+        Policy = "prod/web-config",
+        Path = "/var/lib/fim-agent/prod.web-config",
+        Kind = FileEvent.BaselineResetKind,
+        Changed = [],
+        Source = "scan",
+        ObservedAt = T0,
+        PublishedAt = T0.AddMilliseconds(5),
+        Reset = new BaselineResetInfo
+        {
+            Reason = "missing",
+            Detail = "there is no baseline, but the anchor says one was saved (generation 7): it was deleted",
+            PreviousGeneration = 7,
+            PreviousSavedAt = T0.AddDays(-1),
+        },
+    };
+
     public static Alert Alert()
     {
         var alert = Contracts.Alert.For(Event(), new RuleRef { Id = "550", Level = 7, Description = "Integrity checksum changed." }, 7,

@@ -235,6 +235,15 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    /// <summary>SIGINT, as Ctrl-C in a terminal sends it.</summary>
+    public void Interrupt()
+    {
+        if (!_process.HasExited && kill(_process.Id, SigInt) != 0)
+        {
+            throw new InvalidOperationException($"kill -INT {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed)
@@ -288,6 +297,7 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    private const int SigInt = 2;
     private const int SigTerm = 15;
 
     [DllImport("libc", SetLastError = true)]

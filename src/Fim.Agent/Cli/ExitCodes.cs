@@ -21,7 +21,10 @@ public static class ExitCodes
     public const int InvalidPolicy = 17;
     /// <summary>A path to monitor cannot be read (permission denied, I/O error).</summary>
     public const int PathUnreadable = 18;
-    /// <summary>The baseline store fails its integrity check (edited, truncated, or sealed with another key).</summary>
+    /// <summary>
+    /// The baseline is refused: it fails its integrity check (edited, truncated, sealed with another key), or the
+    /// anchor beside the key says it is missing, older or foreign.
+    /// </summary>
     public const int BaselineIntegrity = 19;
     /// <summary>Another agent holds the state directory.</summary>
     public const int BaselineLocked = 20;
@@ -39,8 +42,10 @@ public static class ExitCodes
           16  a path to monitor does not exist
           17  invalid policy file (the message names the key and line)
           18  a path to monitor cannot be read
-          19  the baseline failed its integrity check (tampered, truncated, or another key)
+          19  the baseline is refused: tampered, truncated, another key, or missing, older or
+              foreign by the anchor beside the key (--rebaseline accepts a new one)
           20  the state directory is in use by another fim-agent
           21  internal error
+          130 interrupted by SIGINT, 143 by SIGTERM: nothing recorded for the interrupted scan
         """;
 }

@@ -30,18 +30,40 @@ public static class ScanCommand
         {
             Console.Error.WriteLine($"warning: could not lower priority: {problem}");
         }
+        if (Interruption.Current is { } interruption)
+        {
+            // The walk and the hashing stop within one read of a signal; this only guards a read stuck in the kernel.
+            interruption.ForceExitAfter = TimeSpan.FromSeconds(5);
+        }
         using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
         var firstRun = !session.HasBaseline;
         var scanner = session.CreateScanner(parse.GetValue(common.VerifyFull), recordOnly: firstRun);
         ScanResult result;
-        using (new ScanProgress(() => scanner.Stats, enabled: !Console.IsErrorRedirected))
+        try
         {
-            result = ScanRunner.ScanChecked(session, scanner, ct);
+            using (new ScanProgress(() => scanner.Stats, enabled: !Console.IsErrorRedirected))
+            {
+                result = ScanRunner.ScanChecked(session, scanner, ct);
+            }
+            ct.ThrowIfCancellationRequested();
+        }
+        catch (OperationCanceledException e) when (Interruption.Current is { Interrupted: true } signal)
+        {
+            throw new AgentException(signal.ExitCode,
+                $"scan interrupted by {signal.SignalName} after {scanner.Stats.Entries:N0} entries: " +
+                (firstRun ? "no baseline was recorded" : "no change was reported and the baseline was not updated") +
+                "; run the scan again to get a result", e);
         }
         ReportIssues(result);
         if (firstRun)
         {
+            var replaced = session.PendingReset;
             session.Commit(result.Updates, [], snapshot: true);
+            ReportAnchor(session);
+            if (replaced?.Previous is { } previous)
+            {
+                output.Notice($"the previous baseline (generation {previous.Generation}, saved {previous.SavedAt:u}) was discarded on request; changes made before now are not reported");
+            }
             output.Notice($"baseline recorded: {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} files hashed, {result.Stats.BytesHashed / (1024.0 * 1024):N1} MiB) in {result.Stats.Elapsed.TotalSeconds:N2} s");
             return ExitCodes.NoChanges;
         }
@@ -53,6 +75,7 @@ public static class ScanCommand
         }
         // Printed before the baseline moves on: if saving fails, the next run reports these changes again.
         session.Commit(result.Updates, [], snapshot: true);
+        ReportAnchor(session);
         output.Notice($"{result.Changes.Count:N0} changes in {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} hashed, {result.Stats.HashesReused:N0} unchanged) in {result.Stats.Elapsed.TotalSeconds:N2} s");
         return ExitCodeFor(result.Changes);
     }
@@ -70,6 +93,14 @@ public static class ScanCommand
             };
         }
         return code;
+    }
+
+    private static void ReportAnchor(MonitorSession session)
+    {
+        if (session.TakeAnchorWarning() is { } warning)
+        {
+            Console.Error.WriteLine($"warning: {warning}");
+        }
     }
 
     public static void ReportIssues(ScanResult result)

@@ -47,7 +47,7 @@ public sealed class StateStores : IDisposable
         {
             if (!_open.TryGetValue(policyKey, out var entry))
             {
-                entry = new Entry(BaselineStore.Open(DirectoryOf(policyKey), Key()));
+                entry = new Entry(OpenChecked(DirectoryOf(policyKey)));
                 _open[policyKey] = entry;
             }
             entry.Users++;
@@ -111,6 +111,28 @@ public sealed class StateStores : IDisposable
             }
         }
         return pending;
+    }
+
+    /// <summary>
+    /// Opens a store checked against the anchor. Connected, a deleted, older or foreign baseline does not stop
+    /// monitoring: it is discarded and replaced, and the first commit of the new one carries a baseline-reset event,
+    /// which the managers raise as a high-level alert.
+    /// </summary>
+    private BaselineStore OpenChecked(string directory)
+    {
+        var key = Key();
+        var anchor = new BaselineAnchor(Location.AnchorFile, key);
+        try
+        {
+            return BaselineStore.Open(directory, key, anchor, null);
+        }
+        catch (BaselineIntegrityException e) when (e.Problem is BaselineIntegrityProblem.Missing or BaselineIntegrityProblem.Older or BaselineIntegrityProblem.Foreign)
+        {
+            _logger.LogError("the baseline in {Dir} is refused: {Detail}; recording a new one and reporting the reset as an event",
+                directory, e.Detail);
+            BaselineStore.Discard(directory);
+            return BaselineStore.Open(directory, key, anchor, new BaselineReset(BaselineReset.ReasonOf(e.Problem), e.Detail, null));
+        }
     }
 
     public string DirectoryOf(string policyKey) => Path.Combine(Location.StateDir, policyKey);

@@ -44,6 +44,15 @@ public sealed class MonitorSession : IDisposable
 
     public string BaselineDigest => _store.Digest;
 
+    /// <summary>The baseline this session replaces, until the first commit records the new one (a re-baseline).</summary>
+    public BaselineReset? PendingReset => _store.PendingReset;
+
+    /// <summary>The state directory of this session's store (the path of a baseline-reset event).</summary>
+    public string StateDirectory => _store.StateDirectory;
+
+    /// <summary>Why the anchor could not be written, once per failure (worth one warning); otherwise null.</summary>
+    public string? TakeAnchorWarning() => _store.TakeAnchorWarning();
+
     public bool HasRecord(byte[] path) => _store.Records.TryGet(path, out _);
 
     public bool TryGetRecord(byte[] path, out FileRecord record) => _store.Records.TryGet(path, out record);
@@ -70,7 +79,8 @@ public sealed class MonitorSession : IDisposable
                 BaselineStore.Discard(state.StateDir);
             }
             var key = File.Exists(Path.Combine(state.StateDir, BaselineStore.SnapshotFileName)) ? LoadExistingKey(state) : BaselineKey.LoadOrCreate(state.KeyFile);
-            var store = BaselineStore.Open(state.StateDir, key);
+            var store = BaselineStore.Open(state.StateDir, key, new BaselineAnchor(state.AnchorFile, key),
+                rebaseline ? new BaselineReset(BaselineReset.Requested, "discarded on request (--rebaseline)", null) : null);
             var throttle = new ScanThrottle(policy.BytesPerSecond, policy.FilesPerSecond);
             return new MonitorSession(policy, store, throttle.IsUnlimited ? null : throttle);
         }

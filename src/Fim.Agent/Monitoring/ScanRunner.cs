@@ -4,7 +4,10 @@ using Fim.Core.Scanning;
 
 namespace Fim.Agent.Monitoring;
 
-/// <summary>Runs a full scan (not committed) and turns problems with the monitored roots into the errors the CLI promises.</summary>
+/// <summary>
+/// Runs a full scan (not committed) and turns problems with the monitored roots into the errors the CLI promises:
+/// a missing root, an unreadable one, a root on a pseudo file system (/proc, /sys, ...).
+/// </summary>
 public static class ScanRunner
 {
     public static ScanResult ScanChecked(MonitorSession session, Scanner scanner, CancellationToken ct, DetectionSource source = DetectionSource.Scan)
@@ -12,6 +15,12 @@ public static class ScanRunner
         foreach (var rule in session.Policy.Rules)
         {
             var root = rule.RootDisplay;
+            if (PseudoFileSystems.Holding(rule.Root) is { } pseudo)
+            {
+                throw new AgentException(ExitCodes.InvalidArgument,
+                    $"{root} is on a {pseudo} pseudo file system: it holds kernel state, not files, and is never scanned " +
+                    "(reading it can block, consume kernel messages or never end). Monitor the files it describes instead");
+            }
             // A root that vanished after it was recorded is a deletion to report; one never seen is a mistake to refuse.
             if (!Path.Exists(root) && !IsDanglingSymlink(root) && !session.HasRecord(rule.Root))
             {

@@ -13,12 +13,36 @@ public sealed class Actor
 }
 
 /// <summary>
+/// Why an agent replaced its baseline with a new one (an event of kind <see cref="FileEvent.BaselineResetKind"/>):
+/// changes made before the new baseline are never reported, so the reset itself is reported.
+/// </summary>
+public sealed class BaselineResetInfo
+{
+    /// <summary>missing (deleted), older (restored or replayed copy), foreign (copied from elsewhere) or requested (--rebaseline).</summary>
+    public string Reason { get; set; } = "";
+    /// <summary>What the agent found, in words.</summary>
+    public string Detail { get; set; } = "";
+    /// <summary>The generation of the baseline the agent's anchor remembered (counts snapshots), if it remembered one.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? PreviousGeneration { get; set; }
+    /// <summary>When that baseline was saved.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? PreviousSavedAt { get; set; }
+}
+
+/// <summary>
 /// One file change as it travels from agent to manager (subject fim.events.&lt;agentId&gt;). Versioned: a reader
 /// refuses a <see cref="SchemaVersion"/> it does not know.
 /// </summary>
 public class FileEvent
 {
     public const int CurrentSchemaVersion = 1;
+
+    /// <summary>
+    /// The kind of an event that reports a replaced baseline rather than a file: its path is the agent's state
+    /// directory for the policy, <see cref="Reset"/> says why. The default rules raise it at a high level.
+    /// </summary>
+    public const string BaselineResetKind = "baseline-reset";
 
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public string EventId { get; set; } = "";
@@ -41,4 +65,7 @@ public class FileEvent
     public string? Diff { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Actor? Actor { get; set; }
+    /// <summary>Set on events of kind <see cref="BaselineResetKind"/> only.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public BaselineResetInfo? Reset { get; set; }
 }

@@ -13,6 +13,29 @@ public enum BaselineIntegrityProblem
     UnsupportedFormat,
     /// <summary>A journal exists without the snapshot it extends: the snapshot was removed.</summary>
     MissingSnapshot,
+    /// <summary>No baseline, but the anchor beside the key says one was saved: it was deleted.</summary>
+    Missing,
+    /// <summary>An older copy of this host's baseline than the anchor remembers (restored or replayed).</summary>
+    Older,
+    /// <summary>Not the baseline the anchor remembers for this state directory (copied from another host or directory).</summary>
+    Foreign,
+}
+
+/// <summary>Why a baseline was replaced by a new one, for the event that reports it.</summary>
+/// <param name="Reason">missing, older, foreign or requested (--rebaseline).</param>
+/// <param name="Detail">What was found, in words.</param>
+/// <param name="Previous">What the anchor remembered of the baseline that was replaced, if anything.</param>
+public sealed record BaselineReset(string Reason, string Detail, AnchorEntry? Previous)
+{
+    public const string Requested = "requested";
+
+    public static string ReasonOf(BaselineIntegrityProblem problem) => problem switch
+    {
+        BaselineIntegrityProblem.Missing => "missing",
+        BaselineIntegrityProblem.Older => "older",
+        BaselineIntegrityProblem.Foreign => "foreign",
+        _ => "damaged",
+    };
 }
 
 /// <summary>The stored baseline failed verification and is refused; the message says what is wrong and how to re-baseline.</summary>
@@ -27,9 +50,13 @@ public class BaselineIntegrityException : Exception
     {
         FilePath = filePath;
         Problem = problem;
+        Detail = detail;
     }
 
     public string FilePath { get; }
+
+    /// <summary>What is wrong, without the advice that follows it in the message.</summary>
+    public string Detail { get; }
 
     public BaselineIntegrityProblem Problem { get; }
 }

@@ -11,7 +11,8 @@ namespace Fim.Core.Baseline;
 /// <remarks>
 /// What the seal cannot show: a rollback to an earlier sealed state (an older copy of the files, the journal
 /// removed or cut short at an entry boundary, or the whole state directory removed, which opens as empty).
-/// <see cref="Digest"/> lets a central service that remembers the last digest notice those.
+/// A <see cref="BaselineAnchor"/> given to <see cref="Open"/> shows a removed, older or foreign snapshot;
+/// <see cref="Digest"/> lets a central service that remembers the last digest notice a cut journal too.
 /// </remarks>
 public sealed class BaselineStore : IDisposable
 {
@@ -21,8 +22,13 @@ public sealed class BaselineStore : IDisposable
     private const string TempSuffix = ".tmp";
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyDirectory = OwnerOnlyFile | UnixFileMode.UserExecute;
+    /// <summary>Snapshot metadata the store itself writes: which store this is and how many snapshots it has saved.</summary>
+    public const string StoreIdKey = "fim.storeId";
+    public const string GenerationKey = "fim.generation";
 
     private readonly BaselineKey _key;
+    private BaselineAnchor? _anchor;
+    private AnchorEntry? _anchored;
     private readonly FileStream _lock;
     private readonly Lock _gate = new();
     private readonly PendingEvents _outbox;
@@ -89,6 +95,29 @@ public sealed class BaselineStore : IDisposable
     /// <summary>When the current snapshot was written (millisecond precision); null when <see cref="IsEmpty"/>.</summary>
     public DateTimeOffset? CreatedAt { get; private set; }
 
+    /// <summary>
+    /// Set when this store was opened to replace a baseline the anchor remembered (a re-baseline): the next
+    /// <see cref="Save"/> records the new one and clears it. Whoever reports resets reads it before that save.
+    /// </summary>
+    public BaselineReset? PendingReset { get; private set; }
+
+    /// <summary>
+    /// Why the anchor could not be written (e.g. a read-only key directory), once per store: the first call after a
+    /// failure returns it, later calls return null until it has been written again and fails anew.
+    /// </summary>
+    public string? TakeAnchorWarning()
+    {
+        lock (_gate)
+        {
+            var warning = _anchorWarning;
+            _anchorWarning = null;
+            return warning;
+        }
+    }
+
+    private string? _anchorWarning;
+    private bool _anchorFailing;
+
     /// <summary>Journal entries dropped on open because a crash tore the end of the journal; worth a log line.</summary>
     public int TornJournalEntriesDropped { get; private set; }
 
@@ -133,7 +162,16 @@ public sealed class BaselineStore : IDisposable
     /// </summary>
     /// <exception cref="BaselineIntegrityException">The stored baseline was modified, is damaged, or was sealed with another key.</exception>
     /// <exception cref="BaselineLockedException">Another process holds the state directory.</exception>
-    public static BaselineStore Open(string stateDir, BaselineKey key)
+    public static BaselineStore Open(string stateDir, BaselineKey key) => Open(stateDir, key, null, null);
+
+    /// <summary>
+    /// <see cref="Open(string, BaselineKey)"/> checked against <paramref name="anchor"/>: a baseline that is missing,
+    /// older or foreign by what the anchor remembers is refused (<see cref="BaselineIntegrityException"/> with
+    /// <see cref="BaselineIntegrityProblem.Missing"/>, <see cref="BaselineIntegrityProblem.Older"/> or
+    /// <see cref="BaselineIntegrityProblem.Foreign"/>) unless <paramref name="reset"/> is given: then an empty store
+    /// the anchor knows opens with <see cref="PendingReset"/> set (the caller has discarded the old one).
+    /// </summary>
+    public static BaselineStore Open(string stateDir, BaselineKey key, BaselineAnchor? anchor, BaselineReset? reset)
     {
         var directory = Path.GetFullPath(stateDir);
         if (OperatingSystem.IsWindows())
@@ -151,7 +189,21 @@ public sealed class BaselineStore : IDisposable
             // Left by a crash while saving or starting a journal; never part of the baseline.
             File.Delete(Path.Combine(directory, SnapshotFileName + TempSuffix));
             File.Delete(Path.Combine(directory, JournalFileName + TempSuffix));
-            store = Load(directory, key, lockFile);
+            var loaded = Load(directory, key, lockFile);
+            if (anchor is not null)
+            {
+                try
+                {
+                    loaded._anchor = anchor;
+                    loaded.CheckAnchor(reset);
+                }
+                catch
+                {
+                    loaded.Dispose();
+                    throw;
+                }
+            }
+            store = loaded;
             return store;
         }
         finally
@@ -205,6 +257,9 @@ public sealed class BaselineStore : IDisposable
             ThrowIfUnusable();
             var queued = _outbox.Assign(events);
             var meta = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
+            var (storeId, generation) = NextIdentity();
+            meta[StoreIdKey] = storeId;
+            meta[GenerationKey] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var snapshotPath = Path.Combine(StateDirectory, SnapshotFileName);
             var tempPath = snapshotPath + TempSuffix;
             var createdAt = DateTimeOffset.FromUnixTimeMilliseconds(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -259,7 +314,105 @@ public sealed class BaselineStore : IDisposable
             }
             // Best effort: a journal left behind is stale and discarded on the next open or replaced by the next append.
             TryDelete(Path.Combine(StateDirectory, JournalFileName));
+            // After the snapshot: a crash in between leaves a snapshot one generation ahead of the anchor, which opens.
+            RecordInAnchor(new AnchorEntry(storeId, generation, Convert.ToHexStringLower(mac), createdAt));
+            PendingReset = null;
             return queued;
+        }
+    }
+
+    private (string StoreId, long Generation) NextIdentity()
+    {
+        var generation = Math.Max(GenerationOf(Metadata), _anchored?.Generation ?? 0) + 1;
+        // A first snapshot (or the first after a re-baseline) is a new store; later ones keep its id.
+        var storeId = _snapshotMac is not null && Metadata.TryGetValue(StoreIdKey, out var id) ? id : Guid.NewGuid().ToString("N");
+        return (storeId, generation);
+    }
+
+    private static long GenerationOf(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue(GenerationKey, out var g) && long.TryParse(g, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private void RecordInAnchor(AnchorEntry entry)
+    {
+        if (_anchor is null)
+        {
+            return;
+        }
+        try
+        {
+            _anchor.Set(StateDirectory, entry);
+            _anchored = entry;
+            _anchorFailing = false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BaselineIntegrityException)
+        {
+            if (_anchorFailing)
+            {
+                return;
+            }
+            _anchorFailing = true;
+            _anchorWarning = $"cannot record the baseline in the anchor {_anchor.FilePath} ({e.Message}): a deleted, older or " +
+                "foreign baseline will not be detected until it can be written (make its directory writable, or set FIM_ANCHOR_FILE)";
+        }
+    }
+
+    /// <summary>Compares what was loaded with what the anchor remembers; refuses, accepts a reset, or anchors a baseline it did not know.</summary>
+    private void CheckAnchor(BaselineReset? reset)
+    {
+        var anchor = _anchor!;
+        AnchorEntry? entry;
+        try
+        {
+            entry = anchor.Get(StateDirectory);
+        }
+        catch (BaselineIntegrityException) when (reset is not null)
+        {
+            // A re-baseline replaces a damaged anchor; other stores' entries are re-anchored on their next open.
+            File.Delete(anchor.FilePath);
+            entry = null;
+        }
+        _anchored = entry;
+        var snapshotPath = Path.Combine(StateDirectory, SnapshotFileName);
+        if (_snapshotMac is null)
+        {
+            if (entry is null)
+            {
+                return;
+            }
+            if (reset is not null)
+            {
+                PendingReset = reset with { Previous = entry };
+                return;
+            }
+            throw new BaselineIntegrityException(snapshotPath, BaselineIntegrityProblem.Missing,
+                $"there is no baseline, but the anchor {anchor.FilePath} says one was saved at {entry.SavedAt:u} " +
+                $"(generation {entry.Generation}): it was deleted, and the changes made since would go unreported");
+        }
+        var generation = GenerationOf(Metadata);
+        Metadata.TryGetValue(StoreIdKey, out var storeId);
+        if (entry is null || (storeId == entry.StoreId && generation > entry.Generation))
+        {
+            // Unknown to the anchor (first run with one, or the anchor was lost), or saved just before a crash kept
+            // the anchor from following: anchor what is here.
+            RecordInAnchor(new AnchorEntry(storeId ?? "", generation, Convert.ToHexStringLower(_snapshotMac), CreatedAt ?? DateTimeOffset.UtcNow));
+            return;
+        }
+        if (storeId != entry.StoreId)
+        {
+            throw new BaselineIntegrityException(snapshotPath, BaselineIntegrityProblem.Foreign,
+                $"it is not the baseline this host recorded here (store {storeId ?? "without an id"}, the anchor {anchor.FilePath} " +
+                $"expects store {entry.StoreId}): it was copied from another host or state directory");
+        }
+        if (generation < entry.Generation)
+        {
+            throw new BaselineIntegrityException(snapshotPath, BaselineIntegrityProblem.Older,
+                $"it is an older copy (generation {generation}, saved at {CreatedAt:u}) than the one the anchor {anchor.FilePath} " +
+                $"remembers (generation {entry.Generation}, saved at {entry.SavedAt:u}): it was restored or replayed");
+        }
+        if (!string.Equals(Convert.ToHexStringLower(_snapshotMac), entry.SnapshotMac, StringComparison.Ordinal))
+        {
+            throw new BaselineIntegrityException(snapshotPath, BaselineIntegrityProblem.Foreign,
+                $"it is not the snapshot the anchor {anchor.FilePath} remembers for generation {entry.Generation}: it was replaced");
         }
     }
 

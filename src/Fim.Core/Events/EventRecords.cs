@@ -26,6 +26,27 @@ public static class EventRecords
         };
     }
 
+    /// <summary>The event reporting that the baseline in <paramref name="stateDirectory"/> was replaced.</summary>
+    public static FileEvent ForReset(Baseline.BaselineReset reset, string stateDirectory, string? policy, EventOrigin origin, string eventId, DateTimeOffset now) => new()
+    {
+        EventId = eventId,
+        AgentId = origin.AgentId,
+        Host = origin.Host,
+        Policy = policy,
+        Path = stateDirectory,
+        Kind = FileEvent.BaselineResetKind,
+        Changed = [],
+        Source = DetectionSource.Scan.ToName(),
+        ObservedAt = now,
+        Reset = new BaselineResetInfo
+        {
+            Reason = reset.Reason,
+            Detail = reset.Detail,
+            PreviousGeneration = reset.Previous?.Generation,
+            PreviousSavedAt = reset.Previous?.SavedAt,
+        },
+    };
+
     public static FileState StateOf(FileRecord r) => new()
     {
         Type = r.Type.ToName(),

@@ -7,6 +7,8 @@ public enum ChangeKind : byte
     Deleted,
     Attributes,
     TypeChanged,
+    /// <summary>Not a file: the agent replaced its baseline (deleted, older, foreign, or on request); see FileEvent.Reset.</summary>
+    BaselineReset,
 }
 
 public enum DetectionSource : byte
@@ -24,6 +26,7 @@ public static class ChangeKindNames
         ChangeKind.Deleted => "deleted",
         ChangeKind.Attributes => "attributes",
         ChangeKind.TypeChanged => "type-changed",
+        ChangeKind.BaselineReset => Fim.Contracts.FileEvent.BaselineResetKind,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -74,6 +74,12 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint lgetxattr(byte* path, byte* name, byte* value, nint size);
 
+    /// <summary>struct statfs; only f_type (a long at offset 0 on every 64-bit Linux) is read.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int statfs(byte* path, byte* buf);
+
+    public const int StatfsBufferSize = 256;
+
     public static int LastError => Marshal.GetLastPInvokeError();
 
     public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);

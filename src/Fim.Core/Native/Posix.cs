@@ -199,6 +199,31 @@ internal static unsafe class Posix
     }
 
     /// <summary>A NUL-terminated copy of a name or path.</summary>
+    /// <summary>The file-system type (statfs f_type magic) of the file system holding <paramref name="path"/>, following symlinks.</summary>
+    /// <returns>0 or the errno.</returns>
+    public static int FileSystemType(ReadOnlySpan<byte> path, out long type)
+    {
+        var z = Z(path);
+        var buf = stackalloc byte[Libc.StatfsBufferSize];
+        fixed (byte* p = z)
+        {
+            while (true)
+            {
+                if (Libc.statfs(p, buf) == 0)
+                {
+                    type = *(long*)buf;
+                    return 0;
+                }
+                var err = Libc.LastError;
+                if (err != Libc.EINTR)
+                {
+                    type = 0;
+                    return err;
+                }
+            }
+        }
+    }
+
     public static byte[] Z(ReadOnlySpan<byte> s)
     {
         var z = new byte[s.Length + 1];

@@ -13,8 +13,12 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
     public static readonly IReadOnlyList<string> IntegrityCompliance =
         ["pci_dss:11.5", "pci_dss:10.5.5", "nist_800_53:SI.7", "gdpr:II_5.1.f", "hipaa:164.312.c.1", "hipaa:164.312.c.2"];
 
+    /// <summary>The level of a baseline reset: changes made before it are never reported, which is what an intruder wants.</summary>
+    public const int BaselineResetLevel = 12;
+
     public static readonly IReadOnlyList<AlertRule> Defaults =
     [
+        new() { Id = "559", Level = BaselineResetLevel, Kinds = [ChangeKind.BaselineReset], Description = "Baseline reset: the agent's baseline was deleted, replaced by an older or foreign copy, or discarded on request, and a new one was recorded; changes before it are not reported.", Compliance = IntegrityCompliance },
         new() { Id = "554", Level = 5, Kinds = [ChangeKind.Added], Description = "File added to the system.", Compliance = IntegrityCompliance },
         new() { Id = "553", Level = 7, Kinds = [ChangeKind.Deleted], Description = "File deleted.", Compliance = IntegrityCompliance },
         new() { Id = "555", Level = 8, Kinds = [ChangeKind.TypeChanged], Description = "File type changed.", Compliance = IntegrityCompliance },

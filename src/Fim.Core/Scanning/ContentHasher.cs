@@ -9,7 +9,7 @@ namespace Fim.Core.Scanning;
 /// Hashes one regular file at a time with every requested algorithm in a single read pass. Never opens
 /// anything that is not a regular file (O_NONBLOCK and an fstat check guard against a FIFO swapped in), and
 /// only accepts a hash when the file's size, mtime, ctime and inode are the same before and after the read.
-/// One instance per thread.
+/// A read that would block (EAGAIN) ends the content: it is never retried in a loop. One instance per thread.
 /// </summary>
 internal sealed unsafe class ContentHasher : IDisposable
 {
@@ -19,13 +19,21 @@ internal sealed unsafe class ContentHasher : IDisposable
     private XxHash128? _xxh128;
     private readonly ScanThrottle? _throttle;
     private readonly Action<byte[]>? _afterFirstChunk;
+    private readonly CancellationToken _ct;
     private bool _noAtime = true;
 
-    public ContentHasher(ScanThrottle? throttle, Action<byte[]>? afterFirstChunk = null)
+    /// <param name="ct">Checked between chunks, so a scan stops within one read of a signal even inside a large file.</param>
+    public ContentHasher(ScanThrottle? throttle, Action<byte[]>? afterFirstChunk = null, CancellationToken ct = default)
     {
         _throttle = throttle;
         _afterFirstChunk = afterFirstChunk;
+        _ct = ct;
     }
+
+    /// <summary>The read call; tests replace it to play a file that answers EAGAIN (as /proc/kmsg does).</summary>
+    internal ReadFunction Read { get; init; } = static (fd, buffer, count) => Libc.read(fd, (byte*)buffer, count);
+
+    internal delegate nint ReadFunction(int fd, nint buffer, nint count);
 
     public long BytesRead { get; private set; }
 
@@ -121,13 +129,20 @@ internal sealed unsafe class ContentHasher : IDisposable
         {
             while (true)
             {
-                var n = Libc.read(fd, buf, _buffer.Length);
+                _ct.ThrowIfCancellationRequested();
+                var n = Read(fd, (nint)buf, _buffer.Length);
                 if (n < 0)
                 {
                     var err = Libc.LastError;
-                    if (err is Libc.EINTR or Libc.EAGAIN)
+                    if (err == Libc.EINTR)
                     {
                         continue;
+                    }
+                    if (err == Libc.EAGAIN)
+                    {
+                        // O_NONBLOCK is there so a FIFO swapped in cannot block the scan; a file that would block
+                        // (a pseudo file such as /proc/kmsg) has no content to give now. Retrying would spin forever.
+                        return total;
                     }
                     errno = err;
                     return total;

@@ -11,7 +11,7 @@ namespace Fim.Core.Scanning;
 internal sealed class RecordBuilder(ScanOptions options, RecordComparison compare, NameCache names)
 {
     /// <summary>One per thread: a hasher keeps its read buffer between files.</summary>
-    public ContentHasher CreateHasher() => new(options.Throttle, options.AfterFirstChunk);
+    public ContentHasher CreateHasher(CancellationToken ct = default) => new(options.Throttle, options.AfterFirstChunk, ct);
 
     public FileRecord Build(
         ContentHasher hasher, ScanStats stats, int dirFd, byte[] nameZ, byte[] path, FileStat stat, CompiledPathRule rule,

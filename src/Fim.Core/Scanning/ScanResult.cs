@@ -15,6 +15,8 @@ public enum ScanIssueKind
     Unstable,
     /// <summary>Any other I/O error.</summary>
     IoError,
+    /// <summary>A pseudo file system (proc, sysfs, ...): a root on one is not scanned, one below a root is not descended.</summary>
+    PseudoFileSystem,
 }
 
 public sealed record ScanIssue(ScanIssueKind Kind, string Path, string Message)

@@ -19,6 +19,7 @@ internal sealed class TreeWalk(
     private readonly ConcurrentBag<byte[]> _vanishedDirs = [];
     private readonly ConcurrentDictionary<(ulong, ulong), byte> _visitedViaSymlink = new();
     private readonly WorkerOutput _startOutput = new();
+    private readonly PseudoFileSystemCache _pseudo = new();
     private WorkQueue<WorkItem> _queue = null!;
     private readonly List<WorkItem> _initial = [];
 
@@ -60,7 +61,13 @@ internal sealed class TreeWalk(
             _unverifiedDirs.Add(start);
             return;
         }
-        using var hasher = builder.CreateHasher();
+        if (_pseudo.Lookup(stat.Device, start, out _) is { } pseudo)
+        {
+            _startOutput.Issues.Add(new ScanIssue(ScanIssueKind.PseudoFileSystem, display,
+                $"on a {pseudo} pseudo file system (kernel state, not files): not scanned"));
+            return;
+        }
+        using var hasher = builder.CreateHasher(ct);
         var depth = ScanScope.Depth(rule, start);
         Record(_startOutput, hasher, Libc.AT_FDCWD, Posix.Z(start), start, stat, rule);
         if (stat.Type == FileType.Directory && depth < rule.MaxDepth)
@@ -115,7 +122,7 @@ internal sealed class TreeWalk(
     {
         var output = new WorkerOutput();
         _outputs.Add(output);
-        using var hasher = builder.CreateHasher();
+        using var hasher = builder.CreateHasher(ct);
         var dirents = GC.AllocateUninitializedArray<byte>(64 * 1024, pinned: true);
         while (_queue.TryTake(out var item, ct))
         {
@@ -248,6 +255,15 @@ internal sealed class TreeWalk(
         if (stat.Type == FileType.Directory && depth < rule.MaxDepth &&
             (!rule.OneFilesystem || stat.Device == parent.RootDevice))
         {
+            if (_pseudo.Lookup(stat.Device, path, out var first) is { } pseudo)
+            {
+                if (first)
+                {
+                    output.Issues.Add(new ScanIssue(ScanIssueKind.PseudoFileSystem, PathBytes.ToDisplay(path),
+                        $"{pseudo} is a pseudo file system (kernel state, not files): skipped below this mount point"));
+                }
+                return;
+            }
             _queue.Add(WorkItem.Directory(path, depth, rule, parent.RootDevice));
         }
     }

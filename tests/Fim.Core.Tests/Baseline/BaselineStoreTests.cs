@@ -35,7 +35,10 @@ public class BaselineStoreTests
         using var reopened = BaselineStore.Open(dir.StateDir, key);
         Assert.False(reopened.IsEmpty);
         TestRecords.AssertContainsExactly(records, reopened.Records);
-        Assert.Equal(Meta, reopened.Metadata);
+        // The caller's metadata, plus the store's own identity and snapshot count (what a baseline anchor checks).
+        Assert.Equal(Meta, reopened.Metadata.Where(m => !m.Key.StartsWith("fim.", StringComparison.Ordinal)).ToDictionary());
+        Assert.Equal("1", reopened.Metadata[BaselineStore.GenerationKey]);
+        Assert.Equal(32, reopened.Metadata[BaselineStore.StoreIdKey].Length);
         Assert.NotNull(reopened.CreatedAt);
         Assert.InRange(reopened.CreatedAt!.Value, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddSeconds(1));
         Assert.Equal(digest, reopened.Digest);

@@ -34,6 +34,24 @@ public sealed class RuleSetTests
     }
 
     [Fact]
+    public void A_baseline_reset_event_is_a_high_level_alert_as_the_manager_judges_it()
+    {
+        var reset = new Fim.Core.Baseline.BaselineReset("missing", "it was deleted", new Fim.Core.Baseline.AnchorEntry("id", 7, "mac", DateTimeOffset.UnixEpoch));
+        var e = EventRecords.ForReset(reset, "/var/lib/fim-agent/p", "p", new EventOrigin("a", "h"), "a:b:2", DateTimeOffset.UnixEpoch);
+        // As the manager reads it: the kind from the wire name, the path from the event.
+        Assert.True(ChangeKindNames.TryParse(e.Kind, out var kind));
+        var change = new FileChange(kind, PathBytes.FromString(e.Path), null, null, default, DetectionSource.Scan, e.ObservedAt, e.Policy);
+
+        var alert = RuleSet.Default.Evaluate(change, e, NoContext)!;
+
+        Assert.Equal("559", alert.Rule.Id);
+        Assert.Equal(RuleSet.BaselineResetLevel, alert.Level);
+        Assert.True(alert.Level >= 12);
+        Assert.Equal("missing", alert.Reset!.Reason);
+        Assert.Equal(7, alert.Reset.PreviousGeneration);
+    }
+
+    [Fact]
     public void Permission_and_ownership_changes_rank_above_other_attribute_changes()
     {
         var (perm, pe) = Change(ChangeKind.Attributes, "/etc/passwd", "mode", "ctime");
