@@ -37,6 +37,9 @@ public sealed class Informer<T, TList>(string name, ListCall<TList> list, Inform
 
     public string Name => name;
 
+    /// <summary>Applied to every object before it is cached (e.g. dropping a Secret's data, which is never read).</summary>
+    public Func<T, T>? Transform { get; init; }
+
     /// <summary>Completes after the first list.</summary>
     public Task Synced => _synced.Task;
 
@@ -81,8 +84,9 @@ public sealed class Informer<T, TList>(string name, ListCall<TList> list, Inform
         using var response = await list(null, false, null, ct);
         Lists++;
         var seen = new HashSet<string>();
-        foreach (var item in response.Body.Items)
+        foreach (var listed in response.Body.Items)
         {
+            var item = Transform is { } t ? t(listed) : listed;
             var key = ResourceKey.Of(item);
             seen.Add(key);
             var known = _cache.TryGetValue(key, out var old);
@@ -161,6 +165,11 @@ public sealed class Informer<T, TList>(string name, ListCall<TList> list, Inform
 
     private void Apply(WatchEventType type, T item)
     {
+        if (Transform is { } t)
+        {
+            item = t(item);
+        }
+
         switch (type)
         {
             case WatchEventType.Added:
