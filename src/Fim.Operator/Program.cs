@@ -169,7 +169,13 @@ internal static class OperatorProgram
 
         if (le.Enabled && Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } podNs && !args.Contains("--lease-namespace"))
         {
-            o = o with { LeaderElection = le with { Namespace = podNs } };
+            o = o with { LeaderElection = le = le with { Namespace = podNs } };
+        }
+
+        // The Lease names its holder by pod (hostname_suffix, like controller-runtime), so `kubectl get lease` says which pod leads.
+        if (Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod)
+        {
+            o = o with { LeaderElection = le with { Identity = $"{pod}_{Guid.NewGuid().ToString("N")[..6]}" } };
         }
 
         return o;

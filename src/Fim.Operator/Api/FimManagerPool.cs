@@ -162,6 +162,9 @@ public sealed class PoolService
     [EnumValues("internal", "internet-facing"), DefaultValue("internal"), Description("AWS NLB scheme.")]
     public string Scheme { get; set; } = "internal";
 
+    [Description("Extra Service labels (the operator's own labels win).")]
+    public Dictionary<string, string>? Labels { get; set; }
+
     [Description("Extra Service annotations (they win over the operator's NLB defaults).")]
     public Dictionary<string, string>? Annotations { get; set; }
 

@@ -118,7 +118,7 @@ public sealed class LeaderGate(IKubernetes client, LeaderElectionOptions options
             }
 
             var now = DateTime.UtcNow;
-            lease.Spec.HolderIdentity = null;
+            lease.Spec.HolderIdentity = ""; // empty, as client-go releases it
             lease.Spec.LeaseDurationSeconds = 1;
             lease.Spec.RenewTime = now;
             lease.Spec.AcquireTime = now;

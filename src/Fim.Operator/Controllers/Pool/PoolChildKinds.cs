@@ -30,10 +30,15 @@ public sealed class InformerChildCache<T, TList>(Informer<T, TList> informer) : 
 public sealed record ChildKind(
     string Kind,
     IChildCache Cache,
-    Func<string, string, string, CancellationToken, Task> Apply,
+    Func<string, string, string, string, CancellationToken, Task> ApplyAs,
     Func<string, string, CancellationToken, Task> Delete)
 {
     public const string FieldManager = "fim-operator";
+
+    /// <summary>Sets a Deployment's first replicas and never applies again, so it never takes replicas back from an autoscaler.</summary>
+    public const string InitialReplicasManager = "fim-operator-initial-replicas";
+
+    public Task ApplyAsync(string json, string name, string ns, CancellationToken ct) => ApplyAs(json, name, ns, FieldManager, ct);
 }
 
 public static class ChildKinds
@@ -41,27 +46,27 @@ public static class ChildKinds
     private static V1Patch Apply(string json) => new(json, V1Patch.PatchType.ApplyPatch);
 
     public static ChildKind Deployment(IKubernetes c, IChildCache cache) => new("Deployment", cache,
-        (json, n, ns, ct) => c.AppsV1.PatchNamespacedDeploymentAsync(Apply(json), n, ns, fieldManager: ChildKind.FieldManager, force: true, cancellationToken: ct),
+        (json, n, ns, manager, ct) => c.AppsV1.PatchNamespacedDeploymentAsync(Apply(json), n, ns, fieldManager: manager, force: true, cancellationToken: ct),
         (n, ns, ct) => c.AppsV1.DeleteNamespacedDeploymentAsync(n, ns, cancellationToken: ct));
 
     public static ChildKind Service(IKubernetes c, IChildCache cache) => new("Service", cache,
-        (json, n, ns, ct) => c.CoreV1.PatchNamespacedServiceAsync(Apply(json), n, ns, fieldManager: ChildKind.FieldManager, force: true, cancellationToken: ct),
+        (json, n, ns, manager, ct) => c.CoreV1.PatchNamespacedServiceAsync(Apply(json), n, ns, fieldManager: manager, force: true, cancellationToken: ct),
         (n, ns, ct) => c.CoreV1.DeleteNamespacedServiceAsync(n, ns, cancellationToken: ct));
 
     public static ChildKind ServiceAccount(IKubernetes c, IChildCache cache) => new("ServiceAccount", cache,
-        (json, n, ns, ct) => c.CoreV1.PatchNamespacedServiceAccountAsync(Apply(json), n, ns, fieldManager: ChildKind.FieldManager, force: true, cancellationToken: ct),
+        (json, n, ns, manager, ct) => c.CoreV1.PatchNamespacedServiceAccountAsync(Apply(json), n, ns, fieldManager: manager, force: true, cancellationToken: ct),
         (n, ns, ct) => c.CoreV1.DeleteNamespacedServiceAccountAsync(n, ns, cancellationToken: ct));
 
     public static ChildKind Autoscaler(IKubernetes c, IChildCache cache) => new("HorizontalPodAutoscaler", cache,
-        (json, n, ns, ct) => c.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerAsync(Apply(json), n, ns, fieldManager: ChildKind.FieldManager, force: true, cancellationToken: ct),
+        (json, n, ns, manager, ct) => c.AutoscalingV2.PatchNamespacedHorizontalPodAutoscalerAsync(Apply(json), n, ns, fieldManager: manager, force: true, cancellationToken: ct),
         (n, ns, ct) => c.AutoscalingV2.DeleteNamespacedHorizontalPodAutoscalerAsync(n, ns, cancellationToken: ct));
 
     public static ChildKind DisruptionBudget(IKubernetes c, IChildCache cache) => new("PodDisruptionBudget", cache,
-        (json, n, ns, ct) => c.PolicyV1.PatchNamespacedPodDisruptionBudgetAsync(Apply(json), n, ns, fieldManager: ChildKind.FieldManager, force: true, cancellationToken: ct),
+        (json, n, ns, manager, ct) => c.PolicyV1.PatchNamespacedPodDisruptionBudgetAsync(Apply(json), n, ns, fieldManager: manager, force: true, cancellationToken: ct),
         (n, ns, ct) => c.PolicyV1.DeleteNamespacedPodDisruptionBudgetAsync(n, ns, cancellationToken: ct));
 
     public static ChildKind ScaledObject(IKubernetes c, IChildCache cache) => new("ScaledObject", cache,
-        (json, n, ns, ct) => c.CustomObjects.PatchNamespacedCustomObjectAsync(Apply(json), PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, ns, PoolDesiredState.ScaledObjectPlural, n, fieldManager: ChildKind.FieldManager, force: true, cancellationToken: ct),
+        (json, n, ns, manager, ct) => c.CustomObjects.PatchNamespacedCustomObjectAsync(Apply(json), PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, ns, PoolDesiredState.ScaledObjectPlural, n, fieldManager: manager, force: true, cancellationToken: ct),
         (n, ns, ct) => c.CustomObjects.DeleteNamespacedCustomObjectAsync(PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, ns, PoolDesiredState.ScaledObjectPlural, n, cancellationToken: ct));
 
     /// <summary>A 404 on delete is success: the object is gone already.</summary>

@@ -323,11 +323,17 @@ public static class PoolDesiredState
     {
         var ports = service.Ports ?? new PoolPorts();
         var annotations = ServiceAnnotations(service, endToEndTls);
+        var meta = Meta(pool, annotations.Count > 0 ? annotations : null);
+        foreach (var (k, v) in service.Labels ?? [])
+        {
+            meta.Labels.TryAdd(k, v);
+        }
+
         return new V1Service
         {
             ApiVersion = "v1",
             Kind = "Service",
-            Metadata = Meta(pool, annotations.Count > 0 ? annotations : null),
+            Metadata = meta,
             Spec = new V1ServiceSpec
             {
                 Type = service.Type,

@@ -138,7 +138,7 @@ public sealed class PoolReconciler(
 
         try
         {
-            await kind.Apply(json, name, ns, ct);
+            await kind.ApplyAsync(json, name, ns, ct);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity or HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
         {
@@ -152,6 +152,11 @@ public sealed class PoolReconciler(
         }
 
         _applied[childKey] = json;
+        if (live is null && kind.Kind == "Deployment" && desired["spec"]?["replicas"] is null)
+        {
+            await SetInitialReplicasAsync(pool, kind, ct);
+        }
+
         if (live is null)
         {
             logger.LogInformation("pool {Pool}: created {Kind} {Name}", ResourceKey.Of(pool), kind.Kind, name);
@@ -160,6 +165,31 @@ public sealed class PoolReconciler(
         else
         {
             logger.LogInformation("pool {Pool}: applied {Kind} {Name}", ResourceKey.Of(pool), kind.Kind, name);
+        }
+    }
+
+    /// <summary>
+    /// A new Deployment under an autoscaler starts at replicas.min rather than the API default of 1. Applied by a
+    /// field manager of its own that never applies again: the operator's own configuration leaves replicas out, so
+    /// the autoscaler's later writes are never undone.
+    /// </summary>
+    private async Task SetInitialReplicasAsync(FimManagerPool pool, ChildKind kind, CancellationToken ct)
+    {
+        var (ns, name) = (pool.Metadata.NamespaceProperty, pool.Metadata.Name);
+        var body = new JsonObject
+        {
+            ["apiVersion"] = "apps/v1",
+            ["kind"] = "Deployment",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            ["spec"] = new JsonObject { ["replicas"] = (pool.Spec.Replicas ?? new PoolReplicas()).Min },
+        };
+        try
+        {
+            await kind.ApplyAs(body.ToJsonString(), name, ns, ChildKind.InitialReplicasManager, ct);
+        }
+        catch (HttpOperationException e)
+        {
+            logger.LogWarning("pool {Pool}: setting the initial replicas: HTTP {Status}", ResourceKey.Of(pool), (int)e.Response.StatusCode);
         }
     }
 
