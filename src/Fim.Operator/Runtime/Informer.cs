@@ -17,6 +17,9 @@ public sealed record InformerOptions
     public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Failed lists and watches back off from RetryDelay up to this (a kind that is not served is not polled every second).</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json.Nodes;
 using Fim.Operator.Api;
@@ -17,9 +16,11 @@ public sealed record PoolChildKinds(ChildKind ServiceAccount, ChildKind Deployme
 public sealed record PoolProblem(string Reason, string Message, bool Terminal = false);
 
 /// <summary>
-/// Applies PoolDesiredState with server-side apply, reading children from the informer caches: a child whose cached
-/// state already holds everything the operator applies, and whose applied configuration did not change since the
-/// last apply, is not written. Deletes the autoscaler kind the pool no longer uses. Writes status when it changed.
+/// Applies PoolDesiredState with server-side apply, reading children from the informer caches. Each applied
+/// configuration carries a hash of itself (annotation fim.io/applied-hash), so a child whose cached state holds
+/// everything the operator applies is in sync, also after a restart or failover; a field dropped from the
+/// configuration changes the hash and is applied away. Deletes the autoscaler kind the pool no longer uses. Writes
+/// status when it changed.
 /// </summary>
 public sealed class PoolReconciler(
     IKubernetes client,
@@ -30,18 +31,12 @@ public sealed class PoolReconciler(
     TimeSpan refresh,
     ILogger logger) : IReconciler<FimManagerPool>
 {
-    /// <summary>Per child: the configuration last applied successfully (so a field dropped from it is applied away).</summary>
-    private readonly ConcurrentDictionary<string, string> _applied = new(StringComparer.Ordinal);
+    public const string AppliedHashAnnotation = "fim.io/applied-hash";
 
     public async Task<ReconcileResult> ReconcileAsync(string key, FimManagerPool? pool, CancellationToken ct)
     {
         if (pool is null || pool.Metadata.DeletionTimestamp is not null)
         {
-            foreach (var k in _applied.Keys.Where(k => k.StartsWith(key + "/", StringComparison.Ordinal)))
-            {
-                _applied.TryRemove(k, out _);
-            }
-
             return ReconcileResult.Done; // children go with their ownerReferences
         }
 
@@ -89,6 +84,21 @@ public sealed class PoolReconciler(
         return ReconcileResult.After(refresh);
     }
 
+    /// <summary>The configuration with a hash of itself in its annotations.</summary>
+    public static JsonObject WithHash(JsonObject desired)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(desired.ToJsonString())))[..16];
+        var meta = (JsonObject)desired["metadata"]!;
+        if (meta["annotations"] is not JsonObject annotations)
+        {
+            annotations = [];
+            meta["annotations"] = annotations;
+        }
+
+        annotations[AppliedHashAnnotation] = hash;
+        return desired;
+    }
+
     private static T? Typed<T>(JsonObject? o)
         where T : class => o is null ? null : KubernetesJson.Deserialize<T>(o.ToJsonString());
 
@@ -96,7 +106,6 @@ public sealed class PoolReconciler(
     {
         var ns = pool.Metadata.NamespaceProperty;
         var name = pool.Metadata.Name;
-        var childKey = $"{ResourceKey.Of(pool)}/{kind.Kind}";
         var live = kind.Cache.Get(ns, name);
         var ours = PoolDesiredState.OwnerReference(pool);
         if (desiredObject is null)
@@ -108,11 +117,10 @@ public sealed class PoolReconciler(
                 logger.LogInformation("pool {Pool}: deleted {Kind} {Name}", ResourceKey.Of(pool), kind.Kind, name);
             }
 
-            _applied.TryRemove(childKey, out _);
             return;
         }
 
-        var desired = ChildSync.Node(desiredObject);
+        var desired = WithHash(ChildSync.Node(desiredObject));
         var json = desired.ToJsonString();
         if (live is not null)
         {
@@ -123,9 +131,9 @@ public sealed class PoolReconciler(
                 return;
             }
 
-            if (!ownership.Adopts && _applied.TryGetValue(childKey, out var last) && last == json && ChildSync.IsSubset(desired, live))
+            if (!ownership.Adopts && ChildSync.IsSubset(desired, live))
             {
-                return; // in sync, and nothing dropped from the applied configuration since
+                return; // in sync; the hash says nothing was dropped from the applied configuration since
             }
 
             if (ownership.Adopts && !await IsCurrentAsync(pool, ct))
@@ -147,11 +155,9 @@ public sealed class PoolReconciler(
                 ? $"the API server does not serve {kind.Kind} (is its CRD installed?)"
                 : $"{kind.Kind} {name} refused: HTTP {(int)e.Response.StatusCode} {StatusMessage(e.Response.Content)}";
             problems.Add(new PoolProblem(e.Response.StatusCode == HttpStatusCode.NotFound ? "KindNotServed" : "ChildRejected", why, Terminal: true));
-            _applied.TryRemove(childKey, out _);
             return;
         }
 
-        _applied[childKey] = json;
         if (live is null && kind.Kind == "Deployment" && desired["spec"]?["replicas"] is null)
         {
             await SetInitialReplicasAsync(pool, kind, ct);
