@@ -214,7 +214,9 @@ public sealed class ServerSideApplyTests(ITestOutputHelper output)
         await Eventually.TrueAsync(async () => Conditions.Find((await h.Pools.GetAsync<FimManagerPool>("managers"))!.Status?.Conditions, "Degraded") is { Status: "True", Reason: "InvalidSpec" }, "Degraded=True InvalidSpec");
         Assert.Contains("replicas.min (5) must not exceed replicas.max (3)", Conditions.Find((await h.Pools.GetAsync<FimManagerPool>("managers"))!.Status!.Conditions, "Degraded")!.Message);
         Assert.Null(await DeploymentAsync(h));
+        await Eventually.TrueAsync(() => op.Pools!.Reconciles >= 1, "the first reconcile finished");
         var reconciles = op.Pools!.Reconciles;
+        Assert.Equal(0, op.Pools.Queue.Failures("default/managers")); // not counted as a failure to back off from
         await Task.Delay(TimeSpan.FromSeconds(1)); // the only sleep: proving that nothing happens (no retries of a terminal error)
         Assert.Equal(reconciles, op.Pools!.Reconciles);
 
