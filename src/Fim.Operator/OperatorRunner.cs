@@ -27,13 +27,19 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
 
     public Controller<FimManagerPool, CustomResourceList<FimManagerPool>>? Pools { get; private set; }
 
-    public Task RunAsync(CancellationToken ct) => _gate.RunAsync(RunControllersAsync, ct);
+    private volatile bool _stopping;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await using var stopping = ct.Register(() => _stopping = true);
+        await _gate.RunAsync(RunControllersAsync, ct);
+    }
 
     /// <summary>
     /// /readyz: the leader once its caches are synced and its controllers run; a standby once it has seen the Lease
-    /// (it can reach the API server and take over).
+    /// (it can reach the API server and take over). Never while shutting down.
     /// </summary>
-    public bool Ready => _gate.IsLeader ? Policies?.Running == true && Pools?.Running == true : _gate.Observed;
+    public bool Ready => !_stopping && (_gate.IsLeader ? Policies?.Running == true && Pools?.Running == true : _gate.Observed);
 
     /// <summary>KV became reachable (again): look at every policy now rather than at its next retry.</summary>
     public void OnKvAvailable() => Policies?.EnqueueAll();

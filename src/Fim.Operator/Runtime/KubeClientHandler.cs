@@ -82,13 +82,31 @@ public sealed class KubeClientHandler : DelegatingHandler
     private static string Verb(HttpRequestMessage request) => request.Method.Method switch
     {
         "GET" when request.RequestUri?.Query.Contains("watch=true", StringComparison.Ordinal) == true => "watch",
-        "GET" => "get",
+        "GET" => IsCollection(request.RequestUri) ? "list" : "get",
         "POST" => "create",
         "PUT" => "update",
         "PATCH" => request.Content?.Headers.ContentType?.MediaType == "application/apply-patch+yaml" ? "apply" : "patch",
         "DELETE" => "delete",
         var m => m.ToLowerInvariant(),
     };
+
+    /// <summary>/api/v1[/namespaces/NS]/PLURAL or /apis/G/V[/namespaces/NS]/PLURAL: a list, not a get.</summary>
+    private static bool IsCollection(Uri? uri)
+    {
+        var segments = uri?.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
+        var rest = segments switch
+        {
+            ["api", _, .. var r] => r,
+            ["apis", _, _, .. var r] => r,
+            _ => [],
+        };
+        if (rest is ["namespaces", _, _, ..])
+        {
+            rest = rest[2..];
+        }
+
+        return rest.Length == 1;
+    }
 
     protected override void Dispose(bool disposing)
     {
