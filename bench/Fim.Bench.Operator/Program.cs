@@ -35,7 +35,8 @@ var recorder = new Recorder();
 using var operatorClient = new Kubernetes(server.ClientConfiguration(), recorder);
 var options = new OperatorOptions
 {
-    MetricsPort = 0,
+    MetricsAddress = new BindAddress("", 0),
+    HealthAddress = new BindAddress("", 0),
     Controllers = new ControllerOptions { Workers = workers },
     LeaderElection = new LeaderElectionOptions { Identity = "bench" },
 };

@@ -13,7 +13,10 @@ public sealed record OperatorOptions
     public string? Namespace { get; init; }
 
     /// <summary>How to reach NATS; the operator's flags map onto the shared shape (<see cref="NatsNames"/>).</summary>
-    public NatsClientOptions Nats { get; init; } = new() { Name = "fim-operator" };
+    public NatsClientOptions Nats { get; init; } = new() { Name = "fim-operator", ReconnectWaitMax = TimeSpan.FromSeconds(2) };
+
+    /// <summary>Deadline of every KV call; a call NATS does not answer in time shows as KvUnavailable.</summary>
+    public TimeSpan NatsCallTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The flags (and the one environment variable) a user sets, for validation messages.</summary>
     public static readonly NatsOptionNames NatsNames = new(
@@ -21,8 +24,14 @@ public sealed record OperatorOptions
         User: "--nats-user", Password: "FIM_NATS_PASSWORD", PasswordFile: "--nats-password-file", Token: "FIM_NATS_TOKEN",
         TokenFile: "--nats-token-file", NKeySeedFile: "--nats-nkey-file", CredsFile: "--nats-creds-file");
 
-    /// <summary>/metrics, /healthz and /readyz; 0 = off.</summary>
-    public int MetricsPort { get; init; } = 8080;
+    /// <summary>/metrics; port 0 = off. Every interface by default: Prometheus scrapes the pod IP.</summary>
+    public BindAddress MetricsAddress { get; init; } = new("", 8080);
+
+    /// <summary>/healthz and /readyz; port 0 = off. Every interface by default: the kubelet probes the pod IP.</summary>
+    public BindAddress HealthAddress { get; init; } = new("", 8080);
+
+    /// <summary>Client-side rate limit of all requests to the API server.</summary>
+    public KubeClientOptions KubeClient { get; init; } = new();
 
     public LeaderElectionOptions LeaderElection { get; init; } = new();
     public ControllerOptions Controllers { get; init; } = new();
@@ -44,9 +53,22 @@ public sealed record OperatorOptions
             problems.Add($"--kubeconfig: file '{Kubeconfig}' does not exist");
         }
 
-        if (MetricsPort is < 0 or > 65535)
+        foreach (var (address, option) in new[] { (MetricsAddress, "--metrics-bind-address"), (HealthAddress, "--health-bind-address") })
         {
-            problems.Add($"--metrics-port: {MetricsPort} is not a port");
+            if (address.Port is < 0 or > 65535)
+            {
+                problems.Add($"{option}: {address.Port} is not a port");
+            }
+        }
+
+        if (KubeClient.Qps < 0 || KubeClient.Burst < 1)
+        {
+            problems.Add($"--kube-api-qps/--kube-api-burst: qps must be >= 0 (0 = unlimited) and burst >= 1 (got {KubeClient.Qps}, {KubeClient.Burst})");
+        }
+
+        if (NatsCallTimeout <= TimeSpan.Zero)
+        {
+            problems.Add("--nats-timeout: must be positive");
         }
 
         if (Controllers.Workers is < 1 or > 64)

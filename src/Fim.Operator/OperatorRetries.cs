@@ -20,5 +20,5 @@ public static class OperatorRetries
 
     /// <summary>A Kubernetes list or watch that failed (API server away, a broken stream) is started again.</summary>
     public static ResiliencePipeline Informer(string name, InformerOptions options, ILogger logger) =>
-        RetryForever.Create($"informer {name}", RetryBackoff.Constant(options.RetryDelay), logger);
+        RetryForever.Create($"informer {name}", new RetryBackoff(options.RetryDelay, options.MaxRetryDelay < options.RetryDelay ? options.RetryDelay : options.MaxRetryDelay), logger);
 }

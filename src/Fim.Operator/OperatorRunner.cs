@@ -11,7 +11,8 @@ namespace Fim.Operator;
 
 /// <summary>
 /// Wires the two controllers onto the runtime: FimPolicy (-> KV) and FimManagerPool (-> children, also woken by
-/// changes to the Deployments it owns). Only the Lease holder runs them; a new leader starts from a fresh list.
+/// changes to the children it owns and to the Secrets it refers to). Only the Lease holder runs them; a new leader
+/// starts from a fresh list. Nothing here waits for NATS: policies report KvUnavailable until it is there.
 /// </summary>
 public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgentDirectory agents, OperatorOptions options, ILoggerFactory loggers)
 {
@@ -26,7 +27,22 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
 
     public Controller<FimManagerPool, CustomResourceList<FimManagerPool>>? Pools { get; private set; }
 
-    public Task RunAsync(CancellationToken ct) => _gate.RunAsync(RunControllersAsync, ct);
+    private volatile bool _stopping;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await using var stopping = ct.Register(() => _stopping = true);
+        await _gate.RunAsync(RunControllersAsync, ct);
+    }
+
+    /// <summary>
+    /// /readyz: the leader once its caches are synced and its controllers run; a standby once it has seen the Lease
+    /// (it can reach the API server and take over). Never while shutting down.
+    /// </summary>
+    public bool Ready => !_stopping && (_gate.IsLeader ? Policies?.Running == true && Pools?.Running == true : _gate.Observed);
+
+    /// <summary>KV became reachable (again): look at every policy now rather than at its next retry.</summary>
+    public void OnKvAvailable() => Policies?.EnqueueAll();
 
     private async Task RunControllersAsync(CancellationToken ct)
     {
@@ -37,13 +53,32 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             new PolicyReconciler(new ResourceClient(client, FimApi.Group, FimApi.Version, FimPolicy.Plural), store, agents, events, options.Policies, loggers.CreateLogger<PolicyReconciler>()),
             options.Controllers,
             loggers.CreateLogger("Fim.Operator.Controllers.FimPolicy"));
+        var children = ChildInformers();
+        var secrets = SecretInformer();
         using var pools = new Controller<FimManagerPool, CustomResourceList<FimManagerPool>>(
             "fimmanagerpool",
             CustomInformer<FimManagerPool>(FimManagerPool.Plural),
-            new PoolReconciler(client, new ResourceClient(client, FimApi.Group, FimApi.Version, FimManagerPool.Plural), events, options.PoolRefresh, loggers.CreateLogger<PoolReconciler>()),
+            new PoolReconciler(
+                client,
+                new ResourceClient(client, FimApi.Group, FimApi.Version, FimManagerPool.Plural),
+                events,
+                new PoolChildKinds(
+                    ChildKinds.ServiceAccount(client, new InformerChildCache<V1ServiceAccount, V1ServiceAccountList>(children.ServiceAccounts)),
+                    ChildKinds.Deployment(client, new InformerChildCache<V1Deployment, V1DeploymentList>(children.Deployments)),
+                    ChildKinds.Service(client, new InformerChildCache<V1Service, V1ServiceList>(children.Services)),
+                    ChildKinds.Autoscaler(client, new InformerChildCache<V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerList>(children.Autoscalers)),
+                    ChildKinds.ScaledObject(client, new InformerChildCache<KedaScaledObject, CustomResourceList<KedaScaledObject>>(children.ScaledObjects)),
+                    ChildKinds.DisruptionBudget(client, new InformerChildCache<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(children.DisruptionBudgets))),
+                (ns, name) => secrets.Get(ResourceKey.Of(ns, name)) is not null,
+                options.PoolRefresh,
+                loggers.CreateLogger<PoolReconciler>()),
             options.Controllers,
             loggers.CreateLogger("Fim.Operator.Controllers.FimManagerPool"));
-        WatchChildren(pools);
+        WatchChildren(pools, children);
+        pools.WatchMany(secrets, secret => pools.Informer.Items
+            .Where(p => p.Metadata.NamespaceProperty == secret.Metadata.NamespaceProperty
+                && PoolDesiredState.SecretReferences(p.Spec).Any(r => r.Secret == secret.Metadata.Name))
+            .Select(ResourceKey.Of));
 
         // Heartbeats change all the time: coalesce them into at most one pass over the policies per AgentsCoalesce.
         var agentsChanged = 0;
@@ -126,29 +161,64 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         return new Informer<T, TList>(plural, list, options.Informers, loggers.CreateLogger($"Fim.Operator.Informer.{plural}"));
     }
 
-    /// <summary>Owns(): every child kind wakes its pool, so drift and deletions are corrected at once.</summary>
-    private void WatchChildren(Controller<FimManagerPool, CustomResourceList<FimManagerPool>> pools)
-    {
-        pools.Watch(ChildInformer<V1Deployment, V1DeploymentList>(
+    private sealed record PoolChildInformers(
+        Informer<V1Deployment, V1DeploymentList> Deployments,
+        Informer<V1Service, V1ServiceList> Services,
+        Informer<V1ServiceAccount, V1ServiceAccountList> ServiceAccounts,
+        Informer<V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerList> Autoscalers,
+        Informer<V1PodDisruptionBudget, V1PodDisruptionBudgetList> DisruptionBudgets,
+        Informer<KedaScaledObject, CustomResourceList<KedaScaledObject>> ScaledObjects);
+
+    private PoolChildInformers ChildInformers() => new(
+        ChildInformer<V1Deployment, V1DeploymentList>(
             "deployments",
             (ns, b, l, rv, t, w, ct) => client.AppsV1.ListNamespacedDeploymentWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
-            (_, b, l, rv, t, w, ct) => client.AppsV1.ListDeploymentForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), d => PoolLabels.OwnerKey(d.Metadata));
-        pools.Watch(ChildInformer<V1Service, V1ServiceList>(
+            (_, b, l, rv, t, w, ct) => client.AppsV1.ListDeploymentForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)),
+        ChildInformer<V1Service, V1ServiceList>(
             "services",
             (ns, b, l, rv, t, w, ct) => client.CoreV1.ListNamespacedServiceWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
-            (_, b, l, rv, t, w, ct) => client.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
-        pools.Watch(ChildInformer<V1ServiceAccount, V1ServiceAccountList>(
+            (_, b, l, rv, t, w, ct) => client.CoreV1.ListServiceForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)),
+        ChildInformer<V1ServiceAccount, V1ServiceAccountList>(
             "serviceaccounts",
             (ns, b, l, rv, t, w, ct) => client.CoreV1.ListNamespacedServiceAccountWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
-            (_, b, l, rv, t, w, ct) => client.CoreV1.ListServiceAccountForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
-        pools.Watch(ChildInformer<V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerList>(
+            (_, b, l, rv, t, w, ct) => client.CoreV1.ListServiceAccountForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)),
+        ChildInformer<V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerList>(
             "horizontalpodautoscalers",
             (ns, b, l, rv, t, w, ct) => client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
-            (_, b, l, rv, t, w, ct) => client.AutoscalingV2.ListHorizontalPodAutoscalerForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
-        pools.Watch(ChildInformer<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(
+            (_, b, l, rv, t, w, ct) => client.AutoscalingV2.ListHorizontalPodAutoscalerForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)),
+        ChildInformer<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(
             "poddisruptionbudgets",
             (ns, b, l, rv, t, w, ct) => client.PolicyV1.ListNamespacedPodDisruptionBudgetWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
-            (_, b, l, rv, t, w, ct) => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)), o => PoolLabels.OwnerKey(o.Metadata));
+            (_, b, l, rv, t, w, ct) => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)),
+        ChildInformer<KedaScaledObject, CustomResourceList<KedaScaledObject>>(
+            PoolDesiredState.ScaledObjectPlural,
+            (ns, b, l, rv, t, w, ct) => client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<CustomResourceList<KedaScaledObject>>(
+                PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, ns!, PoolDesiredState.ScaledObjectPlural, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<CustomResourceList<KedaScaledObject>>(
+                PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, PoolDesiredState.ScaledObjectPlural, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)));
+
+    /// <summary>Owns(): every child kind wakes its pool, so drift and deletions are corrected at once.</summary>
+    private static void WatchChildren(Controller<FimManagerPool, CustomResourceList<FimManagerPool>> pools, PoolChildInformers children)
+    {
+        pools.Watch(children.Deployments, d => PoolLabels.OwnerKey(d.Metadata));
+        pools.Watch(children.Services, o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(children.ServiceAccounts, o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(children.Autoscalers, o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(children.DisruptionBudgets, o => PoolLabels.OwnerKey(o.Metadata));
+        // Optional: without KEDA the kind is not served and this cache never syncs; pools using KEDA then say so.
+        pools.Watch(children.ScaledObjects, o => PoolLabels.OwnerKey(o.Metadata), required: false);
+    }
+
+    /// <summary>The Secrets pools refer to (all in scope; metadata only is kept), so a missing one is noticed and its arrival wakes the pool.</summary>
+    private Informer<V1Secret, V1SecretList> SecretInformer()
+    {
+        ListCall<V1SecretList> list = options.Namespace is { } ns
+            ? (rv, watch, timeout, ct) => client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(ns, allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct)
+            : (rv, watch, timeout, ct) => client.CoreV1.ListSecretForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
+        return new Informer<V1Secret, V1SecretList>("secrets", list, options.Informers, loggers.CreateLogger("Fim.Operator.Informer.secrets"))
+        {
+            Transform = SecretCache.WithoutData,
+        };
     }
 }
 

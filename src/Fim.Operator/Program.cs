@@ -8,7 +8,6 @@ using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using NATS.Client.Core;
 using Serilog;
 using Serilog.Formatting.Compact;
 
@@ -20,9 +19,13 @@ internal static class OperatorProgram
     private const string Usage = """
         usage: fim-operator run [--kubeconfig FILE] [--namespace NS] [--nats-url URL]
                                 [--nats-user U --nats-password-file F | --nats-token-file F | --nats-nkey-file F | --nats-creds-file F]
-                                [--nats-ca F] [--nats-cert F --nats-key F] [--metrics-port P] [--workers N]
-                                [--lease-namespace NS] [--no-leader-election]
+                                [--nats-ca F] [--nats-cert F --nats-key F] [--nats-timeout SECONDS] [--workers N]
+                                [--metrics-bind-address HOST:PORT] [--health-bind-address HOST:PORT] [--metrics-port P]
+                                [--kube-api-qps Q] [--kube-api-burst B]
+                                [--lease-namespace NS] [--lease-duration S] [--renew-deadline S] [--retry-period S]
+                                [--no-leader-election]
                fim-operator generate-crds DIR
+        --metrics-port P serves metrics and health together on every interface, port P (0 = off).
         In a cluster without --kubeconfig the in-cluster service account is used. FIM_NATS_PASSWORD may hold the password,
         FIM_NATS_TOKEN the token.
         """;
@@ -121,6 +124,20 @@ internal static class OperatorProgram
                 return int.TryParse(Value(), out var n) ? n : throw new ArgumentException($"{name} needs a number");
             }
 
+            double Number()
+            {
+                var name = args[i];
+                return double.TryParse(Value(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"{name} needs a number");
+            }
+
+            TimeSpan Seconds() => TimeSpan.FromSeconds(Number());
+
+            BindAddress Address()
+            {
+                var name = args[i];
+                return BindAddress.Parse(Value(), name);
+            }
+
             o = args[i] switch
             {
                 "--kubeconfig" => o with { Kubeconfig = Value() },
@@ -134,7 +151,15 @@ internal static class OperatorProgram
                 "--nats-ca" => o with { Nats = o.Nats with { TlsCaFile = Value() } },
                 "--nats-cert" => o with { Nats = o.Nats with { TlsCertFile = Value() } },
                 "--nats-key" => o with { Nats = o.Nats with { TlsKeyFile = Value() } },
-                "--metrics-port" => o with { MetricsPort = Int() },
+                "--metrics-port" => Int() is var port ? o with { MetricsAddress = new BindAddress("", port), HealthAddress = new BindAddress("", port) } : o,
+                "--metrics-bind-address" => o with { MetricsAddress = Address() },
+                "--health-bind-address" => o with { HealthAddress = Address() },
+                "--kube-api-qps" => o with { KubeClient = o.KubeClient with { Qps = Number() } },
+                "--kube-api-burst" => o with { KubeClient = o.KubeClient with { Burst = Int() } },
+                "--nats-timeout" => o with { NatsCallTimeout = Seconds() },
+                "--lease-duration" => o with { LeaderElection = le = le with { LeaseDuration = Seconds() } },
+                "--renew-deadline" => o with { LeaderElection = le = le with { RenewDeadline = Seconds() } },
+                "--retry-period" => o with { LeaderElection = le = le with { RetryPeriod = Seconds() } },
                 "--workers" => o with { Controllers = o.Controllers with { Workers = Int() } },
                 "--lease-namespace" => o with { LeaderElection = le = le with { Namespace = Value() } },
                 "--no-leader-election" => o with { LeaderElection = le = le with { Enabled = false } },
@@ -144,15 +169,25 @@ internal static class OperatorProgram
 
         if (le.Enabled && Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } podNs && !args.Contains("--lease-namespace"))
         {
-            o = o with { LeaderElection = le with { Namespace = podNs } };
+            o = o with { LeaderElection = le = le with { Namespace = podNs } };
+        }
+
+        // The Lease names its holder by pod (hostname_suffix, like controller-runtime), so `kubectl get lease` says which pod leads.
+        if (Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod)
+        {
+            o = o with { LeaderElection = le with { Identity = $"{pod}_{Guid.NewGuid().ToString("N")[..6]}" } };
         }
 
         return o;
     }
 }
 
-/// <summary>The hosted operator: Kubernetes client, NATS buckets, health server, runner.</summary>
-internal sealed class OperatorService(OperatorOptions options, ILoggerFactory loggers) : BackgroundService
+/// <summary>
+/// The hosted operator: Kubernetes client, health server, runner and, beside them (never before them), the NATS
+/// connection. Leader election, /healthz and the pool controller do not need NATS; policies report KvUnavailable
+/// until it is there. A refused NATS login stops the process with exit code 1 (retrying cannot fix it).
+/// </summary>
+internal sealed class OperatorService(OperatorOptions options, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -160,32 +195,51 @@ internal sealed class OperatorService(OperatorOptions options, ILoggerFactory lo
         var config = options.Kubeconfig is { } file
             ? KubernetesClientConfiguration.BuildConfigFromConfigFile(file)
             : KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig() : KubernetesClientConfiguration.BuildDefaultConfig();
-        using var client = new Kubernetes(config);
+        using var client = new Kubernetes(config, new KubeClientHandler(options.KubeClient));
         logger.LogInformation("connecting to Kubernetes at {Host} and NATS ({Nats})", config.Host, options.Nats);
-        NatsConnection nats;
-        try
+        await using var nats = new NatsKvConnection(options.Nats, options.NatsCallTimeout, loggers);
+        var agents = nats.AgentDirectory(loggers.CreateLogger<NatsAgentDirectory>());
+        var runner = new OperatorRunner(client, nats.PolicyStore, agents, options, loggers);
+        nats.Available += runner.OnKvAvailable;
+        var tasks = new List<Task> { agents.RunAsync(ct), runner.RunAsync(ct), ConnectNatsAsync() };
+        var health = loggers.CreateLogger<HealthServer>();
+        if (options.MetricsAddress == options.HealthAddress)
         {
-            nats = await NatsConnectionFactory.ConnectAsync(options.Nats, loggers, ct);
+            if (!options.MetricsAddress.Off)
+            {
+                tasks.Add(new HealthServer(options.MetricsAddress, HealthEndpoints.Metrics | HealthEndpoints.Health, () => runner.Ready, health).RunAsync(ct));
+            }
         }
-        catch (NatsLoginException e)
+        else
         {
-            // Retrying cannot fix a refused login; exit non-zero with the reason so the pod's status shows it.
-            logger.LogCritical("{Error}", e.Message);
-            Environment.ExitCode = 1;
-            throw;
-        }
+            if (!options.MetricsAddress.Off)
+            {
+                tasks.Add(new HealthServer(options.MetricsAddress, HealthEndpoints.Metrics, () => runner.Ready, health).RunAsync(ct));
+            }
 
-        await using var _ = nats;
-        var policies = await NatsBuckets.OpenAsync(nats, Subjects.PoliciesBucket, ct);
-        var agentsBucket = await NatsBuckets.OpenAsync(nats, Subjects.AgentsBucket, ct);
-        var agents = new NatsAgentDirectory(agentsBucket, loggers.CreateLogger<NatsAgentDirectory>());
-        var runner = new OperatorRunner(client, new NatsPolicyStore(policies), agents, options, loggers);
-        var tasks = new List<Task> { agents.RunAsync(ct), runner.RunAsync(ct) };
-        if (options.MetricsPort > 0)
-        {
-            tasks.Add(new HealthServer(options.MetricsPort, () => true, loggers.CreateLogger<HealthServer>()).RunAsync(ct));
+            if (!options.HealthAddress.Off)
+            {
+                tasks.Add(new HealthServer(options.HealthAddress, HealthEndpoints.Health, () => runner.Ready, health).RunAsync(ct));
+            }
         }
 
         await Task.WhenAll(tasks);
+
+        async Task ConnectNatsAsync()
+        {
+            try
+            {
+                await nats.RunAsync(ct);
+            }
+            catch (NatsLoginException e)
+            {
+                logger.LogCritical("{Error}", e.Message);
+                Environment.ExitCode = 1;
+                lifetime.StopApplication();
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+        }
     }
 }

@@ -7,8 +7,6 @@ namespace Fim.Operator.Tests;
 
 public sealed class ChildSyncTests
 {
-    private static readonly string[] DeploymentPaths = ["spec.selector", "spec.template"];
-
     private static V1Deployment Desired(string uid = "uid-1") => PoolDesiredState.Build(Samples.Stored(Samples.Pool(), uid)).Deployment;
 
     private static T Clone<T>(T o) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(o));
@@ -26,42 +24,31 @@ public sealed class ChildSyncTests
         return live;
     }
 
+    private static V1OwnerReference Ours(string uid = "uid-1") => PoolDesiredState.OwnerReference(Samples.Stored(Samples.Pool(), uid));
+
     [Fact]
     public void Server_defaults_and_HPA_replicas_are_not_differences()
     {
         var desired = Desired();
-        var decision = ChildSync.Decide(desired, Live(desired), DeploymentPaths, PoolLabels.PoolLabel);
-        Assert.Equal(ChildAction.InSync, decision.Action);
+        var live = ChildSync.Node(Live(desired));
+        Assert.Equal(new ChildOwnership(null, false), ChildSync.Ownership(Ours(), live, PoolLabels.PoolLabel));
+        Assert.True(ChildSync.IsSubset(ChildSync.Node(desired), live));
     }
 
     [Fact]
-    public void A_changed_image_is_updated_and_replicas_and_foreign_labels_are_kept()
+    public void A_changed_image_is_a_difference()
     {
         var desired = Desired();
         var live = Live(desired);
         live.Spec.Template.Spec.Containers[0].Image = "old:1";
-        var decision = ChildSync.Decide(desired, live, DeploymentPaths, PoolLabels.PoolLabel);
-        Assert.Equal(ChildAction.Update, decision.Action);
-        Assert.False(decision.Adopts);
-        var updated = KubernetesJson.Deserialize<V1Deployment>(decision.Updated!.ToJsonString());
-        Assert.Equal(desired.Spec.Template.Spec.Containers[0].Image, updated.Spec.Template.Spec.Containers[0].Image);
-        Assert.Equal(5, updated.Spec.Replicas);
-        Assert.Equal("kept", updated.Metadata.Labels["other"]);
-        Assert.Equal("42", updated.Metadata.ResourceVersion);
+        Assert.False(ChildSync.IsSubset(ChildSync.Node(desired), ChildSync.Node(live)));
     }
 
     [Fact]
-    public void A_child_left_by_a_restored_pool_is_adopted_with_the_new_uid()
+    public void A_child_left_by_a_restored_pool_is_adopted()
     {
-        var live = Live(Desired("old-uid"));
-        var desired = Desired("new-uid");
-        var decision = ChildSync.Decide(desired, live, DeploymentPaths, PoolLabels.PoolLabel);
-        Assert.Equal(ChildAction.Update, decision.Action);
-        Assert.True(decision.Adopts);
-        var updated = KubernetesJson.Deserialize<V1Deployment>(decision.Updated!.ToJsonString());
-        var owner = Assert.Single(updated.Metadata.OwnerReferences);
-        Assert.Equal("new-uid", owner.Uid);
-        Assert.Equal(ChildAction.InSync, ChildSync.Decide(desired, updated, DeploymentPaths, PoolLabels.PoolLabel).Action);
+        var live = ChildSync.Node(Live(Desired("old-uid")));
+        Assert.Equal(new ChildOwnership(null, true), ChildSync.Ownership(Ours("new-uid"), live, PoolLabels.PoolLabel));
     }
 
     [Fact]
@@ -70,14 +57,16 @@ public sealed class ChildSyncTests
         var desired = Desired();
         var foreign = Live(desired);
         foreign.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = "x", Uid = "u", Controller = true }];
-        Assert.Equal(ChildAction.Conflict, ChildSync.Decide(desired, foreign, DeploymentPaths, PoolLabels.PoolLabel).Action);
+        Assert.Contains("controlled by ReplicaSet x", ChildSync.Ownership(Ours(), ChildSync.Node(foreign), PoolLabels.PoolLabel).Conflict);
 
         var stranger = Live(desired);
         stranger.Metadata.OwnerReferences = null;
         stranger.Metadata.Labels.Remove(PoolLabels.PoolLabel);
-        var decision = ChildSync.Decide(desired, stranger, DeploymentPaths, PoolLabels.PoolLabel);
-        Assert.Equal(ChildAction.Conflict, decision.Action);
-        Assert.Contains("not managed by the operator", decision.Reason);
+        Assert.Contains("not managed by the operator", ChildSync.Ownership(Ours(), ChildSync.Node(stranger), PoolLabels.PoolLabel).Conflict);
+
+        var labelled = Live(desired);
+        labelled.Metadata.OwnerReferences = null;
+        Assert.Equal(new ChildOwnership(null, true), ChildSync.Ownership(Ours(), ChildSync.Node(labelled), PoolLabels.PoolLabel));
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class PoolStatusTests
         Assert.True(PoolStatusCalculator.Same(first, same));
         Assert.Equal(T0, Conditions.Find(same.Conditions, "Available")!.LastTransitionTime);
 
-        var degraded = PoolStatusCalculator.Compute(pool, Deployment(2), null, ["Service managers is controlled by X y"], T0.AddMinutes(6));
+        var degraded = PoolStatusCalculator.Compute(pool, Deployment(2), null, [new PoolProblem("ChildConflict", "Service managers is controlled by X y")], T0.AddMinutes(6));
         Assert.False(PoolStatusCalculator.Same(first, degraded));
         var c = Conditions.Find(degraded.Conditions, "Degraded")!;
         Assert.Equal(("True", "ChildConflict", T0.AddMinutes(6)), (c.Status, c.Reason, c.LastTransitionTime));

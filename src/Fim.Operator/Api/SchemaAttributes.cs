@@ -48,3 +48,15 @@ public sealed class MinItemsAttribute(int count) : Attribute
 {
     public int Count { get; } = count;
 }
+
+/// <summary>A CEL rule the API server checks on the object at this level (x-kubernetes-validations).</summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Property, AllowMultiple = true)]
+public sealed class ValidationRuleAttribute(string rule, string message) : Attribute
+{
+    public string Rule { get; } = rule;
+    public string Message { get; } = message;
+}
+
+/// <summary>A free-form object (a Kubernetes type embedded as is, e.g. affinity): x-kubernetes-preserve-unknown-fields.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class FreeFormAttribute : Attribute;

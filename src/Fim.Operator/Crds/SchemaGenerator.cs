@@ -20,6 +20,16 @@ public static class SchemaGenerator
         }
 
         type = Nullable.GetUnderlyingType(type) ?? type;
+        if (property?.GetCustomAttribute<FreeFormAttribute>() is not null)
+        {
+            return new V1JSONSchemaProps
+            {
+                Type = "object",
+                XKubernetesPreserveUnknownFields = true,
+                Description = property.GetCustomAttribute<DescriptionAttribute>()?.Text,
+            };
+        }
+
         var schema = type switch
         {
             _ when type == typeof(string) => new V1JSONSchemaProps { Type = "string" },
@@ -70,12 +80,14 @@ public static class SchemaGenerator
             }
         }
 
+        var rules = type.GetCustomAttributes<ValidationRuleAttribute>().Select(r => new V1ValidationRule { Rule = r.Rule, Message = r.Message }).ToList();
         return new V1JSONSchemaProps
         {
             Type = "object",
             Description = type.GetCustomAttribute<DescriptionAttribute>()?.Text,
             Properties = properties,
             Required = required.Count > 0 ? required : null,
+            XKubernetesValidations = rules.Count > 0 ? rules : null,
         };
     }
 

@@ -26,14 +26,46 @@ public static class NatsBuckets
     }
 }
 
-/// <summary>KV fim-policies.</summary>
-public sealed class NatsPolicyStore(INatsKVStore bucket) : IPolicyStore
+/// <summary>KV is not reachable now (not connected yet, or no answer within the call timeout).</summary>
+public sealed class KvUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Runs one KV call with a deadline: a bucket that is not open yet fails at once, and a call NATS does not answer
+/// within the timeout fails with <see cref="KvUnavailableException"/>, so no worker waits on NATS.
+/// </summary>
+public sealed class KvCall(Func<INatsKVStore?> bucket, string name, TimeSpan timeout)
 {
-    public async Task<byte[]?> GetAsync(string key, CancellationToken ct)
+    public async Task<T> RunAsync<T>(Func<INatsKVStore, CancellationToken, Task<T>> call, CancellationToken ct)
+    {
+        var b = bucket() ?? throw new KvUnavailableException($"not connected to NATS yet (KV {name} not open)");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await call(b, deadline.Token);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw new KvUnavailableException($"KV {name} did not answer within {timeout.TotalSeconds:0.#} s", e);
+        }
+    }
+}
+
+/// <summary>KV fim-policies, every call bounded by a timeout.</summary>
+public sealed class NatsPolicyStore(Func<INatsKVStore?> bucket, TimeSpan timeout) : IPolicyStore
+{
+    private readonly KvCall _call = new(bucket, Subjects.PoliciesBucket, timeout);
+
+    public NatsPolicyStore(INatsKVStore bucket)
+        : this(() => bucket, TimeSpan.FromSeconds(5))
+    {
+    }
+
+    public Task<byte[]?> GetAsync(string key, CancellationToken ct) => _call.RunAsync(async (b, token) =>
     {
         try
         {
-            var entry = await bucket.GetEntryAsync<byte[]>(key, cancellationToken: ct);
+            var entry = await b.GetEntryAsync<byte[]>(key, cancellationToken: token);
             return entry.Value;
         }
         catch (NatsKVKeyNotFoundException)
@@ -44,28 +76,37 @@ public sealed class NatsPolicyStore(INatsKVStore bucket) : IPolicyStore
         {
             return null;
         }
-    }
+    }, ct);
 
-    public async Task PutAsync(string key, byte[] value, CancellationToken ct) => await bucket.PutAsync(key, value, cancellationToken: ct);
+    public Task PutAsync(string key, byte[] value, CancellationToken ct) => _call.RunAsync(async (b, token) => await b.PutAsync(key, value, cancellationToken: token), ct);
 
-    public async Task DeleteAsync(string key, CancellationToken ct) => await bucket.DeleteAsync(key, cancellationToken: ct);
+    public Task DeleteAsync(string key, CancellationToken ct) => _call.RunAsync(async (b, token) =>
+    {
+        await b.DeleteAsync(key, cancellationToken: token);
+        return true;
+    }, ct);
 
-    public async Task<IReadOnlyList<string>> KeysAsync(CancellationToken ct)
+    public Task<IReadOnlyList<string>> KeysAsync(CancellationToken ct) => _call.RunAsync<IReadOnlyList<string>>(async (b, token) =>
     {
         var keys = new List<string>();
-        await foreach (var key in bucket.GetKeysAsync(cancellationToken: ct))
+        await foreach (var key in b.GetKeysAsync(cancellationToken: token))
         {
             keys.Add(key);
         }
 
         return keys;
-    }
+    }, ct);
 }
 
-/// <summary>Watches KV fim-agents and keeps the latest heartbeat per agent.</summary>
-public sealed class NatsAgentDirectory(INatsKVStore bucket, ILogger logger) : IAgentDirectory
+/// <summary>Watches KV fim-agents and keeps the latest heartbeat per agent; waits (retrying) while the bucket is not open.</summary>
+public sealed class NatsAgentDirectory(Func<INatsKVStore?> bucket, ILogger logger) : IAgentDirectory
 {
     private readonly ConcurrentDictionary<string, Heartbeat> _agents = new();
+
+    public NatsAgentDirectory(INatsKVStore bucket, ILogger logger)
+        : this(() => bucket, logger)
+    {
+    }
 
     public IReadOnlyCollection<Heartbeat> Agents => [.. _agents.Values];
 
@@ -73,7 +114,8 @@ public sealed class NatsAgentDirectory(INatsKVStore bucket, ILogger logger) : IA
 
     public Task RunAsync(CancellationToken ct) => OperatorRetries.WatchAgents(logger).KeepRunningAsync(async token =>
     {
-        await foreach (var entry in bucket.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { IncludeHistory = false }, cancellationToken: token))
+        var b = bucket() ?? throw new KvUnavailableException($"not connected to NATS yet (KV {Subjects.AgentsBucket} not open)");
+        await foreach (var entry in b.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { IncludeHistory = false }, cancellationToken: token))
         {
             if (entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge || entry.Value is null)
             {
@@ -92,4 +134,70 @@ public sealed class NatsAgentDirectory(INatsKVStore bucket, ILogger logger) : IA
             Changed?.Invoke();
         }
     }, ct);
+}
+
+/// <summary>
+/// The operator's NATS side, off the start path: connects in the background (the client retrying), opens the two
+/// buckets (retrying each attempt under a timeout), and raises <see cref="Available"/> each time the connection
+/// (re)opens with the buckets ready, so work that failed meanwhile is retried at once. Until then the stores fail
+/// fast with <see cref="KvUnavailableException"/>. A refused login ends in <see cref="NatsLoginException"/>.
+/// </summary>
+public sealed class NatsKvConnection(NatsClientOptions options, TimeSpan callTimeout, ILoggerFactory loggers) : IAsyncDisposable
+{
+    private readonly ILogger _logger = loggers.CreateLogger<NatsKvConnection>();
+    private NatsConnection? _connection;
+    private volatile INatsKVStore? _policies;
+    private volatile INatsKVStore? _agents;
+
+    public event Action? Available;
+
+    public INatsKVStore? PoliciesBucket => _policies;
+
+    public INatsKVStore? AgentsBucket => _agents;
+
+    public NatsPolicyStore PolicyStore => new(() => _policies, callTimeout);
+
+    public NatsAgentDirectory AgentDirectory(ILogger logger) => new(() => _agents, logger);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        _connection = await NatsConnectionFactory.ConnectAsync(options, loggers, ct);
+        _connection.ConnectionOpened += (_, _) =>
+        {
+            if (_policies is not null)
+            {
+                _logger.LogInformation("NATS connection reopened");
+                Available?.Invoke();
+            }
+
+            return ValueTask.CompletedTask;
+        };
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                attempt.CancelAfter(callTimeout);
+                var policies = await NatsBuckets.OpenAsync(_connection, Subjects.PoliciesBucket, attempt.Token);
+                var agents = await NatsBuckets.OpenAsync(_connection, Subjects.AgentsBucket, attempt.Token);
+                (_policies, _agents) = (policies, agents);
+                _logger.LogInformation("NATS KV buckets {Policies} and {Agents} open", Subjects.PoliciesBucket, Subjects.AgentsBucket);
+                Available?.Invoke();
+                return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                _logger.LogWarning("opening the NATS KV buckets: {Error}; retrying", NatsConnectionFactory.Describe(e));
+                await Task.Delay(OperatorRetries.AgentsWatch.First, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+    }
 }

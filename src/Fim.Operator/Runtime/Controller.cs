@@ -13,6 +13,15 @@ public readonly record struct ReconcileResult(TimeSpan? RequeueAfter)
     public static ReconcileResult After(TimeSpan delay) => new(delay);
 }
 
+/// <summary>
+/// A failure retrying cannot fix (an invalid spec, a refused object): the controller stops retrying the key until it
+/// changes again. The reconciler should have said why in a condition before throwing.
+/// </summary>
+public sealed class TerminalReconcileException(string reason, string message) : Exception(message)
+{
+    public string Reason { get; } = reason;
+}
+
 /// <summary>Level-triggered, idempotent: bring the world in line with the object (null when it is gone).</summary>
 public interface IReconciler<in T>
 {
@@ -47,6 +56,8 @@ public sealed class Controller<T, TList> : IDisposable
     private readonly ILogger _logger;
     private readonly WorkQueue _queue;
     private readonly List<Func<CancellationToken, Task>> _sources = [];
+    private readonly List<Func<Task>> _required = [];
+    private volatile bool _running;
 
     public Controller(string name, Informer<T, TList> primary, IReconciler<T> reconciler, ControllerOptions options, ILogger logger)
     {
@@ -55,7 +66,10 @@ public sealed class Controller<T, TList> : IDisposable
         _reconciler = reconciler;
         _options = options;
         _logger = logger;
-        _queue = new WorkQueue(options.BaseBackoff, options.MaxBackoff);
+        _queue = new WorkQueue(options.BaseBackoff, options.MaxBackoff)
+        {
+            Waited = wait => OperatorMetrics.QueueLatency.WithLabels(name).Observe(wait.TotalSeconds),
+        };
         primary.Changed += (type, old, obj) =>
         {
             if (type != WatchEventType.Modified || old is null || SpecOrLifecycleChanged(old, obj))
@@ -64,7 +78,11 @@ public sealed class Controller<T, TList> : IDisposable
             }
         };
         _sources.Add(primary.RunAsync);
+        _required.Add(() => primary.Synced);
     }
+
+    /// <summary>True once the required caches are synced and the workers run.</summary>
+    public bool Running => _running;
 
     public WorkQueue Queue => _queue;
 
@@ -75,19 +93,32 @@ public sealed class Controller<T, TList> : IDisposable
 
     public Informer<T, TList> Informer => _primary;
 
-    /// <summary>Reconcile the owner (mapped from a child) whenever a child changes.</summary>
-    public void Watch<TChild, TChildList>(Informer<TChild, TChildList> children, Func<TChild, string?> ownerKey)
+    /// <summary>
+    /// Reconcile the owner (mapped from a child) whenever a child changes. Workers start only when a required source
+    /// has synced (reconcilers read it); an optional one (a kind whose CRD may not be installed) is not waited for.
+    /// </summary>
+    public void Watch<TChild, TChildList>(Informer<TChild, TChildList> children, Func<TChild, string?> ownerKey, bool required = true)
         where TChild : IKubernetesObject<V1ObjectMeta>
         where TChildList : IItems<TChild>, IMetadata<V1ListMeta>
+        => WatchMany(children, child => ownerKey(child) is { } key ? [key] : [], required);
+
+    /// <summary>Reconcile every object a changed source object maps to (e.g. the pools referring to a Secret).</summary>
+    public void WatchMany<TSource, TSourceList>(Informer<TSource, TSourceList> source, Func<TSource, IEnumerable<string>> keys, bool required = true)
+        where TSource : IKubernetesObject<V1ObjectMeta>
+        where TSourceList : IItems<TSource>, IMetadata<V1ListMeta>
     {
-        children.Changed += (_, _, child) =>
+        source.Changed += (_, _, obj) =>
         {
-            if (ownerKey(child) is { } key)
+            foreach (var key in keys(obj))
             {
                 Enqueue(key);
             }
         };
-        _sources.Add(children.RunAsync);
+        _sources.Add(source.RunAsync);
+        if (required)
+        {
+            _required.Add(() => source.Synced);
+        }
     }
 
     /// <summary>Queue every known object (e.g. when an outside input they all depend on changed).</summary>
@@ -101,6 +132,7 @@ public sealed class Controller<T, TList> : IDisposable
 
     private void Enqueue(string key)
     {
+        OperatorMetrics.QueueAdds.WithLabels(_name).Inc();
         _queue.Add(key);
         OperatorMetrics.QueueDepth.WithLabels(_name).Set(_queue.Depth);
     }
@@ -117,14 +149,19 @@ public sealed class Controller<T, TList> : IDisposable
         var sources = _sources.Select(run => Task.Run(() => run(ct), CancellationToken.None)).ToList();
         try
         {
-            await _primary.Synced.WaitAsync(ct);
-            var workers = Enumerable.Range(0, _options.Workers).Select(_ => Task.Run(() => WorkAsync(ct), CancellationToken.None));
+            await Task.WhenAll(_required.Select(synced => synced())).WaitAsync(ct);
+            var workers = Enumerable.Range(0, _options.Workers).Select(_ => Task.Run(() => WorkAsync(ct), CancellationToken.None)).ToList();
             var resync = Task.Run(() => ResyncAsync(ct), CancellationToken.None);
+            _running = true;
             await Task.WhenAll([.. sources, .. workers, resync]);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             await Task.WhenAll(sources).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            _running = false;
         }
     }
 
@@ -158,6 +195,7 @@ public sealed class Controller<T, TList> : IDisposable
             }
 
             OperatorMetrics.QueueDepth.WithLabels(_name).Set(_queue.Depth);
+            OperatorMetrics.Workers.WithLabels(_name).Inc();
             var started = Stopwatch.GetTimestamp();
             try
             {
@@ -173,9 +211,17 @@ public sealed class Controller<T, TList> : IDisposable
             {
                 return;
             }
+            catch (TerminalReconcileException e)
+            {
+                _queue.Forget(key);
+                OperatorMetrics.Reconciles.WithLabels(_name, "terminal").Inc();
+                OperatorMetrics.Errors.WithLabels(_name, e.Reason).Inc();
+                _logger.LogWarning("{Controller} {Key}: {Reason}: {Error}; not retried until it changes", _name, key, e.Reason, e.Message);
+            }
             catch (Exception e)
             {
                 var delay = _queue.AddRateLimited(key);
+                OperatorMetrics.QueueRetries.WithLabels(_name).Inc();
                 OperatorMetrics.Reconciles.WithLabels(_name, "error").Inc();
                 OperatorMetrics.Errors.WithLabels(_name, e.GetType().Name).Inc();
                 _logger.LogWarning("{Controller} {Key}: reconcile failed ({Error}); retry in {Delay} ms", _name, key, Describe(e), (int)delay.TotalMilliseconds);
@@ -183,6 +229,7 @@ public sealed class Controller<T, TList> : IDisposable
             finally
             {
                 OperatorMetrics.Duration.WithLabels(_name).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                OperatorMetrics.Workers.WithLabels(_name).Dec();
                 _queue.Done(key);
                 Interlocked.Increment(ref _reconciles);
             }

@@ -17,6 +17,9 @@ public sealed record InformerOptions
     public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Failed lists and watches back off from RetryDelay up to this (a kind that is not served is not polled every second).</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -36,6 +39,9 @@ public sealed class Informer<T, TList>(string name, ListCall<TList> list, Inform
     public event Action<WatchEventType, T?, T>? Changed;
 
     public string Name => name;
+
+    /// <summary>Applied to every object before it is cached (e.g. dropping a Secret's data, which is never read).</summary>
+    public Func<T, T>? Transform { get; init; }
 
     /// <summary>Completes after the first list.</summary>
     public Task Synced => _synced.Task;
@@ -81,8 +87,9 @@ public sealed class Informer<T, TList>(string name, ListCall<TList> list, Inform
         using var response = await list(null, false, null, ct);
         Lists++;
         var seen = new HashSet<string>();
-        foreach (var item in response.Body.Items)
+        foreach (var listed in response.Body.Items)
         {
+            var item = Transform is { } t ? t(listed) : listed;
             var key = ResourceKey.Of(item);
             seen.Add(key);
             var known = _cache.TryGetValue(key, out var old);
@@ -161,6 +168,11 @@ public sealed class Informer<T, TList>(string name, ListCall<TList> list, Inform
 
     private void Apply(WatchEventType type, T item)
     {
+        if (Transform is { } t)
+        {
+            item = t(item);
+        }
+
         switch (type)
         {
             case WatchEventType.Added:

@@ -13,6 +13,7 @@ public sealed class WorkQueue(TimeSpan baseDelay, TimeSpan maxDelay) : IDisposab
     private readonly HashSet<string> _dirty = [];
     private readonly HashSet<string> _processing = [];
     private readonly Dictionary<string, int> _failures = [];
+    private readonly Dictionary<string, long> _addedAt = [];
     private readonly Channel<string> _ready = Channel.CreateUnbounded<string>();
     private readonly CancellationTokenSource _shutdown = new();
 
@@ -28,6 +29,9 @@ public sealed class WorkQueue(TimeSpan baseDelay, TimeSpan maxDelay) : IDisposab
         }
     }
 
+    /// <summary>Called with the time a key waited in the queue each time a worker takes it (queue latency metric).</summary>
+    public Action<TimeSpan>? Waited { get; set; }
+
     public void Add(string key)
     {
         lock (_lock)
@@ -36,6 +40,8 @@ public sealed class WorkQueue(TimeSpan baseDelay, TimeSpan maxDelay) : IDisposab
             {
                 return; // already waiting
             }
+
+            _addedAt[key] = System.Diagnostics.Stopwatch.GetTimestamp();
 
             if (_processing.Contains(key))
             {
@@ -109,6 +115,11 @@ public sealed class WorkQueue(TimeSpan baseDelay, TimeSpan maxDelay) : IDisposab
 
                 _dirty.Remove(key);
                 _processing.Add(key);
+                if (_addedAt.Remove(key, out var added))
+                {
+                    Waited?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(added));
+                }
+
                 return key;
             }
         }

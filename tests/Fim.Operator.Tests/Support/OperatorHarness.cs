@@ -42,7 +42,8 @@ internal sealed class OperatorHarness : IAsyncDisposable
 
     public static OperatorOptions FastOptions(string identity) => new()
     {
-        MetricsPort = 0,
+        MetricsAddress = new BindAddress("", 0),
+        HealthAddress = new BindAddress("", 0),
         LeaderElection = new LeaderElectionOptions
         {
             Identity = identity,
@@ -62,7 +63,7 @@ internal sealed class OperatorHarness : IAsyncDisposable
 
     public OperatorRunner StartOperator(IPolicyStore store, IAgentDirectory agents, OperatorOptions? options = null, ILoggerFactory? loggers = null)
     {
-        var client = new Kubernetes(Server.ClientConfiguration(), new SharedRecorder(OperatorRequests));
+        var client = new Kubernetes(Server.ClientConfiguration(), new SharedRecorder(OperatorRequests), new KubeClientHandler(new KubeClientOptions { Qps = 0 }));
         var runner = new OperatorRunner(client, store, agents, options ?? FastOptions("op-" + _operators.Count), loggers ?? NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         _operators.Add((stop, Task.Run(() => runner.RunAsync(stop.Token)), client));

@@ -12,6 +12,9 @@ public sealed record PolicyControllerOptions
 
     /// <summary>Heartbeats older than this do not count as agents.</summary>
     public TimeSpan AgentStaleAfter { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>While KV is unavailable a policy is looked at again this often (not with the growing error backoff).</summary>
+    public TimeSpan KvRetry { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>
@@ -74,14 +77,16 @@ public sealed class PolicyReconciler(ResourceClient policies, IPolicyStore store
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            // NATS away: say so on the policy, then let the queue retry with backoff.
+            // NATS away: say so on the policy and look again soon (a steady cadence, so it converges quickly once
+            // NATS is back; the connection's reopening also wakes every policy).
             var unavailable = PolicyStatusCalculator.Unpublished(policy, $"KV {Subjects.PoliciesBucket} unavailable: {e.Message}", now);
             if (!PolicyStatusCalculator.Same(policy.Status, unavailable))
             {
                 await policies.PatchStatusAsync(ns!, name, unavailable, ct);
             }
 
-            throw;
+            logger.LogWarning("policy {Policy}: KV {Bucket} unavailable ({Error}); retry in {Delay} ms", key, Subjects.PoliciesBucket, e.Message, (int)options.KvRetry.TotalMilliseconds);
+            return ReconcileResult.After(options.KvRetry);
         }
 
         var counts = PolicyStatusCalculator.Count(ns!, name, policy.Spec.Selector, revision, agents.Agents, DateTimeOffset.UtcNow, options.AgentStaleAfter);

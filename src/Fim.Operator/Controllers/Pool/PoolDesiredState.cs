@@ -1,14 +1,30 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Fim.Contracts;
 using Fim.Operator.Api;
+using k8s;
 using k8s.Models;
 
 namespace Fim.Operator.Controllers.Pool;
 
-/// <summary>The objects a FimManagerPool should own.</summary>
-public sealed record PoolChildren(V1ServiceAccount ServiceAccount, V1Deployment Deployment, V1Service Service, V2HorizontalPodAutoscaler Autoscaler, V1PodDisruptionBudget DisruptionBudget);
+/// <summary>
+/// The objects a FimManagerPool should own. Autoscaler (an HPA) exists with provider prometheus-adapter, ScaledObject
+/// (KEDA) with provider keda; the one not wanted is deleted if the operator wrote it before.
+/// </summary>
+public sealed record PoolChildren(
+    V1ServiceAccount ServiceAccount,
+    V1Deployment Deployment,
+    V1Service Service,
+    V2HorizontalPodAutoscaler? Autoscaler,
+    JsonObject? ScaledObject,
+    V1PodDisruptionBudget DisruptionBudget);
 
 /// <summary>
-/// Pure: FimManagerPool spec -> the Deployment, Service (AWS NLB), HPA (fim_consumer_pending + CPU), PDB and
-/// ServiceAccount it owns. Every child is named like the pool and carries a controller ownerReference.
+/// Pure: FimManagerPool spec -> the Deployment, Service (AWS NLB), autoscaler (an HPA on fim_consumer_pending + CPU,
+/// or a KEDA ScaledObject on the consumer's lag), PDB and ServiceAccount it owns. Every child is named like the pool
+/// and carries a controller ownerReference. What is built here is the operator's whole applied configuration
+/// (server-side apply): a field left out is a field the operator does not own, e.g. the Deployment's replicas
+/// whenever an autoscaler exists.
 /// </summary>
 public static class PoolDesiredState
 {
@@ -17,6 +33,16 @@ public static class PoolDesiredState
     public const int GrpcPort = 8081;
     public const string NatsUserKey = "user";
     public const string NatsPasswordKey = "password";
+
+    /// <summary>The HPA's external metric selects the series of one pool by this label (docs/operator.md, "Autoscaling").</summary>
+    public const string PoolMetricLabel = "pool";
+
+    /// <summary>Seconds the manager is given to stop after preStop (drain in-flight work, settle acks).</summary>
+    public const int ShutdownSeconds = 30;
+
+    public const string KedaGroup = "keda.sh";
+    public const string KedaVersion = "v1alpha1";
+    public const string ScaledObjectPlural = "scaledobjects";
     private const string NatsTlsDir = "/etc/fim/nats-tls";
     private const string ApiTlsDir = "/etc/fim/tls";
 
@@ -25,11 +51,20 @@ public static class PoolDesiredState
         var name = pool.Metadata.Name;
         var spec = pool.Spec;
         var replicas = spec.Replicas ?? new PoolReplicas();
+        var autoscaling = spec.Autoscaling ?? new PoolAutoscaling();
+        var budget = spec.DisruptionBudget ?? new PoolDisruptionBudget();
         return new PoolChildren(
-            new V1ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = Meta(pool), AutomountServiceAccountToken = false },
-            Deployment(pool, name, spec, replicas),
-            Service(pool, name, spec.Service ?? new PoolService()),
-            Autoscaler(pool, name, replicas, spec.Autoscaling ?? new PoolAutoscaling()),
+            new V1ServiceAccount
+            {
+                ApiVersion = "v1",
+                Kind = "ServiceAccount",
+                Metadata = Meta(pool, Copy(spec.ServiceAccountAnnotations)),
+                AutomountServiceAccountToken = false,
+            },
+            Deployment(pool, name, spec, replicas, autoscaling),
+            Service(pool, name, spec.Service ?? new PoolService(), spec.TlsSecretRef is not null),
+            autoscaling.Provider == PoolAutoscaling.PrometheusAdapterProvider ? Autoscaler(pool, name, replicas, autoscaling) : null,
+            autoscaling.Provider == PoolAutoscaling.KedaProvider ? ScaledObject(pool, name, replicas, autoscaling) : null,
             new V1PodDisruptionBudget
             {
                 ApiVersion = "policy/v1",
@@ -37,10 +72,60 @@ public static class PoolDesiredState
                 Metadata = Meta(pool),
                 Spec = new V1PodDisruptionBudgetSpec
                 {
-                    MaxUnavailable = (IntOrString)"1",
+                    MaxUnavailable = (IntOrString)budget.MaxUnavailable.ToString(CultureInfo.InvariantCulture),
                     Selector = new V1LabelSelector { MatchLabels = PoolLabels.Selector(name) },
+                    UnhealthyPodEvictionPolicy = budget.UnhealthyPodEvictionPolicy,
                 },
             });
+    }
+
+    /// <summary>Problems in the spec the CRD's CEL rules also catch (an API server without CEL, or an older CRD): none = valid.</summary>
+    public static IReadOnlyList<string> SpecProblems(FimManagerPoolSpec spec)
+    {
+        var problems = new List<string>();
+        if (spec.Replicas is { } r && r.Min > r.Max)
+        {
+            problems.Add($"replicas.min ({r.Min}) must not exceed replicas.max ({r.Max})");
+        }
+
+        if (spec.Autoscaling is { Provider: PoolAutoscaling.KedaProvider, Keda: null })
+        {
+            problems.Add("autoscaling.keda is required when autoscaling.provider is keda");
+        }
+
+        if (spec.Service is { Tls: not null, Type: not "LoadBalancer" })
+        {
+            problems.Add("service.tls (TLS offload at the NLB) needs service.type LoadBalancer");
+        }
+
+        return problems;
+    }
+
+    /// <summary>Every Secret the pool refers to, with the field that names it.</summary>
+    public static IReadOnlyList<(string Field, string Secret)> SecretReferences(FimManagerPoolSpec spec)
+    {
+        var refs = new List<(string, string)>();
+        if (spec.Nats.SecretRef is { } a)
+        {
+            refs.Add(("nats.secretRef", a.Name));
+        }
+
+        if (spec.Nats.TlsSecretRef is { } t)
+        {
+            refs.Add(("nats.tlsSecretRef", t.Name));
+        }
+
+        if (spec.TlsSecretRef is { } api)
+        {
+            refs.Add(("tlsSecretRef", api.Name));
+        }
+
+        foreach (var (s, i) in (spec.ImagePullSecrets ?? []).Select((s, i) => (s, i)))
+        {
+            refs.Add(($"imagePullSecrets[{i}]", s.Name));
+        }
+
+        return refs;
     }
 
     public static V1OwnerReference OwnerReference(FimManagerPool pool) => new()
@@ -62,8 +147,11 @@ public static class PoolDesiredState
         OwnerReferences = [OwnerReference(pool)],
     };
 
-    private static V1Deployment Deployment(FimManagerPool pool, string name, FimManagerPoolSpec spec, PoolReplicas replicas)
+    private static Dictionary<string, string>? Copy(Dictionary<string, string>? map) => map is { Count: > 0 } ? new Dictionary<string, string>(map) : null;
+
+    private static V1Deployment Deployment(FimManagerPool pool, string name, FimManagerPoolSpec spec, PoolReplicas replicas, PoolAutoscaling autoscaling)
     {
+        var service = spec.Service ?? new PoolService();
         var tls = spec.TlsSecretRef is not null;
         var scheme = tls ? "HTTPS" : "HTTP";
         var env = new List<V1EnvVar>
@@ -111,6 +199,11 @@ public static class PoolDesiredState
             Resources = spec.Resources is { } r ? new V1ResourceRequirements { Requests = r.Requests, Limits = r.Limits } : null,
             LivenessProbe = Probe("/healthz", scheme, 10),
             ReadinessProbe = Probe("/readyz", scheme, 5),
+            // Behind an NLB the pod keeps serving while the target deregisters: the LB stops sending new connections
+            // only after a while, so the pod must not stop listening before that.
+            Lifecycle = service.Type == "LoadBalancer" && service.DeregistrationDelaySeconds > 0
+                ? new V1Lifecycle { PreStop = new V1LifecycleHandler { Sleep = new V1SleepAction { Seconds = service.DeregistrationDelaySeconds } } }
+                : null,
             SecurityContext = new V1SecurityContext
             {
                 RunAsNonRoot = true,
@@ -120,6 +213,7 @@ public static class PoolDesiredState
             },
         };
         var spread = spec.TopologySpread ?? new PoolTopologySpread();
+        var preStop = container.Lifecycle?.PreStop?.Sleep?.Seconds ?? 0;
         return new V1Deployment
         {
             ApiVersion = "apps/v1",
@@ -127,15 +221,18 @@ public static class PoolDesiredState
             Metadata = Meta(pool),
             Spec = new V1DeploymentSpec
             {
-                Replicas = replicas.Min, // only on create: afterwards the HPA owns replicas
+                // Owned only without an autoscaler: with one, the HPA (or KEDA's) owns replicas and the operator never
+                // applies the field, so it never takes it back.
+                Replicas = autoscaling.Provider == PoolAutoscaling.NoProvider ? replicas.Min : null,
                 Selector = new V1LabelSelector { MatchLabels = PoolLabels.Selector(name) },
                 Template = new V1PodTemplateSpec
                 {
-                    Metadata = new V1ObjectMeta { Labels = PoolLabels.For(name) },
+                    Metadata = new V1ObjectMeta { Labels = PoolLabels.For(name), Annotations = Copy(spec.PodAnnotations) },
                     Spec = new V1PodSpec
                     {
                         ServiceAccountName = name,
                         AutomountServiceAccountToken = false,
+                        TerminationGracePeriodSeconds = preStop + ShutdownSeconds,
                         SecurityContext = new V1PodSecurityContext
                         {
                             RunAsNonRoot = true,
@@ -143,22 +240,42 @@ public static class PoolDesiredState
                         },
                         Containers = [container],
                         Volumes = volumes,
-                        TopologySpreadConstraints = spread.Zones
-                            ?
-                            [
-                                new V1TopologySpreadConstraint
-                                {
-                                    MaxSkew = spread.MaxSkew,
-                                    TopologyKey = "topology.kubernetes.io/zone",
-                                    WhenUnsatisfiable = "ScheduleAnyway",
-                                    LabelSelector = new V1LabelSelector { MatchLabels = PoolLabels.Selector(name) },
-                                },
-                            ]
+                        NodeSelector = Copy(spec.NodeSelector),
+                        Tolerations = spec.Tolerations is { Count: > 0 } tolerations
+                            ? [.. tolerations.Select(t => new V1Toleration { Key = t.Key, OperatorProperty = t.Operator, Value = t.Value, Effect = t.Effect, TolerationSeconds = t.TolerationSeconds })]
                             : null,
+                        Affinity = spec.Affinity is { } affinity ? KubernetesJson.Deserialize<V1Affinity>(affinity.ToJsonString()) : null,
+                        PriorityClassName = spec.PriorityClassName,
+                        ImagePullSecrets = spec.ImagePullSecrets is { Count: > 0 } pull ? [.. pull.Select(p => new V1LocalObjectReference { Name = p.Name })] : null,
+                        TopologySpreadConstraints = Spread(name, spread),
                     },
                 },
             },
         };
+    }
+
+    private static List<V1TopologySpreadConstraint>? Spread(string name, PoolTopologySpread spread)
+    {
+        var keys = new List<string>();
+        if (spread.Zones)
+        {
+            keys.Add("topology.kubernetes.io/zone");
+        }
+
+        if (spread.Nodes)
+        {
+            keys.Add("kubernetes.io/hostname");
+        }
+
+        return keys.Count == 0
+            ? null
+            : [.. keys.Select(key => new V1TopologySpreadConstraint
+            {
+                MaxSkew = spread.MaxSkew,
+                TopologyKey = key,
+                WhenUnsatisfiable = "ScheduleAnyway",
+                LabelSelector = new V1LabelSelector { MatchLabels = PoolLabels.Selector(name) },
+            })];
     }
 
     private static V1EnvVar SecretEnv(string name, string secret, string key) => new()
@@ -174,7 +291,7 @@ public static class PoolDesiredState
         FailureThreshold = 3,
     };
 
-    public static Dictionary<string, string> ServiceAnnotations(PoolService service)
+    public static Dictionary<string, string> ServiceAnnotations(PoolService service, bool endToEndTls = false)
     {
         var annotations = new Dictionary<string, string>();
         if (service.Type == "LoadBalancer")
@@ -182,6 +299,16 @@ public static class PoolDesiredState
             annotations["service.beta.kubernetes.io/aws-load-balancer-type"] = "external";
             annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] = "ip";
             annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] = service.Scheme;
+            annotations["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"] =
+                $"deregistration_delay.timeout_seconds={service.DeregistrationDelaySeconds.ToString(CultureInfo.InvariantCulture)}";
+            if (service.Tls is { } tls)
+            {
+                annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-cert"] = tls.CertificateArn;
+                annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-ports"] = "http,grpc";
+                annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"] = tls.SslPolicy;
+                annotations["service.beta.kubernetes.io/aws-load-balancer-alpn-policy"] = "HTTP2Preferred";
+                annotations["service.beta.kubernetes.io/aws-load-balancer-backend-protocol"] = endToEndTls ? "ssl" : "tcp";
+            }
         }
 
         foreach (var (k, v) in service.Annotations ?? [])
@@ -192,14 +319,21 @@ public static class PoolDesiredState
         return annotations;
     }
 
-    private static V1Service Service(FimManagerPool pool, string name, PoolService service)
+    private static V1Service Service(FimManagerPool pool, string name, PoolService service, bool endToEndTls)
     {
         var ports = service.Ports ?? new PoolPorts();
+        var annotations = ServiceAnnotations(service, endToEndTls);
+        var meta = Meta(pool, annotations.Count > 0 ? annotations : null);
+        foreach (var (k, v) in service.Labels ?? [])
+        {
+            meta.Labels.TryAdd(k, v);
+        }
+
         return new V1Service
         {
             ApiVersion = "v1",
             Kind = "Service",
-            Metadata = Meta(pool, ServiceAnnotations(service)),
+            Metadata = meta,
             Spec = new V1ServiceSpec
             {
                 Type = service.Type,
@@ -222,7 +356,7 @@ public static class PoolDesiredState
         {
             ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = name },
             MinReplicas = replicas.Min,
-            MaxReplicas = Math.Max(replicas.Min, replicas.Max),
+            MaxReplicas = replicas.Max,
             Metrics =
             [
                 new V2MetricSpec
@@ -230,7 +364,11 @@ public static class PoolDesiredState
                     Type = "External",
                     External = new V2ExternalMetricSource
                     {
-                        Metric = new V2MetricIdentifier { Name = PendingMetric },
+                        Metric = new V2MetricIdentifier
+                        {
+                            Name = PendingMetric,
+                            Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [PoolMetricLabel] = name } },
+                        },
                         Target = new V2MetricTarget { Type = "AverageValue", AverageValue = new ResourceQuantity(autoscaling.PendingPerReplica.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
                     },
                 },
@@ -246,4 +384,47 @@ public static class PoolDesiredState
             ],
         },
     };
+
+    /// <summary>A KEDA ScaledObject on the pool's Deployment: the NATS JetStream scaler on the managers' consumer, plus CPU.</summary>
+    private static JsonObject ScaledObject(FimManagerPool pool, string name, PoolReplicas replicas, PoolAutoscaling autoscaling)
+    {
+        var keda = autoscaling.Keda ?? new PoolKeda();
+        var meta = JsonNode.Parse(KubernetesJson.Serialize(Meta(pool)))!;
+        return new JsonObject
+        {
+            ["apiVersion"] = $"{KedaGroup}/{KedaVersion}",
+            ["kind"] = "ScaledObject",
+            ["metadata"] = meta,
+            ["spec"] = new JsonObject
+            {
+                ["scaleTargetRef"] = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = "Deployment", ["name"] = name },
+                ["minReplicaCount"] = replicas.Min,
+                ["maxReplicaCount"] = replicas.Max,
+                ["pollingInterval"] = keda.PollingInterval,
+                ["cooldownPeriod"] = keda.CooldownPeriod,
+                ["triggers"] = new JsonArray
+                {
+                    new JsonObject
+                    {
+                        ["type"] = "nats-jetstream",
+                        ["metadata"] = new JsonObject
+                        {
+                            ["natsServerMonitoringEndpoint"] = keda.NatsMonitoringEndpoint,
+                            ["account"] = keda.Account,
+                            ["stream"] = Subjects.EventsStream,
+                            ["consumer"] = Subjects.ManagersConsumer,
+                            ["lagThreshold"] = autoscaling.PendingPerReplica.ToString(CultureInfo.InvariantCulture),
+                            ["useHttps"] = keda.UseHttps ? "true" : "false",
+                        },
+                    },
+                    new JsonObject
+                    {
+                        ["type"] = "cpu",
+                        ["metricType"] = "Utilization",
+                        ["metadata"] = new JsonObject { ["value"] = autoscaling.CpuUtilization.ToString(CultureInfo.InvariantCulture) },
+                    },
+                },
+            },
+        };
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Fim.Operator.Api;
 using Fim.Operator.Runtime;
 using k8s;
@@ -8,9 +9,30 @@ using Microsoft.Extensions.Logging;
 
 namespace Fim.Operator.Controllers.Pool;
 
-/// <summary>Applies PoolDesiredState: creates missing children, updates drifted ones, writes status when it changed.</summary>
-public sealed class PoolReconciler(IKubernetes client, ResourceClient pools, EventRecorder events, TimeSpan refresh, ILogger logger) : IReconciler<FimManagerPool>
+/// <summary>The child kinds of a pool, each with its cache and its writes.</summary>
+public sealed record PoolChildKinds(ChildKind ServiceAccount, ChildKind Deployment, ChildKind Service, ChildKind Autoscaler, ChildKind ScaledObject, ChildKind DisruptionBudget);
+
+/// <summary>A reason (one CamelCase word) and a message for the pool's Degraded condition.</summary>
+public sealed record PoolProblem(string Reason, string Message, bool Terminal = false);
+
+/// <summary>
+/// Applies PoolDesiredState with server-side apply, reading children from the informer caches. Each applied
+/// configuration carries a hash of itself (annotation fim.io/applied-hash), so a child whose cached state holds
+/// everything the operator applies is in sync, also after a restart or failover; a field dropped from the
+/// configuration changes the hash and is applied away. Deletes the autoscaler kind the pool no longer uses. Writes
+/// status when it changed.
+/// </summary>
+public sealed class PoolReconciler(
+    IKubernetes client,
+    ResourceClient pools,
+    EventRecorder events,
+    PoolChildKinds kinds,
+    Func<string, string, bool> secretExists,
+    TimeSpan refresh,
+    ILogger logger) : IReconciler<FimManagerPool>
 {
+    public const string AppliedHashAnnotation = "fim.io/applied-hash";
+
     public async Task<ReconcileResult> ReconcileAsync(string key, FimManagerPool? pool, CancellationToken ct)
     {
         if (pool is null || pool.Metadata.DeletionTimestamp is not null)
@@ -19,15 +41,30 @@ public sealed class PoolReconciler(IKubernetes client, ResourceClient pools, Eve
         }
 
         var ns = pool.Metadata.NamespaceProperty;
-        var name = pool.Metadata.Name;
-        var desired = PoolDesiredState.Build(pool);
-        var problems = new List<string>();
-        await ApplyAsync(pool, desired.ServiceAccount, ChildKinds.ServiceAccount(client), problems, ct);
-        var deployment = await ApplyAsync(pool, desired.Deployment, ChildKinds.Deployment(client), problems, ct);
-        await ApplyAsync(pool, desired.Service, ChildKinds.Service(client), problems, ct);
-        var hpa = await ApplyAsync(pool, desired.Autoscaler, ChildKinds.Autoscaler(client), problems, ct);
-        await ApplyAsync(pool, desired.DisruptionBudget, ChildKinds.DisruptionBudget(client), problems, ct);
+        var problems = new List<PoolProblem>();
+        var invalid = PoolDesiredState.SpecProblems(pool.Spec);
+        if (invalid.Count > 0)
+        {
+            // Terminal: nothing is applied until the spec changes (the CRD's CEL rules refuse this on a real API server).
+            problems.AddRange(invalid.Select(p => new PoolProblem("InvalidSpec", p, Terminal: true)));
+        }
+        else
+        {
+            problems.AddRange(PoolDesiredState.SecretReferences(pool.Spec)
+                .Where(r => !secretExists(ns, r.Secret))
+                .Select(r => new PoolProblem("SecretMissing", $"Secret {ns}/{r.Secret} ({r.Field}) not found")));
+            var desired = PoolDesiredState.Build(pool);
+            await SyncAsync(pool, desired.ServiceAccount, kinds.ServiceAccount, problems, ct);
+            await SyncAsync(pool, desired.Deployment, kinds.Deployment, problems, ct);
+            await SyncAsync(pool, desired.Service, kinds.Service, problems, ct);
+            await SyncAsync(pool, desired.Autoscaler, kinds.Autoscaler, problems, ct);
+            await SyncAsync(pool, desired.ScaledObject, kinds.ScaledObject, problems, ct);
+            await SyncAsync(pool, desired.DisruptionBudget, kinds.DisruptionBudget, problems, ct);
+        }
 
+        var name = pool.Metadata.Name;
+        var deployment = Typed<V1Deployment>(kinds.Deployment.Cache.Get(ns, name));
+        var hpa = Typed<V2HorizontalPodAutoscaler>(kinds.Autoscaler.Cache.Get(ns, name));
         var status = PoolStatusCalculator.Compute(pool, deployment, hpa, problems, DateTime.UtcNow);
         if (!PoolStatusCalculator.Same(pool.Status, status))
         {
@@ -39,7 +76,127 @@ public sealed class PoolReconciler(IKubernetes client, ResourceClient pools, Eve
             }
         }
 
+        if (problems.FirstOrDefault(p => p.Terminal) is { } terminal)
+        {
+            throw new TerminalReconcileException(terminal.Reason, terminal.Message);
+        }
+
         return ReconcileResult.After(refresh);
+    }
+
+    /// <summary>The configuration with a hash of itself in its annotations.</summary>
+    public static JsonObject WithHash(JsonObject desired)
+    {
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(desired.ToJsonString())))[..16];
+        var meta = (JsonObject)desired["metadata"]!;
+        if (meta["annotations"] is not JsonObject annotations)
+        {
+            annotations = [];
+            meta["annotations"] = annotations;
+        }
+
+        annotations[AppliedHashAnnotation] = hash;
+        return desired;
+    }
+
+    private static T? Typed<T>(JsonObject? o)
+        where T : class => o is null ? null : KubernetesJson.Deserialize<T>(o.ToJsonString());
+
+    private async Task SyncAsync(FimManagerPool pool, object? desiredObject, ChildKind kind, List<PoolProblem> problems, CancellationToken ct)
+    {
+        var ns = pool.Metadata.NamespaceProperty;
+        var name = pool.Metadata.Name;
+        var live = kind.Cache.Get(ns, name);
+        var ours = PoolDesiredState.OwnerReference(pool);
+        if (desiredObject is null)
+        {
+            // The autoscaler kind this pool does not use (any more): remove it if it is ours.
+            if (live is not null && ChildSync.Ownership(ours, live, PoolLabels.PoolLabel) is { Conflict: null, Adopts: false })
+            {
+                await kind.DeleteQuietlyAsync(name, ns, ct);
+                logger.LogInformation("pool {Pool}: deleted {Kind} {Name}", ResourceKey.Of(pool), kind.Kind, name);
+            }
+
+            return;
+        }
+
+        var desired = WithHash(ChildSync.Node(desiredObject));
+        var json = desired.ToJsonString();
+        if (live is not null)
+        {
+            var ownership = ChildSync.Ownership(ours, live, PoolLabels.PoolLabel);
+            if (ownership.Conflict is { } conflict)
+            {
+                problems.Add(new PoolProblem("ChildConflict", conflict));
+                return;
+            }
+
+            if (!ownership.Adopts && ChildSync.IsSubset(desired, live))
+            {
+                return; // in sync; the hash says nothing was dropped from the applied configuration since
+            }
+
+            if (ownership.Adopts && !await IsCurrentAsync(pool, ct))
+            {
+                // A stale cache entry of a pool that is gone or was re-created: adopting for it would point the
+                // child at a dead uid and the garbage collector would delete it. The current pool's reconcile follows.
+                return;
+            }
+        }
+
+        try
+        {
+            await kind.ApplyAsync(json, name, ns, ct);
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity or HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
+        {
+            // Retrying the same request cannot succeed: say why on the pool, stop retrying until something changes.
+            var why = e.Response.StatusCode == HttpStatusCode.NotFound
+                ? $"the API server does not serve {kind.Kind} (is its CRD installed?)"
+                : $"{kind.Kind} {name} refused: HTTP {(int)e.Response.StatusCode} {StatusMessage(e.Response.Content)}";
+            problems.Add(new PoolProblem(e.Response.StatusCode == HttpStatusCode.NotFound ? "KindNotServed" : "ChildRejected", why, Terminal: true));
+            return;
+        }
+
+        if (live is null && kind.Kind == "Deployment" && desired["spec"]?["replicas"] is null)
+        {
+            await SetInitialReplicasAsync(pool, kind, ct);
+        }
+
+        if (live is null)
+        {
+            logger.LogInformation("pool {Pool}: created {Kind} {Name}", ResourceKey.Of(pool), kind.Kind, name);
+            await events.RecordAsync(pool, "Normal", "Created", $"created {kind.Kind} {name}", ct);
+        }
+        else
+        {
+            logger.LogInformation("pool {Pool}: applied {Kind} {Name}", ResourceKey.Of(pool), kind.Kind, name);
+        }
+    }
+
+    /// <summary>
+    /// A new Deployment under an autoscaler starts at replicas.min rather than the API default of 1. Applied by a
+    /// field manager of its own that never applies again: the operator's own configuration leaves replicas out, so
+    /// the autoscaler's later writes are never undone.
+    /// </summary>
+    private async Task SetInitialReplicasAsync(FimManagerPool pool, ChildKind kind, CancellationToken ct)
+    {
+        var (ns, name) = (pool.Metadata.NamespaceProperty, pool.Metadata.Name);
+        var body = new JsonObject
+        {
+            ["apiVersion"] = "apps/v1",
+            ["kind"] = "Deployment",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            ["spec"] = new JsonObject { ["replicas"] = (pool.Spec.Replicas ?? new PoolReplicas()).Min },
+        };
+        try
+        {
+            await kind.ApplyAs(body.ToJsonString(), name, ns, ChildKind.InitialReplicasManager, ct);
+        }
+        catch (HttpOperationException e)
+        {
+            logger.LogWarning("pool {Pool}: setting the initial replicas: HTTP {Status}", ResourceKey.Of(pool), (int)e.Response.StatusCode);
+        }
     }
 
     /// <summary>An uncached read before adopting (like controller-runtime's adoption check): same uid, not being deleted.</summary>
@@ -57,94 +214,16 @@ public sealed class PoolReconciler(IKubernetes client, ResourceClient pools, Eve
         }
     }
 
-    private async Task<T?> ApplyAsync<T>(FimManagerPool pool, T desired, ChildKind<T> kind, List<string> problems, CancellationToken ct)
-        where T : class, IKubernetesObject<V1ObjectMeta>
-    {
-        var ns = pool.Metadata.NamespaceProperty;
-        var name = desired.Metadata.Name;
-        var live = await kind.ReadAsync(name, ns, ct);
-        if (live is null)
-        {
-            var created = await kind.CreateAsync(desired, ns, ct);
-            logger.LogInformation("pool {Pool}: created {Kind} {Name}", ResourceKey.Of(pool), desired.Kind, name);
-            await events.RecordAsync(pool, "Normal", "Created", $"created {desired.Kind} {name}", ct);
-            return created;
-        }
-
-        var decision = ChildSync.Decide(desired, live, kind.OwnedPaths, PoolLabels.PoolLabel);
-        switch (decision.Action)
-        {
-            case ChildAction.Update:
-                if (decision.Adopts && !await IsCurrentAsync(pool, ct))
-                {
-                    // A stale cache entry of a pool that is gone or was re-created: adopting for it would point the
-                    // child at a dead uid and the garbage collector would delete it. The current pool's reconcile follows.
-                    return null;
-                }
-
-                var updated = KubernetesJson.Deserialize<T>(decision.Updated!.ToJsonString());
-                var replaced = await kind.ReplaceAsync(updated, name, ns, ct);
-                logger.LogInformation("pool {Pool}: updated {Kind} {Name}", ResourceKey.Of(pool), desired.Kind, name);
-                return replaced;
-            case ChildAction.Conflict:
-                problems.Add(decision.Reason!);
-                return null;
-            default:
-                return live;
-        }
-    }
-}
-
-/// <summary>Typed read/create/replace of one child kind and the paths the operator owns in it.</summary>
-public sealed record ChildKind<T>(
-    Func<string, string, CancellationToken, Task<T>> Read,
-    Func<T, string, CancellationToken, Task<T>> CreateAsync,
-    Func<T, string, string, CancellationToken, Task<T>> ReplaceAsync,
-    IReadOnlyList<string> OwnedPaths)
-{
-    public async Task<T?> ReadAsync(string name, string ns, CancellationToken ct)
+    private static string StatusMessage(string? content)
     {
         try
         {
-            return await Read(name, ns, ct);
+            var message = content is null ? null : JsonNode.Parse(content)?["message"]?.GetValue<string>();
+            return message is null ? "" : message.Length > 300 ? message[..300] : message;
         }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+        catch (System.Text.Json.JsonException)
         {
-            return default;
+            return "";
         }
     }
-}
-
-public static class ChildKinds
-{
-    // spec.replicas is deliberately not owned: the HPA scales the Deployment and the operator never fights it.
-    public static ChildKind<V1Deployment> Deployment(IKubernetes c) => new(
-        (n, ns, ct) => c.AppsV1.ReadNamespacedDeploymentAsync(n, ns, cancellationToken: ct),
-        (o, ns, ct) => c.AppsV1.CreateNamespacedDeploymentAsync(o, ns, cancellationToken: ct),
-        (o, n, ns, ct) => c.AppsV1.ReplaceNamespacedDeploymentAsync(o, n, ns, cancellationToken: ct),
-        ["spec.selector", "spec.template"]);
-
-    public static ChildKind<V1Service> Service(IKubernetes c) => new(
-        (n, ns, ct) => c.CoreV1.ReadNamespacedServiceAsync(n, ns, cancellationToken: ct),
-        (o, ns, ct) => c.CoreV1.CreateNamespacedServiceAsync(o, ns, cancellationToken: ct),
-        (o, n, ns, ct) => c.CoreV1.ReplaceNamespacedServiceAsync(o, n, ns, cancellationToken: ct),
-        ["spec.type", "spec.selector", "spec.ports"]);
-
-    public static ChildKind<V2HorizontalPodAutoscaler> Autoscaler(IKubernetes c) => new(
-        (n, ns, ct) => c.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync(n, ns, cancellationToken: ct),
-        (o, ns, ct) => c.AutoscalingV2.CreateNamespacedHorizontalPodAutoscalerAsync(o, ns, cancellationToken: ct),
-        (o, n, ns, ct) => c.AutoscalingV2.ReplaceNamespacedHorizontalPodAutoscalerAsync(o, n, ns, cancellationToken: ct),
-        ["spec"]);
-
-    public static ChildKind<V1PodDisruptionBudget> DisruptionBudget(IKubernetes c) => new(
-        (n, ns, ct) => c.PolicyV1.ReadNamespacedPodDisruptionBudgetAsync(n, ns, cancellationToken: ct),
-        (o, ns, ct) => c.PolicyV1.CreateNamespacedPodDisruptionBudgetAsync(o, ns, cancellationToken: ct),
-        (o, n, ns, ct) => c.PolicyV1.ReplaceNamespacedPodDisruptionBudgetAsync(o, n, ns, cancellationToken: ct),
-        ["spec"]);
-
-    public static ChildKind<V1ServiceAccount> ServiceAccount(IKubernetes c) => new(
-        (n, ns, ct) => c.CoreV1.ReadNamespacedServiceAccountAsync(n, ns, cancellationToken: ct),
-        (o, ns, ct) => c.CoreV1.CreateNamespacedServiceAccountAsync(o, ns, cancellationToken: ct),
-        (o, n, ns, ct) => c.CoreV1.ReplaceNamespacedServiceAccountAsync(o, n, ns, cancellationToken: ct),
-        ["automountServiceAccountToken"]);
 }

@@ -7,7 +7,7 @@ namespace Fim.Operator.Controllers.Pool;
 /// <summary>Pure: the pool's status from its live Deployment and HPA and the problems met while applying children.</summary>
 public static class PoolStatusCalculator
 {
-    public static FimManagerPoolStatus Compute(FimManagerPool pool, V1Deployment? deployment, V2HorizontalPodAutoscaler? hpa, IReadOnlyList<string> problems, DateTime now)
+    public static FimManagerPoolStatus Compute(FimManagerPool pool, V1Deployment? deployment, V2HorizontalPodAutoscaler? hpa, IReadOnlyList<PoolProblem> problems, DateTime now)
     {
         var generation = pool.Metadata.Generation;
         var min = pool.Spec.Replicas?.Min ?? new PoolReplicas().Min;
@@ -28,7 +28,7 @@ public static class PoolStatusCalculator
                 : Conditions.Make("Progressing", false, "Stable", $"{ready} of {desired} ready and up to date", generation),
         };
         var degraded = problems.Count > 0
-            ? ("ChildConflict", string.Join("; ", problems))
+            ? (problems[0].Reason, string.Join("; ", problems.Select(p => p.Message)))
             : deadline ? ("ProgressDeadlineExceeded", "the Deployment rollout exceeded its progress deadline")
             : replicaFailure is not null ? ("ReplicaFailure", replicaFailure.Message ?? "pods cannot be created")
             : (null, null);
