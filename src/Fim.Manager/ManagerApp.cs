@@ -54,6 +54,7 @@ public static class ManagerApp
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<EventSettler>();
         services.AddHostedService<EventPipeline>();
+        services.AddHostedService<MaxDeliveriesWatch>();
         services.AddHostedService<PendingGauge>();
 
         services.TryAddSingleton(_ => AlertOutput.Stdout());
