@@ -11,14 +11,18 @@ namespace Fim.Contracts;
 /// </summary>
 public static class TerminalText
 {
-    public static string Escape(string? text)
+    /// <summary>
+    /// <paramref name="text"/> with every control character escaped. <paramref name="doubleBackslash"/> false leaves
+    /// backslashes alone, for text that already uses them as escapes (JSON), where doubling would only garble it.
+    /// </summary>
+    public static string Escape(string? text, bool doubleBackslash = true)
     {
         if (string.IsNullOrEmpty(text))
         {
             return text ?? "";
         }
         var i = 0;
-        while (i < text.Length && !NeedsEscape(text[i]))
+        while (i < text.Length && !NeedsEscape(text[i], doubleBackslash))
         {
             i++;
         }
@@ -30,7 +34,7 @@ public static class TerminalText
         for (; i < text.Length; i++)
         {
             var c = text[i];
-            if (!NeedsEscape(c))
+            if (!NeedsEscape(c, doubleBackslash))
             {
                 sb.Append(c);
                 continue;
@@ -49,6 +53,6 @@ public static class TerminalText
         return sb.ToString();
     }
 
-    private static bool NeedsEscape(char c) =>
-        c == '\\' || char.IsControl(c) || c is '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+    private static bool NeedsEscape(char c, bool backslash) =>
+        (backslash && c == '\\') || char.IsControl(c) || c is '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 }

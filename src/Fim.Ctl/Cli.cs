@@ -112,7 +112,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
                 await stdout.WriteLineAsync(Json.Format(a));
                 return Ok;
             }
-            await stdout.WriteLineAsync($"agent:     {E(a.AgentId)}\nhost:      {E(a.Host)}\nversion:   {E(a.Version)}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {E(a.HeartbeatJson)}");
+            await stdout.WriteLineAsync($"agent:     {E(a.AgentId)}\nhost:      {E(a.Host)}\nversion:   {E(a.Version)}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {Fim.Contracts.TerminalText.Escape(a.HeartbeatJson, doubleBackslash: false)}");
             return Ok;
         });
         return command;
@@ -220,7 +220,9 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
             using var channel = Channel(parse);
             var response = await new FimManager.FimManagerClient(channel).TriggerScanAsync(new TriggerScanRequest { AgentId = parse.GetValue(agent)! },
                 cancellationToken: ct);
-            await stdout.WriteLineAsync(parse.GetValue(_json) ? response.ResponseJson : $"{(response.Ok ? "ok" : "refused")}: {E(response.ResponseJson)}");
+            // The reply is the agent's own text: valid JSON holds no raw control character, a hostile agent's reply might.
+            var reply = Fim.Contracts.TerminalText.Escape(response.ResponseJson, doubleBackslash: false);
+            await stdout.WriteLineAsync(parse.GetValue(_json) ? reply : $"{(response.Ok ? "ok" : "refused")}: {reply}");
             return response.Ok ? Ok : Failed;
         });
         return command;
