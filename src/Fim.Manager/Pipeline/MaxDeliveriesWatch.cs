@@ -55,7 +55,9 @@ public sealed class MaxDeliveriesWatch(NatsConnector nats, Readiness readiness, 
         {
             var stream = await js.GetStreamAsync(Subjects.EventsStream, cancellationToken: cancellationToken);
             var msg = await stream.GetDirectAsync(new StreamMsgGetRequest { Seq = sequence }, NatsRawSerializer<byte[]>.Default, cancellationToken);
-            (subject, data, original) = (msg.Subject, msg.Data ?? [], msg.Headers);
+            // A direct get answers on an inbox; the stored subject is in the Nats-Subject header.
+            subject = msg.Headers is { } h && h.TryGetLastValue("Nats-Subject", out var stored) ? stored : msg.Subject;
+            (data, original) = (msg.Data ?? [], msg.Headers);
         }
         catch (NatsJSApiException e) when (e.Error.Code == 404)
         {
