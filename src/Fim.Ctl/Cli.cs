@@ -46,7 +46,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
         {
             foreach (var error in parse.Errors)
             {
-                await stderr.WriteLineAsync($"error: {error.Message}");
+                await stderr.WriteLineAsync($"error: {E(error.Message)}");
             }
             await stderr.WriteLineAsync("Run 'fimctl --help' for usage.");
             return InvalidArgument;
@@ -58,7 +58,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
         }
         catch (RpcException e)
         {
-            await stderr.WriteLineAsync($"error: {e.StatusCode}: {e.Status.Detail}");
+            await stderr.WriteLineAsync($"error: {e.StatusCode}: {E(e.Status.Detail)}");
             return e.StatusCode switch
             {
                 StatusCode.InvalidArgument => InvalidArgument,
@@ -69,7 +69,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
         }
         catch (UsageException e)
         {
-            await stderr.WriteLineAsync($"error: {e.Message}");
+            await stderr.WriteLineAsync($"error: {E(e.Message)}");
             return InvalidArgument;
         }
     }
@@ -92,7 +92,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
             await stdout.WriteLineAsync($"{"AGENT",-28} {"HOST",-28} {"VERSION",-10} {"LAST SEEN",-20} {"POLICIES",-30} LABELS");
             foreach (var a in response.Agents)
             {
-                await stdout.WriteLineAsync($"{a.AgentId,-28} {a.Host,-28} {a.Version,-10} {Time(a.LastSeen),-20} {Policies(a),-30} {Labels(a)}");
+                await stdout.WriteLineAsync($"{E(a.AgentId),-28} {E(a.Host),-28} {E(a.Version),-10} {Time(a.LastSeen),-20} {Policies(a),-30} {Labels(a)}");
             }
             return Ok;
         });
@@ -112,7 +112,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
                 await stdout.WriteLineAsync(Json.Format(a));
                 return Ok;
             }
-            await stdout.WriteLineAsync($"agent:     {a.AgentId}\nhost:      {a.Host}\nversion:   {a.Version}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {a.HeartbeatJson}");
+            await stdout.WriteLineAsync($"agent:     {E(a.AgentId)}\nhost:      {E(a.Host)}\nversion:   {E(a.Version)}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {Fim.Contracts.TerminalText.Escape(a.HeartbeatJson, doubleBackslash: false)}");
             return Ok;
         });
         return command;
@@ -160,7 +160,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
                 await stdout.WriteLineAsync($"{"TIME",-20} {"LVL",3} {"RULE",-7} {"AGENT",-24} {"KIND",-12} PATH");
                 foreach (var a in response.Alerts)
                 {
-                    await stdout.WriteLineAsync($"{Time(a.ObservedAt),-20} {a.Level,3} {a.RuleId,-7} {a.AgentId,-24} {a.Kind,-12} {a.Path}");
+                    await stdout.WriteLineAsync($"{Time(a.ObservedAt),-20} {a.Level,3} {E(a.RuleId),-7} {E(a.AgentId),-24} {E(a.Kind),-12} {E(a.Path)}");
                 }
             }
             if (response.Truncated)
@@ -199,7 +199,7 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
                 await stdout.WriteLineAsync($"{"TIME",-20} {"KIND",-12} {"SOURCE",-8} CHANGED");
                 foreach (var e in response.Events)
                 {
-                    await stdout.WriteLineAsync($"{Time(e.ObservedAt),-20} {e.Kind,-12} {e.Source,-8} {string.Join(",", e.Changed)}");
+                    await stdout.WriteLineAsync($"{Time(e.ObservedAt),-20} {E(e.Kind),-12} {E(e.Source),-8} {E(string.Join(",", e.Changed))}");
                 }
             }
             if (response.Truncated)
@@ -220,7 +220,9 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
             using var channel = Channel(parse);
             var response = await new FimManager.FimManagerClient(channel).TriggerScanAsync(new TriggerScanRequest { AgentId = parse.GetValue(agent)! },
                 cancellationToken: ct);
-            await stdout.WriteLineAsync(parse.GetValue(_json) ? response.ResponseJson : $"{(response.Ok ? "ok" : "refused")}: {response.ResponseJson}");
+            // The reply is the agent's own text: valid JSON holds no raw control character, a hostile agent's reply might.
+            var reply = Fim.Contracts.TerminalText.Escape(response.ResponseJson, doubleBackslash: false);
+            await stdout.WriteLineAsync(parse.GetValue(_json) ? reply : $"{(response.Ok ? "ok" : "refused")}: {reply}");
             return response.Ok ? Ok : Failed;
         });
         return command;
@@ -249,12 +251,15 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
 
     /// <summary>The applied policies as name@revision, e.g. "prod/web@7".</summary>
     private static string Policies(Agent a) =>
-        a.AppliedPolicies.Count == 0 ? "-" : string.Join(",", a.AppliedPolicies.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}@{p.Value}"));
+        a.AppliedPolicies.Count == 0 ? "-" : E(string.Join(",", a.AppliedPolicies.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}@{p.Value}")));
 
     private static string Scan(AgentScan? s) =>
-        s is null ? "-" : $"{Time(s.Time)} {s.Policy} ({s.Reason}): {s.Entries} entries, {s.Changes} changes, {s.DurationMs.ToString(CultureInfo.InvariantCulture)} ms";
+        s is null ? "-" : $"{Time(s.Time)} {E(s.Policy)} ({E(s.Reason)}): {s.Entries} entries, {s.Changes} changes, {s.DurationMs.ToString(CultureInfo.InvariantCulture)} ms";
 
-    private static string Labels(Agent a) => string.Join(",", a.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
+    private static string Labels(Agent a) => E(string.Join(",", a.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
+
+    /// <summary>Every value a human reads goes through here: names from hosts may hold terminal control sequences.</summary>
+    private static string E(string? text) => Fim.Contracts.TerminalText.Escape(text);
 }
 
 public sealed class UsageException(string message) : Exception(message);

@@ -54,6 +54,7 @@ public static class ManagerApp
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<EventSettler>();
         services.AddHostedService<EventPipeline>();
+        services.AddHostedService<MaxDeliveriesWatch>();
         services.AddHostedService<PendingGauge>();
 
         services.TryAddSingleton(_ => AlertOutput.Stdout());
@@ -151,6 +152,10 @@ public static class ManagerApp
     {
         var api = config.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         var address = IPAddress.TryParse(api.Address, out var parsed) ? parsed : IPAddress.Any;
+        // GET /api/v1/agents/{id}/history?path=... carries the path in the request line: room for the longest path an
+        // event may hold (EventLimits.MaxPathLength), percent-encoded, instead of Kestrel's 8 KiB default.
+        kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, (Fim.Contracts.EventLimits.MaxPathLength * 3) + 1024);
+        kestrel.Limits.MaxRequestHeadersTotalSize = Math.Max(kestrel.Limits.MaxRequestHeadersTotalSize, kestrel.Limits.MaxRequestLineSize);
         X509Certificate2? certificate = null;
         if (api.HasTls && api.TlsKeyFile is not null && File.Exists(api.TlsCertFile) && File.Exists(api.TlsKeyFile))
         {

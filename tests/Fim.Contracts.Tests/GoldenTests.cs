@@ -52,6 +52,38 @@ public sealed class GoldenTests
     [Fact]
     public void Error_reply() => RoundTrip("agent-reply-error", AgentReply.Failure("not monitored"), ContractJson.Default.AgentReply);
 
+    /// <summary>A dead letter is the original bytes plus these headers on fim.deadletter.&lt;reason&gt;: reasons and header names are the contract.</summary>
+    [Fact]
+    public void Dead_letter_reasons_and_headers()
+    {
+        var letter = new DeadLetter(DeadLetter.InvalidId, "eventId: control character U+001B at position 5\n(and more)");
+        byte[] Write(bool indented)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = indented, NewLine = "\n" }))
+            {
+                writer.WriteStartObject();
+                writer.WriteStartArray("reasons");
+                foreach (var reason in DeadLetter.Reasons)
+                {
+                    writer.WriteStringValue(reason);
+                }
+                writer.WriteEndArray();
+                writer.WriteString("subject", Subjects.DeadLetter(letter.Reason));
+                writer.WriteString("messageId", DeadLetter.MessageId(Subjects.EventsStream, 42));
+                writer.WriteStartObject("headers");
+                foreach (var (name, value) in letter.Headers(Subjects.Events("node-1"), Subjects.EventsStream, 42, 1))
+                {
+                    writer.WriteString(name, value);
+                }
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+            return buffer.WrittenSpan.ToArray();
+        }
+        GoldenFile.Verify("dead-letter", Write(false), Write(true));
+    }
+
     [Fact]
     public void The_non_UTF8_path_travels_as_exact_bytes_beside_its_display_form()
     {

@@ -21,9 +21,10 @@ public sealed class AgentDirectoryTests
     {
         await using var p = await Pipeline.StartAsync(managers: 1);
         var kv = new NatsKVContext(await p.JetStreamAsync());
-        // The operator's part: both buckets, and the policy document it would write for a FimPolicy prod/web.
-        var policies = await kv.CreateStoreAsync(new NatsKVConfig(Subjects.PoliciesBucket) { History = 1 });
-        await kv.CreateStoreAsync(new NatsKVConfig(Subjects.AgentsBucket) { History = 1 });
+        // The operator's part: both buckets (the manager may have made them already, with the same settings), and the
+        // policy document it would write for a FimPolicy prod/web.
+        var policies = await Fim.Nats.FimBuckets.OpenOrCreateAsync(kv, Subjects.PoliciesBucket, replicas: 1, CancellationToken.None);
+        await Fim.Nats.FimBuckets.OpenOrCreateAsync(kv, Subjects.AgentsBucket, replicas: 1, CancellationToken.None);
         var document = new PolicyDocument
         {
             Revision = Revision,

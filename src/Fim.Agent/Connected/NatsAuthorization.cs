@@ -54,7 +54,9 @@ public sealed class NatsAuthorization
         Subjects.AllAgentCommands,
     ];
 
-    public static IReadOnlyList<string> ManagerSubscribe => ["_INBOX.>"];
+    /// <summary>Replies, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>
+    public static IReadOnlyList<string> ManagerSubscribe =>
+        ["_INBOX.>", $"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{Subjects.EventsStream}.{Subjects.ManagersConsumer}"];
 
     public string Render()
     {

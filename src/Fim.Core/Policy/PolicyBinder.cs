@@ -31,6 +31,19 @@ internal sealed class PolicyBinder
         return result;
     }
 
+    /// <summary>
+    /// Binds what can be bound and returns it with every binding problem, without throwing: for readers that check the
+    /// result further and report all problems of a file at once (an unknown key must not hide the other errors).
+    /// </summary>
+    public static (T Result, IReadOnlyList<PolicyProblem> Problems) BindCollecting<T>(DocMapping root, PolicySourceMap positions)
+        where T : class, new()
+    {
+        var binder = new PolicyBinder(positions);
+        positions.Record("", root);
+        var result = (T)binder.BindObject(typeof(T), root, "");
+        return (result, binder._problems);
+    }
+
     private object BindObject(Type type, DocMapping mapping, string path)
     {
         var instance = Activator.CreateInstance(type)!;

@@ -13,11 +13,14 @@ internal sealed class ProblemList(PolicySourceMap? positions)
         _problems.Add(new PolicyProblem(fieldPath, $"{fieldPath}: {detail}", at?.Line, at?.Column));
     }
 
-    public void ThrowIfAny(string? sourceName)
+    public void AddRange(IEnumerable<PolicyProblem> problems) => _problems.AddRange(problems);
+
+    /// <summary>Throws every problem collected; <paramref name="byLine"/> lists them in file order.</summary>
+    public void ThrowIfAny(string? sourceName, bool byLine = false)
     {
         if (_problems.Count > 0)
         {
-            throw new PolicyException(sourceName, _problems.ToArray());
+            throw new PolicyException(sourceName, byLine ? [.. _problems.OrderBy(p => p.Line ?? int.MaxValue)] : _problems.ToArray());
         }
     }
 }

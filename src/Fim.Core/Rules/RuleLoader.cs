@@ -58,13 +58,15 @@ public static class RuleLoader
             throw new PolicyException(sourceName, new PolicyProblem(null, "the top level of a rule file must be a mapping with the key 'rules'", root.Line, root.Column));
         }
         var positions = new PolicySourceMap(sourceName);
-        var spec = PolicyBinder.Bind<RuleFileSpec>(mapping, positions);
-        return Compile(spec, positions);
+        // Binding problems (an unknown key, a wrong type) are reported together with the rules' own, in file order.
+        var (spec, bindProblems) = PolicyBinder.BindCollecting<RuleFileSpec>(mapping, positions);
+        return Compile(spec, positions, bindProblems);
     }
 
-    private static List<(AlertRule, int)> Compile(RuleFileSpec spec, PolicySourceMap positions)
+    private static List<(AlertRule, int)> Compile(RuleFileSpec spec, PolicySourceMap positions, IReadOnlyList<PolicyProblem> bindProblems)
     {
         var problems = new ProblemList(positions);
+        problems.AddRange(bindProblems);
         var rules = new List<(AlertRule, int)>();
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < spec.Rules.Count; i++)
@@ -136,7 +138,7 @@ public static class RuleLoader
                 Tags = [.. r.Tags],
             }, line));
         }
-        problems.ThrowIfAny(positions.SourceName);
+        problems.ThrowIfAny(positions.SourceName, byLine: true);
         return rules;
     }
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Fim.Contracts;
 using Fim.Manager.Nats;
+using Fim.Manager.Options;
+using Microsoft.Extensions.Options;
 using Fim.Manager.Resilience;
 using Fim.Manager.Telemetry;
 using Fim.Nats;
@@ -12,9 +14,11 @@ namespace Fim.Manager.Agents;
 
 /// <summary>
 /// The agents known from their heartbeats: a watch on KV fim-agents kept in memory (a cache, not state: any manager
-/// rebuilds it from the bucket). Agents create the bucket; until it exists every agent is unknown.
+/// rebuilds it from the bucket). The manager creates the bucket when it is missing (<see cref="FimBuckets"/>): agents
+/// may not, and without it no heartbeat could ever be stored.
 /// </summary>
-public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, ManagerMetrics metrics, ManagerRetries retries) : BackgroundService
+public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, ManagerMetrics metrics, ManagerRetries retries, IOptions<PipelineOptions> options)
+    : BackgroundService
 {
     private readonly ConcurrentDictionary<string, AgentRecord> _agents = new(StringComparer.Ordinal);
 
@@ -25,17 +29,7 @@ public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, Mana
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => retries.WatchAgents.KeepRunningAsync(async token =>
     {
         var kv = await nats.KeyValueAsync(token);
-        INatsKVStore store;
-        try
-        {
-            store = await kv.GetStoreAsync(Subjects.AgentsBucket, token);
-        }
-        catch (Exception e) when (e is NatsKVException or NatsJSApiException)
-        {
-            // No bucket yet: no agent has ever sent a heartbeat. Nothing to wait for; look again after the backoff.
-            readiness.AgentsLoaded = true;
-            throw;
-        }
+        var store = await FimBuckets.OpenOrCreateAsync(kv, Subjects.AgentsBucket, options.Value.Replicas, token);
         await WatchAsync(store, token);
     }, stoppingToken);
 

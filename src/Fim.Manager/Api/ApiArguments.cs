@@ -33,29 +33,41 @@ public static class ApiArguments
         : minLevel is >= 0 and <= 15 ? minLevel
         : throw Invalid($"min_level: must be 0..15, got {minLevel}");
 
+    /// <summary>Earliest time a query may name: JetStream keeps Unix times, and takes the zero time for "no start time".</summary>
+    public static readonly DateTimeOffset MinTime = DateTimeOffset.UnixEpoch;
+
+    /// <summary>Latest time a query may name: far enough for any real query, far enough from the end of the calendar for arithmetic.</summary>
+    public static readonly DateTimeOffset MaxTime = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Any path the pipeline accepts (<see cref="EventLimits.MaxPathLength"/>), absolute.</summary>
     public static string Path(string path) =>
         string.IsNullOrEmpty(path) ? throw Invalid("path: is required")
-        : path.Length > 4096 ? throw Invalid("path: must be at most 4096 characters")
+        : path.Length > EventLimits.MaxPathLength ? throw Invalid($"path: must be at most {EventLimits.MaxPathLength} characters, got {path.Length}")
+        : !path.StartsWith('/') ? throw Invalid("path: must be absolute (start with '/')")
         : path;
 
     /// <summary>The alert time range: until defaults to now, since to 24 hours before until; since must be before until.</summary>
     public static (DateTimeOffset Since, DateTimeOffset Until) Range(Timestamp? since, Timestamp? until, DateTimeOffset now)
     {
         var end = until is null ? now : Time(until, "until");
-        var start = since is null ? end - DefaultAlertSpan : Time(since, "since");
+        var start = since is null ? (end - MinTime > DefaultAlertSpan ? end - DefaultAlertSpan : MinTime) : Time(since, "since");
         return start < end ? (start, end) : throw Invalid("since: must be before until");
     }
 
     public static DateTimeOffset Time(Timestamp value, string field)
     {
+        DateTimeOffset time;
         try
         {
-            return value.ToDateTimeOffset();
+            time = value.ToDateTimeOffset();
         }
         catch (InvalidOperationException)
         {
             throw Invalid($"{field}: is not a valid timestamp");
         }
+        return time < MinTime || time > MaxTime
+            ? throw Invalid($"{field}: must be between {MinTime:yyyy-MM-ddTHH:mm:ssZ} and {MaxTime:yyyy-MM-ddTHH:mm:ssZ}, got {time:yyyy-MM-ddTHH:mm:ssZ}")
+            : time;
     }
 
     public static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));

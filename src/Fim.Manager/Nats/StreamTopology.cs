@@ -4,11 +4,13 @@ using Fim.Manager.Resilience;
 using Microsoft.Extensions.Options;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
+using NATS.Client.KeyValueStore;
+using Fim.Nats;
 
 namespace Fim.Manager.Nats;
 
 /// <summary>
-/// Creates the streams and the shared "fim-managers" consumer, or brings them to the configured settings. Idempotent and
+/// Creates the streams, the shared "fim-managers" consumer and the KV buckets (fim-agents, fim-policies), or brings the streams to the configured settings. Idempotent and
 /// safe when N managers start at once: the server accepts a create with an identical config, and a create that lost
 /// a race ("already in use") is retried as an update.
 /// </summary>
@@ -45,6 +47,13 @@ public sealed class StreamTopology(IOptions<PipelineOptions> options, ILogger<St
             await EnsureStreamAsync(js, stream, cancellationToken);
         }
         await EnsureConsumerAsync(js, Subjects.EventsStream, ManagersConsumer, cancellationToken);
+        // The buckets too: without the operator nothing else would create them (agents may not), and heartbeats and
+        // policy watches would fail forever.
+        var kv = new NatsKVContext(js);
+        foreach (var bucket in FimBuckets.All)
+        {
+            await FimBuckets.OpenOrCreateAsync(kv, bucket, _options.Replicas, cancellationToken);
+        }
     }
 
     /// <summary>Creates the stream or brings it to <paramref name="wanted"/>; a create that lost a race looks again.</summary>

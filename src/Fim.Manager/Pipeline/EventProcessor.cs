@@ -30,7 +30,9 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, E
             {
                 activity?.SetTag("fim.dead_letter.reason", problem.Reason);
                 pending = new PendingEvent(msg, Settlement.Terminate, problem.Reason, -1, started, activity, settler, window);
-                await PublishDeadLetterAsync(publisher, msg, problem, pending, cancellationToken);
+                log.LogWarning("Event {Subject} seq {Sequence} refused: {Reason}: {Detail}", msg.Subject, msg.Metadata?.Sequence.Stream, problem.Reason,
+                    DeadLetter.HeaderSafe(problem.Detail));
+                await DeadLetterCopy.PublishAsync(publisher, msg, problem, pending, cancellationToken);
                 return;
             }
             var judgement = judge.Judge(validation.Event!);
@@ -50,7 +52,7 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, E
             {
                 headers = new NatsHeaders { [ManagerTracing.TraceParent] = traceParent };
             }
-            pending = new PendingEvent(msg, Settlement.Ack, null, alert.Level, started, activity, settler, window);
+            pending = new PendingEvent(msg, Settlement.Ack, null, alert.Level, started, activity, settler, window) { Publisher = publisher };
             using var json = ManagerJson.SerializePooled(alert);
             await publisher.PublishAsync(Subjects.Alerts(alert.Level, alert.AgentId), json.Written, alert.AlertId, headers, pending, cancellationToken);
         }
@@ -61,30 +63,5 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, E
             settler.Settle(pending ?? new PendingEvent(msg, Settlement.Nak, null, -1, started, activity, settler, window),
                 new PublishAck(0, false, e.Message));
         }
-    }
-
-    private static ValueTask PublishDeadLetterAsync(JetStreamPublisher publisher, INatsJSMsg<byte[]> msg, DeadLetter problem, PendingEvent pending,
-        CancellationToken cancellationToken)
-    {
-        var headers = new NatsHeaders
-        {
-            [DeadLetter.ReasonHeader] = problem.Reason,
-            [DeadLetter.DetailHeader] = DeadLetter.HeaderSafe(problem.Detail),
-            [DeadLetter.SubjectHeader] = msg.Subject,
-        };
-        string? msgId = null;
-        if (msg.Metadata is { } meta)
-        {
-            headers[DeadLetter.StreamHeader] = meta.Stream;
-            headers[DeadLetter.SequenceHeader] = meta.Sequence.Stream.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            headers[DeadLetter.DeliveredHeader] = meta.NumDelivered.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            // One copy per original message, however often it is delivered.
-            msgId = $"{meta.Stream}:{meta.Sequence.Stream}";
-        }
-        if (msg.Headers is not null && msg.Headers.TryGetLastValue(ManagerTracing.TraceParent, out var traceParent))
-        {
-            headers[ManagerTracing.TraceParent] = traceParent;
-        }
-        return publisher.PublishAsync(Subjects.DeadLetter(problem.Reason), msg.Data ?? [], msgId, headers, pending, cancellationToken);
     }
 }

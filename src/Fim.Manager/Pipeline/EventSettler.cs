@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Fim.Contracts;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Telemetry;
@@ -22,6 +23,7 @@ public sealed class EventSettler(IOptions<PipelineOptions> options, ManagerMetri
     /// <summary>Settles the event; <paramref name="ack"/> is null when nothing was published for it.</summary>
     public void Settle(PendingEvent e, PublishAck? ack)
     {
+        var handedOn = false;
         try
         {
             if (e.Window.Abandoned)
@@ -34,6 +36,12 @@ public sealed class EventSettler(IOptions<PipelineOptions> options, ManagerMetri
                 if (!answer.Stored)
                 {
                     log.LogDebug("Publish for {Subject} not stored: {Error}", e.Msg.Subject, answer.Error);
+                    if (e.Settlement == Settlement.Ack && e.Publisher is { } publisher && IsLastDelivery(e.Msg.ReplyTo))
+                    {
+                        handedOn = true;
+                        DeadLetterInstead(e, publisher, answer.Error ?? "not stored");
+                        return;
+                    }
                     settlement = Settlement.Nak;
                 }
                 else if (answer.Duplicate)
@@ -61,9 +69,36 @@ public sealed class EventSettler(IOptions<PipelineOptions> options, ManagerMetri
         }
         finally
         {
-            e.Activity?.Dispose();
-            e.Window.Leave();
+            if (!handedOn)
+            {
+                e.Activity?.Dispose();
+                e.Window.Leave();
+            }
         }
+    }
+
+    /// <summary>The consumer allows no further delivery: a nak now would let the server drop the event silently.</summary>
+    private bool IsLastDelivery(string? replyTo) => _options.MaxDeliver > 0 && AckSubject.Delivered(replyTo) >= (ulong)_options.MaxDeliver;
+
+    private void DeadLetterInstead(PendingEvent e, JetStreamPublisher publisher, string error)
+    {
+        var delivered = AckSubject.Delivered(e.Msg.ReplyTo);
+        var problem = new DeadLetter(DeadLetter.PublishFailed, $"alert publish failed on delivery {delivered} of {_options.MaxDeliver}: {error}");
+        log.LogWarning("Event {Subject} seq {Sequence}: {Detail}; dead-lettering it", e.Msg.Subject, e.Msg.Metadata?.Sequence.Stream, DeadLetter.HeaderSafe(problem.Detail));
+        var next = e.AsDeadLetter(problem.Reason);
+        // Off the publisher's reply loop, which this runs on: a publish may wait for room in the connection's buffer.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await DeadLetterCopy.PublishAsync(publisher, e.Msg, problem, next, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                // Nak on the last delivery: the server gives up and its max-deliveries advisory brings the event back.
+                Settle(next, new PublishAck(0, false, ex.Message));
+            }
+        });
     }
 
     private void Count(PendingEvent e, Settlement settlement)

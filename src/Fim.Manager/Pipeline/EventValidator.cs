@@ -5,8 +5,8 @@ using Fim.Core.Model;
 namespace Fim.Manager.Pipeline;
 
 /// <summary>
-/// Checks one message from FIM_EVENTS before anything trusts it: size, JSON shape, schema version, required fields,
-/// and that the agent id inside is the one in the subject (agents may only publish to their own subject, so the
+/// Checks one message from FIM_EVENTS before anything trusts it: size, JSON shape, schema version (present and known),
+/// required fields, bounded ids and absolute paths (<see cref="EventInputChecks"/>), and that the agent id inside is the one in the subject (agents may only publish to their own subject, so the
 /// subject is the authenticated identity and the body must agree with it).
 /// </summary>
 public sealed class EventValidator(int maxEventBytes)
@@ -34,6 +34,10 @@ public sealed class EventValidator(int maxEventBytes)
         {
             return Bad(DeadLetter.MalformedJson, "the payload is JSON null, not an event object");
         }
+        if (e.SchemaVersion == ManagerJson.MissingSchemaVersion)
+        {
+            return Bad(DeadLetter.UnknownSchema, "schemaVersion: is missing");
+        }
         if (e.SchemaVersion != FileEvent.CurrentSchemaVersion)
         {
             return Bad(DeadLetter.UnknownSchema, $"schemaVersion {e.SchemaVersion}; this manager reads {FileEvent.CurrentSchemaVersion}");
@@ -41,6 +45,10 @@ public sealed class EventValidator(int maxEventBytes)
         if (FirstInvalidField(e) is { } problem)
         {
             return Bad(DeadLetter.InvalidEvent, problem);
+        }
+        if (EventInputChecks.Check(e) is { } hostile)
+        {
+            return new EventValidation(null, hostile);
         }
         var subjectAgent = subject.StartsWith(Subjects.EventsPrefix, StringComparison.Ordinal) ? subject.AsSpan(Subjects.EventsPrefix.Length) : subject;
         if (!subjectAgent.SequenceEqual(e.AgentId))

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Fim.Contracts;
 
 namespace Fim.Manager.Pipeline;
@@ -24,7 +25,23 @@ public static class ManagerJson
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    public static FileEvent? DeserializeEvent(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, ContractJson.Default.FileEvent);
+    /// <summary>What <see cref="FileEvent.SchemaVersion"/> reads as when the JSON has none (no version ever is 0).</summary>
+    public const int MissingSchemaVersion = 0;
+
+    // The record defaults schemaVersion to the current one (so writers need not set it); a reader must not: an event
+    // without it is refused, not taken for version 1.
+    private static readonly JsonTypeInfo<FileEvent> StrictEvent = (JsonTypeInfo<FileEvent>)new JsonSerializerOptions(ContractJson.Default.Options)
+    {
+        TypeInfoResolver = ContractJson.Default.WithAddedModifier(info =>
+        {
+            if (info.Type == typeof(FileEvent))
+            {
+                info.CreateObject = () => new FileEvent { SchemaVersion = MissingSchemaVersion };
+            }
+        }),
+    }.GetTypeInfo(typeof(FileEvent));
+
+    public static FileEvent? DeserializeEvent(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, StrictEvent);
 }
 
 /// <summary>A growable buffer of pooled bytes: what the alert JSON is written into, returned to the pool after the publish.</summary>

@@ -34,6 +34,11 @@ public sealed class PendingEvent(
     public long StartedTimestamp { get; } = startedTimestamp;
     public Activity? Activity { get; } = activity;
     public InFlightWindow Window { get; } = window;
+    /// <summary>Where the alert was published; set for alert publishes, so a failure on the last delivery can be dead-lettered.</summary>
+    public JetStreamPublisher? Publisher { get; init; }
+
+    /// <summary>The same event, now waiting for its dead-letter copy (same window slot, same trace).</summary>
+    public PendingEvent AsDeadLetter(string reason) => new(Msg, Settlement.Terminate, reason, -1, StartedTimestamp, Activity, settler, Window);
 
     public void OnPublished(PublishAck ack) => settler.Settle(this, ack);
 }

@@ -39,6 +39,8 @@ public sealed class ManagerRetries(ILoggerFactory loggers, TimeProvider time)
 
     public ResiliencePipeline EventPipeline { get; } = RetryForever.Create("the event pipeline", PipelineRestart, loggers.CreateLogger<EventPipeline>(), time);
 
+    public ResiliencePipeline MaxDeliveries { get; } = RetryForever.Create("the max-deliveries advisory watch", SinkRestart, loggers.CreateLogger<MaxDeliveriesWatch>(), time);
+
     public ResiliencePipeline WatchAgents { get; } = RetryForever.Create($"the watch of KV {Fim.Contracts.Subjects.AgentsBucket}", AgentsWatch, loggers.CreateLogger<AgentDirectory>(), time);
 
     public ResiliencePipeline Sink(string name) => RetryForever.Create($"sink {name}", SinkRestart, loggers.CreateLogger<AlertSinkWorker>(), time);

@@ -9,21 +9,11 @@ using NATS.Client.KeyValueStore;
 
 namespace Fim.Operator.Nats;
 
-/// <summary>Opens (creating when missing) the two KV buckets the operator uses.</summary>
+/// <summary>Opens (creating when missing, with the settings of <see cref="FimBuckets"/>) the two KV buckets the operator uses.</summary>
 public static class NatsBuckets
 {
-    public static async Task<INatsKVStore> OpenAsync(NatsConnection nats, string bucket, CancellationToken ct)
-    {
-        var kv = new NatsKVContext(new NatsJSContext(nats));
-        try
-        {
-            return await kv.GetStoreAsync(bucket, ct);
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            return await kv.CreateStoreAsync(new NatsKVConfig(bucket) { History = 1 }, ct);
-        }
-    }
+    public static Task<INatsKVStore> OpenAsync(NatsConnection nats, string bucket, CancellationToken ct) =>
+        FimBuckets.OpenOrCreateAsync(new NatsKVContext(new NatsJSContext(nats)), bucket, replicas: 1, ct);
 }
 
 /// <summary>KV is not reachable now (not connected yet, or no answer within the call timeout).</summary>

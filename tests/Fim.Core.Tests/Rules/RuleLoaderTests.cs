@@ -66,6 +66,23 @@ public class RuleLoaderTests
     }
 
     [Fact]
+    public void An_unknown_key_does_not_hide_the_other_errors_of_the_file()
+    {
+        var error = Assert.Throws<PolicyException>(() => RuleLoader.LoadYaml("""
+            rules:
+              - id: a
+                levle: 3
+              - id: b
+                level: 99
+                kinds: [renamed]
+            """, Source));
+
+        Assert.Equal(["rules[0].level", "rules[0].levle", "rules[1].level", "rules[1].kinds[0]"],
+            error.Problems.Select(p => p.FieldPath).ToArray());
+        Assert.Equal([2, 3, 5, 6], error.Problems.Select(p => p.Line ?? 0).ToArray());
+    }
+
+    [Fact]
     public void Wrong_type_names_the_field_and_what_it_expects()
     {
         var error = Assert.Throws<PolicyException>(() => RuleLoader.LoadYaml("rules:\n  - id: a\n    level: high\n", Source));
