@@ -13,11 +13,7 @@ var root = new RootCommand("fim-agent: file integrity monitoring agent (scan, wa
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    foreach (var error in parse.Errors)
-    {
-        Console.Error.WriteLine($"error: {error.Message}");
-    }
-    Console.Error.WriteLine("Run 'fim-agent --help' for usage.");
+    AgentLogging.Error(string.Join('\n', parse.Errors.Select(e => e.Message)) + "\nRun 'fim-agent --help' for usage.");
     return ExitCodes.InvalidArgument;
 }
 try
@@ -26,7 +22,7 @@ try
 }
 catch (AgentException e)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    AgentLogging.Error(e.Message);
     return e.ExitCode;
 }
 catch (OperationCanceledException)
@@ -35,6 +31,6 @@ catch (OperationCanceledException)
 }
 catch (Exception e)
 {
-    Console.Error.WriteLine($"internal error: {e}");
+    AgentLogging.Error($"internal error: {e}");
     return ExitCodes.InternalError;
 }

@@ -96,7 +96,7 @@ public static class RunCommand
         var identity = host.Services.GetRequiredService<AgentIdentity>();
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("fim-agent");
         log.LogInformation("fim-agent {Version} connected mode: agent {AgentId} (boot {BootId}), NATS {Url}, auth {Auth}, TLS {Tls}, labels {Labels}",
-            identity.Version, identity.AgentId, identity.BootId, options.Nats.Url, options.Nats.ToClientOptions("fim-agent", null).DescribeLogin(),
+            identity.Version, identity.AgentId, identity.BootId, SecretMasking.MaskUrl(options.Nats.Url), options.Nats.ToClientOptions("fim-agent", null).DescribeLogin(),
             options.Nats.Tls.Enabled ? "on" : "off", identity.Labels);
         using var metricServer = StartMetrics(options.MetricsListen);
         try

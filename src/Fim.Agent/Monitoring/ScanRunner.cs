@@ -1,5 +1,6 @@
 using Fim.Agent.Cli;
 using Fim.Core.Model;
+using Fim.Core.Native;
 using Fim.Core.Scanning;
 
 namespace Fim.Agent.Monitoring;
@@ -12,8 +13,14 @@ public static class ScanRunner
         foreach (var rule in session.Policy.Rules)
         {
             var root = rule.RootDisplay;
+            var err = Posix.StatPath(rule.Root, followSymlinks: false, out _);
+            // A parent the agent may not search hides whether the root exists: that is a permission problem, not "not found".
+            if (err is Libc.EACCES or Libc.EPERM)
+            {
+                throw new AgentException(ExitCodes.PathUnreadable, $"{root}: permission denied (a parent directory cannot be searched)");
+            }
             // A root that vanished after it was recorded is a deletion to report; one never seen is a mistake to refuse.
-            if (!Path.Exists(root) && !IsDanglingSymlink(root) && !session.HasRecord(rule.Root))
+            if (err != 0 && !session.HasRecord(rule.Root))
             {
                 throw new AgentException(ExitCodes.PathNotFound, $"{root}: no such file or directory");
             }
@@ -24,8 +31,6 @@ public static class ScanRunner
         }
         return session.Scan(scanner, ct);
     }
-
-    private static bool IsDanglingSymlink(string path) => new FileInfo(path).LinkTarget is not null;
 
     private static bool CanList(string dir, out string why)
     {
