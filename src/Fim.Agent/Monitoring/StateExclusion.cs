@@ -31,7 +31,7 @@ public static class StateExclusion
             policy = policy.Excluding(path, out var roots);
             if (roots.Count > 0)
             {
-                log.LogInformation("the {What} {Path} is inside the monitored {Roots}: excluded, so the agent does not report its own writes",
+                log.LogInformation("the {What:l} {Path:l} is inside the monitored {Roots:l}: excluded, so the agent does not report its own writes",
                     what, path, string.Join(", ", roots));
             }
         }

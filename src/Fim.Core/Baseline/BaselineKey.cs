@@ -36,7 +36,7 @@ public sealed class BaselineKey
     public static BaselineKey LoadOrCreate(string keyFile)
     {
         var path = Path.GetFullPath(keyFile);
-        if (!File.Exists(path))
+        if (!Path.Exists(path))
         {
             Create(path);
         }
