@@ -19,9 +19,9 @@ public static class ExitCodes
     public const int PathNotFound = 16;
     /// <summary>The policy file is missing, unreadable or invalid.</summary>
     public const int InvalidPolicy = 17;
-    /// <summary>A path to monitor cannot be read (permission denied, I/O error).</summary>
+    /// <summary>A path to monitor, or content below it, cannot be read (permission denied, I/O error).</summary>
     public const int PathUnreadable = 18;
-    /// <summary>The baseline store fails its integrity check (edited, truncated, or sealed with another key).</summary>
+    /// <summary>The baseline store fails its integrity check (edited, truncated, or sealed with another key), or its key file cannot be trusted.</summary>
     public const int BaselineIntegrity = 19;
     /// <summary>Another agent holds the state directory.</summary>
     public const int BaselineLocked = 20;
@@ -38,8 +38,9 @@ public static class ExitCodes
           15  invalid command-line arguments
           16  a path to monitor does not exist
           17  invalid policy file (the message names the key and line)
-          18  a path to monitor cannot be read
-          19  the baseline failed its integrity check (tampered, truncated, or another key)
+          18  a path to monitor, or content below it, cannot be read (changes found are still reported)
+          19  the baseline failed its integrity check (tampered, truncated, or another key),
+              or its key file is unusable (wrong size, not 0600, another owner)
           20  the state directory is in use by another fim-agent
           21  internal error
         """;

@@ -37,7 +37,7 @@ public static class ScanCommand
         var firstRun = !session.HasBaseline;
         var scanner = session.CreateScanner(parse.GetValue(common.VerifyFull), recordOnly: firstRun);
         ScanResult result;
-        using (new ScanProgress(() => scanner.Stats, enabled: !Console.IsErrorRedirected))
+        using (new ScanProgress(() => scanner.Stats, enabled: !AgentLogging.Json))
         {
             result = ScanRunner.ScanChecked(session, scanner, ct);
         }
