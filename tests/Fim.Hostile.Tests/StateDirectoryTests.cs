@@ -58,6 +58,22 @@ public sealed class StateDirectoryTests : IDisposable
         Assert.Contains("inside the agent's state directory", r.Stderr);
     }
 
+    [Fact]
+    public async Task The_connected_agent_excludes_its_state_directory_from_a_policy_that_covers_it()
+    {
+        await using var nats = await Fim.Testing.NatsServer.StartAsync();
+        _s.Write("a.txt", "a");
+        var policy = Path.Combine(_s.Root, "policy.yaml");
+        File.WriteAllText(policy, $"name: local-tree\npaths:\n  - path: {_s.Tree}\n");
+        var config = Path.Combine(_s.Root, "agent.yaml");
+        File.WriteAllText(config, $"agentId: hostile\nnats:\n  url: {nats.Url}\nstateDir: {_s["fim-state"]}\nkeyFile: {_s["keys/baseline.key"]}\npolicyFile: {policy}\n");
+
+        using var agent = AgentCli.Start(["run", "--config", config]);
+
+        await agent.AwaitLogAsync($"the state directory {_s["fim-state"]} is inside the monitored {_s.Tree}: excluded", AgentCli.Timeout);
+        await agent.AwaitLogAsync($"the baseline key file {_s["keys/baseline.key"]} is inside the monitored {_s.Tree}: excluded", AgentCli.Timeout);
+    }
+
     private static void AwaitAlert(Fim.Testing.ChildProcess agent, string path) =>
         agent.AwaitOutput(
             (stdout, _) => stdout.Any(l => l.Contains(JsonSerializer.Serialize(path), StringComparison.Ordinal)),
