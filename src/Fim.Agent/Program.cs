@@ -13,11 +13,7 @@ var root = new RootCommand("fim-agent: file integrity monitoring agent (scan, wa
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    foreach (var error in parse.Errors)
-    {
-        Console.Error.WriteLine($"error: {error.Message}");
-    }
-    Console.Error.WriteLine("Run 'fim-agent --help' for usage.");
+    AgentLogging.Error(string.Join('\n', parse.Errors.Select(e => e.Message)) + "\nRun 'fim-agent --help' for usage.");
     return ExitCodes.InvalidArgument;
 }
 using var interruption = new Interruption(Console.Error);
@@ -36,7 +32,7 @@ try
 }
 catch (AgentException e)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    AgentLogging.Error(e.Message);
     return e.ExitCode;
 }
 catch (OperationCanceledException) when (interruption.Interrupted)
@@ -46,6 +42,6 @@ catch (OperationCanceledException) when (interruption.Interrupted)
 }
 catch (Exception e)
 {
-    Console.Error.WriteLine($"internal error: {e}");
+    AgentLogging.Error($"internal error: {e}");
     return ExitCodes.InternalError;
 }

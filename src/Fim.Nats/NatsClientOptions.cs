@@ -95,7 +95,7 @@ public sealed record NatsClientOptions
         _ => !string.IsNullOrEmpty(TlsCertFile) ? "TLS client certificate" : "none",
     };
 
-    public override string ToString() => $"Url={Url} Name={Name} Login={DescribeLogin()} Tls={HasTls}";
+    public override string ToString() => $"Url={SecretMasking.MaskUrl(Url)} Name={Name} Login={DescribeLogin()} Tls={HasTls}";
 }
 
 public enum NatsLogin

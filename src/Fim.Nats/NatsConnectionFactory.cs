@@ -53,7 +53,7 @@ public static class NatsConnectionFactory
         catch (NatsException e)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            throw new NatsLoginException($"NATS at {o.Url} refused the login ({DescribeForError(o)}): {Describe(e)}", e);
+            throw new NatsLoginException($"NATS at {SecretMasking.MaskUrl(o.Url)} refused the login ({DescribeForError(o)}): {Describe(e)}", e);
         }
         catch
         {

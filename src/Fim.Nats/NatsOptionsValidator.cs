@@ -37,7 +37,7 @@ public static class NatsOptionsValidator
         {
             if (!Uri.TryCreate(one, UriKind.Absolute, out var uri) || !UrlSchemes.Contains(uri.Scheme) || uri.Host.Length == 0)
             {
-                errors.Add($"{name}: '{one}' is not a server URL (nats://host:port, tls://host:port, ws(s)://...)");
+                errors.Add($"{name}: '{SecretMasking.MaskUrl(one)}' is not a server URL (nats://host:port, tls://host:port, ws(s)://...)");
             }
             else if (uri.UserInfo.Length > 0)
             {

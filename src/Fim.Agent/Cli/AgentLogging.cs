@@ -1,20 +1,66 @@
+using Fim.Contracts.Text;
 using Microsoft.Extensions.Logging;
 using Serilog;
+using Serilog.Events;
+using Serilog.Formatting;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 
 namespace Fim.Agent.Cli;
 
-/// <summary>Serilog to stderr: compact JSON when stderr is not a terminal (containers, journald), readable otherwise.</summary>
+/// <summary>
+/// Everything the agent writes on stderr goes through here: compact JSON when stderr is not a terminal (containers,
+/// journald, cron, pipes), readable lines with control characters escaped otherwise. Never both in one run, and a
+/// hostile file name can neither forge a line nor drive the terminal.
+/// </summary>
 public static class AgentLogging
 {
-    public static ILoggerFactory CreateFactory()
+    /// <summary>JSON when stderr is redirected, or when FIM_LOG_FORMAT=json asks for it on a terminal.</summary>
+    public static bool Json => Console.IsErrorRedirected || Environment.GetEnvironmentVariable("FIM_LOG_FORMAT") == "json";
+
+    public static ILoggerFactory CreateFactory() => LoggerFactory.Create(b => b.AddSerilog(CreateSerilog(), dispose: true));
+
+    public static Serilog.Core.Logger CreateSerilog(Func<LoggerConfiguration, LoggerConfiguration>? tune = null)
     {
-        var json = Console.IsErrorRedirected || Environment.GetEnvironmentVariable("FIM_LOG_FORMAT") == "json";
         var config = new LoggerConfiguration().MinimumLevel.Information().Enrich.FromLogContext();
-        config = json
-            ? config.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
-            : config.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose);
-        return LoggerFactory.Create(b => b.AddSerilog(config.CreateLogger(), dispose: true));
+        config = tune?.Invoke(config) ?? config;
+        ITextFormatter formatter = Json ? new RenderedCompactJsonFormatter() : new EscapingTextFormatter();
+        return config.WriteTo.Console(formatter, standardErrorFromLevel: LogEventLevel.Verbose).CreateLogger();
+    }
+
+    /// <summary>An error that ends the program (usage, configuration, a root that cannot be read), in the log's format.</summary>
+    public static void Error(string message)
+    {
+        if (Json)
+        {
+            using var log = CreateSerilog();
+            log.Error("{Error:l}", message);
+            return;
+        }
+        // Line breaks in our own messages (one per configuration problem) stay; everything else is escaped.
+        foreach (var (line, i) in message.Split('\n').Select((l, i) => (l, i)))
+        {
+            Console.Error.WriteLine((i == 0 ? "error: " : "") + TerminalText.Escape(line));
+        }
+    }
+
+    /// <summary>"HH:mm:ss LVL message" with control characters in the rendered message and exception escaped.</summary>
+    private sealed class EscapingTextFormatter : ITextFormatter
+    {
+        private readonly MessageTemplateTextFormatter _line = new("{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}");
+
+        public void Format(LogEvent logEvent, TextWriter output)
+        {
+            var text = new StringWriter();
+            _line.Format(logEvent, text);
+            output.WriteLine(TerminalText.Escape(text.ToString()));
+            if (logEvent.Exception is { } e)
+            {
+                foreach (var line in e.ToString().Split('\n'))
+                {
+                    output.WriteLine(TerminalText.Escape(line.TrimEnd('\r')));
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using Fim.Agent.Monitoring;
 using Fim.Agent.Output;
 using Fim.Core.Policy;
+using Microsoft.Extensions.Logging;
 
 namespace Fim.Agent.Cli;
 
@@ -70,10 +72,13 @@ public sealed class CommonOptions
         }
     }
 
+    /// <summary>The policy to run with this state location: the state directory and key file left out of its roots.</summary>
+    public CompiledPolicy LoadPolicy(ParseResult parse, StateLocation state, ILogger log) => StateExclusion.Apply(LoadPolicy(parse), state, log);
+
     public StateLocation LoadState(ParseResult parse) => StateLocation.Resolve(parse.GetValue(State), parse.GetValue(KeyFile));
 
-    public IAlertOutput CreateOutput(ParseResult parse) =>
+    public IAlertOutput CreateOutput(ParseResult parse, ILogger log) =>
         parse.GetValue(Json) || Console.IsOutputRedirected
-            ? new JsonLinesOutput(Console.Out, Console.Error)
+            ? new JsonLinesOutput(Console.Out, log)
             : new HumanOutput(Console.Out, color: Environment.GetEnvironmentVariable("NO_COLOR") is null);
 }

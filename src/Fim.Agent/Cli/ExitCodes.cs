@@ -19,11 +19,11 @@ public static class ExitCodes
     public const int PathNotFound = 16;
     /// <summary>The policy file is missing, unreadable or invalid.</summary>
     public const int InvalidPolicy = 17;
-    /// <summary>A path to monitor cannot be read (permission denied, I/O error).</summary>
+    /// <summary>A path to monitor, or content below it, cannot be read (permission denied, I/O error).</summary>
     public const int PathUnreadable = 18;
     /// <summary>
-    /// The baseline is refused: it fails its integrity check (edited, truncated, sealed with another key), or the
-    /// anchor beside the key says it is missing, older or foreign.
+    /// The baseline is refused: it fails its integrity check (edited, truncated, sealed with another key), the anchor
+    /// beside the key says it is missing, older or foreign, or the key file cannot be trusted.
     /// </summary>
     public const int BaselineIntegrity = 19;
     /// <summary>Another agent holds the state directory.</summary>
@@ -41,9 +41,10 @@ public static class ExitCodes
           15  invalid command-line arguments
           16  a path to monitor does not exist
           17  invalid policy file (the message names the key and line)
-          18  a path to monitor cannot be read
+          18  a path to monitor, or content below it, cannot be read (changes found are still reported)
           19  the baseline is refused: tampered, truncated, another key, or missing, older or
-              foreign by the anchor beside the key (--rebaseline accepts a new one)
+              foreign by the anchor beside the key (--rebaseline accepts a new one); or the key
+              file is unusable (wrong size, not 0600, another owner)
           20  the state directory is in use by another fim-agent
           21  internal error
           130 interrupted by SIGINT, 143 by SIGTERM: nothing recorded for the interrupted scan

@@ -10,14 +10,13 @@ using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 using Prometheus;
 using Serilog;
-using Serilog.Formatting.Compact;
 
 namespace Fim.Agent.Cli;
 
 /// <summary>
 /// `fim-agent run --config agent.yaml`: the connected agent as a Generic Host. Options come from the YAML file,
 /// overridden by FIM_* environment variables, overridden by the command line; they are validated before anything
-/// starts. Logs are Serilog compact JSON on stderr.
+/// starts. Logs are Serilog compact JSON on stderr when it is not a terminal (<see cref="AgentLogging"/>).
 /// </summary>
 public static class RunCommand
 {
@@ -80,12 +79,8 @@ public static class RunCommand
                 $"invalid configuration ({configFile}, FIM_* environment):\n  " + string.Join("\n  ", invalid.Failures));
         }
 
-        var serilog = new LoggerConfiguration().MinimumLevel.Information()
-            // The client logs every failed reconnect with a stack trace; the agent's services log the first failure of each outage.
-            .MinimumLevel.Override("NATS", Serilog.Events.LogEventLevel.Error)
-            .Enrich.FromLogContext()
-            .WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
-            .CreateLogger();
+        // The client logs every failed reconnect with a stack trace; the agent's services log the first failure of each outage.
+        var serilog = AgentLogging.CreateSerilog(c => c.MinimumLevel.Override("NATS", Serilog.Events.LogEventLevel.Error));
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();
@@ -96,7 +91,7 @@ public static class RunCommand
         var identity = host.Services.GetRequiredService<AgentIdentity>();
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("fim-agent");
         log.LogInformation("fim-agent {Version} connected mode: agent {AgentId} (boot {BootId}), NATS {Url}, auth {Auth}, TLS {Tls}, labels {Labels}",
-            identity.Version, identity.AgentId, identity.BootId, options.Nats.Url, options.Nats.ToClientOptions("fim-agent", null).DescribeLogin(),
+            identity.Version, identity.AgentId, identity.BootId, SecretMasking.MaskUrl(options.Nats.Url), options.Nats.ToClientOptions("fim-agent", null).DescribeLogin(),
             options.Nats.Tls.Enabled ? "on" : "off", identity.Labels);
         using var metricServer = StartMetrics(options.MetricsListen);
         try

@@ -7,6 +7,7 @@ using Fim.Core.Events;
 using Fim.Core.Model;
 using Fim.Core.Rules;
 using Fim.Core.Scanning;
+using Microsoft.Extensions.Logging;
 
 namespace Fim.Agent.Cli;
 
@@ -23,12 +24,14 @@ public static class ScanCommand
 
     private static int Run(CommonOptions common, ParseResult parse, CancellationToken ct)
     {
-        var policy = common.LoadPolicy(parse);
+        using var loggers = AgentLogging.CreateFactory();
+        var log = loggers.CreateLogger("fim-agent");
         var state = common.LoadState(parse);
-        var output = common.CreateOutput(parse);
+        var policy = common.LoadPolicy(parse, state, log);
+        var output = common.CreateOutput(parse, log);
         if (ProcessPriority.Apply(policy.Nice, policy.IoClass) is { } problem)
         {
-            Console.Error.WriteLine($"warning: could not lower priority: {problem}");
+            log.LogWarning("could not lower priority: {Problem}", problem);
         }
         if (Interruption.Current is { } interruption)
         {
@@ -41,7 +44,7 @@ public static class ScanCommand
         ScanResult result;
         try
         {
-            using (new ScanProgress(() => scanner.Stats, enabled: !Console.IsErrorRedirected))
+            using (new ScanProgress(() => scanner.Stats, enabled: !AgentLogging.Json))
             {
                 result = ScanRunner.ScanChecked(session, scanner, ct);
             }
@@ -54,7 +57,7 @@ public static class ScanCommand
                 (firstRun ? "no baseline was recorded" : "no change was reported and the baseline was not updated") +
                 "; run the scan again to get a result", e);
         }
-        ReportIssues(result);
+        ReportIssues(result, log);
         if (firstRun)
         {
             var replaced = session.PendingReset;
@@ -65,7 +68,7 @@ public static class ScanCommand
                 output.Notice($"the previous baseline (generation {previous.Generation}, saved {previous.SavedAt:u}) was discarded on request; changes made before now are not reported");
             }
             output.Notice($"baseline recorded: {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} files hashed, {result.Stats.BytesHashed / (1024.0 * 1024):N1} MiB) in {result.Stats.Elapsed.TotalSeconds:N2} s");
-            return ExitCodes.NoChanges;
+            return UnreadableExitCode(result, log) ?? ExitCodes.NoChanges;
         }
         var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
         foreach (var change in result.Changes)
@@ -77,7 +80,22 @@ public static class ScanCommand
         session.Commit(result.Updates, [], snapshot: true);
         ReportAnchor(session);
         output.Notice($"{result.Changes.Count:N0} changes in {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} hashed, {result.Stats.HashesReused:N0} unchanged) in {result.Stats.Elapsed.TotalSeconds:N2} s");
-        return ExitCodeFor(result.Changes);
+        return UnreadableExitCode(result, log) ?? ExitCodeFor(result.Changes);
+    }
+
+    /// <summary>
+    /// Content that could not be read (a file, a directory below a root) is an error, not "no change": the changes
+    /// found elsewhere are printed and recorded, and the exit code says the check was incomplete.
+    /// </summary>
+    public static int? UnreadableExitCode(ScanResult result, ILogger log)
+    {
+        var unreadable = result.Issues.Count(i => i.Kind is ScanIssueKind.PermissionDenied or ScanIssueKind.Unreadable or ScanIssueKind.IoError);
+        if (unreadable == 0)
+        {
+            return null;
+        }
+        log.LogError("{Count} paths could not be read (see the warnings above): their content is not verified", unreadable);
+        return ExitCodes.PathUnreadable;
     }
 
     public static int ExitCodeFor(IEnumerable<FileChange> changes)
@@ -107,7 +125,7 @@ public static class ScanCommand
     {
         foreach (var issue in result.Issues.Where(i => i.Kind != ScanIssueKind.MissingRoot))
         {
-            Console.Error.WriteLine($"warning: {issue.Path}: {issue.Message}");
+            log.LogWarning("{Path:l}: {Problem:l}", issue.Path, issue.Message);
         }
     }
 }

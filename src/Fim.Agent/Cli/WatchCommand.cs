@@ -28,11 +28,11 @@ public static class WatchCommand
 
     private static async Task<int> RunAsync(CommonOptions common, ParseResult parse, string? metricsListen, CancellationToken ct)
     {
-        var policy = common.LoadPolicy(parse);
-        var state = common.LoadState(parse);
-        var output = common.CreateOutput(parse);
         using var loggers = AgentLogging.CreateFactory();
         var logger = loggers.CreateLogger("fim-agent");
+        var state = common.LoadState(parse);
+        var policy = common.LoadPolicy(parse, state, logger);
+        var output = common.CreateOutput(parse, logger);
         if (ProcessPriority.Apply(policy.Nice, policy.IoClass) is { } problem)
         {
             logger.LogWarning("could not lower priority: {Problem}", problem);

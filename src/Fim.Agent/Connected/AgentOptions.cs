@@ -63,6 +63,7 @@ public sealed class NatsConnectionOptions
     public string? TokenFile { get; set; }
 
     /// <summary>File holding an NKey seed (SU...): the agent proves its identity by signing the server's nonce.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("nkeyFile")] // the documented spelling, for the strict reader
     public string? NKeyFile { get; set; }
 
     /// <summary>A creds file (user JWT plus NKey seed) for servers run in operator/JWT mode.</summary>

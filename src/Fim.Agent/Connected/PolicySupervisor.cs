@@ -41,11 +41,12 @@ public sealed class PolicySupervisor(
             PolicyRunner runner;
             try
             {
+                var compiled = Monitoring.StateExclusion.Apply(policy.Policy.UnderRoot(identity.HostRoot), stores.Location, _logger, identity.HostRoot);
                 var store = stores.Acquire(policy.Key);
                 var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>());
-                runner = new PolicyRunner(policy with { Policy = policy.Policy.UnderRoot(identity.HostRoot) }, store, sink, status, retries, loggers);
+                runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers);
             }
-            catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
+            catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineKeyException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
             {
                 _logger.LogError("policy {Policy}: cannot open its baseline store: {Error}", policy.Name, e.Message);
                 status.Set(policy.Key, policy.Name, policy.Revision, AgentStatus.Failed, e.Message);

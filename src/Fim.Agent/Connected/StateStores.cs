@@ -105,7 +105,7 @@ public sealed class StateStores : IDisposable
                 pending += store.PendingEventCount;
                 Release(key);
             }
-            catch (Exception e) when (e is BaselineIntegrityException or BaselineLockedException or IOException or AgentException)
+            catch (Exception e) when (e is BaselineIntegrityException or BaselineKeyException or BaselineLockedException or IOException or AgentException)
             {
                 _logger.LogError("cannot open the baseline store {Dir} to deliver its waiting events: {Error}", dir, e.Message);
             }

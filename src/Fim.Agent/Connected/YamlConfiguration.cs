@@ -1,3 +1,4 @@
+using Fim.Core.Policy;
 using Microsoft.Extensions.Configuration;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -16,7 +17,11 @@ public sealed class YamlConfigurationSource(string path) : IConfigurationSource
     public IConfigurationProvider Build(IConfigurationBuilder builder) => new YamlConfigurationProvider(Path);
 }
 
-/// <summary>Loads the file once, at build time; a syntax error names the file, line and column.</summary>
+/// <summary>
+/// Loads the file once, at build time; a syntax error names the file, line and column. The file is first read as
+/// strictly as a policy (<see cref="StrictYaml"/> into <see cref="AgentOptions"/>): a mistyped key ("passwrd",
+/// "outboxMaxEvent") or a duplicated one is refused with file, line and key instead of being silently ignored.
+/// </summary>
 public sealed class YamlConfigurationProvider(string path) : ConfigurationProvider
 {
     public override void Load()
@@ -29,6 +34,14 @@ public sealed class YamlConfigurationProvider(string path) : ConfigurationProvid
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidDataException($"cannot read the config file {path}: {e.Message}", e);
+        }
+        try
+        {
+            StrictYaml.Read<AgentOptions>(text, path);
+        }
+        catch (PolicyException e)
+        {
+            throw new InvalidDataException(e.Message, e);
         }
         var stream = new YamlStream();
         try

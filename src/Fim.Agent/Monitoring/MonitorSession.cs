@@ -88,6 +88,10 @@ public sealed class MonitorSession : IDisposable
         {
             throw new AgentException(ExitCodes.BaselineIntegrity, e.Message, e);
         }
+        catch (BaselineKeyException e)
+        {
+            throw new AgentException(ExitCodes.BaselineIntegrity, e.Message, e);
+        }
         catch (BaselineLockedException e)
         {
             throw new AgentException(ExitCodes.BaselineLocked, e.Message, e);

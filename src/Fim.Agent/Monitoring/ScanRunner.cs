@@ -1,5 +1,6 @@
 using Fim.Agent.Cli;
 using Fim.Core.Model;
+using Fim.Core.Native;
 using Fim.Core.Scanning;
 
 namespace Fim.Agent.Monitoring;
@@ -15,6 +16,12 @@ public static class ScanRunner
         foreach (var rule in session.Policy.Rules)
         {
             var root = rule.RootDisplay;
+            var err = Posix.StatPath(rule.Root, followSymlinks: false, out _);
+            // A parent the agent may not search hides whether the root exists: that is a permission problem, not "not found".
+            if (err is Libc.EACCES or Libc.EPERM)
+            {
+                throw new AgentException(ExitCodes.PathUnreadable, $"{root}: permission denied (a parent directory cannot be searched)");
+            }
             if (PseudoFileSystems.Holding(rule.Root) is { } pseudo)
             {
                 throw new AgentException(ExitCodes.InvalidArgument,
@@ -22,7 +29,7 @@ public static class ScanRunner
                     "(reading it can block, consume kernel messages or never end). Monitor the files it describes instead");
             }
             // A root that vanished after it was recorded is a deletion to report; one never seen is a mistake to refuse.
-            if (!Path.Exists(root) && !IsDanglingSymlink(root) && !session.HasRecord(rule.Root))
+            if (err != 0 && !session.HasRecord(rule.Root))
             {
                 throw new AgentException(ExitCodes.PathNotFound, $"{root}: no such file or directory");
             }
@@ -33,8 +40,6 @@ public static class ScanRunner
         }
         return session.Scan(scanner, ct);
     }
-
-    private static bool IsDanglingSymlink(string path) => new FileInfo(path).LinkTarget is not null;
 
     private static bool CanList(string dir, out string why)
     {

@@ -39,6 +39,8 @@ public sealed class WatchLoop(
     private readonly System.Threading.Channels.Channel<string> _scanRequests =
         System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
     private Scanner _realtimeScanner = null!;
+    /// <summary>Rescans where the kernel lost events (overflow, watch limit): what they find was found by a scan, not seen happen.</summary>
+    private Scanner _rescanScanner = null!;
     private bool _deferred;
 
     /// <summary>Raised after the initial scan, when realtime detection is live (tests and the CLI wait on it).</summary>
@@ -53,6 +55,7 @@ public sealed class WatchLoop(
     public async Task RunAsync(CancellationToken ct)
     {
         _realtimeScanner = session.CreateScanner(verifyFull: false, recordOnly: false, DetectionSource.Realtime);
+        _rescanScanner = session.CreateScanner(verifyFull: false, recordOnly: false, DetectionSource.Scan);
         var probe = session.CreateScanner(false, false);
         foreach (var rule in session.Policy.Rules.Where(r => r.Realtime))
         {
@@ -117,7 +120,7 @@ public sealed class WatchLoop(
                     {
                         foreach (var root in _unwatched.ToList())
                         {
-                            RescanSubtree(root, "watch-limit-poll", ct);
+                            RescanSubtree(root, "watch-limit-poll", DetectionSource.Scan, ct);
                         }
                     }
                     nextPoll = now + UnwatchedPollInterval;
@@ -160,18 +163,18 @@ public sealed class WatchLoop(
     {
         var paths = new List<byte[]>();
         var seen = new HashSet<byte[]>(PathComparer.Instance);
-        var subtrees = new List<(byte[] Root, string Reason)>();
+        var subtrees = new List<(byte[] Root, string Reason, DetectionSource Source)>();
         while (reader.TryRead(out var n))
         {
             switch (n)
             {
                 case SubtreeRescan s:
-                    subtrees.Add((s.Root, ReasonName(s.Reason)));
+                    subtrees.Add((s.Root, ReasonName(s.Reason), SourceOf(s.Reason)));
                     CountRescanReason(s);
                     break;
                 case PathChanged p when p.IsDirectory && (p.Hint & (ChangeHint.Created | ChangeHint.Deleted | ChangeHint.MovedIn | ChangeHint.MovedOut)) != 0:
                     // A directory appearing or leaving carries its whole subtree with it.
-                    subtrees.Add((p.Path, "directory-" + p.Hint.ToString().ToLowerInvariant()));
+                    subtrees.Add((p.Path, "directory-" + p.Hint.ToString().ToLowerInvariant(), DetectionSource.Realtime));
                     AddParent(p.Path, paths, seen);
                     break;
                 case PathChanged p:
@@ -186,9 +189,9 @@ public sealed class WatchLoop(
                     break;
             }
         }
-        foreach (var (root, reason) in subtrees)
+        foreach (var (root, reason, source) in subtrees)
         {
-            RescanSubtree(root, reason, ct);
+            RescanSubtree(root, reason, source, ct);
         }
         var pending = new List<BaselineUpdate>();
         var changes = new List<FileChange>();
@@ -270,11 +273,11 @@ public sealed class WatchLoop(
         }
     }
 
-    private void RescanSubtree(byte[] root, string reason, CancellationToken ct)
+    private void RescanSubtree(byte[] root, string reason, DetectionSource source, CancellationToken ct)
     {
         AgentMetrics.Rescans.WithLabels(reason).Inc();
         using var timer = AgentMetrics.ScanDuration.WithLabels("subtree").NewTimer();
-        var result = session.Scan(_realtimeScanner, ct, subtree: root);
+        var result = session.Scan(source == DetectionSource.Scan ? _rescanScanner : _realtimeScanner, ct, subtree: root);
         Report(result);
         Hand(new ChangeBatch(result.Updates, result.Changes, Snapshot: false));
     }
@@ -315,6 +318,10 @@ public sealed class WatchLoop(
         RescanReason.DirectoryMoved => "directory-moved",
         _ => "watch-error",
     };
+
+    /// <summary>A new or moved directory was seen happen (realtime); overflow, watch limit and watch errors lost events, so a scan finds them.</summary>
+    private static DetectionSource SourceOf(RescanReason reason) =>
+        reason is RescanReason.NewDirectory or RescanReason.DirectoryMoved ? DetectionSource.Realtime : DetectionSource.Scan;
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 

@@ -1,8 +1,12 @@
 using Fim.Contracts;
+using Fim.Contracts.Text;
 
 namespace Fim.Agent.Output;
 
-/// <summary>Readable alerts for a terminal: level, kind, path, and each changed attribute as before -> after.</summary>
+/// <summary>
+/// Readable alerts for a terminal: level, kind, path, and each changed attribute as before -> after. Every text that
+/// comes from the file system or a rule file is escaped (<see cref="TerminalText"/>): a file name cannot drive the terminal.
+/// </summary>
 public sealed class HumanOutput(TextWriter stdout, bool color) : IAlertOutput
 {
     private readonly Lock _lock = new();
@@ -10,15 +14,15 @@ public sealed class HumanOutput(TextWriter stdout, bool color) : IAlertOutput
     public void Write(FileEvent e, Alert? alert)
     {
         var level = alert?.Level ?? 0;
-        var head = $"{e.ObservedAt.ToLocalTime():HH:mm:ss} {Paint($"[{level,2}]", LevelColor(level))} {e.Kind,-12} {e.Path}";
+        var head = $"{e.ObservedAt.ToLocalTime():HH:mm:ss} {Paint($"[{level,2}]", LevelColor(level))} {e.Kind,-12} {TerminalText.Escape(e.Path)}";
         var lines = new List<string> { head };
         if (alert is not null)
         {
-            lines.Add($"      rule {alert.Rule.Id}: {alert.Rule.Description}{(alert.Compliance.Count > 0 ? $"  [{string.Join(", ", alert.Compliance.Take(3))}]" : "")}");
+            lines.Add(TerminalText.Escape($"      rule {alert.Rule.Id}: {alert.Rule.Description}{(alert.Compliance.Count > 0 ? $"  [{string.Join(", ", alert.Compliance.Take(3))}]" : "")}"));
         }
         foreach (var name in e.Changed)
         {
-            lines.Add($"      {name}: {Value(e.Before, name)} -> {Value(e.After, name)}");
+            lines.Add(TerminalText.Escape($"      {name}: {Value(e.Before, name)} -> {Value(e.After, name)}"));
         }
         lock (_lock)
         {
@@ -34,7 +38,7 @@ public sealed class HumanOutput(TextWriter stdout, bool color) : IAlertOutput
     {
         lock (_lock)
         {
-            stdout.WriteLine(Paint(message, "2"));
+            stdout.WriteLine(Paint(TerminalText.Escape(message), "2"));
             stdout.Flush();
         }
     }

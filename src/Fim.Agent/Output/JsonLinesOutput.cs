@@ -1,9 +1,13 @@
 using Fim.Contracts;
+using Microsoft.Extensions.Logging;
 
 namespace Fim.Agent.Output;
 
-/// <summary>One JSON object per line on stdout: the alert when a rule raised one, else the bare event.</summary>
-public sealed class JsonLinesOutput(TextWriter stdout, TextWriter stderr) : IAlertOutput
+/// <summary>
+/// One JSON object per line on stdout: the alert when a rule raised one, else the bare event. Notices go to the log
+/// (stderr, JSON when it is not a terminal), so neither stream mixes formats.
+/// </summary>
+public sealed class JsonLinesOutput(TextWriter stdout, ILogger log) : IAlertOutput
 {
     private readonly Lock _lock = new();
 
@@ -17,11 +21,5 @@ public sealed class JsonLinesOutput(TextWriter stdout, TextWriter stderr) : IAle
         }
     }
 
-    public void Notice(string message)
-    {
-        lock (_lock)
-        {
-            stderr.WriteLine(message);
-        }
-    }
+    public void Notice(string message) => log.LogInformation("{Notice:l}", message);
 }

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Fim.Core.Model;
+using Fim.Core.Native;
 
 namespace Fim.Core.Baseline;
 
@@ -18,11 +20,10 @@ public sealed class BaselineKey
 
     private readonly byte[] _key;
 
-    private BaselineKey(byte[] key, string filePath, string? permissionWarning)
+    private BaselineKey(byte[] key, string filePath)
     {
         _key = key;
         FilePath = filePath;
-        PermissionWarning = permissionWarning;
         KeyId = Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 8));
     }
 
@@ -31,28 +32,43 @@ public sealed class BaselineKey
 
     public string FilePath { get; }
 
-    /// <summary>Set when group or others have any access to the key file; the caller should log it.</summary>
-    public string? PermissionWarning { get; }
-
     /// <summary>Loads the key file, creating a random key (mode 0600, parent directory 0700) when it does not exist.</summary>
     public static BaselineKey LoadOrCreate(string keyFile)
     {
         var path = Path.GetFullPath(keyFile);
-        if (!File.Exists(path))
+        if (!Path.Exists(path))
         {
             Create(path);
         }
         return Load(path);
     }
 
-    /// <summary>Loads an existing key file; throws <see cref="BaselineKeyException"/> when it is missing, unreadable or not 32 bytes.</summary>
+    /// <summary>
+    /// Loads an existing key file; throws <see cref="BaselineKeyException"/> when it is missing, unreadable, not
+    /// 32 bytes, not a regular file, accessible to group or others (mode must be 0600 or stricter), or owned by
+    /// another user than the agent's: whoever can read the key can re-seal a forged baseline, whoever owns it can
+    /// replace it. A symbolic link is followed (a Kubernetes Secret volume is made of them) and its target checked.
+    /// </summary>
     public static BaselineKey Load(string keyFile)
     {
         var path = Path.GetFullPath(keyFile);
+        if (!OperatingSystem.IsWindows())
+        {
+            CheckFile(path);
+        }
         byte[] key;
         try
         {
-            key = File.ReadAllBytes(path);
+            // At most one byte more than a key: a key path pointing at a large file is refused without reading it.
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            var buffer = new byte[KeySize + 1];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = RandomAccess.Read(handle, buffer.AsSpan(length), length)) > 0)
+            {
+                length += read;
+            }
+            key = buffer[..length];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -61,25 +77,43 @@ public sealed class BaselineKey
         if (key.Length != KeySize)
         {
             throw new BaselineKeyException(path,
-                $"The baseline key file {path} holds {key.Length} bytes, but a baseline key is exactly {KeySize} bytes: " +
+                $"The baseline key file {path} holds {(key.Length > KeySize ? "more than " + KeySize : key.Length)} bytes, but a baseline key is exactly {KeySize} bytes: " +
                 "it is not a key file or it was damaged. Restore the right key file, or move it away and run " +
                 "`fim-agent scan --rebaseline`, which creates a new key and records a new baseline.");
         }
-        string? warning = null;
-        if (!OperatingSystem.IsWindows())
+        return new BaselineKey(key, path);
+    }
+
+    private static void CheckFile(string path)
+    {
+        var err = Posix.StatPath(PathBytes.FromString(path), followSymlinks: true, out var stat);
+        if (err != 0)
         {
-            var mode = File.GetUnixFileMode(path);
-            if ((mode & GroupOrOther) != 0)
-            {
-                warning = $"The baseline key file {path} has mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')} and is " +
-                    $"accessible to other users, who could forge a baseline; run `chmod 600 {path}`.";
-            }
+            throw new BaselineKeyException(path, $"Cannot read the baseline key file {path}: {Libc.Describe(err)}");
         }
-        return new BaselineKey(key, path, warning);
+        if (stat.Type != FileType.Regular)
+        {
+            throw new BaselineKeyException(path,
+                $"The baseline key file {path} is a {stat.Type.ToName()}, not a regular file: point the key file setting at the 32-byte key.");
+        }
+        var mode = (UnixFileMode)(stat.Mode & 0xfff);
+        if ((mode & GroupOrOther) != 0)
+        {
+            throw new BaselineKeyException(path,
+                $"The baseline key file {path} has mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}: group or other users can " +
+                $"access it and could re-seal a forged baseline. Restrict it to its owner with `chmod 600 {path}` and check who copied it.");
+        }
+        var euid = Libc.geteuid();
+        if (stat.Uid != euid)
+        {
+            throw new BaselineKeyException(path,
+                $"The baseline key file {path} is owned by uid {stat.Uid}, not by the user the agent runs as (uid {euid}), who " +
+                $"could replace it. Run `chown {euid} {path}` (and `chmod 600 {path}`) if it is the right key.");
+        }
     }
 
     internal static BaselineKey FromBytes(byte[] key, string source = "(memory)") =>
-        key.Length == KeySize ? new BaselineKey(key, source, null) : throw new ArgumentException($"a key is {KeySize} bytes", nameof(key));
+        key.Length == KeySize ? new BaselineKey(key, source) : throw new ArgumentException($"a key is {KeySize} bytes", nameof(key));
 
     internal IncrementalHash CreateMac() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
 

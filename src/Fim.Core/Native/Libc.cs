@@ -41,6 +41,9 @@ internal static unsafe partial class Libc
     public const int ELOOP = 40;
     public const int ERANGE = 34;
 
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int statx(int dirfd, byte* pathname, int flags, uint mask, StatxBuffer* buf);
 

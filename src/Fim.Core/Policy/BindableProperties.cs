@@ -9,7 +9,7 @@ internal sealed record BindableProperty(string Key, PropertyInfo Property, bool 
     public Type Type => Property.PropertyType;
 }
 
-/// <summary>The keys a policy model type accepts, in declaration order.</summary>
+/// <summary>The keys a policy model type accepts, in declaration order: camelCase names, or a [JsonPropertyName] where one is given.</summary>
 internal sealed class BindableProperties
 {
     private static readonly ConcurrentDictionary<Type, BindableProperties> Cache = new();
@@ -35,7 +35,7 @@ internal sealed class BindableProperties
             .Where(p => p.GetMethod?.IsPublic == true && p.SetMethod?.IsPublic == true && p.GetIndexParameters().Length == 0)
             .OrderBy(p => p.MetadataToken)
             .Select(p => new BindableProperty(
-                CamelCase(p.Name),
+                p.GetCustomAttribute<System.Text.Json.Serialization.JsonPropertyNameAttribute>()?.Name ?? CamelCase(p.Name),
                 p,
                 Nullable.GetUnderlyingType(p.PropertyType) is not null || nullability.Create(p).WriteState == NullabilityState.Nullable))
             .ToList();

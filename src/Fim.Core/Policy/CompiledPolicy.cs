@@ -39,10 +39,32 @@ public sealed class CompiledPolicy
             return this;
         }
         var prefix = hostRoot.TrimEnd('/');
-        return new CompiledPolicy
+        return WithRules([.. Rules.Select(r => r.UnderRoot(prefix)).OrderByDescending(r => r.Root.Length)]);
+    }
+
+    /// <summary>
+    /// The same policy with <paramref name="absolutePath"/> and everything below it left out of every rule whose root
+    /// is above it (the agent's own state must not be monitored: each write would report itself). Returns the roots
+    /// that changed; none when no rule covers the path.
+    /// </summary>
+    public CompiledPolicy Excluding(string absolutePath, out IReadOnlyList<string> excludedFrom)
+    {
+        var path = PathBytes.FromString(absolutePath.Length > 1 ? absolutePath.TrimEnd('/') : absolutePath);
+        var affected = Rules.Where(r => path.Length > r.Root.Length && PathBytes.IsUnder(path, r.Root)).ToList();
+        excludedFrom = [.. affected.Select(r => r.RootDisplay)];
+        if (affected.Count == 0)
+        {
+            return this;
+        }
+        var glob = PathGlob.Literal(PathBytes.ToDisplay(path));
+        return WithRules([.. Rules.Select(r => affected.Contains(r) ? r.WithExclude(glob) : r)]);
+    }
+
+    private CompiledPolicy WithRules(IReadOnlyList<CompiledPathRule> rules) =>
+        new()
         {
             Name = Name,
-            Rules = [.. Rules.Select(r => r.UnderRoot(prefix)).OrderByDescending(r => r.Root.Length)],
+            Rules = rules,
             RescanInterval = RescanInterval,
             FullVerifyInterval = FullVerifyInterval,
             VerifyFull = VerifyFull,
@@ -56,7 +78,6 @@ public sealed class CompiledPolicy
             Parallelism = Parallelism,
             Selector = Selector,
         };
-    }
 
     /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>
     public CompiledPathRule? RuleFor(ReadOnlySpan<byte> path)
@@ -104,6 +125,21 @@ public sealed class CompiledPathRule
         ReportDiffs = ReportDiffs,
         Include = [.. Include.Select(g => Rebase(g, prefix))],
         Exclude = [.. Exclude.Select(g => Rebase(g, prefix))],
+    };
+
+    internal CompiledPathRule WithExclude(PathGlob glob) => new()
+    {
+        Root = Root,
+        MaxDepth = MaxDepth,
+        Checks = Checks,
+        HashKinds = HashKinds,
+        MaxFileSize = MaxFileSize,
+        OneFilesystem = OneFilesystem,
+        FollowSymlinks = FollowSymlinks,
+        Realtime = Realtime,
+        ReportDiffs = ReportDiffs,
+        Include = Include,
+        Exclude = [.. Exclude, glob],
     };
 
     private static PathGlob Rebase(PathGlob glob, string prefix) =>

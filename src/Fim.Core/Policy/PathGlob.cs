@@ -70,6 +70,25 @@ public sealed class PathGlob
         }
     }
 
+    /// <summary>A glob matching exactly <paramref name="absolutePath"/>, whatever glob characters it holds.</summary>
+    public static PathGlob Literal(string absolutePath)
+    {
+        if (!absolutePath.StartsWith('/'))
+        {
+            throw new FormatException($"'{absolutePath}' is not an absolute path");
+        }
+        var escaped = new StringBuilder(absolutePath.Length + 8);
+        foreach (var c in absolutePath)
+        {
+            if (c is '\\' or '*' or '?' or '[' or ']')
+            {
+                escaped.Append('\\');
+            }
+            escaped.Append(c);
+        }
+        return Compile(escaped.ToString());
+    }
+
     /// <summary>
     /// Matches a path as bytes. Bytes that are not UTF-8 count as U+FFFD, so a '*' or '?' spans them and the ASCII
     /// parts of the name still match literally.

@@ -54,7 +54,7 @@ internal static class YamlDocumentReader
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
-                throw new YamlException(second.Start, second.End, "a policy file holds one YAML document, found a second one");
+                throw new YamlException(second.Start, second.End, "the file holds one YAML document, found a second one");
             }
             parser.Consume<StreamEnd>();
             return root;
