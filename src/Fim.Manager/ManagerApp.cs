@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Fim.Core.Rules;
 using Fim.Manager.Agents;
 using Fim.Manager.Api;
+using Fim.Manager.Enrollment;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Pipeline;
@@ -50,6 +51,7 @@ public static class ManagerApp
 
         services.AddSingleton(sp => RuleLoader.LoadRuleSet(sp.GetRequiredService<IOptions<RulesOptions>>().Value.Files));
         services.AddSingleton(sp => new EventValidator(sp.GetRequiredService<IOptions<PipelineOptions>>().Value.MaxEventBytes));
+        services.AddFimEnrollment(config);
         services.AddSingleton<EventJudge>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<EventSettler>();

@@ -27,6 +27,8 @@ public static class ExitCodes
     public const int BaselineLocked = 20;
     /// <summary>An unexpected internal error; the message says where.</summary>
     public const int InternalError = 21;
+    /// <summary>`fim-agent enroll`: the manager refused the enrollment (token expired, used up, revoked, unknown; id taken) or could not be reached.</summary>
+    public const int EnrollmentRefused = 22;
 
     public const string HelpText = """
         Exit codes (like AIDE's):
@@ -42,5 +44,6 @@ public static class ExitCodes
           19  the baseline failed its integrity check (tampered, truncated, or another key)
           20  the state directory is in use by another fim-agent
           21  internal error
+          22  enrollment refused or impossible (the message says why: token expired, used up, revoked, ...)
         """;
 }
