@@ -24,6 +24,12 @@ public sealed class EnrollmentResponder(
 {
     public const string QueueGroup = "fim-managers";
 
+    /// <summary>True while subscribed to enrollment requests.</summary>
+    public bool Listening { get; private set; }
+
+    /// <summary>Why it is not listening, when it failed.</summary>
+    public string? LastError { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled)
@@ -36,8 +42,11 @@ public sealed class EnrollmentResponder(
             {
                 await account.PushAsync(stoppingToken);
                 var connection = await nats.ConnectedAsync(stoppingToken);
+                await using var sub = await connection.SubscribeCoreAsync<byte[]>(Subjects.Enroll, QueueGroup, cancellationToken: stoppingToken);
+                await connection.PingAsync(stoppingToken);
+                Listening = true;
                 log.LogInformation("Answering enrollment requests on {Subject}", Subjects.Enroll);
-                await foreach (var msg in connection.SubscribeAsync<byte[]>(Subjects.Enroll, QueueGroup, cancellationToken: stoppingToken))
+                await foreach (var msg in sub.Msgs.ReadAllAsync(stoppingToken))
                 {
                     var reply = await AnswerAsync(msg.Data ?? [], stoppingToken);
                     await msg.ReplyAsync(JsonSerializer.SerializeToUtf8Bytes(reply, ContractJson.Default.EnrollReply), cancellationToken: stoppingToken);
@@ -49,6 +58,8 @@ public sealed class EnrollmentResponder(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                Listening = false;
+                LastError = e.Message;
                 log.LogWarning("Enrollment responder stopped ({Error}); starting again in 2 s", e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }

@@ -16,7 +16,8 @@ public static class EnrollmentServices
         services.AddSingleton<JoinTokens>();
         services.AddSingleton<AccountPublisher>();
         services.AddSingleton<EnrollmentAdmin>();
-        services.AddHostedService<EnrollmentResponder>();
+        services.AddSingleton<EnrollmentResponder>();
+        services.AddHostedService(sp => sp.GetRequiredService<EnrollmentResponder>());
         services.AddSingleton<EventIdRegistry>();
         services.AddSingleton<EventProvenance>();
         return services;

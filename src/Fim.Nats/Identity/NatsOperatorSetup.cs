@@ -41,7 +41,13 @@ public sealed class NatsOperatorSetup
         // JetStream needs a system account in operator mode.
         var operatorJwt = NatsJwt.Encode(Operator, Operator.GetPublicKey(), "fim-operator",
             new JsonObject { ["system_account"] = System.GetPublicKey(), ["type"] = "operator", ["version"] = 2 }, now);
-        var systemJwt = NatsJwt.Encode(Operator, System.GetPublicKey(), "SYS", new JsonObject { ["type"] = "account", ["version"] = 2 }, now);
+        // Limits left out mean zero connections: the system user that pushes account JWTs needs to log in.
+        var systemJwt = NatsJwt.Encode(Operator, System.GetPublicKey(), "SYS", new JsonObject
+        {
+            ["limits"] = new JsonObject { ["subs"] = -1, ["data"] = -1, ["payload"] = -1, ["imports"] = -1, ["exports"] = -1, ["wildcards"] = true, ["conn"] = -1, ["leaf"] = -1 },
+            ["type"] = "account",
+            ["version"] = 2,
+        }, now);
         var accountJwt = Issuer.AccountJwt(new Dictionary<string, DateTimeOffset>(), now);
         var resolver = resolverDir is null
             ? "resolver: MEMORY"
