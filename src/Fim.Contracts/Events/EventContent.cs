@@ -30,13 +30,14 @@ public static class EventContent
         {
             obj = JsonNode.Parse(eventJson, new JsonNodeOptions { PropertyNameCaseInsensitive = false }, new JsonDocumentOptions { MaxDepth = 32 }) as JsonObject
                 ?? throw new FormatException("the event is not a JSON object");
+            // Members are read lazily: touch them here so a duplicate name is refused now.
+            obj.Remove("publishedAt");
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {
             // JsonObject refuses duplicate member names (ArgumentException): two readers could see two different events.
             throw new FormatException($"the event is not canonical JSON: {e.Message}", e);
         }
-        obj.Remove("publishedAt");
         using var buffer = new MemoryStream();
         buffer.Write(DomainBytes);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, SkipValidation = false }))

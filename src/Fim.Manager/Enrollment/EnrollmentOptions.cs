@@ -18,6 +18,11 @@ public sealed class EnrollmentOptions
     public string? SystemCredsFile { get; set; }
     /// <summary>Refuse unsigned events even from agents that never enrolled (a fleet that uses enrollment only).</summary>
     public bool RequireSignatures { get; set; }
+    /// <summary>
+    /// Check event ids against KV fim-event-ids for agents that are not enrolled too (enrolled agents always are). Costs one
+    /// KV round trip per event.
+    /// </summary>
+    public bool CheckAllEventIds { get; set; }
     /// <summary>How long an event id is remembered with its content digest (reuse with other content is a conflict).</summary>
     public TimeSpan EventIdWindow { get; set; } = TimeSpan.FromDays(2);
     /// <summary>Join tokens: uses and lifetime when fimctl does not say.</summary>

@@ -44,7 +44,8 @@ public sealed class EventProvenance(IdentityDirectory identities, EventIdRegistr
         {
             signature = value.ToString();
         }
-        if (identities.TryGet(e.AgentId, out var identity))
+        var enrolled = identities.TryGet(e.AgentId, out var identity);
+        if (enrolled)
         {
             if (signature is null)
             {
@@ -59,7 +60,9 @@ public sealed class EventProvenance(IdentityDirectory identities, EventIdRegistr
         {
             return Forged(e, digest, Unsigned, $"agent {e.AgentId} is not enrolled and the event is unsigned ({EnrollmentOptions.Section}:RequireSignatures)");
         }
-        if (await ids.ConflictingDigestAsync(e.EventId, digest, ct) is { } first)
+        // One KV round trip per event: always for enrolled agents, for the others when asked. Without it a reused id still
+        // cannot hide an event (message ids carry the digest, so both are stored and both alert), it is just not named.
+        if ((enrolled || options.Value.CheckAllEventIds) && await ids.ConflictingDigestAsync(e.EventId, digest, ct) is { } first)
         {
             var alert = AlertFor(e, digest, ReuseRuleId, "Event id reused with different content: a forged or replayed event");
             alert.Tags.Add("first-digest:" + first);
