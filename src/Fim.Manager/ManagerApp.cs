@@ -93,6 +93,7 @@ public static class ManagerApp
         var app = builder.Build();
         ValidateAllOptions(app.Services);
         app.MapGrpcService<FimManagerService>();
+        app.MapGrpcService<EnrollmentGrpcService>();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry);
