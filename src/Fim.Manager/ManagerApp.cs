@@ -132,6 +132,7 @@ public static class ManagerApp
         Check<RulesOptions>();
         Check<SinkOptions>();
         Check<ApiOptions>();
+        Check<EnrollmentOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("Fim", typeof(ManagerApp), failures);
