@@ -126,7 +126,9 @@ public static class EnrollCommand
         var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         using (var stream = new FileStream(temp, new FileStreamOptions
         {
-            Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         }))
         using (var writer = new StreamWriter(stream))
         {

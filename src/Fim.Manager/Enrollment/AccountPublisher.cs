@@ -49,7 +49,12 @@ public sealed class AccountPublisher(
                 nats.Value.ToClientOptions() with
                 {
                     Name = "fim-manager-account-pusher",
-                    User = null, Password = null, PasswordFile = null, Token = null, TokenFile = null, NKeySeedFile = null,
+                    User = null,
+                    Password = null,
+                    PasswordFile = null,
+                    Token = null,
+                    TokenFile = null,
+                    NKeySeedFile = null,
                     CredsFile = options.Value.SystemCredsFile,
                     InboxPrefix = null,
                 },
