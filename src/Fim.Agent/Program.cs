@@ -8,6 +8,7 @@ var root = new RootCommand("fim-agent: file integrity monitoring agent (scan, wa
     WatchCommand.Create(common),
     RunCommand.Create(),
     NatsAuthzCommand.Create(),
+    EnrollCommand.Create(),
 };
 
 var parse = root.Parse(args);

@@ -20,6 +20,11 @@ namespace Fim.Contracts;
 [JsonSerializable(typeof(LabelSelector))]
 [JsonSerializable(typeof(AgentCommand))]
 [JsonSerializable(typeof(AgentReply))]
+[JsonSerializable(typeof(EnrollRequest))]
+[JsonSerializable(typeof(EnrollReply))]
+[JsonSerializable(typeof(AgentIdentityRecord))]
+[JsonSerializable(typeof(JoinTokenRecord))]
+[JsonSerializable(typeof(JoinToken.Wire), TypeInfoPropertyName = "JoinTokenWire")]
 public sealed partial class ContractJson : JsonSerializerContext
 {
     public static byte[] ToUtf8(FileEvent e) => e is Alert a

@@ -12,6 +12,15 @@ public static class Subjects
     public const string ManagersConsumer = "fim-managers";
     public const string PoliciesBucket = "fim-policies";
     public const string AgentsBucket = "fim-agents";
+    /// <summary>Enrolled agents' public keys (managers only).</summary>
+    public const string IdentitiesBucket = "fim-identities";
+    /// <summary>Join tokens, their secrets hashed (managers only).</summary>
+    public const string JoinTokensBucket = "fim-join-tokens";
+    /// <summary>Event id to content digest, for telling a redelivery from a reused id (managers only).</summary>
+    public const string EventIdsBucket = "fim-event-ids";
+
+    /// <summary>Enrollment requests (join-token bootstrap users may publish only here); managers answer in a queue group.</summary>
+    public const string Enroll = "fim.enroll";
 
     public const string EventsPrefix = "fim.events.";
     public const string AllEvents = "fim.events.>";

@@ -8,7 +8,7 @@ using Grpc.Core;
 namespace Fim.Ctl;
 
 /// <summary>fimctl's commands. Output goes to the given writers so tests can run it in-process.</summary>
-public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
 {
     public const int Ok = 0;
     public const int Failed = 1;
@@ -37,6 +37,8 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
             AlertsCommand(),
             HistoryCommand(),
             ScanCommand(),
+            JoinTokenCommand(),
+            IdentityCommand(),
         };
         root.Add(_server);
         root.Add(_caFile);

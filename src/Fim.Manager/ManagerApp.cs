@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Fim.Core.Rules;
 using Fim.Manager.Agents;
 using Fim.Manager.Api;
+using Fim.Manager.Enrollment;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Pipeline;
@@ -50,6 +51,7 @@ public static class ManagerApp
 
         services.AddSingleton(sp => RuleLoader.LoadRuleSet(sp.GetRequiredService<IOptions<RulesOptions>>().Value.Files));
         services.AddSingleton(sp => new EventValidator(sp.GetRequiredService<IOptions<PipelineOptions>>().Value.MaxEventBytes));
+        services.AddFimEnrollment(config);
         services.AddSingleton<EventJudge>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<EventSettler>();
@@ -92,6 +94,7 @@ public static class ManagerApp
         var app = builder.Build();
         ValidateAllOptions(app.Services);
         app.MapGrpcService<FimManagerService>();
+        app.MapGrpcService<EnrollmentGrpcService>();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry);
@@ -130,6 +133,7 @@ public static class ManagerApp
         Check<RulesOptions>();
         Check<SinkOptions>();
         Check<ApiOptions>();
+        Check<EnrollmentOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("Fim", typeof(ManagerApp), failures);

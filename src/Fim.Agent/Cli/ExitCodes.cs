@@ -30,6 +30,8 @@ public static class ExitCodes
     public const int BaselineLocked = 20;
     /// <summary>An unexpected internal error; the message says where.</summary>
     public const int InternalError = 21;
+    /// <summary>`fim-agent enroll`: the manager refused the enrollment (token expired, used up, revoked, unknown; id taken) or could not be reached.</summary>
+    public const int EnrollmentRefused = 22;
 
     public const string HelpText = """
         Exit codes (like AIDE's):
@@ -47,6 +49,7 @@ public static class ExitCodes
               file is unusable (wrong size, not 0600, another owner)
           20  the state directory is in use by another fim-agent
           21  internal error
+          22  enrollment refused or impossible (the message says why: token expired, used up, revoked, ...)
           130 interrupted by SIGINT, 143 by SIGTERM: nothing recorded for the interrupted scan
         """;
 }

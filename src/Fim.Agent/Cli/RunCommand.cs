@@ -132,6 +132,7 @@ public static class RunCommand
                 SubPendingChannelFullMode = System.Threading.Channels.BoundedChannelFullMode.Wait,
             });
         });
+        services.AddSingleton(sp => EventSigning.From(sp.GetRequiredService<IOptions<AgentOptions>>().Value.Nats));
         services.AddSingleton<StateStores>();
         services.AddSingleton<Outbox>();
         services.AddSingleton<EventIdSource>();

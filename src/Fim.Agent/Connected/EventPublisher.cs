@@ -24,6 +24,7 @@ public sealed class EventPublisher(
     StateStores stores,
     Outbox outbox,
     AgentIdentity identity,
+    EventSigning signing,
     IOptions<AgentOptions> options,
     AgentRetries retries,
     ILogger<EventPublisher> logger) : BackgroundService
@@ -144,9 +145,24 @@ public sealed class EventPublisher(
         {
             headers["traceparent"] = traceParent;
         }
+        var msgId = e.MessageId;
         try
         {
-            var ack = await _js!.PublishAsync(identity.EventsSubject, WithPublishedAt(e.Payload), opts: new NatsJSPubOpts { MsgId = e.MessageId, RetryAttempts = 1 },
+            // Signed and deduplicated over the content without publishedAt, so every retry of the event is the same message.
+            var input = EventContent.SigningInput(e.Payload);
+            msgId = EventContent.MessageId(e.MessageId, EventContent.Digest(input));
+            if (signing.Signer is { } signer)
+            {
+                headers[EventContent.SignatureHeader] = signer.Sign(input);
+            }
+        }
+        catch (FormatException ex)
+        {
+            logger.LogWarning("event {MessageId} has no canonical form and goes out unsigned: {Error}", e.MessageId, ex.Message);
+        }
+        try
+        {
+            var ack = await _js!.PublishAsync(identity.EventsSubject, WithPublishedAt(e.Payload), opts: new NatsJSPubOpts { MsgId = msgId, RetryAttempts = 1 },
                 headers: headers, cancellationToken: ct);
             if (ack.Error is { } error)
             {

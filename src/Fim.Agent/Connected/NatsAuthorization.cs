@@ -1,5 +1,6 @@
 using System.Text;
 using Fim.Contracts;
+using Fim.Nats.Identity;
 
 namespace Fim.Agent.Connected;
 
@@ -21,27 +22,11 @@ public sealed class NatsAuthorization
 
     public string UserOf(string agentId) => $"{agentId}.{SanSuffix}";
 
-    /// <summary>What an agent may publish: its events, its heartbeat, the JetStream API calls for reading fim-policies, KV puts.</summary>
-    public static IReadOnlyList<string> AgentPublish(string agentId) =>
-    [
-        Subjects.Events(agentId),
-        Subjects.KvKey(Subjects.AgentsBucket, agentId),
-        "$JS.API.INFO",
-        $"$JS.API.STREAM.INFO.{Subjects.KvStream(Subjects.AgentsBucket)}",
-        $"$JS.API.STREAM.INFO.{Subjects.KvStream(Subjects.PoliciesBucket)}",
-        $"$JS.API.CONSUMER.CREATE.{Subjects.KvStream(Subjects.PoliciesBucket)}",
-        $"$JS.API.CONSUMER.CREATE.{Subjects.KvStream(Subjects.PoliciesBucket)}.>",
-        $"$JS.API.CONSUMER.DELETE.{Subjects.KvStream(Subjects.PoliciesBucket)}.>",
-        $"$JS.API.DIRECT.GET.{Subjects.KvStream(Subjects.PoliciesBucket)}.>",
-        $"$JS.FC.{Subjects.KvStream(Subjects.PoliciesBucket)}.>",
-    ];
+    /// <summary>What an agent may publish: the one definition in <see cref="AgentPermissions"/>, shared with enrollment.</summary>
+    public static IReadOnlyList<string> AgentPublish(string agentId) => AgentPermissions.Publish(agentId);
 
-    /// <summary>What an agent may subscribe: its own inboxes (JetStream acks, KV watch deliveries) and its command subject.</summary>
-    public static IReadOnlyList<string> AgentSubscribe(string agentId) =>
-    [
-        $"_INBOX.{agentId}.>",
-        Subjects.AgentCommand(agentId),
-    ];
+    /// <summary>What an agent may subscribe (<see cref="AgentPermissions"/>).</summary>
+    public static IReadOnlyList<string> AgentSubscribe(string agentId) => AgentPermissions.Subscribe(agentId);
 
     /// <summary>A manager: consumes FIM_EVENTS, administers the streams, publishes alerts and dead letters, sends commands, reads fim-agents.</summary>
     public static IReadOnlyList<string> ManagerPublish =>
@@ -52,11 +37,15 @@ public sealed class NatsAuthorization
         Subjects.AllAlerts,
         Subjects.AllDeadLetters,
         Subjects.AllAgentCommands,
+        // Managers' own buckets (identities, join tokens, event ids) and enrollment answers.
+        $"$KV.{Subjects.IdentitiesBucket}.>",
+        $"$KV.{Subjects.JoinTokensBucket}.>",
+        $"$KV.{Subjects.EventIdsBucket}.>",
     ];
 
-    /// <summary>Replies, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>
+    /// <summary>Replies, enrollment requests, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>
     public static IReadOnlyList<string> ManagerSubscribe =>
-        ["_INBOX.>", $"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{Subjects.EventsStream}.{Subjects.ManagersConsumer}"];
+        ["_INBOX.>", $"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{Subjects.EventsStream}.{Subjects.ManagersConsumer}", Subjects.Enroll];
 
     public string Render()
     {
@@ -86,7 +75,7 @@ public sealed class NatsAuthorization
             sb.AppendLine("      permissions: {");
             sb.AppendLine($"        publish: {{ allow: {List(AgentPublish(agent))} }}");
             sb.AppendLine($"        subscribe: {{ allow: {List(AgentSubscribe(agent))} }}");
-            sb.AppendLine("        allow_responses: { max: 1, expires: \"1m\" }");
+            sb.AppendLine($"        allow_responses: {{ max: {AgentPermissions.MaxResponses}, expires: \"{AgentPermissions.ResponseWindow.TotalMinutes}m\" }}");
             sb.AppendLine("      }");
             sb.AppendLine("    }");
         }

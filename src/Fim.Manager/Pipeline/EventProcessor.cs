@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Fim.Contracts;
+using Fim.Manager.Enrollment;
 using Fim.Manager.Nats;
 using Fim.Manager.Telemetry;
 using NATS.Client.Core;
@@ -12,7 +13,7 @@ namespace Fim.Manager.Pipeline;
 /// dead-letter copy) without waiting for JetStream's answer; <see cref="EventSettler"/> acts on that answer. Events
 /// with nothing to publish (silenced) are settled at once.
 /// </summary>
-public sealed class EventProcessor(EventValidator validator, EventJudge judge, EventSettler settler, ManagerMetrics metrics, ILogger<EventProcessor> log)
+public sealed class EventProcessor(EventValidator validator, EventProvenance provenance, EventJudge judge, EventSettler settler, ManagerMetrics metrics, ILogger<EventProcessor> log)
 {
     public async ValueTask ProcessAsync(JetStreamPublisher publisher, INatsJSMsg<byte[]> msg, InFlightWindow window, CancellationToken cancellationToken)
     {
@@ -35,6 +36,22 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, E
                 await DeadLetterCopy.PublishAsync(publisher, msg, problem, pending, cancellationToken);
                 return;
             }
+            var origin = await provenance.CheckAsync(validation.Event!, msg.Data, msg.Headers, cancellationToken);
+            if (origin.Problem is { } forged)
+            {
+                activity?.SetTag("fim.dead_letter.reason", forged.Reason);
+                pending = new PendingEvent(msg, Settlement.Terminate, forged.Reason, -1, started, activity, settler, window);
+                // Two copies, one settlement: the event is terminated once both the alert and the dead letter are stored.
+                var both = new JointPublishCallback(pending, 2);
+                using (var forgedJson = ManagerJson.SerializePooled(forged.Alert))
+                {
+                    await publisher.PublishAsync(Subjects.Alerts(forged.Alert.Level, forged.Alert.AgentId), forgedJson.Written, forged.Alert.AlertId, null, both, cancellationToken);
+                }
+                log.LogWarning("Event {Subject} seq {Sequence} refused: {Reason}: {Detail}", msg.Subject, msg.Metadata?.Sequence.Stream, forged.Reason,
+                    DeadLetter.HeaderSafe(forged.Detail));
+                await DeadLetterCopy.PublishAsync(publisher, msg, new DeadLetter(forged.Reason, forged.Detail), both, cancellationToken);
+                return;
+            }
             var judgement = judge.Judge(validation.Event!);
             if (!judgement.KnownAgent)
             {
@@ -54,7 +71,8 @@ public sealed class EventProcessor(EventValidator validator, EventJudge judge, E
             }
             pending = new PendingEvent(msg, Settlement.Ack, null, alert.Level, started, activity, settler, window) { Publisher = publisher };
             using var json = ManagerJson.SerializePooled(alert);
-            await publisher.PublishAsync(Subjects.Alerts(alert.Level, alert.AgentId), json.Written, alert.AlertId, headers, pending, cancellationToken);
+            // The digest in the message id: a forged alert-to-be with a guessed id cannot make the genuine one a duplicate.
+            await publisher.PublishAsync(Subjects.Alerts(alert.Level, alert.AgentId), json.Written, EventContent.MessageId(alert.AlertId, origin.Digest), headers, pending, cancellationToken);
         }
         catch (Exception e) when (e is NatsException or TimeoutException)
         {

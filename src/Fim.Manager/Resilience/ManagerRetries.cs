@@ -43,5 +43,7 @@ public sealed class ManagerRetries(ILoggerFactory loggers, TimeProvider time)
 
     public ResiliencePipeline WatchAgents { get; } = RetryForever.Create($"the watch of KV {Fim.Contracts.Subjects.AgentsBucket}", AgentsWatch, loggers.CreateLogger<AgentDirectory>(), time);
 
+    public ResiliencePipeline WatchIdentities { get; } = RetryForever.Create($"the watch of KV {Fim.Contracts.Subjects.IdentitiesBucket}", AgentsWatch, loggers.CreateLogger<Fim.Manager.Enrollment.IdentityDirectory>(), time);
+
     public ResiliencePipeline Sink(string name) => RetryForever.Create($"sink {name}", SinkRestart, loggers.CreateLogger<AlertSinkWorker>(), time);
 }

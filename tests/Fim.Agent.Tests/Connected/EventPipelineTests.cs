@@ -1,3 +1,4 @@
+using Fim.Contracts;
 using System.Text.RegularExpressions;
 
 namespace Fim.Agent.Tests.Connected;
@@ -25,7 +26,8 @@ public sealed partial class EventPipelineTests
         Assert.Equal("agent-a", e.Body.GetProperty("agentId").GetString());
         Assert.True(e.Body.TryGetProperty("publishedAt", out _));
         Assert.Matches(MsgIdPattern(), e.MsgId);
-        Assert.Equal(e.EventId, e.MsgId);
+        // The event id plus the digest of its content (without publishedAt): a guessed id cannot shadow it.
+        Assert.Equal(EventContent.MessageId(e.EventId, EventContent.Digest(EventContent.SigningInput(System.Text.Encoding.UTF8.GetBytes(e.Body.GetRawText())))), e.MsgId);
         Assert.Matches(TraceParentPattern(), e.TraceParent);
     }
 
@@ -46,7 +48,7 @@ public sealed partial class EventPipelineTests
         Assert.DoesNotContain(events, e => e.Path.StartsWith(h.Tree.Tree, StringComparison.Ordinal));
     }
 
-    [GeneratedRegex("^agent-a:[0-9a-f]{17}:[0-9]+$")]
+    [GeneratedRegex("^agent-a:[0-9a-f]{17}:[0-9]+#[0-9a-f]{64}$")]
     private static partial Regex MsgIdPattern();
 
     [GeneratedRegex("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$")]
