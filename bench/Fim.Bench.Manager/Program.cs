@@ -276,7 +276,7 @@ static async Task<double> PipelineAsync(NatsServer server, int count, int instan
     var alerts = metrics.Sum(m => m.Alerts.WithLabels("5").Value + m.Alerts.WithLabels("7").Value + m.Alerts.WithLabels("9").Value + m.Alerts.WithLabels("3").Value);
     if (!quiet)
     {
-        Console.WriteLine($"  alerts acked by JetStream: {alerts:N0}, dead letters: {metrics.Sum(m => m.DeadLetters.WithLabels(Fim.Manager.Pipeline.DeadLetter.MalformedJson).Value):N0}" +
+        Console.WriteLine($"  alerts acked by JetStream: {alerts:N0}, dead letters: {metrics.Sum(m => m.DeadLetters.WithLabels(Fim.Contracts.DeadLetter.MalformedJson).Value):N0}" +
             $", CPU per event: manager {managerCpu.TotalMicroseconds / (count - startCount):F1} us, nats-server {serverCpu.TotalMicroseconds / (count - startCount):F1} us, " +
             $"manager allocations {allocated / (count - startCount):N0} bytes" +
             (instances > 1 ? $", split {string.Join(" / ", metrics.Select(m => m.EventsConsumed.Value.ToString("N0", CultureInfo.InvariantCulture)))}" : ""));

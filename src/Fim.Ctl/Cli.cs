@@ -114,7 +114,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
                 await stdout.WriteLineAsync(Json.Format(a));
                 return Ok;
             }
-            await stdout.WriteLineAsync($"agent:     {E(a.AgentId)}\nhost:      {E(a.Host)}\nversion:   {E(a.Version)}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {Fim.Contracts.TerminalText.Escape(a.HeartbeatJson, doubleBackslash: false)}");
+            await stdout.WriteLineAsync($"agent:     {E(a.AgentId)}\nhost:      {E(a.Host)}\nversion:   {E(a.Version)}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {Fim.Contracts.Text.TerminalText.Escape(a.HeartbeatJson)}");
             return Ok;
         });
         return command;
@@ -223,7 +223,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             var response = await new FimManager.FimManagerClient(channel).TriggerScanAsync(new TriggerScanRequest { AgentId = parse.GetValue(agent)! },
                 cancellationToken: ct);
             // The reply is the agent's own text: valid JSON holds no raw control character, a hostile agent's reply might.
-            var reply = Fim.Contracts.TerminalText.Escape(response.ResponseJson, doubleBackslash: false);
+            var reply = Fim.Contracts.Text.TerminalText.Escape(response.ResponseJson);
             await stdout.WriteLineAsync(parse.GetValue(_json) ? reply : $"{(response.Ok ? "ok" : "refused")}: {reply}");
             return response.Ok ? Ok : Failed;
         });
@@ -261,7 +261,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
     private static string Labels(Agent a) => E(string.Join(",", a.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}")));
 
     /// <summary>Every value a human reads goes through here: names from hosts may hold terminal control sequences.</summary>
-    private static string E(string? text) => Fim.Contracts.TerminalText.Escape(text);
+    private static string E(string? text) => Fim.Contracts.Text.TerminalText.Escape(text);
 }
 
 public sealed class UsageException(string message) : Exception(message);

@@ -11,16 +11,6 @@ public sealed class FimctlOutputTests
 {
     private const string Forged = "baseline recorded: 0 entries, all good";
 
-    [Theory]
-    [InlineData("plain /etc/passwd", "plain /etc/passwd")]
-    [InlineData("\u001b[2J\u001b[31mred", @"\e[2J\e[31mred")]
-    [InlineData("a\rb\nc\td", @"a\rb\nc\td")]
-    [InlineData("back\\slash", @"back\\slash")]
-    [InlineData("nul\0del\u007fc1\u009b", @"nul\x00del\x7fc1\x9b")]
-    [InlineData("bidi\u202Etxt.exe", @"bidi\u202etxt.exe")]
-    [InlineData("café ünïcode", "café ünïcode")]
-    public void TerminalText_escapes_control_characters_visibly(string raw, string shown) => Assert.Equal(shown, TerminalText.Escape(raw));
-
     [Fact]
     public async Task Fimctl_alerts_agents_and_history_print_hostile_names_escaped()
     {

@@ -62,7 +62,7 @@ public static class ScanCommand
         {
             var replaced = session.PendingReset;
             session.Commit(result.Updates, [], snapshot: true);
-            ReportAnchor(session);
+            ReportAnchor(session, log);
             if (replaced?.Previous is { } previous)
             {
                 output.Notice($"the previous baseline (generation {previous.Generation}, saved {previous.SavedAt:u}) was discarded on request; changes made before now are not reported");
@@ -78,7 +78,7 @@ public static class ScanCommand
         }
         // Printed before the baseline moves on: if saving fails, the next run reports these changes again.
         session.Commit(result.Updates, [], snapshot: true);
-        ReportAnchor(session);
+        ReportAnchor(session, log);
         output.Notice($"{result.Changes.Count:N0} changes in {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} hashed, {result.Stats.HashesReused:N0} unchanged) in {result.Stats.Elapsed.TotalSeconds:N2} s");
         return UnreadableExitCode(result, log) ?? ExitCodeFor(result.Changes);
     }
@@ -113,15 +113,15 @@ public static class ScanCommand
         return code;
     }
 
-    private static void ReportAnchor(MonitorSession session)
+    private static void ReportAnchor(MonitorSession session, ILogger log)
     {
         if (session.TakeAnchorWarning() is { } warning)
         {
-            Console.Error.WriteLine($"warning: {warning}");
+            log.LogWarning("{Warning:l}", warning);
         }
     }
 
-    public static void ReportIssues(ScanResult result)
+    public static void ReportIssues(ScanResult result, ILogger log)
     {
         foreach (var issue in result.Issues.Where(i => i.Kind != ScanIssueKind.MissingRoot))
         {
