@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
 # nats-server, promtool, inotify-tools, setpriv (apt, skipped when everything is present), and
-# prometheus-operator's schema validators from npm into .cache/k8s-models (scripts/fetch-k8s-models.sh).
+# prometheus-operator's schema validators from npm into .cache/k8s-models (scripts/fetch-k8s-models.sh), and the
+# OpenID Connect provider the manager's login tests run (npm oidc-provider into .cache/oidc-provider).
 set -euo pipefail
 
 need=()
@@ -34,4 +35,9 @@ fi
 # Without them the tests that check the chart's monitoring objects skip and say so; nothing else depends on them.
 if ! bash "$(dirname "${BASH_SOURCE[0]}")/fetch-k8s-models.sh" >/dev/null; then
   echo "install-deps: prometheus-operator schemas (npm @kubernetes-models/prometheus-operator) not installed; their tests will skip" >&2
+fi
+
+# The manager's authentication tests need a real OpenID Connect provider; without it they fail and say why.
+if ! bash "$(dirname "${BASH_SOURCE[0]}")/fetch-oidc-provider.sh" >/dev/null; then
+  echo "install-deps: oidc-provider (npm) not installed into .cache/oidc-provider; the manager's authentication tests will fail" >&2
 fi

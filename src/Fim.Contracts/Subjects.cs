@@ -12,6 +12,8 @@ public static class Subjects
     public const string ManagersConsumer = "fim-managers";
     public const string PoliciesBucket = "fim-policies";
     public const string AgentsBucket = "fim-agents";
+    /// <summary>The managers' API tokens (hashed), key = token id. Only managers read or write it.</summary>
+    public const string ApiTokensBucket = "fim-api-tokens";
 
     public const string EventsPrefix = "fim.events.";
     public const string AllEvents = "fim.events.>";
