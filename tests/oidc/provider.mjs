@@ -65,7 +65,9 @@ const provider = new Provider(config.issuer, {
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   pkce: { required: () => true },
-  ttl: { Session: 3600, Interaction: 600, Grant: 3600, DeviceCode: 600, IdToken: 3600, AccessToken: 600 },
+  ttl: {
+    ClientCredentials: (ctx, token, client) => clientsById.get(client.clientId)?.tokenTtl ?? 600,
+    Session: 3600, Interaction: 600, Grant: 3600, DeviceCode: 600, IdToken: 3600, AccessToken: 600 },
 });
 // The browser client may return to any local manager (tests pick free ports).
 const browserClients = new Set(config.clients.filter((c) => c.redirect_uris).map((c) => c.client_id));
