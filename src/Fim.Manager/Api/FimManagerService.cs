@@ -98,7 +98,8 @@ public sealed class FimManagerService(
         var minLevel = ApiArguments.MinLevel(request.HasMinLevel, request.MinLevel);
         var caller = Caller(context);
         var filter = agent.Length == 0 ? Subjects.AllAlerts : Subjects.AlertsOf(agent);
-        await foreach (var msg in streams.WatchAsync(Subjects.AlertsStream, filter, context.CancellationToken))
+        // Headers go out as soon as the watch is in place, so a caller knows from when on it sees everything.
+        await foreach (var msg in streams.WatchAsync(Subjects.AlertsStream, filter, () => context.WriteResponseHeadersAsync([]), context.CancellationToken))
         {
             if (Deserialize<Alert>(msg.Data) is { } alert && alert.Level >= minLevel && Sees(caller, alert))
             {

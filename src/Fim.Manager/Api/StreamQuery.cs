@@ -77,8 +77,11 @@ public sealed class StreamQuery(NatsConnector nats)
         }
     }
 
-    /// <summary>Messages stored from now on under <paramref name="filterSubject"/>, until cancelled (a live query).</summary>
-    public async IAsyncEnumerable<INatsJSMsg<byte[]>> WatchAsync(string stream, string filterSubject,
+    /// <summary>
+    /// Messages stored from now on under <paramref name="filterSubject"/>, until cancelled (a live query).
+    /// <paramref name="watching"/> runs once the consumer exists: from then on nothing stored is missed.
+    /// </summary>
+    public async IAsyncEnumerable<INatsJSMsg<byte[]>> WatchAsync(string stream, string filterSubject, Func<Task> watching,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var js = await nats.JetStreamAsync(cancellationToken);
@@ -95,6 +98,7 @@ public sealed class StreamQuery(NatsConnector nats)
         var consumer = await js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken);
         try
         {
+            await watching();
             await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, cancellationToken: cancellationToken))
             {
                 yield return msg;
