@@ -418,7 +418,7 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         var html = await page.Content.ReadAsStringAsync();
         Assert.True(page.StatusCode == HttpStatusCode.OK, html);
         Assert.StartsWith(Oidc.Issuer + "/interaction/", page.RequestMessage!.RequestUri!.ToString());
-        var action = new Uri(page.RequestMessage.RequestUri, Form(html).Action);
+        var action = new Uri(page.RequestMessage.RequestUri, BrowserLogin.Form(html).Action);
 
         // A wrong password stays on the provider.
         var wrong = await browser.PostAsync(action, new FormUrlEncodedContent(new Dictionary<string, string> { ["login"] = OidcProvider.AccountLogin, ["password"] = "wrong" }));
@@ -431,7 +431,7 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         }));
         var postPage = await afterLogin.Content.ReadAsStringAsync();
         // The provider answers with a self-submitting form (response_mode=form_post) to the manager's callback.
-        var callback = Form(postPage);
+        var callback = BrowserLogin.Form(postPage);
         Assert.EndsWith("/signin-oidc", callback.Action);
         Assert.Contains("code", callback.Fields.Keys);
         var signedIn = await browser.PostAsync(callback.Action, new FormUrlEncodedContent(callback.Fields));
@@ -467,23 +467,6 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         Assert.True(caller.SeesRecord(null, "payments/etc"));
         Assert.False(caller.SeesRecord(null, "web/etc", Security.Role.Analyst));
         Assert.True(new Security.Grant(Security.Role.Viewer).AllowsPolicy(null));
-    }
-
-    private static (string Action, Dictionary<string, string> Fields) Form(string html)
-    {
-        var form = System.Text.RegularExpressions.Regex.Match(html, "<form[^>]*action=\"([^\"]+)\"", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
-        Assert.True(form.Success, "no form in:\n" + html);
-        var fields = new Dictionary<string, string>();
-        foreach (System.Text.RegularExpressions.Match input in System.Text.RegularExpressions.Regex.Matches(html, "<input[^>]*>"))
-        {
-            var name = System.Text.RegularExpressions.Regex.Match(input.Value, "name=\"([^\"]*)\"");
-            var value = System.Text.RegularExpressions.Regex.Match(input.Value, "value=\"([^\"]*)\"");
-            if (name.Success && input.Value.Contains("hidden", StringComparison.Ordinal))
-            {
-                fields[WebUtility.HtmlDecode(name.Groups[1].Value)] = WebUtility.HtmlDecode(value.Groups[1].Value);
-            }
-        }
-        return (WebUtility.HtmlDecode(form.Groups[1].Value), fields);
     }
 
     private static JsonElement Claims(string jwt) => JsonDocument.Parse(Unb64(jwt.Split('.')[1])).RootElement;
