@@ -15,6 +15,8 @@ public static class PoolDesiredState
     public const string PendingMetric = "fim_consumer_pending";
     public const int HttpPort = 8080;
     public const int GrpcPort = 8081;
+    /// <summary>Probes and /metrics, plaintext and unauthenticated; not a port of the Service.</summary>
+    public const int HealthPort = 8082;
     public const string NatsUserKey = "user";
     public const string NatsPasswordKey = "password";
     private const string NatsTlsDir = "/etc/fim/nats-tls";
@@ -64,13 +66,14 @@ public static class PoolDesiredState
 
     private static V1Deployment Deployment(FimManagerPool pool, string name, FimManagerPoolSpec spec, PoolReplicas replicas)
     {
-        var tls = spec.TlsSecretRef is not null;
-        var scheme = tls ? "HTTPS" : "HTTP";
         var env = new List<V1EnvVar>
         {
             new() { Name = "Fim__Nats__Url", Value = spec.Nats.Url },
             new() { Name = "Fim__Api__HttpPort", Value = HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             new() { Name = "Fim__Api__GrpcPort", Value = GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            new() { Name = "Fim__Api__HealthPort", Value = HealthPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            // The API binds the pod's own address (where the Service sends clients), not every interface.
+            new() { Name = "Fim__Api__Address", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "status.podIP" } } },
         };
         var volumes = new List<V1Volume> { new() { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() } };
         var mounts = new List<V1VolumeMount> { new() { Name = "tmp", MountPath = "/tmp" } };
@@ -105,12 +108,14 @@ public static class PoolDesiredState
             [
                 new V1ContainerPort { Name = "http", ContainerPort = HttpPort, Protocol = "TCP" },
                 new V1ContainerPort { Name = "grpc", ContainerPort = GrpcPort, Protocol = "TCP" },
+                new V1ContainerPort { Name = "health", ContainerPort = HealthPort, Protocol = "TCP" },
             ],
             Env = env,
+            EnvFrom = spec.AuthSecretRef is { } authSettings ? [new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = authSettings.Name } }] : null,
             VolumeMounts = mounts,
             Resources = spec.Resources is { } r ? new V1ResourceRequirements { Requests = r.Requests, Limits = r.Limits } : null,
-            LivenessProbe = Probe("/healthz", scheme, 10),
-            ReadinessProbe = Probe("/readyz", scheme, 5),
+            LivenessProbe = Probe("/healthz", 10),
+            ReadinessProbe = Probe("/readyz", 5),
             SecurityContext = new V1SecurityContext
             {
                 RunAsNonRoot = true,
@@ -167,9 +172,9 @@ public static class PoolDesiredState
         ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = key } },
     };
 
-    private static V1Probe Probe(string path, string scheme, int period) => new()
+    private static V1Probe Probe(string path, int period) => new()
     {
-        HttpGet = new V1HTTPGetAction { Path = path, Port = (IntOrString)"http", Scheme = scheme },
+        HttpGet = new V1HTTPGetAction { Path = path, Port = (IntOrString)"health", Scheme = "HTTP" },
         PeriodSeconds = period,
         FailureThreshold = 3,
     };
