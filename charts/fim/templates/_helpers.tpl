@@ -92,7 +92,7 @@ seccompProfile:
 {{- end -}}
 {{- end }}
 
-{{/* The Secret with the managers' Fim__Auth__* settings. */}}
-{{- define "fim.managerAuthSecret" -}}
-{{- .Values.managerPool.auth.existingSecretName | default (printf "%s-auth" .Values.managerPool.name) -}}
+{{/* The ConfigMap with the managers' Fim__Auth__* settings. */}}
+{{- define "fim.managerAuthConfig" -}}
+{{- printf "%s-auth" .Values.managerPool.name -}}
 {{- end }}

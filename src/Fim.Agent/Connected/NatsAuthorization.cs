@@ -52,6 +52,8 @@ public sealed class NatsAuthorization
         Subjects.AllAlerts,
         Subjects.AllDeadLetters,
         Subjects.AllAgentCommands,
+        // API tokens (hashed) live in a KV bucket only managers read and write.
+        $"$KV.{Subjects.ApiTokensBucket}.>",
     ];
 
     public static IReadOnlyList<string> ManagerSubscribe => ["_INBOX.>"];

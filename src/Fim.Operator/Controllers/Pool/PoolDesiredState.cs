@@ -111,7 +111,7 @@ public static class PoolDesiredState
                 new V1ContainerPort { Name = "health", ContainerPort = HealthPort, Protocol = "TCP" },
             ],
             Env = env,
-            EnvFrom = spec.AuthSecretRef is { } authSettings ? [new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = authSettings.Name } }] : null,
+            EnvFrom = AuthSettings(spec),
             VolumeMounts = mounts,
             Resources = spec.Resources is { } r ? new V1ResourceRequirements { Requests = r.Requests, Limits = r.Limits } : null,
             LivenessProbe = Probe("/healthz", 10),
@@ -171,6 +171,21 @@ public static class PoolDesiredState
         Name = name,
         ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = key } },
     };
+
+    /// <summary>The API's authentication settings: plain ones from a ConfigMap, the client secret from a Secret.</summary>
+    private static List<V1EnvFromSource>? AuthSettings(FimManagerPoolSpec spec)
+    {
+        var sources = new List<V1EnvFromSource>();
+        if (spec.AuthConfigMapRef is { } config)
+        {
+            sources.Add(new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = config.Name } });
+        }
+        if (spec.AuthSecretRef is { } secret)
+        {
+            sources.Add(new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = secret.Name } });
+        }
+        return sources.Count > 0 ? sources : null;
+    }
 
     private static V1Probe Probe(string path, int period) => new()
     {
