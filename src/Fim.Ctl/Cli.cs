@@ -52,7 +52,6 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
             HistoryCommand(),
             ScanCommand(),
             TokenCommand(),
-            LoginCommand(),
         };
         root.Add(_server);
         root.Add(_caFile);
@@ -95,11 +94,6 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
         {
             await stderr.WriteLineAsync($"error: {e.Message}");
             return InvalidArgument;
-        }
-        catch (LoginException e)
-        {
-            await stderr.WriteLineAsync($"error: login: {e.Message}");
-            return Unauthenticated;
         }
     }
 
@@ -252,35 +246,6 @@ public sealed class Cli(TextWriter stdout, TextWriter stderr, Func<string, strin
             await stdout.WriteLineAsync(parse.GetValue(_json) ? response.ResponseJson
                 : $"{(response.Ok ? "ok" : "refused")}{(response.Joined ? " (joined a scan already requested)" : "")}: {response.ResponseJson}");
             return response.Ok ? Ok : Failed;
-        });
-        return command;
-    }
-
-    private Command LoginCommand()
-    {
-        var issuer = new Option<string?>("--issuer") { Description = "The OIDC issuer URL (env FIM_OIDC_ISSUER)." };
-        var clientId = new Option<string?>("--client-id") { Description = "A public client at the issuer allowed the device flow (env FIM_OIDC_CLIENT_ID)." };
-        var scope = new Option<string>("--scope") { Description = "Scopes to ask for.", DefaultValueFactory = _ => "openid groups" };
-        var resource = new Option<string?>("--resource") { Description = "The API's audience, for issuers that take a resource indicator (RFC 8707)." };
-        var command = new Command("login", "Sign in with the OIDC device flow and save the access token to the token file (mode 0600).")
-        {
-            issuer, clientId, scope, resource,
-        };
-        command.SetAction(async (parse, ct) =>
-        {
-            var issuerText = parse.GetValue(issuer) ?? environment("FIM_OIDC_ISSUER") ?? throw new UsageException("--issuer: is required (or FIM_OIDC_ISSUER)");
-            if (!Uri.TryCreate(issuerText, UriKind.Absolute, out var issuerUri) || issuerUri.Scheme is not ("http" or "https"))
-            {
-                throw new UsageException($"--issuer: '{issuerText}' is not an http(s) URL");
-            }
-            var client = parse.GetValue(clientId) ?? environment("FIM_OIDC_CLIENT_ID") ?? throw new UsageException("--client-id: is required (or FIM_OIDC_CLIENT_ID)");
-            var file = parse.GetValue(_tokenFile) ?? environment("FIM_TOKEN_FILE") ?? Credentials.DefaultFile(environment)
-                ?? throw new UsageException("--token-file: is required (no HOME to put ~/.config/fim/token in)");
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            var token = await new DeviceLogin(http, stderr, TimeProvider.System).RunAsync(issuerUri, client, parse.GetValue(scope)!, parse.GetValue(resource), ct);
-            DeviceLogin.Save(file, token);
-            await stderr.WriteLineAsync($"signed in; token saved to {file}");
-            return Ok;
         });
         return command;
     }

@@ -1,5 +1,3 @@
-extern alias ctl;
-
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -455,72 +453,6 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
         Assert.StartsWith(Oidc.Issuer, logout.Headers.Location!.ToString());
         Assert.Equal(HttpStatusCode.Unauthorized, (await noRedirect.GetAsync("/api/v1/agents")).StatusCode);
-    }
-
-    [Fact]
-    public async Task Fimctl_login_runs_the_device_flow_and_saves_a_private_token_file_that_then_works()
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"fim-login-{Guid.NewGuid():N}", "token");
-        var err = new LockedWriter();
-        var env = new Dictionary<string, string>();
-        var login = new ctl::Fim.Ctl.Cli(TextWriter.Null, err, n => env.GetValueOrDefault(n)).RunAsync(
-            ["login", "--issuer", Oidc.Issuer, "--client-id", OidcProvider.CliClient, "--resource", OidcProvider.Audience, "--token-file", file]);
-        var uri = "";
-        await Eventually.TrueAsync(() => login.IsCompleted
-            || (uri = System.Text.RegularExpressions.Regex.Match(err.ToString(), @"open (\S+) and enter").Groups[1].Value).Length > 0, () => "the device code\n" + err);
-        Assert.False(login.IsCompleted, err.ToString());
-
-        // The user, in a browser: confirm the code, sign in.
-        using var browser = new HttpClient(new SocketsHttpHandler { CookieContainer = new CookieContainer() });
-        var confirm = BrowserLogin.Form(await browser.GetStringAsync(uri));
-        var loginPage = await browser.PostAsync(new Uri(new Uri(uri), confirm.Action), new FormUrlEncodedContent(confirm.Fields));
-        var action = new Uri(loginPage.RequestMessage!.RequestUri!, BrowserLogin.Form(await loginPage.Content.ReadAsStringAsync()).Action);
-        var done = await browser.PostAsync(action, new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["login"] = OidcProvider.AccountLogin,
-            ["password"] = Oidc.AccountPassword,
-        }));
-        Assert.True(done.IsSuccessStatusCode, await done.Content.ReadAsStringAsync());
-
-        Assert.Equal(ctl::Fim.Ctl.Cli.Ok, await login.WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        var output = new StringWriter();
-        var code = await new ctl::Fim.Ctl.Cli(output, err, n => env.GetValueOrDefault(n)).RunAsync(
-            ["agents", "--server", $"http://127.0.0.1:{M.GrpcPort}", "--token-file", file]);
-        Assert.True(code == ctl::Fim.Ctl.Cli.Ok, err.ToString());
-        Assert.Contains(f.Payments, output.ToString());
-    }
-
-    /// <summary>A writer that another task may read while fimctl writes to it.</summary>
-    private sealed class LockedWriter : TextWriter
-    {
-        private readonly StringBuilder _text = new();
-
-        public override Encoding Encoding => Encoding.UTF8;
-
-        public override void Write(char value)
-        {
-            lock (_text)
-            {
-                _text.Append(value);
-            }
-        }
-
-        public override void Write(string? value)
-        {
-            lock (_text)
-            {
-                _text.Append(value);
-            }
-        }
-
-        public override string ToString()
-        {
-            lock (_text)
-            {
-                return _text.ToString();
-            }
-        }
     }
 
     [Fact]

@@ -17,8 +17,6 @@ public sealed class OidcProvider : IAsyncDisposable
     public const string Audience = "https://fim.test/api";
     public const string OtherAudience = "https://other.test/api";
     public const string BrowserClient = "fim-console";
-    /// <summary>A public client for fimctl's device flow.</summary>
-    public const string CliClient = "fimctl";
 
     /// <summary>The groups each role's client is in, and the group map a manager under test uses (<see cref="ManagerSettings"/>).</summary>
     public const string AdminGroup = "fim-admins";
@@ -115,15 +113,6 @@ public sealed class OidcProvider : IAsyncDisposable
                     ["post_logout_redirect_uris"] = new JsonArray("http://127.0.0.1/"),
                     ["response_types"] = new JsonArray("code"),
                     ["token_endpoint_auth_method"] = "client_secret_post",
-                },
-                new JsonObject
-                {
-                    ["client_id"] = CliClient,
-                    ["grant_types"] = new JsonArray("urn:ietf:params:oauth:grant-type:device_code"),
-                    ["redirect_uris"] = new JsonArray(),
-                    ["response_types"] = new JsonArray(),
-                    ["token_endpoint_auth_method"] = "none",
-                    ["application_type"] = "native",
                 }),
             ["accounts"] = new JsonArray(new JsonObject
             {
