@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
-# nats-server, promtool, inotify-tools, setpriv (apt, skipped when everything is present), and the
+# nats-server, promtool, inotify-tools, setpriv (apt, skipped when everything is present), the
 # Kubernetes, prometheus-operator and KEDA schema validators from npm into .cache/k8s-models
-# (scripts/fetch-k8s-models.sh; the Kubernetes API double validates built-in objects with them).
+# (scripts/fetch-k8s-models.sh; the Kubernetes API double validates built-in objects with them), and the
+# OpenID Connect provider the manager's login tests run (npm oidc-provider into .cache/oidc-provider).
 set -euo pipefail
 
 need=()
@@ -36,4 +37,9 @@ fi
 # accepts unvalidated objects, and the tests that need them fail (SchemaValidationTests) or skip, saying so.
 if ! bash "$(dirname "${BASH_SOURCE[0]}")/fetch-k8s-models.sh" >/dev/null; then
   echo "install-deps: Kubernetes schema validators (npm kubernetes-models, @kubernetes-models/*) NOT installed" >&2
+fi
+
+# The manager's authentication tests need a real OpenID Connect provider; without it they fail and say why.
+if ! bash "$(dirname "${BASH_SOURCE[0]}")/fetch-oidc-provider.sh" >/dev/null; then
+  echo "install-deps: oidc-provider (npm) not installed into .cache/oidc-provider; the manager's authentication tests will fail" >&2
 fi

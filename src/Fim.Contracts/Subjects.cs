@@ -12,6 +12,8 @@ public static class Subjects
     public const string ManagersConsumer = "fim-managers";
     public const string PoliciesBucket = "fim-policies";
     public const string AgentsBucket = "fim-agents";
+    /// <summary>The managers' API tokens (hashed), key = token id. Only managers read or write it.</summary>
+    public const string ApiTokensBucket = "fim-api-tokens";
     /// <summary>Enrolled agents' public keys (managers only).</summary>
     public const string IdentitiesBucket = "fim-identities";
     /// <summary>Join tokens, their secrets hashed (managers only).</summary>

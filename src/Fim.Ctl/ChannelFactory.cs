@@ -7,7 +7,8 @@ namespace Fim.Ctl;
 /// <summary>The gRPC channel to a manager, built for a load-balanced pool of stateless managers.</summary>
 public static class ChannelFactory
 {
-    public static GrpcChannel Create(Uri server, string? caFile)
+    /// <param name="token">Sent as "Authorization: Bearer" on every call when given.</param>
+    public static GrpcChannel Create(Uri server, string? caFile, string? token = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -41,6 +42,16 @@ public static class ChannelFactory
                 },
             };
         }
-        return GrpcChannel.ForAddress(server, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        HttpMessageHandler outer = token is null ? handler : new BearerHandler(token) { InnerHandler = handler };
+        return GrpcChannel.ForAddress(server, new GrpcChannelOptions { HttpHandler = outer, DisposeHttpClient = true });
+    }
+
+    private sealed class BearerHandler(string token) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

@@ -15,6 +15,8 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
     public const int InvalidArgument = 2;
     public const int NotFound = 3;
     public const int Unavailable = 4;
+    public const int Unauthenticated = 5;
+    public const int PermissionDenied = 6;
     public const string DefaultServer = "http://127.0.0.1:8081";
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithIndentation(""));
@@ -26,6 +28,18 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
     };
 
     private readonly Option<string?> _caFile = new("--ca-file") { Description = "PEM CA to trust for an https:// server (env FIM_CA_FILE).", Recursive = true };
+    private readonly Option<string?> _token = new("--token")
+    {
+        Description = "Bearer token: an OIDC access token or an API token (fimt_...). Prefer FIM_TOKEN or --token-file: arguments show in ps.",
+        Recursive = true,
+    };
+
+    private readonly Option<string?> _tokenFile = new("--token-file")
+    {
+        Description = "File holding the token, mode 0600 (env FIM_TOKEN_FILE; default ~/.config/fim/token when it exists).",
+        Recursive = true,
+    };
+
     private readonly Option<bool> _json = new("--json") { Description = "JSON output, one object per line.", Recursive = true };
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default)
@@ -39,9 +53,12 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             ScanCommand(),
             JoinTokenCommand(),
             IdentityCommand(),
+            TokenCommand(),
         };
         root.Add(_server);
         root.Add(_caFile);
+        root.Add(_token);
+        root.Add(_tokenFile);
         root.Add(_json);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -61,8 +78,14 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
         catch (RpcException e)
         {
             await stderr.WriteLineAsync($"error: {e.StatusCode}: {E(e.Status.Detail)}");
+            if (e.StatusCode == StatusCode.Unauthenticated)
+            {
+                await stderr.WriteLineAsync("the manager wants a valid token: --token, FIM_TOKEN or --token-file (see docs/security.md)");
+            }
             return e.StatusCode switch
             {
+                StatusCode.Unauthenticated => Unauthenticated,
+                StatusCode.PermissionDenied => PermissionDenied,
                 StatusCode.InvalidArgument => InvalidArgument,
                 StatusCode.NotFound => NotFound,
                 StatusCode.Unavailable or StatusCode.DeadlineExceeded => Unavailable,
@@ -224,10 +247,82 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
                 cancellationToken: ct);
             // The reply is the agent's own text: valid JSON holds no raw control character, a hostile agent's reply might.
             var reply = Fim.Contracts.Text.TerminalText.Escape(response.ResponseJson);
-            await stdout.WriteLineAsync(parse.GetValue(_json) ? reply : $"{(response.Ok ? "ok" : "refused")}: {reply}");
+            await stdout.WriteLineAsync(parse.GetValue(_json) ? reply
+                : $"{(response.Ok ? "ok" : "refused")}{(response.Joined ? " (joined a scan already requested)" : "")}: {reply}");
             return response.Ok ? Ok : Failed;
         });
         return command;
+    }
+
+    private Command TokenCommand()
+    {
+        var name = new Option<string>("--name") { Description = "What the token is for.", Required = true };
+        var role = new Option<string>("--role") { Description = "viewer, analyst or admin.", Required = true };
+        var ttl = new Option<string?>("--ttl") { Description = "Lifetime as an age (30d, 12h); default the manager's (30 days)." };
+        var labels = new Option<string[]>("--label") { Description = "Limit to agents with this label (key=value); repeatable." };
+        var namespaces = new Option<string[]>("--namespace") { Description = "Limit to policies of this Kubernetes namespace; repeatable." };
+        var create = new Command("create", "Create an API token; the token is printed once and never again.") { name, role, ttl, labels, namespaces };
+        create.SetAction(async (parse, ct) =>
+        {
+            var request = new CreateApiTokenRequest { Name = parse.GetValue(name)!, Role = parse.GetValue(role)! };
+            if (parse.GetValue(ttl) is { } age)
+            {
+                var now = DateTimeOffset.UtcNow;
+                request.TtlSeconds = (long)(now - ParseTime(age, now, "--ttl")).TotalSeconds;
+            }
+            foreach (var label in parse.GetValue(labels) ?? [])
+            {
+                var eq = label.IndexOf('=');
+                if (eq <= 0)
+                {
+                    throw new UsageException($"--label: '{label}' is not key=value");
+                }
+                request.MatchLabels[label[..eq]] = label[(eq + 1)..];
+            }
+            request.Namespaces.Add(parse.GetValue(namespaces) ?? []);
+            using var channel = Channel(parse);
+            var response = await new FimManager.FimManagerClient(channel).CreateApiTokenAsync(request, cancellationToken: ct);
+            if (parse.GetValue(_json))
+            {
+                await stdout.WriteLineAsync(Json.Format(response));
+                return Ok;
+            }
+            await stdout.WriteLineAsync(response.Secret);
+            await stderr.WriteLineAsync($"token {response.Token.TokenId} ({response.Token.Role}) expires {Time(response.Token.ExpiresAt)}; it is shown only now");
+            return Ok;
+        });
+        var list = new Command("list", "List API tokens (never their secrets).");
+        list.SetAction(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new FimManager.FimManagerClient(channel).ListApiTokensAsync(new ListApiTokensRequest(), cancellationToken: ct);
+            if (parse.GetValue(_json))
+            {
+                foreach (var t in response.Tokens)
+                {
+                    await stdout.WriteLineAsync(Json.Format(t));
+                }
+                return Ok;
+            }
+            await stdout.WriteLineAsync($"{"ID",-16} {"NAME",-24} {"ROLE",-8} {"EXPIRES",-20} {"LAST USED",-20} {"STATE",-8} SCOPE");
+            foreach (var t in response.Tokens)
+            {
+                var scope = string.Join(",", t.MatchLabels.Select(l => $"{l.Key}={l.Value}").Concat(t.Namespaces.Select(n => "ns:" + n)));
+                var state = t.RevokedAt is not null ? "revoked" : t.ExpiresAt.ToDateTimeOffset() <= DateTimeOffset.UtcNow ? "expired" : "active";
+                await stdout.WriteLineAsync($"{t.TokenId,-16} {t.Name,-24} {t.Role,-8} {Time(t.ExpiresAt),-20} {Time(t.LastUsedAt),-20} {state,-8} {scope}");
+            }
+            return Ok;
+        });
+        var id = new Argument<string>("id") { Description = "Token id (the part after fimt_)." };
+        var revoke = new Command("revoke", "Revoke an API token: every manager refuses it from its next use.") { id };
+        revoke.SetAction(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var t = await new FimManager.FimManagerClient(channel).RevokeApiTokenAsync(new RevokeApiTokenRequest { TokenId = parse.GetValue(id)! }, cancellationToken: ct);
+            await stdout.WriteLineAsync($"revoked {t.TokenId} ({t.Name})");
+            return Ok;
+        });
+        return new Command("token", "Manage API tokens for automation (admin).") { create, list, revoke };
     }
 
     private Grpc.Net.Client.GrpcChannel Channel(ParseResult parse)
@@ -242,7 +337,8 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
         {
             throw new UsageException($"--ca-file: '{ca}' does not exist");
         }
-        return ChannelFactory.Create(uri, ca);
+        var token = Credentials.Resolve(parse.GetValue(_token), parse.GetValue(_tokenFile), environment);
+        return ChannelFactory.Create(uri, ca, token);
     }
 
     private static DateTimeOffset ParseTime(string text, DateTimeOffset now, string option) =>

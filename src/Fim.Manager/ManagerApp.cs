@@ -8,6 +8,7 @@ using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Resilience;
+using Fim.Manager.Security;
 using Fim.Manager.Sinks;
 using Fim.Manager.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -38,6 +39,7 @@ public static class ManagerApp
         AddValidatedOptions<RulesOptions, RulesOptionsValidator>(services, config, RulesOptions.Section);
         AddValidatedOptions<SinkOptions, SinkOptionsValidator>(services, config, SinkOptions.Section);
         AddValidatedOptions<ApiOptions, ApiOptionsValidator>(services, config, ApiOptions.Section);
+        AddValidatedOptions<AuthOptions, AuthOptionsValidator>(services, config, AuthOptions.Section);
         services.AddOptions<TelemetryOptions>().Bind(config.GetSection(TelemetryOptions.Section));
 
         services.TryAddSingleton(TimeProvider.System);
@@ -70,7 +72,16 @@ public static class ManagerApp
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
 
         services.AddSingleton<StreamQuery>();
-        services.AddGrpc().AddJsonTranscoding();
+        services.AddSingleton<ScanCoalescer>();
+        services.AddSingleton<ApiTokens>();
+        services.AddFimSecurity(config);
+        var apiOptions = config.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
+        services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = apiOptions.MaxRequestBytes;
+            // Error details go to the caller as the status message we chose; exception text never does.
+            o.EnableDetailedErrors = false;
+        }).AddJsonTranscoding();
         services.AddHealthChecks().Add(new HealthCheckRegistration("ready", sp => sp.GetRequiredService<Readiness>(), HealthStatus.Unhealthy, ["ready"]));
 
         var telemetry = config.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
@@ -78,6 +89,8 @@ public static class ManagerApp
             .MinimumLevel.Is(Enum.TryParse<LogEventLevel>(telemetry.LogLevel, true, out var level) ? level : LogEventLevel.Information)
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("NATS", LogEventLevel.Warning)
+            // The audit trail is not noise: it stays on whatever the level.
+            .MinimumLevel.Override(AuditLog.Category, LogEventLevel.Information)
             .Enrich.FromLogContext()
             // stderr: stdout carries alerts only (the stdout sink).
             .WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: LogEventLevel.Verbose));
@@ -93,12 +106,34 @@ public static class ManagerApp
 
         var app = builder.Build();
         ValidateAllOptions(app.Services);
+        var api = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
+        if (api.HealthPort > 0)
+        {
+            app.Use((context, next) => HealthPortSplitAsync(context, next, api.HealthPort));
+        }
+        app.UseRouting();
+        app.UseFimSecurity();
         app.MapGrpcService<FimManagerService>();
         app.MapGrpcService<EnrollmentGrpcService>();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry);
+        app.MapFimLogin(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value);
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry).AllowAnonymous();
         return app;
+    }
+
+    /// <summary>The unauthenticated paths (probes, metrics) on the health port only, and nothing else there.</summary>
+    public static readonly IReadOnlyList<string> HealthPaths = ["/healthz", "/readyz", "/metrics"];
+
+    private static Task HealthPortSplitAsync(HttpContext context, RequestDelegate next, int healthPort)
+    {
+        var health = HealthPaths.Contains(context.Request.Path.Value ?? "", StringComparer.Ordinal);
+        if (health != (context.Connection.LocalPort == healthPort))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }
+        return next(context);
     }
 
     /// <summary>Every "Section:Key: problem" in what a failed start threw (one section's exception, or several aggregated).</summary>
@@ -134,6 +169,7 @@ public static class ManagerApp
         Check<SinkOptions>();
         Check<ApiOptions>();
         Check<EnrollmentOptions>();
+        Check<AuthOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("Fim", typeof(ManagerApp), failures);
@@ -155,7 +191,10 @@ public static class ManagerApp
     private static void ConfigureEndpoints(KestrelServerOptions kestrel, IConfiguration config)
     {
         var api = config.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
-        var address = IPAddress.TryParse(api.Address, out var parsed) ? parsed : IPAddress.Any;
+        // An unparsable address fails validation before this runs; loopback is only the fallback for that start.
+        var address = IPAddress.TryParse(api.Address, out var parsed) ? parsed : IPAddress.Loopback;
+        kestrel.Limits.MaxRequestBodySize = api.MaxRequestBytes;
+        kestrel.ConfigureHttpsDefaults(https => https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
         // GET /api/v1/agents/{id}/history?path=... carries the path in the request line: room for the longest path an
         // event may hold (EventLimits.MaxPathLength), percent-encoded, instead of Kestrel's 8 KiB default.
         kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, (Fim.Contracts.EventLimits.MaxPathLength * 3) + 1024);
@@ -176,11 +215,16 @@ public static class ManagerApp
                 listen.Protocols = certificate is null ? plaintext : HttpProtocols.Http1AndHttp2;
                 if (certificate is not null)
                 {
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(certificate, https => https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13);
                 }
             });
         }
         Listen(api.HttpPort, HttpProtocols.Http1);
         Listen(api.GrpcPort, HttpProtocols.Http2);
+        if (api.HealthPort > 0)
+        {
+            var healthAddress = IPAddress.TryParse(api.HealthAddress, out var h) ? h : address;
+            kestrel.Listen(healthAddress, api.HealthPort, listen => listen.Protocols = HttpProtocols.Http1);
+        }
     }
 }

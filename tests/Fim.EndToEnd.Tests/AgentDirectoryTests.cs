@@ -50,7 +50,7 @@ public sealed class AgentDirectoryTests
         Assert.Equal(expectedVersion, hb.Version);
 
         // GET /api/v1/agents/{id}: every field the agent knows, as the agent reported it.
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = p.AdminHttp(TimeSpan.FromSeconds(10));
         var url = $"{p.Managers[0].RestUrl}/api/v1/agents/{Pipeline.AgentId}";
         JsonElement agent = default;
         await Eventually.TrueAsync(async () =>
@@ -86,7 +86,7 @@ public sealed class AgentDirectoryTests
         Assert.True(agent.GetProperty("lastSeen").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
 
         // fimctl agents: one line with the real host name, version, applied revision and labels.
-        using var ctl = ChildProcess.Dotnet(Programs.Ctl, ["agents", "--server", p.Managers[0].GrpcUrl]);
+        using var ctl = ChildProcess.Dotnet(Programs.Ctl, ["agents", "--server", p.Managers[0].GrpcUrl], await p.CtlEnvironmentAsync());
         Assert.True(await ctl.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, ctl.Output);
         var line = Assert.Single(ctl.StdoutLines, l => l.StartsWith(Pipeline.AgentId + " ", StringComparison.Ordinal));
         var columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -21,8 +21,9 @@ public sealed class Pipeline : IAsyncDisposable
     private readonly List<ChildProcess> _agents = [];
     private NatsConnection? _nats;
 
-    private Pipeline(NatsServer server, string root)
+    private Pipeline(NatsServer server, string root, OidcProvider oidc)
     {
+        Oidc = oidc;
         Server = server;
         Root = root;
         Tree = Path.Combine(root, "tree");
@@ -30,6 +31,8 @@ public sealed class Pipeline : IAsyncDisposable
     }
 
     public NatsServer Server { get; }
+    /// <summary>The identity provider the managers trust; <see cref="AdminHttp"/> and <see cref="CtlEnvironment"/> call as its admin client.</summary>
+    public OidcProvider Oidc { get; }
     public int AgentMetricsPort { get; } = NatsServer.FreePort();
     public string Root { get; }
     public string Tree { get; }
@@ -55,7 +58,7 @@ public sealed class Pipeline : IAsyncDisposable
         {
             server = await NatsServer.StartAsync(workDir: Path.Combine(root, "nats"));
         }
-        var p = new Pipeline(server, root);
+        var p = new Pipeline(server, root, await OidcProvider.SharedAsync());
         for (var i = 0; i < managers; i++)
         {
             p.StartManager();
@@ -74,7 +77,8 @@ public sealed class Pipeline : IAsyncDisposable
     {
         var http = NatsServer.FreePort();
         var grpc = NatsServer.FreePort();
-        var process = ChildProcess.Dotnet(Programs.Manager, [], new Dictionary<string, string>
+        var env = Oidc.ManagerSettings(browserLogin: false).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value ?? "");
+        var process = ChildProcess.Dotnet(Programs.Manager, [], new Dictionary<string, string>(env)
         {
             ["Fim__Nats__Url"] = Server.Url,
             ["Fim__Api__Address"] = "127.0.0.1",
@@ -88,6 +92,14 @@ public sealed class Pipeline : IAsyncDisposable
         _managers.Add(m);
         return m;
     }
+
+    /// <summary>A REST client that calls the managers as an admin.</summary>
+    public HttpClient AdminHttp(TimeSpan? timeout = null) =>
+        new(Oidc.BearerHandler(OidcProvider.Admin)) { Timeout = timeout ?? TimeSpan.FromSeconds(100) };
+
+    /// <summary>fimctl's environment: an admin token in FIM_TOKEN.</summary>
+    public async Task<Dictionary<string, string>> CtlEnvironmentAsync() =>
+        new() { ["FIM_TOKEN"] = await Oidc.TokenAsync(OidcProvider.Admin) };
 
     public async Task AwaitReadyAsync(Manager m)
     {

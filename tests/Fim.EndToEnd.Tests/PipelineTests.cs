@@ -21,7 +21,7 @@ public sealed class PipelineTests
 
         var rest = await AwaitAsync(async () =>
         {
-            using var http = new HttpClient();
+            using var http = p.AdminHttp();
             var body = await http.GetStringAsync($"{p.Managers[0].RestUrl}/api/v1/alerts?agentId={Pipeline.AgentId}");
             var alerts = JsonDocument.Parse(body).RootElement.GetProperty("alerts");
             return alerts.EnumerateArray().FirstOrDefault(a => a.GetProperty("path").GetString() == target && a.GetProperty("kind").GetString() == "modified") is { ValueKind: JsonValueKind.Object } hit
@@ -30,9 +30,9 @@ public sealed class PipelineTests
         Assert.Equal(7, rest.GetProperty("level").GetInt32());
 
         // The other manager serves the same alert over gRPC, through fimctl.
-        var ctl = await RunCtlAsync(["alerts", "--agent", Pipeline.AgentId, "--json", "--server", p.Managers[1].GrpcUrl]);
+        var ctl = await RunCtlAsync(p, ["alerts", "--agent", Pipeline.AgentId, "--json", "--server", p.Managers[1].GrpcUrl]);
         Assert.Contains(target, ctl);
-        var history = await RunCtlAsync(["history", Pipeline.AgentId, target, "--json", "--server", p.Managers[1].GrpcUrl]);
+        var history = await RunCtlAsync(p, ["history", Pipeline.AgentId, target, "--json", "--server", p.Managers[1].GrpcUrl]);
         Assert.Contains("modified", history);
     }
 
@@ -114,9 +114,9 @@ public sealed class PipelineTests
         return value!.Value;
     }
 
-    private static async Task<string> RunCtlAsync(string[] args)
+    private static async Task<string> RunCtlAsync(Pipeline p, string[] args)
     {
-        using var ctl = ChildProcess.Dotnet(Programs.Ctl, args);
+        using var ctl = ChildProcess.Dotnet(Programs.Ctl, args, await p.CtlEnvironmentAsync());
         var exit = await ctl.WaitForExitAsync();
         Assert.True(exit == 0, ctl.Output);
         return string.Join('\n', ctl.StdoutLines);

@@ -2,6 +2,7 @@ extern alias ctl;
 
 using System.Text.Json;
 using ctl::Fim.Ctl;
+using Fim.Testing;
 
 namespace Fim.Manager.Tests;
 
@@ -75,7 +76,11 @@ public sealed class FimCtlTests(ApiFixture f) : IClassFixture<ApiFixture>
     [Fact]
     public async Task Server_comes_from_FIM_SERVER_when_not_given()
     {
-        var (code, output, _) = await RunAsync(["agents"], new Dictionary<string, string> { ["FIM_SERVER"] = Server });
+        var (code, output, _) = await RunAsync(["agents"], new Dictionary<string, string>
+        {
+            ["FIM_SERVER"] = Server,
+            ["FIM_TOKEN"] = await f.Manager.Oidc.TokenAsync(OidcProvider.Admin),
+        });
 
         Assert.Equal(Cli.Ok, code);
         Assert.Contains(f.AgentA, output);
@@ -94,7 +99,73 @@ public sealed class FimCtlTests(ApiFixture f) : IClassFixture<ApiFixture>
         Assert.Equal(new DateTimeOffset(2024, 5, 1, 10, 0, 0, TimeSpan.Zero), absolute);
     }
 
-    private Task<(int, string, string)> RunAsync(params string[] args) => RunAsync(args, new Dictionary<string, string>());
+    [Fact]
+    public async Task Without_a_token_the_call_is_unauthenticated_and_says_how_to_pass_one()
+    {
+        var (code, _, error) = await RunAsync(["agents", "--server", Server], new Dictionary<string, string>());
+
+        Assert.Equal(Cli.Unauthenticated, code);
+        Assert.Contains("--token, FIM_TOKEN or --token-file", error);
+    }
+
+    [Fact]
+    public async Task A_token_file_must_be_private_and_is_then_used()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"fim-token-{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(file, await f.Manager.Oidc.TokenAsync(OidcProvider.Viewer) + "\n");
+        try
+        {
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            var (code, _, error) = await RunAsync(["agents", "--server", Server, "--token-file", file], new Dictionary<string, string>());
+            Assert.Equal(Cli.InvalidArgument, code);
+            Assert.Contains("chmod 600", error);
+
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            (code, var output, _) = await RunAsync(["agents", "--server", Server], new Dictionary<string, string> { ["FIM_TOKEN_FILE"] = file });
+            Assert.Equal(Cli.Ok, code);
+            Assert.Contains(f.AgentA, output);
+
+            // A viewer may read but not scan.
+            (code, _, error) = await RunAsync(["scan", f.AgentA, "--server", Server, "--token-file", file], new Dictionary<string, string>());
+            Assert.Equal(Cli.PermissionDenied, code);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Token_create_prints_the_token_once_list_shows_it_and_revoke_ends_it()
+    {
+        var (code, output, error) = await RunAsync("token", "create", "--name", "ci-reader", "--role", "viewer", "--ttl", "2d", "--label", "team=payments",
+            "--server", Server);
+        Assert.Equal(Cli.Ok, code);
+        var token = output.Trim();
+        Assert.StartsWith("fimt_", token);
+        var id = token.Split('_')[1];
+        Assert.Contains($"token {id} (viewer)", error);
+
+        (code, output, _) = await RunAsync(["agents", "--server", Server], new Dictionary<string, string> { ["FIM_TOKEN"] = token });
+        Assert.Equal(Cli.Ok, code);
+        Assert.DoesNotContain(f.AgentA, output); // limited to team=payments
+
+        (code, output, _) = await RunAsync("token", "list", "--server", Server);
+        Assert.Equal(Cli.Ok, code);
+        var line = Assert.Single(output.Split('\n'), l => l.StartsWith(id, StringComparison.Ordinal));
+        Assert.Contains("ci-reader", line);
+        Assert.Contains("active", line);
+        Assert.Contains("team=payments", line);
+        Assert.DoesNotContain(token, output);
+
+        (code, output, _) = await RunAsync("token", "revoke", id, "--server", Server);
+        Assert.Equal(Cli.Ok, code);
+        (code, _, _) = await RunAsync(["agents", "--server", Server], new Dictionary<string, string> { ["FIM_TOKEN"] = token });
+        Assert.Equal(Cli.Unauthenticated, code);
+    }
+
+    private async Task<(int, string, string)> RunAsync(params string[] args) =>
+        await RunAsync(args, new Dictionary<string, string> { ["FIM_TOKEN"] = await f.Manager.Oidc.TokenAsync(OidcProvider.Admin) });
 
     private static async Task<(int Code, string Out, string Err)> RunAsync(string[] args, Dictionary<string, string> env)
     {

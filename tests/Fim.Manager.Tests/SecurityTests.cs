@@ -81,13 +81,14 @@ public sealed class SecurityTests : IAsyncLifetime
                 },
             },
         };
-        using var https = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{manager.HttpPort}") };
+        using var https = new HttpClient(manager.Oidc.BearerHandler(Fim.Testing.OidcProvider.Viewer, handler)) { BaseAddress = new Uri($"https://127.0.0.1:{manager.HttpPort}") };
         using var alerts = JsonDocument.Parse(await https.GetStringAsync($"/api/v1/alerts?agentId={agent}"));
         Assert.Equal(1, alerts.RootElement.GetProperty("alerts").GetArrayLength());
 
         // gRPC over TLS (HTTP/2 by ALPN) on that same port, through fimctl with --ca-file.
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var code = await new ctl::Fim.Ctl.Cli(stdout, stderr, _ => null).RunAsync(
+        var token = await manager.Oidc.TokenAsync(Fim.Testing.OidcProvider.Viewer);
+        var code = await new ctl::Fim.Ctl.Cli(stdout, stderr, name => name == "FIM_TOKEN" ? token : null).RunAsync(
             ["alerts", "--agent", agent, "--json", "--server", $"https://127.0.0.1:{manager.HttpPort}", "--ca-file", _certs.CaCert]);
         Assert.True(code == 0, stderr.ToString());
         Assert.Contains(agent, stdout.ToString());

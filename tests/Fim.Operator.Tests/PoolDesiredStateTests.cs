@@ -57,7 +57,7 @@ public sealed class PoolDesiredStateTests
     }
 
     [Fact]
-    public void Tls_secrets_are_mounted_and_probes_switch_to_https_and_zones_can_be_off()
+    public void Tls_secrets_are_mounted_probes_stay_on_the_plaintext_health_port_and_zones_can_be_off()
     {
         var d = Build(s =>
         {
@@ -68,7 +68,11 @@ public sealed class PoolDesiredStateTests
         var pod = d.Spec.Template.Spec;
         Assert.Contains(pod.Volumes, v => v.Secret?.SecretName == "api-tls");
         Assert.Contains(pod.Volumes, v => v.Secret?.SecretName == "nats-tls");
-        Assert.Equal("HTTPS", pod.Containers[0].ReadinessProbe.HttpGet.Scheme);
+        // Probes use the health port, which is plaintext and outside the Service, whatever the API serves.
+        Assert.Equal("HTTP", pod.Containers[0].ReadinessProbe.HttpGet.Scheme);
+        Assert.Equal("health", pod.Containers[0].ReadinessProbe.HttpGet.Port.Value);
+        Assert.Contains(pod.Containers[0].Ports, p => p.Name == "health" && p.ContainerPort == PoolDesiredState.HealthPort);
+        Assert.Equal("status.podIP", pod.Containers[0].Env.Single(e => e.Name == "Fim__Api__Address").ValueFrom.FieldRef.FieldPath);
         Assert.Contains(pod.Containers[0].Env, e => e.Name == "Fim__Nats__TlsCertFile");
         Assert.Null(pod.TopologySpreadConstraints);
     }

@@ -82,3 +82,17 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end -}}
+
+{{/* The Secret with the managers' API certificate: the one given, or the one the chart makes or asks cert-manager for. */}}
+{{- define "fim.managerApiTlsSecret" -}}
+{{- if .Values.managerPool.tlsSecretName -}}
+{{- .Values.managerPool.tlsSecretName -}}
+{{- else if .Values.managerPool.tls.enabled -}}
+{{- printf "%s-api-tls" .Values.managerPool.name -}}
+{{- end -}}
+{{- end }}
+
+{{/* The ConfigMap with the managers' Fim__Auth__* settings. */}}
+{{- define "fim.managerAuthConfig" -}}
+{{- printf "%s-auth" .Values.managerPool.name -}}
+{{- end }}

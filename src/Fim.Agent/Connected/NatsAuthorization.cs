@@ -41,6 +41,8 @@ public sealed class NatsAuthorization
         $"$KV.{Subjects.IdentitiesBucket}.>",
         $"$KV.{Subjects.JoinTokensBucket}.>",
         $"$KV.{Subjects.EventIdsBucket}.>",
+        // API tokens (hashed) live in a KV bucket only managers read and write.
+        $"$KV.{Subjects.ApiTokensBucket}.>",
     ];
 
     /// <summary>Replies, enrollment requests, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>

@@ -76,4 +76,37 @@ public sealed class StreamQuery(NatsConnector nats)
             await js.DeleteConsumerAsync(stream, config.Name, CancellationToken.None).AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
+
+    /// <summary>
+    /// Messages stored from now on under <paramref name="filterSubject"/>, until cancelled (a live query).
+    /// <paramref name="watching"/> runs once the consumer exists: from then on nothing stored is missed.
+    /// </summary>
+    public async IAsyncEnumerable<INatsJSMsg<byte[]>> WatchAsync(string stream, string filterSubject, Func<Task> watching,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var js = await nats.JetStreamAsync(cancellationToken);
+        var config = new ConsumerConfig
+        {
+            Name = "fim-watch-" + Guid.NewGuid().ToString("N")[..12],
+            FilterSubject = filterSubject,
+            DeliverPolicy = ConsumerConfigDeliverPolicy.New,
+            AckPolicy = ConsumerConfigAckPolicy.None,
+            InactiveThreshold = TimeSpan.FromSeconds(30),
+            MemStorage = true,
+            NumReplicas = 1,
+        };
+        var consumer = await js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken);
+        try
+        {
+            await watching();
+            await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, cancellationToken: cancellationToken))
+            {
+                yield return msg;
+            }
+        }
+        finally
+        {
+            await js.DeleteConsumerAsync(stream, config.Name, CancellationToken.None).AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
 }

@@ -9,9 +9,25 @@ public sealed class ApiOptions
 {
     public const string Section = "Fim:Api";
 
-    public string Address { get; set; } = "0.0.0.0";
+    /// <summary>The address the API binds. Loopback unless set: the chart sets the pod's own IP, never every interface.</summary>
+    public string Address { get; set; } = "127.0.0.1";
     public int HttpPort { get; set; } = 8080;
     public int GrpcPort { get; set; } = 8081;
+    /// <summary>
+    /// When set, /healthz, /readyz and /metrics are served on this port only (plaintext HTTP/1.1, unauthenticated) and the
+    /// API ports answer 404 for them; the chart keeps this port out of the load balancer. 0: they share the API ports.
+    /// </summary>
+    public int HealthPort { get; set; }
+    /// <summary>The address of <see cref="HealthPort"/>; default the API's.</summary>
+    public string? HealthAddress { get; set; }
+    /// <summary>Largest request body (REST) or message (gRPC) accepted.</summary>
+    public int MaxRequestBytes { get; set; } = 64 * 1024;
+    /// <summary>Requests one caller (token subject, or client address when anonymous) may make per minute.</summary>
+    public int RequestsPerCallerPerMinute { get; set; } = 600;
+    /// <summary>Scan requests one caller may make per minute (on top of the per-agent coalescing).</summary>
+    public int ScansPerCallerPerMinute { get; set; } = 30;
+    /// <summary>Scan requests to one agent within this time of the last scan it started join that scan.</summary>
+    public TimeSpan ScanInterval { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>PEM certificate (chain) and key of the API; both or neither.</summary>
     public string? TlsCertFile { get; set; }
     public string? TlsKeyFile { get; set; }

@@ -133,6 +133,52 @@ internal sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
         p.File(o.TlsKeyFile, "TlsKeyFile");
         p.Positive(o.ScanTimeout, "ScanTimeout");
         p.Range(o.MaxScan, 1, 100_000_000, "MaxScan");
+        p.Range(o.HealthPort, 0, 65535, "HealthPort");
+        p.Require(o.HealthPort == 0 || (o.HealthPort != o.HttpPort && o.HealthPort != o.GrpcPort), "HealthPort", "must differ from HttpPort and GrpcPort");
+        p.Require(o.HealthAddress is null || System.Net.IPAddress.TryParse(o.HealthAddress, out _), "HealthAddress", $"'{o.HealthAddress}' is not an IP address");
+        p.Range(o.MaxRequestBytes, 1024, 16 * 1024 * 1024, "MaxRequestBytes");
+        p.Range(o.RequestsPerCallerPerMinute, 1, 1_000_000, "RequestsPerCallerPerMinute");
+        p.Range(o.ScansPerCallerPerMinute, 1, 10_000, "ScansPerCallerPerMinute");
+        p.Require(o.ScanInterval >= TimeSpan.Zero, "ScanInterval", "must not be negative");
+        return p.Result();
+    }
+}
+
+internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AuthOptions o)
+    {
+        var p = new OptionProblems(AuthOptions.Section);
+        var oidc = o.Oidc;
+        if (oidc.Enabled)
+        {
+            var absolute = Uri.TryCreate(oidc.Authority, UriKind.Absolute, out var authority) && authority.Scheme is "http" or "https";
+            p.Require(absolute, "Oidc:Authority", $"'{oidc.Authority}' is not an http(s) URL");
+            p.Require(!absolute || !oidc.RequireHttpsMetadata || authority!.Scheme == "https", "Oidc:Authority",
+                "must be https:// (or set Oidc:RequireHttpsMetadata=false for a local test provider)");
+            p.Require(!string.IsNullOrWhiteSpace(oidc.Audience), "Oidc:Audience", "is required with Oidc:Authority");
+            p.Require(!string.IsNullOrWhiteSpace(oidc.GroupsClaim), "Oidc:GroupsClaim", "must not be empty");
+            p.Require(oidc.ClockSkew >= TimeSpan.Zero && oidc.ClockSkew <= TimeSpan.FromMinutes(5), "Oidc:ClockSkew", "must be 0..5 minutes");
+            p.Require(oidc.ClientId is null || !string.IsNullOrEmpty(oidc.ClientSecret), "Oidc:ClientSecret", "is required with Oidc:ClientId");
+            p.Require(oidc.ClientId is null || oidc.Scopes.Contains("openid"), "Oidc:Scopes", "must include openid");
+            p.Positive(oidc.SessionLifetime, "Oidc:SessionLifetime");
+        }
+        else
+        {
+            p.Require(oidc.ClientId is null, "Oidc:ClientId", "needs Oidc:Authority");
+        }
+        for (var i = 0; i < o.Groups.Count; i++)
+        {
+            var g = o.Groups[i];
+            p.Require(!string.IsNullOrWhiteSpace(g.Group), $"Groups:{i}:Group", "is required");
+            p.Require(Security.Roles.TryParse(g.Role, out _), $"Groups:{i}:Role", $"'{g.Role}' is not one of viewer, analyst, admin");
+            if (Security.GrantMapper.Selector(g)?.Problem() is { } problem)
+            {
+                p.Add($"{AuthOptions.Section}:Groups:{i}:MatchExpressions: {problem}");
+            }
+        }
+        p.Positive(o.Tokens.DefaultLifetime, "Tokens:DefaultLifetime");
+        p.Require(o.Tokens.MaxLifetime >= o.Tokens.DefaultLifetime, "Tokens:MaxLifetime", "must be at least Tokens:DefaultLifetime");
         return p.Result();
     }
 }

@@ -32,6 +32,12 @@ public sealed class FimManagerPoolSpec
     [Description("Secret (tls.crt, tls.key) for the manager's own HTTPS/gRPC endpoint.")]
     public SecretReference? TlsSecretRef { get; set; }
 
+    [Description("ConfigMap whose keys are manager settings as environment variables (Fim__Auth__Oidc__Authority, Fim__Auth__Groups__0__Group, ...): who may call the API.")]
+    public SecretReference? AuthConfigMapRef { get; set; }
+
+    [Description("Secret whose keys are secret manager settings as environment variables (Fim__Auth__Oidc__ClientSecret).")]
+    public SecretReference? AuthSecretRef { get; set; }
+
     public PoolTopologySpread? TopologySpread { get; set; }
 
     public PoolDisruptionBudget? DisruptionBudget { get; set; }

@@ -9,7 +9,11 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fim.Manager.Tests.Support;
 
-/// <summary>A manager hosted in the test process on real Kestrel ports (HTTP/1.1 for REST, h2c for gRPC).</summary>
+/// <summary>
+/// A manager hosted in the test process on real Kestrel ports (HTTP/1.1 for REST, h2c for gRPC), trusting the shared
+/// test OIDC provider. <see cref="Http"/> and <see cref="Client"/> call as an admin; <see cref="HttpAs"/> and
+/// <see cref="ClientAs"/> as another of the provider's clients, <see cref="AnonymousHttp"/> with no credentials.
+/// </summary>
 public sealed class TestManager : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -17,16 +21,56 @@ public sealed class TestManager : IAsyncDisposable
 
     private readonly Stream _stdoutSync;
 
-    private TestManager(WebApplication app, int httpPort, int grpcPort, MemoryStream stdout, Stream stdoutSync)
+    private readonly List<IDisposable> _clients = [];
+
+    private TestManager(WebApplication app, int httpPort, int grpcPort, MemoryStream stdout, Stream stdoutSync, OidcProvider oidc)
     {
         _stdoutSync = stdoutSync;
         _app = app;
         HttpPort = httpPort;
         GrpcPort = grpcPort;
         Stdout = stdout;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        Oidc = oidc;
+        Http = HttpAs(OidcProvider.Admin);
+        AnonymousHttp = Track(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") });
+        Channel = ChannelAs(OidcProvider.Admin);
         Client = new Fim.Api.V1.FimManager.FimManagerClient(Channel);
+    }
+
+    public OidcProvider Oidc { get; }
+    public HttpClient AnonymousHttp { get; }
+
+    /// <summary>A REST client that calls as one of the provider's clients (OidcProvider.Viewer, ...).</summary>
+    public HttpClient HttpAs(string oidcClient) =>
+        Track(new HttpClient(Oidc.BearerHandler(oidcClient)) { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") });
+
+    /// <summary>A REST client that sends this bearer token (an API token, a forged JWT...).</summary>
+    public HttpClient HttpWithToken(string token) =>
+        Track(new HttpClient(new OidcProvider.TokenHandler(() => Task.FromResult(token)) { InnerHandler = new SocketsHttpHandler() })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"),
+        });
+
+    public GrpcChannel ChannelAs(string oidcClient) => Track(GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}",
+        new GrpcChannelOptions { HttpHandler = Oidc.BearerHandler(oidcClient) }));
+
+    public Fim.Api.V1.FimManager.FimManagerClient ClientAs(string oidcClient) => new(ChannelAs(oidcClient));
+
+    public Fim.Api.V1.FimManager.FimManagerClient ClientWithToken(string? token) => new(Track(GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}",
+        new GrpcChannelOptions
+        {
+            HttpHandler = token is null ? new SocketsHttpHandler()
+                : new OidcProvider.TokenHandler(() => Task.FromResult(token)) { InnerHandler = new SocketsHttpHandler() },
+        })));
+
+    private T Track<T>(T client)
+        where T : IDisposable
+    {
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+        return client;
     }
 
     public int HttpPort { get; }
@@ -40,9 +84,10 @@ public sealed class TestManager : IAsyncDisposable
     public Readiness Readiness => Services.GetRequiredService<Readiness>();
 
     /// <summary>Settings every test manager gets; <paramref name="settings"/> adds to or overrides them.</summary>
-    public static WebApplication Build(string natsUrl, int httpPort, int grpcPort, Stream stdout, IDictionary<string, string?>? settings = null)
+    public static WebApplication Build(string natsUrl, int httpPort, int grpcPort, Stream stdout, IDictionary<string, string?>? settings = null,
+        OidcProvider? oidc = null)
     {
-        var config = new Dictionary<string, string?>
+        var config = new Dictionary<string, string?>(oidc?.ManagerSettings() ?? new Dictionary<string, string?>())
         {
             ["Fim:Nats:Url"] = natsUrl,
             ["Fim:Nats:MinRetryDelay"] = "00:00:00.100",
@@ -72,8 +117,9 @@ public sealed class TestManager : IAsyncDisposable
         var stdout = new MemoryStream();
         var sync = Stream.Synchronized(stdout);
         var (http, grpc) = (NatsServer.FreePort(), NatsServer.FreePort());
-        var app = Build(natsUrl, http, grpc, sync, settings);
-        var manager = new TestManager(app, http, grpc, stdout, sync);
+        var oidc = await OidcProvider.SharedAsync();
+        var app = Build(natsUrl, http, grpc, sync, settings, oidc);
+        var manager = new TestManager(app, http, grpc, stdout, sync, oidc);
         await app.StartAsync();
         if (waitReady)
         {
@@ -103,8 +149,10 @@ public sealed class TestManager : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        Channel.Dispose();
-        Http.Dispose();
+        lock (_clients)
+        {
+            _clients.ForEach(c => c.Dispose());
+        }
         await _app.DisposeAsync();
     }
 }

@@ -31,6 +31,8 @@ public static class PoolDesiredState
     public const string PendingMetric = "fim_consumer_pending";
     public const int HttpPort = 8080;
     public const int GrpcPort = 8081;
+    /// <summary>Probes and /metrics, plaintext and unauthenticated; not a port of the Service.</summary>
+    public const int HealthPort = 8082;
     public const string NatsUserKey = "user";
     public const string NatsPasswordKey = "password";
 
@@ -152,13 +154,14 @@ public static class PoolDesiredState
     private static V1Deployment Deployment(FimManagerPool pool, string name, FimManagerPoolSpec spec, PoolReplicas replicas, PoolAutoscaling autoscaling)
     {
         var service = spec.Service ?? new PoolService();
-        var tls = spec.TlsSecretRef is not null;
-        var scheme = tls ? "HTTPS" : "HTTP";
         var env = new List<V1EnvVar>
         {
             new() { Name = "Fim__Nats__Url", Value = spec.Nats.Url },
             new() { Name = "Fim__Api__HttpPort", Value = HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             new() { Name = "Fim__Api__GrpcPort", Value = GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            new() { Name = "Fim__Api__HealthPort", Value = HealthPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            // The API binds the pod's own address (where the Service sends clients), not every interface.
+            new() { Name = "Fim__Api__Address", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "status.podIP" } } },
         };
         var volumes = new List<V1Volume> { new() { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() } };
         var mounts = new List<V1VolumeMount> { new() { Name = "tmp", MountPath = "/tmp" } };
@@ -193,12 +196,14 @@ public static class PoolDesiredState
             [
                 new V1ContainerPort { Name = "http", ContainerPort = HttpPort, Protocol = "TCP" },
                 new V1ContainerPort { Name = "grpc", ContainerPort = GrpcPort, Protocol = "TCP" },
+                new V1ContainerPort { Name = "health", ContainerPort = HealthPort, Protocol = "TCP" },
             ],
             Env = env,
+            EnvFrom = AuthSettings(spec),
             VolumeMounts = mounts,
             Resources = spec.Resources is { } r ? new V1ResourceRequirements { Requests = r.Requests, Limits = r.Limits } : null,
-            LivenessProbe = Probe("/healthz", scheme, 10),
-            ReadinessProbe = Probe("/readyz", scheme, 5),
+            LivenessProbe = Probe("/healthz", 10),
+            ReadinessProbe = Probe("/readyz", 5),
             // Behind an NLB the pod keeps serving while the target deregisters: the LB stops sending new connections
             // only after a while, so the pod must not stop listening before that.
             Lifecycle = service.Type == "LoadBalancer" && service.DeregistrationDelaySeconds > 0
@@ -284,9 +289,24 @@ public static class PoolDesiredState
         ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = key } },
     };
 
-    private static V1Probe Probe(string path, string scheme, int period) => new()
+    /// <summary>The API's authentication settings: plain ones from a ConfigMap, the client secret from a Secret.</summary>
+    private static List<V1EnvFromSource>? AuthSettings(FimManagerPoolSpec spec)
     {
-        HttpGet = new V1HTTPGetAction { Path = path, Port = (IntOrString)"http", Scheme = scheme },
+        var sources = new List<V1EnvFromSource>();
+        if (spec.AuthConfigMapRef is { } config)
+        {
+            sources.Add(new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = config.Name } });
+        }
+        if (spec.AuthSecretRef is { } secret)
+        {
+            sources.Add(new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = secret.Name } });
+        }
+        return sources.Count > 0 ? sources : null;
+    }
+
+    private static V1Probe Probe(string path, int period) => new()
+    {
+        HttpGet = new V1HTTPGetAction { Path = path, Port = (IntOrString)"health", Scheme = "HTTP" },
         PeriodSeconds = period,
         FailureThreshold = 3,
     };
