@@ -104,6 +104,16 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         ["RevokeApiToken"] = "admin",
     };
 
+    /// <summary>Enrollment administration (gRPC only): who may let new agents join the fleet.</summary>
+    private static readonly Dictionary<string, string> EnrollmentRoles = new()
+    {
+        ["CreateJoinToken"] = "admin",
+        ["ListJoinTokens"] = "admin",
+        ["RevokeJoinToken"] = "admin",
+        ["ListIdentities"] = "admin",
+        ["RevokeIdentity"] = "admin",
+    };
+
     /// <summary>The routes that are not API methods: the probes and metrics (anonymous), the login flow and /me.</summary>
     private static readonly Dictionary<string, string> OtherRoutes = new()
     {
@@ -129,6 +139,8 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     {
         var service = FimManager.Descriptor;
         Assert.Equal(MethodRoles.Keys.Order(), service.Methods.Select(m => m.Name).Order());
+        var enrollment = Fim.Api.V1.FimEnrollment.Descriptor;
+        Assert.Equal(EnrollmentRoles.Keys.Order(), enrollment.Methods.Select(m => m.Name).Order());
         var restRoutes = service.Methods.ToDictionary(m => RestRoute(m), m => MethodRoles[m.Name]);
 
         var endpoints = M.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
@@ -148,6 +160,12 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
                     role = MethodRoles.TryGetValue(name, out var r) ? r : "nobody";
                     await AssertGrpcRefusedAsync(service.FullName, name, role, service.Methods.FirstOrDefault(m => m.Name == name), route);
                 }
+                else if (pattern.StartsWith($"/{enrollment.FullName}/", StringComparison.Ordinal))
+                {
+                    var name = pattern[(enrollment.FullName.Length + 2)..];
+                    role = EnrollmentRoles.TryGetValue(name, out var r) ? r : "nobody";
+                    await AssertGrpcRefusedAsync(enrollment.FullName, name, role, enrollment.Methods.FirstOrDefault(m => m.Name == name), route);
+                }
                 else if (pattern.Contains("unimplemented", StringComparison.OrdinalIgnoreCase))
                 {
                     // gRPC's catch-all for unknown services and methods: no policy of its own, so the fallback refuses all.
@@ -164,6 +182,10 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
                 }
                 checkedRoutes.Add(route);
             }
+        }
+        foreach (var method in enrollment.Methods)
+        {
+            Assert.Contains($"POST /{enrollment.FullName}/{method.Name}", checkedRoutes);
         }
         // Every API method was reached both ways.
         foreach (var method in service.Methods)

@@ -2,16 +2,21 @@ using Fim.Api.V1;
 using Fim.Contracts;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Fim.Manager.Security;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
 namespace Fim.Manager.Enrollment;
 
 /// <summary>The gRPC face of <see cref="EnrollmentAdmin"/> (fimctl join-token / identity). FAILED_PRECONDITION while enrollment is off.</summary>
-public sealed class EnrollmentGrpcService(EnrollmentAdmin admin, IOptions<EnrollmentOptions> options) : FimEnrollment.FimEnrollmentBase
+/// <remarks>Join tokens and identities decide who may join the whole fleet: only an admin without agent or namespace limits.</remarks>
+[Authorize(Policy = Roles.AdminPolicy)]
+public sealed class EnrollmentGrpcService(EnrollmentAdmin admin, IOptions<EnrollmentOptions> options, GrantMapper grants, AuditLog audit)
+    : FimEnrollment.FimEnrollmentBase
 {
     public override async Task<CreateJoinTokenResponse> CreateJoinToken(CreateJoinTokenRequest request, ServerCallContext context)
     {
-        EnsureEnabled();
+        var caller = EnsureAllowed(context);
         var o = options.Value;
         if (request.Uses < 0 || request.TtlSeconds < 0)
         {
@@ -20,12 +25,13 @@ public sealed class EnrollmentGrpcService(EnrollmentAdmin admin, IOptions<Enroll
         var uses = request.Uses == 0 ? o.DefaultTokenUses : request.Uses;
         var ttl = request.TtlSeconds == 0 ? o.DefaultTokenTtl : TimeSpan.FromSeconds(request.TtlSeconds);
         var (record, token) = await admin.CreateTokenAsync(uses, ttl, request.Description, context.CancellationToken);
+        audit.Call(caller, context.GetHttpContext(), "create-join-token", record.TokenId, "ok");
         return new CreateJoinTokenResponse { Info = Map(record), Token = token };
     }
 
     public override async Task<ListJoinTokensResponse> ListJoinTokens(ListJoinTokensRequest request, ServerCallContext context)
     {
-        EnsureEnabled();
+        EnsureAllowed(context);
         var response = new ListJoinTokensResponse();
         response.Tokens.AddRange((await admin.ListTokensAsync(context.CancellationToken)).Select(Map));
         return response;
@@ -33,15 +39,16 @@ public sealed class EnrollmentGrpcService(EnrollmentAdmin admin, IOptions<Enroll
 
     public override async Task<JoinTokenInfo> RevokeJoinToken(RevokeJoinTokenRequest request, ServerCallContext context)
     {
-        EnsureEnabled();
+        var caller = EnsureAllowed(context);
         var record = await admin.RevokeTokenAsync(request.TokenId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"no join token {request.TokenId}"));
+        audit.Call(caller, context.GetHttpContext(), "revoke-join-token", request.TokenId, "ok");
         return Map(record);
     }
 
     public override Task<ListIdentitiesResponse> ListIdentities(ListIdentitiesRequest request, ServerCallContext context)
     {
-        EnsureEnabled();
+        EnsureAllowed(context);
         var response = new ListIdentitiesResponse();
         response.Identities.AddRange(admin.ListIdentities().Select(Map));
         return Task.FromResult(response);
@@ -49,22 +56,29 @@ public sealed class EnrollmentGrpcService(EnrollmentAdmin admin, IOptions<Enroll
 
     public override async Task<IdentityInfo> RevokeIdentity(RevokeIdentityRequest request, ServerCallContext context)
     {
-        EnsureEnabled();
+        var caller = EnsureAllowed(context);
         if (!Subjects.IsValidAgentId(request.AgentId))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "agent_id: must match [a-z0-9_-]{1,128}"));
         }
         var record = await admin.RevokeIdentityAsync(request.AgentId, context.CancellationToken)
             ?? throw new RpcException(new Status(StatusCode.NotFound, $"agent {request.AgentId} never enrolled"));
+        audit.Call(caller, context.GetHttpContext(), "revoke-identity", request.AgentId, "ok");
         return Map(record);
     }
 
-    private void EnsureEnabled()
+    private CallerAccess EnsureAllowed(ServerCallContext context)
     {
+        var caller = grants.For(context.GetHttpContext());
+        if (!caller.HasUnscoped(Role.Admin))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "join tokens and agent identities need an admin role without agent or namespace limits"));
+        }
         if (!options.Value.Enabled)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, $"enrollment is not enabled on this manager ({EnrollmentOptions.Section}:Enabled)"));
         }
+        return caller;
     }
 
     private static JoinTokenInfo Map(JoinTokenRecord r)
