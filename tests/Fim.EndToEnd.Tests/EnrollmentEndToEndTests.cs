@@ -16,7 +16,11 @@ public sealed class EnrollmentEndToEndTests
         await using var server = await NatsServer.StartAsync(accounts.ServerConfig());
         var settings = accounts.WriteEnrollmentFiles(server.WorkDir);
         var (http, grpc) = (NatsServer.FreePort(), NatsServer.FreePort());
-        var env = settings.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value!);
+        // The API wants a caller: the test's OIDC provider, and fimctl as its admin.
+        var oidc = await OidcProvider.SharedAsync();
+        var env = settings.Concat(oidc.ManagerSettings(browserLogin: false))
+            .ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value ?? "");
+        var ctlEnv = new Dictionary<string, string> { ["FIM_TOKEN"] = await oidc.TokenAsync(OidcProvider.Admin) };
         env["Fim__Nats__Url"] = server.Url;
         env["Fim__Api__Address"] = "127.0.0.1";
         env["Fim__Api__HttpPort"] = http.ToString();
@@ -26,7 +30,7 @@ public sealed class EnrollmentEndToEndTests
         await manager.AwaitLogAsync("Answering enrollment requests", TimeSpan.FromSeconds(60));
         var ctl = new[] { "--server", $"http://127.0.0.1:{grpc}" };
 
-        var created = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "join-token", "create", "--uses", "1", "--ttl", "1h", "--description", "e2e"]);
+        var created = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "join-token", "create", "--uses", "1", "--ttl", "1h", "--description", "e2e"], ctlEnv);
         Assert.True(created.ExitCode == 0, created.Output);
         var token = created.Stdout.Trim();
         var parsed = Fim.Contracts.JoinToken.Parse(token);
@@ -51,11 +55,11 @@ public sealed class EnrollmentEndToEndTests
         Assert.Equal(22, usedUp.ExitCode);
         Assert.Contains("used up (1 of 1 uses)", usedUp.Stderr);
 
-        var listed = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "identity", "list"]);
+        var listed = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "identity", "list"], ctlEnv);
         Assert.Contains("host-1", listed.Stdout);
-        var revoked = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "identity", "revoke", "host-1"]);
+        var revoked = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "identity", "revoke", "host-1"], ctlEnv);
         Assert.True(revoked.ExitCode == 0, revoked.Output);
-        var tokens = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "join-token", "list"]);
+        var tokens = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "join-token", "list"], ctlEnv);
         Assert.Contains("1/1", tokens.Stdout);
         manager.Terminate();
         await manager.WaitForExitAsync();

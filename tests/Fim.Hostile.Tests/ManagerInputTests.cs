@@ -181,7 +181,7 @@ public sealed class ManagerInputTests(ManagerFixture f) : IClassFixture<ManagerF
                 level: 99
                 kinds: [renamed]
             """);
-        await using var manager = ManagerProcess.Start(f.Server.Url, new Dictionary<string, string> { ["Fim__Rules__Files__0"] = rules });
+        await using var manager = await ManagerProcess.StartAsync(f.Server.Url, new Dictionary<string, string> { ["Fim__Rules__Files__0"] = rules });
 
         var exit = await manager.Process.WaitForExitAsync(TimeSpan.FromSeconds(60));
 

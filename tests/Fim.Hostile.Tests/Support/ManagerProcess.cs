@@ -9,13 +9,21 @@ public sealed class ManagerProcess : IAsyncDisposable
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    private ManagerProcess(ChildProcess process, int httpPort, int grpcPort)
+    private ManagerProcess(ChildProcess process, int httpPort, int grpcPort, OidcProvider oidc)
     {
         Process = process;
         HttpPort = httpPort;
         GrpcPort = grpcPort;
-        Http = new HttpClient { BaseAddress = new Uri(RestUrl), Timeout = TimeSpan.FromSeconds(20) };
+        Oidc = oidc;
+        // The API wants a caller; these tests call it as an admin, so what they see is the input handling, not a 401.
+        Http = new HttpClient(oidc.BearerHandler(OidcProvider.Admin)) { BaseAddress = new Uri(RestUrl), Timeout = TimeSpan.FromSeconds(20) };
     }
+
+    public OidcProvider Oidc { get; }
+
+    /// <summary>fimctl's environment: an admin token in FIM_TOKEN.</summary>
+    public async Task<Dictionary<string, string>> CtlEnvironmentAsync() =>
+        new() { ["FIM_TOKEN"] = await Oidc.TokenAsync(OidcProvider.Admin) };
 
     public ChildProcess Process { get; }
     public int HttpPort { get; }
@@ -25,10 +33,12 @@ public sealed class ManagerProcess : IAsyncDisposable
     public string GrpcUrl => $"http://127.0.0.1:{GrpcPort}";
 
     /// <summary>Starts a manager on <paramref name="natsUrl"/>; <paramref name="settings"/> are Fim__Section__Key environment settings.</summary>
-    public static ManagerProcess Start(string natsUrl, IDictionary<string, string>? settings = null)
+    public static async Task<ManagerProcess> StartAsync(string natsUrl, IDictionary<string, string>? settings = null)
     {
+        var oidc = await OidcProvider.SharedAsync();
         var (http, grpc) = (NatsServer.FreePort(), NatsServer.FreePort());
-        var env = new Dictionary<string, string>
+        var env = oidc.ManagerSettings(browserLogin: false).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value ?? "");
+        foreach (var (key, value) in new Dictionary<string, string>
         {
             ["Fim__Nats__Url"] = natsUrl,
             ["Fim__Api__Address"] = "127.0.0.1",
@@ -39,17 +49,20 @@ public sealed class ManagerProcess : IAsyncDisposable
             ["Fim__Pipeline__MaxNakDelay"] = "00:00:00.200",
             // Only the stdout sink's alerts on stdout; they are not what these tests read.
             ["Fim__Sinks__Stdout__Enabled"] = "false",
-        };
+        })
+        {
+            env[key] = value;
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             env[key] = value;
         }
-        return new ManagerProcess(ChildProcess.Dotnet(Programs.Manager, [], env), http, grpc);
+        return new ManagerProcess(ChildProcess.Dotnet(Programs.Manager, [], env), http, grpc, oidc);
     }
 
     public static async Task<ManagerProcess> StartReadyAsync(string natsUrl, IDictionary<string, string>? settings = null)
     {
-        var m = Start(natsUrl, settings);
+        var m = await StartAsync(natsUrl, settings);
         await m.AwaitReadyAsync();
         return m;
     }
