@@ -132,7 +132,7 @@ public sealed class PoisonEventTests
         }
     }
 
-    internal static async Task<Stored> AwaitDeadLetterAsync(HostileNats nats, ulong seq, string reason)
+    internal static async Task<ReadMessage> AwaitDeadLetterAsync(HostileNats nats, ulong seq, string reason)
     {
         var copies = await Eventually.CountAsync(() => nats.DeadLettersOfAsync(seq), 1, $"a dead letter ({reason}) of FIM_EVENTS seq {seq}", TimeSpan.FromSeconds(60));
         var copy = Assert.Single(copies);

@@ -96,7 +96,7 @@ public sealed class PipelineTests(NatsFixture nats) : IClassFixture<NatsFixture>
         var alert = Assert.Single(await Eventually.CountAsync(() => Client.AlertsAsync(agent), 1, "the good event's alert"));
         Assert.Equal(good.EventId, alert.EventId);
         var copies = await Eventually.CountAsync(
-            async () => (IReadOnlyList<StoredMessage>)[.. (await Client.DeadLettersAsync(reason)).Where(m => m.Header(DeadLetter.SequenceHeader) == badAck.Seq.ToString())],
+            async () => (IReadOnlyList<ReadMessage>)[.. (await Client.DeadLettersAsync(reason)).Where(m => m.Header(DeadLetter.SequenceHeader) == badAck.Seq.ToString())],
             1, $"dead letter {reason}");
         var copy = Assert.Single(copies);
         Assert.Equal(reason, copy.Header(DeadLetter.ReasonHeader));

@@ -87,7 +87,7 @@ public sealed class SinkTests(NatsFixture nats) : IClassFixture<NatsFixture>
         await nats.Client.PublishEventAsync(TestEvents.Event(agent, "/etc/group", "deleted"));
 
         var copies = await Eventually.CountAsync(
-            async () => (IReadOnlyList<StoredMessage>)[.. (await nats.Client.DeadLettersAsync(DeadLetter.WebhookFailed)).Where(m => m.Text.Contains(agent))],
+            async () => (IReadOnlyList<ReadMessage>)[.. (await nats.Client.DeadLettersAsync(DeadLetter.WebhookFailed)).Where(m => m.Text.Contains(agent))],
             1, "webhook dead letter");
         Assert.Equal("webhook", copies[0].Header(DeadLetter.ReasonHeader));
         Assert.Equal(3, hook.Bodies.Count(b => b.Contains(agent)));

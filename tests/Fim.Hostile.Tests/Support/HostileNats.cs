@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Fim.Contracts;
+using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
@@ -13,10 +14,13 @@ public sealed class HostileNats : IAsyncDisposable
     private static readonly NatsRawSerializer<byte[]> Raw = NatsRawSerializer<byte[]>.Default;
     private static long _sequence;
 
-    private HostileNats(NatsConnection connection)
+    private readonly NatsTestClient _reader;
+
+    private HostileNats(NatsConnection connection, NatsTestClient reader)
     {
         Connection = connection;
         Js = new NatsJSContext(connection);
+        _reader = reader;
     }
 
     public NatsConnection Connection { get; }
@@ -26,7 +30,7 @@ public sealed class HostileNats : IAsyncDisposable
     {
         var connection = new NatsConnection(NatsOpts.Default with { Url = url, Name = "fim-hostile-test" });
         await connection.ConnectAsync();
-        return new HostileNats(connection);
+        return new HostileNats(connection, await NatsTestClient.ConnectAsync(url));
     }
 
     public static string NewAgentId(string prefix = "hostile") => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
@@ -58,53 +62,10 @@ public sealed class HostileNats : IAsyncDisposable
     }
 
     /// <summary>Every message stored in <paramref name="stream"/> under <paramref name="filter"/>, oldest first.</summary>
-    public async Task<IReadOnlyList<Stored>> ReadAsync(string stream, string filter)
-    {
-        var result = new List<Stored>();
-        try
-        {
-            if ((await Js.GetStreamAsync(stream)).Info.State.Messages == 0)
-            {
-                return result;
-            }
-        }
-        catch (NatsJSApiException e) when (e.Error.Code == 404)
-        {
-            return result;
-        }
-        // Not the ordered consumer: NATS.Net sends filter_subjects, which nats-server 2.9 ignores.
-        var consumer = await Js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig
-        {
-            Name = "hostile-read-" + Guid.NewGuid().ToString("N")[..8],
-            FilterSubject = filter,
-            AckPolicy = ConsumerConfigAckPolicy.None,
-            InactiveThreshold = TimeSpan.FromSeconds(10),
-            MemStorage = true,
-        });
-        try
-        {
-            while (true)
-            {
-                var got = 0;
-                await foreach (var msg in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = 1000 }, Raw))
-                {
-                    got++;
-                    result.Add(new Stored(msg.Subject, msg.Data ?? [], msg.Headers));
-                }
-                if (got == 0)
-                {
-                    return result;
-                }
-            }
-        }
-        finally
-        {
-            await Js.DeleteConsumerAsync(stream, consumer.Info.Name);
-        }
-    }
+    public Task<IReadOnlyList<ReadMessage>> ReadAsync(string stream, string filter) => _reader.ReadAsync(stream, filter);
 
     /// <summary>The dead letters of one original FIM_EVENTS sequence, whatever their reason.</summary>
-    public async Task<IReadOnlyList<Stored>> DeadLettersOfAsync(ulong sequence) =>
+    public async Task<IReadOnlyList<ReadMessage>> DeadLettersOfAsync(ulong sequence) =>
         [.. (await ReadAsync(Subjects.DeadLetterStream, Subjects.AllDeadLetters)).Where(m => m.Header(DeadLetter.SequenceHeader) == sequence.ToString())];
 
     public async Task<IReadOnlyList<Alert>> AlertsAsync(string agentId) =>
@@ -112,12 +73,10 @@ public sealed class HostileNats : IAsyncDisposable
 
     public async Task<ConsumerInfo> ManagersConsumerAsync() => (await Js.GetConsumerAsync(Subjects.EventsStream, Subjects.ManagersConsumer)).Info;
 
-    public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.DisposeAsync();
+        await Connection.DisposeAsync();
+    }
 }
 
-public sealed record Stored(string Subject, byte[] Data, NatsHeaders? Headers)
-{
-    public string Text => Encoding.UTF8.GetString(Data);
-
-    public string? Header(string name) => Headers is not null && Headers.TryGetLastValue(name, out var v) ? v : null;
-}

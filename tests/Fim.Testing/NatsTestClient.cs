@@ -1,4 +1,3 @@
-using Fim.Testing;
 using System.Text;
 using System.Text.Json;
 using Fim.Contracts;
@@ -7,7 +6,7 @@ using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using NATS.Client.KeyValueStore;
 
-namespace Fim.Manager.Tests.Support;
+namespace Fim.Testing;
 
 /// <summary>What the tests do to NATS directly: publish events like an agent, put heartbeats, read streams back.</summary>
 public sealed class NatsTestClient : IAsyncDisposable
@@ -60,9 +59,9 @@ public sealed class NatsTestClient : IAsyncDisposable
     }
 
     /// <summary>Every message stored in a stream under a subject filter, oldest first.</summary>
-    public async Task<IReadOnlyList<StoredMessage>> ReadAsync(string stream, string filter)
+    public async Task<IReadOnlyList<ReadMessage>> ReadAsync(string stream, string filter)
     {
-        var result = new List<StoredMessage>();
+        var result = new List<ReadMessage>();
         try
         {
             var info = await Js.GetStreamAsync(stream);
@@ -92,7 +91,7 @@ public sealed class NatsTestClient : IAsyncDisposable
                 await foreach (var msg in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = 1000 }, Raw))
                 {
                     got++;
-                    result.Add(new StoredMessage(msg.Subject, msg.Data ?? [], msg.Headers, msg.Metadata?.Sequence.Stream ?? 0));
+                    result.Add(new ReadMessage(msg.Subject, msg.Data ?? [], msg.Headers, msg.Metadata?.Sequence.Stream ?? 0));
                 }
                 if (got == 0)
                 {
@@ -109,7 +108,7 @@ public sealed class NatsTestClient : IAsyncDisposable
     public async Task<IReadOnlyList<Alert>> AlertsAsync(string agentId) =>
         [.. (await ReadAsync(Subjects.AlertsStream, Subjects.AlertsOf(agentId))).Select(m => m.As<Alert>())];
 
-    public Task<IReadOnlyList<StoredMessage>> DeadLettersAsync(string reason) =>
+    public Task<IReadOnlyList<ReadMessage>> DeadLettersAsync(string reason) =>
         ReadAsync(Subjects.DeadLetterStream, Subjects.DeadLetter(reason));
 
     public async Task<ConsumerInfo> ManagersConsumerAsync() =>
@@ -118,7 +117,7 @@ public sealed class NatsTestClient : IAsyncDisposable
     public async ValueTask DisposeAsync() => await Connection.DisposeAsync();
 }
 
-public sealed record StoredMessage(string Subject, byte[] Data, NatsHeaders? Headers, ulong Sequence)
+public sealed record ReadMessage(string Subject, byte[] Data, NatsHeaders? Headers, ulong Sequence)
 {
     public T As<T>() => JsonSerializer.Deserialize<T>(Data, ContractJson.Default.Options)!;
 
