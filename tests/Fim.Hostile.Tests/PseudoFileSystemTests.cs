@@ -48,7 +48,9 @@ public sealed class PseudoFileSystemTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         foreach (var mount in pseudoMounts)
         {
-            var warnings = result.Stderr.Split('\n').Count(l => l.StartsWith($"warning: {mount}: ", StringComparison.Ordinal) && l.Contains("pseudo file system"));
+            // stderr is not a terminal here, so each warning is one JSON log line with its path.
+            var warnings = result.Stderr.Split('\n').Count(l => l.Contains("\"@l\":\"Warning\"", StringComparison.Ordinal)
+                && l.Contains($"\"Path\":\"{mount}\"", StringComparison.Ordinal) && l.Contains("pseudo file system", StringComparison.Ordinal));
             Assert.True(warnings == 1, $"expected one warning for {mount}, got {warnings}\n{result}");
         }
         // The mount point itself is recorded (its owner and mode matter), nothing below it is.

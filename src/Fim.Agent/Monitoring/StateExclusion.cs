@@ -1,4 +1,5 @@
 using Fim.Agent.Cli;
+using Fim.Core.Baseline;
 using Fim.Core.Model;
 using Fim.Core.Native;
 using Fim.Core.Policy;
@@ -42,6 +43,18 @@ public static class StateExclusion
     {
         yield return ("state directory", state.StateDir);
         yield return ("baseline key file", state.KeyFile);
+        // The anchor is rewritten on each baseline save: its own directory by default, else the files it writes.
+        if (state.AnchorFile == BaselineAnchor.PathFor(state.KeyFile))
+        {
+            yield return ("baseline anchor directory", Path.GetDirectoryName(state.AnchorFile)!);
+        }
+        else
+        {
+            foreach (var file in BaselineAnchor.WrittenFiles(state.AnchorFile))
+            {
+                yield return ("baseline anchor", file);
+            }
+        }
         if (string.IsNullOrEmpty(hostRoot) || hostRoot.TrimEnd('/').Length == 0)
         {
             yield break;

@@ -34,10 +34,43 @@ public sealed class BaselineAnchor
     {
         FilePath = Path.GetFullPath(filePath);
         _key = key;
+        // Made before the scan records the tree, so a first baseline already holds it and the next scan sees no change.
+        try
+        {
+            CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Set reports it: the agent warns that it runs without the anchor check.
+        }
     }
 
-    /// <summary>The default place: beside the key file, named after it.</summary>
-    public static string PathFor(string keyFile) => Path.GetFullPath(keyFile) + ".anchor";
+    private static void CreateDirectory(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            return;
+        }
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    /// <summary>
+    /// The default place: a directory of its own beside the key file, named after it. Its own directory because every
+    /// rewrite (a rename) changes the directory that holds it: that directory is left out of monitoring, and the key's
+    /// directory (often below a monitored /etc) does not change with each scan.
+    /// </summary>
+    public static string PathFor(string keyFile) =>
+        Path.Combine(Path.GetFullPath(keyFile) + ".anchor.d", "anchor");
+
+    /// <summary>Files the anchor writes beside itself (the rewrite's temporary file and the lock).</summary>
+    public static IEnumerable<string> WrittenFiles(string anchorFile) => [anchorFile, anchorFile + ".tmp", anchorFile + ".lock"];
 
     public string FilePath { get; }
 
@@ -51,6 +84,7 @@ public sealed class BaselineAnchor
     public void Set(string storeDirectory, AnchorEntry entry)
     {
         var directory = Path.GetDirectoryName(FilePath)!;
+        CreateDirectory(directory);
         using var fileLock = AcquireLock();
         var all = ReadAll();
         all[Path.GetFullPath(storeDirectory)] = entry;

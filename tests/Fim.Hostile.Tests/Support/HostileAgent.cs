@@ -25,7 +25,7 @@ public sealed class HostileAgent : IDisposable
 
     public string KeyFile { get; }
 
-    public string AnchorFile => KeyFile + ".anchor";
+    public string AnchorFile => Fim.Core.Baseline.BaselineAnchor.PathFor(KeyFile);
 
     public string Snapshot => Path.Combine(StateDir, "baseline.snap");
 
