@@ -53,6 +53,13 @@ public sealed class KubeApiServer : IAsyncDisposable, IDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        // Writes wait synchronously for the schema validator (the storage layer is synchronous): with the pool's
+        // default of one thread per core, a few waiting writes starve every other request on a 2-core machine.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        if (workers < 32)
+        {
+            ThreadPool.SetMinThreads(32, io);
+        }
         if (_app is not null)
         {
             throw new InvalidOperationException("already started");

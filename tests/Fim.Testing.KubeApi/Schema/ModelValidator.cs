@@ -24,6 +24,9 @@ public sealed class ModelValidator : IDisposable
     private readonly string _script;
     private readonly string _modelsDir;
     private readonly Lock _gate = new();
+    // Controllers re-apply the same objects again and again; one answer per distinct object keeps the single node
+    // process (and the request threads waiting for it) out of the way on a busy machine.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ModelCheck?> _answers = new(StringComparer.Ordinal);
     private Process? _node;
 
     public ModelValidator(string script, string modelsDir)
@@ -55,13 +58,27 @@ public sealed class ModelValidator : IDisposable
     public ModelCheck? Check(JsonObject obj)
     {
         var line = obj.ToJsonString();
+        if (_answers.TryGetValue(line, out var known))
+        {
+            return known;
+        }
         lock (_gate)
         {
+            if (_answers.TryGetValue(line, out known))
+            {
+                return known;
+            }
+
             for (var attempt = 0; ; attempt++)
             {
                 try
                 {
-                    return Parse(Exchange(line));
+                    var answer = Parse(Exchange(line));
+                    if (_answers.Count < 10_000)
+                    {
+                        _answers[line] = answer;
+                    }
+                    return answer;
                 }
                 catch (Exception e) when (attempt == 0 && e is IOException or InvalidOperationException or TimeoutException)
                 {
