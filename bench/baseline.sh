@@ -20,7 +20,7 @@ CONF
 
 declare -a fim aide sums rescan engine_base engine_rescan
 for i in $(seq "$RUNS"); do
-  rm -rf "$WORK/state" "$WORK/aide.db.new"
+  rm -rf "$WORK/state" "$WORK/key" "$WORK/aide.db.new"   # a fresh install: the key's anchor would refuse a deleted baseline
   measure "fim-agent scan (baseline) #$i" "${AGENT[@]}" scan "$TREE" --state "$WORK/state" --key-file "$WORK/key/k"
   fim+=("$LAST_WALL"); engine_base+=("$(grep -o 'in [0-9.]* s' "$WORK/stderr.$$" | tail -n1 | tr -dc '0-9.')")
   measure "fim-agent scan (unchanged) #$i" "${AGENT[@]}" scan "$TREE" --state "$WORK/state" --key-file "$WORK/key/k"

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Fim.Testing;
 
 /// <summary>
@@ -83,12 +80,7 @@ public sealed class NatsServer : IAsyncDisposable
         _process = null;
     }
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreePort() => TestPorts.Next();
 
     public async ValueTask DisposeAsync()
     {
