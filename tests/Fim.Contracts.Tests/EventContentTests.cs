@@ -47,6 +47,40 @@ public sealed class EventContentTests
         Assert.Throws<FormatException>(() => EventContent.SigningInput("[1]"u8));
     }
 
+    [Theory]
+    [InlineData("""{ "eventId" : "a", "publishedAt": "x", "n": 1.50e+3, "m": -0.0, "z": [true, false, null, {}, []] }""")]
+    [InlineData("""{"p":"caf\u00e9 \"q\" \/ \u2028 \ud83d\ude00 <&>'","n\u0061me":"\t","nested":{"publishedAt":1}}""")]
+    [InlineData("""{"path":"/etc/\u00ff\u0000","a":"\\"}""")]
+    public void The_token_copy_gives_the_bytes_a_document_tree_gives(string json)
+    {
+        var payload = Encoding.UTF8.GetBytes(json);
+        Assert.Equal(Encoding.UTF8.GetString(ThroughDocumentTree(payload)), Encoding.UTF8.GetString(EventContent.SigningInput(payload)));
+    }
+
+    [Theory]
+    [InlineData("""{"a":1} {"b":2}""")]
+    [InlineData("""{"a":1,}""")]
+    [InlineData("""{"a":1 /* c */}""")]
+    [InlineData("""{"a":""")]
+    [InlineData("\"text\"")]
+    [InlineData("")]
+    public void Anything_but_one_JSON_object_is_refused(string json) =>
+        Assert.Throws<FormatException>(() => EventContent.SigningInput(Encoding.UTF8.GetBytes(json)));
+
+    /// <summary>The definition the token copy must match: parse to a tree, drop the top-level publishedAt, write compactly.</summary>
+    private static byte[] ThroughDocumentTree(byte[] payload)
+    {
+        var obj = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(payload)!;
+        obj.Remove("publishedAt");
+        using var buffer = new MemoryStream();
+        buffer.Write(Encoding.ASCII.GetBytes(EventContent.Domain));
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            obj.WriteTo(writer);
+        }
+        return buffer.ToArray();
+    }
+
     [Fact]
     public void Message_id_holds_the_event_id_and_the_digest() =>
         Assert.Equal("a:b:1#" + new string('0', 64), EventContent.MessageId("a:b:1", new string('0', 64)));
