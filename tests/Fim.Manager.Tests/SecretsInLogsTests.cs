@@ -108,16 +108,16 @@ public sealed class SecretsInLogsTests
             await Eventually.TrueAsync(async () =>
             {
                 await publisher.PublishEventAsync(TestEvents.Event(TestEvents.NewAgentId(), "/etc/shadow", "modified"));
-                return manager.Output.Contains("redirect to another host", StringComparison.Ordinal);
+                return manager.AllOutput.Contains("redirect to another host", StringComparison.Ordinal);
             }, () => "the webhook's redirect refused\n" + manager.Output);
         }
         Assert.Empty(elsewhere.Bodies);
 
-        await Eventually.TrueAsync(() => manager.Output.Contains("\"AuditAction\":\"revoke-token\"", StringComparison.Ordinal)
-            && manager.Output.Contains("\"AuditScheme\":\"OpenIdConnect\"", StringComparison.Ordinal), () => "audit lines\n" + manager.Output);
+        await Eventually.TrueAsync(() => manager.AllOutput.Contains("\"AuditAction\":\"revoke-token\"", StringComparison.Ordinal)
+            && manager.AllOutput.Contains("\"AuditScheme\":\"OpenIdConnect\"", StringComparison.Ordinal), () => "audit lines\n" + manager.Output);
         manager.Terminate();
         await manager.WaitForExitAsync();
-        var output = manager.Output;
+        var output = manager.AllOutput;
         Assert.Contains("\"@l\":\"Debug\"", output); // really at debug level
         foreach (var secret in secrets)
         {
@@ -127,6 +127,7 @@ public sealed class SecretsInLogsTests
 
         var audit = output.Split('\n').Where(l => l.Contains("\"SourceContext\":\"Fim.Audit\"", StringComparison.Ordinal)).ToList();
         bool Has(string line, params string[] parts) => parts.All(p => line.Contains(p, StringComparison.Ordinal));
+        Assert.True(audit.Count >= 7, $"{audit.Count} audit lines of {output.Split('\n').Length}:\n{string.Join("\n", audit)}");
         Assert.Contains(audit, l => Has(l, "\"AuditAction\":\"create-token\"", "\"AuditTarget\":\"automation\"", "\"AuditWho\":\"admin-bot\"",
             "\"AuditFrom\":\"127.0.0.1\"", "\"AuditWhen\":", "\"AuditOutcome\":\"ok\""));
         Assert.Contains(audit, l => Has(l, "\"AuditAction\":\"revoke-token\"", $"\"AuditTarget\":\"{tokenId}\""));

@@ -60,7 +60,7 @@ public sealed class SecurityBootstrapTests
             Assert.Equal(HttpStatusCode.OK, (await asOps.GetAsync("/api/v1/agents")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await asOps.DeleteAsync($"/api/v1/tokens/{bootstrapId}")).StatusCode);
             Assert.Equal(HttpStatusCode.Unauthorized, (await asBootstrap.GetAsync("/api/v1/agents")).StatusCode);
-            firstOutput = manager.Output;
+            firstOutput = manager.AllOutput;
         }
         // Compact JSON logs quote the parameters in the message: match the template's words and the id apart.
         Assert.Contains(firstOutput.Split('\n'), l => l.Contains("(admin) registered", StringComparison.Ordinal) && l.Contains(bootstrapId, StringComparison.Ordinal));
@@ -76,7 +76,7 @@ public sealed class SecurityBootstrapTests
             Assert.Equal(HttpStatusCode.Unauthorized, (await asBootstrap.GetAsync("/api/v1/agents")).StatusCode);
             using var asOps = Client(baseUrl, created);
             Assert.Equal(HttpStatusCode.OK, (await asOps.GetAsync("/api/v1/agents")).StatusCode);
-            foreach (var output in new[] { firstOutput, again.Output })
+            foreach (var output in new[] { firstOutput, again.AllOutput })
             {
                 Assert.DoesNotContain(bootstrap, output);
                 Assert.DoesNotContain(bootstrap[("fimt_".Length + 17)..], output);

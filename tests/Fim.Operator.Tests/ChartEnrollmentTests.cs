@@ -104,7 +104,8 @@ public sealed class ChartEnrollmentTests
 
             // Its own identity: JetStream stores its own events and never hears another node's.
             var creds = Path.Combine(state, "identity", "agent.creds");
-            await using var nats = new NatsConnection(NatsOpts.Default with { Url = server.Url, AuthOpts = NatsAuthOpts.Default with { CredsFile = creds } });
+            // Replies come to its own inbox only, as the agent runs.
+            await using var nats = new NatsConnection(NatsOpts.Default with { Url = server.Url, InboxPrefix = "_INBOX." + node, AuthOpts = NatsAuthOpts.Default with { CredsFile = creds } });
             await nats.ConnectAsync();
             var js = new NATS.Client.JetStream.NatsJSContext(nats, new NATS.Client.JetStream.NatsJSOpts(nats.Opts, requestTimeout: TimeSpan.FromSeconds(3)));
             var ack = await js.PublishAsync(Subjects.Events(node), "{}"u8.ToArray());
@@ -112,8 +113,8 @@ public sealed class ChartEnrollmentTests
             var other = node == "node-a" ? "node-b" : "node-a";
             await Assert.ThrowsAnyAsync<Exception>(async () => await js.PublishAsync(Subjects.Events(other), "{}"u8.ToArray()));
         }
-        Assert.Contains(manager.Output.Split('\n'), l => l.Contains("Registered", StringComparison.Ordinal) && l.Contains("join token " + joinToken.TokenId, StringComparison.Ordinal));
-        Assert.DoesNotContain(joinToken.Secret, manager.Output);
+        Assert.Contains(manager.AllOutput.Split('\n'), l => l.Contains("Registered", StringComparison.Ordinal) && l.Contains("join token " + joinToken.TokenId, StringComparison.Ordinal));
+        Assert.DoesNotContain(joinToken.Secret, manager.AllOutput);
     }
 
     [Theory]

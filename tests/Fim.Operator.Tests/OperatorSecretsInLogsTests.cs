@@ -36,7 +36,7 @@ public sealed class OperatorSecretsInLogsTests
         }, "default");
         var pool = Samples.Pool();
         pool.Spec.Enrollment = new PoolEnrollment { SecretRef = new SecretReference { Name = "fim-enrollment" } };
-        await h.CreateAsync(pool);
+        await h.Pools.CreateAsync(pool);
         await using var nats = await NatsServer.StartAsync($$"""
             authorization { users = [ { user: urlop, password: "{{UrlPassword}}" }, { user: optop, password: "{{OptionPassword}}" } ] }
             """);
@@ -55,7 +55,7 @@ public sealed class OperatorSecretsInLogsTests
                     try
                     {
                         await h.Client.AppsV1.ReadNamespacedDeploymentAsync("managers", "default");
-                        return op.Output.Contains("NATS KV buckets", StringComparison.Ordinal);
+                        return op.AllOutput.Contains("NATS KV buckets", StringComparison.Ordinal);
                     }
                     catch (k8s.Autorest.HttpOperationException)
                     {
@@ -64,15 +64,15 @@ public sealed class OperatorSecretsInLogsTests
                 }, () => "the pool's Deployment and the NATS connection\n" + op.Output, TimeSpan.FromSeconds(90));
                 op.Terminate();
                 await op.WaitForExitAsync(TimeSpan.FromSeconds(30));
-                outputs.Add(op.Output);
+                outputs.Add(op.AllOutput);
             }
 
             // A password in the URL is refused before anything starts, without repeating it.
             using (var inUrl = Start(kubeconfig, $"nats://urlop:{UrlPassword}@127.0.0.1:{port}", [], []))
             {
                 Assert.Equal(2, await inUrl.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-                Assert.Contains("must not hold credentials", inUrl.Output);
-                outputs.Add(inUrl.Output);
+                Assert.Contains("must not hold credentials", inUrl.AllOutput);
+                outputs.Add(inUrl.AllOutput);
             }
             await RunAsync(nats.Url, new() { ["FIM_NATS_PASSWORD"] = UrlPassword }, ["--nats-user", "urlop"]);
             await RunAsync(nats.Url, new() { ["FIM_NATS_PASSWORD"] = OptionPassword }, ["--nats-user", "optop"]);
@@ -81,8 +81,8 @@ public sealed class OperatorSecretsInLogsTests
             using (var wrong = Start(kubeconfig, nats.Url, new() { ["FIM_NATS_PASSWORD"] = WrongPassword }, ["--nats-user", "urlop"]))
             {
                 Assert.Equal(1, await wrong.WaitForExitAsync(TimeSpan.FromSeconds(90)));
-                Assert.Contains("refused the login", wrong.Output);
-                outputs.Add(wrong.Output);
+                Assert.Contains("refused the login", wrong.AllOutput);
+                outputs.Add(wrong.AllOutput);
             }
         }
         finally
@@ -97,7 +97,7 @@ public sealed class OperatorSecretsInLogsTests
             KubernetesJson.Serialize(await h.Client.AppsV1.ListNamespacedDeploymentAsync("default")),
             KubernetesJson.Serialize(await h.Client.CoreV1.ListNamespacedServiceAsync("default")),
             KubernetesJson.Serialize(await h.Client.CoreV1.ListEventForAllNamespacesAsync()),
-            KubernetesJson.Serialize(await h.GetAsync<FimManagerPool>("managers")),
+            KubernetesJson.Serialize(await h.Pools.GetAsync<FimManagerPool>("managers")),
         };
         foreach (var secret in new[] { UrlPassword, OptionPassword, WrongPassword, PoolNatsPassword, seed, seed[..20] })
         {
