@@ -65,7 +65,9 @@ public static class ManagerApp
         services.AddSingleton<StdoutAlertSink>();
         services.AddSingleton<WebhookAlertSink>();
         // The default HttpClient logging writes request URLs, and a webhook URL is a secret.
+        // No automatic redirects: the sink decides (WebhookRedirects), and never follows one to another host.
         services.AddHttpClient(WebhookAlertSink.HttpClientName).RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .AddResilienceHandler(WebhookAlertSink.HttpClientName, (pipeline, context) =>
                 WebhookAlertSink.ConfigureResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value.Webhook));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<StdoutAlertSink>()));

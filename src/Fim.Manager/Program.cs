@@ -1,5 +1,10 @@
 using Fim.Manager;
+using Fim.Manager.Setup;
 
+if (ManagerCommands.TryRun(args, Console.Out, Console.Error) is { } exitCode)
+{
+    return exitCode;
+}
 try
 {
     await ManagerApp.Build(args).RunAsync();

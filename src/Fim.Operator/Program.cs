@@ -94,9 +94,13 @@ internal static class OperatorProgram
 
     private static Serilog.ILogger CreateLogger()
     {
-        var config = new LoggerConfiguration().MinimumLevel.Information()
-            .MinimumLevel.Override("NATS", Serilog.Events.LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+        // FIM_LOG_LEVEL (verbose, debug, information, ...): debug and verbose cover the NATS and Microsoft libraries too.
+        var level = Enum.TryParse<Serilog.Events.LogEventLevel>(Environment.GetEnvironmentVariable("FIM_LOG_LEVEL"), ignoreCase: true, out var asked)
+            ? asked : Serilog.Events.LogEventLevel.Information;
+        var libraries = level <= Serilog.Events.LogEventLevel.Debug ? level : Serilog.Events.LogEventLevel.Warning;
+        var config = new LoggerConfiguration().MinimumLevel.Is(level)
+            .MinimumLevel.Override("NATS", libraries)
+            .MinimumLevel.Override("Microsoft", libraries)
             .Enrich.FromLogContext();
         return (Console.IsOutputRedirected
             ? config.WriteTo.Console(new CompactJsonFormatter())

@@ -19,6 +19,7 @@ public sealed class ChartTests
         new[] { "managerPool.extraEgress[0].to[0].ipBlock.cidr=10.30.0.0/16", "managerPool.extraEgress[0].ports[0].port=443", "managerPool.extraEgress[0].ports[0].protocol=TCP" },
         new[] { "operator.scope=namespace", "agent.fanotify.enabled=true", "nats.external.authSecretName=nats-auth", "nats.external.tlsSecretName=nats-tls", "nats.external.cidrs={10.0.0.0/16}" },
         new[] { "networkPolicies.enabled=false", "monitoring.prometheusRule.enabled=false", "monitoring.serviceMonitor.enabled=false", "monitoring.grafanaDashboard.enabled=false", "managerPool.enabled=false" },
+        new[] { "managerPool.enrollment.enabled=true", "agent.enrollment.enabled=true", "nats.external.authSecretName=nats-auth", "managerPool.enrollment.requireSignatures=true" },
     };
 
     [Theory]
@@ -136,6 +137,8 @@ public sealed class ChartTests
     [InlineData("monitoring.thresholds.criticalLevel=16", "/monitoring/thresholds/criticalLevel")]
     [InlineData("operator.resources.limits.memory=lots", "/operator/resources/limits/memory")]
     [InlineData("managerPool.replicas.min=5", "managerPool.replicas.min (5) must not exceed managerPool.replicas.max (3)", "managerPool.replicas.max=3")]
+    [InlineData("managerPool.enrollment.joinTokenUses=0", "/managerPool/enrollment/joinTokenUses")]
+    [InlineData("agent.enrollment.enabled=true", "agent.enrollment.enabled needs managerPool.enrollment.enabled")]
     public void Bad_values_are_refused_with_a_message_naming_the_value(string set, string expected, string? also = null)
     {
         var r = also is null ? HelmRender.Template(set) : HelmRender.Template(set, also);

@@ -78,7 +78,7 @@ public sealed class EnrollmentEndToEndTests
         // fimctl join-token create prints the token on stdout by design (once); its stderr must not.
         var outputs = new Dictionary<string, string>
         {
-            ["manager"] = manager.Output,
+            ["manager"] = manager.AllOutput,
             ["fimctl join-token create (stderr)"] = created.Stderr,
             ["fim-agent enroll"] = enroll.Output,
             ["fim-agent enroll again"] = again.Output,
@@ -86,7 +86,7 @@ public sealed class EnrollmentEndToEndTests
             ["fimctl identity"] = listed.Output + revoked.Output + tokens.Output,
             ["nats-server"] = server.Log,
         };
-        Assert.Contains("Debug", manager.Output, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Debug", manager.AllOutput, StringComparison.OrdinalIgnoreCase);
         foreach (var (what, text) in outputs)
         {
             foreach (var (name, secret) in secrets)

@@ -8,6 +8,7 @@ using Fim.Manager.Tests.Support;
 using Fim.Testing;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -104,6 +105,13 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         ["RevokeApiToken"] = "admin",
     };
 
+    /// <summary>
+    /// The read methods the scoping test calls as a viewer limited to team=payments. Every method a viewer may call must be
+    /// here (the route test checks), and the scoping test checks that it called each one: a new read endpoint fails until it
+    /// is shown to return only what a scoped caller may see.
+    /// </summary>
+    private static readonly HashSet<string> ScopedReads = ["ListAgents", "GetAgent", "ListAlerts", "CountAlerts", "WatchAlerts", "GetFileHistory"];
+
     /// <summary>Enrollment administration (gRPC only): who may let new agents join the fleet.</summary>
     private static readonly Dictionary<string, string> EnrollmentRoles = new()
     {
@@ -139,6 +147,12 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     {
         var service = FimManager.Descriptor;
         Assert.Equal(MethodRoles.Keys.Order(), service.Methods.Select(m => m.Name).Order());
+        // Reads must be scoped: a method a viewer may call is one the scoping test runs as a scoped viewer.
+        foreach (var (name, role) in MethodRoles.Where(m => m.Value == "viewer"))
+        {
+            Assert.True(ScopedReads.Contains(name), $"{name} is a read (role {role}) that A_viewer_limited_to_team_payments_... does not call: "
+                + "show there that it returns only what a scoped caller may see (docs/security.md, 'Rule for read endpoints')");
+        }
         var enrollment = Fim.Api.V1.FimEnrollment.Descriptor;
         Assert.Equal(EnrollmentRoles.Keys.Order(), enrollment.Methods.Select(m => m.Name).Order());
         var restRoutes = service.Methods.ToDictionary(m => RestRoute(m), m => MethodRoles[m.Name]);
@@ -275,7 +289,8 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     [Fact]
     public async Task A_viewer_limited_to_team_payments_sees_only_those_agents_in_lists_searches_history_counts_and_live_queries()
     {
-        var scoped = M.ClientAs(OidcProvider.PaymentsViewer);
+        var called = new System.Collections.Concurrent.ConcurrentDictionary<string, bool>();
+        var scoped = new FimManager.FimManagerClient(M.ChannelAs(OidcProvider.PaymentsViewer).Intercept(new MethodRecorder(called)));
         var everyone = M.ClientAs(OidcProvider.Viewer);
 
         var agents = await scoped.ListAgentsAsync(new ListAgentsRequest());
@@ -336,6 +351,26 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         Assert.Equal(marker, first.Path);
         await readAll;
         Assert.Contains(seenAll, a => a.AgentId == f.Web && a.Path == marker);
+
+        Assert.Equal(ScopedReads.Order(), called.Keys.Order());
+    }
+
+    /// <summary>Notes the name of every method called through it.</summary>
+    private sealed class MethodRecorder(System.Collections.Concurrent.ConcurrentDictionary<string, bool> called) : Interceptor
+    {
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context,
+            AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+        {
+            called[context.Method.Name] = true;
+            return continuation(request, context);
+        }
+
+        public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(TRequest request,
+            ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation)
+        {
+            called[context.Method.Name] = true;
+            return continuation(request, context);
+        }
     }
 
     [Fact]

@@ -69,10 +69,38 @@ public sealed class ProvenanceTests : IAsyncLifetime
 
         var alerts = await _admin.AlertsAsync("victim");
         var normal = alerts.Where(a => a.Rule.Id is not (EventProvenance.ForgedRuleId or EventProvenance.ReuseRuleId)).ToList();
-        Assert.Equal(["/etc/shadow"], normal.Select(a => a.Path));
+        // The unsigned and foreign-signed events give no alert of their own; the reuse does, besides the reuse alert.
+        Assert.Equal(["/etc/group", "/etc/shadow"], normal.Select(a => a.Path).Order());
         Assert.All(alerts.Where(a => a.Rule.Id is EventProvenance.ForgedRuleId or EventProvenance.ReuseRuleId), a => Assert.Equal(EventProvenance.AlertLevel, a.Level));
         var reuse = (await _admin.DeadLettersAsync(EventProvenance.EventIdReuse)).Single();
         Assert.Contains("/etc/group", reuse.Text);
+    }
+
+    [Fact]
+    public async Task A_forged_event_with_a_guessed_id_before_the_genuine_one_of_an_agent_that_never_enrolled_does_not_hide_it()
+    {
+        // A static (nats-authz) agent: no enrolled key, unsigned events accepted, and no setting turned on.
+        var agent = "static-" + Guid.NewGuid().ToString("N")[..6];
+        var genuine = TestEvents.Event(agent, path: "/etc/shadow");
+        var forged = TestEvents.Event(agent, path: "/etc/motd", eventId: genuine.EventId);
+        await PublishAsync(forged, null);
+        await Eventually.TrueAsync(async () => (await _admin.AlertsAsync(agent)).Any(a => a.Path == "/etc/motd"), "the forged event, first, is judged");
+        await PublishAsync(genuine, null);
+
+        await Eventually.TrueAsync(async () => (await _admin.AlertsAsync(agent)).Any(a => a.EventId == genuine.EventId && a.Path == "/etc/shadow"
+            && a.Rule.Id != EventProvenance.ReuseRuleId), "the genuine event's own alert");
+        await Eventually.TrueAsync(async () => (await _admin.AlertsAsync(agent)).Count(a => a.Rule.Id == EventProvenance.ReuseRuleId) == 1, "one event-id-reuse alert");
+        var reuse = Assert.Single(await _admin.DeadLettersAsync(EventProvenance.EventIdReuse));
+        Assert.Contains("/etc/shadow", reuse.Text);
+        var alert = (await _admin.AlertsAsync(agent)).Single(a => a.Rule.Id == EventProvenance.ReuseRuleId);
+        Assert.Equal(EventProvenance.AlertLevel, alert.Level);
+        Assert.Equal("/etc/shadow", alert.Path);
+
+        // The same content again (the agent's retry) is a duplicate at JetStream's level, not a second conflict.
+        await Assert.ThrowsAsync<NATS.Client.JetStream.NatsJSDuplicateMessageException>(() => PublishAsync(genuine, null));
+        await PublishAsync(TestEvents.Event(agent, path: "/etc/hosts"), null);
+        await Eventually.TrueAsync(async () => (await _admin.AlertsAsync(agent)).Any(a => a.Path == "/etc/hosts"), "a later event of the agent");
+        Assert.Single(await _admin.DeadLettersAsync(EventProvenance.EventIdReuse));
     }
 
     private async Task PublishAsync(FileEvent e, KeyPair? key)

@@ -18,10 +18,26 @@ public sealed class SecretsInLogsTests
     public async Task No_token_or_client_secret_reaches_a_log_line_or_an_error_and_the_audit_names_who_did_what()
     {
         var oidc = await OidcProvider.SharedAsync();
-        await using var nats = await NatsServer.StartAsync();
+        // NATS wants a password, given in the URL; the webhook's URL holds its token and redirects to another host.
+        const string natsPassword = "MgrNatsPw-5e8c2a";
+        await using var nats = await NatsServer.StartAsync($$"""authorization { users = [ { user: mgr, password: "{{natsPassword}}" } ] }""");
+        using var elsewhere = new FakeWebhook(failFirst: 0);
+        using var hook = new RedirectingWebhook(HttpStatusCode.TemporaryRedirect, elsewhere.Url);
         var (http, grpc) = (NatsServer.FreePort(), NatsServer.FreePort());
         var env = oidc.ManagerSettings(browserLogin: true).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value ?? "");
+        env["Fim__Api__Address"] = "127.0.0.1";
+        env["Fim__Telemetry__LogLevel"] = "Debug";
+        // A password in the URL is refused before anything starts, and the refusal does not repeat it.
+        env["Fim__Nats__Url"] = $"nats://mgr:{natsPassword}@127.0.0.1:{new Uri(nats.Url).Port}";
+        var inUrl = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Manager], env, timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(2, inUrl.ExitCode);
+        Assert.Contains("Fim:Nats:Url: must not hold credentials", inUrl.Stderr);
+        Assert.DoesNotContain(natsPassword, inUrl.Output);
         env["Fim__Nats__Url"] = nats.Url;
+        env["Fim__Nats__User"] = "mgr";
+        env["Fim__Nats__Password"] = natsPassword;
+        env["Fim__Sinks__Webhook__Url"] = hook.Url;
+        env["Fim__Sinks__Webhook__MinLevel"] = "1";
         env["Fim__Api__Address"] = "127.0.0.1";
         env["Fim__Api__HttpPort"] = http.ToString();
         env["Fim__Api__GrpcPort"] = grpc.ToString();
@@ -41,7 +57,7 @@ public sealed class SecretsInLogsTests
             }
         }, () => "manager ready\n" + manager.Output, TimeSpan.FromSeconds(60));
 
-        var secrets = new List<string> { oidc.ClientSecrets[OidcProvider.BrowserClient], oidc.AccountPassword };
+        var secrets = new List<string> { oidc.ClientSecrets[OidcProvider.BrowserClient], oidc.AccountPassword, natsPassword, hook.Url, "B000/secret", elsewhere.Url };
         var errors = new List<string>();
         async Task<HttpResponseMessage> CallAsync(string token, HttpMethod method, string path, object? body = null)
         {
@@ -85,11 +101,23 @@ public sealed class SecretsInLogsTests
         Assert.Equal(HttpStatusCode.Unauthorized, forgedCallback.StatusCode);
         errors.Add(await forgedCallback.Content.ReadAsStringAsync());
 
-        await Eventually.TrueAsync(() => manager.Output.Contains("\"AuditAction\":\"revoke-token\"", StringComparison.Ordinal)
-            && manager.Output.Contains("\"AuditScheme\":\"OpenIdConnect\"", StringComparison.Ordinal), () => "audit lines\n" + manager.Output);
+        // An alert for the webhook, which redirects it away: refused, and said so.
+        await using (var publisher = await NatsTestClient.ConnectAsync(nats.Url, o => o with { AuthOpts = NATS.Client.Core.NatsAuthOpts.Default with { Username = "mgr", Password = natsPassword } }))
+        {
+            // The sink's consumer takes new alerts only: publish until one reached it.
+            await Eventually.TrueAsync(async () =>
+            {
+                await publisher.PublishEventAsync(TestEvents.Event(TestEvents.NewAgentId(), "/etc/shadow", "modified"));
+                return manager.AllOutput.Contains("redirect to another host", StringComparison.Ordinal);
+            }, () => "the webhook's redirect refused\n" + manager.Output);
+        }
+        Assert.Empty(elsewhere.Bodies);
+
+        await Eventually.TrueAsync(() => manager.AllOutput.Contains("\"AuditAction\":\"revoke-token\"", StringComparison.Ordinal)
+            && manager.AllOutput.Contains("\"AuditScheme\":\"OpenIdConnect\"", StringComparison.Ordinal), () => "audit lines\n" + manager.Output);
         manager.Terminate();
         await manager.WaitForExitAsync();
-        var output = manager.Output;
+        var output = manager.AllOutput;
         Assert.Contains("\"@l\":\"Debug\"", output); // really at debug level
         foreach (var secret in secrets)
         {
@@ -99,6 +127,7 @@ public sealed class SecretsInLogsTests
 
         var audit = output.Split('\n').Where(l => l.Contains("\"SourceContext\":\"Fim.Audit\"", StringComparison.Ordinal)).ToList();
         bool Has(string line, params string[] parts) => parts.All(p => line.Contains(p, StringComparison.Ordinal));
+        Assert.True(audit.Count >= 7, $"{audit.Count} audit lines of {output.Split('\n').Length}:\n{string.Join("\n", audit)}");
         Assert.Contains(audit, l => Has(l, "\"AuditAction\":\"create-token\"", "\"AuditTarget\":\"automation\"", "\"AuditWho\":\"admin-bot\"",
             "\"AuditFrom\":\"127.0.0.1\"", "\"AuditWhen\":", "\"AuditOutcome\":\"ok\""));
         Assert.Contains(audit, l => Has(l, "\"AuditAction\":\"revoke-token\"", $"\"AuditTarget\":\"{tokenId}\""));

@@ -95,10 +95,62 @@ public sealed class SinkTests(NatsFixture nats) : IClassFixture<NatsFixture>
         Assert.Single(await nats.Client.AlertsAsync(agent));
     }
 
-    private static Dictionary<string, string?> WebhookSettings(FakeWebhook hook, string consumer, int maxDeliver) => new()
+    [Fact]
+    public async Task Webhook_sink_refuses_a_redirect_to_another_host_and_port_and_nothing_reaches_it()
+    {
+        using var elsewhere = new FakeWebhook(failFirst: 0);
+        using var hook = new RedirectingWebhook(HttpStatusCode.Found, elsewhere.Url);
+        await using var manager = await TestManager.StartAsync(nats.Server.Url, WebhookSettings(hook.Url, consumer: "hook-redirect-away", maxDeliver: 5));
+        await WaitForSinkConsumerAsync("hook-redirect-away");
+        var agent = TestEvents.NewAgentId();
+
+        await nats.Client.PublishEventAsync(TestEvents.Event(agent, "/etc/shadow", "modified"));
+
+        // Reported: dead-lettered at once (a redirect does not go away with retries), the log says why.
+        var copies = await Eventually.CountAsync(
+            async () => (IReadOnlyList<ReadMessage>)[.. (await nats.Client.DeadLettersAsync(DeadLetter.WebhookFailed)).Where(m => m.Text.Contains(agent))],
+            1, "webhook dead letter");
+        Assert.Contains("refused", copies[0].Header(DeadLetter.DetailHeader));
+        Assert.Equal(1, manager.Metrics.SinkDeliveries.WithLabels("webhook", "refused").Value);
+        Assert.Single(hook.Requests, r => r.Body.Contains(agent));
+        // No request reached the other host, then or later.
+        await nats.Client.PublishEventAsync(TestEvents.Event(agent, "/etc/passwd", "modified"));
+        await Eventually.TrueAsync(async () => (await nats.Client.DeadLettersAsync(DeadLetter.WebhookFailed)).Count(m => m.Text.Contains(agent)) == 2, "second dead letter");
+        Assert.Empty(elsewhere.Bodies);
+    }
+
+    [Fact]
+    public async Task Webhook_sink_follows_a_redirect_on_the_same_host_and_port_posting_the_same_alert()
+    {
+        using var hook = new RedirectingWebhook(HttpStatusCode.MovedPermanently, null);
+        await using var manager = await TestManager.StartAsync(nats.Server.Url, WebhookSettings(hook.Url, consumer: "hook-redirect-same", maxDeliver: 5));
+        await WaitForSinkConsumerAsync("hook-redirect-same");
+        var agent = TestEvents.NewAgentId();
+
+        await nats.Client.PublishEventAsync(TestEvents.Event(agent, "/etc/shadow", "modified"));
+
+        await Eventually.TrueAsync(() => manager.Metrics.SinkDeliveries.WithLabels("webhook", "delivered").Value == 1, "delivered once");
+        var requests = hook.Requests.Where(r => r.Body.Contains(agent)).ToList();
+        Assert.Equal([("POST", new Uri(hook.Url).AbsolutePath), ("POST", RedirectingWebhook.MovedPath)], requests.Select(r => (r.Method, r.Path)));
+        Assert.Equal(requests[0].Body, requests[1].Body);
+    }
+
+    [Theory]
+    [InlineData("https://hooks.example.com/a", "https://hooks.example.com/b", true)]
+    [InlineData("https://hooks.example.com/a", "https://HOOKS.example.com:443/b", true)]
+    [InlineData("https://hooks.example.com/a", "https://evil.example.com/a", false)]
+    [InlineData("https://hooks.example.com/a", "https://hooks.example.com:8443/a", false)]
+    [InlineData("https://hooks.example.com/a", "http://hooks.example.com/a", false)]
+    [InlineData("https://hooks.example.com/a", "https://hooks.example.com.evil.net/a", false)]
+    public void Same_origin_means_same_scheme_host_and_port(string from, string to, bool same) =>
+        Assert.Equal(same, Fim.Manager.Sinks.WebhookRedirects.SameOrigin(new Uri(from), new Uri(to)));
+
+    private static Dictionary<string, string?> WebhookSettings(FakeWebhook hook, string consumer, int maxDeliver) => WebhookSettings(hook.Url, consumer, maxDeliver);
+
+    private static Dictionary<string, string?> WebhookSettings(string url, string consumer, int maxDeliver) => new()
     {
         ["Fim:Sinks:Stdout:Enabled"] = "false",
-        ["Fim:Sinks:Webhook:Url"] = hook.Url,
+        ["Fim:Sinks:Webhook:Url"] = url,
         ["Fim:Sinks:Webhook:MinLevel"] = "1",
         ["Fim:Sinks:Webhook:Consumer"] = consumer,
         ["Fim:Sinks:Webhook:RetryDelay"] = "00:00:00.150",
@@ -159,6 +211,64 @@ public sealed class FakeWebhook : IDisposable
             Bodies.Enqueue(await reader.ReadToEndAsync());
             Times.Enqueue(DateTimeOffset.UtcNow);
             context.Response.StatusCode = Interlocked.Increment(ref _seen) <= _failFirst ? 500 : 200;
+            context.Response.Close();
+        }
+    }
+
+    public void Dispose() => _listener.Close();
+}
+
+/// <summary>
+/// A webhook on 127.0.0.1 that answers its URL with a redirect: to <c>elsewhere</c> when given, else to
+/// <see cref="MovedPath"/> on itself, which answers 200. Records every request.
+/// </summary>
+public sealed class RedirectingWebhook : IDisposable
+{
+    public const string MovedPath = "/moved/hook";
+
+    private readonly HttpListener _listener = new();
+    private readonly HttpStatusCode _status;
+    private readonly string? _elsewhere;
+
+    public RedirectingWebhook(HttpStatusCode status, string? elsewhere)
+    {
+        _status = status;
+        _elsewhere = elsewhere;
+        var root = $"http://127.0.0.1:{NatsServer.FreePort()}/";
+        Url = root + "services/T000/B000/secret/";
+        _listener.Prefixes.Add(root);
+        _listener.Start();
+        _ = Task.Run(LoopAsync);
+    }
+
+    public string Url { get; }
+    public System.Collections.Concurrent.ConcurrentQueue<(string Method, string Path, string Body)> Requests { get; } = new();
+
+    private async Task LoopAsync()
+    {
+        while (_listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+            using var reader = new StreamReader(context.Request.InputStream);
+            var path = context.Request.Url!.AbsolutePath;
+            Requests.Enqueue((context.Request.HttpMethod, path, await reader.ReadToEndAsync()));
+            if (path == MovedPath)
+            {
+                context.Response.StatusCode = 200;
+            }
+            else
+            {
+                context.Response.StatusCode = (int)_status;
+                context.Response.RedirectLocation = _elsewhere ?? MovedPath;
+            }
             context.Response.Close();
         }
     }

@@ -112,6 +112,18 @@ public sealed class ChildProcess : IDisposable
     public string Stdout => string.Join('\n', StdoutLines);
     public string Stderr => string.Join('\n', StderrLines);
 
+    /// <summary>Every line of both streams so far (stdout, then stderr): what a check for secrets must read, not the tail.</summary>
+    public string AllOutput
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return string.Join('\n', _stdout) + "\n" + string.Join('\n', _stderr);
+            }
+        }
+    }
+
     /// <summary>The last lines of both streams, for failure messages.</summary>
     public string Output
     {

@@ -18,11 +18,21 @@ public static class AgentLogging
     /// <summary>JSON when stderr is redirected, or when FIM_LOG_FORMAT=json asks for it on a terminal.</summary>
     public static bool Json => Console.IsErrorRedirected || Environment.GetEnvironmentVariable("FIM_LOG_FORMAT") == "json";
 
+    /// <summary>FIM_LOG_LEVEL (verbose, debug, information, warning, error, fatal): the least level logged; information by default.</summary>
+    public static LogEventLevel Level =>
+        Enum.TryParse<LogEventLevel>(Environment.GetEnvironmentVariable("FIM_LOG_LEVEL"), ignoreCase: true, out var level) ? level : LogEventLevel.Information;
+
+    /// <summary>
+    /// The NATS client's own level: errors only (it logs every failed reconnect with a stack trace), unless debug or
+    /// verbose was asked for, which then covers the client too.
+    /// </summary>
+    public static LogEventLevel NatsClientLevel => Level <= LogEventLevel.Debug ? Level : LogEventLevel.Error;
+
     public static ILoggerFactory CreateFactory() => LoggerFactory.Create(b => b.AddSerilog(CreateSerilog(), dispose: true));
 
     public static Serilog.Core.Logger CreateSerilog(Func<LoggerConfiguration, LoggerConfiguration>? tune = null)
     {
-        var config = new LoggerConfiguration().MinimumLevel.Information().Enrich.FromLogContext();
+        var config = new LoggerConfiguration().MinimumLevel.Is(Level).Enrich.FromLogContext();
         config = tune?.Invoke(config) ?? config;
         ITextFormatter formatter = Json ? new RenderedCompactJsonFormatter() : new EscapingTextFormatter();
         return config.WriteTo.Console(formatter, standardErrorFromLevel: LogEventLevel.Verbose).CreateLogger();

@@ -62,7 +62,7 @@ public static class EnrollCommand
         }
         var token = ReadToken(tokenFile);
         var key = KeyPair.CreatePair(PrefixByte.User);
-        log.LogInformation("Enrolling agent {AgentId} with key {PublicKey} at {Url} ({Token})", id, key.GetPublicKey(), url, token.ToString());
+        log.LogInformation("Enrolling agent {AgentId} with key {PublicKey} at {Url} ({Token})", id, key.GetPublicKey(), SecretMasking.MaskUrl(url), token.ToString());
         string jwt;
         try
         {

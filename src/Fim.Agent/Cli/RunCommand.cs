@@ -80,7 +80,7 @@ public static class RunCommand
         }
 
         // The client logs every failed reconnect with a stack trace; the agent's services log the first failure of each outage.
-        var serilog = AgentLogging.CreateSerilog(c => c.MinimumLevel.Override("NATS", Serilog.Events.LogEventLevel.Error));
+        var serilog = AgentLogging.CreateSerilog(c => c.MinimumLevel.Override("NATS", AgentLogging.NatsClientLevel));
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();

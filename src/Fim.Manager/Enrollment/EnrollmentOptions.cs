@@ -18,13 +18,15 @@ public sealed class EnrollmentOptions
     public string? SystemCredsFile { get; set; }
     /// <summary>Refuse unsigned events even from agents that never enrolled (a fleet that uses enrollment only).</summary>
     public bool RequireSignatures { get; set; }
-    /// <summary>
-    /// Check event ids against KV fim-event-ids for agents that are not enrolled too (enrolled agents always are). Costs one
-    /// KV round trip per event.
-    /// </summary>
-    public bool CheckAllEventIds { get; set; }
     /// <summary>How long an event id is remembered with its content digest (reuse with other content is a conflict).</summary>
     public TimeSpan EventIdWindow { get; set; } = TimeSpan.FromDays(2);
+    /// <summary>
+    /// A join token minted by `fim-manager enrollment-init` (the one the chart's DaemonSet reads from a Secret): registered
+    /// at start, once, with <see cref="JoinTokenFileUses"/> uses and <see cref="JoinTokenFileTtl"/> from then on.
+    /// </summary>
+    public string? JoinTokenFile { get; set; }
+    public int JoinTokenFileUses { get; set; } = 10000;
+    public TimeSpan JoinTokenFileTtl { get; set; } = TimeSpan.FromDays(365);
     /// <summary>Join tokens: uses and lifetime when fimctl does not say.</summary>
     public int DefaultTokenUses { get; set; } = 1;
     public TimeSpan DefaultTokenTtl { get; set; } = TimeSpan.FromDays(1);
@@ -48,6 +50,37 @@ public sealed class EnrollmentOptionsValidator : Microsoft.Extensions.Options.IV
                 {
                     failures.Add($"{EnrollmentOptions.Section}:{key}: file {file} does not exist");
                 }
+            }
+        }
+        if (o.JoinTokenFile is { } joinTokenFile)
+        {
+            if (!o.Enabled)
+            {
+                failures.Add($"{EnrollmentOptions.Section}:JoinTokenFile: needs {EnrollmentOptions.Section}:Enabled");
+            }
+            else if (!File.Exists(joinTokenFile))
+            {
+                failures.Add($"{EnrollmentOptions.Section}:JoinTokenFile: file {joinTokenFile} does not exist");
+            }
+            else
+            {
+                try
+                {
+                    JoinTokenFile.Read(joinTokenFile);
+                }
+                catch (FormatException e)
+                {
+                    // The parser's message names what is wrong and never repeats the token.
+                    failures.Add($"{EnrollmentOptions.Section}:JoinTokenFile: file {joinTokenFile}: {e.Message}");
+                }
+            }
+            if (o.JoinTokenFileUses < 1)
+            {
+                failures.Add($"{EnrollmentOptions.Section}:JoinTokenFileUses: at least 1");
+            }
+            if (o.JoinTokenFileTtl <= TimeSpan.Zero)
+            {
+                failures.Add($"{EnrollmentOptions.Section}:JoinTokenFileTtl: must be positive");
             }
         }
         if (o.EventIdWindow < TimeSpan.FromMinutes(1))

@@ -14,6 +14,8 @@ public static class EnrollmentServices
         services.AddSingleton<IdentityDirectory>();
         services.AddHostedService(sp => sp.GetRequiredService<IdentityDirectory>());
         services.AddSingleton<JoinTokens>();
+        services.AddSingleton<JoinTokenFile>();
+        services.AddHostedService(sp => sp.GetRequiredService<JoinTokenFile>());
         services.AddSingleton<AccountPublisher>();
         services.AddSingleton<EnrollmentAdmin>();
         services.AddSingleton<EnrollmentResponder>();

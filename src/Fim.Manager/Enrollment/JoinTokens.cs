@@ -27,24 +27,56 @@ public sealed class JoinTokens(EnrollmentBuckets buckets, EnrollmentKeys keys, T
             throw new ArgumentException("ttl: must be positive");
         }
         var now = time.GetUtcNow();
+        var token = Mint(keys.Issuer, now);
+        var record = RecordOf(token, maxUses, now + ttl, description, now);
+        var store = await buckets.JoinTokensAsync(ct);
+        await store.CreateAsync(token.TokenId, EnrollmentBuckets.Write(record, ContractJson.Default.JoinTokenRecord), EnrollmentBuckets.Raw, ct);
+        return (record, token.Encode());
+    }
+
+    /// <summary>A new token (id, secret, and a bootstrap user signed by the account key) that no store knows yet.</summary>
+    public static JoinToken Mint(Fim.Nats.Identity.NatsAccountIssuer issuer, DateTimeOffset now)
+    {
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var secret = Fim.Nats.Identity.NatsJwt.Base64Url(RandomNumberGenerator.GetBytes(32));
         var bootstrap = KeyPair.CreatePair(PrefixByte.User);
-        var record = new JoinTokenRecord
-        {
-            TokenId = id,
-            SecretSha256 = JoinToken.HashSecret(secret),
-            BootstrapPublicKey = bootstrap.GetPublicKey(),
-            MaxUses = maxUses,
-            CreatedAt = now,
-            ExpiresAt = now + ttl,
-            Description = description,
-        };
-        var store = await buckets.JoinTokensAsync(ct);
-        await store.CreateAsync(id, EnrollmentBuckets.Write(record, ContractJson.Default.JoinTokenRecord), EnrollmentBuckets.Raw, ct);
-        var jwt = keys.Issuer.BootstrapUserJwt(id, bootstrap.GetPublicKey(), now);
-        return (record, new JoinToken(id, secret, jwt, bootstrap.GetSeed()).Encode());
+        return new JoinToken(id, secret, issuer.BootstrapUserJwt(id, bootstrap.GetPublicKey(), now), bootstrap.GetSeed());
     }
+
+    /// <summary>
+    /// Stores a token minted elsewhere (`fim-manager enrollment-init`, handed to the DaemonSet in a Secret) unless its id is
+    /// there already, whatever its state: a restart never renews or revives it. False when it was there.
+    /// </summary>
+    public async Task<bool> RegisterAsync(JoinToken token, int maxUses, TimeSpan ttl, string description, CancellationToken ct)
+    {
+        if (!IsTokenId(token.TokenId))
+        {
+            throw new ArgumentException($"join token id '{token.TokenId}' is not 1..64 letters and digits");
+        }
+        var now = time.GetUtcNow();
+        var record = RecordOf(token, maxUses, now + ttl, description, now);
+        var store = await buckets.JoinTokensAsync(ct);
+        try
+        {
+            await store.CreateAsync(token.TokenId, EnrollmentBuckets.Write(record, ContractJson.Default.JoinTokenRecord), EnrollmentBuckets.Raw, ct);
+            return true;
+        }
+        catch (NatsKVCreateException)
+        {
+            return false;
+        }
+    }
+
+    private static JoinTokenRecord RecordOf(JoinToken token, int maxUses, DateTimeOffset expiresAt, string description, DateTimeOffset now) => new()
+    {
+        TokenId = token.TokenId,
+        SecretSha256 = JoinToken.HashSecret(token.Secret),
+        BootstrapPublicKey = KeyPair.FromSeed(token.BootstrapSeed).GetPublicKey(),
+        MaxUses = maxUses,
+        CreatedAt = now,
+        ExpiresAt = expiresAt,
+        Description = description,
+    };
 
     public async Task<IReadOnlyList<JoinTokenRecord>> ListAsync(CancellationToken ct)
     {

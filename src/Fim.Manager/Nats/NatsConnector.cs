@@ -68,7 +68,7 @@ public sealed class NatsConnector : IAsyncDisposable
         _log.LogInformation("Connecting to NATS ({Options})", _options);
         var connection = await NatsConnectionFactory.ConnectAsync(_options.ToClientOptions(), _loggers, cancellationToken, Tune);
         _connection = connection;
-        _log.LogInformation("Connected to NATS {Url}", _options.Url);
+        _log.LogInformation("Connected to NATS {Url}", SecretMasking.MaskUrl(_options.Url));
         connection.ConnectionDisconnected += (_, _) =>
         {
             _log.LogWarning("NATS connection lost; the client reconnects");

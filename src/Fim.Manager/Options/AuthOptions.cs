@@ -64,4 +64,11 @@ public sealed class ApiTokenOptions
 {
     public TimeSpan DefaultLifetime { get; set; } = TimeSpan.FromDays(30);
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromDays(365);
+    /// <summary>
+    /// A file holding an API token (made by `fim-manager bootstrap-token`, kept in a Secret): registered once as an
+    /// unscoped admin token, so a site without an IdP can create its first tokens. Never renewed: it lasts
+    /// <see cref="BootstrapTokenLifetime"/> from the first start that registered it.
+    /// </summary>
+    public string? BootstrapTokenFile { get; set; }
+    public TimeSpan BootstrapTokenLifetime { get; set; } = TimeSpan.FromHours(24);
 }

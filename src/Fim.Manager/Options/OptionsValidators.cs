@@ -179,6 +179,15 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         }
         p.Positive(o.Tokens.DefaultLifetime, "Tokens:DefaultLifetime");
         p.Require(o.Tokens.MaxLifetime >= o.Tokens.DefaultLifetime, "Tokens:MaxLifetime", "must be at least Tokens:DefaultLifetime");
+        if (o.Tokens.BootstrapTokenFile is { } bootstrap)
+        {
+            p.File(bootstrap, "Tokens:BootstrapTokenFile");
+            // Never the file's content in the message: it is a secret, and a near-miss would be most of it.
+            p.Require(!System.IO.File.Exists(bootstrap) || Security.BootstrapApiToken.Read(bootstrap) is not null, "Tokens:BootstrapTokenFile",
+                $"file '{bootstrap}' holds no API token (fimt_<16 hex>_<43 characters>: make one with `fim-manager bootstrap-token`)");
+            p.Require(o.Tokens.BootstrapTokenLifetime >= TimeSpan.FromMinutes(1) && o.Tokens.BootstrapTokenLifetime <= o.Tokens.MaxLifetime,
+                "Tokens:BootstrapTokenLifetime", "must be at least one minute and at most Tokens:MaxLifetime");
+        }
         return p.Result();
     }
 }

@@ -41,11 +41,18 @@ public sealed class EventProcessor(EventValidator validator, EventProvenance pro
             {
                 activity?.SetTag("fim.dead_letter.reason", forged.Reason);
                 pending = new PendingEvent(msg, Settlement.Terminate, forged.Reason, -1, started, activity, settler, window);
-                // Two copies, one settlement: the event is terminated once both the alert and the dead letter are stored.
-                var both = new JointPublishCallback(pending, 2);
+                // A reused id: its own alert too, since the first event with that id may have been the forgery.
+                var own = forged.StillJudged ? judge.Judge(validation.Event!).Alert : null;
+                // Several copies, one settlement: the event is terminated once the alerts and the dead letter are stored.
+                var both = new JointPublishCallback(pending, own is null ? 2 : 3);
                 using (var forgedJson = ManagerJson.SerializePooled(forged.Alert))
                 {
                     await publisher.PublishAsync(Subjects.Alerts(forged.Alert.Level, forged.Alert.AgentId), forgedJson.Written, forged.Alert.AlertId, null, both, cancellationToken);
+                }
+                if (own is not null)
+                {
+                    using var ownJson = ManagerJson.SerializePooled(own);
+                    await publisher.PublishAsync(Subjects.Alerts(own.Level, own.AgentId), ownJson.Written, EventContent.MessageId(own.AlertId, origin.Digest), null, both, cancellationToken);
                 }
                 log.LogWarning("Event {Subject} seq {Sequence} refused: {Reason}: {Detail}", msg.Subject, msg.Metadata?.Sequence.Stream, forged.Reason,
                     DeadLetter.HeaderSafe(forged.Detail));

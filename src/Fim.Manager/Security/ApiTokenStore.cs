@@ -54,6 +54,21 @@ public sealed class ApiTokenStore(NatsConnector nats, TimeProvider time, ILogger
         await store.PutAsync(token.TokenId, JsonSerializer.SerializeToUtf8Bytes(token, SecurityJson.Default.ApiTokenRecord), cancellationToken: cancellationToken);
     }
 
+    /// <summary>Stores a token that is not there yet; false when its id is already taken (whatever its state), so nothing is renewed.</summary>
+    public async Task<bool> CreateAsync(ApiTokenRecord token, CancellationToken cancellationToken)
+    {
+        var store = await StoreAsync(cancellationToken);
+        try
+        {
+            await store.CreateAsync(token.TokenId, JsonSerializer.SerializeToUtf8Bytes(token, SecurityJson.Default.ApiTokenRecord), cancellationToken: cancellationToken);
+            return true;
+        }
+        catch (NatsKVCreateException)
+        {
+            return false;
+        }
+    }
+
     public async Task<IReadOnlyList<ApiTokenRecord>> ListAsync(CancellationToken cancellationToken)
     {
         var store = await StoreAsync(cancellationToken);

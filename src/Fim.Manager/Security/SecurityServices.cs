@@ -29,6 +29,8 @@ public static class SecurityServices
         services.AddSingleton<GrantMapper>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<ApiTokenStore>();
+        services.AddSingleton<BootstrapApiToken>();
+        services.AddHostedService(sp => sp.GetRequiredService<BootstrapApiToken>());
         services.AddSingleton<IAuthorizationHandler, RoleRequirementHandler>();
 
         var bearer = auth.Oidc.Enabled ? JwtScheme : ApiTokenHandler.SchemeName;

@@ -85,7 +85,9 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
                 var headers = new NatsHeaders
                 {
                     [DeadLetter.ReasonHeader] = sink.Name,
-                    [DeadLetter.DetailHeader] = $"sink {sink.Name} failed {delivered} times",
+                    [DeadLetter.DetailHeader] = result == SinkResult.Refused
+                        ? $"sink {sink.Name} refused to deliver it (see the manager's log)"
+                        : $"sink {sink.Name} failed {delivered} times",
                     [DeadLetter.SubjectHeader] = msg.Subject,
                 };
                 var ack = await js.PublishAsync(Subjects.DeadLetter(sink.Name), msg.Data ?? [], NatsRawSerializer<byte[]>.Default,
@@ -95,7 +97,7 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
                     throw new NatsJSApiException(error);
                 }
                 await msg.AckTerminateAsync(cancellationToken: cancellationToken);
-                metrics.SinkDeliveries.WithLabels(sink.Name, "failed").Inc();
+                metrics.SinkDeliveries.WithLabels(sink.Name, result == SinkResult.Refused ? "refused" : "failed").Inc();
                 metrics.DeadLetters.WithLabels(sink.Name).Inc();
                 log.LogError("Sink {Sink} gave up on alert {AlertId} after {Attempts} attempts; copied to {Subject}", sink.Name, alert.AlertId,
                     delivered, Subjects.DeadLetter(sink.Name));

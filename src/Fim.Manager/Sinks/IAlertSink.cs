@@ -9,6 +9,8 @@ public enum SinkResult
     Skipped,
     /// <summary>Failed this time; retried with backoff until the sink's max deliveries.</summary>
     Retry,
+    /// <summary>Will not be delivered, whatever the number of attempts (a webhook redirecting elsewhere); dead-lettered at once.</summary>
+    Refused,
 }
 
 /// <summary>Somewhere alerts go. Each sink reads FIM_ALERTS on its own durable consumer, so a slow one slows only itself.</summary>

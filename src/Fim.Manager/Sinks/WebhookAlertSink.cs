@@ -41,14 +41,40 @@ public sealed class WebhookAlertSink(IOptions<SinkOptions> options, IHttpClientF
         try
         {
             var client = clients.CreateClient(HttpClientName);
-            using var response = await client.PostAsJsonAsync(_options.Url, new { text = Text(alert) }, cancellationToken);
-            if (response.IsSuccessStatusCode)
+            var body = new { text = Text(alert) };
+            // Enabled means the URL was set and validated as absolute http(s).
+            var target = new Uri(_options.Url!);
+            // The handler follows no redirect (AllowAutoRedirect off): a redirect is decided here, where the origin is known.
+            for (var hop = 0; ; hop++)
             {
-                return SinkResult.Delivered;
+                using var response = await client.PostAsJsonAsync(target, body, cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return SinkResult.Delivered;
+                }
+                if (WebhookRedirects.IsRedirect(response.StatusCode))
+                {
+                    var next = WebhookRedirects.Target(target, response.Headers.Location);
+                    if (next is null || !WebhookRedirects.SameOrigin(target, next))
+                    {
+                        // Never where it points (the URL and its target are secrets): only that it left the configured origin.
+                        log.LogWarning("Webhook answered {Status} for alert {AlertId} with a redirect to another host, port or scheme: refused, not followed",
+                            (int)response.StatusCode, alert.AlertId);
+                        return SinkResult.Refused;
+                    }
+                    if (hop >= WebhookRedirects.MaxSameOriginHops)
+                    {
+                        log.LogWarning("Webhook answered {Status} for alert {AlertId}: more than {Hops} redirects on the same host, refused",
+                            (int)response.StatusCode, alert.AlertId, WebhookRedirects.MaxSameOriginHops);
+                        return SinkResult.Refused;
+                    }
+                    target = next;
+                    continue;
+                }
+                // The URL is a secret (Slack's holds the token): say which alert and what status, never where.
+                log.LogWarning("Webhook answered {Status} for alert {AlertId}", (int)response.StatusCode, alert.AlertId);
+                return SinkResult.Retry;
             }
-            // The URL is a secret (Slack's holds the token): say which alert and what status, never where.
-            log.LogWarning("Webhook answered {Status} for alert {AlertId}", (int)response.StatusCode, alert.AlertId);
-            return SinkResult.Retry;
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -37,7 +37,7 @@ public static class EnrollmentClient
         catch (NatsException e)
         {
             throw new EnrollmentException(EnrollErrors.Unavailable,
-                $"NATS at {server.Url} refused the {token} bootstrap login (revoked token, or not this NATS account?): {NatsConnectionFactory.Describe(e)}");
+                $"NATS at {SecretMasking.MaskUrl(server.Url)} refused the {token} bootstrap login (revoked token, or not this NATS account?): {NatsConnectionFactory.Describe(e)}");
         }
         var request = new EnrollRequest { AgentId = agentId, PublicKey = publicKey, TokenId = token.TokenId, TokenSecret = token.Secret };
         NatsMsg<byte[]> reply;

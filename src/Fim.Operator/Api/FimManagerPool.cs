@@ -40,6 +40,8 @@ public sealed class FimManagerPoolSpec
 
     public PoolTopologySpread? TopologySpread { get; set; }
 
+    public PoolEnrollment? Enrollment { get; set; }
+
     public PoolDisruptionBudget? DisruptionBudget { get; set; }
 
     [Description("Node labels the manager pods must run on (pod spec nodeSelector).")]

@@ -122,6 +122,11 @@ public static class PoolDesiredState
             refs.Add(("tlsSecretRef", api.Name));
         }
 
+        if (spec.Enrollment is { } enrollment)
+        {
+            refs.Add(("enrollment.secretRef", enrollment.SecretRef.Name));
+        }
+
         foreach (var (s, i) in (spec.ImagePullSecrets ?? []).Select((s, i) => (s, i)))
         {
             refs.Add(($"imagePullSecrets[{i}]", s.Name));
@@ -178,6 +183,11 @@ public static class PoolDesiredState
             env.Add(new V1EnvVar { Name = "Fim__Nats__TlsKeyFile", Value = $"{NatsTlsDir}/tls.key" });
             volumes.Add(new V1Volume { Name = "nats-tls", Secret = new V1SecretVolumeSource { SecretName = natsTls.Name } });
             mounts.Add(new V1VolumeMount { Name = "nats-tls", MountPath = NatsTlsDir, ReadOnlyProperty = true });
+        }
+
+        if (spec.Enrollment is { } enrollment)
+        {
+            PoolEnrollmentSettings.Add(enrollment, env, volumes, mounts);
         }
 
         if (spec.TlsSecretRef is { } apiTls)
