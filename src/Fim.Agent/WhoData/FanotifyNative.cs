@@ -49,6 +49,16 @@ internal static unsafe partial class FanotifyNative
     [LibraryImport("libc", EntryPoint = "open_by_handle_at", SetLastError = true)]
     public static partial int OpenByHandleAt(int mountFd, byte* handle, int flags);
 
+    [LibraryImport("libc", EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint RealPath(string path, byte* resolved);
+
+    /// <summary>realpath(3): every symlink resolved; null when the path cannot be resolved.</summary>
+    public static string? RealPath(string path)
+    {
+        var buf = stackalloc byte[4097];
+        return RealPath(path, buf) == 0 ? null : Marshal.PtrToStringUTF8((nint)buf);
+    }
+
     [LibraryImport("libc", EntryPoint = "fstatfs", SetLastError = true)]
     public static partial int FStatFs(int fd, byte* buf);
 }

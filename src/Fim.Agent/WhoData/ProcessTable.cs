@@ -15,6 +15,7 @@ public sealed class ProcessTable
     public const ulong NsPerTick = 10_000_000;
 
     private readonly Dictionary<int, List<ProcessIdentity>> _byPid = [];
+    private readonly Dictionary<string, string> _realPaths = new(StringComparer.Ordinal);
     private readonly int _maxEntries;
     private long _lossyThroughDrain = -1;
     private int _count;
@@ -54,7 +55,7 @@ public sealed class ProcessTable
             {
                 var p = GetOrAdd(r.Pid, start);
                 Fill(p, r);
-                p.Executable = r.Executable;
+                p.Executable = Resolve(r.Executable);
                 p.Arguments = r.Arguments;
                 break;
             }
@@ -178,6 +179,28 @@ public sealed class ProcessTable
         }
         list.Add(p);
         _count++;
+    }
+
+    /// <summary>
+    /// The path execve was given, with symlinks resolved (/usr/bin/sh -> /usr/bin/dash) as /proc/&lt;pid&gt;/exe gives it,
+    /// so a writer is named alike whether it was read live or from the table. Relative paths stay as given.
+    /// </summary>
+    private string? Resolve(string? executable)
+    {
+        if (executable is null || !executable.StartsWith('/'))
+        {
+            return executable;
+        }
+        if (!_realPaths.TryGetValue(executable, out var real))
+        {
+            real = FanotifyNative.RealPath(executable) ?? executable;
+            if (_realPaths.Count > 4096)
+            {
+                _realPaths.Clear();
+            }
+            _realPaths[executable] = real;
+        }
+        return real;
     }
 
     private static void Fill(ProcessIdentity p, ProcessRecord r)

@@ -85,7 +85,8 @@ int BPF_PROG(fim_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
     e->kind = KIND_EXEC;
     fill_identity(e, p);
     e->parent_start = 0;
-    const char *filename = BPF_CORE_READ(bprm, filename);
+    // interp: the binary the kernel ran (a script's interpreter), as /proc/<pid>/exe would name it.
+    const char *filename = BPF_CORE_READ(bprm, interp);
     long n = bpf_probe_read_kernel_str(&e->filename, sizeof(e->filename), filename);
     e->filename_len = n > 0 ? n - 1 : 0;
     unsigned long arg_start = BPF_CORE_READ(p, mm, arg_start);
