@@ -97,18 +97,39 @@ public sealed class FanotifyWatcher : IFileWatcher
             ObjectDisposedException.ThrowIf(_disposed, this);
             _roots.Add((root, shouldWatchDirectory));
             _directories.Clear();
-            // A root that does not exist yet (or a file) lives on its nearest existing directory's file system. Not
-            // O_PATH: open_by_handle_at refuses an O_PATH descriptor as its mount fd (EBADF).
-            var at = root;
-            int fd;
-            while (Posix.OpenPath(at, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, out fd) != 0)
+            return MarkFileSystemOf(root);
+        }
+    }
+
+    /// <summary>
+    /// Marks the file system holding <paramref name="root"/> without watching the root yet: the selector does it
+    /// first, so a file system fanotify cannot mark (no file handles) means inotify, not a failing policy.
+    /// </summary>
+    public void Probe(byte[] root)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            MarkFileSystemOf(root);
+        }
+    }
+
+    private int MarkFileSystemOf(byte[] root)
+    {
+        // A root that does not exist yet (or a file) lives on its nearest existing directory's file system. Not
+        // O_PATH: open_by_handle_at refuses an O_PATH descriptor as its mount fd (EBADF).
+        var at = root;
+        int fd;
+        while (Posix.OpenPath(at, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, out fd) != 0)
+        {
+            if (at.Length <= 1)
             {
-                if (at.Length <= 1)
-                {
-                    throw new IOException($"cannot open {PathBytes.ToDisplay(root)} or any parent for a fanotify mark");
-                }
-                at = PathBytes.Parent(at).ToArray();
+                throw new IOException($"cannot open {PathBytes.ToDisplay(root)} or any parent for a fanotify mark");
             }
+            at = PathBytes.Parent(at).ToArray();
+        }
+        try
+        {
             var fsid = FileSystemId(fd);
             if (_mountFds.ContainsKey(fsid))
             {
@@ -118,6 +139,11 @@ public sealed class FanotifyWatcher : IFileWatcher
             Mark(at);
             _mountFds[fsid] = fd;
             return 1;
+        }
+        catch
+        {
+            Libc.close(fd);
+            throw;
         }
     }
 
@@ -243,6 +269,7 @@ public sealed class FanotifyWatcher : IFileWatcher
                 Parse(buffer.AsSpan(0, (int)n), Stopwatch.GetTimestamp());
             }
             Emit(token);
+            FlushDueWrites(token); // a queue that never empties must not hold back quiet files
         }
     }
 

@@ -95,6 +95,21 @@ public static class WhoDataSelector
         {
             var resolver = new ActorResolver(table, feed is null ? null : feed.Drain, policy.WhoDataCommandLine);
             var watcher = new FanotifyWatcher(loggers.CreateLogger<FanotifyWatcher>(), resolver, feed, table);
+            try
+            {
+                foreach (var rule in policy.Rules.Where(r => r.Realtime))
+                {
+                    watcher.Probe(rule.Root);
+                }
+            }
+            catch (IOException e)
+            {
+                // The watcher owns the feed: disposing it unloads the programs. It never ran, so this completes at once.
+#pragma warning disable VSTHRD002
+                watcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
+                return Inotify(loggers, WhoDataStatus.Inotify, e.Message);
+            }
             return new WatcherChoice(watcher, feed is null
                 ? new WhoDataStatus(WhoDataStatus.FanotifyProc, feedProblem)
                 : new WhoDataStatus(WhoDataStatus.Fanotify, null));
