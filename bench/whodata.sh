@@ -7,15 +7,17 @@
 # 2. Overhead for the writer: unpack a tar of TREE (default /usr/share/doc and /usr/share/man) into a watched
 #    directory with no agent, with the agent on inotify only, and with who-data (fanotify + eBPF process table),
 #    interleaved, RUNS times each; prints the median unpack time per mode and the ratios to no agent (target
-#    who-data <= 1.3x).
+#    who-data <= 1.3x). The agent runs niced as the systemd unit runs it; ACCURACY=0 skips part 1.
 source "$(dirname "$0")/common.sh"
 RUNS=${RUNS:-3}
 TREES=(${TREE:-/usr/share/doc /usr/share/man})
 
+if [ "${ACCURACY:-1}" != 0 ]; then
 echo "== accuracy (real agent, real writers)"
 dotnet build tests/Fim.Agent.Tests -c Release -v q -nologo >/dev/null
 dotnet test tests/Fim.Agent.Tests -c Release --no-build --filter "FullyQualifiedName~WhoDataAccuracyTests.A_thousand" \
   --logger "console;verbosity=detailed" 2>&1 | grep -E "writers:|Passed!|Failed!" | sed 's/^ *//'
+fi
 
 echo "== overhead: tar -x of ${TREES[*]} into a watched directory, median of $RUNS"
 tar -cf "$WORK/tree.tar" "${TREES[@]}" 2>/dev/null
@@ -28,7 +30,9 @@ run_unpack() { # MODE RUN
   if [ "$mode" != none ]; then
     local source_arg=auto
     [ "$mode" = inotify ] && source_arg=inotify
-    "${AGENT[@]}" watch "$WORK/watched" --json --who-data "$source_arg" --state "$WORK/state-$mode-$run" \
+    # As deploy/systemd/fim-agent.service runs it (Nice=10, IOSchedulingClass=idle): the writer's cost is then the
+    # kernel's notification work plus what the scheduler still gives a niced agent on a busy machine.
+    nice -n 10 ionice -c 3 "${AGENT[@]}" watch "$WORK/watched" --json --who-data "$source_arg" --state "$WORK/state-$mode-$run" \
       --key-file "$WORK/key-$mode-$run/baseline.key" >"$WORK/alerts-$mode-$run.json" 2>"$WORK/agent-$mode-$run.log" &
     agent_pid=$!
     local deadline=$((SECONDS + 120))
