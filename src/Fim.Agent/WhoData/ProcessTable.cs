@@ -41,31 +41,31 @@ public sealed class ProcessTable
         switch (r.Kind)
         {
             case ProcessRecordKind.Fork:
-            {
-                var p = GetOrAdd(r.Pid, start);
-                Fill(p, r);
-                if (Find(r.Ppid, r.ParentStart / NsPerTick) is { Known: true } parent)
                 {
-                    p.Executable = parent.Executable;
-                    p.Arguments = parent.Arguments;
+                    var p = GetOrAdd(r.Pid, start);
+                    Fill(p, r);
+                    if (Find(r.Ppid, r.ParentStart / NsPerTick) is { Known: true } parent)
+                    {
+                        p.Executable = parent.Executable;
+                        p.Arguments = parent.Arguments;
+                    }
+                    break;
                 }
-                break;
-            }
             case ProcessRecordKind.Exec:
-            {
-                var p = GetOrAdd(r.Pid, start);
-                Fill(p, r);
-                p.Executable = Resolve(r.Executable);
-                p.Arguments = r.Arguments;
-                break;
-            }
+                {
+                    var p = GetOrAdd(r.Pid, start);
+                    Fill(p, r);
+                    p.Executable = Resolve(r.Executable);
+                    p.Arguments = r.Arguments;
+                    break;
+                }
             case ProcessRecordKind.Exit:
-            {
-                // Seen only exiting: it started before the feed. Known to exist, so its pid is not mistaken for another.
-                var p = GetOrAdd(r.Pid, start);
-                p.ExitDrain = Drain;
-                break;
-            }
+                {
+                    // Seen only exiting: it started before the feed. Known to exist, so its pid is not mistaken for another.
+                    var p = GetOrAdd(r.Pid, start);
+                    p.ExitDrain = Drain;
+                    break;
+                }
         }
     }
 

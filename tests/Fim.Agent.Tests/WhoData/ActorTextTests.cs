@@ -15,8 +15,15 @@ public sealed class ActorTextTests
             ObservedAt = DateTimeOffset.UnixEpoch,
             Actor = new Actor
             {
-                Pid = 4242, Process = "vim", Executable = "/usr/bin/vim.basic", Uid = 0, User = "root", Euid = 0,
-                LoginUid = 1000, LoginUser = "alice", CommandLine = "vim \u001b[31m/etc/passwd",
+                Pid = 4242,
+                Process = "vim",
+                Executable = "/usr/bin/vim.basic",
+                Uid = 0,
+                User = "root",
+                Euid = 0,
+                LoginUid = 1000,
+                LoginUser = "alice",
+                CommandLine = "vim \u001b[31m/etc/passwd",
             },
         };
         var text = new StringWriter();

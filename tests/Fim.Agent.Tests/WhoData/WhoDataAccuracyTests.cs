@@ -16,7 +16,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
     private readonly TempTree _t = new("who");
 
     [Fact]
-    public void A_thousand_writes_by_short_lived_processes_under_different_uids_name_the_right_writer()
+    public async Task A_thousand_writes_by_short_lived_processes_under_different_uids_name_the_right_writer()
     {
         var files = Enumerable.Range(0, 1000).Select(i => $"f{i}").ToList();
         Prepare(files);
@@ -37,7 +37,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
             """);
         ChildProcess.Run("/bin/sh", [script, _t.Tree], timeout: TimeSpan.FromMinutes(3)).EnsureSuccess();
 
-        var result = Judge(agent, files, i => Uids[i % 5]);
+        var result = await JudgeAsync(agent, files, i => Uids[i % 5]);
         output.WriteLine($"short-lived writers: {result}");
         Assert.True(result.Missing == 0, $"{result.Missing} writes were not reported: {result}");
         Assert.True(result.Wrong == 0, $"wrong writers named: {result}\n{string.Join("\n", result.WrongSamples)}");
@@ -45,7 +45,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void A_thousand_writes_by_ten_long_lived_processes_name_the_right_writer()
+    public async Task A_thousand_writes_by_ten_long_lived_processes_name_the_right_writer()
     {
         var files = Enumerable.Range(0, 1000).Select(i => $"g{i / 100}_{i % 100}").ToList();
         Prepare(files);
@@ -66,7 +66,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
         }).ToList();
         try
         {
-            var result = Judge(agent, files, i => Uids[i / 100 % 5], expectedExe: null);
+            var result = await JudgeAsync(agent, files, i => Uids[i / 100 % 5], expectedExe: null);
             output.WriteLine($"long-lived writers: {result}");
             Assert.True(result.Missing == 0, $"{result.Missing} writes were not reported: {result}");
             Assert.True(result.Wrong == 0, $"wrong writers named: {result}\n{string.Join("\n", result.WrongSamples)}");
@@ -79,7 +79,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Without_cap_sys_admin_the_agent_runs_on_inotify_says_so_and_names_nobody()
+    public async Task Without_cap_sys_admin_the_agent_runs_on_inotify_says_so_and_names_nobody()
     {
         _t.Write("a.conf", "a\n");
         var port = TestPorts.Next();
@@ -102,7 +102,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
         Assert.False(alert.TryGetProperty("actor", out _), "an inotify event must carry no actor, not a guessed one");
 
         using var http = new HttpClient();
-        var metrics = http.GetStringAsync($"http://127.0.0.1:{port}/metrics").GetAwaiter().GetResult();
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
         Assert.Contains("fim_agent_whodata_source{policy=\"command-line\",source=\"inotify\"} 1", metrics);
         Assert.Contains("fim_agent_whodata_source{policy=\"command-line\",source=\"fanotify-ebpf\"} 0", metrics);
     }
@@ -127,7 +127,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <param name="expectedExe">The writer's executable; null means /bin/sh resolved (what both tests run).</param>
-    private Accuracy Judge(ChildProcess agent, List<string> files, Func<int, uint> uidOf, string? expectedExe = null)
+    private async Task<Accuracy> JudgeAsync(ChildProcess agent, List<string> files, Func<int, uint> uidOf, string? expectedExe = null)
     {
         expectedExe ??= ChildProcess.Run("realpath", ["/bin/sh"]).EnsureSuccess().Stdout.Trim();
         var wanted = files.Select((f, i) => (Path: _t[f], Index: i)).ToDictionary(x => x.Path, x => x.Index);
@@ -135,7 +135,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
         var read = 0;
         try
         {
-            Eventually.TrueAsync(() =>
+            await Eventually.TrueAsync(() =>
             {
                 var lines = agent.StdoutLines;
                 for (; read < lines.Count; read++)
@@ -152,7 +152,7 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
                     }
                 }
                 return alerts.Count == files.Count;
-            }, () => $"alerts for all {files.Count} files, have {alerts.Count}", TimeSpan.FromMinutes(3)).GetAwaiter().GetResult();
+            }, () => $"alerts for all {files.Count} files, have {alerts.Count}", TimeSpan.FromMinutes(3));
         }
         catch (TimeoutException)
         {
