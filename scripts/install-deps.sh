@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
-# nats-server, promtool, inotify-tools, setpriv (apt, skipped when everything is present), the
+# nats-server, promtool, inotify-tools, setpriv, clang, bpftool and libbpf-dev (the agent's eBPF process table)
+# (apt, skipped when everything is present), the
 # Kubernetes, prometheus-operator and KEDA schema validators from npm into .cache/k8s-models
 # (scripts/fetch-k8s-models.sh; the Kubernetes API double validates built-in objects with them), and the
 # OpenID Connect provider the manager's login tests run (npm oidc-provider into .cache/oidc-provider).
@@ -13,6 +14,11 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v inotifywait >/dev/null 2>&1 || need+=(inotify-tools)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v sha256sum >/dev/null 2>&1 || need+=(coreutils)
+# The agent's eBPF process table (who-data) is compiled at build time: clang -target bpf, bpftool for vmlinux.h,
+# libbpf's headers; libbpf1 is what the agent loads it with at run time.
+command -v clang >/dev/null 2>&1 || need+=(clang)
+command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool)
+[ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
 
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then

@@ -53,7 +53,12 @@ public static class Samples
         ObservedAt = T0,
         PublishedAt = T0.AddMilliseconds(5),
         Diff = "@@ -1 +1 @@\n-a\n+b\n",
-        Actor = new Actor { Uid = 0, LoginUid = 1000, Pid = 4242, Process = "vim", Container = "containerd://3f2a" },
+        Actor = new Actor
+        {
+            Uid = 0, LoginUid = 1000, Pid = 4242, Process = "vim", Container = "containerd://3f2a",
+            Ppid = 4200, Executable = "/usr/bin/vim.basic", CommandLine = "vim /etc/passwd", Euid = 0, Gid = 0,
+            User = "root", Group = "root", LoginUser = "alice", SessionId = 3,
+        },
     };
 
     /// <summary>An agent found its baseline deleted and recorded a new one: the reset is an event of its own.</summary>
@@ -107,6 +112,10 @@ public static class Samples
             BaselineDigest = new string('9', 64),
             Outbox = new HeartbeatOutbox(3, 4096, 100_000, false, 1),
             Time = T0,
+            WhoData = new Dictionary<string, WhoDataStatus>
+            {
+                ["prod/web-config"] = new(WhoDataStatus.FanotifyProc, "eBPF process table: BPF object failed to load (Operation not permitted)"),
+            },
         };
     }
 

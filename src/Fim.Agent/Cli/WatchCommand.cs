@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Fim.Agent.Monitoring;
 using Fim.Agent.Platform;
-using Fim.Agent.Realtime;
+using Fim.Agent.WhoData;
 using Fim.Contracts;
 using Fim.Core.Events;
 using Fim.Core.Rules;
@@ -19,14 +19,28 @@ public static class WatchCommand
         {
             Description = "Serve Prometheus metrics on host:port (e.g. 127.0.0.1:9101); off by default.",
         };
-        var command = new Command("watch", "Record or check the baseline, then report changes in real time (inotify) with scheduled rescans. Ctrl-C stops.");
+        var whoData = new Option<string>("--who-data")
+        {
+            Description = "Best who-data source to use: auto (fanotify with the eBPF process table where the agent's privileges allow, then fanotify with /proc, then inotify), fanotify-proc, or inotify.",
+            DefaultValueFactory = _ => "auto",
+        };
+        whoData.AcceptOnlyFromAmong("auto", "fanotify-proc", "inotify");
+        var command = new Command("watch", "Record or check the baseline, then report changes in real time (fanotify with who-data, or inotify) with scheduled rescans. Ctrl-C stops.");
         common.AddTo(command);
         command.Add(metrics);
-        command.SetAction((parse, ct) => RunAsync(common, parse, parse.GetValue(metrics), ct));
+        command.Add(whoData);
+        command.SetAction((parse, ct) => RunAsync(common, parse, parse.GetValue(metrics), Limit(parse.GetValue(whoData)), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(CommonOptions common, ParseResult parse, string? metricsListen, CancellationToken ct)
+    private static WhoDataLimit Limit(string? value) => value switch
+    {
+        "inotify" => WhoDataLimit.InotifyOnly,
+        "fanotify-proc" => WhoDataLimit.NoProcessFeed,
+        _ => WhoDataLimit.Best,
+    };
+
+    private static async Task<int> RunAsync(CommonOptions common, ParseResult parse, string? metricsListen, WhoDataLimit whoData, CancellationToken ct)
     {
         using var loggers = AgentLogging.CreateFactory();
         var logger = loggers.CreateLogger("fim-agent");
@@ -39,7 +53,8 @@ public static class WatchCommand
         }
         using var metricServer = StartMetrics(metricsListen);
         using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
-        await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), loggers.CreateLogger<InotifyWatcher>());
+        var choice = WhoDataSelector.Create(policy, loggers, logger, whoData);
+        await using var watcher = choice.Watcher;
         var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
         var sink = new AlertOutputSink(output, alerts, policy.EventsPerSecond, TimeProvider.System);
         var loop = new WatchLoop(session, sink, watcher, logger, TimeProvider.System);

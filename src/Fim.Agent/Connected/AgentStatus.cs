@@ -22,6 +22,29 @@ public sealed class AgentStatus
 
     public ScanReport? LastScan { get; private set; }
 
+    private readonly Dictionary<string, Fim.Contracts.WhoDataStatus> _whoData = new(StringComparer.Ordinal);
+
+    /// <summary>Policy name -> the who-data source it runs on, for the heartbeat.</summary>
+    public IReadOnlyDictionary<string, Fim.Contracts.WhoDataStatus> WhoData
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, Fim.Contracts.WhoDataStatus>(_whoData, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    public void SetWhoData(string policyName, Fim.Contracts.WhoDataStatus whoData)
+    {
+        lock (_gate)
+        {
+            _whoData[policyName] = whoData;
+        }
+        Changed();
+    }
+
     public IReadOnlyList<PolicyStatus> Policies
     {
         get
@@ -59,7 +82,10 @@ public sealed class AgentStatus
     {
         lock (_gate)
         {
-            _policies.Remove(key);
+            if (_policies.Remove(key, out var old))
+            {
+                _whoData.Remove(old.Name);
+            }
         }
         Changed();
     }

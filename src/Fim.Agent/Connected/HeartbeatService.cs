@@ -43,6 +43,7 @@ public sealed class HeartbeatService(
             BaselineDigest = combined,
             Outbox = new HeartbeatOutbox(outbox.Depth, outbox.Bytes, outbox.MaxEvents, outbox.Overflowing, outbox.Overflows),
             Time = DateTimeOffset.UtcNow,
+            WhoData = status.WhoData is { Count: > 0 } whoData ? whoData : null,
         };
     }
 

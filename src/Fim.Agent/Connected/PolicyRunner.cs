@@ -1,5 +1,5 @@
 using Fim.Agent.Monitoring;
-using Fim.Agent.Realtime;
+using Fim.Agent.WhoData;
 using Fim.Core.Baseline;
 using Fim.Core.Model;
 using Fim.Nats;
@@ -25,8 +25,12 @@ public sealed class PolicyRunner : IAsyncDisposable
     private volatile MonitorSession? _session;
     private Task? _task;
 
-    public PolicyRunner(AssignedPolicy policy, BaselineStore store, IChangeSink sink, AgentStatus status, AgentRetries retries, ILoggerFactory loggers)
+    private readonly WhoDataLimit _whoDataLimit;
+
+    public PolicyRunner(AssignedPolicy policy, BaselineStore store, IChangeSink sink, AgentStatus status, AgentRetries retries, ILoggerFactory loggers,
+        WhoDataLimit whoDataLimit = WhoDataLimit.Best)
     {
+        _whoDataLimit = whoDataLimit;
         _restart = retries.RunPolicy(policy.Name, policy.Revision);
         Policy = policy;
         _store = store;
@@ -64,7 +68,9 @@ public sealed class PolicyRunner : IAsyncDisposable
         try
         {
             var session = MonitorSession.Attach(Policy.Policy, _store);
-            await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), _loggers.CreateLogger<InotifyWatcher>());
+            var choice = WhoDataSelector.Create(Policy.Policy, _loggers, _logger, _whoDataLimit);
+            _status.SetWhoData(Policy.Name, choice.Status);
+            await using var watcher = choice.Watcher;
             var loop = new WatchLoop(session, _sink, watcher, _logger, TimeProvider.System) { AlignBaselineWithPolicy = true };
             loop.Ready += () =>
             {

@@ -19,7 +19,7 @@ namespace Fim.Agent.Monitoring;
 public sealed class WatchLoop(
     MonitorSession session,
     IChangeSink sink,
-    InotifyWatcher watcher,
+    IFileWatcher watcher,
     ILogger logger,
     TimeProvider time)
 {
@@ -163,6 +163,7 @@ public sealed class WatchLoop(
     {
         var paths = new List<byte[]>();
         var seen = new HashSet<byte[]>(PathComparer.Instance);
+        Dictionary<byte[], Fim.Contracts.Actor>? actors = null;
         var subtrees = new List<(byte[] Root, string Reason, DetectionSource Source)>();
         while (reader.TryRead(out var n))
         {
@@ -175,16 +176,21 @@ public sealed class WatchLoop(
                 case PathChanged p when p.IsDirectory && (p.Hint & (ChangeHint.Created | ChangeHint.Deleted | ChangeHint.MovedIn | ChangeHint.MovedOut)) != 0:
                     // A directory appearing or leaving carries its whole subtree with it.
                     subtrees.Add((p.Path, "directory-" + p.Hint.ToString().ToLowerInvariant(), DetectionSource.Realtime));
-                    AddParent(p.Path, paths, seen);
+                    AddParent(p.Path, paths, seen, p.Actor, ref actors);
                     break;
                 case PathChanged p:
+                    if (p.Actor is { } actor)
+                    {
+                        // The last writer in the batch: its change is the state the path is observed in.
+                        (actors ??= new(PathComparer.Instance))[p.Path] = actor;
+                    }
                     if (seen.Add(p.Path))
                     {
                         paths.Add(p.Path);
                     }
                     if ((p.Hint & (ChangeHint.Created | ChangeHint.Deleted | ChangeHint.MovedIn | ChangeHint.MovedOut)) != 0)
                     {
-                        AddParent(p.Path, paths, seen);
+                        AddParent(p.Path, paths, seen, p.Actor, ref actors);
                     }
                     break;
             }
@@ -199,7 +205,7 @@ public sealed class WatchLoop(
         {
             if (session.Observe(_realtimeScanner, path, pending) is { } change)
             {
-                changes.Add(change);
+                changes.Add(actors is not null && actors.TryGetValue(path, out var actor) ? change with { Actor = actor } : change);
             }
         }
         Hand(new ChangeBatch(pending, changes, Snapshot: false));
@@ -247,9 +253,14 @@ public sealed class WatchLoop(
         }
     }
 
-    private void AddParent(byte[] path, List<byte[]> paths, HashSet<byte[]> seen)
+    /// <summary>The directory whose entries changed; whoever added or removed the entry changed it.</summary>
+    private void AddParent(byte[] path, List<byte[]> paths, HashSet<byte[]> seen, Fim.Contracts.Actor? actor, ref Dictionary<byte[], Fim.Contracts.Actor>? actors)
     {
         var parent = PathBytes.Parent(path).ToArray();
+        if (actor is not null)
+        {
+            (actors ??= new(PathComparer.Instance))[parent] = actor;
+        }
         if (session.Policy.RuleFor(parent) is not null && seen.Add(parent))
         {
             paths.Add(parent);

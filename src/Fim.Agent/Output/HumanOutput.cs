@@ -16,6 +16,10 @@ public sealed class HumanOutput(TextWriter stdout, bool color) : IAlertOutput
         var level = alert?.Level ?? 0;
         var head = $"{e.ObservedAt.ToLocalTime():HH:mm:ss} {Paint($"[{level,2}]", LevelColor(level))} {e.Kind,-12} {TerminalText.Escape(e.Path)}";
         var lines = new List<string> { head };
+        if (e.Actor is { } actor)
+        {
+            lines.Add(TerminalText.Escape("      " + ActorText.Describe(actor)));
+        }
         if (alert is not null)
         {
             lines.Add(TerminalText.Escape($"      rule {alert.Rule.Id}: {alert.Rule.Description}{(alert.Compliance.Count > 0 ? $"  [{string.Join(", ", alert.Compliance.Take(3))}]" : "")}"));

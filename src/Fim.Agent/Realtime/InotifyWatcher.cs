@@ -15,7 +15,7 @@ namespace Fim.Agent.Realtime;
 /// <see cref="RunAsync"/> runs the read loop on a thread of its own. <see cref="AddRoot(WatchRoot)"/> may be called
 /// before or while it runs.
 /// </remarks>
-public sealed class InotifyWatcher : IAsyncDisposable
+public sealed class InotifyWatcher : IFileWatcher
 {
     private readonly InotifyWatcherOptions _options;
     private readonly ILogger<InotifyWatcher> _logger;

@@ -11,6 +11,9 @@ public abstract record WatchNotification;
 /// </summary>
 public sealed record PathChanged(byte[] Path, ChangeHint Hint, bool IsDirectory) : WatchNotification
 {
+    /// <summary>Who made the change, when the source can tell (fanotify); null from inotify.</summary>
+    public Fim.Contracts.Actor? Actor { get; init; }
+
     public override string ToString() => $"PathChanged({PathBytes.ToDisplay(Path)}, {Hint}, dir={IsDirectory})";
 }
 

@@ -29,6 +29,9 @@ public sealed record Heartbeat
     public required string BaselineDigest { get; init; }
     public required HeartbeatOutbox Outbox { get; init; }
     public required DateTimeOffset Time { get; init; }
+    /// <summary>Policy name -> the who-data source it runs on and why not a better one; absent from agents that predate it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, WhoDataStatus>? WhoData { get; init; }
 }
 
 /// <summary>One policy on the agent: its KV key, name, revision and state (starting, running, error, invalid).</summary>

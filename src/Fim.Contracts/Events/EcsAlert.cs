@@ -166,6 +166,17 @@ public static class EcsAlert
                 w.WriteNumber("pid", pid);
             }
             WriteIfSet(w, "name", actor.Process);
+            WriteIfSet(w, "executable", actor.Executable);
+            WriteIfSet(w, "command_line", actor.CommandLine);
+            if (actor.Ppid is { } ppid)
+            {
+                w.WriteStartObject("parent");
+                w.WriteNumber("pid", ppid);
+                w.WriteEndObject();
+            }
+            WriteId(w, "user", actor.Euid, null);
+            WriteId(w, "real_user", actor.Uid, actor.User);
+            WriteId(w, "group", actor.Gid, actor.Group);
             w.WriteEndObject();
         }
         if (actor.Uid is not null || actor.LoginUid is not null)
@@ -175,11 +186,18 @@ public static class EcsAlert
             {
                 w.WriteString("id", uid.ToString(CultureInfo.InvariantCulture));
             }
+            WriteIfSet(w, "name", actor.User);
+            if (actor.Gid is not null)
+            {
+                WriteId(w, "group", actor.Gid, actor.Group);
+            }
+            if (actor.Euid is { } euid && euid != actor.Uid)
+            {
+                WriteId(w, "effective", euid, null);
+            }
             if (actor.LoginUid is { } loginUid)
             {
-                w.WriteStartObject("audit");
-                w.WriteString("id", loginUid.ToString(CultureInfo.InvariantCulture));
-                w.WriteEndObject();
+                WriteId(w, "audit", loginUid, actor.LoginUser);
             }
             w.WriteEndObject();
         }
@@ -223,6 +241,31 @@ public static class EcsAlert
             JsonSerializer.Serialize(w, a.After, ContractJson.Default.FileState);
         }
         WriteIfSet(w, "diff", a.Diff);
+        if (a.Actor is { } actor && (actor.Unknown is not null || actor.SessionId is not null))
+        {
+            w.WriteStartObject("actor");
+            WriteIfSet(w, "unknown", actor.Unknown);
+            if (actor.SessionId is { } session)
+            {
+                w.WriteNumber("session_id", session);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteId(Utf8JsonWriter w, string name, uint? id, string? text)
+    {
+        if (id is null && text is null)
+        {
+            return;
+        }
+        w.WriteStartObject(name);
+        if (id is { } value)
+        {
+            w.WriteString("id", value.ToString(CultureInfo.InvariantCulture));
+        }
+        WriteIfSet(w, "name", text);
         w.WriteEndObject();
     }
 

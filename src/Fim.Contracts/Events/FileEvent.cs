@@ -2,14 +2,47 @@ using System.Text.Json.Serialization;
 
 namespace Fim.Contracts;
 
-/// <summary>Who made a change, where the kernel can tell (fanotify/audit); absent with plain inotify.</summary>
+/// <summary>
+/// Who made a change, where the kernel can tell (fanotify with a process table); absent with plain inotify. When the
+/// agent saw the change happen but cannot be sure which process it was (it exited unseen, its pid was reused), the
+/// actor carries only <see cref="Unknown"/>: a reason, never a guess.
+/// </summary>
 public sealed class Actor
 {
+    /// <summary>Real uid of the writer.</summary>
     public uint? Uid { get; set; }
+    /// <summary>Audit login uid (auid): the human behind sudo; absent when unset (4294967295).</summary>
     public uint? LoginUid { get; set; }
     public int? Pid { get; set; }
+    /// <summary>The process name (comm).</summary>
     public string? Process { get; set; }
     public string? Container { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Ppid { get; set; }
+    /// <summary>The executable the writer ran, as its mount namespace names it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Executable { get; set; }
+    /// <summary>Arguments joined by spaces, truncated to <see cref="MaxCommandLine"/> characters; absent when the policy leaves it out.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? CommandLine { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public uint? Euid { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public uint? Gid { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? User { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Group { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? LoginUser { get; set; }
+    /// <summary>Audit session id; absent when unset.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public uint? SessionId { get; set; }
+    /// <summary>Set instead of the identity when the writer could not be named with certainty: why (exited-unseen, pid-reused, ...).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Unknown { get; set; }
+
+    public const int MaxCommandLine = 1024;
 }
 
 /// <summary>

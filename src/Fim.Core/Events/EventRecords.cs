@@ -23,6 +23,7 @@ public static class EventRecords
             After = change.After is null ? null : StateOf(change.After),
             Source = change.Source.ToName(),
             ObservedAt = change.ObservedAt,
+            Actor = change.Actor,
         };
     }
 

@@ -64,6 +64,9 @@ public sealed record FileChange(
 {
     public string DisplayPath => PathBytes.ToDisplay(Path);
 
+    /// <summary>Who made the change, when a realtime source named the writer (who-data); null otherwise.</summary>
+    public Fim.Contracts.Actor? Actor { get; init; }
+
     /// <summary>The wire names of <see cref="Changed"/> ("size", "mode", "sha256", ...), in listing order.</summary>
     public IReadOnlyList<string> ChangedNames => Changed.ToNames();
 }

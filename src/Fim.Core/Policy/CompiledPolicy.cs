@@ -27,6 +27,10 @@ public sealed class CompiledPolicy
     public IoPriorityClass IoClass { get; init; }
     public int Parallelism { get; init; } = Environment.ProcessorCount;
     public IReadOnlyDictionary<string, string>? Selector { get; init; }
+    /// <summary>Attach the writer to realtime changes (who-data) where the agent can.</summary>
+    public bool WhoData { get; init; } = true;
+    /// <summary>Include the writer's command line in who-data.</summary>
+    public bool WhoDataCommandLine { get; init; } = true;
 
     /// <summary>
     /// The same policy for a host file system mounted at <paramref name="hostRoot"/> (a DaemonSet sees the node under
@@ -77,6 +81,8 @@ public sealed class CompiledPolicy
             IoClass = IoClass,
             Parallelism = Parallelism,
             Selector = Selector,
+            WhoData = WhoData,
+            WhoDataCommandLine = WhoDataCommandLine,
         };
 
     /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>

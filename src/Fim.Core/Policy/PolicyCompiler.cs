@@ -74,6 +74,8 @@ public static partial class PolicyCompiler
             Nice = throttle.Nice,
             IoClass = ioClass,
             Parallelism = throttle.Parallelism ?? Environment.ProcessorCount,
+            WhoData = spec.WhoData?.Enabled ?? true,
+            WhoDataCommandLine = spec.WhoData?.CommandLine ?? true,
         };
     }
 

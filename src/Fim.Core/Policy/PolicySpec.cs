@@ -21,6 +21,8 @@ public sealed class PolicySpec
     /// <summary>Compliance and free tags added to every alert, e.g. "pci_dss:11.5".</summary>
     public List<string> Tags { get; set; } = [];
     public ThrottleSpec Throttle { get; set; } = new();
+    /// <summary>Who-data: the writer of each realtime change (docs/policy.md).</summary>
+    public WhoDataSpec WhoData { get; set; } = new();
 }
 
 /// <summary>One monitored path and how to check what lies below it.</summary>

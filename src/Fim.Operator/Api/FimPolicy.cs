@@ -34,6 +34,9 @@ public sealed class FimPolicySpec
     public List<string>? Tags { get; set; }
 
     public FimThrottle? Throttle { get; set; }
+
+    [Description("Who-data: name the process and user behind each realtime change.")]
+    public FimWhoData? WhoData { get; set; }
 }
 
 public sealed class FimPathRule

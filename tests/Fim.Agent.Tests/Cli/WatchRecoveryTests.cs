@@ -21,7 +21,8 @@ public sealed class WatchRecoveryTests : IDisposable
         {
             // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once.
             File.WriteAllText(QueueSysctl, "16");
-            agent = new AgentProcess(["watch", _t.Tree, "--json", .. _t.StateArgs]);
+            // inotify's overflow is under test: run on inotify, not on fanotify (which root would get by default).
+            agent = new AgentProcess(["watch", _t.Tree, "--json", "--who-data", "inotify", .. _t.StateArgs]);
             agent.AwaitLog("realtime detection on");
         }
         finally
