@@ -23,6 +23,10 @@ public static class EventRecords
             After = change.After is null ? null : StateOf(change.After),
             Source = change.Source.ToName(),
             ObservedAt = change.ObservedAt,
+            Diff = change.DiffText,
+            DiffInfo = change.DiffInfo,
+            Growth = change.Growth,
+            Flapping = change.Flapping,
         };
     }
 

@@ -27,6 +27,8 @@ public sealed class CompiledPolicy
     public IoPriorityClass IoClass { get; init; }
     public int Parallelism { get; init; } = Environment.ProcessorCount;
     public IReadOnlyDictionary<string, string>? Selector { get; init; }
+    public DiffSettings Diffs { get; init; } = DiffSettings.Default;
+    public FlappingSettings? Flapping { get; init; }
 
     /// <summary>
     /// The same policy for a host file system mounted at <paramref name="hostRoot"/> (a DaemonSet sees the node under
@@ -39,7 +41,8 @@ public sealed class CompiledPolicy
             return this;
         }
         var prefix = hostRoot.TrimEnd('/');
-        return WithRules([.. Rules.Select(r => r.UnderRoot(prefix)).OrderByDescending(r => r.Root.Length)]);
+        var moved = WithRules([.. Rules.Select(r => r.UnderRoot(prefix)).OrderByDescending(r => r.Root.Length)]);
+        return moved.WithDiffs(Diffs.UnderRoot(prefix));
     }
 
     /// <summary>
@@ -77,6 +80,29 @@ public sealed class CompiledPolicy
             IoClass = IoClass,
             Parallelism = Parallelism,
             Selector = Selector,
+            Diffs = Diffs,
+            Flapping = Flapping,
+        };
+
+    private CompiledPolicy WithDiffs(DiffSettings diffs) =>
+        new()
+        {
+            Name = Name,
+            Rules = Rules,
+            RescanInterval = RescanInterval,
+            FullVerifyInterval = FullVerifyInterval,
+            VerifyFull = VerifyFull,
+            EventsPerSecond = EventsPerSecond,
+            Severity = Severity,
+            Tags = Tags,
+            BytesPerSecond = BytesPerSecond,
+            FilesPerSecond = FilesPerSecond,
+            Nice = Nice,
+            IoClass = IoClass,
+            Parallelism = Parallelism,
+            Selector = Selector,
+            Diffs = diffs,
+            Flapping = Flapping,
         };
 
     /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>
@@ -110,7 +136,10 @@ public sealed class CompiledPathRule
     public IReadOnlyList<PathGlob> Include { get; init; } = [];
     public IReadOnlyList<PathGlob> Exclude { get; init; } = [];
 
-    public bool WantsHash => (Checks & CheckAttributes.Hash) != 0 && HashKinds.Count > 0;
+    /// <summary>A growing file's content is verified by checkpoints (Content/GrowthCheckpoints), never re-hashed whole.</summary>
+    public bool WantsHash => (Checks & CheckAttributes.Hash) != 0 && HashKinds.Count > 0 && !IsGrowing;
+
+    public bool IsGrowing => (Checks & CheckAttributes.Growing) != 0;
 
     internal CompiledPathRule UnderRoot(string prefix) => new()
     {

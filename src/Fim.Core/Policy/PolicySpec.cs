@@ -21,6 +21,10 @@ public sealed class PolicySpec
     /// <summary>Compliance and free tags added to every alert, e.g. "pci_dss:11.5".</summary>
     public List<string> Tags { get; set; } = [];
     public ThrottleSpec Throttle { get; set; } = new();
+    /// <summary>How content diffs are kept (quota, size caps, nodiff globs); see path entries' reportDiffs.</summary>
+    public DiffsSpec Diffs { get; set; } = new();
+    /// <summary>Summarise files that change too often; null = every change is reported on its own.</summary>
+    public FlappingSpec? Flapping { get; set; }
 }
 
 /// <summary>One monitored path and how to check what lies below it.</summary>
@@ -46,6 +50,7 @@ public sealed class PathRule
     public bool OneFilesystem { get; set; } = true;
     public bool FollowSymlinks { get; set; }
     public bool Realtime { get; set; } = true;
+    /// <summary>Attach a unified diff to changed text files (see the policy's diffs section).</summary>
     public bool ReportDiffs { get; set; }
 }
 
