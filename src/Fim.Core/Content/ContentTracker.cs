@@ -49,6 +49,19 @@ public sealed class ContentTracker
         return new ContentTracker(policy, copies, checkpoints);
     }
 
+    /// <summary>Deletes the copies and checkpoints kept in a policy's state directory (the policy was removed).</summary>
+    public static void RemoveStored(string stateDirectory)
+    {
+        foreach (var name in new[] { DiffsDirectory, GrowingDirectory })
+        {
+            var directory = Path.Combine(stateDirectory, name);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
     /// <summary>Whether any rule needs content work (copies, checkpoints or housekeeping of old ones).</summary>
     public bool IsActive => _copies is not null || _checkpoints is not null;
 
