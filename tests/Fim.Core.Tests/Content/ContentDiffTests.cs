@@ -193,10 +193,10 @@ public sealed class ContentDiffTests : IDisposable
     {
         for (var i = 0; i < 10_000; i++)
         {
-            _f.Write($"d{i % 50}/f{i}.conf", Lines(20, n => $"file {i} line {n} {Guid.NewGuid()}"));
+            _f.Write($"d{i % 50}/f{i}.conf", Lines(4, n => $"file {i} line {n} {Guid.NewGuid()}"));
         }
-        const long quota = 256 * 1024;
-        var policy = _f.Policy(diffs: new DiffsSpec { Quota = "256Ki" });
+        const long quota = 128 * 1024;
+        var policy = _f.Policy(diffs: new DiffsSpec { Quota = "128Ki" });
         var tracker = _f.Tracker(policy);
         _f.Cycle(policy, tracker);
         Assert.InRange(tracker.CopyBytes, 1, quota);
@@ -205,7 +205,7 @@ public sealed class ContentDiffTests : IDisposable
 
         for (var i = 0; i < 10_000; i++)
         {
-            _f.Write($"d{i % 50}/f{i}.conf", Lines(20, n => $"file {i} line {n} changed {Guid.NewGuid()}"));
+            _f.Write($"d{i % 50}/f{i}.conf", Lines(4, n => $"file {i} line {n} changed {Guid.NewGuid()}"));
         }
         var changes = _f.Cycle(policy, tracker);
 

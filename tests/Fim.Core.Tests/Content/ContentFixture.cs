@@ -53,12 +53,17 @@ public sealed class ContentFixture : IDisposable
     public ContentTracker Tracker(CompiledPolicy policy) => ContentTracker.Open(policy, StateDir, _key);
 
     /// <summary>One scan of the tree, refined, committed to the baseline, then the copies and checkpoints written.</summary>
-    public IReadOnlyList<FileChange> Cycle(CompiledPolicy policy, ContentTracker tracker, bool verifyAll = false)
+    public IReadOnlyList<FileChange> Cycle(CompiledPolicy policy, ContentTracker tracker, bool verifyAll = false) =>
+        Cycle(policy, tracker, out _, verifyAll);
+
+    /// <summary><see cref="Cycle(CompiledPolicy, ContentTracker, bool)"/>, also giving the bytes the scanner hashed.</summary>
+    public IReadOnlyList<FileChange> Cycle(CompiledPolicy policy, ContentTracker tracker, out long bytesHashed, bool verifyAll = false)
     {
         var result = new Scanner(policy, new ScanOptions { RecordOnly = Baseline.Count == 0, VerifyFull = verifyAll }).Scan(Baseline);
         var refined = tracker.Refine(result.Changes, result.Updates, verifyAll);
         Baseline.Apply(result.Updates);
         refined.Complete();
+        bytesHashed = result.Stats.BytesHashed;
         return refined.Changes;
     }
 
