@@ -34,6 +34,10 @@ public sealed class FimPolicySpec
     public List<string>? Tags { get; set; }
 
     public FimThrottle? Throttle { get; set; }
+
+    public FimDiffs? Diffs { get; set; }
+
+    public FimFlapping? Flapping { get; set; }
 }
 
 public sealed class FimPathRule
@@ -69,7 +73,7 @@ public sealed class FimPathRule
     [Description("Watch with inotify between scans (default true).")]
     public bool? Realtime { get; set; }
 
-    [Description("Report content diffs of small text files (default false).")]
+    [Description("Attach a unified diff to events of changed text files (default false); see spec.diffs.")]
     public bool? ReportDiffs { get; set; }
 }
 
