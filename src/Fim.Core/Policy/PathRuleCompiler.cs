@@ -96,6 +96,12 @@ internal static class PathRuleCompiler
                 problems.Add(FieldPaths.Item(field, i), $"unknown attribute '{name}'{Suggest(name, CheckAttributeNames.All)}; known: {AllChecksAlias}, {string.Join(", ", CheckAttributeNames.All)}");
             }
         }
+        if ((checks & CheckAttributes.Growing) != 0)
+        {
+            // The growth verdict needs to see the size (growth, truncation), the inode (rotation, replacement) and the
+            // times (a same-size rewrite moves them).
+            checks |= CheckAttributes.Size | CheckAttributes.Inode | CheckAttributes.Mtime | CheckAttributes.Ctime;
+        }
         return checks;
     }
 
