@@ -23,7 +23,7 @@ public static class EventRecords
             After = change.After is null ? null : StateOf(change.After),
             Source = change.Source.ToName(),
             ObservedAt = change.ObservedAt,
-            Diff = change.DiffText,
+            Diff = HostHeaders(change.DiffText, change.DisplayPath, PathBytes.ToDisplay(path)),
             DiffInfo = change.DiffInfo,
             Growth = change.Growth,
             Flapping = change.Flapping,
@@ -50,6 +50,17 @@ public static class EventRecords
             PreviousSavedAt = reset.Previous?.SavedAt,
         },
     };
+
+    /// <summary>The diff's file headers name the path as the host knows it, like the event does (not the agent's /host mount).</summary>
+    private static string? HostHeaders(string? diff, string agentPath, string hostPath)
+    {
+        if (diff is null || agentPath == hostPath)
+        {
+            return diff;
+        }
+        var old = $"--- a{agentPath}\n+++ b{agentPath}\n";
+        return diff.StartsWith(old, StringComparison.Ordinal) ? $"--- a{hostPath}\n+++ b{hostPath}\n" + diff[old.Length..] : diff;
+    }
 
     public static FileState StateOf(FileRecord r) => new()
     {

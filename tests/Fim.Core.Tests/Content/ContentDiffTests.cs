@@ -39,6 +39,9 @@ public sealed class ContentDiffTests : IDisposable
         Assert.Equal(diff, e.Diff);
         var json = ContractJson.ToText(e);
         Assert.Contains("\"diffInfo\":{\"status\":\"included\"}", json);
+        // Under a hostRoot mount the diff names the file as the host knows it, like the event's path.
+        var onHost = EventRecords.From(change, new EventOrigin("a", "h", _f.Root), "a:b:2");
+        Assert.StartsWith("--- a/app.conf\n+++ b/app.conf\n@@", onHost.Diff);
 
         // The copy moved on: the next change diffs against the last content, not the first.
         _f.Write("app.conf", Lines(200, n => n == 100 ? "setting100 = CHANGED" : n == 7 ? "setting7 = again" : $"setting{n} = value{n}"));
