@@ -18,6 +18,9 @@ public sealed class GoldenTests
     public void Baseline_reset_event() => RoundTrip("file-event-baseline-reset", Samples.BaselineResetEvent(), ContractJson.Default.FileEvent);
 
     [Fact]
+    public void Content_event() => RoundTrip("file-event-content", Samples.ContentEvent(), ContractJson.Default.FileEvent);
+
+    [Fact]
     public void Alert() => RoundTrip("alert", Samples.Alert(), ContractJson.Default.Alert);
 
     [Fact]

@@ -61,6 +61,19 @@ public static class Samples
         },
     };
 
+    /// <summary>The content fields of issue 14: a cut diff, an append-only verdict and a flapping summary on one event.</summary>
+    public static FileEvent ContentEvent()
+    {
+        var e = Event();
+        e.EventId = "node-1:19ab3c2d:44";
+        e.Kind = "append-violation";
+        e.Diff = "--- a/var/log/audit.log\n+++ b/var/log/audit.log\n@@ -1 +1 @@\n-a\n+b\n[fim: diff truncated at 32768 of 99999 bytes (policy diffs.maxDiffSize)]\n";
+        e.DiffInfo = new DiffInfo { Status = DiffInfo.Truncated, Reason = "quota", FullSize = 99_999 };
+        e.Growth = new GrowthInfo { Verdict = GrowthInfo.Rewritten, PreviousSize = 1_048_576, ChangedAt = 524_288, RotatedTo = "/var/log/audit.log.1" };
+        e.Flapping = new FlappingInfo { State = FlappingInfo.Ongoing, Changes = 17, WindowSeconds = 600, Since = T0.AddMinutes(-10) };
+        return e;
+    }
+
     /// <summary>An agent found its baseline deleted and recorded a new one: the reset is an event of its own.</summary>
     public static FileEvent BaselineResetEvent() => new()
     {

@@ -61,7 +61,9 @@ public static class ScanCommand
         if (firstRun)
         {
             var replaced = session.PendingReset;
+            var recorded = session.Content.Refine([], result.Updates);
             session.Commit(result.Updates, [], snapshot: true);
+            recorded.Complete();
             ReportAnchor(session, log);
             if (replaced?.Previous is { } previous)
             {
@@ -71,16 +73,22 @@ public static class ScanCommand
             return UnreadableExitCode(result, log) ?? ExitCodes.NoChanges;
         }
         var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
-        foreach (var change in result.Changes)
+        var refined = session.Content.Refine(result.Changes, result.Updates, verifyAll: parse.GetValue(common.VerifyFull));
+        foreach (var change in refined.Changes)
         {
             var (e, alert) = alerts.Judge(change);
             output.Write(e, alert);
         }
         // Printed before the baseline moves on: if saving fails, the next run reports these changes again.
         session.Commit(result.Updates, [], snapshot: true);
+        refined.Complete();
+        if (session.Content.TakeNotice() is { } notice)
+        {
+            output.Notice(notice);
+        }
         ReportAnchor(session, log);
-        output.Notice($"{result.Changes.Count:N0} changes in {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} hashed, {result.Stats.HashesReused:N0} unchanged) in {result.Stats.Elapsed.TotalSeconds:N2} s");
-        return UnreadableExitCode(result, log) ?? ExitCodeFor(result.Changes);
+        output.Notice($"{refined.Changes.Count:N0} changes in {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} hashed, {result.Stats.HashesReused:N0} unchanged) in {result.Stats.Elapsed.TotalSeconds:N2} s");
+        return UnreadableExitCode(result, log) ?? ExitCodeFor(refined.Changes);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Fim.Core.Content;
 using Fim.Agent.Telemetry;
 using Fim.Contracts;
 using Fim.Core.Model;
@@ -77,6 +78,8 @@ public sealed class PolicySupervisor(
                 _logger.LogInformation("policy {Policy}: {Why}, monitoring stopped", runner.Policy.Name, why);
                 AgentMetrics.PolicyRevision.RemoveLabelled(runner.Policy.Name);
                 await StopAsync(key, runner);
+                // The policy is gone: so are the copies of its files' content and its checkpoints.
+                ContentTracker.RemoveStored(stores.DirectoryOf(key));
             }
             status.Remove(key);
         }

@@ -1,5 +1,6 @@
 using Fim.Agent.Cli;
 using Fim.Core.Baseline;
+using Fim.Core.Content;
 using Fim.Core.Model;
 using Fim.Core.Policy;
 using Fim.Core.Scanning;
@@ -35,6 +36,11 @@ public sealed class MonitorSession : IDisposable
     }
 
     public CompiledPolicy Policy { get; }
+
+    /// <summary>Content diffs and append-only checkpoints of this policy, kept beside its baseline.</summary>
+    public ContentTracker Content => _content ??= ContentTracker.Open(Policy, _store);
+
+    private ContentTracker? _content;
 
     public ScanThrottle? Throttle { get; }
 

@@ -1,6 +1,7 @@
 using Fim.Agent.Realtime;
 using Fim.Agent.Telemetry;
 using Fim.Core.Baseline;
+using Fim.Core.Content;
 using Fim.Core.Model;
 using Fim.Core.Scanning;
 using Microsoft.Extensions.Logging;
@@ -42,6 +43,8 @@ public sealed class WatchLoop(
     /// <summary>Rescans where the kernel lost events (overflow, watch limit): what they find was found by a scan, not seen happen.</summary>
     private Scanner _rescanScanner = null!;
     private bool _deferred;
+    private FlapDetector? _flapping;
+    private readonly List<FileChange> _heldSummaries = [];
 
     /// <summary>Raised after the initial scan, when realtime detection is live (tests and the CLI wait on it).</summary>
     public event Action? Ready;
@@ -64,10 +67,15 @@ public sealed class WatchLoop(
         AgentMetrics.Watches.Set(watcher.WatchCount);
         var watching = watcher.RunAsync(ct); // on its own thread
 
+        _flapping = session.Policy.Flapping is { } flapping ? new FlapDetector(flapping, time) : null;
         var firstRun = !session.HasBaseline;
         if (!firstRun && AlignBaselineWithPolicy)
         {
             AlignWithPolicy(ct);
+        }
+        if (session.Content.IsActive && session.Content.Prune() is > 0 and var pruned)
+        {
+            logger.LogInformation("{Count} content copies or checkpoints no rule keeps any more were removed", pruned);
         }
         RunScan("startup", verifyFull: false, recordOnly: firstRun, ct);
         AlertFactory.WarmUp();
@@ -103,7 +111,18 @@ public sealed class WatchLoop(
                         continue;
                     }
                 }
-                var due = Min(nextRescan, _unwatched.Count > 0 ? nextPoll : DateTimeOffset.MaxValue);
+                var flapDue = _heldSummaries.Count > 0 && !_deferred ? now : _flapping?.NextDue ?? DateTimeOffset.MaxValue;
+                if (now >= flapDue)
+                {
+                    var summaries = _heldSummaries.Concat(_flapping!.TakeSummaries()).ToList();
+                    _heldSummaries.Clear();
+                    if (!Hand(new ChangeBatch([], summaries, Snapshot: false), summaries: true))
+                    {
+                        _heldSummaries.AddRange(summaries); // a summary stands for changes no other event reports
+                    }
+                    continue;
+                }
+                var due = Min(Min(nextRescan, _unwatched.Count > 0 ? nextPoll : DateTimeOffset.MaxValue), flapDue);
                 if (now >= due)
                 {
                     if (now >= nextRescan)
@@ -212,20 +231,34 @@ public sealed class WatchLoop(
     }
 
     /// <summary>Gives a batch to the sink; a refused batch leaves the baseline as it was and schedules a rescan.</summary>
-    private bool Hand(ChangeBatch batch)
+    private bool Hand(ChangeBatch batch, bool verifyAll = false, bool summaries = false)
     {
         if (batch.Updates.Count == 0 && batch.Changes.Count == 0 && !batch.Snapshot)
         {
             return true;
         }
+        // Summaries of flapping files were refined when their changes were seen; everything else gets its diffs and
+        // append-only verdicts now, and then passes the flapping filter.
+        var refined = summaries ? null : session.Content.Refine(batch.Changes, batch.Updates, verifyAll);
+        if (refined is not null)
+        {
+            var changes = _flapping is null ? refined.Changes : _flapping.Filter(refined.Changes);
+            batch = batch with { Changes = changes };
+        }
         if (!_deferred && sink.Commit(session, batch))
         {
+            refined?.Complete();
+            if (session.Content.TakeNotice() is { } notice)
+            {
+                logger.LogWarning("{Notice}", notice);
+            }
             foreach (var change in batch.Changes)
             {
                 AgentMetrics.Changes.WithLabels(change.Kind.ToName(), change.Source.ToName()).Inc();
             }
             return true;
         }
+        refined?.Discard();
         if (!_deferred)
         {
             logger.LogWarning("the outbox is full: {Changes} changes were not recorded; the baseline stays as it was and {Policy} is rescanned once the outbox drains",
@@ -300,7 +333,7 @@ public sealed class WatchLoop(
         var scanner = session.CreateScanner(verifyFull, recordOnly);
         var result = ScanRunner.ScanChecked(session, scanner, ct);
         Report(result);
-        var committed = Hand(new ChangeBatch(result.Updates, result.Changes, Snapshot: true));
+        var committed = Hand(new ChangeBatch(result.Updates, result.Changes, Snapshot: true), verifyFull);
         AgentMetrics.BaselineEntries.Set(session.BaselineCount);
         ScanFinished?.Invoke(new ScanReport(session.Policy.Name, reason, time.GetUtcNow(), result.Stats.Entries, result.Changes.Count, result.Stats.Elapsed, committed));
         if (recordOnly)

@@ -44,6 +44,9 @@ public sealed class Alert : FileEvent
             ObservedAt = e.ObservedAt,
             PublishedAt = e.PublishedAt,
             Diff = e.Diff,
+            DiffInfo = e.DiffInfo,
+            Growth = e.Growth,
+            Flapping = e.Flapping,
             Actor = e.Actor,
             Reset = e.Reset,
             // Derived from the event id, so a redelivered event can never make a second, different alert.

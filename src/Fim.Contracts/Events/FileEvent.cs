@@ -96,6 +96,15 @@ public class FileEvent
     public DateTimeOffset? PublishedAt { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Diff { get; set; }
+    /// <summary>Whether the diff is whole, cut or left out (and why); files under reportDiffs only.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DiffInfo? DiffInfo { get; set; }
+    /// <summary>Append-only verdict (check "growing"): truncated, rewritten, replaced or rotated.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public GrowthInfo? Growth { get; set; }
+    /// <summary>Set when the file is flapping (changing more often than the policy's threshold).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public FlappingInfo? Flapping { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Actor? Actor { get; set; }
     /// <summary>Set on events of kind <see cref="BaselineResetKind"/> only.</summary>

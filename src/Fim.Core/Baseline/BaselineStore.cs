@@ -83,6 +83,9 @@ public sealed class BaselineStore : IDisposable
 
     public string StateDirectory { get; }
 
+    /// <summary>The key the store is sealed with, for files kept beside it (content copies, growth checkpoints).</summary>
+    internal BaselineKey Key => _key;
+
     /// <summary>No baseline has been recorded yet (no snapshot).</summary>
     public bool IsEmpty => _snapshotMac is null;
 

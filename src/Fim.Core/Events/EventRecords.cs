@@ -24,6 +24,10 @@ public static class EventRecords
             Source = change.Source.ToName(),
             ObservedAt = change.ObservedAt,
             Actor = change.Actor,
+            Diff = HostHeaders(change.DiffText, change.DisplayPath, PathBytes.ToDisplay(path)),
+            DiffInfo = change.DiffInfo,
+            Growth = change.Growth,
+            Flapping = change.Flapping,
         };
     }
 
@@ -47,6 +51,17 @@ public static class EventRecords
             PreviousSavedAt = reset.Previous?.SavedAt,
         },
     };
+
+    /// <summary>The diff's file headers name the path as the host knows it, like the event does (not the agent's /host mount).</summary>
+    private static string? HostHeaders(string? diff, string agentPath, string hostPath)
+    {
+        if (diff is null || agentPath == hostPath)
+        {
+            return diff;
+        }
+        var old = $"--- a{agentPath}\n+++ b{agentPath}\n";
+        return diff.StartsWith(old, StringComparison.Ordinal) ? $"--- a{hostPath}\n+++ b{hostPath}\n" + diff[old.Length..] : diff;
+    }
 
     public static FileState StateOf(FileRecord r) => new()
     {

@@ -22,6 +22,8 @@ public enum CheckAttributes : uint
     Hash = 1 << 12,
     Xattrs = 1 << 13,
     Device = 1 << 14,
+    /// <summary>Append-only: growth with earlier bytes unchanged is not a change (AIDE's "growing"); verified by checkpoints, not a whole-file hash.</summary>
+    Growing = 1 << 15,
 
     Default = Type | Mode | Uid | Gid | Owner | Group | Size | Mtime | Ctime | Inode | LinkCount | SymlinkTarget | Hash,
 }
@@ -45,6 +47,7 @@ public static class CheckAttributeNames
         (CheckAttributes.Hash, "hash"),
         (CheckAttributes.Xattrs, "xattrs"),
         (CheckAttributes.Device, "device"),
+        (CheckAttributes.Growing, "growing"),
     ];
 
     public static IEnumerable<string> All => Names.Select(n => n.Name);

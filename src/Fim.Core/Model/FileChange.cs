@@ -9,6 +9,10 @@ public enum ChangeKind : byte
     TypeChanged,
     /// <summary>Not a file: the agent replaced its baseline (deleted, older, foreign, or on request); see FileEvent.Reset.</summary>
     BaselineReset,
+    /// <summary>An append-only file (check "growing") was rotated: renamed away and a new one created (logrotate).</summary>
+    Rotated,
+    /// <summary>An append-only file was truncated, had earlier bytes changed, or was replaced; see FileEvent.Growth.</summary>
+    AppendViolation,
 }
 
 public enum DetectionSource : byte
@@ -27,6 +31,8 @@ public static class ChangeKindNames
         ChangeKind.Attributes => "attributes",
         ChangeKind.TypeChanged => "type-changed",
         ChangeKind.BaselineReset => Fim.Contracts.FileEvent.BaselineResetKind,
+        ChangeKind.Rotated => "rotated",
+        ChangeKind.AppendViolation => "append-violation",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -66,6 +72,17 @@ public sealed record FileChange(
 
     /// <summary>Who made the change, when a realtime source named the writer (who-data); null otherwise.</summary>
     public Fim.Contracts.Actor? Actor { get; init; }
+    /// <summary>The content diff (reportDiffs), or why there is none; null when the file is not under reportDiffs.</summary>
+    public Fim.Contracts.DiffInfo? DiffInfo { get; init; }
+
+    /// <summary>The unified diff text, when <see cref="DiffInfo"/> says included or truncated.</summary>
+    public string? DiffText { get; init; }
+
+    /// <summary>The append-only verdict (check "growing"), for rotated and append-violation changes.</summary>
+    public Fim.Contracts.GrowthInfo? Growth { get; init; }
+
+    /// <summary>Set when the file is flapping: the change that crossed the threshold, or a window's summary.</summary>
+    public Fim.Contracts.FlappingInfo? Flapping { get; init; }
 
     /// <summary>The wire names of <see cref="Changed"/> ("size", "mode", "sha256", ...), in listing order.</summary>
     public IReadOnlyList<string> ChangedNames => Changed.ToNames();

@@ -31,6 +31,8 @@ public sealed class CompiledPolicy
     public bool WhoData { get; init; } = true;
     /// <summary>Include the writer's command line in who-data.</summary>
     public bool WhoDataCommandLine { get; init; } = true;
+    public DiffSettings Diffs { get; init; } = DiffSettings.Default;
+    public FlappingSettings? Flapping { get; init; }
 
     /// <summary>
     /// The same policy for a host file system mounted at <paramref name="hostRoot"/> (a DaemonSet sees the node under
@@ -43,7 +45,7 @@ public sealed class CompiledPolicy
             return this;
         }
         var prefix = hostRoot.TrimEnd('/');
-        return WithRules([.. Rules.Select(r => r.UnderRoot(prefix)).OrderByDescending(r => r.Root.Length)]);
+        return WithRules([.. Rules.Select(r => r.UnderRoot(prefix)).OrderByDescending(r => r.Root.Length)], Diffs.UnderRoot(prefix));
     }
 
     /// <summary>
@@ -64,7 +66,7 @@ public sealed class CompiledPolicy
         return WithRules([.. Rules.Select(r => affected.Contains(r) ? r.WithExclude(glob) : r)]);
     }
 
-    private CompiledPolicy WithRules(IReadOnlyList<CompiledPathRule> rules) =>
+    private CompiledPolicy WithRules(IReadOnlyList<CompiledPathRule> rules, DiffSettings? diffs = null) =>
         new()
         {
             Name = Name,
@@ -83,6 +85,8 @@ public sealed class CompiledPolicy
             Selector = Selector,
             WhoData = WhoData,
             WhoDataCommandLine = WhoDataCommandLine,
+            Diffs = diffs ?? Diffs,
+            Flapping = Flapping,
         };
 
     /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>
@@ -116,7 +120,10 @@ public sealed class CompiledPathRule
     public IReadOnlyList<PathGlob> Include { get; init; } = [];
     public IReadOnlyList<PathGlob> Exclude { get; init; } = [];
 
-    public bool WantsHash => (Checks & CheckAttributes.Hash) != 0 && HashKinds.Count > 0;
+    /// <summary>A growing file's content is verified by checkpoints (Content/GrowthCheckpoints), never re-hashed whole.</summary>
+    public bool WantsHash => (Checks & CheckAttributes.Hash) != 0 && HashKinds.Count > 0 && !IsGrowing;
+
+    public bool IsGrowing => (Checks & CheckAttributes.Growing) != 0;
 
     internal CompiledPathRule UnderRoot(string prefix) => new()
     {

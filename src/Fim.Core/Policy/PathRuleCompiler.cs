@@ -7,9 +7,10 @@ internal static class PathRuleCompiler
 {
     public const string AllChecksAlias = "all";
 
+    // "growing" changes what a change is (appends are not), so "all" never implies it.
     private static readonly CheckAttributes AllChecks = CheckAttributeNames.All.Aggregate(
         CheckAttributes.None,
-        (all, name) => CheckAttributeNames.TryParse(name, out var flag) ? all | flag : all);
+        (all, name) => CheckAttributeNames.TryParse(name, out var flag) ? all | flag : all) & ~CheckAttributes.Growing;
 
     /// <summary>The compiled rule, or null when its path is unusable (the problem is then in <paramref name="problems"/>).</summary>
     public static CompiledPathRule? Compile(PathRule rule, string field, ProblemList problems)
@@ -94,6 +95,12 @@ internal static class PathRuleCompiler
             {
                 problems.Add(FieldPaths.Item(field, i), $"unknown attribute '{name}'{Suggest(name, CheckAttributeNames.All)}; known: {AllChecksAlias}, {string.Join(", ", CheckAttributeNames.All)}");
             }
+        }
+        if ((checks & CheckAttributes.Growing) != 0)
+        {
+            // The growth verdict needs to see the size (growth, truncation), the inode (rotation, replacement) and the
+            // times (a same-size rewrite moves them).
+            checks |= CheckAttributes.Size | CheckAttributes.Inode | CheckAttributes.Mtime | CheckAttributes.Ctime;
         }
         return checks;
     }

@@ -57,6 +57,9 @@ public static partial class PolicyCompiler
         var ioClass = IoClass(throttle.IoClass, problems);
         Within(throttle.Parallelism, 1, MaxParallelism, "throttle.parallelism", problems);
 
+        var diffs = ContentPolicyCompiler.Diffs(spec.Diffs ?? new DiffsSpec(), problems);
+        var flapping = ContentPolicyCompiler.Flapping(spec.Flapping, problems);
+
         problems.ThrowIfAny(sourceName ?? positions?.SourceName);
         return new CompiledPolicy
         {
@@ -76,6 +79,8 @@ public static partial class PolicyCompiler
             Parallelism = throttle.Parallelism ?? Environment.ProcessorCount,
             WhoData = spec.WhoData?.Enabled ?? true,
             WhoDataCommandLine = spec.WhoData?.CommandLine ?? true,
+            Diffs = diffs,
+            Flapping = flapping,
         };
     }
 

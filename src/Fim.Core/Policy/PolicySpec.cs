@@ -23,6 +23,10 @@ public sealed class PolicySpec
     public ThrottleSpec Throttle { get; set; } = new();
     /// <summary>Who-data: the writer of each realtime change (docs/policy.md).</summary>
     public WhoDataSpec WhoData { get; set; } = new();
+    /// <summary>How content diffs are kept (quota, size caps, nodiff globs); see path entries' reportDiffs.</summary>
+    public DiffsSpec Diffs { get; set; } = new();
+    /// <summary>Summarise files that change too often; null = every change is reported on its own.</summary>
+    public FlappingSpec? Flapping { get; set; }
 }
 
 /// <summary>One monitored path and how to check what lies below it.</summary>
@@ -48,6 +52,7 @@ public sealed class PathRule
     public bool OneFilesystem { get; set; } = true;
     public bool FollowSymlinks { get; set; }
     public bool Realtime { get; set; } = true;
+    /// <summary>Attach a unified diff to changed text files (see the policy's diffs section).</summary>
     public bool ReportDiffs { get; set; }
 }
 

@@ -16,9 +16,17 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
     /// <summary>The level of a baseline reset: changes made before it are never reported, which is what an intruder wants.</summary>
     public const int BaselineResetLevel = 12;
 
+    /// <summary>The level of a change to existing data of an append-only file (PCI DSS 10.3.4: audit logs must not be altered).</summary>
+    public const int AppendViolationLevel = 11;
+
+    /// <summary>Tag of alerts whose event reports a flapping file.</summary>
+    public const string FlappingTag = "flapping";
+
     public static readonly IReadOnlyList<AlertRule> Defaults =
     [
         new() { Id = "559", Level = BaselineResetLevel, Kinds = [ChangeKind.BaselineReset], Description = "Baseline reset: the agent's baseline was deleted, replaced by an older or foreign copy, or discarded on request, and a new one was recorded; changes before it are not reported.", Compliance = IntegrityCompliance },
+        new() { Id = "580", Level = AppendViolationLevel, Kinds = [ChangeKind.AppendViolation], Description = "Append-only file truncated, rewritten or replaced: existing log data changed.", Compliance = IntegrityCompliance },
+        new() { Id = "581", Level = 3, Kinds = [ChangeKind.Rotated], Description = "Append-only file rotated.", Compliance = IntegrityCompliance },
         new() { Id = "554", Level = 5, Kinds = [ChangeKind.Added], Description = "File added to the system.", Compliance = IntegrityCompliance },
         new() { Id = "553", Level = 7, Kinds = [ChangeKind.Deleted], Description = "File deleted.", Compliance = IntegrityCompliance },
         new() { Id = "555", Level = 8, Kinds = [ChangeKind.TypeChanged], Description = "File type changed.", Compliance = IntegrityCompliance },
@@ -51,7 +59,12 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
             var (compliance, tags) = context.PolicyTags.Count == 0
                 ? rule.ComplianceAndTags
                 : Split(rule.Compliance, [.. rule.Tags, .. context.PolicyTags]);
-            return Alert.For(e, new RuleRef { Id = rule.Id, Level = rule.Level, Description = rule.Description }, level, compliance, tags);
+            var alert = Alert.For(e, new RuleRef { Id = rule.Id, Level = rule.Level, Description = rule.Description }, level, compliance, tags);
+            if (e.Flapping is not null && !alert.Tags.Contains(FlappingTag))
+            {
+                alert.Tags.Add(FlappingTag);
+            }
+            return alert;
         }
         return null;
     }

@@ -37,6 +37,9 @@ public sealed class FimPolicySpec
 
     [Description("Who-data: name the process and user behind each realtime change.")]
     public FimWhoData? WhoData { get; set; }
+    public FimDiffs? Diffs { get; set; }
+
+    public FimFlapping? Flapping { get; set; }
 }
 
 public sealed class FimPathRule
@@ -72,7 +75,7 @@ public sealed class FimPathRule
     [Description("Watch with inotify between scans (default true).")]
     public bool? Realtime { get; set; }
 
-    [Description("Report content diffs of small text files (default false).")]
+    [Description("Attach a unified diff to events of changed text files (default false); see spec.diffs.")]
     public bool? ReportDiffs { get; set; }
 }
 

@@ -33,7 +33,7 @@ public class ExamplePolicyTests
     {
         var reference = File.ReadAllText(Fim.Testing.Repository.File("docs/policy.md"));
 
-        foreach (var type in new[] { typeof(PolicySpec), typeof(PathRule), typeof(ScheduleSpec), typeof(ThrottleSpec) })
+        foreach (var type in new[] { typeof(PolicySpec), typeof(PathRule), typeof(ScheduleSpec), typeof(ThrottleSpec), typeof(DiffsSpec), typeof(FlappingSpec) })
         {
             foreach (var key in BindableProperties.Of(type).Keys)
             {
