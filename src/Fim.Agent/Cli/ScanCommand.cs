@@ -70,7 +70,8 @@ public static class ScanCommand
             output.Notice($"baseline recorded: {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} files hashed, {result.Stats.BytesHashed / (1024.0 * 1024):N1} MiB) in {result.Stats.Elapsed.TotalSeconds:N2} s");
             return UnreadableExitCode(result, log) ?? ExitCodes.NoChanges;
         }
-        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
+        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy),
+            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, log));
         foreach (var change in result.Changes)
         {
             var (e, alert) = alerts.Judge(change);

@@ -40,7 +40,8 @@ public static class WatchCommand
         using var metricServer = StartMetrics(metricsListen);
         using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
         await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), loggers.CreateLogger<InotifyWatcher>());
-        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
+        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy),
+            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, logger));
         var sink = new AlertOutputSink(output, alerts, policy.EventsPerSecond, TimeProvider.System);
         var loop = new WatchLoop(session, sink, watcher, logger, TimeProvider.System);
         await loop.RunAsync(ct);
