@@ -41,7 +41,7 @@ public static class WatchCommand
         using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
         await using var watcher = new InotifyWatcher(new InotifyWatcherOptions(), loggers.CreateLogger<InotifyWatcher>());
         var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy),
-            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, logger));
+            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, logger)?.Prime());
         var sink = new AlertOutputSink(output, alerts, policy.EventsPerSecond, TimeProvider.System);
         var loop = new WatchLoop(session, sink, watcher, logger, TimeProvider.System);
         await loop.RunAsync(ct);

@@ -16,7 +16,7 @@ public sealed class DpkgDatabase : IPackageDatabase
     private readonly string _admin;
     private readonly DpkgLog _log;
     private readonly DpkgLock _lock;
-    private Dictionary<string, PackageOwner> _owners = new(StringComparer.Ordinal);
+    private Index _index = new([], new Dictionary<string, Entry>(StringComparer.Ordinal));
     private readonly Dictionary<string, PackageOwner> _departed = new(StringComparer.Ordinal);
     private (FileStamp Status, FileStamp Info) _seen;
 
@@ -35,7 +35,7 @@ public sealed class DpkgDatabase : IPackageDatabase
 
     public bool Busy => _lock.IsHeld();
 
-    public int Count => _owners.Count;
+    public int Count => _index.Files.Count;
 
     public bool Refresh()
     {
@@ -47,64 +47,105 @@ public sealed class DpkgDatabase : IPackageDatabase
         }
         _seen = stamp;
         var fresh = Read();
-        foreach (var (path, owner) in _owners)
+        foreach (var (path, entry) in _index.Files)
         {
-            if (!fresh.ContainsKey(path))
+            if (!fresh.Files.ContainsKey(path))
             {
                 if (_departed.Count >= MaxDeparted)
                 {
                     _departed.Clear();
                 }
-                _departed[path] = owner;
+                _departed[path] = _index.Owner(entry);
             }
         }
-        foreach (var path in fresh.Keys)
+        foreach (var path in fresh.Files.Keys)
         {
             _departed.Remove(path);
         }
-        _owners = fresh;
+        _index = fresh;
         return true;
     }
 
-    public PackageOwner? Find(string hostPath) => _owners.GetValueOrDefault(hostPath);
+    public PackageOwner? Find(string hostPath) => _index.Files.TryGetValue(hostPath, out var entry) ? _index.Owner(entry) : null;
+
+    /// <summary>Every package that lists <paramref name="hostPath"/> (directories are shared: /usr/bin is in most packages).</summary>
+    public IEnumerable<PackageOwner> FindAll(string hostPath)
+    {
+        if (!_index.Files.TryGetValue(hostPath, out var entry))
+        {
+            yield break;
+        }
+        yield return _index.Owner(entry);
+        if (_index.Shared.TryGetValue(hostPath, out var others))
+        {
+            foreach (var other in others)
+            {
+                yield return _index.Owner(new Entry(other, default, false, false));
+            }
+        }
+    }
 
     public PackageOwner? FindDeparted(string hostPath) => _departed.GetValueOrDefault(hostPath);
 
     public PackageTransaction? LastTransaction(string package, DateTimeOffset since) => _log.Last(package, since);
 
-    private Dictionary<string, PackageOwner> Read()
+    private Index Read()
     {
-        var owners = new Dictionary<string, PackageOwner>(StringComparer.Ordinal);
+        var packages = new List<DpkgPackage>();
+        var files = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var shared = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         foreach (var p in DpkgStatus.Read(_admin + "/status"))
         {
             if (!p.Installed)
             {
                 continue;
             }
+            var id = packages.Count;
+            packages.Add(p);
             // Multi-Arch: same packages name their files <pkg>:<arch>.*; others <pkg>.*.
             var stem = File.Exists($"{_admin}/info/{p.Name}:{p.Architecture}.list") ? $"{p.Name}:{p.Architecture}" : p.Name;
             foreach (var path in ReadLines($"{_admin}/info/{stem}.list"))
             {
                 if (path.Length > 1 && path[0] == '/' && path != "/.")
                 {
-                    owners.TryAdd(path, new PackageOwner(Manager, p.Name, p.Version, null, DigestAlgorithm.None));
+                    if (!files.TryAdd(path, new Entry(id, default, false, false)))
+                    {
+                        (shared.TryGetValue(path, out var list) ? list : shared[path] = []).Add(id);
+                    }
                 }
             }
             foreach (var line in ReadLines($"{_admin}/info/{stem}.md5sums"))
             {
                 // "<md5>  <path without the leading slash>"
-                if (line.Length > 34 && line[32] == ' ')
+                if (line.Length > 34 && line[32] == ' ' && UInt128.TryParse(line.AsSpan(0, 32), System.Globalization.NumberStyles.HexNumber, null, out var md5))
                 {
-                    var path = "/" + line[34..].TrimStart('/');
-                    owners[path] = new PackageOwner(Manager, p.Name, p.Version, line[..32].ToLowerInvariant(), DigestAlgorithm.Md5);
+                    files["/" + line[34..].TrimStart('/')] = new Entry(id, md5, true, false);
                 }
             }
             foreach (var (path, md5) in p.Conffiles)
             {
-                owners[path] = new PackageOwner(Manager, p.Name, p.Version, md5, DigestAlgorithm.Md5, Conffile: true);
+                if (UInt128.TryParse(md5, System.Globalization.NumberStyles.HexNumber, null, out var digest))
+                {
+                    files[path] = new Entry(id, digest, true, true);
+                }
             }
         }
-        return owners;
+        return new Index(packages, files) { Shared = shared };
+    }
+
+    /// <summary>One path of the index: a struct, so 140,000 paths cost their strings and little else.</summary>
+    private readonly record struct Entry(int Package, UInt128 Md5, bool HasDigest, bool Conffile);
+
+    private sealed record Index(List<DpkgPackage> Packages, Dictionary<string, Entry> Files)
+    {
+        public Dictionary<string, List<int>> Shared { get; init; } = new(StringComparer.Ordinal);
+
+        public PackageOwner Owner(Entry e)
+        {
+            var p = Packages[e.Package];
+            return new PackageOwner(Contracts.PackageInfo.Dpkg, p.Name, p.Version, e.HasDigest ? e.Md5.ToString("x32", System.Globalization.CultureInfo.InvariantCulture) : null,
+                e.HasDigest ? DigestAlgorithm.Md5 : DigestAlgorithm.None, e.Conffile);
+        }
     }
 
     private static IEnumerable<string> ReadLines(string path)

@@ -47,6 +47,25 @@ public sealed class PackageAwareness
             Core.Policy.DurationText.Parse(options.SettleTimeout), time, log);
     }
 
+    /// <summary>
+    /// Indexes the databases now, so a file that a later transaction removes can still be traced to its package (the
+    /// index before the transaction knew it).
+    /// </summary>
+    public PackageAwareness Prime()
+    {
+        lock (_gate)
+        {
+            foreach (var db in _databases)
+            {
+                if (db.Present)
+                {
+                    db.Refresh();
+                }
+            }
+        }
+        return this;
+    }
+
     /// <summary>Sets <paramref name="e"/>'s package, if a package ships its path; <paramref name="change"/>'s path is where the agent reads the file.</summary>
     public void Annotate(FileChange change, FileEvent e)
     {
@@ -116,8 +135,14 @@ public sealed class PackageAwareness
         }
         if (owner.Digest is null)
         {
-            // Directories and symlinks: the database keeps no digest, so only a transaction can vouch for a change.
-            return transaction is null ? null : Info(owner, transaction, verified: true);
+            // Directories and symlinks: the database keeps no digest, so only a transaction can vouch for a change; of
+            // the packages sharing a directory, the one that changed last.
+            var latest = db.FindAll(e.Path)
+                .Select(o => (Owner: o, Tx: db.LastTransaction(o.Package, since)))
+                .Where(x => x.Tx is not null)
+                .OrderByDescending(x => x.Tx!.At)
+                .FirstOrDefault();
+            return latest.Tx is null ? null : Info(latest.Owner, latest.Tx, verified: true);
         }
         var matches = Digest(change.Path, owner.Algorithm) is { } digest && string.Equals(digest, owner.Digest, StringComparison.Ordinal);
         if (!matches && owner.Conffile)

@@ -32,6 +32,9 @@ public interface IPackageDatabase
     /// <summary>The package owning <paramref name="hostPath"/> (a path as the host knows it), or null.</summary>
     PackageOwner? Find(string hostPath);
 
+    /// <summary>Every package that lists <paramref name="hostPath"/>, the one <see cref="Find"/> returns first.</summary>
+    IEnumerable<PackageOwner> FindAll(string hostPath);
+
     /// <summary>A package that owned <paramref name="hostPath"/> before a refresh and no longer does (an upgrade removed the file).</summary>
     PackageOwner? FindDeparted(string hostPath);
 
