@@ -14,7 +14,7 @@ namespace Fim.Manager.Maintenance;
 /// the analyst role for every agent the window covers: a caller limited to some agents may open a window only for
 /// agents within that limit. Both are audited.
 /// </summary>
-public sealed class MaintenanceGrpcService(MaintenanceWindows windows, IOptions<MaintenanceOptions> options, GrantMapper grants, AuditLog audit, TimeProvider time)
+public sealed class MaintenanceGrpcService(MaintenanceWindows windows, IOptions<MaintenanceOptions> options, GrantMapper grants, AuditLog audit, MaintenanceClock clock)
     : FimMaintenance.FimMaintenanceBase
 {
     [Authorize(Policy = Roles.AnalystPolicy)]
@@ -22,7 +22,7 @@ public sealed class MaintenanceGrpcService(MaintenanceWindows windows, IOptions<
     public override Task<V1.MaintenanceWindow> CreateMaintenanceWindow(CreateMaintenanceWindowRequest request, ServerCallContext context) =>
         AuditedAsync(context, "create-maintenance", request.Reason ?? "", async caller =>
         {
-            var window = MaintenanceRequest.ToWindow(request, options.Value, time.GetUtcNow(), caller.Subject);
+            var window = MaintenanceRequest.ToWindow(request, options.Value, clock.Time.GetUtcNow(), caller.Subject);
             if (!Covers(caller, window.MatchLabels))
             {
                 throw new RpcException(new Status(StatusCode.PermissionDenied,
@@ -35,7 +35,7 @@ public sealed class MaintenanceGrpcService(MaintenanceWindows windows, IOptions<
     [Authorize(Policy = Roles.ViewerPolicy)]
     public override Task<ListMaintenanceWindowsResponse> ListMaintenanceWindows(ListMaintenanceWindowsRequest request, ServerCallContext context)
     {
-        var now = time.GetUtcNow();
+        var now = clock.Time.GetUtcNow();
         var response = new ListMaintenanceWindowsResponse();
         response.Windows.AddRange(windows.All.Where(w => request.IncludeClosed || w.ClosesAt > now).Select(Map));
         return Task.FromResult(response);
@@ -105,7 +105,7 @@ public sealed class MaintenanceGrpcService(MaintenanceWindows windows, IOptions<
             CreatedBy = w.CreatedBy,
             CreatedAt = Timestamp.FromDateTimeOffset(w.CreatedAt),
             EndedBy = w.EndedBy ?? "",
-            Open = w.IsOpenAt(time.GetUtcNow()),
+            Open = w.IsOpenAt(clock.Time.GetUtcNow()),
             Tag = Contract.Tag(w.Id),
         };
         m.MatchLabels.Add(w.MatchLabels);

@@ -16,7 +16,7 @@ namespace Fim.Manager.Maintenance;
 /// bucket), so a window stored through one manager lowers alerts on all of them. <see cref="Apply"/> is the pipeline's
 /// part: it only lowers and tags an alert, it never drops one.
 /// </summary>
-public sealed class MaintenanceWindows(NatsConnector nats, IOptions<PipelineOptions> pipeline, TimeProvider time, ILogger<MaintenanceWindows> log)
+public sealed class MaintenanceWindows(NatsConnector nats, IOptions<PipelineOptions> pipeline, MaintenanceClock clock, ILogger<MaintenanceWindows> log)
     : BackgroundService
 {
     private static readonly RetryBackoff WatchRestart = RetryBackoff.Constant(TimeSpan.FromSeconds(2));
@@ -72,7 +72,7 @@ public sealed class MaintenanceWindows(NatsConnector nats, IOptions<PipelineOpti
         {
             return null;
         }
-        var now = time.GetUtcNow();
+        var now = clock.Time.GetUtcNow();
         if (window.ClosesAt <= now)
         {
             throw new InvalidOperationException($"window_id: window {id} closed at {window.ClosesAt:O}");
@@ -86,7 +86,7 @@ public sealed class MaintenanceWindows(NatsConnector nats, IOptions<PipelineOpti
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        RetryForever.Create($"the watch of KV {Subjects.MaintenanceBucket}", WatchRestart, log, time).KeepRunningAsync(async token =>
+        RetryForever.Create($"the watch of KV {Subjects.MaintenanceBucket}", WatchRestart, log).KeepRunningAsync(async token =>
         {
             var store = await StoreAsync(token);
             await foreach (var entry in store.WatchAsync(NatsRawSerializer<byte[]>.Default, new NatsKVWatchOpts(), token))
