@@ -43,7 +43,7 @@ public sealed class PackageAwareness
             return null;
         }
         var root = string.IsNullOrEmpty(hostRoot) ? "/" : hostRoot;
-        return new PackageAwareness([new DpkgDatabase(root)], Core.Policy.DurationText.Parse(options.UpdateWindow),
+        return new PackageAwareness([new DpkgDatabase(root), new RpmDatabase(root)], Core.Policy.DurationText.Parse(options.UpdateWindow),
             Core.Policy.DurationText.Parse(options.SettleTimeout), time, log);
     }
 
