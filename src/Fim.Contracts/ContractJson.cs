@@ -24,6 +24,7 @@ namespace Fim.Contracts;
 [JsonSerializable(typeof(EnrollReply))]
 [JsonSerializable(typeof(AgentIdentityRecord))]
 [JsonSerializable(typeof(JoinTokenRecord))]
+[JsonSerializable(typeof(MaintenanceWindow))]
 [JsonSerializable(typeof(JoinToken.Wire), TypeInfoPropertyName = "JoinTokenWire")]
 public sealed partial class ContractJson : JsonSerializerContext
 {

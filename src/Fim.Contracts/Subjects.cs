@@ -20,6 +20,8 @@ public static class Subjects
     public const string JoinTokensBucket = "fim-join-tokens";
     /// <summary>Event id to content digest, for telling a redelivery from a reused id (managers only).</summary>
     public const string EventIdsBucket = "fim-event-ids";
+    /// <summary>Maintenance windows, key = window id (managers only: written through the API, read by every manager's pipeline).</summary>
+    public const string MaintenanceBucket = "fim-maintenance";
 
     /// <summary>Enrollment requests (join-token bootstrap users may publish only here); managers answer in a queue group.</summary>
     public const string Enroll = "fim.enroll";

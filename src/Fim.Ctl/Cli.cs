@@ -54,6 +54,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             JoinTokenCommand(),
             IdentityCommand(),
             TokenCommand(),
+            MaintenanceCommand(),
         };
         root.Add(_server);
         root.Add(_caFile);

@@ -4,6 +4,7 @@ using Fim.Core.Rules;
 using Fim.Manager.Agents;
 using Fim.Manager.Api;
 using Fim.Manager.Enrollment;
+using Fim.Manager.Maintenance;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Pipeline;
@@ -54,6 +55,7 @@ public static class ManagerApp
         services.AddSingleton(sp => RuleLoader.LoadRuleSet(sp.GetRequiredService<IOptions<RulesOptions>>().Value.Files));
         services.AddSingleton(sp => new EventValidator(sp.GetRequiredService<IOptions<PipelineOptions>>().Value.MaxEventBytes));
         services.AddFimEnrollment(config);
+        services.AddFimMaintenance(config);
         services.AddSingleton<EventJudge>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<EventSettler>();
@@ -117,6 +119,7 @@ public static class ManagerApp
         app.UseFimSecurity();
         app.MapGrpcService<FimManagerService>();
         app.MapGrpcService<EnrollmentGrpcService>();
+        app.MapGrpcService<MaintenanceGrpcService>();
         app.MapFimLogin(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value);
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();
@@ -171,6 +174,7 @@ public static class ManagerApp
         Check<SinkOptions>();
         Check<ApiOptions>();
         Check<EnrollmentOptions>();
+        Check<MaintenanceOptions>();
         Check<AuthOptions>();
         if (failures.Count > 0)
         {

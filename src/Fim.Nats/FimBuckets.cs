@@ -14,7 +14,7 @@ public static class FimBuckets
     private const int StreamNameInUse = 10058;
 
     /// <summary>Every bucket FIM creates.</summary>
-    public static IReadOnlyList<string> All { get; } = [Subjects.AgentsBucket, Subjects.PoliciesBucket];
+    public static IReadOnlyList<string> All { get; } = [Subjects.AgentsBucket, Subjects.PoliciesBucket, Subjects.MaintenanceBucket];
 
     /// <summary>
     /// One value per key (the latest heartbeat, the current policy document): readers watch the latest, and older values
@@ -33,6 +33,14 @@ public static class FimBuckets
         {
             Description = "FIM compiled policy documents, key <namespace>.<name> (written by the operator)",
             History = 1,
+            Storage = NatsKVStorageType.File,
+            NumberOfReplicas = replicas,
+        },
+        Subjects.MaintenanceBucket => new NatsKVConfig(bucket)
+        {
+            Description = "FIM maintenance windows, key <windowId> (written by managers through the API)",
+            // Ending a window rewrites its key; the previous values say who opened and ended it.
+            History = 5,
             Storage = NatsKVStorageType.File,
             NumberOfReplicas = replicas,
         },

@@ -21,6 +21,12 @@ public sealed class GoldenTests
     public void Content_event() => RoundTrip("file-event-content", Samples.ContentEvent(), ContractJson.Default.FileEvent);
 
     [Fact]
+    public void File_event_of_a_packaged_file() => RoundTrip("file-event-package", Samples.PackageEvent(), ContractJson.Default.FileEvent);
+
+    [Fact]
+    public void Maintenance_window() => RoundTrip("maintenance-window", Samples.MaintenanceWindow(), ContractJson.Default.MaintenanceWindow);
+
+    [Fact]
     public void Alert() => RoundTrip("alert", Samples.Alert(), ContractJson.Default.Alert);
 
     [Fact]

@@ -96,6 +96,41 @@ public static class Samples
         },
     };
 
+    /// <summary>A packaged binary changed by the upgrade of its package that just ran, verified against the package database.</summary>
+    public static FileEvent PackageEvent()
+    {
+        var e = Event();
+        e.EventId = "node-1:19ab3c2d:44";
+        e.Path = "/usr/bin/curl";
+        e.PathBase64 = null;
+        e.Diff = null;
+        e.Actor = null;
+        e.Package = new PackageInfo
+        {
+            Manager = PackageInfo.Dpkg,
+            Name = "curl",
+            VersionBefore = "7.88.1-10+deb12u7",
+            VersionAfter = "7.88.1-10+deb12u8",
+            Verified = true,
+            UpdatedAt = T0.AddSeconds(-3),
+        };
+        return e;
+    }
+
+    public static MaintenanceWindow MaintenanceWindow() => new()
+    {
+        Id = "mw-0123456789ab",
+        Start = T0,
+        End = T0.AddHours(2),
+        MatchLabels = new Dictionary<string, string> { ["role"] = "web" },
+        Reason = "monthly patching, CHG-1234",
+        LevelReduction = 5,
+        CreatedBy = "alice@example.org",
+        CreatedAt = T0.AddMinutes(-1),
+        EndedAt = T0.AddHours(1),
+        EndedBy = "bob@example.org",
+    };
+
     public static Alert Alert()
     {
         var alert = Contracts.Alert.For(Event(), new RuleRef { Id = "550", Level = 7, Description = "Integrity checksum changed." }, 7,

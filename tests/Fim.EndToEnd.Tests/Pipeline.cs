@@ -145,10 +145,12 @@ public sealed class Pipeline : IAsyncDisposable
     /// Starts the agent on the tree (a local policy, realtime on) and waits until it monitors; with
     /// <paramref name="localPolicy"/> false it takes its policies from KV fim-policies, as under the operator.
     /// </summary>
-    public async Task<ChildProcess> StartAgentAsync(bool awaitApplied = true, bool localPolicy = true)
+    /// <param name="policyPaths">Paths the local policy monitors instead of <see cref="Tree"/>.</param>
+    /// <param name="extraConfig">YAML appended to agent.yaml as is (hostRoot, packages...).</param>
+    public async Task<ChildProcess> StartAgentAsync(bool awaitApplied = true, bool localPolicy = true, IReadOnlyList<string>? policyPaths = null, string extraConfig = "")
     {
         var policy = Path.Combine(Root, "policy.yaml");
-        File.WriteAllText(policy, $"name: e2e\npaths:\n  - path: {Tree}\n");
+        File.WriteAllText(policy, "name: e2e\npaths:\n" + string.Concat((policyPaths ?? [Tree]).Select(p => $"  - path: {p}\n")));
         var policyLine = localPolicy ? $"policyFile: {policy}" : "";
         var config = Path.Combine(Root, "agent.yaml");
         File.WriteAllText(config, $"""
@@ -161,6 +163,7 @@ public sealed class Pipeline : IAsyncDisposable
             {policyLine}
             heartbeatInterval: 2s
             metricsListen: 127.0.0.1:{AgentMetricsPort}
+            {extraConfig}
             """);
         var agent = ChildProcess.Dotnet(Programs.Agent, ["run", "--config", config]);
         _agents.Add(agent);

@@ -122,6 +122,14 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         ["RevokeIdentity"] = "admin",
     };
 
+    /// <summary>Maintenance windows (gRPC and REST): analysts open and end them, viewers list them.</summary>
+    private static readonly Dictionary<string, string> MaintenanceRoles = new()
+    {
+        ["CreateMaintenanceWindow"] = "analyst",
+        ["EndMaintenanceWindow"] = "analyst",
+        ["ListMaintenanceWindows"] = "viewer",
+    };
+
     /// <summary>The routes that are not API methods: the probes and metrics (anonymous), the login flow and /me.</summary>
     private static readonly Dictionary<string, string> OtherRoutes = new()
     {
@@ -137,6 +145,7 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     private static readonly Dictionary<string, string[]> BelowRole = new()
     {
         ["viewer"] = [OidcProvider.NoRole],
+        ["analyst"] = [OidcProvider.Viewer, OidcProvider.PaymentsViewer, OidcProvider.NoRole],
         ["admin"] = [OidcProvider.Analyst, OidcProvider.Viewer, OidcProvider.PaymentsViewer],
         // The fallback: nobody, not even an admin.
         ["nobody"] = [OidcProvider.Admin],
@@ -155,7 +164,13 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         }
         var enrollment = Fim.Api.V1.FimEnrollment.Descriptor;
         Assert.Equal(EnrollmentRoles.Keys.Order(), enrollment.Methods.Select(m => m.Name).Order());
+        var maintenance = Fim.Api.V1.FimMaintenance.Descriptor;
+        Assert.Equal(MaintenanceRoles.Keys.Order(), maintenance.Methods.Select(m => m.Name).Order());
         var restRoutes = service.Methods.ToDictionary(m => RestRoute(m), m => MethodRoles[m.Name]);
+        foreach (var method in maintenance.Methods)
+        {
+            restRoutes.Add(RestRoute(method), MaintenanceRoles[method.Name]);
+        }
 
         var endpoints = M.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
         Assert.NotEmpty(endpoints);
@@ -180,6 +195,12 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
                     role = EnrollmentRoles.TryGetValue(name, out var r) ? r : "nobody";
                     await AssertGrpcRefusedAsync(enrollment.FullName, name, role, enrollment.Methods.FirstOrDefault(m => m.Name == name), route);
                 }
+                else if (pattern.StartsWith($"/{maintenance.FullName}/", StringComparison.Ordinal))
+                {
+                    var name = pattern[(maintenance.FullName.Length + 2)..];
+                    role = MaintenanceRoles.TryGetValue(name, out var r) ? r : "nobody";
+                    await AssertGrpcRefusedAsync(maintenance.FullName, name, role, maintenance.Methods.FirstOrDefault(m => m.Name == name), route);
+                }
                 else if (pattern.Contains("unimplemented", StringComparison.OrdinalIgnoreCase))
                 {
                     // gRPC's catch-all for unknown services and methods: no policy of its own, so the fallback refuses all.
@@ -196,6 +217,11 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
                 }
                 checkedRoutes.Add(route);
             }
+        }
+        foreach (var method in maintenance.Methods)
+        {
+            Assert.Contains($"POST /{maintenance.FullName}/{method.Name}", checkedRoutes);
+            Assert.Contains(RestRoute(method), checkedRoutes);
         }
         foreach (var method in enrollment.Methods)
         {
@@ -216,6 +242,7 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         {
             "agent_id" => f.Payments,
             "token_id" => "0123456789abcdef",
+            "window_id" => "mw-0123456789ab",
             _ => "x",
         });
         HttpRequestMessage Request() => new(new HttpMethod(verb), path)

@@ -164,6 +164,38 @@ public sealed class FimCtlTests(ApiFixture f) : IClassFixture<ApiFixture>
         Assert.Equal(Cli.Unauthenticated, code);
     }
 
+    [Fact]
+    public async Task Maintenance_create_list_and_end_a_window_and_bad_input_names_the_field()
+    {
+        var (code, output, error) = await RunAsync("maintenance", "create", "--duration", "2h", "--label", "team=fimctl", "--reason", "patch day", "--json", "--server", Server);
+        Assert.True(code == Cli.Ok, error);
+        var window = JsonDocument.Parse(output).RootElement;
+        var id = window.GetProperty("windowId").GetString()!;
+        Assert.Equal($"maintenance:{id}", window.GetProperty("tag").GetString());
+
+        (code, output, _) = await RunAsync("maintenance", "list", "--server", Server);
+        Assert.Equal(Cli.Ok, code);
+        Assert.Contains(output.Split('\n'), l => l.StartsWith(id, StringComparison.Ordinal) && l.Contains("team=fimctl") && l.Contains("patch day"));
+
+        (code, output, _) = await RunAsync("maintenance", "end", id, "--server", Server);
+        Assert.Equal(Cli.Ok, code);
+        Assert.Contains($"maintenance window {id} ended", output);
+        (code, output, _) = await RunAsync("maintenance", "list", "--server", Server);
+        Assert.DoesNotContain(id, output);
+        (code, output, _) = await RunAsync("maintenance", "list", "--all", "--server", Server);
+        Assert.Contains(id, output);
+
+        (code, _, error) = await RunAsync("maintenance", "create", "--duration", "soon", "--reason", "x", "--server", Server);
+        Assert.Equal(Cli.InvalidArgument, code);
+        Assert.Contains("--duration", error);
+        (code, _, error) = await RunAsync("maintenance", "create", "--start", "2099-01-02T00:00:00Z", "--end", "2099-01-01T00:00:00Z", "--reason", "x", "--server", Server);
+        Assert.Equal(Cli.InvalidArgument, code);
+        Assert.Contains("start:", error);
+        (code, _, error) = await RunAsync("maintenance", "create", "--duration", "1h", "--server", Server);
+        Assert.Equal(Cli.InvalidArgument, code);
+        Assert.Contains("reason:", error);
+    }
+
     private async Task<(int, string, string)> RunAsync(params string[] args) =>
         await RunAsync(args, new Dictionary<string, string> { ["FIM_TOKEN"] = await f.Manager.Oidc.TokenAsync(OidcProvider.Admin) });
 

@@ -137,7 +137,15 @@ public static class RunCommand
         services.AddSingleton<Outbox>();
         services.AddSingleton<EventIdSource>();
         services.AddSingleton<AgentStatus>();
-        services.AddSingleton<PolicySupervisor>();
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            return new PackageAwarenessHolder(Packages.PackageAwareness.ForHost(o.HostRoot, o.Packages, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<Packages.PackageAwareness>())?.Prime());
+        });
+        services.AddSingleton(sp => new PolicySupervisor(sp.GetRequiredService<StateStores>(), sp.GetRequiredService<Outbox>(), sp.GetRequiredService<EventIdSource>(),
+            sp.GetRequiredService<AgentIdentity>(), sp.GetRequiredService<AgentStatus>(), sp.GetRequiredService<AgentRetries>(), sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<PackageAwarenessHolder>().Awareness));
         services.AddSingleton<IAgentControl>(sp => sp.GetRequiredService<PolicySupervisor>());
         services.AddSingleton<CommandHandler>();
         services.AddSingleton<AgentRetries>();
@@ -154,3 +162,6 @@ public static class RunCommand
             ? null
             : new MetricServer(host, port).Start();
 }
+
+/// <summary>The agent's package awareness, or none when `packages.enabled` is false (DI cannot hold a null singleton).</summary>
+internal sealed record PackageAwarenessHolder(Fim.Agent.Packages.PackageAwareness? Awareness);

@@ -72,7 +72,8 @@ public static class ScanCommand
             output.Notice($"baseline recorded: {result.Stats.Entries:N0} entries ({result.Stats.FilesHashed:N0} files hashed, {result.Stats.BytesHashed / (1024.0 * 1024):N1} MiB) in {result.Stats.Elapsed.TotalSeconds:N2} s");
             return UnreadableExitCode(result, log) ?? ExitCodes.NoChanges;
         }
-        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
+        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy),
+            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, log));
         var refined = session.Content.Refine(result.Changes, result.Updates, verifyAll: parse.GetValue(common.VerifyFull));
         foreach (var change in refined.Changes)
         {

@@ -55,7 +55,8 @@ public static class WatchCommand
         using var session = MonitorSession.Open(policy, state, parse.GetValue(common.Rebaseline));
         var choice = WhoDataSelector.Create(policy, loggers, logger, whoData);
         await using var watcher = choice.Watcher;
-        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy));
+        var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy),
+            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, logger)?.Prime());
         var sink = new AlertOutputSink(output, alerts, policy.EventsPerSecond, TimeProvider.System);
         var loop = new WatchLoop(session, sink, watcher, logger, TimeProvider.System);
         await loop.RunAsync(ct);

@@ -43,6 +43,9 @@ public sealed class AgentOptions
     /// policy paths such as /etc are watched as /host/etc and reported as /etc. Empty: the agent sees the host at '/'.
     /// </summary>
     public string? HostRoot { get; set; }
+
+    /// <summary>Package-manager awareness: changed paths are checked against the host's package database (under hostRoot).</summary>
+    public Fim.Agent.Packages.PackageOptions Packages { get; set; } = new();
 }
 
 public sealed class NatsConnectionOptions

@@ -51,6 +51,22 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
                 errors.Add($"policyFile: {e.Message}");
             }
         }
+        if (!DurationText.TryParse(o.Packages.UpdateWindow, out var window, out var windowError))
+        {
+            errors.Add($"packages.updateWindow: {windowError}");
+        }
+        else if (window <= TimeSpan.Zero || window > TimeSpan.FromDays(1))
+        {
+            errors.Add($"packages.updateWindow: {o.Packages.UpdateWindow} is outside 1s..1d");
+        }
+        if (!DurationText.TryParse(o.Packages.SettleTimeout, out var settle, out var settleError))
+        {
+            errors.Add($"packages.settleTimeout: {settleError}");
+        }
+        else if (settle > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"packages.settleTimeout: {o.Packages.SettleTimeout} is longer than 10m");
+        }
         if (!DurationText.TryParse(o.HeartbeatInterval, out var heartbeat, out var why))
         {
             errors.Add($"heartbeatInterval: {why}");

@@ -43,6 +43,8 @@ public sealed class NatsAuthorization
         $"$KV.{Subjects.EventIdsBucket}.>",
         // API tokens (hashed) live in a KV bucket only managers read and write.
         $"$KV.{Subjects.ApiTokensBucket}.>",
+        // Maintenance windows: written through any manager's API, read by every manager's pipeline.
+        $"$KV.{Subjects.MaintenanceBucket}.>",
     ];
 
     /// <summary>Replies, enrollment requests, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>

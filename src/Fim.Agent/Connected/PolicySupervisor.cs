@@ -18,7 +18,8 @@ public sealed class PolicySupervisor(
     AgentIdentity identity,
     AgentStatus status,
     AgentRetries retries,
-    ILoggerFactory loggers) : IAgentControl, IAsyncDisposable
+    ILoggerFactory loggers,
+    Packages.PackageAwareness? packages = null) : IAgentControl, IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, PolicyRunner> _running = new(StringComparer.Ordinal);
@@ -44,7 +45,7 @@ public sealed class PolicySupervisor(
             {
                 var compiled = Monitoring.StateExclusion.Apply(policy.Policy.UnderRoot(identity.HostRoot), stores.Location, _logger, identity.HostRoot);
                 var store = stores.Acquire(policy.Key);
-                var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>());
+                var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>(), packages);
                 runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers);
             }
             catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineKeyException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)

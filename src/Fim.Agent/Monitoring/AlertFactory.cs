@@ -6,13 +6,17 @@ using Fim.Core.Rules;
 namespace Fim.Agent.Monitoring;
 
 /// <summary>Turns changes into events (with ids unique per agent boot) and events into alerts by the local rules.</summary>
-public sealed class AlertFactory(EventOrigin origin, RuleSet rules, AlertContext context)
+public sealed class AlertFactory(EventOrigin origin, RuleSet rules, AlertContext context, Packages.PackageAwareness? packages = null)
 {
     private readonly string _bootId = Guid.CreateVersion7().ToString("N")[..12];
     private long _sequence;
 
-    public FileEvent ToEvent(FileChange change) =>
-        EventRecords.From(change, origin, $"{origin.AgentId}:{_bootId}:{Interlocked.Increment(ref _sequence)}");
+    public FileEvent ToEvent(FileChange change)
+    {
+        var e = EventRecords.From(change, origin, $"{origin.AgentId}:{_bootId}:{Interlocked.Increment(ref _sequence)}");
+        packages?.Annotate(change, e);
+        return e;
+    }
 
     /// <summary>
     /// Runs one synthetic change through rules and JSON before the first real one, so the first alert

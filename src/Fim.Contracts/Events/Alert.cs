@@ -49,6 +49,7 @@ public sealed class Alert : FileEvent
             Flapping = e.Flapping,
             Actor = e.Actor,
             Reset = e.Reset,
+            Package = e.Package,
             // Derived from the event id, so a redelivered event can never make a second, different alert.
             AlertId = $"{e.EventId}/{rule.Id}",
             Rule = rule,

@@ -107,6 +107,9 @@ public class FileEvent
     public FlappingInfo? Flapping { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Actor? Actor { get; set; }
+    /// <summary>The installed package the path belongs to, and whether the new content is what it ships; absent for unpackaged files.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PackageInfo? Package { get; set; }
     /// <summary>Set on events of kind <see cref="BaselineResetKind"/> only.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BaselineResetInfo? Reset { get; set; }

@@ -19,6 +19,8 @@ public sealed class AlertRule
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Compliance { get; init; } = [];
     public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>What the event's package must be (the agent's verdict against the package database); Any by default.</summary>
+    public PackageCondition Package { get; init; }
 
     /// <summary>The rule's compliance references and free tags, split and de-duplicated once (the same for every alert).</summary>
     internal (IReadOnlyList<string> Compliance, IReadOnlyList<string> Tags) ComplianceAndTags => _complianceAndTags ??= RuleSet.Split(Compliance, Tags);

@@ -27,4 +27,6 @@ public sealed class RuleSpec
     public Dictionary<string, string> Labels { get; set; } = [];
     public List<string> Compliance { get; set; } = [];
     public List<string> Tags { get; set; } = [];
+    /// <summary>The event's package verdict: update, unverified, unpackaged or any (<see cref="PackageCondition"/>).</summary>
+    public string? Package { get; set; }
 }

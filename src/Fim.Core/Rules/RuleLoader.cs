@@ -125,6 +125,11 @@ public static class RuleLoader
                     problems.Add($"{at}.attributes[{a}]", $"unknown attribute '{r.Attributes[a]}'; allowed: {string.Join(", ", AttributeNames)}");
                 }
             }
+            var package = PackageCondition.Any;
+            if (r.Package is not null && !PackageConditions.TryParse(r.Package, out package))
+            {
+                problems.Add($"{at}.package", $"unknown package condition '{r.Package}'; allowed: update, unverified, unpackaged, any");
+            }
             rules.Add((new AlertRule
             {
                 Id = r.Id,
@@ -136,6 +141,7 @@ public static class RuleLoader
                 Labels = new Dictionary<string, string>(r.Labels, StringComparer.Ordinal),
                 Compliance = [.. r.Compliance],
                 Tags = [.. r.Tags],
+                Package = package,
             }, line));
         }
         problems.ThrowIfAny(positions.SourceName, byLine: true);

@@ -21,12 +21,22 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
 
     /// <summary>Tag of alerts whose event reports a flapping file.</summary>
     public const string FlappingTag = "flapping";
+    /// <summary>A change the package database vouches for, from a transaction that just ran: recorded, rarely worth a look.</summary>
+    public const int PackageUpdateLevel = 3;
+
+    /// <summary>A packaged file whose content no installed version ships: the replaced /usr/bin/ls an intruder leaves.</summary>
+    public const int PackageModifiedLevel = 12;
+
+    private static readonly IReadOnlyList<ChangeKind> ChangesToFiles =
+        [ChangeKind.Added, ChangeKind.Modified, ChangeKind.Deleted, ChangeKind.Attributes, ChangeKind.TypeChanged];
 
     public static readonly IReadOnlyList<AlertRule> Defaults =
     [
         new() { Id = "559", Level = BaselineResetLevel, Kinds = [ChangeKind.BaselineReset], Description = "Baseline reset: the agent's baseline was deleted, replaced by an older or foreign copy, or discarded on request, and a new one was recorded; changes before it are not reported.", Compliance = IntegrityCompliance },
         new() { Id = "580", Level = AppendViolationLevel, Kinds = [ChangeKind.AppendViolation], Description = "Append-only file truncated, rewritten or replaced: existing log data changed.", Compliance = IntegrityCompliance },
         new() { Id = "581", Level = 3, Kinds = [ChangeKind.Rotated], Description = "Append-only file rotated.", Compliance = IntegrityCompliance },
+        new() { Id = "571", Level = PackageModifiedLevel, Package = PackageCondition.Unverified, Kinds = ChangesToFiles, Description = "Packaged file modified outside the package manager: its content matches no installed package version.", Compliance = IntegrityCompliance, Tags = [PackageConditions.UnverifiedTag] },
+        new() { Id = "570", Level = PackageUpdateLevel, Package = PackageCondition.Update, Kinds = ChangesToFiles, Description = "File changed by a package update that just ran (verified against the package database).", Compliance = IntegrityCompliance, Tags = [PackageConditions.UpdateTag] },
         new() { Id = "554", Level = 5, Kinds = [ChangeKind.Added], Description = "File added to the system.", Compliance = IntegrityCompliance },
         new() { Id = "553", Level = 7, Kinds = [ChangeKind.Deleted], Description = "File deleted.", Compliance = IntegrityCompliance },
         new() { Id = "555", Level = 8, Kinds = [ChangeKind.TypeChanged], Description = "File type changed.", Compliance = IntegrityCompliance },
@@ -47,7 +57,7 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
         for (var i = 0; i < Rules.Count; i++)
         {
             var rule = Rules[i];
-            if (!rule.Matches(change, context.AgentLabels))
+            if (!rule.Matches(change, context.AgentLabels) || !rule.Package.Holds(e))
             {
                 continue;
             }

@@ -11,7 +11,7 @@ namespace Fim.Manager.Pipeline;
 /// (user files first, then the defaults). An agent without a heartbeat is still judged, with no labels, and its
 /// alert carries the tag "unknown-agent": dropping its events would hide exactly the host nobody enrolled.
 /// </summary>
-public sealed class EventJudge(RuleSet rules, AgentDirectory agents)
+public sealed class EventJudge(RuleSet rules, AgentDirectory agents, Maintenance.MaintenanceWindows? maintenance = null)
 {
     public const string UnknownAgentTag = "unknown-agent";
 
@@ -37,6 +37,7 @@ public sealed class EventJudge(RuleSet rules, AgentDirectory agents)
             {
                 alert.Tags.Add(UnknownAgentTag);
             }
+            maintenance?.Apply(alert, labels);
         }
         return new Judgement(alert, known);
     }

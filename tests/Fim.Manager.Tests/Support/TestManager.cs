@@ -85,7 +85,7 @@ public sealed class TestManager : IAsyncDisposable
 
     /// <summary>Settings every test manager gets; <paramref name="settings"/> adds to or overrides them.</summary>
     public static WebApplication Build(string natsUrl, int httpPort, int grpcPort, Stream stdout, IDictionary<string, string?>? settings = null,
-        OidcProvider? oidc = null)
+        OidcProvider? oidc = null, Action<IServiceCollection>? services = null)
     {
         var config = new Dictionary<string, string?>(oidc?.ManagerSettings() ?? new Dictionary<string, string?>())
         {
@@ -109,16 +109,18 @@ public sealed class TestManager : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(config);
             builder.Services.AddSingleton(new AlertOutput(stdout));
+            services?.Invoke(builder.Services);
         });
     }
 
-    public static async Task<TestManager> StartAsync(string natsUrl, IDictionary<string, string?>? settings = null, bool waitReady = true)
+    /// <param name="services">Registrations made before the manager's own (which it then keeps), such as a fake clock.</param>
+    public static async Task<TestManager> StartAsync(string natsUrl, IDictionary<string, string?>? settings = null, bool waitReady = true, Action<IServiceCollection>? services = null)
     {
         var stdout = new MemoryStream();
         var sync = Stream.Synchronized(stdout);
         var (http, grpc) = (NatsServer.FreePort(), NatsServer.FreePort());
         var oidc = await OidcProvider.SharedAsync();
-        var app = Build(natsUrl, http, grpc, sync, settings, oidc);
+        var app = Build(natsUrl, http, grpc, sync, settings, oidc, services);
         var manager = new TestManager(app, http, grpc, stdout, sync, oidc);
         await app.StartAsync();
         if (waitReady)

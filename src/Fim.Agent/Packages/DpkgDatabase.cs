@@ -1,0 +1,260 @@
+using System.Text;
+
+namespace Fim.Agent.Packages;
+
+/// <summary>
+/// dpkg's database under a host root: installed packages and versions from var/lib/dpkg/status (with the conffiles'
+/// digests), the files of each from info/&lt;pkg&gt;.list, their MD5s from info/&lt;pkg&gt;.md5sums, and transactions from
+/// var/log/dpkg.log. Indexed once; <see cref="Refresh"/> re-reads it only when the status file, the info directory or
+/// the log changed (dpkg rewrites the status file at every step of a transaction).
+/// </summary>
+public sealed class DpkgDatabase : IPackageDatabase
+{
+    /// <summary>Paths that left the index at a refresh are remembered at most this many at once.</summary>
+    public const int MaxDeparted = 100_000;
+
+    private readonly string _admin;
+    private readonly DpkgLog _log;
+    private readonly DpkgLock _lock;
+    private Index _index = new([], new Dictionary<string, Entry>(StringComparer.Ordinal));
+    private readonly Dictionary<string, PackageOwner> _departed = new(StringComparer.Ordinal);
+    private (FileStamp Status, FileStamp Info) _seen;
+
+    /// <param name="root">Where the host's file system is mounted ("/" on the host itself).</param>
+    public DpkgDatabase(string root, TimeZoneInfo? zone = null)
+    {
+        var r = root.TrimEnd('/');
+        _admin = r + "/var/lib/dpkg";
+        _log = new DpkgLog(r + "/var/log/dpkg.log", zone ?? TimeZoneInfo.Local);
+        _lock = new DpkgLock(_admin + "/lock");
+    }
+
+    public string Manager => Contracts.PackageInfo.Dpkg;
+
+    public bool Present => File.Exists(_admin + "/status");
+
+    public bool Busy => _lock.IsHeld();
+
+    public int Count => _index.Files.Count;
+
+    public bool Refresh()
+    {
+        _log.Refresh();
+        var stamp = (FileStamp.Of(_admin + "/status"), FileStamp.Of(_admin + "/info"));
+        if (stamp == _seen)
+        {
+            return false;
+        }
+        _seen = stamp;
+        var fresh = Read();
+        foreach (var (path, entry) in _index.Files)
+        {
+            if (!fresh.Files.ContainsKey(path))
+            {
+                if (_departed.Count >= MaxDeparted)
+                {
+                    _departed.Clear();
+                }
+                _departed[path] = _index.Owner(entry);
+            }
+        }
+        foreach (var path in fresh.Files.Keys)
+        {
+            _departed.Remove(path);
+        }
+        _index = fresh;
+        return true;
+    }
+
+    public PackageOwner? Find(string hostPath) => _index.Files.TryGetValue(hostPath, out var entry) ? _index.Owner(entry) : null;
+
+    /// <summary>Every package that lists <paramref name="hostPath"/> (directories are shared: /usr/bin is in most packages).</summary>
+    public IEnumerable<PackageOwner> FindAll(string hostPath)
+    {
+        if (!_index.Files.TryGetValue(hostPath, out var entry))
+        {
+            yield break;
+        }
+        yield return _index.Owner(entry);
+        if (_index.Shared.TryGetValue(hostPath, out var others))
+        {
+            foreach (var other in others)
+            {
+                yield return _index.Owner(new Entry(other, default, false, false));
+            }
+        }
+    }
+
+    public PackageOwner? FindDeparted(string hostPath) => _departed.GetValueOrDefault(hostPath);
+
+    public PackageTransaction? LastTransaction(string package, DateTimeOffset since) => _log.Last(package, since);
+
+    private Index Read()
+    {
+        var packages = new List<DpkgPackage>();
+        var files = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        var shared = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        foreach (var p in DpkgStatus.Read(_admin + "/status"))
+        {
+            if (!p.Installed)
+            {
+                continue;
+            }
+            var id = packages.Count;
+            packages.Add(p);
+            // Multi-Arch: same packages name their files <pkg>:<arch>.*; others <pkg>.*.
+            var stem = File.Exists($"{_admin}/info/{p.Name}:{p.Architecture}.list") ? $"{p.Name}:{p.Architecture}" : p.Name;
+            foreach (var path in ReadLines($"{_admin}/info/{stem}.list"))
+            {
+                if (path.Length > 1 && path[0] == '/' && path != "/.")
+                {
+                    if (!files.TryAdd(path, new Entry(id, default, false, false)))
+                    {
+                        (shared.TryGetValue(path, out var list) ? list : shared[path] = []).Add(id);
+                    }
+                }
+            }
+            foreach (var line in ReadLines($"{_admin}/info/{stem}.md5sums"))
+            {
+                // "<md5>  <path without the leading slash>"
+                if (line.Length > 34 && line[32] == ' ' && UInt128.TryParse(line.AsSpan(0, 32), System.Globalization.NumberStyles.HexNumber, null, out var md5))
+                {
+                    files["/" + line[34..].TrimStart('/')] = new Entry(id, md5, true, false);
+                }
+            }
+            foreach (var (path, md5) in p.Conffiles)
+            {
+                if (UInt128.TryParse(md5, System.Globalization.NumberStyles.HexNumber, null, out var digest))
+                {
+                    files[path] = new Entry(id, digest, true, true);
+                }
+            }
+        }
+        return new Index(packages, files) { Shared = shared };
+    }
+
+    /// <summary>One path of the index: a struct, so 140,000 paths cost their strings and little else.</summary>
+    private readonly record struct Entry(int Package, UInt128 Md5, bool HasDigest, bool Conffile);
+
+    private sealed record Index(List<DpkgPackage> Packages, Dictionary<string, Entry> Files)
+    {
+        public Dictionary<string, List<int>> Shared { get; init; } = new(StringComparer.Ordinal);
+
+        public PackageOwner Owner(Entry e)
+        {
+            var p = Packages[e.Package];
+            return new PackageOwner(Contracts.PackageInfo.Dpkg, p.Name, p.Version, e.HasDigest ? e.Md5.ToString("x32", System.Globalization.CultureInfo.InvariantCulture) : null,
+                e.HasDigest ? DigestAlgorithm.Md5 : DigestAlgorithm.None, e.Conffile);
+        }
+    }
+
+    private static IEnumerable<string> ReadLines(string path)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path, Encoding.UTF8);
+        }
+        catch (IOException)
+        {
+            yield break;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            yield break;
+        }
+        foreach (var line in lines)
+        {
+            yield return line;
+        }
+    }
+}
+
+/// <summary>One stanza of dpkg's status file, the fields the index needs.</summary>
+public sealed record DpkgPackage(string Name, string Architecture, string? Version, bool Installed, IReadOnlyList<(string Path, string Md5)> Conffiles);
+
+/// <summary>Reads var/lib/dpkg/status: RFC 822-style stanzas separated by blank lines.</summary>
+public static class DpkgStatus
+{
+    public static List<DpkgPackage> Read(string path)
+    {
+        var packages = new List<DpkgPackage>();
+        string text;
+        try
+        {
+            text = File.ReadAllText(path, Encoding.UTF8);
+        }
+        catch (IOException)
+        {
+            return packages;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return packages;
+        }
+        string? name = null, arch = null, version = null, status = null;
+        var conffiles = new List<(string, string)>();
+        var inConffiles = false;
+        void Flush()
+        {
+            if (name is not null)
+            {
+                // "want flag status": a package whose files are on disk is unpacked or further along.
+                var state = status?.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+                var installed = state is "installed" or "unpacked" or "half-configured" or "triggers-awaited" or "triggers-pending";
+                packages.Add(new DpkgPackage(name, arch ?? "", version, installed, [.. conffiles]));
+            }
+            name = arch = version = status = null;
+            conffiles.Clear();
+            inConffiles = false;
+        }
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0)
+            {
+                Flush();
+                continue;
+            }
+            if (line[0] is ' ' or '\t')
+            {
+                if (inConffiles)
+                {
+                    // " /etc/foo 0123...abcd [obsolete]"
+                    var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    if (parts.Length >= 2 && parts[0].StartsWith('/') && parts[1].Length == 32)
+                    {
+                        conffiles.Add((parts[0], parts[1].ToLowerInvariant()));
+                    }
+                }
+                continue;
+            }
+            inConffiles = false;
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+            {
+                continue;
+            }
+            var value = line[(colon + 1)..].Trim();
+            switch (line[..colon])
+            {
+                case "Package":
+                    name = value;
+                    break;
+                case "Architecture":
+                    arch = value;
+                    break;
+                case "Version":
+                    version = value;
+                    break;
+                case "Status":
+                    status = value;
+                    break;
+                case "Conffiles":
+                    inConffiles = true;
+                    break;
+            }
+        }
+        Flush();
+        return packages;
+    }
+}
