@@ -45,6 +45,7 @@ public sealed class Alert : FileEvent
             PublishedAt = e.PublishedAt,
             Diff = e.Diff,
             Actor = e.Actor,
+            Container = e.Container,
             Reset = e.Reset,
             // Derived from the event id, so a redelivered event can never make a second, different alert.
             AlertId = $"{e.EventId}/{rule.Id}",

@@ -9,7 +9,9 @@ public sealed class Actor
     public uint? LoginUid { get; set; }
     public int? Pid { get; set; }
     public string? Process { get; set; }
-    public string? Container { get; set; }
+    /// <summary>The writer's container and pod, or the node when it runs in no pod.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Workload? Workload { get; set; }
 }
 
 /// <summary>
@@ -65,6 +67,12 @@ public class FileEvent
     public string? Diff { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Actor? Actor { get; set; }
+    /// <summary>
+    /// The container whose file system holds <see cref="Path"/> (a policy watching files inside pods); the path is
+    /// then as the container sees it. Absent for the node's own files.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Workload? Container { get; set; }
     /// <summary>Set on events of kind <see cref="BaselineResetKind"/> only.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BaselineResetInfo? Reset { get; set; }
