@@ -137,11 +137,13 @@ public static class RunCommand
         services.AddSingleton<Outbox>();
         services.AddSingleton<EventIdSource>();
         services.AddSingleton<AgentStatus>();
+        services.AddSingleton<Kubernetes.KubernetesAttribution>();
         services.AddSingleton<PolicySupervisor>();
         services.AddSingleton<IAgentControl>(sp => sp.GetRequiredService<PolicySupervisor>());
         services.AddSingleton<CommandHandler>();
         services.AddSingleton<AgentRetries>();
         // Started in this order, stopped in reverse: monitoring stops last, after the NATS-facing services.
+        services.AddHostedService<Kubernetes.PodWatchService>();
         services.AddHostedService<MonitoringLifecycle>();
         services.AddHostedService<EventPublisher>();
         services.AddHostedService<PolicySource>();

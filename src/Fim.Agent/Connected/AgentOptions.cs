@@ -43,6 +43,9 @@ public sealed class AgentOptions
     /// policy paths such as /etc are watched as /host/etc and reported as /etc. Empty: the agent sees the host at '/'.
     /// </summary>
     public string? HostRoot { get; set; }
+
+    /// <summary>Pods of this node: who wrote (pod, container, workload) and files inside containers (docs/agent-connected.md).</summary>
+    public Kubernetes.KubernetesOptions Kubernetes { get; set; } = new();
 }
 
 public sealed class NatsConnectionOptions

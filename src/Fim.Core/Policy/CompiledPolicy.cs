@@ -27,6 +27,8 @@ public sealed class CompiledPolicy
     public IoPriorityClass IoClass { get; init; }
     public int Parallelism { get; init; } = Environment.ProcessorCount;
     public IReadOnlyDictionary<string, string>? Selector { get; init; }
+    /// <summary>Set when the policy monitors files inside the selected pods' containers; its roots are then container paths.</summary>
+    public PodSelection? Pods { get; init; }
 
     /// <summary>
     /// The same policy for a host file system mounted at <paramref name="hostRoot"/> (a DaemonSet sees the node under
@@ -77,6 +79,7 @@ public sealed class CompiledPolicy
             IoClass = IoClass,
             Parallelism = Parallelism,
             Selector = Selector,
+            Pods = Pods,
         };
 
     /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>

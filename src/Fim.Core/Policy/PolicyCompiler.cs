@@ -45,6 +45,7 @@ public static partial class PolicyCompiler
         CheckName(spec.Name, problems);
         var selector = Selector(spec.Selector, problems);
         var rules = Rules(spec.Paths ?? [], problems);
+        var pods = PodSelectionCompiler.Compile(spec.Pods, problems);
         var rescan = Interval(schedule.RescanInterval, "schedule.rescanInterval", problems) ?? TimeSpan.FromSeconds(PolicySpec.DefaultRescanSeconds);
         var fullVerify = Interval(schedule.FullVerifyInterval, "schedule.fullVerifyInterval", problems);
         var verifyFull = VerifyFull(schedule.Verify, problems);
@@ -74,6 +75,7 @@ public static partial class PolicyCompiler
             Nice = throttle.Nice,
             IoClass = ioClass,
             Parallelism = throttle.Parallelism ?? Environment.ProcessorCount,
+            Pods = pods,
         };
     }
 

@@ -21,6 +21,8 @@ public sealed class PolicySpec
     /// <summary>Compliance and free tags added to every alert, e.g. "pci_dss:11.5".</summary>
     public List<string> Tags { get; set; } = [];
     public ThrottleSpec Throttle { get; set; } = new();
+    /// <summary>Monitor files inside the containers of these pods (paths as the containers see them); null = the node's files.</summary>
+    public PodSelectionSpec? Pods { get; set; }
 }
 
 /// <summary>One monitored path and how to check what lies below it.</summary>
