@@ -34,6 +34,8 @@ public sealed class FimPolicySpec
     public List<string>? Tags { get; set; }
 
     public FimThrottle? Throttle { get; set; }
+
+    public FimPodSelection? Pods { get; set; }
 }
 
 public sealed class FimPathRule
