@@ -115,8 +115,15 @@ public sealed class EcsAlertTests
         var inPod = AlertFor("modified", State(1, 'a'), State(2, 'b'), new Actor { Pid = 7, Workload = Workload.Node() });
         inPod.Container = new Workload
         {
-            Scope = Workload.PodScope, ContainerId = "abc", ContainerName = "app", Image = "app:1", PodName = "web-1",
-            PodNamespace = "prod", PodUid = "u-1", OwnerKind = "StatefulSet", OwnerName = "web",
+            Scope = Workload.PodScope,
+            ContainerId = "abc",
+            ContainerName = "app",
+            Image = "app:1",
+            PodName = "web-1",
+            PodNamespace = "prod",
+            PodUid = "u-1",
+            OwnerKind = "StatefulSet",
+            OwnerName = "web",
         };
         var root = JsonDocument.Parse(EcsAlert.ToUtf8(inPod)).RootElement;
         Assert.Equal("app", root.GetProperty("container").GetProperty("name").GetString());
