@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Fim.Agent.Tests.Kubernetes;
+namespace Fim.Agent.Kubernetes.Tests;
 
 /// <summary>
 /// A real cgroup named as the kubelet and the runtime name it, with processes moved into it. Dispose moves them

@@ -2,7 +2,7 @@ using Fim.Agent.Kubernetes;
 using Fim.Contracts;
 using Fim.Testing;
 
-namespace Fim.Agent.Tests.Kubernetes;
+namespace Fim.Agent.Kubernetes.Tests;
 
 /// <summary>Real processes in real cgroups named as the kubelet names them, pods served by the API double.</summary>
 [Collection("cgroups")]

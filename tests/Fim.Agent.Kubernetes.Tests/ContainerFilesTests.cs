@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Fim.Agent.Connected;
 using Fim.Agent.Kubernetes;
-using Fim.Agent.Tests.Support;
 using Fim.Contracts;
 using Fim.Core.Model;
 using Fim.Core.Policy;
@@ -13,7 +12,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Fim.Agent.Tests.Kubernetes;
+namespace Fim.Agent.Kubernetes.Tests;
 
 /// <summary>
 /// Files inside containers: an unshare "container" with an overlayfs root in a pod-named cgroup, its pod served by

@@ -5,7 +5,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Fim.Agent.Tests.Kubernetes;
+namespace Fim.Agent.Kubernetes.Tests;
 
 /// <summary>The API double serving pods of one node, and the agent's watcher filling a directory from it.</summary>
 public sealed class KubePods : IAsyncDisposable

@@ -1,6 +1,6 @@
 using Fim.Testing;
 
-namespace Fim.Agent.Tests.Kubernetes;
+namespace Fim.Agent.Kubernetes.Tests;
 
 /// <summary>
 /// A container without a container engine: its own mount and pid namespaces (unshare), an overlayfs root over a

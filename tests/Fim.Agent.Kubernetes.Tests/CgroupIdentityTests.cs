@@ -1,6 +1,6 @@
 using Fim.Agent.Kubernetes;
 
-namespace Fim.Agent.Tests.Kubernetes;
+namespace Fim.Agent.Kubernetes.Tests;
 
 public class CgroupIdentityTests
 {

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Fim.Agent.Connected;
 using Fim.Agent.Kubernetes;
 using Fim.Agent.Monitoring;
-using Fim.Agent.Tests.Support;
 using Fim.Contracts;
 using Fim.Core.Baseline;
 using Fim.Core.Model;
@@ -11,7 +10,7 @@ using Fim.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Fim.Agent.Tests.Kubernetes;
+namespace Fim.Agent.Kubernetes.Tests;
 
 /// <summary>
 /// The connected agent's sink names the writer's workload on every event whose actor has a pid. No event source

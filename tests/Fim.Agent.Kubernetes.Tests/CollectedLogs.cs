@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Logging;
 
-namespace Fim.Agent.Tests.Kubernetes;
+namespace Fim.Agent.Kubernetes.Tests;
 
 /// <summary>A logger factory whose loggers all write into one list, shown in failure messages.</summary>
 internal sealed class CollectedLogs : ILoggerFactory
 {
-    private readonly Realtime.ListLogger<object> _logger = new();
+    private readonly ListLogger _logger = new();
 
     public string Text => string.Join("\n", _logger.Messages);
 
