@@ -55,10 +55,38 @@ public static class Samples
         Diff = "@@ -1 +1 @@\n-a\n+b\n",
         Actor = new Actor
         {
-            Uid = 0, LoginUid = 1000, Pid = 4242, Process = "vim", Container = "containerd://3f2a",
+            Uid = 0, LoginUid = 1000, Pid = 4242, Process = "vim", Workload = Writer(),
             Ppid = 4200, Executable = "/usr/bin/vim.basic", CommandLine = "vim /etc/passwd", Euid = 0, Gid = 0,
             User = "root", Group = "root", LoginUser = "alice", SessionId = 3,
         },
+        Container = new Workload
+        {
+            Scope = Workload.PodScope,
+            ContainerId = new string('c', 64),
+            ContainerRuntime = "containerd",
+            ContainerName = "nginx",
+            Image = "nginx:1.27",
+            PodName = "web-7d9f8b6c5-x2x9q",
+            PodNamespace = "prod",
+            PodUid = "6f1d2c3b-0a9e-4d8f-8b7a-1c2d3e4f5a6b",
+            OwnerKind = "Deployment",
+            OwnerName = "web",
+        },
+    };
+
+    /// <summary>The writer's workload: a container of a DaemonSet's pod.</summary>
+    public static Workload Writer() => new()
+    {
+        Scope = Workload.PodScope,
+        ContainerId = new string('a', 64),
+        ContainerRuntime = "cri-o",
+        ContainerName = "shell",
+        Image = "busybox:1.36",
+        PodName = "debug-abcde",
+        PodNamespace = "ops",
+        PodUid = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9",
+        OwnerKind = "DaemonSet",
+        OwnerName = "debug",
     };
 
     /// <summary>The content fields of issue 14: a cut diff, an append-only verdict and a flapping summary on one event.</summary>

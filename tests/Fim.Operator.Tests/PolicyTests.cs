@@ -18,7 +18,7 @@ public sealed class PolicyTests
     public void The_CR_spec_mirrors_every_field_of_the_core_policy_model()
     {
         static HashSet<string> Names(Type t) => [.. t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => JsonNamingPolicy.CamelCase.ConvertName(p.Name))];
-        var pairs = new[] { (typeof(PolicySpec), typeof(FimPolicySpec)), (typeof(PathRule), typeof(FimPathRule)), (typeof(ScheduleSpec), typeof(FimSchedule)), (typeof(ThrottleSpec), typeof(FimThrottle)), (typeof(DiffsSpec), typeof(FimDiffs)), (typeof(FlappingSpec), typeof(FimFlapping)) };
+        var pairs = new[] { (typeof(PolicySpec), typeof(FimPolicySpec)), (typeof(PathRule), typeof(FimPathRule)), (typeof(ScheduleSpec), typeof(FimSchedule)), (typeof(ThrottleSpec), typeof(FimThrottle)), (typeof(DiffsSpec), typeof(FimDiffs)), (typeof(FlappingSpec), typeof(FimFlapping)), (typeof(PodSelectionSpec), typeof(FimPodSelection)) };
         foreach (var (core, cr) in pairs)
         {
             var missing = Names(core).Except(Names(cr)).Except(["name"]).ToList();

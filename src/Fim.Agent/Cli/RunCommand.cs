@@ -143,13 +143,15 @@ public static class RunCommand
             return new PackageAwarenessHolder(Packages.PackageAwareness.ForHost(o.HostRoot, o.Packages, sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger<Packages.PackageAwareness>())?.Prime());
         });
+        services.AddSingleton<Kubernetes.KubernetesAttribution>();
         services.AddSingleton(sp => new PolicySupervisor(sp.GetRequiredService<StateStores>(), sp.GetRequiredService<Outbox>(), sp.GetRequiredService<EventIdSource>(),
             sp.GetRequiredService<AgentIdentity>(), sp.GetRequiredService<AgentStatus>(), sp.GetRequiredService<AgentRetries>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<PackageAwarenessHolder>().Awareness));
+            sp.GetRequiredService<PackageAwarenessHolder>().Awareness, sp.GetRequiredService<Kubernetes.KubernetesAttribution>()));
         services.AddSingleton<IAgentControl>(sp => sp.GetRequiredService<PolicySupervisor>());
         services.AddSingleton<CommandHandler>();
         services.AddSingleton<AgentRetries>();
         // Started in this order, stopped in reverse: monitoring stops last, after the NATS-facing services.
+        services.AddHostedService<Kubernetes.PodWatchService>();
         services.AddHostedService<MonitoringLifecycle>();
         services.AddHostedService<EventPublisher>();
         services.AddHostedService<PolicySource>();

@@ -46,6 +46,9 @@ public sealed class AgentOptions
 
     /// <summary>Package-manager awareness: changed paths are checked against the host's package database (under hostRoot).</summary>
     public Fim.Agent.Packages.PackageOptions Packages { get; set; } = new();
+
+    /// <summary>Pods of this node: who wrote (pod, container, workload) and files inside containers (docs/agent-connected.md).</summary>
+    public Kubernetes.KubernetesOptions Kubernetes { get; set; } = new();
 }
 
 public sealed class NatsConnectionOptions

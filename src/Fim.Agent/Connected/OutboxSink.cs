@@ -12,7 +12,8 @@ namespace Fim.Agent.Connected;
 /// changes are refused (the loop then leaves its baseline behind and rescans later): no event is dropped.
 /// A baseline that replaces one the anchor remembered adds a baseline-reset event to its first commit.
 /// </summary>
-public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin origin, ILogger logger, Packages.PackageAwareness? packages = null) : IChangeSink
+/// <param name="enrich">Adds what the engine's change does not know (the writer's workload, the container holding the file) before the event is stored.</param>
+public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin origin, ILogger logger, Packages.PackageAwareness? packages = null, Action<FileEvent>? enrich = null) : IChangeSink
 {
     public bool CanAccept => outbox.HasRoom;
 
@@ -34,6 +35,7 @@ public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin ori
         {
             var e = EventRecords.From(change, origin, ids.Next());
             packages?.Annotate(change, e);
+            enrich?.Invoke(e);
             messages.Add(new OutboxMessage(e.EventId, AgentTracing.NewTraceParent(), ContractJson.ToUtf8(e)));
         }
         session.Commit(batch.Updates, messages, batch.Snapshot);

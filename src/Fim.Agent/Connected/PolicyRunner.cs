@@ -12,7 +12,7 @@ namespace Fim.Agent.Connected;
 /// Monitors one policy revision: a watch loop over the policy's store, on its own task, restarted with backoff when
 /// it fails (a root that does not exist yet, an unreadable path), until stopped.
 /// </summary>
-public sealed class PolicyRunner : IAsyncDisposable
+public sealed class PolicyRunner : IPolicyRunner
 {
     private readonly BaselineStore _store;
     private readonly IChangeSink _sink;

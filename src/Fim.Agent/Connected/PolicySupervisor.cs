@@ -19,10 +19,11 @@ public sealed class PolicySupervisor(
     AgentStatus status,
     AgentRetries retries,
     ILoggerFactory loggers,
-    Packages.PackageAwareness? packages = null) : IAgentControl, IAsyncDisposable
+    Packages.PackageAwareness? packages = null,
+    Kubernetes.KubernetesAttribution? kubernetes = null) : IAgentControl, IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<string, PolicyRunner> _running = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IPolicyRunner> _running = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggers.CreateLogger<PolicySupervisor>();
 
     /// <summary>Runs <paramref name="policy"/>; a running policy is restarted only when the revision differs.</summary>
@@ -40,12 +41,23 @@ public sealed class PolicySupervisor(
                 _logger.LogInformation("policy {Policy}: revision {Old} -> {New}, restarting its monitoring", policy.Name, current.Policy.Revision, policy.Revision);
                 await StopAsync(policy.Key, current);
             }
-            PolicyRunner runner;
+            IPolicyRunner runner;
             try
             {
+                if (policy.Policy.Pods is not null)
+                {
+                    runner = ContainerRunner(policy);
+                    lock (_running)
+                    {
+                        _running[policy.Key] = runner;
+                    }
+                    AgentMetrics.PolicyRevision.WithLabels(policy.Name).Set(policy.Revision);
+                    runner.Start();
+                    return;
+                }
                 var compiled = Monitoring.StateExclusion.Apply(policy.Policy.UnderRoot(identity.HostRoot), stores.Location, _logger, identity.HostRoot);
                 var store = stores.Acquire(policy.Key);
-                var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>(), packages);
+                var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>(), packages, kubernetes is null ? null : kubernetes.Resolver.Attribute);
                 runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers);
             }
             catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineKeyException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
@@ -156,14 +168,28 @@ public sealed class PolicySupervisor(
         }
     }
 
-    private async Task StopAsync(string key, PolicyRunner runner)
+    private async Task StopAsync(string key, IPolicyRunner runner)
     {
         lock (_running)
         {
             _running.Remove(key);
         }
         await runner.DisposeAsync();
-        stores.Release(key);
+        if (runner is PolicyRunner)
+        {
+            stores.Release(key);
+        }
+    }
+
+    /// <summary>A policy over files inside the selected pods' containers: one baseline per container, under this policy's key.</summary>
+    private Kubernetes.ContainerPolicyRunner ContainerRunner(AssignedPolicy policy)
+    {
+        var k = kubernetes ?? throw new Cli.AgentException(Cli.ExitCodes.InvalidArgument, "this agent has no Kubernetes access, so it cannot monitor files inside pods");
+        if (k.Endpoint is null)
+        {
+            _logger.LogWarning("policy {Policy} selects pods, but no Kubernetes API is configured: no container matches until one is", policy.Name);
+        }
+        return new Kubernetes.ContainerPolicyRunner(policy, new Kubernetes.ContainerMonitoring(stores, outbox, ids, identity, status, k.Pods, k.Processes, k.Resolver, loggers) { LinkDirectory = k.LinkDirectory });
     }
 
     public async ValueTask DisposeAsync() => await StopAllAsync();

@@ -48,6 +48,7 @@ public sealed class Alert : FileEvent
             Growth = e.Growth,
             Flapping = e.Flapping,
             Actor = e.Actor,
+            Container = e.Container,
             Reset = e.Reset,
             Package = e.Package,
             // Derived from the event id, so a redelivered event can never make a second, different alert.

@@ -6,7 +6,8 @@ namespace Fim.Contracts;
 
 /// <summary>
 /// An alert in Elastic Common Schema field names (<c>@timestamp</c>, <c>event.*</c>, <c>file.*</c>, <c>host.*</c>,
-/// <c>agent.*</c>, <c>rule.*</c>, <c>process.*</c>, <c>user.*</c>), so Elasticsearch, OpenSearch and Loki take alerts
+/// <c>agent.*</c>, <c>rule.*</c>, <c>process.*</c>, <c>user.*</c>,
+/// <c>container.*</c>, <c>orchestrator.*</c>), so Elasticsearch, OpenSearch and Loki take alerts
 /// without an ingest pipeline. <c>file.*</c> is the file as it is now (as it was, for a deletion); what ECS has no field
 /// for (the state before, the changed attributes, the Wazuh-style level and compliance references) is under <c>fim.*</c>.
 /// </summary>
@@ -78,6 +79,7 @@ public static class EcsAlert
         {
             WriteActor(w, actor);
         }
+        WriteWorkload(w, a.Container ?? a.Actor?.Workload);
         if (a.Labels is { Count: > 0 } labels)
         {
             w.WriteStartObject("labels");
@@ -201,12 +203,48 @@ public static class EcsAlert
             }
             w.WriteEndObject();
         }
-        if (actor.Container is not null)
+    }
+
+    /// <summary>
+    /// ECS <c>container.*</c> and <c>orchestrator.*</c>: the container holding the file when the policy watches files
+    /// inside pods, otherwise the writer's container; a writer on the node itself has neither.
+    /// </summary>
+    private static void WriteWorkload(Utf8JsonWriter w, Workload? workload)
+    {
+        if (workload is null || workload.Scope != Workload.PodScope)
+        {
+            return;
+        }
+        if (workload.ContainerId is not null || workload.ContainerName is not null || workload.Image is not null)
         {
             w.WriteStartObject("container");
-            w.WriteString("id", actor.Container);
+            WriteIfSet(w, "id", workload.ContainerId);
+            WriteIfSet(w, "name", workload.ContainerName);
+            WriteIfSet(w, "runtime", workload.ContainerRuntime);
+            if (workload.Image is not null)
+            {
+                w.WriteStartObject("image");
+                w.WriteString("name", workload.Image);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
+        w.WriteStartObject("orchestrator");
+        w.WriteString("type", "kubernetes");
+        WriteIfSet(w, "namespace", workload.PodNamespace);
+        w.WriteStartObject("resource");
+        w.WriteString("type", "pod");
+        WriteIfSet(w, "name", workload.PodName);
+        WriteIfSet(w, "id", workload.PodUid);
+        if (workload.OwnerKind is not null || workload.OwnerName is not null)
+        {
+            w.WriteStartObject("parent");
+            WriteIfSet(w, "type", workload.OwnerKind);
+            WriteIfSet(w, "name", workload.OwnerName);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 
     private static void WriteFim(Utf8JsonWriter w, Alert a)

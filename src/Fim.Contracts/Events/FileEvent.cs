@@ -16,7 +16,6 @@ public sealed class Actor
     public int? Pid { get; set; }
     /// <summary>The process name (comm).</summary>
     public string? Process { get; set; }
-    public string? Container { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Ppid { get; set; }
     /// <summary>The executable the writer ran, as its mount namespace names it.</summary>
@@ -43,6 +42,9 @@ public sealed class Actor
     public string? Unknown { get; set; }
 
     public const int MaxCommandLine = 1024;
+    /// <summary>The writer's container and pod, or the node when it runs in no pod.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Workload? Workload { get; set; }
 }
 
 /// <summary>
@@ -110,6 +112,12 @@ public class FileEvent
     /// <summary>The installed package the path belongs to, and whether the new content is what it ships; absent for unpackaged files.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PackageInfo? Package { get; set; }
+    /// <summary>
+    /// The container whose file system holds <see cref="Path"/> (a policy watching files inside pods); the path is
+    /// then as the container sees it. Absent for the node's own files.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Workload? Container { get; set; }
     /// <summary>Set on events of kind <see cref="BaselineResetKind"/> only.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BaselineResetInfo? Reset { get; set; }

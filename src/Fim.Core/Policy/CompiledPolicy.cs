@@ -33,6 +33,8 @@ public sealed class CompiledPolicy
     public bool WhoDataCommandLine { get; init; } = true;
     public DiffSettings Diffs { get; init; } = DiffSettings.Default;
     public FlappingSettings? Flapping { get; init; }
+    /// <summary>Set when the policy monitors files inside the selected pods' containers; its roots are then container paths.</summary>
+    public PodSelection? Pods { get; init; }
 
     /// <summary>
     /// The same policy for a host file system mounted at <paramref name="hostRoot"/> (a DaemonSet sees the node under
@@ -87,6 +89,7 @@ public sealed class CompiledPolicy
             WhoDataCommandLine = WhoDataCommandLine,
             Diffs = diffs ?? Diffs,
             Flapping = Flapping,
+            Pods = Pods,
         };
 
     /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>

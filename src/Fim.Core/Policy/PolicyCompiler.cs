@@ -45,6 +45,7 @@ public static partial class PolicyCompiler
         CheckName(spec.Name, problems);
         var selector = Selector(spec.Selector, problems);
         var rules = Rules(spec.Paths ?? [], problems);
+        var pods = PodSelectionCompiler.Compile(spec.Pods, problems);
         var rescan = Interval(schedule.RescanInterval, "schedule.rescanInterval", problems) ?? TimeSpan.FromSeconds(PolicySpec.DefaultRescanSeconds);
         var fullVerify = Interval(schedule.FullVerifyInterval, "schedule.fullVerifyInterval", problems);
         var verifyFull = VerifyFull(schedule.Verify, problems);
@@ -81,6 +82,7 @@ public static partial class PolicyCompiler
             WhoDataCommandLine = spec.WhoData?.CommandLine ?? true,
             Diffs = diffs,
             Flapping = flapping,
+            Pods = pods,
         };
     }
 

@@ -27,6 +27,8 @@ public sealed class PolicySpec
     public DiffsSpec Diffs { get; set; } = new();
     /// <summary>Summarise files that change too often; null = every change is reported on its own.</summary>
     public FlappingSpec? Flapping { get; set; }
+    /// <summary>Monitor files inside the containers of these pods (paths as the containers see them); null = the node's files.</summary>
+    public PodSelectionSpec? Pods { get; set; }
 }
 
 /// <summary>One monitored path and how to check what lies below it.</summary>

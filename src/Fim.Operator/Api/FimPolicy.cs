@@ -40,6 +40,7 @@ public sealed class FimPolicySpec
     public FimDiffs? Diffs { get; set; }
 
     public FimFlapping? Flapping { get; set; }
+    public FimPodSelection? Pods { get; set; }
 }
 
 public sealed class FimPathRule

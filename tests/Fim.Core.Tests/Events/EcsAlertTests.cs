@@ -100,13 +100,43 @@ public sealed class EcsAlertTests
     public void Who_did_it_maps_to_process_user_and_container()
     {
         var root = JsonDocument.Parse(EcsAlert.ToUtf8(AlertFor("modified", State(1, 'a'), State(2, 'b'),
-            new Actor { Uid = 1000, LoginUid = 1001, Pid = 4242, Process = "vim", Container = "c0ffee" }))).RootElement;
+            new Actor { Uid = 1000, LoginUid = 1001, Pid = 4242, Process = "vim", Workload = new Workload { Scope = Workload.PodScope, ContainerId = "c0ffee" } }))).RootElement;
 
         Assert.Equal(4242, root.GetProperty("process").GetProperty("pid").GetInt32());
         Assert.Equal("vim", root.GetProperty("process").GetProperty("name").GetString());
         Assert.Equal("1000", root.GetProperty("user").GetProperty("id").GetString());
         Assert.Equal("1001", root.GetProperty("user").GetProperty("audit").GetProperty("id").GetString());
         Assert.Equal("c0ffee", root.GetProperty("container").GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public void The_file_container_wins_over_the_writer_and_a_node_writer_has_no_container()
+    {
+        var inPod = AlertFor("modified", State(1, 'a'), State(2, 'b'), new Actor { Pid = 7, Workload = Workload.Node() });
+        inPod.Container = new Workload
+        {
+            Scope = Workload.PodScope,
+            ContainerId = "abc",
+            ContainerName = "app",
+            Image = "app:1",
+            PodName = "web-1",
+            PodNamespace = "prod",
+            PodUid = "u-1",
+            OwnerKind = "StatefulSet",
+            OwnerName = "web",
+        };
+        var root = JsonDocument.Parse(EcsAlert.ToUtf8(inPod)).RootElement;
+        Assert.Equal("app", root.GetProperty("container").GetProperty("name").GetString());
+        Assert.Equal("app:1", root.GetProperty("container").GetProperty("image").GetProperty("name").GetString());
+        var orchestrator = root.GetProperty("orchestrator");
+        Assert.Equal("prod", orchestrator.GetProperty("namespace").GetString());
+        Assert.Equal("web-1", orchestrator.GetProperty("resource").GetProperty("name").GetString());
+        Assert.Equal("StatefulSet", orchestrator.GetProperty("resource").GetProperty("parent").GetProperty("type").GetString());
+
+        var onNode = JsonDocument.Parse(EcsAlert.ToUtf8(AlertFor("modified", State(1, 'a'), State(2, 'b'),
+            new Actor { Pid = 7, Workload = Workload.Node() }))).RootElement;
+        Assert.False(onNode.TryGetProperty("container", out _));
+        Assert.False(onNode.TryGetProperty("orchestrator", out _));
     }
 
     [Theory]
