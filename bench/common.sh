@@ -2,7 +2,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/install-deps.sh
-AGENT=(dotnet "$(bash scripts/build-agent.sh)")
+# The native AOT agent (what ships); FIM_BENCH_JIT=1 measures the JIT build (dotnet fim-agent.dll) instead.
+if [[ "${FIM_BENCH_JIT:-0}" == 1 ]]; then AGENT=(dotnet "$(bash scripts/build-agent.sh --jit)"); else AGENT=("$(bash scripts/build-agent.sh)"); fi
 WORK=$(mktemp -d /tmp/fim-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
