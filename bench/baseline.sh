@@ -30,16 +30,16 @@ echo "SHA-256 (openssl speed -evp sha256, 1 MiB blocks): $(awk -v r="$SHA_RATE" 
 # The engine's own figure from its last notice ("... in N s"); stderr is JSON lines when not a terminal.
 engine_seconds() { grep -o 'entries[^"]* in [0-9.,]* s' "$WORK/stderr.$$" | tail -n1 | grep -o 'in [0-9.,]* s' | tr -dc '0-9.'; }
 
-declare -a fim aide sums rescan engine_base engine_rescan walk
+declare -a fim aide sums rescan engine_base engine_rescan walk rescan_cpu walk_cpu
 for i in $(seq "$RUNS"); do
   rm -rf "$WORK/state" "$WORK/key" "$WORK/aide.db.new"   # a fresh install: the key's anchor would refuse a deleted baseline
   measure "fim-agent scan (baseline) #$i" "${AGENT[@]}" scan "$TREE" --state "$WORK/state" --key-file "$WORK/key/k"
   fim+=("$LAST_WALL"); engine_base+=("$(engine_seconds)")
   measure "fim-agent scan (unchanged) #$i" "${AGENT[@]}" scan "$TREE" --state "$WORK/state" --key-file "$WORK/key/k"
-  rescan+=("$LAST_WALL"); engine_rescan+=("$(engine_seconds)")
+  rescan+=("$LAST_WALL"); engine_rescan+=("$(engine_seconds)"); rescan_cpu+=("$LAST_CPU")
   # What AIDE and fim-agent record per entry: type, mode, uid, gid, owner, group, size, mtime, ctime, inode, device, links, target.
   measure "find -printf (same stat fields) #$i" find "$TREE" -xdev -printf '%p %y %m %U %G %u %g %s %T@ %C@ %i %D %n %l\n'
-  walk+=("$LAST_WALL")
+  walk+=("$LAST_WALL"); walk_cpu+=("$LAST_CPU")
   measure "aide --init #$i" aide --init -c "$WORK/aide.conf"
   aide+=("$LAST_WALL")
   measure "find|xargs -P2 sha256sum #$i" bash -c "find '$TREE' -xdev -type f -print0 | xargs -0 -P2 -n 500 sha256sum"
@@ -58,4 +58,6 @@ echo "baseline / sha256sum pipe  = $(ratio "$F" "$S")   (target <= 1.0)"
 echo "baseline / hashing floor   = $(ratio "$F" "$FLOOR")   (target <= 1.5; floor ${FLOOR}s = bytes / (cores x SHA-256 rate) + find -printf ${W}s)"
 echo "rescan / baseline (process wall, incl. start and sealed baseline load) = $(ratio "$R" "$F")   (target <= 0.1)"
 echo "rescan / find -printf     = $(ratio "$R" "$W")   (target <= 1.0; find ${W}s)"
+RC=$(printf '%s\n' "${rescan_cpu[@]}" | median); WC=$(printf '%s\n' "${walk_cpu[@]}" | median)
+echo "same, CPU seconds (user + system): rescan ${RC}s, find -printf ${WC}s = $(ratio "$RC" "$WC")"
 echo "rescan / baseline (scan engine, as the running agent's scheduled rescan) = $(ratio "$ER" "$EB")   (engine ${ER}s / ${EB}s)"

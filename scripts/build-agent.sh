@@ -14,14 +14,16 @@ while (($#)); do
     *) echo "build-agent: unknown argument '$1' (--aot, --jit, --rid RID)" >&2; exit 2 ;;
   esac
 done
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+# publish ARGS...: quiet on success, the build's own output on failure.
+publish() { dotnet publish src/Fim.Agent -c Release -r "$rid" -v q -nologo "$@" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }; }
 if [[ "$mode" == jit ]]; then
   out=.cache/agent
-  dotnet publish src/Fim.Agent -c Release -r "$rid" --self-contained false -p:PublishAot=false -p:PublishReadyToRun=true \
-    -o "$out" -v q -nologo >/dev/null
+  publish --self-contained false -p:PublishAot=false -p:PublishReadyToRun=true -o "$out"
   echo "$PWD/$out/fim-agent.dll"
 else
   out=.cache/agent-aot
   [[ "$rid" == linux-x64 ]] || out=".cache/agent-aot-$rid"
-  dotnet publish src/Fim.Agent -c Release -r "$rid" -o "$out" -v q -nologo >/dev/null
+  publish -o "$out"
   echo "$PWD/$out/fim-agent"
 fi
