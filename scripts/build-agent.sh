@@ -24,6 +24,10 @@ if [[ "$mode" == jit ]]; then
 else
   out=.cache/agent-aot
   [[ "$rid" == linux-x64 ]] || out=".cache/agent-aot-$rid"
-  publish -o "$out"
+  # The native link takes minutes on a busy machine: skip it when no source is newer than the binary.
+  if [[ ! -x "$out/fim-agent" ]] || [[ -n "$(find src Directory.Build.props Directory.Packages.props -newer "$out/fim-agent" -type f \
+        -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
+    publish -o "$out"
+  fi
   echo "$PWD/$out/fim-agent"
 fi
