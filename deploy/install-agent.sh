@@ -5,8 +5,9 @@
 #   sudo deploy/install-agent.sh --from ./fim-agent-publish --nats-url tls://fim-nats.example.com:4222 \
 #       --ca-file ca.crt --cert-file host.crt --key-file host.key [--agent-id web-01] [--label env=prod]...
 #
-# --from      directory with the published agent (dotnet publish src/Fim.Agent -r linux-x64 -o DIR);
-#             needs the .NET 10 runtime on the host unless published self-contained.
+# --from      directory with the published agent: the native AOT executable fim-agent
+#             (dotnet publish src/Fim.Agent -c Release -r linux-x64 -o DIR, or scripts/build-agent.sh); no .NET runtime
+#             is needed on the host. A JIT publish (with fim-agent.dll) still works where the .NET 10 runtime is installed.
 # --nats-url  the NATS servers the managers consume from (nats:// or tls://, comma-separated).
 # --ca-file / --cert-file / --key-file   TLS: CA of the NATS servers and this host's client certificate, whose DNS
 #             SAN is <agentId>.agents.fim (see docs/agent-connected.md, `fim-agent nats-authz`).
@@ -39,7 +40,7 @@ while (($#)); do
 done
 
 from="${from%/}"
-[[ -n "$from" && -f "$from/fim-agent.dll" ]] || die "--from must be a directory holding a published fim-agent (fim-agent.dll)"
+[[ -n "$from" && -f "$from/fim-agent" ]] || die "--from must be a directory holding a published fim-agent (the native executable fim-agent)"
 [[ "$nats_url" =~ ^(nats|tls)://[A-Za-z0-9.-]+(:[0-9]{1,5})?(,(nats|tls)://[A-Za-z0-9.-]+(:[0-9]{1,5})?)*$ ]] \
   || die "--nats-url '$nats_url' is not a NATS URL list (nats://host:port or tls://host:port, comma-separated)"
 [[ -z "$agent_id" || "$agent_id" =~ ^[a-z0-9_-]{1,128}$ ]] || die "--agent-id '$agent_id': lower-case letters, digits, '-' and '_' only"

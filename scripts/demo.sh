@@ -14,7 +14,7 @@ mkdir -p "$demo/etc/app" "$demo/bin"
 [ -f "$demo/bin/tool" ] || { printf '#!/bin/sh\necho tool\n' > "$demo/bin/tool"; chmod 755 "$demo/bin/tool"; }
 
 agent=$(bash scripts/build-agent.sh)
-watch=(dotnet "$agent" watch "$PWD/$demo" --state "$PWD/$demo-state" --key-file "$PWD/.cache/demo-key/baseline.key")
+watch=("$agent" watch "$PWD/$demo" --state "$PWD/$demo-state" --key-file "$PWD/.cache/demo-key/baseline.key")
 
 if [[ "${CI:-}" != "true" && -t 0 && -t 1 ]]; then
   cat >&2 <<MSG

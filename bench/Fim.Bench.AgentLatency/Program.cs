@@ -2,7 +2,9 @@
 // rewrites each file (open, write, close) and measures from just after close() to the moment the agent's
 // alert line for that file is read from its stdout. That covers inotify, the settle logic, re-stat and
 // re-hash, the baseline journal fsync, rule evaluation and JSON output.
-// Usage: dotnet run -c Release --project bench/Fim.Bench.AgentLatency -- <fim-agent.dll> [--files 1000] [--interval-ms 2]
+// Before that, start-up to first watch: the agent is started twice on the tree (the first run records the baseline,
+// the second starts from it, as after a reboot) and the time from process start to "realtime detection on" is printed.
+// Usage: dotnet run -c Release --project bench/Fim.Bench.AgentLatency -- <fim-agent.dll or native fim-agent> [--files 1000] [--interval-ms 2]
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
@@ -10,7 +12,7 @@ using Fim.Testing;
 
 if (args.Length < 1 || !File.Exists(args[0]))
 {
-    Console.Error.WriteLine("usage: Fim.Bench.AgentLatency <path to fim-agent.dll> [--files N] [--interval-ms M]");
+    Console.Error.WriteLine("usage: Fim.Bench.AgentLatency <path to fim-agent.dll or the native fim-agent> [--files N] [--interval-ms M]");
     return 2;
 }
 var agentDll = args[0];
@@ -25,7 +27,20 @@ for (var i = 0; i < files; i++)
     File.WriteAllText(Path.Combine(tree, $"f{i:D5}"), "initial");
 }
 
-using var agent = ChildProcess.Dotnet(agentDll, ["watch", tree, "--json", "--state", Path.Combine(work, "state"), "--key-file", Path.Combine(work, "key", "k")]);
+string[] watchArgs = ["watch", tree, "--json", "--state", Path.Combine(work, "state"), "--key-file", Path.Combine(work, "key", "k")];
+ChildProcess StartAgent() => agentDll.EndsWith(".dll", StringComparison.Ordinal)
+    ? ChildProcess.Dotnet(agentDll, watchArgs)
+    : new ChildProcess(agentDll, watchArgs, name: "fim-agent");
+foreach (var label in new[] { "first start (records the baseline)", "restart (baseline on disk)" })
+{
+    var started = Stopwatch.StartNew();
+    using var first = StartAgent();
+    await first.AwaitLogAsync("realtime detection on");
+    Console.WriteLine($"start-up to first watch, {files} files, {label}: {started.Elapsed.TotalSeconds:F3} s");
+    first.Kill();
+}
+
+using var agent = StartAgent();
 var arrivals = new ConcurrentDictionary<string, long>();
 agent.StdoutLine += line =>
 {

@@ -122,7 +122,7 @@ public sealed class HostAndImageTests
     }
 
     [Theory]
-    [InlineData("Dockerfile.agent", "Fim.Agent", "runtime", "0:0")]
+    [InlineData("Dockerfile.agent", "Fim.Agent", "runtime-deps", "0:0")]
     [InlineData("Dockerfile.manager", "Fim.Manager", "aspnet", "65532:65532")]
     [InlineData("Dockerfile.operator", "Fim.Operator", "runtime", "65532:65532")]
     public void Dockerfiles_are_multi_stage_small_and_set_their_user(string file, string project, string runtime, string user)
@@ -138,13 +138,13 @@ public sealed class HostAndImageTests
         Assert.True(lines.IndexOf(users[0]) > lines.IndexOf(froms[1]), "USER must be set in the final stage");
         Assert.DoesNotContain(lines, l => Regex.IsMatch(l, @"(?i)(password|secret|token)\s*="));
 
-        // The entrypoint runs the assembly the project builds (when that project is in this tree).
+        // The entrypoint runs the assembly the project builds (when that project is in this tree), or its native AOT executable.
         var csproj = Path.Combine(Repo.Root, "src", project, project + ".csproj");
         var entry = lines.Single(l => l.StartsWith("ENTRYPOINT", StringComparison.Ordinal));
         if (File.Exists(csproj))
         {
             var assembly = Regex.Match(File.ReadAllText(csproj), "<AssemblyName>([^<]+)</AssemblyName>").Groups[1].Value;
-            Assert.Contains($"/{assembly}.dll\"", entry);
+            Assert.Matches($@"/{Regex.Escape(assembly)}(\.dll)?""", entry);
         }
     }
 }

@@ -37,7 +37,7 @@ public sealed class YamlConfigurationProvider(string path) : ConfigurationProvid
         }
         try
         {
-            StrictYaml.Read<AgentOptions>(text, path);
+            StrictYaml.Read(text, path, AgentJson.Default.AgentOptions);
         }
         catch (PolicyException e)
         {

@@ -82,6 +82,8 @@ public sealed class WatchLoop(
         logger.LogInformation("realtime detection on {Roots} with {Watches} watches; rescan every {Interval}",
             string.Join(", ", session.Policy.Rules.Select(r => r.RootDisplay)), watcher.WatchCount, session.Policy.RescanInterval);
         Ready?.Invoke();
+        // The startup scan's garbage (a record built per entry) would otherwise stay resident while the agent idles.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
         var nextRescan = time.GetUtcNow() + session.Policy.RescanInterval;
         var nextFullVerify = session.Policy.FullVerifyInterval is { } f ? time.GetUtcNow() + f : DateTimeOffset.MaxValue;

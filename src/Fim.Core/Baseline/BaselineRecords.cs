@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Fim.Core.Model;
 
 namespace Fim.Core.Baseline;
@@ -11,16 +10,14 @@ namespace Fim.Core.Baseline;
 /// </summary>
 public sealed class BaselineRecords : Scanning.IBaselineView
 {
-    private readonly ConcurrentDictionary<byte[], FileRecord> _map;
-    private readonly ConcurrentDictionary<byte[], FileRecord>.AlternateLookup<ReadOnlySpan<byte>> _bySpan;
+    private readonly RecordTable _map;
     private readonly Lock _writeLock = new();
     // For each path edited since the last commit, its committed record (null: absent); the first edit records it.
     private Dictionary<byte[], FileRecord?> _uncommitted = new(PathComparer.Instance);
 
     internal BaselineRecords(int capacity = 0)
     {
-        _map = new ConcurrentDictionary<byte[], FileRecord>(Environment.ProcessorCount, Math.Max(capacity, 31), PathComparer.Instance);
-        _bySpan = _map.GetAlternateLookup<ReadOnlySpan<byte>>();
+        _map = new RecordTable(capacity);
     }
 
     public int Count => _map.Count;
@@ -38,20 +35,11 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     }
 
     /// <summary>Every record, in no particular order; a moving view when written to concurrently.</summary>
-    public IEnumerable<FileRecord> All
-    {
-        get
-        {
-            foreach (var entry in _map)
-            {
-                yield return entry.Value;
-            }
-        }
-    }
+    public IEnumerable<FileRecord> All => _map.All;
 
-    public bool TryGet(byte[] path, out FileRecord record) => _map.TryGetValue(path, out record!);
+    public bool TryGet(byte[] path, out FileRecord record) => _map.TryGet(path, out record);
 
-    public bool TryGet(ReadOnlySpan<byte> path, out FileRecord record) => _bySpan.TryGetValue(path, out record!);
+    public bool TryGet(ReadOnlySpan<byte> path, out FileRecord record) => _map.TryGet(path, out record);
 
     /// <summary>Adds or replaces the record for <c>record.Path</c>.</summary>
     public void Set(FileRecord record)
@@ -59,8 +47,8 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         ArgumentNullException.ThrowIfNull(record.Path);
         lock (_writeLock)
         {
-            _uncommitted.TryAdd(record.Path, _map.TryGetValue(record.Path, out var old) ? old : null);
-            _map[record.Path] = record;
+            var old = _map.Set(record);
+            _uncommitted.TryAdd(record.Path, old);
         }
     }
 
@@ -68,7 +56,7 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     {
         lock (_writeLock)
         {
-            if (!_map.TryRemove(path, out var old))
+            if (_map.Remove(path) is not { } old)
             {
                 return false;
             }
@@ -78,9 +66,21 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     }
 
     /// <summary>Adds a record read from disk while the store opens; nothing to commit.</summary>
-    internal void Load(FileRecord record) => _map[record.Path] = record;
+    internal void Load(FileRecord record)
+    {
+        lock (_writeLock)
+        {
+            _map.Set(record);
+        }
+    }
 
-    internal void LoadDelete(byte[] path) => _map.TryRemove(path, out _);
+    internal void LoadDelete(byte[] path)
+    {
+        lock (_writeLock)
+        {
+            _map.Remove(path);
+        }
+    }
 
     /// <summary>Applies updates that are already durable (journaled).</summary>
     internal void ApplyCommitted(IReadOnlyList<BaselineUpdate> updates)
@@ -91,11 +91,11 @@ public sealed class BaselineRecords : Scanning.IBaselineView
             {
                 if (record is null)
                 {
-                    _map.TryRemove(path, out _);
+                    _map.Remove(path);
                 }
                 else
                 {
-                    _map[path] = record;
+                    _map.Set(record);
                 }
                 if (_uncommitted.ContainsKey(path))
                 {
@@ -116,10 +116,10 @@ public sealed class BaselineRecords : Scanning.IBaselineView
             paths = new byte[_map.Count][];
             records = new FileRecord[paths.Length];
             var i = 0;
-            foreach (var entry in _map)
+            foreach (var record in _map.All)
             {
-                paths[i] = entry.Key;
-                records[i++] = entry.Value;
+                paths[i] = record.Path;
+                records[i++] = record;
             }
             edits = _uncommitted;
             _uncommitted = new Dictionary<byte[], FileRecord?>(PathComparer.Instance);
@@ -143,11 +143,11 @@ public sealed class BaselineRecords : Scanning.IBaselineView
                 }
                 else if (committed is null)
                 {
-                    _map.TryRemove(path, out _);
+                    _map.Remove(path);
                 }
                 else
                 {
-                    _map[path] = committed;
+                    _map.Set(committed);
                 }
             }
         }

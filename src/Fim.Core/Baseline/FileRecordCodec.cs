@@ -33,13 +33,11 @@ public static class FileRecordCodec
         ArgumentNullException.ThrowIfNull(record.Path);
         var n = 1 + LenBytes(record.Path.Length) + FixedFieldsSize;
         n += OptString(record.Owner) + OptString(record.Group) + OptBytes(record.SymlinkTarget);
-        n += OptCount(record.Hashes?.Length);
-        if (record.Hashes is { } hashes)
+        var digests = record.Digests;
+        n += OptCount(digests.IsNone ? null : digests.Slots);
+        for (var i = 0; i < digests.Slots; i++)
         {
-            foreach (var h in hashes)
-            {
-                n += OptBytes(h);
-            }
+            n += digests.Has((HashAlgorithmKind)i) ? SpanWriter.LengthSize(digests.Get((HashAlgorithmKind)i).Length + 1) + digests.Get((HashAlgorithmKind)i).Length : 1;
         }
         n += OptCount(record.Xattrs?.Count);
         if (record.Xattrs is { } xattrs)
@@ -82,12 +80,19 @@ public static class FileRecordCodec
         w.UInt32(record.LinkCount);
         WriteOptBytes(ref w, record.SymlinkTarget);
         w.Byte((byte)record.HashStatus);
-        WriteOptCount(ref w, record.Hashes?.Length);
-        if (record.Hashes is { } hashes)
+        var digests = record.Digests;
+        WriteOptCount(ref w, digests.IsNone ? null : digests.Slots);
+        for (var i = 0; i < digests.Slots; i++)
         {
-            foreach (var h in hashes)
+            if (digests.Has((HashAlgorithmKind)i))
             {
-                WriteOptBytes(ref w, h);
+                var d = digests.Get((HashAlgorithmKind)i);
+                w.Length(d.Length + 1);
+                w.Bytes(d);
+            }
+            else
+            {
+                w.Length(0);
             }
         }
         WriteOptCount(ref w, record.Xattrs?.Count);
@@ -104,10 +109,12 @@ public static class FileRecordCodec
         return w.Position;
     }
 
-    public static FileRecord Decode(ReadOnlySpan<byte> data) => Decode(data, null);
+    public static FileRecord Decode(ReadOnlySpan<byte> data) => Decode(data, null, null);
 
+    /// <param name="names">Shares one string per distinct owner or group name.</param>
+    /// <param name="digestSlab">Where the digests are packed (a loader's own slab); null for this thread's.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static FileRecord Decode(ReadOnlySpan<byte> data, StringPool? names)
+    internal static FileRecord Decode(ReadOnlySpan<byte> data, StringPool? names, DigestSlab? digestSlab)
     {
         var r = new SpanReader(data);
         var version = r.Byte("version");
@@ -138,16 +145,7 @@ public static class FileRecordCodec
         {
             throw new FormatException($"invalid hash status {hashStatus}");
         }
-        byte[]?[]? hashes = null;
-        var hashCount = ReadOptCount(ref r, "hashes");
-        if (hashCount >= 0)
-        {
-            hashes = new byte[]?[hashCount];
-            for (var i = 0; i < hashCount; i++)
-            {
-                hashes[i] = ReadOptBytes(ref r, "hash");
-            }
-        }
+        var digests = ReadDigests(ref r, digestSlab ?? DigestSlab.ForThisThread);
         KeyValuePair<string, byte[]>[]? xattrs = null;
         var xattrCount = ReadOptCount(ref r, "xattrs", minItemBytes: 2);
         if (xattrCount >= 0)
@@ -181,9 +179,61 @@ public static class FileRecordCodec
             LinkCount = links,
             SymlinkTarget = target,
             HashStatus = (HashStatus)hashStatus,
-            Hashes = hashes,
+            Digests = digests,
             Xattrs = xattrs,
         };
+    }
+
+    /// <summary>Reads the optional digest list straight into its packed form: no array per digest or per record.</summary>
+    private static RecordDigests ReadDigests(ref SpanReader r, DigestSlab slab)
+    {
+        var slots = ReadOptCount(ref r, "hashes");
+        if (slots < 0)
+        {
+            return RecordDigests.None;
+        }
+        if (slots > RecordDigests.MaxSlots)
+        {
+            throw new FormatException($"{slots} hash slots (at most {RecordDigests.MaxSlots})");
+        }
+        // First pass on a copy of the reader: which slots hold a digest and how many bytes they take packed.
+        var scan = r;
+        var packedLength = 0;
+        byte present = 0;
+        for (var i = 0; i < slots; i++)
+        {
+            var n = scan.Length("hash");
+            if (n == 0)
+            {
+                continue;
+            }
+            if (n - 1 > RecordDigests.MaxDigestLength)
+            {
+                throw new FormatException($"a hash of {n - 1} bytes (at most {RecordDigests.MaxDigestLength})");
+            }
+            scan.Bytes(n - 1, "hash");
+            packedLength += n;
+            present |= (byte)(1 << i);
+        }
+        if (present == 0)
+        {
+            r = scan;
+            return RecordDigests.Pack(new byte[]?[slots], slab);
+        }
+        var (buffer, offset) = slab.Reserve(packedLength);
+        var w = offset;
+        for (var i = 0; i < slots; i++)
+        {
+            var n = r.Length("hash");
+            if (n == 0)
+            {
+                continue;
+            }
+            buffer[w++] = (byte)(n - 1);
+            r.Bytes(n - 1, "hash").CopyTo(buffer.AsSpan(w));
+            w += n - 1;
+        }
+        return RecordDigests.FromParts(buffer, offset, present, slots);
     }
 
     private static int LenBytes(int length) => SpanWriter.LengthSize(length) + length;

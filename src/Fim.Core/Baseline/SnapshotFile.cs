@@ -151,6 +151,7 @@ internal static class SnapshotFile
 
         records = new BaselineRecords((int)count);
         var names = new StringPool();
+        var digestSlab = new DigestSlab();
         byte[]? previous = null;
         for (long i = 0; i < count; i++)
         {
@@ -163,7 +164,7 @@ internal static class SnapshotFile
             FileRecord record;
             try
             {
-                record = FileRecordCodec.Decode(Need((int)length, $"record {i}"), names);
+                record = FileRecordCodec.Decode(Need((int)length, $"record {i}"), names, digestSlab);
             }
             catch (FormatException e)
             {

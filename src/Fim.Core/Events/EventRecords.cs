@@ -86,16 +86,16 @@ public static class EventRecords
             HashStatus.Unstable => "unstable",
             _ => null,
         },
-        Sha256 = Hex(r.GetHash(HashAlgorithmKind.Sha256)),
-        Sha512 = Hex(r.GetHash(HashAlgorithmKind.Sha512)),
-        Sha1 = Hex(r.GetHash(HashAlgorithmKind.Sha1)),
-        Md5 = Hex(r.GetHash(HashAlgorithmKind.Md5)),
-        Xxh128 = Hex(r.GetHash(HashAlgorithmKind.Xxh128)),
+        Sha256 = Hex(r, HashAlgorithmKind.Sha256),
+        Sha512 = Hex(r, HashAlgorithmKind.Sha512),
+        Sha1 = Hex(r, HashAlgorithmKind.Sha1),
+        Md5 = Hex(r, HashAlgorithmKind.Md5),
+        Xxh128 = Hex(r, HashAlgorithmKind.Xxh128),
         Xattrs = r.Xattrs?.ToDictionary(x => x.Key, x => Convert.ToBase64String(x.Value)),
     };
 
     private static DateTimeOffset FromNs(long ns) =>
         DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
 
-    private static string? Hex(byte[]? h) => h is null ? null : Convert.ToHexStringLower(h);
+    private static string? Hex(FileRecord r, HashAlgorithmKind kind) => r.HasHash(kind) ? Convert.ToHexStringLower(r.Digests.Get(kind)) : null;
 }

@@ -32,9 +32,8 @@ public static class ChangeDetector
         {
             for (var i = 0; i < HashAlgorithmNames.Count; i++)
             {
-                var a = before.GetHash((HashAlgorithmKind)i);
-                var b = after.GetHash((HashAlgorithmKind)i);
-                if (a is not null && b is not null && !a.AsSpan().SequenceEqual(b))
+                var kind = (HashAlgorithmKind)i;
+                if (before.HasHash(kind) && after.HasHash(kind) && !before.Digests.Get(kind).SequenceEqual(after.Digests.Get(kind)))
                 {
                     changed |= ChangedAttributeNames.Of((HashAlgorithmKind)i);
                 }

@@ -38,16 +38,29 @@ public sealed class FileRecord
     public uint LinkCount { get; init; }
     public byte[]? SymlinkTarget { get; init; }
     public HashStatus HashStatus { get; init; } = HashStatus.NotApplicable;
-    /// <summary>Indexed by <see cref="HashAlgorithmKind"/>; null where not computed.</summary>
-    public byte[]?[]? Hashes { get; init; }
+
+    /// <summary>The content digests, packed in a shared buffer: <see cref="RecordDigests.Get"/> reads one without copying.</summary>
+    public RecordDigests Digests { get; init; } = RecordDigests.None;
+
+    /// <summary>
+    /// Indexed by <see cref="HashAlgorithmKind"/>; null where not computed. Setting it packs the digests into
+    /// <see cref="Digests"/>; reading it makes a copy, so hot paths use <see cref="Digests"/> or <see cref="HasHash"/>.
+    /// </summary>
+    public byte[]?[]? Hashes
+    {
+        get => Digests.ToArrays();
+        init => Digests = RecordDigests.Pack(value);
+    }
     /// <summary>Sorted name/value pairs, when the policy checks xattrs.</summary>
     public IReadOnlyList<KeyValuePair<string, byte[]>>? Xattrs { get; init; }
 
     /// <summary>The scan generation that last saw this path; how a scan finds what disappeared.</summary>
     internal int SeenGeneration;
 
-    public byte[]? GetHash(HashAlgorithmKind kind) =>
-        Hashes is { } h && (int)kind < h.Length ? h[(int)kind] : null;
+    /// <summary>A copy of one digest, or null; <c>Digests.Get(kind)</c> reads it without copying.</summary>
+    public byte[]? GetHash(HashAlgorithmKind kind) => Digests.Has(kind) ? Digests.Get(kind).ToArray() : null;
+
+    public bool HasHash(HashAlgorithmKind kind) => Digests.Has(kind);
 
     public FileRecord With(Action<FileRecordBuilder> edit)
     {
@@ -75,7 +88,7 @@ public sealed class FileRecordBuilder(FileRecord r)
     public uint LinkCount = r.LinkCount;
     public byte[]? SymlinkTarget = r.SymlinkTarget;
     public HashStatus HashStatus = r.HashStatus;
-    public byte[]?[]? Hashes = r.Hashes;
+    public RecordDigests Digests = r.Digests;
     public IReadOnlyList<KeyValuePair<string, byte[]>>? Xattrs = r.Xattrs;
 
     public FileRecord Build() => new()
@@ -95,7 +108,14 @@ public sealed class FileRecordBuilder(FileRecord r)
         LinkCount = LinkCount,
         SymlinkTarget = SymlinkTarget,
         HashStatus = HashStatus,
-        Hashes = Hashes,
+        Digests = Digests,
         Xattrs = Xattrs,
     };
+
+    /// <summary>Unpacked digests (see <see cref="FileRecord.Hashes"/>); setting packs them.</summary>
+    public byte[]?[]? Hashes
+    {
+        get => Digests.ToArrays();
+        set => Digests = RecordDigests.Pack(value);
+    }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Fim.Core.Policy;
 
@@ -13,17 +15,23 @@ internal sealed class PolicyBinder
     private const int MaxQuotedLength = 60;
 
     private readonly PolicySourceMap _positions;
+    private readonly JsonSerializerOptions _model;
     private readonly List<PolicyProblem> _problems = [];
     private int _valuesLeft = MaxBoundValues;
 
-    private PolicyBinder(PolicySourceMap positions) => _positions = positions;
+    private PolicyBinder(PolicySourceMap positions, JsonSerializerOptions model)
+    {
+        _positions = positions;
+        _model = model;
+    }
 
-    public static T Bind<T>(DocMapping root, PolicySourceMap positions)
+    /// <param name="model">Source-generated metadata of <typeparamref name="T"/> (and, through its context, of the types it holds).</param>
+    public static T Bind<T>(DocMapping root, PolicySourceMap positions, JsonTypeInfo<T> model)
         where T : class, new()
     {
-        var binder = new PolicyBinder(positions);
+        var binder = new PolicyBinder(positions, model.Options);
         positions.Record("", root);
-        var result = (T)binder.BindObject(typeof(T), root, "");
+        var result = (T)binder.BindObject(BindableProperties.Of(model), root, "");
         if (binder._problems.Count > 0)
         {
             throw new PolicyException(positions.SourceName, binder._problems);
@@ -35,19 +43,18 @@ internal sealed class PolicyBinder
     /// Binds what can be bound and returns it with every binding problem, without throwing: for readers that check the
     /// result further and report all problems of a file at once (an unknown key must not hide the other errors).
     /// </summary>
-    public static (T Result, IReadOnlyList<PolicyProblem> Problems) BindCollecting<T>(DocMapping root, PolicySourceMap positions)
+    public static (T Result, IReadOnlyList<PolicyProblem> Problems) BindCollecting<T>(DocMapping root, PolicySourceMap positions, JsonTypeInfo<T> model)
         where T : class, new()
     {
-        var binder = new PolicyBinder(positions);
+        var binder = new PolicyBinder(positions, model.Options);
         positions.Record("", root);
-        var result = (T)binder.BindObject(typeof(T), root, "");
+        var result = (T)binder.BindObject(BindableProperties.Of(model), root, "");
         return (result, binder._problems);
     }
 
-    private object BindObject(Type type, DocMapping mapping, string path)
+    private object BindObject(BindableProperties properties, DocMapping mapping, string path)
     {
-        var instance = Activator.CreateInstance(type)!;
-        var properties = BindableProperties.Of(type);
+        var instance = properties.Create();
         var seen = new Dictionary<string, DocNode>(StringComparer.Ordinal);
         foreach (var (keyNode, valueNode) in mapping.Entries)
         {
@@ -70,7 +77,7 @@ internal sealed class PolicyBinder
             }
             if (TryBindValue(property.Type, property.AcceptsNull, valueNode, fieldPath, out var value))
             {
-                property.Property.SetValue(instance, value);
+                property.Property.Set!(instance, value);
             }
         }
         return instance;
@@ -107,17 +114,17 @@ internal sealed class PolicyBinder
         {
             return TryBindInteger(target, node, path, out value);
         }
-        if (IsList(target, out var itemType))
-        {
-            return TryBindList(target, itemType, node, path, out value);
-        }
         if (target == typeof(Dictionary<string, string>))
         {
             return node is DocMapping map ? TryBindStringMap(map, path, out value) : Mismatch(type, node, path);
         }
-        if (IsModelObject(target))
+        if (IsList(target, out var listInfo))
         {
-            return node is DocMapping mapping ? Bound(BindObject(target, mapping, path), out value) : Mismatch(type, node, path);
+            return TryBindList(listInfo, node, path, out value);
+        }
+        if (IsModelObject(target, out var modelInfo))
+        {
+            return node is DocMapping mapping ? Bound(BindObject(BindableProperties.Of(modelInfo), mapping, path), out value) : Mismatch(type, node, path);
         }
         Problem(path, node, $"{FieldPaths.Describe(path)} has a type ({type.Name}) the policy reader does not support");
         return false;
@@ -131,9 +138,9 @@ internal sealed class PolicyBinder
         {
             return true;
         }
-        if (IsList(type, out _) || IsModelObject(type))
+        if (IsList(type, out var info) || IsModelObject(type, out info))
         {
-            value = Activator.CreateInstance(type);
+            value = info.CreateObject!();
             return true;
         }
         return Mismatch(type, node, path);
@@ -161,10 +168,12 @@ internal sealed class PolicyBinder
         return true;
     }
 
-    private bool TryBindList(Type listType, Type itemType, DocNode node, string path, out object? value)
+    private bool TryBindList(JsonTypeInfo listInfo, DocNode node, string path, out object? value)
     {
         value = null;
-        var list = (System.Collections.IList)Activator.CreateInstance(listType)!;
+        var listType = listInfo.Type;
+        var itemType = listInfo.ElementType!;
+        var list = (System.Collections.IList)listInfo.CreateObject!();
         // A lone string where a list of strings is expected is the one-item list: "exclude: '*.log'".
         IReadOnlyList<DocNode> items = node switch
         {
@@ -247,7 +256,7 @@ internal sealed class PolicyBinder
         return $"unknown key '{Quote(key)}' in {FieldPaths.DescribeContainer(path)};{suggestion} allowed: {string.Join(", ", allowed)}";
     }
 
-    private static string Expectation(Type type)
+    private string Expectation(Type type)
     {
         var target = Nullable.GetUnderlyingType(type) ?? type;
         if (target == typeof(string))
@@ -266,11 +275,11 @@ internal sealed class PolicyBinder
         {
             return "a mapping of names to strings";
         }
-        if (IsList(target, out var itemType))
+        if (IsList(target, out var listInfo))
         {
-            return itemType == typeof(string) ? "a list of strings" : $"a list of mappings with keys {string.Join(", ", BindableProperties.Of(itemType).Keys)}";
+            return listInfo.ElementType == typeof(string) ? "a list of strings" : $"a list of mappings with keys {string.Join(", ", BindableProperties.Of(_model.GetTypeInfo(listInfo.ElementType!)).Keys)}";
         }
-        return $"a mapping with keys {string.Join(", ", BindableProperties.Of(target).Keys)}";
+        return IsModelObject(target, out var info) ? $"a mapping with keys {string.Join(", ", BindableProperties.Of(info).Keys)}" : type.Name;
     }
 
     private static string DescribeNode(DocNode node) => node switch
@@ -284,12 +293,26 @@ internal sealed class PolicyBinder
     private static string Quote(string text) =>
         text.Length <= MaxQuotedLength ? text : string.Concat(text.AsSpan(0, MaxQuotedLength), "...");
 
-    private static bool IsList(Type type, out Type itemType)
+    private bool IsList(Type type, out JsonTypeInfo info)
     {
-        itemType = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0] : typeof(void);
-        return itemType != typeof(void);
+        info = null!;
+        if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(List<>))
+        {
+            return false;
+        }
+        info = _model.GetTypeInfo(type);
+        return info.CreateObject is not null;
     }
 
-    private static bool IsModelObject(Type type) =>
-        type.IsClass && type != typeof(string) && !type.IsAbstract && type.GetConstructor(Type.EmptyTypes) is not null;
+    private bool IsModelObject(Type type, out JsonTypeInfo info)
+    {
+        info = null!;
+        if (!type.IsClass || type == typeof(string) || !_model.TryGetTypeInfo(type, out var found)
+            || found.Kind != JsonTypeInfoKind.Object || found.CreateObject is null)
+        {
+            return false;
+        }
+        info = found;
+        return true;
+    }
 }

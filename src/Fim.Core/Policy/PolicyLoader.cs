@@ -31,7 +31,7 @@ public static class PolicyLoader
                 throw new PolicyException(sourceName, new PolicyProblem(null, "the policy is empty; it needs at least 'paths'", root?.Line, root?.Column));
             case DocMapping mapping:
                 var positions = new PolicySourceMap(sourceName);
-                var spec = PolicyBinder.Bind<PolicySpec>(mapping, positions);
+                var spec = PolicyBinder.Bind(mapping, positions, PolicyModelJson.Default.PolicySpec);
                 PolicySourceMap.Attach(spec, positions);
                 return spec;
             default:

@@ -59,7 +59,7 @@ public static class RuleLoader
         }
         var positions = new PolicySourceMap(sourceName);
         // Binding problems (an unknown key, a wrong type) are reported together with the rules' own, in file order.
-        var (spec, bindProblems) = PolicyBinder.BindCollecting<RuleFileSpec>(mapping, positions);
+        var (spec, bindProblems) = PolicyBinder.BindCollecting(mapping, positions, PolicyModelJson.Default.RuleFileSpec);
         return Compile(spec, positions, bindProblems);
     }
 

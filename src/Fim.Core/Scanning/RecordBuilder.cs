@@ -19,13 +19,13 @@ internal sealed class RecordBuilder(ScanOptions options, RecordComparison compar
     {
         issue = null;
         var hashStatus = HashStatus.NotApplicable;
-        byte[]?[]? hashes = null;
+        var digests = RecordDigests.None;
         if (stat.Type == FileType.Regular && rule.WantsHash)
         {
             if (!options.VerifyFull && compare.CanReuseHashes(old, stat, rule))
             {
                 hashStatus = HashStatus.Hashed;
-                hashes = old!.Hashes;
+                digests = old!.Digests;
                 Interlocked.Increment(ref stats._hashesReused);
             }
             else if (stat.Size > rule.MaxFileSize)
@@ -35,7 +35,8 @@ internal sealed class RecordBuilder(ScanOptions options, RecordComparison compar
             else
             {
                 var before = hasher.BytesRead;
-                var outcome = hasher.Hash(dirFd, nameZ, path, rule.HashKinds, rule.MaxFileSize, out var hashedStat, out hashes);
+                var outcome = hasher.Hash(dirFd, nameZ, path, rule.HashKinds, rule.MaxFileSize, out var hashedStat, out var hashes);
+                digests = RecordDigests.Pack(hashes);
                 Interlocked.Add(ref stats._bytesHashed, hasher.BytesRead - before);
                 switch (outcome)
                 {
@@ -84,7 +85,7 @@ internal sealed class RecordBuilder(ScanOptions options, RecordComparison compar
             LinkCount = stat.LinkCount,
             SymlinkTarget = stat.Type == FileType.Symlink ? Posix.ReadLinkAt(dirFd, nameZ) : null,
             HashStatus = hashStatus,
-            Hashes = hashes,
+            Digests = digests,
             Xattrs = (rule.Checks & CheckAttributes.Xattrs) != 0 ? Posix.ReadXattrs(path) : null,
         };
     }

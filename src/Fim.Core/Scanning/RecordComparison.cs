@@ -62,7 +62,7 @@ internal sealed class RecordComparison(CompiledPolicy policy, ScanOptions option
         }
         foreach (var kind in rule.HashKinds)
         {
-            if (old.GetHash(kind) is null)
+            if (!old.HasHash(kind))
             {
                 return false;
             }
@@ -73,17 +73,5 @@ internal sealed class RecordComparison(CompiledPolicy policy, ScanOptions option
     internal static bool Identical(FileRecord a, FileRecord b) =>
         a.HashStatus == b.HashStatus &&
         ChangeDetector.Differences(a, b, (CheckAttributes)uint.MaxValue) == ChangedAttributes.None &&
-        HashesEqual(a, b);
-
-    private static bool HashesEqual(FileRecord a, FileRecord b)
-    {
-        for (var i = 0; i < HashAlgorithmNames.Count; i++)
-        {
-            if (!a.GetHash((HashAlgorithmKind)i).AsSpan().SequenceEqual(b.GetHash((HashAlgorithmKind)i)))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+        a.Digests.SameDigests(b.Digests);
 }

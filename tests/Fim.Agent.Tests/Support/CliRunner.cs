@@ -2,7 +2,10 @@ using Fim.Testing;
 
 namespace Fim.Agent.Tests.Support;
 
-/// <summary>Runs the real fim-agent (the built fim-agent.dll) as a child process.</summary>
+/// <summary>
+/// Runs the real fim-agent as a child process: the built fim-agent.dll, or the native AOT binary when
+/// FIM_AGENT_BINARY names one (<see cref="Programs.AgentBinaryVariable"/>).
+/// </summary>
 public static class CliRunner
 {
     public static string AgentDll => Path.Combine(AppContext.BaseDirectory, "fim-agent.dll");
@@ -20,11 +23,12 @@ public static class CliRunner
         return new ChildProcess(file, argv, Environment(env), name: "fim-agent");
     }
 
-    private static (string File, List<string> Args) Command(IEnumerable<string> args, string? runAsUser) =>
-        runAsUser is null
-            ? (ChildProcess.DotnetHost, [AgentDll, .. args])
-            // setpriv drops to another uid without a shell; the test controls every argument.
-            : ("setpriv", [$"--reuid={runAsUser}", $"--regid={runAsUser}", "--clear-groups", "--", ChildProcess.DotnetHost, AgentDll, .. args]);
+    private static (string File, List<string> Args) Command(IEnumerable<string> args, string? runAsUser)
+    {
+        var (file, argv) = Programs.AgentCommand(args, AgentDll);
+        // setpriv drops to another uid without a shell; the test controls every argument.
+        return runAsUser is null ? (file, argv) : ("setpriv", [$"--reuid={runAsUser}", $"--regid={runAsUser}", "--clear-groups", "--", file, .. argv]);
+    }
 
     private static Dictionary<string, string> Environment(IDictionary<string, string>? env) =>
         new(env ?? new Dictionary<string, string>()) { ["NO_COLOR"] = "1" };
