@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
-# nats-server, promtool, inotify-tools, setpriv, clang, bpftool and libbpf-dev (the agent's eBPF process table)
+# nats-server, promtool, inotify-tools, setpriv, clang, bpftool and libbpf-dev (the agent's eBPF process table), rpm
 # (apt, skipped when everything is present), the
 # Kubernetes, prometheus-operator and KEDA schema validators from npm into .cache/k8s-models
 # (scripts/fetch-k8s-models.sh; the Kubernetes API double validates built-in objects with them), and the
@@ -19,6 +19,8 @@ command -v sha256sum >/dev/null 2>&1 || need+=(coreutils)
 command -v clang >/dev/null 2>&1 || need+=(clang)
 command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool)
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
+# Package awareness tests build and query a test rpm database (dpkg-deb comes with dpkg).
+{ command -v rpm >/dev/null 2>&1 && command -v rpmbuild >/dev/null 2>&1; } || need+=(rpm)
 
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then
