@@ -55,9 +55,20 @@ public static class Samples
         Diff = "@@ -1 +1 @@\n-a\n+b\n",
         Actor = new Actor
         {
-            Uid = 0, LoginUid = 1000, Pid = 4242, Process = "vim", Workload = Writer(),
-            Ppid = 4200, Executable = "/usr/bin/vim.basic", CommandLine = "vim /etc/passwd", Euid = 0, Gid = 0,
-            User = "root", Group = "root", LoginUser = "alice", SessionId = 3,
+            Uid = 0,
+            LoginUid = 1000,
+            Pid = 4242,
+            Process = "vim",
+            Workload = Writer(),
+            Ppid = 4200,
+            Executable = "/usr/bin/vim.basic",
+            CommandLine = "vim /etc/passwd",
+            Euid = 0,
+            Gid = 0,
+            User = "root",
+            Group = "root",
+            LoginUser = "alice",
+            SessionId = 3,
         },
         Container = new Workload
         {
