@@ -8,26 +8,19 @@ namespace Fim.Agent.Tests.Cli;
 [Collection(InotifyCollection.Name)]
 public sealed class WatchRecoveryTests : IDisposable
 {
-    private const string QueueSysctl = "/proc/sys/fs/inotify/max_queued_events";
     private readonly TempTree _t = new("recover");
 
     [Fact]
     public void After_an_inotify_queue_overflow_every_change_is_still_reported_and_the_overflow_is_logged()
     {
         _t.Write("seed.txt", "s");
-        var original = File.ReadAllText(QueueSysctl).Trim();
         AgentProcess agent;
-        try
+        // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once.
+        using (Sysctl.Set("fs/inotify/max_queued_events", 16))
         {
-            // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once.
-            File.WriteAllText(QueueSysctl, "16");
             // inotify's overflow is under test: run on inotify, not on fanotify (which root would get by default).
             agent = new AgentProcess(["watch", _t.Tree, "--json", "--who-data", "inotify", .. _t.StateArgs]);
             agent.AwaitLog("realtime detection on");
-        }
-        finally
-        {
-            File.WriteAllText(QueueSysctl, original);
         }
         using (agent)
         {

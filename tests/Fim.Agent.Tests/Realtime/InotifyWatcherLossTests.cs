@@ -1,3 +1,4 @@
+using Fim.Testing;
 using Fim.Agent.Realtime;
 using Fim.Core.Model;
 using Microsoft.Extensions.Logging;
