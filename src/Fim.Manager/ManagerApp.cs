@@ -59,6 +59,7 @@ public static class ManagerApp
         services.AddSingleton<EventJudge>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<EventSettler>();
+        services.AddSingleton<TakenIdSettler>();
         services.AddHostedService<EventPipeline>();
         services.AddHostedService<MaxDeliveriesWatch>();
         services.AddHostedService<PendingGauge>();

@@ -20,7 +20,7 @@ public static class EnrollmentServices
         services.AddSingleton<EnrollmentAdmin>();
         services.AddSingleton<EnrollmentResponder>();
         services.AddHostedService(sp => sp.GetRequiredService<EnrollmentResponder>());
-        services.AddSingleton<EventIdRegistry>();
+        services.AddSingleton<EventIdClaims>();
         services.AddSingleton<EventProvenance>();
         return services;
     }

@@ -5,23 +5,20 @@ using NATS.Client.Core;
 
 namespace Fim.Manager.Enrollment;
 
-/// <summary>
-/// Why an event's origin is not proven, the dead-letter reason for it, and the alert that reports it.
-/// <paramref name="StillJudged"/>: the event is judged as well (its own alert), because which of two events with one id
-/// is the genuine one cannot be told from the order they came in.
-/// </summary>
-public sealed record ProvenanceProblem(string Reason, string Detail, Alert Alert, bool StillJudged = false);
+/// <summary>Why an event's origin is not proven, the dead-letter reason for it, and the alert that reports it.</summary>
+public sealed record ProvenanceProblem(string Reason, string Detail, Alert Alert);
 
 /// <summary>The content digest of an event that passed, or the problem of one that did not.</summary>
 public readonly record struct ProvenanceResult(string Digest, ProvenanceProblem? Problem);
 
 /// <summary>
 /// Proves where an event comes from before it is judged: an enrolled agent's event must carry a signature by the key in
-/// its identity record over <see cref="EventContent.SigningInput"/>, and an event id already seen with other content is a
-/// reuse, for every agent, enrolled or not. Either failure is a dead letter plus a level-12 alert naming it; the genuine
-/// event is not affected: a reused id is still judged, since a forger who guessed the id may have come first.
+/// its identity record over <see cref="EventContent.SigningInput"/>; and names the problem of an event id that
+/// <see cref="EventIdClaims"/> found already seen with other content, for every agent, enrolled or not. Either failure is
+/// a dead letter plus a level-12 alert naming it; the genuine event is not affected: a reused id is still judged, since
+/// a forger who guessed the id may have come first.
 /// </summary>
-public sealed class EventProvenance(IdentityDirectory identities, EventIdRegistry ids, IOptions<EnrollmentOptions> options)
+public sealed class EventProvenance(IdentityDirectory identities, IOptions<EnrollmentOptions> options)
 {
     public const string Unsigned = "unsigned";
     public const string BadSignature = "bad-signature";
@@ -32,7 +29,7 @@ public sealed class EventProvenance(IdentityDirectory identities, EventIdRegistr
 
     public static IReadOnlyList<string> Reasons { get; } = [Unsigned, BadSignature, EventIdReuse];
 
-    public async ValueTask<ProvenanceResult> CheckAsync(FileEvent e, ReadOnlyMemory<byte> payload, NatsHeaders? headers, CancellationToken ct)
+    public ProvenanceResult Check(FileEvent e, ReadOnlyMemory<byte> payload, NatsHeaders? headers)
     {
         byte[] input;
         try
@@ -65,16 +62,15 @@ public sealed class EventProvenance(IdentityDirectory identities, EventIdRegistr
         {
             return Forged(e, digest, Unsigned, $"agent {e.AgentId} is not enrolled and the event is unsigned ({EnrollmentOptions.Section}:RequireSignatures)");
         }
-        // One KV round trip per event, for every agent: deduplication by id alone would let a forged event with a guessed id
-        // turn the genuine one into a silent duplicate, so the id is kept with its content digest and a mismatch is named.
-        if (await ids.ConflictingDigestAsync(e.EventId, digest, ct) is { } first)
-        {
-            var alert = AlertFor(e, digest, ReuseRuleId, "Event id reused with different content: a forged or replayed event");
-            alert.Tags.Add("first-digest:" + first);
-            return new ProvenanceResult(digest,
-                new ProvenanceProblem(EventIdReuse, $"event id {e.EventId} was first seen with content digest {first}, now {digest}", alert, StillJudged: true));
-        }
         return new ProvenanceResult(digest, null);
+    }
+
+    /// <summary>The problem of an event whose id was first claimed with content digest <paramref name="firstDigest"/>.</summary>
+    public static ProvenanceProblem Reuse(FileEvent e, string digest, string firstDigest)
+    {
+        var alert = AlertFor(e, digest, ReuseRuleId, "Event id reused with different content: a forged or replayed event");
+        alert.Tags.Add("first-digest:" + firstDigest);
+        return new ProvenanceProblem(EventIdReuse, $"event id {e.EventId} was first seen with content digest {firstDigest}, now {digest}", alert);
     }
 
     private static ProvenanceResult Forged(FileEvent e, string digest, string reason, string detail) =>

@@ -6,8 +6,11 @@ using NATS.Client.Core;
 
 namespace Fim.Manager.Nats;
 
-/// <summary>What JetStream answered to one publish: stored (perhaps as a duplicate of an earlier one) or refused.</summary>
-public readonly record struct PublishAck(ulong Sequence, bool Duplicate, string? Error)
+/// <summary>
+/// What JetStream answered to one publish: stored (perhaps as a duplicate of an earlier one) or refused, with JetStream's
+/// error code when it said one (for example 10071, a failed expected-last-sequence check).
+/// </summary>
+public readonly record struct PublishAck(ulong Sequence, bool Duplicate, string? Error, int ErrorCode = 0)
 {
     public bool Stored => Error is null;
 }
@@ -168,6 +171,7 @@ public sealed class JetStreamPublisher : IAsyncDisposable
             ulong seq = 0;
             var duplicate = false;
             string? error = null;
+            var errorCode = 0;
             reader.Read();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -186,6 +190,10 @@ public sealed class JetStreamPublisher : IAsyncDisposable
                     reader.Read();
                     using var doc = JsonDocument.ParseValue(ref reader);
                     error = doc.RootElement.TryGetProperty("description", out var d) ? d.GetString() ?? "error" : doc.RootElement.GetRawText();
+                    if (doc.RootElement.TryGetProperty("err_code", out var code) && code.TryGetInt32(out var number))
+                    {
+                        errorCode = number;
+                    }
                 }
                 else
                 {
@@ -193,7 +201,7 @@ public sealed class JetStreamPublisher : IAsyncDisposable
                     reader.Skip();
                 }
             }
-            return new PublishAck(seq, duplicate, error);
+            return new PublishAck(seq, duplicate, error, errorCode);
         }
         catch (JsonException e)
         {

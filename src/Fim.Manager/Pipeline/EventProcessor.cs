@@ -9,11 +9,19 @@ using NATS.Client.JetStream;
 namespace Fim.Manager.Pipeline;
 
 /// <summary>
-/// Handles one delivered event: validates it, judges it, and starts the publish it calls for (the alert, or the
-/// dead-letter copy) without waiting for JetStream's answer; <see cref="EventSettler"/> acts on that answer. Events
-/// with nothing to publish (silenced) are settled at once.
+/// Handles one delivered event: validates it, proves its origin, judges it, and starts the publishes it calls for (the
+/// claim of its id and its alert, or the dead-letter copy) without waiting for JetStream's answers;
+/// <see cref="ClaimedEvent"/> and <see cref="EventSettler"/> act on them.
 /// </summary>
-public sealed class EventProcessor(EventValidator validator, EventProvenance provenance, EventJudge judge, EventSettler settler, ManagerMetrics metrics, ILogger<EventProcessor> log)
+public sealed class EventProcessor(
+    EventValidator validator,
+    EventProvenance provenance,
+    EventIdClaims claims,
+    TakenIdSettler takenIds,
+    EventJudge judge,
+    EventSettler settler,
+    ManagerMetrics metrics,
+    ILogger<EventProcessor> log)
 {
     public async ValueTask ProcessAsync(JetStreamPublisher publisher, INatsJSMsg<byte[]> msg, InFlightWindow window, CancellationToken cancellationToken)
     {
@@ -36,23 +44,16 @@ public sealed class EventProcessor(EventValidator validator, EventProvenance pro
                 await DeadLetterCopy.PublishAsync(publisher, msg, problem, pending, cancellationToken);
                 return;
             }
-            var origin = await provenance.CheckAsync(validation.Event!, msg.Data, msg.Headers, cancellationToken);
+            var origin = provenance.Check(validation.Event!, msg.Data, msg.Headers);
             if (origin.Problem is { } forged)
             {
                 activity?.SetTag("fim.dead_letter.reason", forged.Reason);
                 pending = new PendingEvent(msg, Settlement.Terminate, forged.Reason, -1, started, activity, settler, window);
-                // A reused id: its own alert too, since the first event with that id may have been the forgery.
-                var own = forged.StillJudged ? judge.Judge(validation.Event!).Alert : null;
-                // Several copies, one settlement: the event is terminated once the alerts and the dead letter are stored.
-                var both = new JointPublishCallback(pending, own is null ? 2 : 3);
+                // Two copies, one settlement: the event is terminated once the alert and the dead letter are stored.
+                var both = new JointPublishCallback(pending, 2);
                 using (var forgedJson = ManagerJson.SerializePooled(forged.Alert))
                 {
                     await publisher.PublishAsync(Subjects.Alerts(forged.Alert.Level, forged.Alert.AgentId), forgedJson.Written, forged.Alert.AlertId, null, both, cancellationToken);
-                }
-                if (own is not null)
-                {
-                    using var ownJson = ManagerJson.SerializePooled(own);
-                    await publisher.PublishAsync(Subjects.Alerts(own.Level, own.AgentId), ownJson.Written, EventContent.MessageId(own.AlertId, origin.Digest), null, both, cancellationToken);
                 }
                 log.LogWarning("Event {Subject} seq {Sequence} refused: {Reason}: {Detail}", msg.Subject, msg.Metadata?.Sequence.Stream, forged.Reason,
                     DeadLetter.HeaderSafe(forged.Detail));
@@ -64,9 +65,14 @@ public sealed class EventProcessor(EventValidator validator, EventProvenance pro
             {
                 metrics.UnknownAgentEvents.Inc();
             }
-            if (judgement.Alert is not { } alert)
+            var alert = judgement.Alert;
+            pending = new PendingEvent(msg, Settlement.Ack, null, alert?.Level ?? 0, started, activity, settler, window) { Publisher = alert is null ? null : publisher };
+            // Every event claims its id, silenced or not: deduplication by id alone would let a forged event with a guessed id
+            // turn the genuine one into a silent duplicate, so the id is kept with its content digest and a mismatch is named.
+            var claimed = new ClaimedEvent(pending, validation.Event!, origin.Digest, publisher, takenIds, withAlert: alert is not null);
+            await claims.ClaimAsync(publisher, validation.Event!.EventId, origin.Digest, claimed.Claim, cancellationToken);
+            if (alert is null)
             {
-                settler.Settle(new PendingEvent(msg, Settlement.Ack, null, 0, started, activity, settler, window), null);
                 return;
             }
             activity?.SetTag("fim.alert.level", alert.Level);
@@ -76,10 +82,9 @@ public sealed class EventProcessor(EventValidator validator, EventProvenance pro
             {
                 headers = new NatsHeaders { [ManagerTracing.TraceParent] = traceParent };
             }
-            pending = new PendingEvent(msg, Settlement.Ack, null, alert.Level, started, activity, settler, window) { Publisher = publisher };
             using var json = ManagerJson.SerializePooled(alert);
             // The digest in the message id: a forged alert-to-be with a guessed id cannot make the genuine one a duplicate.
-            await publisher.PublishAsync(Subjects.Alerts(alert.Level, alert.AgentId), json.Written, EventContent.MessageId(alert.AlertId, origin.Digest), headers, pending, cancellationToken);
+            await publisher.PublishAsync(Subjects.Alerts(alert.Level, alert.AgentId), json.Written, EventContent.MessageId(alert.AlertId, origin.Digest), headers, claimed, cancellationToken);
         }
         catch (Exception e) when (e is NatsException or TimeoutException)
         {
