@@ -13,6 +13,20 @@ public static class FimBuckets
 {
     private const int StreamNameInUse = 10058;
 
+    /// <summary>
+    /// Options for a watch that mirrors a bucket for the process's life: <paramref name="loaded"/> runs once the entries
+    /// present at the start have come (at once for an empty bucket), and the watch goes on for the changes after.
+    /// </summary>
+    public static NatsKVWatchOpts MirrorWatch(Action loaded) => new()
+    {
+        OnNoData = _ =>
+        {
+            loaded();
+            // True would end the enumeration: an empty bucket's watch would stop at once and miss its first entry.
+            return ValueTask.FromResult(false);
+        },
+    };
+
     /// <summary>Every bucket FIM creates.</summary>
     public static IReadOnlyList<string> All { get; } = [Subjects.AgentsBucket, Subjects.PoliciesBucket, Subjects.MaintenanceBucket];
 

@@ -3,6 +3,7 @@ using Fim.Contracts;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Tests.Support;
+using Fim.Nats;
 using Fim.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.JetStream.Models;
@@ -67,6 +68,25 @@ public sealed class TopologyAndReadinessTests
                 await m.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task A_mirror_watch_of_an_empty_bucket_says_loaded_and_goes_on_to_hear_the_first_entry()
+    {
+        await using var server = await NatsServer.StartAsync();
+        await using var client = await NatsTestClient.ConnectAsync(server.Url);
+        var kv = new NATS.Client.KeyValueStore.NatsKVContext(client.Js);
+        var store = await FimBuckets.OpenOrCreateAsync(kv, Subjects.AgentsBucket, 1, CancellationToken.None);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var loaded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using var watch = store.WatchAsync<string>(opts: FimBuckets.MirrorWatch(() => loaded.TrySetResult()), cancellationToken: stop.Token).GetAsyncEnumerator();
+        var next = watch.MoveNextAsync().AsTask();
+        await loaded.Task.WaitAsync(stop.Token);
+        await store.PutAsync("agent-1", "first");
+
+        Assert.True(await next, "the watch ended at the end of the (empty) initial data");
+        Assert.Equal(("agent-1", "first"), (watch.Current.Key, watch.Current.Value));
     }
 
     [Fact]

@@ -35,14 +35,7 @@ public sealed class AgentDirectory(NatsConnector nats, Readiness readiness, Mana
 
     private async Task WatchAsync(INatsKVStore store, CancellationToken cancellationToken)
     {
-        var opts = new NatsKVWatchOpts
-        {
-            OnNoData = _ =>
-            {
-                readiness.AgentsLoaded = true;
-                return ValueTask.FromResult(true);
-            },
-        };
+        var opts = FimBuckets.MirrorWatch(() => readiness.AgentsLoaded = true);
         await foreach (var entry in store.WatchAsync(NatsRawSerializer<byte[]>.Default, opts, cancellationToken))
         {
             if (entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge)

@@ -106,14 +106,7 @@ public sealed class IdentityDirectory(EnrollmentBuckets buckets, ManagerRetries 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => retries.WatchIdentities.KeepRunningAsync(async token =>
     {
         var store = await buckets.IdentitiesAsync(token);
-        var opts = new NatsKVWatchOpts
-        {
-            OnNoData = _ =>
-            {
-                Loaded = true;
-                return ValueTask.FromResult(true);
-            },
-        };
+        var opts = FimBuckets.MirrorWatch(() => Loaded = true);
         await foreach (var entry in store.WatchAsync(EnrollmentBuckets.Raw, opts, token))
         {
             if (entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge)
