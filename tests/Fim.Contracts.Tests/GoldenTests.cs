@@ -30,14 +30,25 @@ public sealed class GoldenTests
     public void Alert() => RoundTrip("alert", Samples.Alert(), ContractJson.Default.Alert);
 
     [Fact]
-    public void Alert_in_Elastic_Common_Schema_on_stdout()
+    public void Alert_in_Elastic_Common_Schema_on_stdout() => VerifyEcs("alert-ecs", Samples.Alert());
+
+    [Fact]
+    public void Alert_in_Elastic_Common_Schema_with_diff_growth_flapping_and_package()
+    {
+        var e = Samples.ContentEvent();
+        e.Package = Samples.PackageEvent().Package;
+        VerifyEcs("alert-ecs-content", Contracts.Alert.For(e, new RuleRef { Id = "fim-append-violation", Level = 10, Description = "Append-only file rewritten." }, 10,
+            ["pci_dss:10.5.5"], []));
+    }
+
+    private static void VerifyEcs(string name, Alert alert)
     {
         var indented = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(indented, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
         {
-            EcsAlert.Write(writer, Samples.Alert());
+            EcsAlert.Write(writer, alert);
         }
-        GoldenFile.Verify("alert-ecs", EcsAlert.ToUtf8(Samples.Alert()), indented.WrittenSpan.ToArray());
+        GoldenFile.Verify(name, EcsAlert.ToUtf8(alert), indented.WrittenSpan.ToArray());
     }
 
     [Fact]

@@ -7,9 +7,10 @@ namespace Fim.Contracts;
 /// <summary>
 /// An alert in Elastic Common Schema field names (<c>@timestamp</c>, <c>event.*</c>, <c>file.*</c>, <c>host.*</c>,
 /// <c>agent.*</c>, <c>rule.*</c>, <c>process.*</c>, <c>user.*</c>,
-/// <c>container.*</c>, <c>orchestrator.*</c>), so Elasticsearch, OpenSearch and Loki take alerts
+/// <c>container.*</c>, <c>orchestrator.*</c>, <c>package.*</c>), so Elasticsearch, OpenSearch and Loki take alerts
 /// without an ingest pipeline. <c>file.*</c> is the file as it is now (as it was, for a deletion); what ECS has no field
-/// for (the state before, the changed attributes, the Wazuh-style level and compliance references) is under <c>fim.*</c>.
+/// for (the state before, the changed attributes, the Wazuh-style level and compliance references, the diff, growth,
+/// flapping, package and baseline-reset records) is under <c>fim.*</c>; <c>package.*</c> names the owning package.
 /// </summary>
 public static class EcsAlert
 {
@@ -80,6 +81,14 @@ public static class EcsAlert
             WriteActor(w, actor);
         }
         WriteWorkload(w, a.Container ?? a.Actor?.Workload);
+        if (a.Package is { } package)
+        {
+            w.WriteStartObject("package");
+            w.WriteString("name", package.Name);
+            WriteIfSet(w, "version", package.VersionAfter);
+            w.WriteString("type", package.Manager);
+            w.WriteEndObject();
+        }
         if (a.Labels is { Count: > 0 } labels)
         {
             w.WriteStartObject("labels");
@@ -279,6 +288,12 @@ public static class EcsAlert
             JsonSerializer.Serialize(w, a.After, ContractJson.Default.FileState);
         }
         WriteIfSet(w, "diff", a.Diff);
+        WriteObject(w, "diff_info", a.DiffInfo, ContractJson.Default.DiffInfo);
+        WriteObject(w, "growth", a.Growth, ContractJson.Default.GrowthInfo);
+        WriteObject(w, "flapping", a.Flapping, ContractJson.Default.FlappingInfo);
+        // The whole package record (verified, version before): ECS package.* holds only name, version and type.
+        WriteObject(w, "package", a.Package, ContractJson.Default.PackageInfo);
+        WriteObject(w, "reset", a.Reset, ContractJson.Default.BaselineResetInfo);
         if (a.Actor is { } actor && (actor.Unknown is not null || actor.SessionId is not null))
         {
             w.WriteStartObject("actor");
@@ -290,6 +305,16 @@ public static class EcsAlert
             w.WriteEndObject();
         }
         w.WriteEndObject();
+    }
+
+    private static void WriteObject<T>(Utf8JsonWriter w, string name, T? value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        if (value is not null)
+        {
+            w.WritePropertyName(name);
+            JsonSerializer.Serialize(w, value, type);
+        }
     }
 
     private static void WriteId(Utf8JsonWriter w, string name, uint? id, string? text)
