@@ -8,6 +8,9 @@ namespace Fim.Ctl;
 /// <summary>fimctl agents prune and fimctl query: removing disconnected agents and the live fleet query.</summary>
 public sealed partial class Cli
 {
+    /// <summary>One answer per line, so a script can read the stream line by line.</summary>
+    private static readonly Google.Protobuf.JsonFormatter Compact = new(Google.Protobuf.JsonFormatter.Settings.Default);
+
     private Command PruneCommand()
     {
         var olderThan = new Option<string>("--older-than") { Description = "Only agents whose last heartbeat is at least this old: 30m, 12h, 7d (required).", Required = true };
@@ -31,7 +34,7 @@ public sealed partial class Cli
             {
                 foreach (var r in response.Removed)
                 {
-                    await stdout.WriteLineAsync(Json.Format(r));
+                    await stdout.WriteLineAsync(Compact.Format(r));
                 }
             }
             else
@@ -76,7 +79,7 @@ public sealed partial class Cli
                 missing += a.Outcome == "no-answer" ? 1 : 0;
                 if (json)
                 {
-                    await stdout.WriteLineAsync(Json.Format(a));
+                    await stdout.WriteLineAsync(Compact.Format(a));
                     continue;
                 }
                 var detail = a.Outcome == "present" ? a.Sha256 : a.Error;
