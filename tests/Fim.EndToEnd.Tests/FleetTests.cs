@@ -128,7 +128,7 @@ public sealed class FleetTests
     private static async Task<JsonElement> QueryOneAsync(HttpClient http, string rest, string path, string agent)
     {
         var body = await http.GetStringAsync($"{rest}/api/v1/fleet/query?path={Uri.EscapeDataString(path)}&selector=team%3Dweb&timeout=5s");
-        var line = Assert.Single(body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Trim().Length > 0));
+        var line = Assert.Single(body.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.Trim().Length > 0);
         var answer = JsonDocument.Parse(line).RootElement.Clone();
         Assert.Equal(agent, answer.GetProperty("agentId").GetString());
         return answer;

@@ -95,7 +95,12 @@ public sealed class CommandHandler(IAgentControl agent, TimeProvider time)
         {
             Fim.Core.Scanning.InspectionOutcome.Present => new AgentReply
             {
-                Ok = true, Policy = policy, Path = path, Exists = true, State = EventRecords.StateOf(result.Record!), Time = time.GetUtcNow(),
+                Ok = true,
+                Policy = policy,
+                Path = path,
+                Exists = true,
+                State = EventRecords.StateOf(result.Record!),
+                Time = time.GetUtcNow(),
             },
             Fim.Core.Scanning.InspectionOutcome.Absent => new AgentReply { Ok = true, Policy = policy, Path = path, Exists = false, Time = time.GetUtcNow() },
             _ => new AgentReply { Ok = false, Policy = policy, Path = path, Error = $"cannot examine the path: {result.Error}" },
