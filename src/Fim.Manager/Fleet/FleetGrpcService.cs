@@ -143,6 +143,11 @@ public sealed class FleetGrpcService(
         {
             return Missing(agent, $"no answer within {FleetArguments.Format(timeout)}");
         }
+        catch (NatsException e)
+        {
+            // NATS away or the request refused: this agent is unanswered, the others' answers still count.
+            return Missing(agent, $"the request failed: {e.Message}");
+        }
         if (reply.HasNoResponders)
         {
             return Missing(agent, "no agent is listening on its command subject");
