@@ -25,6 +25,7 @@ namespace Fim.Contracts;
 [JsonSerializable(typeof(AgentIdentityRecord))]
 [JsonSerializable(typeof(JoinTokenRecord))]
 [JsonSerializable(typeof(MaintenanceWindow))]
+[JsonSerializable(typeof(AgentRemoval))]
 [JsonSerializable(typeof(JoinToken.Wire), TypeInfoPropertyName = "JoinTokenWire")]
 public sealed partial class ContractJson : JsonSerializerContext
 {

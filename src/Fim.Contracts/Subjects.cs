@@ -22,6 +22,8 @@ public static class Subjects
     public const string EventIdsBucket = "fim-event-ids";
     /// <summary>Maintenance windows, key = window id (managers only: written through the API, read by every manager's pipeline).</summary>
     public const string MaintenanceBucket = "fim-maintenance";
+    /// <summary>Agents removed from the directory (who removed them, when, their last heartbeat), key = agent id (managers only).</summary>
+    public const string AgentRemovalsBucket = "fim-agent-removals";
 
     /// <summary>Enrollment requests (join-token bootstrap users may publish only here); managers answer in a queue group.</summary>
     public const string Enroll = "fim.enroll";

@@ -55,6 +55,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             IdentityCommand(),
             TokenCommand(),
             MaintenanceCommand(),
+            QueryCommand(),
         };
         root.Add(_server);
         root.Add(_caFile);
@@ -102,11 +103,12 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
 
     private Command AgentsCommand()
     {
-        var command = new Command("agents", "List the agents that sent a heartbeat.");
+        var status = new Option<string?>("--status") { Description = "active, disconnected, removed or all (default: active and disconnected)." };
+        var command = new Command("agents", "List the agents that sent a heartbeat, with their status; 'agents prune' removes disconnected ones.") { status, PruneCommand() };
         command.SetAction(async (parse, ct) =>
         {
             using var channel = Channel(parse);
-            var response = await new FimManager.FimManagerClient(channel).ListAgentsAsync(new ListAgentsRequest(), cancellationToken: ct);
+            var response = await new FimManager.FimManagerClient(channel).ListAgentsAsync(new ListAgentsRequest { Status = parse.GetValue(status) ?? "" }, cancellationToken: ct);
             if (parse.GetValue(_json))
             {
                 foreach (var a in response.Agents)
@@ -115,10 +117,10 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
                 }
                 return Ok;
             }
-            await stdout.WriteLineAsync($"{"AGENT",-28} {"HOST",-28} {"VERSION",-10} {"LAST SEEN",-20} {"POLICIES",-30} LABELS");
+            await stdout.WriteLineAsync($"{"AGENT",-28} {"HOST",-28} {"VERSION",-10} {"STATUS",-12} {"LAST SEEN",-20} {"POLICIES",-30} LABELS");
             foreach (var a in response.Agents)
             {
-                await stdout.WriteLineAsync($"{E(a.AgentId),-28} {E(a.Host),-28} {E(a.Version),-10} {Time(a.LastSeen),-20} {Policies(a),-30} {Labels(a)}");
+                await stdout.WriteLineAsync($"{E(a.AgentId),-28} {E(a.Host),-28} {E(a.Version),-10} {E(a.Status),-12} {Time(a.LastSeen),-20} {Policies(a),-30} {Labels(a)}");
             }
             return Ok;
         });
@@ -138,7 +140,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
                 await stdout.WriteLineAsync(Json.Format(a));
                 return Ok;
             }
-            await stdout.WriteLineAsync($"agent:     {E(a.AgentId)}\nhost:      {E(a.Host)}\nversion:   {E(a.Version)}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {Fim.Contracts.Text.TerminalText.Escape(a.HeartbeatJson)}");
+            await stdout.WriteLineAsync($"agent:     {E(a.AgentId)}\nhost:      {E(a.Host)}\nversion:   {E(a.Version)}\nstatus:    {E(a.Status)}{(a.RemovedAt is null ? "" : $" at {Time(a.RemovedAt)} by {E(a.RemovedBy)}")}\nlast seen: {Time(a.LastSeen)}\nlabels:    {Labels(a)}\npolicies:  {Policies(a)}\nlast scan: {Scan(a.LastScan)}\nheartbeat: {Fim.Contracts.Text.TerminalText.Escape(a.HeartbeatJson)}");
             return Ok;
         });
         return command;

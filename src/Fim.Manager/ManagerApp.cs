@@ -56,6 +56,7 @@ public static class ManagerApp
         services.AddSingleton(sp => new EventValidator(sp.GetRequiredService<IOptions<PipelineOptions>>().Value.MaxEventBytes));
         services.AddFimEnrollment(config);
         services.AddFimMaintenance(config);
+        Fleet.FleetServices.AddFimFleet(services, config);
         services.AddSingleton<EventJudge>();
         services.AddSingleton<EventProcessor>();
         services.AddSingleton<EventSettler>();
@@ -121,6 +122,7 @@ public static class ManagerApp
         app.MapGrpcService<FimManagerService>();
         app.MapGrpcService<EnrollmentGrpcService>();
         app.MapGrpcService<MaintenanceGrpcService>();
+        app.MapGrpcService<Fleet.FleetGrpcService>();
         app.MapFimLogin(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value);
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();
@@ -176,6 +178,7 @@ public static class ManagerApp
         Check<ApiOptions>();
         Check<EnrollmentOptions>();
         Check<MaintenanceOptions>();
+        Check<Fleet.FleetOptions>();
         Check<AuthOptions>();
         if (failures.Count > 0)
         {

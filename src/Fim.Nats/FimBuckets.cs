@@ -28,7 +28,7 @@ public static class FimBuckets
     };
 
     /// <summary>Every bucket FIM creates.</summary>
-    public static IReadOnlyList<string> All { get; } = [Subjects.AgentsBucket, Subjects.PoliciesBucket, Subjects.MaintenanceBucket];
+    public static IReadOnlyList<string> All { get; } = [Subjects.AgentsBucket, Subjects.PoliciesBucket, Subjects.MaintenanceBucket, Subjects.AgentRemovalsBucket];
 
     /// <summary>
     /// One value per key (the latest heartbeat, the current policy document): readers watch the latest, and older values
@@ -54,6 +54,14 @@ public static class FimBuckets
         {
             Description = "FIM maintenance windows, key <windowId> (written by managers through the API)",
             // Ending a window rewrites its key; the previous values say who opened and ended it.
+            History = 5,
+            Storage = NatsKVStorageType.File,
+            NumberOfReplicas = replicas,
+        },
+        Subjects.AgentRemovalsBucket => new NatsKVConfig(bucket)
+        {
+            Description = "FIM agents removed from fim-agents, key <agentId>: who removed them, when, their last heartbeat (written by managers)",
+            // An agent removed, back, and removed again: the earlier removals stay readable for a while.
             History = 5,
             Storage = NatsKVStorageType.File,
             NumberOfReplicas = replicas,

@@ -72,6 +72,29 @@ public sealed class GoldenTests
     [Fact]
     public void Error_reply() => RoundTrip("agent-reply-error", AgentReply.Failure("not monitored"), ContractJson.Default.AgentReply);
 
+    [Fact]
+    public void Stat_path_command() => RoundTrip("agent-command-stat-path", AgentCommand.StatPath("/etc/ssh/sshd_config"), ContractJson.Default.AgentCommand);
+
+    [Fact]
+    public void Stat_path_reply_present() => RoundTrip("agent-reply-stat-path",
+        new AgentReply { Ok = true, Policy = "prod/web-config", Path = "/etc/passwd", Exists = true, State = Samples.State(2048, new string('e', 64)), Time = Samples.T0 },
+        ContractJson.Default.AgentReply);
+
+    [Fact]
+    public void Stat_path_reply_absent() => RoundTrip("agent-reply-stat-path-absent",
+        new AgentReply { Ok = true, Policy = "prod/web-config", Path = "/etc/gone", Exists = false, Time = Samples.T0 }, ContractJson.Default.AgentReply);
+
+    [Fact]
+    public void Agent_removal() => RoundTrip("agent-removal", new AgentRemoval
+    {
+        AgentId = "web-1",
+        RemovedAt = Samples.T0.AddDays(8),
+        RemovedBy = "alice@example.com",
+        Reason = AgentRemoval.ByApi,
+        LastSeen = Samples.T0,
+        LastHeartbeat = Samples.Heartbeat(),
+    }, ContractJson.Default.AgentRemoval);
+
     /// <summary>A dead letter is the original bytes plus these headers on fim.deadletter.&lt;reason&gt;: reasons and header names are the contract.</summary>
     [Fact]
     public void Dead_letter_reasons_and_headers()

@@ -7,7 +7,7 @@ namespace Fim.Contracts.Tests;
 /// <summary>One fully populated sample of every payload: every optional field set, so none can be renamed unseen.</summary>
 public static class Samples
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 23, 16, 0, 0, 123, TimeSpan.Zero);
+    public static readonly DateTimeOffset T0 = new(2026, 11, 23, 16, 0, 0, 123, TimeSpan.Zero);
 
     /// <summary>"/srv/data/caf\xE9-menu.txt": Latin-1 bytes, not UTF-8, as file names can be.</summary>
     private static readonly byte[] NonUtf8Path = [.. "/srv/data/caf"u8, 0xE9, .. "-menu.txt"u8];

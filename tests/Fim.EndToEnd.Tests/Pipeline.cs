@@ -20,6 +20,7 @@ public sealed class Pipeline : IAsyncDisposable
     private readonly List<Manager> _managers = [];
     private readonly List<ChildProcess> _agents = [];
     private NatsConnection? _nats;
+    private IReadOnlyDictionary<string, string>? _managerSettings;
 
     private Pipeline(NatsServer server, string root, OidcProvider oidc)
     {
@@ -45,7 +46,8 @@ public sealed class Pipeline : IAsyncDisposable
     }
 
     /// <summary>Starts nats-server unless <paramref name="natsLater"/>, then the managers.</summary>
-    public static async Task<Pipeline> StartAsync(int managers, bool natsLater = false)
+    /// <param name="managerSettings">Extra manager settings as environment variables (Fim__Fleet__DisconnectedAfter=...).</param>
+    public static async Task<Pipeline> StartAsync(int managers, bool natsLater = false, IReadOnlyDictionary<string, string>? managerSettings = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "fim-e2e-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(root);
@@ -58,7 +60,7 @@ public sealed class Pipeline : IAsyncDisposable
         {
             server = await NatsServer.StartAsync(workDir: Path.Combine(root, "nats"));
         }
-        var p = new Pipeline(server, root, await OidcProvider.SharedAsync());
+        var p = new Pipeline(server, root, await OidcProvider.SharedAsync()) { _managerSettings = managerSettings };
         for (var i = 0; i < managers; i++)
         {
             p.StartManager();
@@ -78,6 +80,10 @@ public sealed class Pipeline : IAsyncDisposable
         var http = NatsServer.FreePort();
         var grpc = NatsServer.FreePort();
         var env = Oidc.ManagerSettings(browserLogin: false).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value ?? "");
+        foreach (var (key, value) in _managerSettings ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
         var process = ChildProcess.Dotnet(Programs.Manager, [], new Dictionary<string, string>(env)
         {
             ["Fim__Nats__Url"] = Server.Url,
@@ -88,6 +94,7 @@ public sealed class Pipeline : IAsyncDisposable
             // A killed manager's unacked events come back this fast (the default is 30 s).
             ["Fim__Pipeline__AckWait"] = "00:00:03",
         });
+
         var m = new Manager(process, http, grpc);
         _managers.Add(m);
         return m;

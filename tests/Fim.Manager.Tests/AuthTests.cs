@@ -110,7 +110,7 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     /// here (the route test checks), and the scoping test checks that it called each one: a new read endpoint fails until it
     /// is shown to return only what a scoped caller may see.
     /// </summary>
-    private static readonly HashSet<string> ScopedReads = ["ListAgents", "GetAgent", "ListAlerts", "CountAlerts", "WatchAlerts", "GetFileHistory"];
+    private static readonly HashSet<string> ScopedReads = ["ListAgents", "GetAgent", "ListAlerts", "CountAlerts", "WatchAlerts", "GetFileHistory", "QueryFleet"];
 
     /// <summary>Enrollment administration (gRPC only): who may let new agents join the fleet.</summary>
     private static readonly Dictionary<string, string> EnrollmentRoles = new()
@@ -128,6 +128,13 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         ["CreateMaintenanceWindow"] = "analyst",
         ["EndMaintenanceWindow"] = "analyst",
         ["ListMaintenanceWindows"] = "viewer",
+    };
+
+    /// <summary>The fleet (gRPC and REST): admins prune agents, viewers query the fleet live.</summary>
+    private static readonly Dictionary<string, string> FleetRoles = new()
+    {
+        ["PruneAgents"] = "admin",
+        ["QueryFleet"] = "viewer",
     };
 
     /// <summary>The routes that are not API methods: the probes and metrics (anonymous), the login flow and /me.</summary>
@@ -171,6 +178,16 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         {
             restRoutes.Add(RestRoute(method), MaintenanceRoles[method.Name]);
         }
+        var fleet = Fim.Api.V1.FimFleet.Descriptor;
+        Assert.Equal(FleetRoles.Keys.Order(), fleet.Methods.Select(m => m.Name).Order());
+        foreach (var method in fleet.Methods)
+        {
+            restRoutes.Add(RestRoute(method), FleetRoles[method.Name]);
+        }
+        foreach (var (name, role) in FleetRoles.Where(m => m.Value == "viewer"))
+        {
+            Assert.True(ScopedReads.Contains(name), $"{name} is a read (role {role}) that the scoping test does not call");
+        }
 
         var endpoints = M.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
         Assert.NotEmpty(endpoints);
@@ -201,6 +218,12 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
                     role = MaintenanceRoles.TryGetValue(name, out var r) ? r : "nobody";
                     await AssertGrpcRefusedAsync(maintenance.FullName, name, role, maintenance.Methods.FirstOrDefault(m => m.Name == name), route);
                 }
+                else if (pattern.StartsWith($"/{fleet.FullName}/", StringComparison.Ordinal))
+                {
+                    var name = pattern[(fleet.FullName.Length + 2)..];
+                    role = FleetRoles.TryGetValue(name, out var r) ? r : "nobody";
+                    await AssertGrpcRefusedAsync(fleet.FullName, name, role, fleet.Methods.FirstOrDefault(m => m.Name == name), route);
+                }
                 else if (pattern.Contains("unimplemented", StringComparison.OrdinalIgnoreCase))
                 {
                     // gRPC's catch-all for unknown services and methods: no policy of its own, so the fallback refuses all.
@@ -226,6 +249,11 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         foreach (var method in enrollment.Methods)
         {
             Assert.Contains($"POST /{enrollment.FullName}/{method.Name}", checkedRoutes);
+        }
+        foreach (var method in fleet.Methods)
+        {
+            Assert.Contains($"POST /{fleet.FullName}/{method.Name}", checkedRoutes);
+            Assert.Contains(RestRoute(method), checkedRoutes);
         }
         // Every API method was reached both ways.
         foreach (var method in service.Methods)
@@ -342,6 +370,20 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         Assert.Single((await scoped.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Payments, Path = "/etc/passwd" })).Events);
         Assert.Empty((await scoped.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Web, Path = "/etc/passwd" })).Events);
         Assert.Single((await everyone.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Web, Path = "/etc/passwd" })).Events);
+
+        // The live fleet query reaches only the payments agent (which, being a heartbeat without a process, does not answer).
+        var fleetClient = new FimFleet.FimFleetClient(M.ChannelAs(OidcProvider.PaymentsViewer).Intercept(new MethodRecorder(called)));
+        foreach (var selector in new[] { "", "team=web", "team in (web,payments)" })
+        {
+            using var query = fleetClient.QueryFleet(new QueryFleetRequest { Path = "/etc/passwd", Selector = selector, Timeout = "200ms" });
+            var reached = new List<string>();
+            while (await query.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                reached.Add(query.ResponseStream.Current.AgentId);
+            }
+            Assert.DoesNotContain(f.Web, reached);
+            Assert.Equal(selector == "team=web" ? 0 : 1, reached.Count(a => a == f.Payments));
+        }
 
         // REST gives the same answer.
         using var rest = JsonDocument.Parse(await M.HttpAs(OidcProvider.PaymentsViewer).GetStringAsync("/api/v1/alerts"));

@@ -13,6 +13,12 @@ public interface IAgentControl
 
     /// <summary>The baseline record of a path and its policy, or null when no running policy monitors it.</summary>
     (string Policy, FileRecord Record)? Find(string path);
+
+    /// <summary>
+    /// The path as it is on disk now, examined under the first running policy whose scope covers it; null when none does
+    /// (the live query answers only for monitored paths).
+    /// </summary>
+    (string Policy, Fim.Core.Scanning.Inspection Result)? Inspect(string path) => null;
 }
 
 /// <summary>
@@ -63,8 +69,44 @@ public sealed class CommandHandler(IAgentControl agent, TimeProvider time)
                     return AgentReply.Failure("not monitored");
                 }
                 return new AgentReply { Ok = true, Policy = found.Policy, Path = command.Path, State = EventRecords.StateOf(found.Record) };
+            case AgentCommand.StatPathName:
+                return StatPath(command.Path);
             default:
                 return AgentReply.Failure($"unknown command '{command.Command}'");
         }
     }
+
+    private AgentReply StatPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return AgentReply.Failure("stat-path needs a string \"path\"");
+        }
+        if (!Fim.Core.Scanning.PathInspector.IsCanonical(System.Text.Encoding.UTF8.GetBytes(path)))
+        {
+            return AgentReply.Failure("path must be absolute, without empty, \".\" or \"..\" components");
+        }
+        if (agent.Inspect(path) is not { } found)
+        {
+            return AgentReply.Failure(NotUnderPolicy);
+        }
+        var (policy, result) = found;
+        return result.Outcome switch
+        {
+            Fim.Core.Scanning.InspectionOutcome.Present => new AgentReply
+            {
+                Ok = true,
+                Policy = policy,
+                Path = path,
+                Exists = true,
+                State = EventRecords.StateOf(result.Record!),
+                Time = time.GetUtcNow(),
+            },
+            Fim.Core.Scanning.InspectionOutcome.Absent => new AgentReply { Ok = true, Policy = policy, Path = path, Exists = false, Time = time.GetUtcNow() },
+            _ => new AgentReply { Ok = false, Policy = policy, Path = path, Error = $"cannot examine the path: {result.Error}" },
+        };
+    }
+
+    /// <summary>The answer for a path no running policy covers: the agent reads only what it monitors.</summary>
+    public const string NotUnderPolicy = "path not under any policy";
 }

@@ -45,6 +45,9 @@ public sealed class NatsAuthorization
         $"$KV.{Subjects.ApiTokensBucket}.>",
         // Maintenance windows: written through any manager's API, read by every manager's pipeline.
         $"$KV.{Subjects.MaintenanceBucket}.>",
+        // Removing an agent: its heartbeat key is deleted (compare-and-set on its revision), the removal recorded.
+        $"$KV.{Subjects.AgentsBucket}.>",
+        $"$KV.{Subjects.AgentRemovalsBucket}.>",
     ];
 
     /// <summary>Replies, enrollment requests, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>

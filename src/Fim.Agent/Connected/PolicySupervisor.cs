@@ -136,6 +136,28 @@ public sealed class PolicySupervisor(
         return null;
     }
 
+    /// <summary>The path now, under the first running node policy whose scope covers it (pods' files are not answered for).</summary>
+    public (string Policy, Fim.Core.Scanning.Inspection Result)? Inspect(string path)
+    {
+        var bytes = PathBytes.FromString(identity.HostRoot + path);
+        List<AssignedPolicy> candidates;
+        lock (_running)
+        {
+            candidates = [.. _running.Values.OfType<PolicyRunner>().Select(r => r.Policy).Where(p => p.Policy.RuleFor(bytes) is not null)
+                .OrderBy(p => p.Key, StringComparer.Ordinal)];
+        }
+        // Outside the lock: hashing a file may take a while, and policies must still start and stop meanwhile.
+        foreach (var policy in candidates)
+        {
+            var result = new Fim.Core.Scanning.PathInspector(policy.Policy).Inspect(bytes);
+            if (result.Outcome != Fim.Core.Scanning.InspectionOutcome.OutOfScope)
+            {
+                return (policy.Name, result);
+            }
+        }
+        return null;
+    }
+
     /// <summary>Hex SHA-256 over the running policies' baseline digests (key order), and each digest.</summary>
     public (string Combined, Dictionary<string, string> PerPolicy) Digests()
     {

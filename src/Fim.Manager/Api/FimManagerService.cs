@@ -20,6 +20,7 @@ namespace Fim.Manager.Api;
 /// </summary>
 public sealed class FimManagerService(
     AgentDirectory agents,
+    Fleet.AgentLifecycle lifecycle,
     StreamQuery streams,
     NatsConnector nats,
     ScanCoalescer scans,
@@ -37,9 +38,10 @@ public sealed class FimManagerService(
     [Authorize(Policy = Roles.ViewerPolicy)]
     public override Task<V1.ListAgentsResponse> ListAgents(V1.ListAgentsRequest request, ServerCallContext context)
     {
+        var status = Fleet.FleetArguments.Status(request.Status);
         var caller = Caller(context);
         var response = new V1.ListAgentsResponse();
-        response.Agents.Add(agents.All.Where(a => caller.SeesAgent(a)).Select(ProtoMapping.ToProto));
+        response.Agents.Add(lifecycle.List(status).Where(v => caller.SeesAgent(v.Agent)).Select(Fleet.FleetMapping.ToProto));
         return Task.FromResult(response);
     }
 
@@ -48,8 +50,8 @@ public sealed class FimManagerService(
     {
         var id = ApiArguments.AgentId(request.AgentId);
         // An agent outside the caller's scope is reported like an unknown one: its existence is not the caller's to know.
-        return agents.TryGet(id, out var agent) && Caller(context).SeesAgent(agent)
-            ? Task.FromResult(ProtoMapping.ToProto(agent))
+        return lifecycle.Get(id) is { } view && Caller(context).SeesAgent(view.Agent)
+            ? Task.FromResult(Fleet.FleetMapping.ToProto(view))
             : throw new RpcException(new Status(StatusCode.NotFound, $"agent_id: no heartbeat from agent '{id}' in KV {Subjects.AgentsBucket}"));
     }
 

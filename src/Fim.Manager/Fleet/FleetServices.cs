@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Options;
+
+namespace Fim.Manager.Fleet;
+
+/// <summary>Registers the agent lifecycle (status, removals, automatic prune) and the live fleet query.</summary>
+public static class FleetServices
+{
+    public static IServiceCollection AddFimFleet(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddOptions<FleetOptions>().Bind(config.GetSection(FleetOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FleetOptions>, FleetOptionsValidator>();
+        services.AddSingleton<AgentRemovals>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentRemovals>());
+        services.AddSingleton<AgentLifecycle>();
+        services.AddHostedService<AutoPrune>();
+        return services;
+    }
+}
