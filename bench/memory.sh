@@ -24,6 +24,8 @@ for n in "${COUNTS[@]}"; do
   watcher=$!
   for _ in $(seq 600); do grep -q 'realtime detection on' "$WORK/watch.log" && break; sleep 0.5; done
   grep -q 'realtime detection on' "$WORK/watch.log" || { cat "$WORK/watch.log" >&2; kill "$watcher"; exit 1; }
+  # The package index is built in the background after the first watch: read the idle agent once it is built.
+  for _ in $(seq 600); do grep -qE 'package databases indexed|indexing the package databases failed' "$WORK/watch.log" && break; sleep 0.5; done
   sleep 5   # let start-up garbage be collected; then read the resident set of the idle watcher
   idle_rss=$(awk '/^VmRSS/ {printf "%d", $2 / 1024}' "/proc/$watcher/status")
   kill "$watcher"; wait "$watcher" 2>/dev/null || true

@@ -141,7 +141,7 @@ public static class RunCommand
         {
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
             return new PackageAwarenessHolder(Packages.PackageAwareness.ForHost(o.HostRoot, o.Packages, sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<Packages.PackageAwareness>())?.Prime());
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<Packages.PackageAwareness>())?.PrimeInBackground());
         });
         services.AddSingleton<Kubernetes.KubernetesAttribution>();
         services.AddSingleton(sp => new PolicySupervisor(sp.GetRequiredService<StateStores>(), sp.GetRequiredService<Outbox>(), sp.GetRequiredService<EventIdSource>(),

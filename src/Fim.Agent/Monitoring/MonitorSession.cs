@@ -158,6 +158,10 @@ public sealed class MonitorSession : IDisposable
         {
             if (snapshot || _store.JournalBytes > CompactJournalBytes)
             {
+                if (updates.Count > 1024)
+                {
+                    _store.Records.EnsureCapacity(_store.Records.Count + updates.Count);
+                }
                 foreach (var u in updates)
                 {
                     if (u.Record is null)

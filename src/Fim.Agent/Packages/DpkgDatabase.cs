@@ -16,7 +16,7 @@ public sealed class DpkgDatabase : IPackageDatabase
     private readonly string _admin;
     private readonly DpkgLog _log;
     private readonly DpkgLock _lock;
-    private Index _index = new([], new Dictionary<string, Entry>(StringComparer.Ordinal));
+    private Index _index = new([], new PackagePathIndex());
     private readonly Dictionary<string, PackageOwner> _departed = new(StringComparer.Ordinal);
     private (FileStamp Status, FileStamp Info) _seen;
 
@@ -47,40 +47,46 @@ public sealed class DpkgDatabase : IPackageDatabase
         }
         _seen = stamp;
         var fresh = Read();
-        foreach (var (path, entry) in _index.Files)
+        foreach (var (number, entry) in _index.Files.Entries())
         {
-            if (!fresh.Files.ContainsKey(path))
+            if (!fresh.Files.Contains(_index.Files.PathBytes(number)))
             {
                 if (_departed.Count >= MaxDeparted)
                 {
                     _departed.Clear();
                 }
-                _departed[path] = _index.Owner(entry);
+                _departed[_index.Files.PathOf(number)] = _index.Owner(entry);
             }
         }
-        foreach (var path in fresh.Files.Keys)
+        if (_departed.Count > 0)
         {
-            _departed.Remove(path);
+            foreach (var path in _departed.Keys.ToList())
+            {
+                if (fresh.Files.TryGet(path, out _, out _))
+                {
+                    _departed.Remove(path);
+                }
+            }
         }
         _index = fresh;
         return true;
     }
 
-    public PackageOwner? Find(string hostPath) => _index.Files.TryGetValue(hostPath, out var entry) ? _index.Owner(entry) : null;
+    public PackageOwner? Find(string hostPath) => _index.Files.TryGet(hostPath, out var entry, out _) ? _index.Owner(entry) : null;
 
     /// <summary>Every package that lists <paramref name="hostPath"/> (directories are shared: /usr/bin is in most packages).</summary>
     public IEnumerable<PackageOwner> FindAll(string hostPath)
     {
-        if (!_index.Files.TryGetValue(hostPath, out var entry))
+        if (!_index.Files.TryGet(hostPath, out var entry, out var number))
         {
             yield break;
         }
         yield return _index.Owner(entry);
-        if (_index.Shared.TryGetValue(hostPath, out var others))
+        if (_index.Shared.TryGetValue(number, out var others))
         {
             foreach (var other in others)
             {
-                yield return _index.Owner(new Entry(other, default, false, false));
+                yield return _index.Owner(new PackagePathEntry(other, default, false, false));
             }
         }
     }
@@ -92,8 +98,8 @@ public sealed class DpkgDatabase : IPackageDatabase
     private Index Read()
     {
         var packages = new List<DpkgPackage>();
-        var files = new Dictionary<string, Entry>(StringComparer.Ordinal);
-        var shared = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var files = new PackagePathIndex();
+        var shared = new Dictionary<int, List<int>>();
         foreach (var p in DpkgStatus.Read(_admin + "/status"))
         {
             if (!p.Installed)
@@ -108,9 +114,9 @@ public sealed class DpkgDatabase : IPackageDatabase
             {
                 if (path.Length > 1 && path[0] == '/' && path != "/.")
                 {
-                    if (!files.TryAdd(path, new Entry(id, default, false, false)))
+                    if (!files.TryAdd(path, new PackagePathEntry(id, default, false, false), out var number))
                     {
-                        (shared.TryGetValue(path, out var list) ? list : shared[path] = []).Add(id);
+                        (shared.TryGetValue(number, out var list) ? list : shared[number] = []).Add(id);
                     }
                 }
             }
@@ -119,28 +125,27 @@ public sealed class DpkgDatabase : IPackageDatabase
                 // "<md5>  <path without the leading slash>"
                 if (line.Length > 34 && line[32] == ' ' && UInt128.TryParse(line.AsSpan(0, 32), System.Globalization.NumberStyles.HexNumber, null, out var md5))
                 {
-                    files["/" + line[34..].TrimStart('/')] = new Entry(id, md5, true, false);
+                    files.Set("/" + line.AsSpan(34).TrimStart('/').ToString(), new PackagePathEntry(id, md5, true, false));
                 }
             }
             foreach (var (path, md5) in p.Conffiles)
             {
                 if (UInt128.TryParse(md5, System.Globalization.NumberStyles.HexNumber, null, out var digest))
                 {
-                    files[path] = new Entry(id, digest, true, true);
+                    files.Set(path, new PackagePathEntry(id, digest, true, true));
                 }
             }
         }
+        files.Trim();
         return new Index(packages, files) { Shared = shared };
     }
 
-    /// <summary>One path of the index: a struct, so 140,000 paths cost their strings and little else.</summary>
-    private readonly record struct Entry(int Package, UInt128 Md5, bool HasDigest, bool Conffile);
-
-    private sealed record Index(List<DpkgPackage> Packages, Dictionary<string, Entry> Files)
+    private sealed record Index(List<DpkgPackage> Packages, PackagePathIndex Files)
     {
-        public Dictionary<string, List<int>> Shared { get; init; } = new(StringComparer.Ordinal);
+        /// <summary>For a path listed by more than one package (directories, mostly), by its number in <see cref="Files"/>: the other packages.</summary>
+        public Dictionary<int, List<int>> Shared { get; init; } = [];
 
-        public PackageOwner Owner(Entry e)
+        public PackageOwner Owner(PackagePathEntry e)
         {
             var p = Packages[e.Package];
             return new PackageOwner(Contracts.PackageInfo.Dpkg, p.Name, p.Version, e.HasDigest ? e.Md5.ToString("x32", System.Globalization.CultureInfo.InvariantCulture) : null,
@@ -150,10 +155,11 @@ public sealed class DpkgDatabase : IPackageDatabase
 
     private static IEnumerable<string> ReadLines(string path)
     {
-        string[] lines;
+        // Streamed: a whole file's lines at once were garbage worth megabytes per package at start-up.
+        StreamReader reader;
         try
         {
-            lines = File.ReadAllLines(path, Encoding.UTF8);
+            reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, new FileStreamOptions { BufferSize = 4096 });
         }
         catch (IOException)
         {
@@ -163,9 +169,25 @@ public sealed class DpkgDatabase : IPackageDatabase
         {
             yield break;
         }
-        foreach (var line in lines)
+        using (reader)
         {
-            yield return line;
+            while (true)
+            {
+                string? line;
+                try
+                {
+                    line = reader.ReadLine();
+                }
+                catch (IOException)
+                {
+                    yield break;
+                }
+                if (line is null)
+                {
+                    yield break;
+                }
+                yield return line;
+            }
         }
     }
 }

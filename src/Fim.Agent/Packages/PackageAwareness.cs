@@ -66,6 +66,39 @@ public sealed class PackageAwareness
         return this;
     }
 
+    /// <summary>
+    /// <see cref="Prime"/> on a pool thread: indexing dpkg's 100,000+ paths takes seconds, and realtime detection should
+    /// not wait for it. The first annotation waits for the index (the same lock), so every event is judged on it.
+    /// </summary>
+    public PackageAwareness PrimeInBackground()
+    {
+        var started = new ManualResetEventSlim();
+        _ = Task.Run(() =>
+        {
+            lock (_gate)
+            {
+                // Held before the caller goes on: no annotation can run ahead of the index it should wait for.
+                started.Set();
+                try
+                {
+                    var began = _time.GetTimestamp();
+                    Prime();
+                    _log.LogInformation("package databases indexed in {Seconds:F1} s", _time.GetElapsedTime(began).TotalSeconds);
+                    // Reading every package's file list leaves megabytes of garbage behind the packed index: give
+                    // it back now rather than leave an idle agent holding it (the startup scan's collection may be over).
+                    GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+                {
+                    _log.LogWarning("indexing the package databases failed ({Problem}); they are read again at the first change", e.Message);
+                }
+            }
+        });
+        started.Wait();
+        started.Dispose();
+        return this;
+    }
+
     /// <summary>Sets <paramref name="e"/>'s package, if a package ships its path; <paramref name="change"/>'s path is where the agent reads the file.</summary>
     public void Annotate(FileChange change, FileEvent e)
     {

@@ -41,6 +41,16 @@ public sealed class BaselineRecords : Scanning.IBaselineView
 
     public bool TryGet(ReadOnlySpan<byte> path, out FileRecord record) => _map.TryGet(path, out record);
 
+    /// <summary>Makes room for <paramref name="count"/> records before many are set (a first baseline).</summary>
+    public void EnsureCapacity(int count)
+    {
+        lock (_writeLock)
+        {
+            _map.EnsureCapacity(count);
+            _uncommitted.EnsureCapacity(Math.Max(0, count - _map.Count));
+        }
+    }
+
     /// <summary>Adds or replaces the record for <c>record.Path</c>.</summary>
     public void Set(FileRecord record)
     {

@@ -120,6 +120,15 @@ internal sealed class RecordTable
         }
     }
 
+    /// <summary>Makes room for <paramref name="capacity"/> records at once (a first baseline), instead of doubling through every size. Writers only.</summary>
+    public void EnsureCapacity(int capacity)
+    {
+        if (SlotsFor(capacity) > _slots.Length)
+        {
+            Resize(capacity);
+        }
+    }
+
     private void Resize(int capacity)
     {
         var fresh = new FileRecord?[SlotsFor(capacity)];

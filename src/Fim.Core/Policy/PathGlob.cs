@@ -22,15 +22,17 @@ public sealed class PathGlob
     private readonly ShortcutKind _shortcut;
     /// <summary>The literal bytes a shortcut compares with; empty when the regex is used.</summary>
     private readonly byte[] _literal;
-    private readonly Regex? _regex;
+    /// <summary>The regex's expression; empty when a shortcut is used.</summary>
+    private readonly string _expression;
+    private Regex? _regex;
 
-    private PathGlob(string pattern, GlobScope scope, ShortcutKind shortcut, byte[] literal, Regex? regex)
+    private PathGlob(string pattern, GlobScope scope, ShortcutKind shortcut, byte[] literal, string expression)
     {
         Pattern = pattern;
         _scope = scope;
         _shortcut = shortcut;
         _literal = literal;
-        _regex = regex;
+        _expression = expression;
     }
 
     public string Pattern { get; }
@@ -54,20 +56,35 @@ public sealed class PathGlob
         var scope = body.StartsWith('/') ? GlobScope.WholePath : body.Contains('/') ? GlobScope.PathEnd : GlobScope.FileName;
         if (FindShortcut(body, scope) is ({ } shortcut, { } literal))
         {
-            return new PathGlob(pattern, scope, shortcut, Encoding.UTF8.GetBytes(literal), null);
+            return new PathGlob(pattern, scope, shortcut, Encoding.UTF8.GetBytes(literal), "");
         }
         var prefix = scope == GlobScope.PathEnd ? "^(?:.*/)?" : "^";
         var expression = prefix + GlobTranslator.ToRegex(body, pattern) + "$";
         try
         {
-            // Non-backtracking: matching time stays linear whatever stars a policy author writes.
-            var regex = new Regex(expression, RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.NonBacktracking);
-            return new PathGlob(pattern, scope, ShortcutKind.None, [], regex);
+            // Checked now, so a bad glob fails the policy, by the backtracking parser (kilobytes; the translator emits
+            // only constructs both engines accept); the non-backtracking matcher is built at the first match.
+            _ = new Regex(expression, RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture);
+            return new PathGlob(pattern, scope, ShortcutKind.None, [], expression);
         }
         catch (ArgumentException e)
         {
             throw new FormatException($"invalid glob '{pattern}': {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Non-backtracking: matching time stays linear whatever stars a policy author writes. Built at the first match,
+    /// not at compile time: its automaton costs about a megabyte and tens of milliseconds per glob, and most globs
+    /// (the default no-diff list of every policy) are never matched by a run that makes no content diff.
+    /// </summary>
+    private Regex Matcher => Volatile.Read(ref _regex) ?? BuildMatcher();
+
+    private Regex BuildMatcher()
+    {
+        var regex = new Regex(_expression, RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.NonBacktracking);
+        // Two threads may both build it: equal matchers, the first one published is kept.
+        return Interlocked.CompareExchange(ref _regex, regex, null) ?? regex;
     }
 
     /// <summary>A glob matching exactly <paramref name="absolutePath"/>, whatever glob characters it holds.</summary>
@@ -145,7 +162,7 @@ public sealed class PathGlob
         try
         {
             var count = Encoding.UTF8.GetChars(target, chars);
-            return _regex!.IsMatch(chars[..count]);
+            return Matcher.IsMatch(chars[..count]);
         }
         finally
         {
