@@ -53,7 +53,7 @@ start_agent() {
     --key-file "$WORK/key-$mode-$run/baseline.key" >"$WORK/alerts-$mode-$run.json" 2>"$WORK/agent-$mode-$run.log" &
   AGENT_PID=$!
   local deadline=$((SECONDS + 120))
-  until grep -q "realtime detection on" "$WORK/agent-$mode-$run.log"; do
+  until grep -qs "realtime detection on" "$WORK/agent-$mode-$run.log"; do
     ((SECONDS < deadline)) || { echo "agent did not start:" >&2; cat "$WORK/agent-$mode-$run.log" >&2; exit 1; }
     sleep 0.2
   done
@@ -112,7 +112,8 @@ echo "== package install/remove: a .deb of $PKG_FILES files, dpkg --root inside 
 staging="$WORK/pkg"
 mkdir -p "$staging/DEBIAN" "$staging/usr/share/fim-bench"
 printf 'Package: fim-bench-whodata\nVersion: 1.0\nArchitecture: all\nMaintainer: FIM bench <bench@fim.invalid>\nDescription: who-data install bench\n' >"$staging/DEBIAN/control"
-find /usr/share/doc -type f | head -n "$PKG_FILES" | while read -r f; do
+find /usr/share/doc -type f >"$WORK/pkg-files"  # not piped into head: under pipefail, find's SIGPIPE would end the script
+head -n "$PKG_FILES" "$WORK/pkg-files" | while read -r f; do
   dest="$staging/usr/share/fim-bench${f#/usr/share/doc}"; mkdir -p "$(dirname "$dest")"; cp "$f" "$dest"
 done
 dpkg-deb --root-owner-group -Zgzip --build "$staging" "$WORK/bench.deb" >/dev/null
@@ -144,6 +145,7 @@ for op in install remove; do
   none=$(median <"$WORK/$op-none"); ino=$(median <"$WORK/$op-inotify"); who=$(median <"$WORK/$op-whodata")
   printf 'dpkg %-7s no agent %7.3f s, inotify only %7.3f s (%sx), who-data %7.3f s (%sx)\n' \
     "$op" "$none" "$ino" "$(ratio "$ino" "$none")" "$who" "$(ratio "$who" "$none")"
+  for mode in none inotify whodata; do echo "  $op $mode runs: $(sort -g "$WORK/$op-$mode" | tr '\n' ' ')"; done
 done
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
