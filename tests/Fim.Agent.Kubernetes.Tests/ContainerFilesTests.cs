@@ -136,9 +136,16 @@ public sealed class ContainerFilesTests : IAsyncLifetime
         Assert.True(fromSecond.Count == 1, string.Join("; ", Events().Select(x => $"{x.Container?.ContainerId?[..8]} {x.Kind} {x.Path} [{string.Join(",", x.Changed)}]")));
 
         AcknowledgeAll();
+        Assert.NotNull(AnchorEntryOf(key));
         await _pods.Client.CoreV1.DeleteNamespacedPodAsync("web-1", "shop", new V1DeleteOptions { GracePeriodSeconds = 0 });
+        // Its entry in the anchor goes with it (removed before the directory): the anchor does not grow by one line
+        // per container ever seen.
         await Eventually.TrueAsync(() => runner.Containers.Count == 0 && !Directory.Exists(_stores.DirectoryOf(key)), () => $"the deleted pod's baseline removed; log:\n{_logs.Text}");
+        Assert.Null(AnchorEntryOf(key));
     }
+
+    private Fim.Core.Baseline.AnchorEntry? AnchorEntryOf(string key) =>
+        new Fim.Core.Baseline.BaselineAnchor(_stores.Location.AnchorFile, Fim.Core.Baseline.BaselineKey.LoadOrCreate(_t.KeyFile)).Get(_stores.DirectoryOf(key));
 
     private bool BaselineHas(ContainerPolicyRunner runner, string containerPath)
     {

@@ -137,6 +137,36 @@ public sealed class StateStores : IDisposable
 
     public string DirectoryOf(string policyKey) => Path.Combine(Location.StateDir, policyKey);
 
+    /// <summary>
+    /// Deletes the store of <paramref name="policyKey"/> for good (a removed container's): closes it, removes its
+    /// directory and its entry in the anchor, so neither outlives it. No policy may still use it.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A policy still uses the store.</exception>
+    /// <exception cref="IOException">The directory or the anchor could not be changed.</exception>
+    public void Delete(string policyKey)
+    {
+        lock (_gate)
+        {
+            if (_open.TryGetValue(policyKey, out var entry))
+            {
+                if (entry.Users > 0)
+                {
+                    throw new InvalidOperationException($"the baseline store {policyKey} is still in use");
+                }
+                entry.Store.Dispose();
+                _open.Remove(policyKey);
+            }
+        }
+        var directory = DirectoryOf(policyKey);
+        // The anchor first: a store the anchor does not know is taken as a first baseline, whereas an anchor entry
+        // without its store would later read as a deleted baseline.
+        new BaselineAnchor(Location.AnchorFile, Key()).Remove(directory);
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private BaselineKey Key()
     {
         if (_key is not null)

@@ -179,7 +179,7 @@ public sealed class ContainerPolicyRunner : IPolicyRunner
             {
                 _dropping.Remove(key);
                 _m.Stores.Release(key);
-                Directory.Delete(_m.Stores.DirectoryOf(key), recursive: true);
+                _m.Stores.Delete(key);
                 _logger.LogInformation("policy {Policy}: baseline {Key} of a removed container deleted", Policy.Name, key);
             }
         }

@@ -63,8 +63,9 @@ public sealed record PodInfo(string Uid, string Name, string Namespace, IReadOnl
 
     /// <summary>
     /// The controller, followed one step where its name says so without asking the API (the agent may read pods
-    /// only): a ReplicaSet named &lt;deployment&gt;-&lt;pod-template-hash&gt; belongs to that Deployment, a Job named
-    /// &lt;cronjob&gt;-&lt;scheduled minute&gt; to that CronJob.
+    /// only): a ReplicaSet named &lt;deployment&gt;-&lt;pod-template-hash&gt;, with the pod labelled with that hash,
+    /// belongs to that Deployment; a Job named &lt;cronjob&gt;-&lt;scheduled minute, 8 digits&gt; to that CronJob. Any
+    /// other owner is reported as its reference says. docs/agent-connected.md ("Owner kinds") states the same rules.
     /// </summary>
     private static (string? Kind, string? Name) Owner(KubeObjectMeta m)
     {

@@ -51,12 +51,17 @@ public sealed class WorkloadResolver(PodDirectory? pods, string procRoot = "/pro
             };
     }
 
-    /// <summary>Fills <see cref="Actor.Workload"/> of an event whose actor has a pid and no workload yet.</summary>
+    /// <summary>
+    /// Fills <see cref="Actor.Workload"/> of an event whose actor has a pid and no workload yet: from the cgroup
+    /// who-data captured with the writer (<see cref="WhoData.WriterCgroups"/>), else from the process's cgroup now.
+    /// An actor that who-data could not name (<see cref="Actor.Unknown"/>) gets none: its pid may be another process's by now.
+    /// </summary>
     public void Attribute(FileEvent e)
     {
         if (e.Actor is { Pid: { } pid, Workload: null } actor)
         {
-            actor.Workload = ForPid(pid);
+            actor.Workload = WhoData.WriterCgroups.Of(actor) is { } captured ? ForProcCgroup(captured)
+                : actor.Unknown is null ? ForPid(pid) : null;
         }
     }
 }

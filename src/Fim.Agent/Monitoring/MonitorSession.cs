@@ -138,6 +138,9 @@ public sealed class MonitorSession : IDisposable
         subtree is null ? scanner.Scan(_store.Records, ct) : scanner.ScanSubtree(_store.Records, subtree, ct);
 
     /// <summary>One path observed now (realtime); the update, if any, is in the journal before this returns.</summary>
+    /// <summary>A file reported created and gone before it was read: its added and deleted changes (see <see cref="Scanner.Transient"/>).</summary>
+    public IReadOnlyList<FileChange>? Transient(Scanner scanner, byte[] path) => scanner.Transient(_store.Records, path);
+
     public FileChange? Observe(Scanner scanner, byte[] path, List<BaselineUpdate> pending)
     {
         var (change, update) = scanner.Observe(_store.Records, path);

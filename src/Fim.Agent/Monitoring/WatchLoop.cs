@@ -185,6 +185,7 @@ public sealed class WatchLoop(
         var paths = new List<byte[]>();
         var seen = new HashSet<byte[]>(PathComparer.Instance);
         Dictionary<byte[], Fim.Contracts.Actor>? actors = null;
+        HashSet<byte[]>? created = null;
         var subtrees = new List<(byte[] Root, string Reason, DetectionSource Source)>();
         while (reader.TryRead(out var n))
         {
@@ -209,6 +210,10 @@ public sealed class WatchLoop(
                     {
                         paths.Add(p.Path);
                     }
+                    if ((p.Hint & (ChangeHint.Created | ChangeHint.MovedIn)) != 0)
+                    {
+                        (created ??= new(PathComparer.Instance)).Add(p.Path);
+                    }
                     if ((p.Hint & (ChangeHint.Created | ChangeHint.Deleted | ChangeHint.MovedIn | ChangeHint.MovedOut)) != 0)
                     {
                         AddParent(p.Path, paths, seen, p.Actor, ref actors);
@@ -224,9 +229,15 @@ public sealed class WatchLoop(
         var changes = new List<FileChange>();
         foreach (var path in paths)
         {
+            var actor = actors is not null && actors.TryGetValue(path, out var a) ? a : null;
             if (session.Observe(_realtimeScanner, path, pending) is { } change)
             {
-                changes.Add(actors is not null && actors.TryGetValue(path, out var actor) ? change with { Actor = actor } : change);
+                changes.Add(actor is null ? change : change with { Actor = actor });
+            }
+            else if (created is not null && created.Contains(path) && session.Transient(_realtimeScanner, path) is { } transient)
+            {
+                // Created and deleted before it could be read: reported as both, without a state, never dropped.
+                changes.AddRange(actor is null ? transient : transient.Select(c => c with { Actor = actor }));
             }
         }
         Hand(new ChangeBatch(pending, changes, Snapshot: false));

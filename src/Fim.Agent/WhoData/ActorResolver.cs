@@ -20,10 +20,13 @@ public sealed class ActorResolver
     private readonly Dictionary<uint, string?> _users = [];
     private readonly Dictionary<uint, string?> _groups = [];
     private readonly int _maxProcEntries;
+    private readonly CgroupPaths? _cgroups;
 
     /// <param name="drainFeed">Reads the process feed's pending records; null without a feed (then exited writers are unknown).</param>
-    public ActorResolver(ProcessTable table, Action? drainFeed, bool commandLine, string procRoot = "/proc")
+    /// <param name="cgroups">Names the cgroup ids the feed records, so an exited writer's pod is known; null leaves them out.</param>
+    public ActorResolver(ProcessTable table, Action? drainFeed, bool commandLine, string procRoot = "/proc", CgroupPaths? cgroups = null)
     {
+        _cgroups = cgroups;
         _table = table;
         _drainFeed = drainFeed;
         _commandLine = commandLine;
@@ -102,7 +105,17 @@ public sealed class ActorResolver
         return InotifyNative.Poll(&pfd, 1, 0) == 0;
     }
 
-    private Actor ToActor(ProcessIdentity p) => new()
+    private Actor ToActor(ProcessIdentity p)
+    {
+        var actor = NewActor(p);
+        if ((p.CgroupText ?? _cgroups?.ProcCgroupText(p.CgroupId)) is { } cgroup)
+        {
+            WriterCgroups.Remember(actor, cgroup);
+        }
+        return actor;
+    }
+
+    private Actor NewActor(ProcessIdentity p) => new()
     {
         Pid = p.Pid,
         Ppid = p.Ppid,

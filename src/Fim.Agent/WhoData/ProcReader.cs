@@ -70,6 +70,7 @@ public static class ProcReader
         p.Arguments = ReadBytes(Path.Combine(dir, "cmdline"), 4096);
         p.LoginUid = ReadId(Path.Combine(dir, "loginuid"));
         p.SessionId = ReadId(Path.Combine(dir, "sessionid"));
+        p.CgroupText = ReadSmall(Path.Combine(dir, "cgroup"));
         return p;
     }
 

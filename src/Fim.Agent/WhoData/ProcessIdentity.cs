@@ -21,6 +21,10 @@ public sealed class ProcessIdentity(int pid, ulong start)
     public string? Executable { get; set; }
     /// <summary>NUL-separated arguments as the process's memory holds them (maybe truncated).</summary>
     public byte[]? Arguments { get; set; }
+    /// <summary>Id of its cgroup v2 as the kernel feed last saw it (at fork, exec or exit); 0 when not known.</summary>
+    public ulong CgroupId { get; set; }
+    /// <summary>Its /proc/&lt;pid&gt;/cgroup, when it was read live.</summary>
+    public string? CgroupText { get; set; }
     /// <summary>False for a process only seen exiting (it started before the feed): it is known to exist, not who it was.</summary>
     public bool Known { get; set; }
     /// <summary>The drain of the feed in which its exit was read; -1 while alive.</summary>

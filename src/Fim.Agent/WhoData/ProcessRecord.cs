@@ -25,14 +25,15 @@ public sealed record ProcessRecord(
     uint SessionId,
     ulong Start,
     ulong ParentStart,
+    ulong CgroupId,
     string? Comm,
     string? Executable,
     byte[]? Arguments)
 {
-    public const int HeaderSize = 72;
-    private const int CommOffset = 56;
-    private const int FilenameOffset = 72;
-    private const int ArgsOffset = 328;
+    public const int HeaderSize = 80;
+    private const int CommOffset = 64;
+    private const int FilenameOffset = 80;
+    private const int ArgsOffset = 336;
 
     /// <summary>Parses a record; null when it is shorter than its kind needs (a record from another build of the program).</summary>
     public static ProcessRecord? Parse(ReadOnlySpan<byte> data)
@@ -46,8 +47,8 @@ public sealed record ProcessRecord(
         byte[]? args = null;
         if (kind == ProcessRecordKind.Exec)
         {
-            var filenameLen = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(data[48..]), 255u);
-            var argsLen = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(data[52..]), 512u);
+            var filenameLen = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(data[56..]), 255u);
+            var argsLen = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(data[60..]), 512u);
             if (data.Length < ArgsOffset + argsLen)
             {
                 return null;
@@ -66,6 +67,7 @@ public sealed record ProcessRecord(
             BinaryPrimitives.ReadUInt32LittleEndian(data[28..]),
             BinaryPrimitives.ReadUInt64LittleEndian(data[32..]),
             BinaryPrimitives.ReadUInt64LittleEndian(data[40..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(data[48..]),
             kind == ProcessRecordKind.Exit ? null : CString(data.Slice(CommOffset, 16)),
             filename,
             args);

@@ -64,6 +64,10 @@ public sealed class ProcessTable
                     // Seen only exiting: it started before the feed. Known to exist, so its pid is not mistaken for another.
                     var p = GetOrAdd(r.Pid, start);
                     p.ExitDrain = Drain;
+                    if (r.CgroupId != 0)
+                    {
+                        p.CgroupId = r.CgroupId;
+                    }
                     break;
                 }
         }
@@ -212,6 +216,7 @@ public sealed class ProcessTable
         p.LoginUid = r.LoginUid;
         p.SessionId = r.SessionId;
         p.Comm = r.Comm;
+        p.CgroupId = r.CgroupId;
         p.Known = true;
     }
 }

@@ -93,7 +93,7 @@ public static class WhoDataSelector
         }
         try
         {
-            var resolver = new ActorResolver(table, feed is null ? null : feed.Drain, policy.WhoDataCommandLine);
+            var resolver = new ActorResolver(table, feed is null ? null : feed.Drain, policy.WhoDataCommandLine, cgroups: feed is null ? null : CgroupPaths.Shared);
             var watcher = new FanotifyWatcher(loggers.CreateLogger<FanotifyWatcher>(), resolver, feed, table);
             try
             {

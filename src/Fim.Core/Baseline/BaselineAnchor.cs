@@ -88,6 +88,11 @@ public sealed class BaselineAnchor
         using var fileLock = AcquireLock();
         var all = ReadAll();
         all[Path.GetFullPath(storeDirectory)] = entry;
+        Write(directory, all);
+    }
+
+    private void Write(string directory, Dictionary<string, AnchorEntry> all)
+    {
         var temp = FilePath + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
         if (!OperatingSystem.IsWindows())
@@ -101,6 +106,29 @@ public sealed class BaselineAnchor
         }
         File.Move(temp, FilePath, overwrite: true);
         DirectorySync.Flush(directory);
+    }
+
+    /// <summary>
+    /// Forgets <paramref name="storeDirectory"/> (its store was deleted on purpose), so the anchor does not keep one
+    /// entry per store ever made and a later store in that directory is a first baseline, not a deleted one.
+    /// </summary>
+    /// <returns>False when the anchor did not know it.</returns>
+    /// <exception cref="IOException">The anchor could not be written.</exception>
+    public bool Remove(string storeDirectory)
+    {
+        var directory = Path.GetDirectoryName(FilePath)!;
+        if (!File.Exists(FilePath))
+        {
+            return false;
+        }
+        using var fileLock = AcquireLock();
+        var all = ReadAll();
+        if (!all.Remove(Path.GetFullPath(storeDirectory)))
+        {
+            return false;
+        }
+        Write(directory, all);
+        return true;
     }
 
     private Dictionary<string, AnchorEntry> ReadAll()

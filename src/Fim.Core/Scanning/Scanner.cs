@@ -70,6 +70,30 @@ public sealed class Scanner
     }
 
     /// <summary>
+    /// A file the kernel reported created that was deleted before it could be read: it is reported (added, then
+    /// deleted, both without a state, since none was ever observed) instead of vanishing silently. Null when the path
+    /// is in the baseline, outside the policy's scope, or exists now.
+    /// </summary>
+    public IReadOnlyList<FileChange>? Transient(IBaselineView baseline, byte[] path)
+    {
+        if (baseline.TryGet(path, out _) || _scope.RuleInScope(path) is not { } rule || !rule.IsIncluded(path, FileType.Regular))
+        {
+            return null;
+        }
+        var err = Posix.StatPath(path, followSymlinks: false, out _);
+        if (err != Libc.ENOENT && err != Libc.ENOTDIR)
+        {
+            return null;
+        }
+        var now = Options.Time.GetUtcNow();
+        return
+        [
+            new FileChange(ChangeKind.Added, path, null, null, ChangedAttributes.None, Options.Source, now, Policy.Name),
+            new FileChange(ChangeKind.Deleted, path, null, null, ChangedAttributes.None, Options.Source, now, Policy.Name),
+        ];
+    }
+
+    /// <summary>
     /// Observes one path now (a realtime notification): returns the change against the baseline, if any, and the
     /// baseline update to apply. A path outside the policy's scope yields neither.
     /// </summary>

@@ -8,10 +8,10 @@ public sealed class ProcessTableTests
     private const ulong Tick = ProcessTable.NsPerTick;
 
     private static ProcessRecord Exec(int pid, ulong startTicks, uint uid, string exe) =>
-        new(ProcessRecordKind.Exec, pid, 1, uid, uid, uid, ProcessIdentity.Unset, ProcessIdentity.Unset, startTicks * Tick, 0, "sh", exe, "sh\0-c\0x\0"u8.ToArray());
+        new(ProcessRecordKind.Exec, pid, 1, uid, uid, uid, ProcessIdentity.Unset, ProcessIdentity.Unset, startTicks * Tick, 0, 0, "sh", exe, "sh\0-c\0x\0"u8.ToArray());
 
     private static ProcessRecord Exit(int pid, ulong startTicks) =>
-        new(ProcessRecordKind.Exit, pid, 0, 0, 0, 0, 0, 0, startTicks * Tick, 0, null, null, null);
+        new(ProcessRecordKind.Exit, pid, 0, 0, 0, 0, 0, 0, startTicks * Tick, 0, 0, null, null, null);
 
     [Fact]
     public void An_exited_writer_is_found_by_its_pid_when_it_is_the_only_one()
@@ -108,7 +108,7 @@ public sealed class ProcessTableTests
         var table = new ProcessTable();
         table.BeginDrain();
         table.Apply(Exec(100, 5, 1001, "/bin/true"));
-        table.Apply(new ProcessRecord(ProcessRecordKind.Fork, 101, 100, 1001, 1001, 1001, ProcessIdentity.Unset, ProcessIdentity.Unset, 6 * Tick, 5 * Tick, "true", null, null));
+        table.Apply(new ProcessRecord(ProcessRecordKind.Fork, 101, 100, 1001, 1001, 1001, ProcessIdentity.Unset, ProcessIdentity.Unset, 6 * Tick, 5 * Tick, 0, "true", null, null));
 
         var child = table.Find(101, 6)!;
         Assert.Equal(table.Find(100, 5)!.Executable, child.Executable);

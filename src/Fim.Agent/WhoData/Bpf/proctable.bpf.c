@@ -15,7 +15,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define FILENAME_MAX_LEN 256
 #define ARGS_MAX_LEN 512
 
-// Layout read by ProcessEvent.cs: keep the two in step.
+// Layout read by ProcessRecord.cs: keep the two in step.
 struct fim_proc_event {
     __u32 kind;
     __u32 pid;
@@ -27,6 +27,7 @@ struct fim_proc_event {
     __u32 sessionid;
     __u64 start;        // start_boottime of the process (ns since boot), the pid's identity
     __u64 parent_start; // the parent's, for fork records
+    __u64 cgroup;       // id of the process's cgroup v2 (the inode of its directory): which pod, after it has exited
     __u32 filename_len;
     __u32 args_len;
     char comm[16];
@@ -85,6 +86,7 @@ int BPF_PROG(fim_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
     e->kind = KIND_EXEC;
     fill_identity(e, p);
     e->parent_start = 0;
+    e->cgroup = bpf_get_current_cgroup_id();
     // interp: the binary the kernel ran (a script's interpreter), as /proc/<pid>/exe would name it.
     const char *filename = BPF_CORE_READ(bprm, interp);
     long n = bpf_probe_read_kernel_str(&e->filename, sizeof(e->filename), filename);
@@ -116,6 +118,8 @@ int BPF_PROG(fim_fork, struct task_struct *parent, struct task_struct *child)
     fill_identity(e, child);
     e->ppid = BPF_CORE_READ(parent, tgid);
     e->parent_start = BPF_CORE_READ(parent, group_leader, start_boottime);
+    // The child's own cgroup, not the parent's (this runs in the parent): clone3 may place it elsewhere.
+    e->cgroup = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
     e->filename_len = 0;
     e->args_len = 0;
     bpf_ringbuf_submit(e, 0);
@@ -136,6 +140,8 @@ int BPF_PROG(fim_exit, struct task_struct *p)
     e->kind = KIND_EXIT;
     e->pid = BPF_CORE_READ(p, tgid);
     e->start = BPF_CORE_READ(p, group_leader, start_boottime);
+    // At exit: a process moved after its exec (a container's first process) is named with where it ended.
+    e->cgroup = bpf_get_current_cgroup_id();
     bpf_ringbuf_submit(e, 0);
     return 0;
 }
