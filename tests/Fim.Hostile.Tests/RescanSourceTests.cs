@@ -16,14 +16,19 @@ public sealed class RescanSourceTests : IDisposable
     public void Changes_found_by_an_overflow_rescan_say_source_scan()
     {
         _s.Write("seed.txt", "s");
+        // The burst goes into a directory watched from the start: in one created meanwhile, the catch-up scan of the new
+        // directory (realtime) would find every file the test wrote before the agent read the directory's creation.
+        Directory.CreateDirectory(_s["burst"]);
         Fim.Testing.ChildProcess agent;
-        // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once.
+        // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once. The value is
+        // host-wide, so it is put back as soon as the agent has its instance.
         using (Fim.Testing.Sysctl.Set("fs/inotify/max_queued_events", 16))
         {
             // inotify's overflow is under test: run on inotify, not on fanotify (which root would get by default).
             agent = AgentCli.Start(["watch", _s.Tree, "--json", "--who-data", "inotify", .. _s.StateArgs]);
-            agent.AwaitLog("realtime detection on", AgentCli.Timeout);
+            Fim.Testing.InotifyInstances.AwaitIn(agent.Id);
         }
+        agent.AwaitLog("realtime detection on", AgentCli.Timeout);
         using (agent)
         {
             const int files = 300;

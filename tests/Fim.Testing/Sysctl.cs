@@ -23,7 +23,15 @@ public sealed class Sysctl : IDisposable
         _lock = Acquire(name);
         try
         {
+            // The lock file holds the value to put back while a change is held: left there, its holder was killed
+            // before restoring (a cancelled test run), so that value is the host's own, not what /proc says now.
+            var left = ReadLock();
+            if (left.Length > 0)
+            {
+                File.WriteAllText(_path, left);
+            }
             _original = File.ReadAllText(_path).Trim();
+            WriteLock(_original);
             File.WriteAllText(_path, value);
         }
         catch
@@ -57,11 +65,26 @@ public sealed class Sysctl : IDisposable
         }
     }
 
+    private string ReadLock()
+    {
+        _lock.Position = 0;
+        using var reader = new StreamReader(_lock, leaveOpen: true);
+        return reader.ReadToEnd().Trim();
+    }
+
+    private void WriteLock(string text)
+    {
+        _lock.SetLength(0);
+        _lock.Write(System.Text.Encoding.ASCII.GetBytes(text));
+        _lock.Flush(flushToDisk: true);
+    }
+
     public void Dispose()
     {
         if (!_restored)
         {
             File.WriteAllText(_path, _original);
+            WriteLock("");
             _restored = true;
         }
         _lock.Dispose();

@@ -15,13 +15,15 @@ public sealed class WatchRecoveryTests : IDisposable
     {
         _t.Write("seed.txt", "s");
         AgentProcess agent;
-        // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once.
+        // The queue size is fixed when the agent creates its inotify instance: a tiny one overflows at once. The value is
+        // host-wide, so it is put back as soon as the agent has its instance.
         using (Sysctl.Set("fs/inotify/max_queued_events", 16))
         {
             // inotify's overflow is under test: run on inotify, not on fanotify (which root would get by default).
             agent = new AgentProcess(["watch", _t.Tree, "--json", "--who-data", "inotify", .. _t.StateArgs]);
-            agent.AwaitLog("realtime detection on");
+            InotifyInstances.AwaitIn(agent.Id);
         }
+        agent.AwaitLog("realtime detection on");
         using (agent)
         {
             for (var i = 0; i < 300; i++)
