@@ -11,6 +11,7 @@ using Fim.Manager.Pipeline;
 using Fim.Manager.Resilience;
 using Fim.Manager.Security;
 using Fim.Manager.Sinks;
+using Fim.Manager.Store;
 using Fim.Manager.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -75,6 +76,7 @@ public static class ManagerApp
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<StdoutAlertSink>()));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
 
+        services.AddFimStore(config);
         services.AddSingleton<StreamQuery>();
         services.AddSingleton<ScanCoalescer>();
         services.AddSingleton<ApiTokens>();
@@ -176,6 +178,7 @@ public static class ManagerApp
         Check<EnrollmentOptions>();
         Check<MaintenanceOptions>();
         Check<AuthOptions>();
+        Check<StoreOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("Fim", typeof(ManagerApp), failures);

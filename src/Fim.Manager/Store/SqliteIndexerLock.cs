@@ -1,0 +1,20 @@
+namespace Fim.Manager.Store;
+
+/// <summary>
+/// Who indexes a SQLite store: the process holding an exclusive lock (flock, dropped by the kernel when the process
+/// dies) on "&lt;file&gt;.indexer.lock". One writer keeps SQLite's single-writer model free of lock waits.
+/// </summary>
+public static class SqliteIndexerLock
+{
+    public static IDisposable? TryAcquire(string databaseFile)
+    {
+        try
+        {
+            return new FileStream(databaseFile + ".indexer.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
