@@ -121,7 +121,8 @@ public sealed class ApiTests(ApiFixture f) : IClassFixture<ApiFixture>
         Assert.Equal([f.PasswdModified.EventId, f.PasswdAttributes.EventId], history.Events.Select(e => e.EventId));
         Assert.Equal(["modified", "attributes"], history.Events.Select(e => e.Kind));
         Assert.Equal(2UL, history.Scanned);
-        Assert.True(history.Events[0].StreamSequence < history.Events[1].StreamSequence);
+        Assert.True(history.Events[0].ObservedAt.ToDateTimeOffset() <= history.Events[1].ObservedAt.ToDateTimeOffset());
+        Assert.All(history.Events, e => Assert.True(e.StreamSequence > 0));
 
         Assert.Empty((await Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.AgentB, Path = "/etc/passwd" })).Events);
         Assert.Empty((await Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = "no-such-agent", Path = "/etc/passwd" })).Events);

@@ -16,7 +16,24 @@ public static class AlertFilters
     public const long MaxBucketSeconds = 30L * 24 * 3600;
     public const long MaxBuckets = 10_000;
 
+    /// <summary>The filters of <paramref name="r"/>; a nested filter's errors name the field with <paramref name="field"/> before it ("filter.").</summary>
     public static AlertQuery From(V1.ListAlertsRequest r, DateTimeOffset now, string field = "")
+    {
+        if (field.Length == 0)
+        {
+            return Parse(r, now, "");
+        }
+        try
+        {
+            return Parse(r, now, field);
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.InvalidArgument && !e.Status.Detail.StartsWith(field, StringComparison.Ordinal))
+        {
+            throw ApiArguments.Invalid(field + e.Status.Detail);
+        }
+    }
+
+    private static AlertQuery Parse(V1.ListAlertsRequest r, DateTimeOffset now, string field)
     {
         var (since, until) = ApiArguments.Range(r.Since, r.Until, now);
         var minLevel = ApiArguments.MinLevel(r.HasMinLevel, r.MinLevel);
@@ -63,7 +80,8 @@ public static class AlertFilters
             Namespace = Text(r.Namespace, field + "namespace"),
             Pod = Text(r.Pod, field + "pod"),
             After = Cursor(r.Cursor, field + "cursor"),
-            Limit = ApiArguments.Limit(r.HasLimit, r.Limit),
+            // Counts (a nested filter) take no page size.
+            Limit = field.Length == 0 ? ApiArguments.Limit(r.HasLimit, r.Limit) : ApiArguments.DefaultLimit,
         };
     }
 
