@@ -62,7 +62,19 @@ public sealed class AlertIndexer(
         var warned = false;
         while (true)
         {
-            if (SqliteIndexerLock.TryAcquire(_options.SqlitePath) is { } held)
+            IDisposable? held;
+            try
+            {
+                held = SqliteIndexerLock.TryAcquire(_options.SqlitePath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogError("Cannot open the SQLite store's directory {Directory} ({Error}); alerts are not indexed until it is writable (Fim:Store:DataDirectory, or backend postgres)",
+                    _options.DataDirectory, e.Message);
+                await Task.Delay(LockRetry, time, cancellationToken);
+                continue;
+            }
+            if (held is not null)
             {
                 log.LogInformation("This manager is the one that indexes {Stream} into the SQLite store {File} (SQLite has exactly one indexing manager)",
                     Subjects.AlertsStream, _options.SqlitePath);

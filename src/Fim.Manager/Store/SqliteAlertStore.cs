@@ -14,9 +14,12 @@ public sealed class SqliteAlertStore : SqlAlertStore
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
 
+    private readonly string _directory;
+
     public SqliteAlertStore(string path)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        // Created on first use, not here: a read-only directory fails the store's calls (and says why), not the manager's start.
+        _directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
     }
 
@@ -57,6 +60,7 @@ public sealed class SqliteAlertStore : SqlAlertStore
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
+        Directory.CreateDirectory(_directory);
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         await ExecuteAsync(connection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", cancellationToken);

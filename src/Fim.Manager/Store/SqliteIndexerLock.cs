@@ -6,13 +6,15 @@ namespace Fim.Manager.Store;
 /// </summary>
 public static class SqliteIndexerLock
 {
+    /// <summary>The lock, or null when another process holds it. Throws when the directory cannot be created or written.</summary>
     public static IDisposable? TryAcquire(string databaseFile)
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databaseFile))!);
         try
         {
             return new FileStream(databaseFile + ".indexer.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (IOException e) when (e is not DirectoryNotFoundException && File.Exists(databaseFile + ".indexer.lock"))
         {
             return null;
         }
