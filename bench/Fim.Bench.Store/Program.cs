@@ -21,6 +21,8 @@ Console.WriteLine($"load average at start: {File.ReadAllText("/proc/loadavg").Tr
 await using var pg = await PostgresServer.StartAsync(durable: true, "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min");
 var rows = Generate(ingest, seed: 1, spreadDays: 1);
 
+if (ingest > 0)
+{
 // 1. PostgreSQL: the store's batch insert against a bare COPY of the same rows into the same schema.
 await using var ingestStore = new PostgresAlertStore(await pg.CreateDatabaseAsync("ingest_store"));
 await ingestStore.MaintainAsync(now.AddDays(-400), now, ct);
@@ -51,6 +53,7 @@ await using (var sqlite = new SqliteAlertStore(Path.Combine(sqliteDir, "alerts.d
     Console.WriteLine($"sqlite ingest: {sqliteRate:N0}/s ({rows.Count:N0} alerts, batches of {Batch}, WAL, synchronous=FULL)");
 }
 Directory.Delete(sqliteDir, true);
+}
 rows = [];
 
 // 3. Queries over `total` alerts: 1,000 agents, 30 days.
@@ -69,8 +72,9 @@ Console.WriteLine($"loaded {total:N0} alerts in {load.Elapsed.TotalSeconds:0} s;
 long bytes;
 await using (var c = await q.OpenRawAsync(ct))
 {
-    bytes = (long)(await new NpgsqlCommand(
-        "SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i WHERE i.inhparent = 'alerts'::regclass", c).ExecuteScalarAsync())!;
+    bytes = Convert.ToInt64(await new NpgsqlCommand(
+        "SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i WHERE i.inhparent = 'alerts'::regclass", c).ExecuteScalarAsync(),
+        CultureInfo.InvariantCulture);
 }
 Console.WriteLine($"on disk: {bytes / 1048576.0:N0} MiB, {bytes / (double)total:N0} bytes per alert (table, TOAST and 5 indexes)");
 
