@@ -23,36 +23,36 @@ var rows = Generate(ingest, seed: 1, spreadDays: 1);
 
 if (ingest > 0)
 {
-// 1. PostgreSQL: the store's batch insert against a bare COPY of the same rows into the same schema.
-await using var ingestStore = new PostgresAlertStore(await pg.CreateDatabaseAsync("ingest_store"));
-await ingestStore.MaintainAsync(now.AddDays(-400), now, ct);
-await using var copyStore = new PostgresAlertStore(await pg.CreateDatabaseAsync("ingest_copy"));
-await copyStore.MaintainAsync(now.AddDays(-400), now, ct);
-var copyRate = await TimedAsync(() => BareCopyAsync(copyStore, rows), rows.Count);
-var storeRate = await TimedAsync(async () =>
-{
-    for (var i = 0; i < rows.Count; i += Batch)
-    {
-        await ingestStore.InsertAsync(rows.GetRange(i, Math.Min(Batch, rows.Count - i)), ct);
-    }
-}, rows.Count);
-Console.WriteLine($"postgres ingest: store {storeRate:N0}/s, bare COPY {copyRate:N0}/s, ratio {storeRate / copyRate:0.00} ({rows.Count:N0} alerts, batches of {Batch})");
-
-// 2. SQLite, one transaction per batch.
-var sqliteDir = Path.Combine(Path.GetTempPath(), "fim-bench-store-" + Guid.NewGuid().ToString("N")[..8]);
-await using (var sqlite = new SqliteAlertStore(Path.Combine(sqliteDir, "alerts.db")))
-{
-    await sqlite.MigrateAsync(ct);
-    var sqliteRate = await TimedAsync(async () =>
+    // 1. PostgreSQL: the store's batch insert against a bare COPY of the same rows into the same schema.
+    await using var ingestStore = new PostgresAlertStore(await pg.CreateDatabaseAsync("ingest_store"));
+    await ingestStore.MaintainAsync(now.AddDays(-400), now, ct);
+    await using var copyStore = new PostgresAlertStore(await pg.CreateDatabaseAsync("ingest_copy"));
+    await copyStore.MaintainAsync(now.AddDays(-400), now, ct);
+    var copyRate = await TimedAsync(() => BareCopyAsync(copyStore, rows), rows.Count);
+    var storeRate = await TimedAsync(async () =>
     {
         for (var i = 0; i < rows.Count; i += Batch)
         {
-            await sqlite.InsertAsync(rows.GetRange(i, Math.Min(Batch, rows.Count - i)), ct);
+            await ingestStore.InsertAsync(rows.GetRange(i, Math.Min(Batch, rows.Count - i)), ct);
         }
     }, rows.Count);
-    Console.WriteLine($"sqlite ingest: {sqliteRate:N0}/s ({rows.Count:N0} alerts, batches of {Batch}, WAL, synchronous=FULL)");
-}
-Directory.Delete(sqliteDir, true);
+    Console.WriteLine($"postgres ingest: store {storeRate:N0}/s, bare COPY {copyRate:N0}/s, ratio {storeRate / copyRate:0.00} ({rows.Count:N0} alerts, batches of {Batch})");
+
+    // 2. SQLite, one transaction per batch.
+    var sqliteDir = Path.Combine(Path.GetTempPath(), "fim-bench-store-" + Guid.NewGuid().ToString("N")[..8]);
+    await using (var sqlite = new SqliteAlertStore(Path.Combine(sqliteDir, "alerts.db")))
+    {
+        await sqlite.MigrateAsync(ct);
+        var sqliteRate = await TimedAsync(async () =>
+        {
+            for (var i = 0; i < rows.Count; i += Batch)
+            {
+                await sqlite.InsertAsync(rows.GetRange(i, Math.Min(Batch, rows.Count - i)), ct);
+            }
+        }, rows.Count);
+        Console.WriteLine($"sqlite ingest: {sqliteRate:N0}/s ({rows.Count:N0} alerts, batches of {Batch}, WAL, synchronous=FULL)");
+    }
+    Directory.Delete(sqliteDir, true);
 }
 rows = [];
 
@@ -83,12 +83,21 @@ string AgentName() => $"agent-{random.Next(Agents):D4}";
 await Report("latest 100 of one agent", () => q.SearchAsync(new AlertQuery { AgentId = AgentName(), Since = now.AddDays(-30), Until = now, Limit = 100 }, ct));
 await Report("history of one path on one agent", () => q.SearchAsync(new AlertQuery
 {
-    AgentId = AgentName(), Path = Paths[random.Next(Paths.Length)], Since = now.AddDays(-400), Until = now.AddDays(1), OldestFirst = true, Limit = 100,
+    AgentId = AgentName(),
+    Path = Paths[random.Next(Paths.Length)],
+    Since = now.AddDays(-400),
+    Until = now.AddDays(1),
+    OldestFirst = true,
+    Limit = 100,
 }, ct));
 await Report("level >= 10, last 24 h (page of 100)", () => q.SearchAsync(new AlertQuery { MinLevel = 10, Since = now.AddDays(-1), Until = now, Limit = 100 }, ct));
 await Report("prefix /etc/ssh/, all agents, 7 days (page of 100)", () => q.SearchAsync(new AlertQuery
 {
-    Path = "/etc/ssh/", PathMatch = PathMatch.Prefix, Since = now.AddDays(-7), Until = now, Limit = 100,
+    Path = "/etc/ssh/",
+    PathMatch = PathMatch.Prefix,
+    Since = now.AddDays(-7),
+    Until = now,
+    Limit = 100,
 }, ct));
 await Report("counts by level per hour, 7 days", () => q.CountAsync(new CountQuery(new AlertQuery { Since = now.AddDays(-7), Until = now }, CountKey.Level, TimeSpan.FromHours(1)), ct));
 Console.WriteLine($"load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
