@@ -83,12 +83,6 @@ public sealed class SqliteAlertStore : SqlAlertStore
         return "path GLOB @pglob";
     }
 
-    /// <summary>Rows per INSERT statement: fewer statement executions per batch (16 parameters a row, far below SQLite's limit).</summary>
-    private const int RowsPerStatement = 64;
-
-    private static readonly string[] Columns = ["observed_at", "alert_id", "agent_id", "host", "path", "level", "rule_id", "kind", "policy", "actor_exe",
-        "actor_user", "namespace", "pod", "stream_seq", "stored_at", "body"];
-
     protected override async Task<int> InsertBatchAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken)
     {
         await _writer.WaitAsync(cancellationToken);
@@ -96,31 +90,41 @@ public sealed class SqliteAlertStore : SqlAlertStore
         {
             await using var connection = await OpenAsync(cancellationToken);
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-            var inserted = 0;
-            DbCommand? full = null;
-            try
+            await using var command = Command(connection, tx, """
+                INSERT INTO alerts (observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user,
+                    namespace, pod, stream_seq, stored_at, body)
+                VALUES (@t, @id, @agent, @host, @path, @level, @rule, @kind, @policy, @exe, @user, @ns, @pod, @seq, @stored, @body)
+                ON CONFLICT (alert_id) DO NOTHING
+                """);
+            var p = new Dictionary<string, DbParameter>();
+            foreach (var name in (string[])["t", "id", "agent", "host", "path", "level", "rule", "kind", "policy", "exe", "user", "ns", "pod", "seq", "stored", "body"])
             {
-                for (var start = 0; start < alerts.Count; start += RowsPerStatement)
-                {
-                    var count = Math.Min(RowsPerStatement, alerts.Count - start);
-                    var command = count == RowsPerStatement ? full ??= await PrepareAsync(connection, tx, count, cancellationToken) : await PrepareAsync(connection, tx, count, cancellationToken);
-                    for (var i = 0; i < count; i++)
-                    {
-                        Bind(command.Parameters, i * Columns.Length, alerts[start + i]);
-                    }
-                    inserted += await command.ExecuteNonQueryAsync(cancellationToken);
-                    if (command != full)
-                    {
-                        await command.DisposeAsync();
-                    }
-                }
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                command.Parameters.Add(parameter);
+                p[name] = parameter;
             }
-            finally
+            await command.PrepareAsync(cancellationToken);
+            var inserted = 0;
+            foreach (var a in alerts)
             {
-                if (full is not null)
-                {
-                    await full.DisposeAsync();
-                }
+                p["t"].Value = a.ObservedAtMicros;
+                p["id"].Value = a.AlertId;
+                p["agent"].Value = a.AgentId;
+                p["host"].Value = a.Host;
+                p["path"].Value = a.Path;
+                p["level"].Value = a.Level;
+                p["rule"].Value = a.RuleId;
+                p["kind"].Value = a.Kind;
+                p["policy"].Value = (object?)a.Policy ?? DBNull.Value;
+                p["exe"].Value = (object?)a.ActorExe ?? DBNull.Value;
+                p["user"].Value = (object?)a.ActorUser ?? DBNull.Value;
+                p["ns"].Value = (object?)a.Namespace ?? DBNull.Value;
+                p["pod"].Value = (object?)a.Pod ?? DBNull.Value;
+                p["seq"].Value = a.StreamSequence;
+                p["stored"].Value = a.StoredAtMicros;
+                p["body"].Value = a.Json;
+                inserted += await command.ExecuteNonQueryAsync(cancellationToken);
             }
             await tx.CommitAsync(cancellationToken);
             return inserted;
@@ -129,40 +133,6 @@ public sealed class SqliteAlertStore : SqlAlertStore
         {
             _writer.Release();
         }
-    }
-
-    private static async Task<DbCommand> PrepareAsync(DbConnection connection, DbTransaction tx, int rows, CancellationToken cancellationToken)
-    {
-        var values = string.Join(",", Enumerable.Range(0, rows).Select(r => "(" + string.Join(",", Columns.Select((_, c) => $"@p{(r * Columns.Length) + c}")) + ")"));
-        var command = Command(connection, tx, $"INSERT INTO alerts ({string.Join(",", Columns)}) VALUES {values} ON CONFLICT (alert_id) DO NOTHING");
-        for (var i = 0; i < rows * Columns.Length; i++)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = $"p{i}";
-            command.Parameters.Add(parameter);
-        }
-        await command.PrepareAsync(cancellationToken);
-        return command;
-    }
-
-    private static void Bind(DbParameterCollection p, int at, StoredAlert a)
-    {
-        p[at].Value = a.ObservedAtMicros;
-        p[at + 1].Value = a.AlertId;
-        p[at + 2].Value = a.AgentId;
-        p[at + 3].Value = a.Host;
-        p[at + 4].Value = a.Path;
-        p[at + 5].Value = a.Level;
-        p[at + 6].Value = a.RuleId;
-        p[at + 7].Value = a.Kind;
-        p[at + 8].Value = (object?)a.Policy ?? DBNull.Value;
-        p[at + 9].Value = (object?)a.ActorExe ?? DBNull.Value;
-        p[at + 10].Value = (object?)a.ActorUser ?? DBNull.Value;
-        p[at + 11].Value = (object?)a.Namespace ?? DBNull.Value;
-        p[at + 12].Value = (object?)a.Pod ?? DBNull.Value;
-        p[at + 13].Value = a.StreamSequence;
-        p[at + 14].Value = a.StoredAtMicros;
-        p[at + 15].Value = a.Json;
     }
 
     protected override async Task<long> MaintainCoreAsync(DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
