@@ -21,6 +21,8 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
 # Package awareness tests build and query a test rpm database (dpkg-deb comes with dpkg).
 { command -v rpm >/dev/null 2>&1 && command -v rpmbuild >/dev/null 2>&1; } || need+=(rpm)
+# The alert store's PostgreSQL tests and benchmarks start their own server from these binaries (never the system service).
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then

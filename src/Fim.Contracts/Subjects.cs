@@ -10,6 +10,8 @@ public static class Subjects
     public const string AlertsStream = "FIM_ALERTS";
     public const string DeadLetterStream = "FIM_DEADLETTER";
     public const string ManagersConsumer = "fim-managers";
+    /// <summary>The alert store indexer's durable consumer on FIM_ALERTS (shared by the managers that index).</summary>
+    public const string IndexerConsumer = "fim-indexer";
     public const string PoliciesBucket = "fim-policies";
     public const string AgentsBucket = "fim-agents";
     /// <summary>The managers' API tokens (hashed), key = token id. Only managers read or write it.</summary>

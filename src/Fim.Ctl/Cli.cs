@@ -49,6 +49,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             AgentsCommand(),
             AgentCommand(),
             AlertsCommand(),
+            AlertCountsCommand(),
             HistoryCommand(),
             ScanCommand(),
             JoinTokenCommand(),
@@ -148,32 +149,19 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
 
     private Command AlertsCommand()
     {
-        var agent = new Option<string?>("--agent", "-a") { Description = "Only this agent's alerts." };
-        var minLevel = new Option<int?>("--min-level", "-l") { Description = "Only alerts at this level (0-15) or above." };
-        var since = new Option<string?>("--since") { Description = "Start: a time (2024-05-01T10:00:00Z) or an age (30m, 2h, 7d). Default: 24h before --until." };
-        var until = new Option<string?>("--until") { Description = "End: a time or an age. Default: now." };
+        var filters = new AlertFilterOptions();
         var limit = new Option<int?>("--limit", "-n") { Description = "At most this many alerts (1-1000, default 100)." };
-        var command = new Command("alerts", "List alerts, oldest first.") { agent, minLevel, since, until, limit };
+        var cursor = new Option<string?>("--cursor") { Description = "Continue after the previous page (the cursor it printed)." };
+        var command = new Command("alerts", "Search stored alerts, newest first.") { limit, cursor };
+        filters.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            var now = DateTimeOffset.UtcNow;
-            var request = new ListAlertsRequest { AgentId = parse.GetValue(agent) ?? "" };
-            if (parse.GetValue(minLevel) is { } level)
-            {
-                request.MinLevel = level;
-            }
+            var request = filters.Request(parse, DateTimeOffset.UtcNow);
             if (parse.GetValue(limit) is { } n)
             {
                 request.Limit = n;
             }
-            if (parse.GetValue(since) is { } s)
-            {
-                request.Since = Timestamp.FromDateTimeOffset(ParseTime(s, now, "--since"));
-            }
-            if (parse.GetValue(until) is { } u)
-            {
-                request.Until = Timestamp.FromDateTimeOffset(ParseTime(u, now, "--until"));
-            }
+            request.Cursor = parse.GetValue(cursor) ?? "";
             using var channel = Channel(parse);
             var response = await new FimManager.FimManagerClient(channel).ListAlertsAsync(request, cancellationToken: ct);
             if (parse.GetValue(_json))
@@ -193,7 +181,45 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             }
             if (response.Truncated)
             {
-                await stderr.WriteLineAsync("(more alerts match: narrow the time range or raise --limit)");
+                await stderr.WriteLineAsync($"(more alerts match: next page with --cursor {response.NextCursor})");
+            }
+            return Ok;
+        });
+        return command;
+    }
+
+    private Command AlertCountsCommand()
+    {
+        var filters = new AlertFilterOptions();
+        var by = new Option<string>("--by") { Description = "Group by level, rule, agent or namespace.", DefaultValueFactory = _ => "level" };
+        var bucket = new Option<string?>("--bucket") { Description = "Bucket width: 1m..30d (e.g. 1h, 1d). Default 1h." };
+        var command = new Command("alert-counts", "Count stored alerts per time bucket and level, rule, agent or namespace.") { by, bucket };
+        filters.AddTo(command);
+        command.SetAction(async (parse, ct) =>
+        {
+            var request = new CountAlertsOverTimeRequest { Filter = filters.Request(parse, DateTimeOffset.UtcNow), GroupBy = parse.GetValue(by) ?? "level" };
+            if (parse.GetValue(bucket) is { } b)
+            {
+                var now = DateTimeOffset.UtcNow;
+                request.BucketSeconds = (long)(now - ParseTime(b, now, "--bucket")).TotalSeconds;
+            }
+            using var channel = Channel(parse);
+            var response = await new FimManager.FimManagerClient(channel).CountAlertsOverTimeAsync(request, cancellationToken: ct);
+            if (parse.GetValue(_json))
+            {
+                await stdout.WriteLineAsync(Google.Protobuf.JsonFormatter.Default.Format(response));
+            }
+            else
+            {
+                await stdout.WriteLineAsync($"{"BUCKET",-20} {"COUNT",8} KEY");
+                foreach (var c in response.Buckets)
+                {
+                    await stdout.WriteLineAsync($"{Time(c.Start),-20} {c.Count,8} {E(c.Key)}");
+                }
+            }
+            if (response.Truncated)
+            {
+                await stderr.WriteLineAsync("(counted within the scan budget: a lower bound)");
             }
             return Ok;
         });
@@ -205,10 +231,11 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
         var agent = new Argument<string>("agent") { Description = "Agent id." };
         var path = new Argument<string>("path") { Description = "Path as events show it." };
         var limit = new Option<int?>("--limit", "-n") { Description = "At most this many events (1-1000, default 100)." };
-        var command = new Command("history", "Show the recorded changes of one path on one agent, oldest first.") { agent, path, limit };
+        var cursor = new Option<string?>("--cursor") { Description = "Continue after the previous page (the cursor it printed)." };
+        var command = new Command("history", "Show the recorded changes of one path on one agent, oldest first (all agents: alerts --path).") { agent, path, limit, cursor };
         command.SetAction(async (parse, ct) =>
         {
-            var request = new GetFileHistoryRequest { AgentId = parse.GetValue(agent)!, Path = parse.GetValue(path)! };
+            var request = new GetFileHistoryRequest { AgentId = parse.GetValue(agent)!, Path = parse.GetValue(path)!, Cursor = parse.GetValue(cursor) ?? "" };
             if (parse.GetValue(limit) is { } n)
             {
                 request.Limit = n;
@@ -232,7 +259,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             }
             if (response.Truncated)
             {
-                await stderr.WriteLineAsync($"(truncated after reading {response.Scanned} events)");
+                await stderr.WriteLineAsync($"(more changes: next page with --cursor {response.NextCursor})");
             }
             return Ok;
         });

@@ -11,6 +11,7 @@ using Fim.Manager.Pipeline;
 using Fim.Manager.Resilience;
 using Fim.Manager.Security;
 using Fim.Manager.Sinks;
+using Fim.Manager.Store;
 using Fim.Manager.Telemetry;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -77,6 +78,7 @@ public static class ManagerApp
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<StdoutAlertSink>()));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
 
+        services.AddFimStore(config);
         services.AddSingleton<StreamQuery>();
         services.AddSingleton<ScanCoalescer>();
         services.AddSingleton<ApiTokens>();
@@ -180,6 +182,7 @@ public static class ManagerApp
         Check<MaintenanceOptions>();
         Check<Fleet.FleetOptions>();
         Check<AuthOptions>();
+        Check<StoreOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("Fim", typeof(ManagerApp), failures);

@@ -93,6 +93,8 @@ public sealed class Pipeline : IAsyncDisposable
             ["Fim__Nats__ClientName"] = $"e2e-manager-{_managers.Count}",
             // A killed manager's unacked events come back this fast (the default is 30 s).
             ["Fim__Pipeline__AckWait"] = "00:00:03",
+            // The pipeline's managers share one SQLite alert store: one indexes it, every one answers queries from it.
+            ["Fim__Store__DataDirectory"] = Path.Combine(Root, "manager-store"),
         });
 
         var m = new Manager(process, http, grpc);

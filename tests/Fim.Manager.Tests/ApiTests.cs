@@ -37,6 +37,7 @@ public sealed class ApiFixture : IAsyncLifetime
         await client.PublishEventAsync(PasswdAttributes); // 556, level 9
         await client.PublishEventAsync(TestEvents.Event(AgentB, "/etc/hosts", "deleted")); // 553, level 7
         await Eventually.CountAsync(() => client.ReadAsync(Subjects.AlertsStream, Subjects.AllAlerts), 4, "seeded alerts");
+        await Manager.AwaitStoredAsync(4);
         await Eventually.TrueAsync(() => Manager.Services.GetService(typeof(Agents.AgentDirectory)) is Agents.AgentDirectory d
             && d.TryGet(AgentA, out _) && d.TryGet(AgentB, out _), "heartbeats seen");
     }
@@ -119,8 +120,9 @@ public sealed class ApiTests(ApiFixture f) : IClassFixture<ApiFixture>
         var history = await Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.AgentA, Path = "/etc/passwd" });
         Assert.Equal([f.PasswdModified.EventId, f.PasswdAttributes.EventId], history.Events.Select(e => e.EventId));
         Assert.Equal(["modified", "attributes"], history.Events.Select(e => e.Kind));
-        Assert.Equal(3UL, history.Scanned);
-        Assert.True(history.Events[0].StreamSequence < history.Events[1].StreamSequence);
+        Assert.Equal(2UL, history.Scanned);
+        Assert.True(history.Events[0].ObservedAt.ToDateTimeOffset() <= history.Events[1].ObservedAt.ToDateTimeOffset());
+        Assert.All(history.Events, e => Assert.True(e.StreamSequence > 0));
 
         Assert.Empty((await Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.AgentB, Path = "/etc/passwd" })).Events);
         Assert.Empty((await Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = "no-such-agent", Path = "/etc/passwd" })).Events);

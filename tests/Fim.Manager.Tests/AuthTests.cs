@@ -34,6 +34,7 @@ public sealed class AuthFixture : IAsyncLifetime
         await Nats.Client.PublishEventAsync(TestEvents.Event(Payments, "/etc/shadow", "added"));
         await Nats.Client.PublishEventAsync(TestEvents.Event(Web, "/etc/passwd", "modified"));
         await Eventually.CountAsync(() => Nats.Client.ReadAsync(Subjects.AlertsStream, Subjects.AllAlerts), 3, "seeded alerts");
+        await Manager.AwaitStoredAsync(3);
     }
 
     public async Task DisposeAsync()
@@ -99,6 +100,7 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         ["CountAlerts"] = "viewer",
         ["WatchAlerts"] = "viewer",
         ["GetFileHistory"] = "viewer",
+        ["CountAlertsOverTime"] = "viewer",
         ["TriggerScan"] = "admin",
         ["CreateApiToken"] = "admin",
         ["ListApiTokens"] = "admin",
@@ -110,7 +112,7 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     /// here (the route test checks), and the scoping test checks that it called each one: a new read endpoint fails until it
     /// is shown to return only what a scoped caller may see.
     /// </summary>
-    private static readonly HashSet<string> ScopedReads = ["ListAgents", "GetAgent", "ListAlerts", "CountAlerts", "WatchAlerts", "GetFileHistory", "QueryFleet"];
+    private static readonly HashSet<string> ScopedReads = ["ListAgents", "GetAgent", "ListAlerts", "CountAlerts", "WatchAlerts", "GetFileHistory", "QueryFleet", "CountAlertsOverTime"];
 
     /// <summary>Enrollment administration (gRPC only): who may let new agents join the fleet.</summary>
     private static readonly Dictionary<string, string> EnrollmentRoles = new()
@@ -366,6 +368,11 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         Assert.Equal((ulong)alerts.Alerts.Count, counts.Total);
         Assert.True(all.Total > counts.Total, $"all {all.Total}, payments {counts.Total}");
         Assert.Equal(0UL, (await scoped.CountAlertsAsync(new CountAlertsRequest { AgentId = f.Web })).Total);
+        var overTime = await scoped.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { GroupBy = "agent", BucketSeconds = 86400 });
+        Assert.Contains(overTime.Buckets, b => b.Key == f.Payments);
+        Assert.DoesNotContain(overTime.Buckets, b => b.Key == f.Web);
+        Assert.Contains((await everyone.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { GroupBy = "agent", BucketSeconds = 86400 })).Buckets,
+            b => b.Key == f.Web);
 
         Assert.Single((await scoped.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Payments, Path = "/etc/passwd" })).Events);
         Assert.Empty((await scoped.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Web, Path = "/etc/passwd" })).Events);

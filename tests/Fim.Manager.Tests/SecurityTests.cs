@@ -82,6 +82,7 @@ public sealed class SecurityTests : IAsyncLifetime
             },
         };
         using var https = new HttpClient(manager.Oidc.BearerHandler(Fim.Testing.OidcProvider.Viewer, handler)) { BaseAddress = new Uri($"https://127.0.0.1:{manager.HttpPort}") };
+        await manager.AwaitStoredAsync(1);
         using var alerts = JsonDocument.Parse(await https.GetStringAsync($"/api/v1/alerts?agentId={agent}"));
         Assert.Equal(1, alerts.RootElement.GetProperty("alerts").GetArrayLength());
 

@@ -5,6 +5,7 @@ using Fim.Manager.Agents;
 using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Security;
+using Fim.Manager.Store;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
@@ -22,6 +23,7 @@ public sealed class FimManagerService(
     AgentDirectory agents,
     Fleet.AgentLifecycle lifecycle,
     StreamQuery streams,
+    IAlertStore store,
     NatsConnector nats,
     ScanCoalescer scans,
     ApiTokens tokens,
@@ -58,24 +60,10 @@ public sealed class FimManagerService(
     [Authorize(Policy = Roles.ViewerPolicy)]
     public override async Task<V1.ListAlertsResponse> ListAlerts(V1.ListAlertsRequest request, ServerCallContext context)
     {
-        var agent = ApiArguments.AgentId(request.AgentId, required: false);
-        var minLevel = ApiArguments.MinLevel(request.HasMinLevel, request.MinLevel);
-        var limit = ApiArguments.Limit(request.HasLimit, request.Limit);
-        var (since, until) = ApiArguments.Range(request.Since, request.Until, time.GetUtcNow());
-        var response = new V1.ListAlertsResponse();
-        await foreach (var (alert, msg) in VisibleAlertsAsync(Caller(context), agent, since, until, () => response.Truncated = true, context.CancellationToken))
-        {
-            if (alert.Level < minLevel)
-            {
-                continue;
-            }
-            if (response.Alerts.Count == limit)
-            {
-                response.Truncated = true;
-                break;
-            }
-            response.Alerts.Add(ProtoMapping.ToProto(alert, msg));
-        }
+        var query = AlertFilters.From(request, time.GetUtcNow());
+        var (rows, next, _) = await VisiblePageAsync(Caller(context), query, context.CancellationToken);
+        var response = new V1.ListAlertsResponse { Truncated = next is not null, NextCursor = next?.Encode() ?? "" };
+        response.Alerts.Add(rows.Select(r => ProtoMapping.ToProto(r.Alert, r.Row)));
         return response;
     }
 
@@ -84,12 +72,39 @@ public sealed class FimManagerService(
     {
         var agent = ApiArguments.AgentId(request.AgentId, required: false);
         var (since, until) = ApiArguments.Range(request.Since, request.Until, time.GetUtcNow());
-        var response = new V1.CountAlertsResponse();
-        await foreach (var (alert, _) in VisibleAlertsAsync(Caller(context), agent, since, until, () => response.Truncated = true, context.CancellationToken))
+        var query = new AlertQuery { Since = since, Until = until, AgentId = agent.Length == 0 ? null : agent };
+        // One bucket as wide as the range (aligned to the epoch, so it may straddle two): summed below.
+        var bucket = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((until - since).TotalSeconds)));
+        var (counts, truncated) = await VisibleCountsAsync(Caller(context), new CountQuery(query, CountKey.Level, bucket), context.CancellationToken);
+        var response = new V1.CountAlertsResponse { Truncated = truncated };
+        foreach (var c in counts)
         {
-            response.ByLevel[alert.Level] = response.ByLevel.TryGetValue(alert.Level, out var n) ? n + 1 : 1;
-            response.Total++;
+            var level = int.Parse(c.Key, System.Globalization.CultureInfo.InvariantCulture);
+            response.ByLevel[level] = (response.ByLevel.TryGetValue(level, out var n) ? n : 0) + (ulong)c.Count;
+            response.Total += (ulong)c.Count;
         }
+        return response;
+    }
+
+    [Authorize(Policy = Roles.ViewerPolicy)]
+    public override async Task<V1.CountAlertsOverTimeResponse> CountAlertsOverTime(V1.CountAlertsOverTimeRequest request, ServerCallContext context)
+    {
+        var filter = request.Filter ?? new V1.ListAlertsRequest();
+        if (filter.Cursor.Length > 0)
+        {
+            throw ApiArguments.Invalid("filter.cursor: counts take no cursor");
+        }
+        var query = AlertFilters.From(filter, time.GetUtcNow(), "filter.");
+        var key = AlertFilters.GroupBy(request.GroupBy);
+        var bucket = AlertFilters.Bucket(request.HasBucketSeconds, request.BucketSeconds, query);
+        var (counts, truncated) = await VisibleCountsAsync(Caller(context), new CountQuery(query, key, bucket), context.CancellationToken);
+        var response = new V1.CountAlertsOverTimeResponse { Truncated = truncated };
+        response.Buckets.Add(counts.Select(c => new V1.AlertCountBucket
+        {
+            Start = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(c.BucketStart),
+            Key = c.Key,
+            Count = (ulong)c.Count,
+        }));
         return response;
     }
 
@@ -116,28 +131,25 @@ public sealed class FimManagerService(
         var agent = ApiArguments.AgentId(request.AgentId);
         var path = ApiArguments.Path(request.Path);
         var limit = ApiArguments.Limit(request.HasLimit, request.Limit);
-        DateTimeOffset? since = request.Since is null ? null : ApiArguments.Time(request.Since, "since");
-        var caller = Caller(context);
-        var labels = agents.TryGet(agent, out var record) ? record.Labels : null;
-        var response = new V1.GetFileHistoryResponse();
-        await foreach (var msg in streams.ReadAsync(Subjects.EventsStream, Subjects.Events(agent), since, context.CancellationToken))
+        var since = request.Since is null ? ApiArguments.MinTime : ApiArguments.Time(request.Since, "since");
+        var until = request.Until is null ? ApiArguments.MaxTime : ApiArguments.Time(request.Until, "until");
+        if (since >= until)
         {
-            if (++response.Scanned > (ulong)_options.MaxScan)
-            {
-                response.Truncated = true;
-                break;
-            }
-            if (Deserialize<FileEvent>(msg.Data) is not { } e || e.Path != path || !caller.SeesRecord(labels, e.Policy))
-            {
-                continue;
-            }
-            if (response.Events.Count == limit)
-            {
-                response.Truncated = true;
-                break;
-            }
-            response.Events.Add(ProtoMapping.ToProto(e, msg));
+            throw ApiArguments.Invalid("since: must be before until");
         }
+        var query = new AlertQuery
+        {
+            AgentId = agent,
+            Path = path,
+            Since = since,
+            Until = until,
+            OldestFirst = true,
+            Limit = limit,
+            After = AlertFilters.Cursor(request.Cursor, "cursor"),
+        };
+        var (rows, next, scanned) = await VisiblePageAsync(Caller(context), query, context.CancellationToken);
+        var response = new V1.GetFileHistoryResponse { Truncated = next is not null, NextCursor = next?.Encode() ?? "", Scanned = (ulong)scanned };
+        response.Events.Add(rows.Select(r => ProtoMapping.ToEventProto(r.Alert, r.Row)));
         return response;
     }
 
@@ -176,27 +188,83 @@ public sealed class FimManagerService(
     private bool Sees(CallerAccess caller, Alert alert) =>
         caller.SeesRecord(alert.Labels ?? (agents.TryGet(alert.AgentId, out var a) ? a.Labels : null), alert.Policy);
 
-    /// <summary>The caller's alerts of [since, until), oldest first, within the scan budget (onTruncated when it runs out).</summary>
-    private async IAsyncEnumerable<(Alert Alert, INatsJSMsg<byte[]> Msg)> VisibleAlertsAsync(CallerAccess caller, string agent,
-        DateTimeOffset since, DateTimeOffset until, Action onTruncated, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// One page of the alerts the caller may see. Unscoped callers get the store's page as it is; for callers limited by
+    /// labels or namespaces pages are read and filtered until the page is full or the scan budget (MaxScan) is spent,
+    /// and the cursor continues after the last row read.
+    /// </summary>
+    private async Task<(List<(Alert Alert, AlertRow Row)> Rows, AlertCursor? Next, long Scanned)> VisiblePageAsync(CallerAccess caller, AlertQuery query,
+        CancellationToken cancellationToken)
     {
-        var filter = agent.Length == 0 ? Subjects.AllAlerts : Subjects.AlertsOf(agent);
-        var scanned = 0;
-        await foreach (var msg in streams.ReadAsync(Subjects.AlertsStream, filter, since, cancellationToken))
+        var unscoped = caller.HasUnscoped(Role.Viewer);
+        var visible = new List<(Alert, AlertRow)>(query.Limit);
+        long scanned = 0;
+        while (true)
         {
-            if (msg.Metadata is { } meta && meta.Timestamp >= until)
+            var page = await store.SearchAsync(query, cancellationToken);
+            for (var i = 0; i < page.Rows.Count; i++)
             {
-                yield break;
+                var row = page.Rows[i];
+                scanned++;
+                if (Deserialize<Alert>(row.Json) is { } alert && (unscoped || Sees(caller, alert)))
+                {
+                    visible.Add((alert, row));
+                    if (visible.Count == query.Limit)
+                    {
+                        var more = i < page.Rows.Count - 1 || page.Next is not null;
+                        return (visible, more ? row.Cursor : null, scanned);
+                    }
+                }
             }
-            if (++scanned > _options.MaxScan)
+            if (page.Next is null)
             {
-                onTruncated();
-                yield break;
+                return (visible, null, scanned);
             }
-            if (Deserialize<Alert>(msg.Data) is { } alert && Sees(caller, alert))
+            if (scanned >= _options.MaxScan)
             {
-                yield return (alert, msg);
+                return (visible, page.Next, scanned);
             }
+            query = query with { After = page.Next };
+        }
+    }
+
+    /// <summary>Counts in the store for unscoped callers; for scoped ones counted from the visible alerts, within the scan budget.</summary>
+    private async Task<(IReadOnlyList<CountRow> Counts, bool Truncated)> VisibleCountsAsync(CallerAccess caller, CountQuery query, CancellationToken cancellationToken)
+    {
+        if (caller.HasUnscoped(Role.Viewer))
+        {
+            return (await store.CountAsync(query, cancellationToken), false);
+        }
+        var counts = new Dictionary<(long, string), long>();
+        var filter = query.Filter with { Limit = ApiArguments.MaxLimit, After = null };
+        var bucketMicros = (long)query.Bucket.TotalMicroseconds;
+        long scanned = 0;
+        while (true)
+        {
+            var page = await store.SearchAsync(filter, cancellationToken);
+            foreach (var row in page.Rows)
+            {
+                scanned++;
+                if (Deserialize<Alert>(row.Json) is { } alert && Sees(caller, alert))
+                {
+                    var key = query.Key switch
+                    {
+                        CountKey.Level => alert.Level.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        CountKey.Rule => alert.Rule.Id,
+                        CountKey.Agent => alert.AgentId,
+                        _ => (alert.Actor?.Workload ?? alert.Container)?.PodNamespace ?? "",
+                    };
+                    var bucket = Math.DivRem(row.ObservedAtMicros, bucketMicros, out var rem) - (rem < 0 ? 1 : 0);
+                    counts[(bucket, key)] = counts.GetValueOrDefault((bucket, key)) + 1;
+                }
+            }
+            if (page.Next is null || scanned >= _options.MaxScan)
+            {
+                var rows = counts.OrderBy(c => c.Key.Item1).ThenBy(c => c.Key.Item2, StringComparer.Ordinal)
+                    .Select(c => new CountRow(Micros.ToTime(c.Key.Item1 * bucketMicros), c.Key.Item2, c.Value)).ToList();
+                return (rows, page.Next is not null);
+            }
+            filter = filter with { After = page.Next };
         }
     }
 

@@ -76,6 +76,54 @@ public static class ProtoMapping
         return alert;
     }
 
+    /// <summary>A stored alert (its row gives the stream sequence, the time JetStream stored it and the wire JSON).</summary>
+    public static V1.Alert ToProto(Alert a, Store.AlertRow row)
+    {
+        var alert = new V1.Alert
+        {
+            AlertId = a.AlertId,
+            EventId = a.EventId,
+            AgentId = a.AgentId,
+            Host = a.Host,
+            Policy = a.Policy ?? "",
+            Path = a.Path,
+            Kind = a.Kind,
+            Source = a.Source,
+            ObservedAt = Timestamp.FromDateTimeOffset(a.ObservedAt),
+            RuleId = a.Rule.Id,
+            RuleDescription = a.Rule.Description,
+            Level = a.Level,
+            StreamSequence = (ulong)row.StreamSequence,
+            StoredAt = Timestamp.FromDateTimeOffset(Store.Micros.ToTime(row.StoredAtMicros)),
+            Json = Encoding.UTF8.GetString(row.Json),
+        };
+        alert.Changed.Add(a.Changed);
+        alert.Compliance.Add(a.Compliance);
+        alert.Tags.Add(a.Tags);
+        return alert;
+    }
+
+    /// <summary>A stored alert as the change it reports (file history).</summary>
+    public static V1.FileEvent ToEventProto(Alert a, Store.AlertRow row)
+    {
+        var ev = new V1.FileEvent
+        {
+            EventId = a.EventId,
+            AgentId = a.AgentId,
+            Host = a.Host,
+            Policy = a.Policy ?? "",
+            Path = a.Path,
+            Kind = a.Kind,
+            Source = a.Source,
+            ObservedAt = Timestamp.FromDateTimeOffset(a.ObservedAt),
+            StreamSequence = (ulong)row.StreamSequence,
+            StoredAt = Timestamp.FromDateTimeOffset(Store.Micros.ToTime(row.StoredAtMicros)),
+            Json = Encoding.UTF8.GetString(row.Json),
+        };
+        ev.Changed.Add(a.Changed);
+        return ev;
+    }
+
     public static V1.FileEvent ToProto(FileEvent e, INatsJSMsg<byte[]> msg)
     {
         var ev = new V1.FileEvent

@@ -45,5 +45,7 @@ public sealed class ManagerRetries(ILoggerFactory loggers, TimeProvider time)
 
     public ResiliencePipeline WatchIdentities { get; } = RetryForever.Create($"the watch of KV {Fim.Contracts.Subjects.IdentitiesBucket}", AgentsWatch, loggers.CreateLogger<Fim.Manager.Enrollment.IdentityDirectory>(), time);
 
+    public ResiliencePipeline Indexer { get; } = RetryForever.Create("the alert store indexer", PipelineRestart, loggers.CreateLogger<Fim.Manager.Store.AlertIndexer>(), time);
+
     public ResiliencePipeline Sink(string name) => RetryForever.Create($"sink {name}", SinkRestart, loggers.CreateLogger<AlertSinkWorker>(), time);
 }

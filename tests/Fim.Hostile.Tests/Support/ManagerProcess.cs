@@ -49,6 +49,8 @@ public sealed class ManagerProcess : IAsyncDisposable
             ["Fim__Pipeline__MaxNakDelay"] = "00:00:00.200",
             // Only the stdout sink's alerts on stdout; they are not what these tests read.
             ["Fim__Sinks__Stdout__Enabled"] = "false",
+            // Its own SQLite alert store.
+            ["Fim__Store__DataDirectory"] = Path.Combine(Path.GetTempPath(), "fim-hostile-store-" + Guid.NewGuid().ToString("N")[..10]),
         })
         {
             env[key] = value;

@@ -83,6 +83,10 @@ public sealed class TestManager : IAsyncDisposable
     public ManagerMetrics Metrics => Services.GetRequiredService<ManagerMetrics>();
     public Readiness Readiness => Services.GetRequiredService<Readiness>();
 
+    /// <summary>Waits until the indexer has put at least <paramref name="count"/> alerts into the store (queries read the store).</summary>
+    public Task AwaitStoredAsync(long count) => Eventually.TrueAsync(async () =>
+        (await Services.GetRequiredService<Fim.Manager.Store.IAlertStore>().TallyAsync(CancellationToken.None)).Rows >= count, $"{count} alerts in the store");
+
     /// <summary>Settings every test manager gets; <paramref name="settings"/> adds to or overrides them.</summary>
     public static WebApplication Build(string natsUrl, int httpPort, int grpcPort, Stream stdout, IDictionary<string, string?>? settings = null,
         OidcProvider? oidc = null, Action<IServiceCollection>? services = null)
@@ -99,6 +103,9 @@ public sealed class TestManager : IAsyncDisposable
             ["Fim:Pipeline:NakDelay"] = "00:00:00.200",
             ["Fim:Pipeline:MaxNakDelay"] = "00:00:01",
             ["Fim:Pipeline:PendingRefresh"] = "00:00:00.500",
+            // Each test manager its own SQLite alert store (the default backend).
+            ["Fim:Store:DataDirectory"] = Path.Combine(Path.GetTempPath(), "fim-manager-store-" + Guid.NewGuid().ToString("N")[..10]),
+            ["Fim:Store:BatchDelay"] = "00:00:00.005",
             ["Fim:Telemetry:LogLevel"] = Environment.GetEnvironmentVariable("FIM_TEST_LOG_LEVEL") ?? "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

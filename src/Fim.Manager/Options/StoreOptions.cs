@@ -1,0 +1,36 @@
+namespace Fim.Manager.Options;
+
+/// <summary>
+/// The alert store (section Fim:Store): where the indexer writes alerts and the API searches them. SQLite is the
+/// embedded default (one file under <see cref="DataDirectory"/>, one indexing manager); PostgreSQL serves any number.
+/// </summary>
+public sealed class StoreOptions
+{
+    public const string Section = "Fim:Store";
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    /// <summary>sqlite or postgres.</summary>
+    public string Backend { get; set; } = Sqlite;
+    /// <summary>Where the SQLite file (alerts.db) lives.</summary>
+    public string DataDirectory { get; set; } = "/var/lib/fim-manager";
+    /// <summary>
+    /// The PostgreSQL connection string (backend postgres). Comes from a Secret (Fim__Store__ConnectionString); it is
+    /// never logged.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+    /// <summary>Alerts older than this many days are removed (PostgreSQL: whole monthly partitions). PCI DSS 10.5.1 asks for a year.</summary>
+    public int RetentionDays { get; set; } = 400;
+    /// <summary>Whether this manager runs the indexer (FIM_ALERTS to the store). With SQLite only the manager holding the file's lock does.</summary>
+    public bool Indexer { get; set; } = true;
+    /// <summary>Most alerts written in one transaction.</summary>
+    public int BatchSize { get; set; } = 1000;
+    /// <summary>How long the indexer waits for a batch to fill once it has one alert.</summary>
+    public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+    /// <summary>How long JetStream waits for the indexer's ack before redelivering.</summary>
+    public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How often retention and partition upkeep run.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromHours(1);
+
+    public string SqlitePath => Path.Combine(DataDirectory, "alerts.db");
+}

@@ -1,0 +1,56 @@
+namespace Fim.Manager.Store;
+
+/// <summary>How a path filter matches: the whole path, a prefix, or a glob (<see cref="PathPattern"/>).</summary>
+public enum PathMatch
+{
+    Exact,
+    Prefix,
+    Glob,
+}
+
+/// <summary>A search over stored alerts. Null filters match everything; all filters are checked before they get here.</summary>
+public sealed record AlertQuery
+{
+    public DateTimeOffset? Since { get; init; }
+    public DateTimeOffset? Until { get; init; }
+    public string? AgentId { get; init; }
+    public string? Host { get; init; }
+    public string? Path { get; init; }
+    public PathMatch PathMatch { get; init; }
+    public int? MinLevel { get; init; }
+    public int? MaxLevel { get; init; }
+    public string? RuleId { get; init; }
+    public string? Kind { get; init; }
+    /// <summary>The writer's executable (or process name) or user name.</summary>
+    public string? Actor { get; init; }
+    public string? Namespace { get; init; }
+    public string? Pod { get; init; }
+    /// <summary>Continue after this row (exclusive) in the query's order.</summary>
+    public AlertCursor? After { get; init; }
+    public bool OldestFirst { get; init; }
+    public int Limit { get; init; } = 100;
+}
+
+/// <summary>A stored alert as a query returns it.</summary>
+public sealed record AlertRow(long ObservedAtMicros, string AlertId, long StreamSequence, long StoredAtMicros, byte[] Json)
+{
+    public AlertCursor Cursor => new(ObservedAtMicros, AlertId);
+}
+
+/// <summary>A page of rows; <see cref="Next"/> continues after the last one, null when nothing more matched.</summary>
+public sealed record AlertPage(IReadOnlyList<AlertRow> Rows, AlertCursor? Next);
+
+/// <summary>What counts are grouped by, besides the time bucket.</summary>
+public enum CountKey
+{
+    Level,
+    Rule,
+    Agent,
+    Namespace,
+}
+
+/// <summary>Counts of the alerts <see cref="Filter"/> matches per <see cref="Bucket"/> (aligned to the Unix epoch) and key.</summary>
+public sealed record CountQuery(AlertQuery Filter, CountKey Key, TimeSpan Bucket);
+
+/// <summary>One group: the bucket's start, the key's value ("" for none) and how many alerts.</summary>
+public sealed record CountRow(DateTimeOffset BucketStart, string Key, long Count);

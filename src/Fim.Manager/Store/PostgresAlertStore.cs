@@ -1,0 +1,221 @@
+using System.Data.Common;
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Fim.Manager.Store;
+
+/// <summary>
+/// The production store: alerts range-partitioned by month on observed_at (partitions created ahead, rows outside
+/// them in a default partition that later partitions take over), retention by dropping whole partitions. A batch is
+/// COPY BINARY into a temporary staging table, then INSERT ... ON CONFLICT DO NOTHING in the same transaction, so a
+/// redelivered alert is skipped. Any number of managers may write.
+/// </summary>
+public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
+{
+    /// <summary>The advisory lock key that serialises migrations and partition upkeep across managers.</summary>
+    private const long SchemaLock = 0x46494d5354; // "FIMST"
+    private const int MonthsAhead = 2;
+
+    private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+
+    public override string Backend => "postgres";
+
+    protected override IReadOnlyList<StoreMigration> Migrations { get; } =
+    [
+        new(1, "alerts, partitioned by month", [
+            """
+            CREATE TABLE alerts (
+                observed_at timestamptz NOT NULL,
+                alert_id text NOT NULL,
+                agent_id text NOT NULL,
+                host text NOT NULL,
+                path text COLLATE "C" NOT NULL,
+                level smallint NOT NULL,
+                rule_id text NOT NULL,
+                kind text NOT NULL,
+                policy text,
+                actor_exe text,
+                actor_user text,
+                namespace text,
+                pod text,
+                stream_seq bigint NOT NULL,
+                stored_at timestamptz NOT NULL,
+                body bytea NOT NULL,
+                PRIMARY KEY (alert_id, observed_at)
+            ) PARTITION BY RANGE (observed_at)
+            """,
+            "CREATE TABLE alerts_default PARTITION OF alerts DEFAULT",
+            "CREATE INDEX alerts_time ON alerts (observed_at, alert_id)",
+            "CREATE INDEX alerts_agent_time ON alerts (agent_id, observed_at, alert_id)",
+            "CREATE INDEX alerts_agent_path_time ON alerts (agent_id, path, observed_at)",
+            "CREATE INDEX alerts_path_time ON alerts (path, observed_at)",
+            "CREATE INDEX alerts_level_time ON alerts (level, observed_at)",
+        ]),
+    ];
+
+    protected override string CreateVersionTable =>
+        "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL)";
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => await _source.OpenConnectionAsync(cancellationToken);
+
+    protected override async Task<DbTransaction> BeginMigrationAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLock})", cancellationToken);
+        return tx;
+    }
+
+    protected override object TimeValue(long micros) => Micros.ToTime(micros).UtcDateTime;
+
+    protected override long ReadTime(DbDataReader reader, int ordinal) =>
+        Micros.From(new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc)));
+
+    protected override string BucketExpression => "floor(extract(epoch FROM observed_at) / @bucket)::bigint";
+
+    protected override string PatternCondition(PathPattern pattern, DbCommand command)
+    {
+        Add(command, "plike", pattern.ToLike());
+        return @"path LIKE @plike ESCAPE '\'";
+    }
+
+    protected override async Task<int> InsertBatchAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, tx,
+            "CREATE TEMP TABLE IF NOT EXISTS alerts_staging (LIKE alerts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", cancellationToken);
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY alerts_staging (observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body) FROM STDIN (FORMAT BINARY)",
+            cancellationToken))
+        {
+            foreach (var a in alerts)
+            {
+                await WriteRowAsync(copy, a, cancellationToken);
+            }
+            await copy.CompleteAsync(cancellationToken);
+        }
+        int inserted;
+        await using (var move = Command(connection, tx, "INSERT INTO alerts SELECT * FROM alerts_staging ON CONFLICT DO NOTHING"))
+        {
+            inserted = await move.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return inserted;
+    }
+
+    /// <summary>One row in COPY BINARY form (also what the benchmark's bare COPY writes).</summary>
+    public static async Task WriteRowAsync(NpgsqlBinaryImporter copy, StoredAlert a, CancellationToken cancellationToken)
+    {
+        await copy.StartRowAsync(cancellationToken);
+        await copy.WriteAsync(Micros.ToTime(a.ObservedAtMicros).UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+        await copy.WriteAsync(a.AlertId, NpgsqlDbType.Text, cancellationToken);
+        await copy.WriteAsync(a.AgentId, NpgsqlDbType.Text, cancellationToken);
+        await copy.WriteAsync(a.Host, NpgsqlDbType.Text, cancellationToken);
+        await copy.WriteAsync(a.Path, NpgsqlDbType.Text, cancellationToken);
+        await copy.WriteAsync((short)a.Level, NpgsqlDbType.Smallint, cancellationToken);
+        await copy.WriteAsync(a.RuleId, NpgsqlDbType.Text, cancellationToken);
+        await copy.WriteAsync(a.Kind, NpgsqlDbType.Text, cancellationToken);
+        await WriteNullableAsync(copy, a.Policy, cancellationToken);
+        await WriteNullableAsync(copy, a.ActorExe, cancellationToken);
+        await WriteNullableAsync(copy, a.ActorUser, cancellationToken);
+        await WriteNullableAsync(copy, a.Namespace, cancellationToken);
+        await WriteNullableAsync(copy, a.Pod, cancellationToken);
+        await copy.WriteAsync(a.StreamSequence, NpgsqlDbType.Bigint, cancellationToken);
+        await copy.WriteAsync(Micros.ToTime(a.StoredAtMicros).UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+        await copy.WriteAsync(a.Json, NpgsqlDbType.Bytea, cancellationToken);
+    }
+
+    private static async Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken)
+    {
+        if (value is null)
+        {
+            await copy.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            await copy.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
+        }
+    }
+
+    /// <summary>Opens a connection for the benchmark's bare COPY.</summary>
+    public ValueTask<NpgsqlConnection> OpenRawAsync(CancellationToken cancellationToken) => _source.OpenConnectionAsync(cancellationToken);
+
+    protected override async Task<long> MaintainCoreAsync(DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLock})", cancellationToken);
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        await using (var list = Command(connection, tx,
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'alerts'::regclass"))
+        await using (var reader = await list.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                existing.Add(reader.GetString(0));
+            }
+        }
+        long dropped = 0;
+        foreach (var name in existing)
+        {
+            if (MonthOf(name) is { } month && month.AddMonths(1) <= cutoff)
+            {
+                await using var count = Command(connection, tx, $"SELECT count(*) FROM {name}");
+                dropped += (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+                await ExecuteAsync(connection, tx, $"DROP TABLE {name}", cancellationToken);
+            }
+        }
+        await using (var old = Command(connection, tx, "DELETE FROM alerts_default WHERE observed_at < @cut"))
+        {
+            Add(old, "cut", cutoff.UtcDateTime);
+            dropped += await old.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var first = new DateTimeOffset(cutoff.Year, cutoff.Month, 1, 0, 0, 0, TimeSpan.Zero);
+        var last = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(MonthsAhead);
+        for (var month = first; month <= last; month = month.AddMonths(1))
+        {
+            var name = PartitionName(month);
+            if (!existing.Contains(name))
+            {
+                await CreatePartitionAsync(connection, tx, name, month, cancellationToken);
+            }
+        }
+        await tx.CommitAsync(cancellationToken);
+        return dropped;
+    }
+
+    /// <summary>
+    /// A month's partition. Rows of that month already in the default partition (a backfill, a skewed clock) move into
+    /// it first, since PostgreSQL refuses a partition whose range the default partition holds rows of.
+    /// </summary>
+    private static async Task CreatePartitionAsync(NpgsqlConnection connection, DbTransaction tx, string name, DateTimeOffset month, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, tx, $"CREATE TABLE {name} (LIKE alerts INCLUDING DEFAULTS)", cancellationToken);
+        await using (var move = Command(connection, tx,
+            $"WITH moved AS (DELETE FROM alerts_default WHERE observed_at >= @lo AND observed_at < @hi RETURNING *) INSERT INTO {name} SELECT * FROM moved"))
+        {
+            Add(move, "lo", month.UtcDateTime);
+            Add(move, "hi", month.AddMonths(1).UtcDateTime);
+            await move.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await ExecuteAsync(connection, tx,
+            $"ALTER TABLE alerts ATTACH PARTITION {name} FOR VALUES FROM ('{month.UtcDateTime:yyyy-MM-dd}T00:00:00Z') TO ('{month.AddMonths(1).UtcDateTime:yyyy-MM-dd}T00:00:00Z')",
+            cancellationToken);
+    }
+
+    public static string PartitionName(DateTimeOffset month) => $"alerts_p{month.UtcDateTime:yyyyMM}";
+
+    private static DateTimeOffset? MonthOf(string partition) =>
+        partition.StartsWith("alerts_p", StringComparison.Ordinal)
+        && DateTime.TryParseExact(partition["alerts_p".Length..], "yyyyMM", CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var m)
+            ? new DateTimeOffset(m, TimeSpan.Zero)
+            : null;
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _source.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}

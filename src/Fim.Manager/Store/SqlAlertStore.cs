@@ -1,0 +1,304 @@
+using System.Data.Common;
+using System.Text;
+
+namespace Fim.Manager.Store;
+
+/// <summary>
+/// What both SQL backends share: the migration runner, and the search and count queries built from filters with bound
+/// parameters only. The subclasses supply connections, the dialect's few differences and the batch insert.
+/// </summary>
+public abstract class SqlAlertStore : IAlertStore
+{
+    private readonly SemaphoreSlim _migrate = new(1, 1);
+    private volatile bool _migrated;
+
+    public abstract string Backend { get; }
+
+    /// <summary>The schema, version by version; a later migration adds (a review state column, an audit table), never edits one.</summary>
+    protected abstract IReadOnlyList<StoreMigration> Migrations { get; }
+
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Begins the migration transaction and makes concurrent migrators wait for each other.</summary>
+    protected abstract Task<DbTransaction> BeginMigrationAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    protected abstract string CreateVersionTable { get; }
+
+    /// <summary>A time parameter's value for the backend (timestamptz or integer microseconds).</summary>
+    protected abstract object TimeValue(long micros);
+
+    protected abstract long ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>The bucket number (start / bucket) of a row, for a bucket of @bucket seconds.</summary>
+    protected abstract string BucketExpression { get; }
+
+    /// <summary>A condition that the path matches <paramref name="pattern"/>, adding the parameter it needs.</summary>
+    protected abstract string PatternCondition(PathPattern pattern, DbCommand command);
+
+    protected abstract Task<int> InsertBatchAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken);
+
+    protected abstract Task<long> MaintainCoreAsync(DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken);
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        if (_migrated)
+        {
+            return;
+        }
+        await _migrate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_migrated)
+            {
+                return;
+            }
+            await using var connection = await OpenAsync(cancellationToken);
+            foreach (var migration in Migrations)
+            {
+                await using var tx = await BeginMigrationAsync(connection, cancellationToken);
+                await ExecuteAsync(connection, tx, CreateVersionTable, cancellationToken);
+                await using (var check = Command(connection, tx, "SELECT count(*) FROM schema_version WHERE version = @v"))
+                {
+                    Add(check, "v", migration.Version);
+                    if (Convert.ToInt64(await check.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) > 0)
+                    {
+                        await tx.CommitAsync(cancellationToken);
+                        continue;
+                    }
+                }
+                foreach (var statement in migration.Statements)
+                {
+                    await ExecuteAsync(connection, tx, statement, cancellationToken);
+                }
+                await using (var record = Command(connection, tx, "INSERT INTO schema_version (version, description, applied_at) VALUES (@v, @d, @t)"))
+                {
+                    Add(record, "v", migration.Version);
+                    Add(record, "d", migration.Description);
+                    Add(record, "t", TimeValue(Micros.From(DateTimeOffset.UtcNow)));
+                    await record.ExecuteNonQueryAsync(cancellationToken);
+                }
+                await tx.CommitAsync(cancellationToken);
+            }
+            _migrated = true;
+        }
+        finally
+        {
+            _migrate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<int>> SchemaVersionsAsync(CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT version FROM schema_version ORDER BY version");
+        var versions = new List<int>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            versions.Add(Convert.ToInt32(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return versions;
+    }
+
+    public async Task<int> InsertAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken)
+    {
+        if (alerts.Count == 0)
+        {
+            return 0;
+        }
+        await MigrateAsync(cancellationToken);
+        return await InsertBatchAsync(alerts, cancellationToken);
+    }
+
+    public async Task<long> MaintainAsync(DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken);
+        return await MaintainCoreAsync(cutoff, now, cancellationToken);
+    }
+
+    public async Task<(long Rows, long Distinct)> TallyAsync(CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT count(*), count(DISTINCT alert_id) FROM alerts");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    public async Task<AlertPage> SearchAsync(AlertQuery query, CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = Where(query, command, out var impossible);
+        if (impossible)
+        {
+            return new AlertPage([], null);
+        }
+        var (order, compare) = query.OldestFirst ? ("ASC", ">") : ("DESC", "<");
+        if (query.After is { } after)
+        {
+            Add(command, "ct", TimeValue(after.ObservedAtMicros));
+            Add(command, "cid", after.AlertId);
+            where.Append($" AND (observed_at, alert_id) {compare} (@ct, @cid)");
+        }
+        Add(command, "lim", query.Limit + 1);
+        command.CommandText = $"SELECT observed_at, alert_id, stream_seq, stored_at, body FROM alerts WHERE {where} "
+            + $"ORDER BY observed_at {order}, alert_id {order} LIMIT @lim";
+        var rows = new List<AlertRow>(Math.Min(query.Limit + 1, 1024));
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(new AlertRow(ReadTime(reader, 0), reader.GetString(1), reader.GetInt64(2), ReadTime(reader, 3), (byte[])reader.GetValue(4)));
+            }
+        }
+        if (rows.Count <= query.Limit)
+        {
+            return new AlertPage(rows, null);
+        }
+        rows.RemoveAt(rows.Count - 1);
+        return new AlertPage(rows, rows[^1].Cursor);
+    }
+
+    public async Task<IReadOnlyList<CountRow>> CountAsync(CountQuery query, CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = Where(query.Filter, command, out var impossible);
+        if (impossible)
+        {
+            return [];
+        }
+        var key = query.Key switch
+        {
+            CountKey.Level => "CAST(level AS TEXT)",
+            CountKey.Rule => "rule_id",
+            CountKey.Agent => "agent_id",
+            _ => "COALESCE(namespace, '')",
+        };
+        var seconds = (long)query.Bucket.TotalSeconds;
+        Add(command, "bucket", seconds);
+        command.CommandText = $"SELECT {BucketExpression} AS b, {key} AS k, count(*) FROM alerts WHERE {where} GROUP BY b, k ORDER BY b, k";
+        var counts = new List<CountRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var bucket = Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture);
+            counts.Add(new CountRow(DateTimeOffset.UnixEpoch.AddSeconds(bucket * seconds), reader.GetString(1), reader.GetInt64(2)));
+        }
+        return counts;
+    }
+
+    /// <summary>The filters as a condition with parameters; <paramref name="impossible"/> when nothing can match (a NUL in a path).</summary>
+    private StringBuilder Where(AlertQuery q, DbCommand command, out bool impossible)
+    {
+        impossible = false;
+        var where = new StringBuilder("1=1");
+        void Equal(string column, string name, object? value)
+        {
+            if (value is not null)
+            {
+                Add(command, name, value);
+                where.Append($" AND {column} = @{name}");
+            }
+        }
+        if (q.Since is { } since)
+        {
+            Add(command, "since", TimeValue(Micros.From(since)));
+            where.Append(" AND observed_at >= @since");
+        }
+        if (q.Until is { } until)
+        {
+            Add(command, "until", TimeValue(Micros.From(until)));
+            where.Append(" AND observed_at < @until");
+        }
+        Equal("agent_id", "agent", q.AgentId);
+        Equal("host", "host", q.Host);
+        Equal("rule_id", "rule", q.RuleId);
+        Equal("kind", "kind", q.Kind);
+        Equal("namespace", "ns", q.Namespace);
+        Equal("pod", "pod", q.Pod);
+        if (q.MinLevel is { } min)
+        {
+            Add(command, "minl", min);
+            where.Append(" AND level >= @minl");
+        }
+        if (q.MaxLevel is { } max)
+        {
+            Add(command, "maxl", max);
+            where.Append(" AND level <= @maxl");
+        }
+        if (q.Actor is { } actor)
+        {
+            Add(command, "actor", actor);
+            where.Append(" AND (actor_exe = @actor OR actor_user = @actor)");
+        }
+        if (q.Path is { } path)
+        {
+            // A path never holds NUL, and PostgreSQL text cannot: such a filter matches nothing, literally.
+            if (path.Contains('\0'))
+            {
+                impossible = true;
+                return where;
+            }
+            var pattern = q.PathMatch switch
+            {
+                PathMatch.Exact => null,
+                PathMatch.Prefix => PathPattern.Prefix(path),
+                _ => PathPattern.TryParseGlob(path, out _) ?? throw new ArgumentException("invalid glob", nameof(q)),
+            };
+            if (pattern is null)
+            {
+                Equal("path", "path", path);
+            }
+            else
+            {
+                // The literal prefix as a range, so a B-tree on path serves it whatever the pattern's wildcards.
+                if (pattern.LiteralPrefix.Length > 0)
+                {
+                    Add(command, "plo", pattern.LiteralPrefix);
+                    Add(command, "phi", PathPattern.UpperBound(pattern.LiteralPrefix));
+                    where.Append(" AND path >= @plo AND path < @phi");
+                }
+                where.Append(" AND ").Append(PatternCondition(pattern, command));
+            }
+        }
+        return where;
+    }
+
+    protected static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        return command;
+    }
+
+    protected static async Task ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, tx, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    protected static void Add(DbCommand command, string name, object value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        command.Parameters.Add(p);
+    }
+
+    public virtual ValueTask DisposeAsync()
+    {
+        _migrate.Dispose();
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>One schema version: its statements run in one transaction with the row that records it.</summary>
+public sealed record StoreMigration(int Version, string Description, IReadOnlyList<string> Statements);

@@ -1,0 +1,43 @@
+using Fim.Contracts;
+
+namespace Fim.Manager.Store;
+
+/// <summary>
+/// One alert as the store keeps it: the searchable columns taken from the alert, and the alert's wire JSON as it was
+/// stored in FIM_ALERTS. Times are kept to the microsecond (what PostgreSQL holds), so cursors compare alike on both backends.
+/// </summary>
+public sealed record StoredAlert(
+    long ObservedAtMicros,
+    string AlertId,
+    string AgentId,
+    string Host,
+    string Path,
+    int Level,
+    string RuleId,
+    string Kind,
+    string? Policy,
+    string? ActorExe,
+    string? ActorUser,
+    string? Namespace,
+    string? Pod,
+    long StreamSequence,
+    long StoredAtMicros,
+    byte[] Json)
+{
+    public static StoredAlert From(Alert a, byte[] json, ulong streamSequence, DateTimeOffset storedAt)
+    {
+        var workload = a.Actor?.Workload ?? a.Container;
+        return new StoredAlert(
+            Micros.From(a.ObservedAt), a.AlertId, a.AgentId, a.Host, a.Path, a.Level, a.Rule.Id, a.Kind, a.Policy,
+            a.Actor?.Executable ?? a.Actor?.Process, a.Actor?.User ?? a.Actor?.LoginUser,
+            workload?.PodNamespace, workload?.PodName, (long)streamSequence, Micros.From(storedAt), json);
+    }
+}
+
+/// <summary>Microseconds since the Unix epoch, the store's unit of time.</summary>
+public static class Micros
+{
+    public static long From(DateTimeOffset t) => (t.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+
+    public static DateTimeOffset ToTime(long micros) => DateTimeOffset.UnixEpoch.AddTicks(micros * 10);
+}

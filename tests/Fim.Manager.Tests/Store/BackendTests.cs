@@ -1,0 +1,119 @@
+using Fim.Manager.Store;
+using Fim.Testing;
+using Npgsql;
+using static Fim.Manager.Tests.Store.StoreTestAlerts;
+
+namespace Fim.Manager.Tests.Store;
+
+public sealed class SqliteStoreFixture : IAsyncLifetime
+{
+    public string Directory { get; } = Path.Combine(Path.GetTempPath(), "fim-store-" + Guid.NewGuid().ToString("N")[..10]);
+    public string File => Path.Combine(Directory, "alerts.db");
+    public IAlertStore Store { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Store = new SqliteAlertStore(File);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
+
+public sealed class SqliteAlertStoreTests(SqliteStoreFixture f) : AlertStoreContract, IClassFixture<SqliteStoreFixture>
+{
+    protected override IAlertStore Store => f.Store;
+
+    protected override Task<IAlertStore> OpenAgainAsync() => Task.FromResult<IAlertStore>(new SqliteAlertStore(f.File));
+
+    [Fact]
+    public async Task The_file_is_in_WAL_mode()
+    {
+        await Store.MigrateAsync(CancellationToken.None);
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={f.File}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string)(await command.ExecuteScalarAsync())!);
+    }
+}
+
+/// <summary>A real PostgreSQL 15 server for one test class, with its own database.</summary>
+public sealed class PostgresStoreFixture : IAsyncLifetime
+{
+    public PostgresServer Server { get; private set; } = null!;
+    public string ConnectionString { get; private set; } = "";
+    public IAlertStore Store { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Server = await PostgresServer.StartAsync();
+        ConnectionString = await Server.CreateDatabaseAsync("contract");
+        Store = new PostgresAlertStore(ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+}
+
+public sealed class PostgresAlertStoreTests(PostgresStoreFixture f) : AlertStoreContract, IClassFixture<PostgresStoreFixture>
+{
+    protected override IAlertStore Store => f.Store;
+
+    protected override Task<IAlertStore> OpenAgainAsync() => Task.FromResult<IAlertStore>(new PostgresAlertStore(f.ConnectionString));
+
+    private async Task<List<string>> PartitionsAsync()
+    {
+        await using var connection = new NpgsqlConnection(f.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'alerts'::regclass ORDER BY 1", connection);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+        return names;
+    }
+
+    [Fact]
+    public async Task Partitions_are_made_ahead_old_ones_dropped_whole_and_rows_from_the_default_partition_move_into_new_ones()
+    {
+        var agent = Agent("part");
+        var now = new DateTimeOffset(2031, 6, 15, 12, 0, 0, TimeSpan.Zero);
+        // Far ahead of any partition yet: lands in the default partition.
+        await Store.InsertAsync([Stored(agent, "/p/future", now.AddDays(40)), Stored(agent, "/p/now", now)], CancellationToken.None);
+        await Store.MaintainAsync(now.AddDays(-400), now, CancellationToken.None);
+        var partitions = await PartitionsAsync();
+        Assert.Contains("alerts_p203106", partitions);
+        Assert.Contains("alerts_p203108", partitions);
+        Assert.DoesNotContain("alerts_p203109", partitions);
+        Assert.Contains(PostgresAlertStore.PartitionName(now.AddDays(-400)), partitions);
+
+        await using (var connection = new NpgsqlConnection(f.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT tableoid::regclass::text FROM alerts WHERE agent_id = @a AND path = '/p/future'", connection);
+            command.Parameters.AddWithValue("a", agent);
+            Assert.Equal("alerts_p203107", (string)(await command.ExecuteScalarAsync())!);
+        }
+
+        // A year and a half later: the 2031 partitions are past retention and dropped whole.
+        var later = now.AddDays(560);
+        await Store.MaintainAsync(later.AddDays(-400), later, CancellationToken.None);
+        partitions = await PartitionsAsync();
+        Assert.DoesNotContain("alerts_p203106", partitions);
+        Assert.DoesNotContain("alerts_p203107", partitions);
+        Assert.Contains(PostgresAlertStore.PartitionName(later), partitions);
+        var left = await Store.SearchAsync(new AlertQuery { AgentId = agent }, CancellationToken.None);
+        Assert.Empty(left.Rows);
+    }
+}

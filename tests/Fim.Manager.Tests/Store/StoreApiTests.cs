@@ -1,0 +1,183 @@
+extern alias ctl;
+
+using System.Net;
+using System.Text.Json;
+using Fim.Api.V1;
+using Fim.Manager.Tests.Support;
+using Fim.Testing;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using ctl::Fim.Ctl;
+
+namespace Fim.Manager.Tests.Store;
+
+/// <summary>A manager whose alerts come from its indexer into the SQLite store: paths that look like SQL or LIKE patterns.</summary>
+public sealed class StoreApiFixture : IAsyncLifetime
+{
+    public NatsFixture Nats { get; } = new();
+    public TestManager Manager { get; private set; } = null!;
+    public string Agent { get; } = TestEvents.NewAgentId("store-api");
+    public string[] Paths { get; } = ["/srv/a%b", "/srv/a_b", "/srv/axb", "/srv/it's", "/srv/back\\slash", "/srv/q\"uote", "/srv/sub/one", "/srv/sub/two"];
+
+    public async Task InitializeAsync()
+    {
+        await Nats.InitializeAsync();
+        Manager = await TestManager.StartAsync(Nats.Server.Url);
+        await Nats.Client.PutHeartbeatAsync(Agent);
+        foreach (var path in Paths)
+        {
+            await Nats.Client.PublishEventAsync(TestEvents.Event(Agent, path));
+        }
+        await Manager.AwaitStoredAsync(Paths.Length);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Manager.DisposeAsync();
+        await Nats.DisposeAsync();
+    }
+}
+
+public sealed class StoreApiTests(StoreApiFixture f) : IClassFixture<StoreApiFixture>
+{
+    private FimManager.FimManagerClient Grpc => f.Manager.Client;
+
+    private async Task<List<string>> PathsAsync(ListAlertsRequest request)
+    {
+        request.AgentId = f.Agent;
+        return [.. (await Grpc.ListAlertsAsync(request)).Alerts.Select(a => a.Path).Order(StringComparer.Ordinal)];
+    }
+
+    [Fact]
+    public async Task Path_filters_through_the_API_take_percent_underscore_quotes_and_backslash_literally()
+    {
+        Assert.Equal(["/srv/a%b"], await PathsAsync(new ListAlertsRequest { PathPrefix = "/srv/a%" }));
+        Assert.Equal(["/srv/a_b"], await PathsAsync(new ListAlertsRequest { PathPrefix = "/srv/a_" }));
+        Assert.Equal(["/srv/it's"], await PathsAsync(new ListAlertsRequest { Path = "/srv/it's" }));
+        Assert.Equal(["/srv/back\\slash"], await PathsAsync(new ListAlertsRequest { PathGlob = "/srv/back\\\\*" }));
+        Assert.Equal(["/srv/sub/one", "/srv/sub/two"], await PathsAsync(new ListAlertsRequest { PathGlob = "/srv/*/*" }));
+        Assert.Empty(await PathsAsync(new ListAlertsRequest { PathPrefix = "/srv/a\0" }));
+        Assert.Empty(await PathsAsync(new ListAlertsRequest { PathPrefix = "' OR 1=1 --" }));
+        // REST, percent-encoded.
+        using var rest = JsonDocument.Parse(await f.Manager.Http.GetStringAsync($"/api/v1/alerts?agentId={f.Agent}&pathPrefix=%2Fsrv%2Fq%22"));
+        Assert.Equal(["/srv/q\"uote"], rest.RootElement.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("path").GetString()));
+    }
+
+    [Fact]
+    public async Task Pages_follow_the_cursor_newest_first_to_the_end()
+    {
+        var seen = new List<string>();
+        var request = new ListAlertsRequest { AgentId = f.Agent, Limit = 3 };
+        var pages = 0;
+        while (true)
+        {
+            var page = await Grpc.ListAlertsAsync(request);
+            pages++;
+            seen.AddRange(page.Alerts.Select(a => a.AlertId));
+            Assert.True(page.Alerts.Zip(page.Alerts.Skip(1)).All(p => p.First.ObservedAt.ToDateTimeOffset() >= p.Second.ObservedAt.ToDateTimeOffset()));
+            if (!page.Truncated)
+            {
+                Assert.Equal("", page.NextCursor);
+                break;
+            }
+            request.Cursor = page.NextCursor;
+        }
+        Assert.Equal(3, pages);
+        Assert.Equal(f.Paths.Length, seen.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Counts_over_time_group_by_level_and_agent()
+    {
+        var counts = await Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest
+        {
+            Filter = new ListAlertsRequest { AgentId = f.Agent },
+            GroupBy = "agent",
+            BucketSeconds = 86400,
+        });
+        Assert.Equal((ulong)f.Paths.Length, counts.Buckets.Where(b => b.Key == f.Agent).Aggregate(0UL, (n, b) => n + b.Count));
+        using var rest = JsonDocument.Parse(await f.Manager.Http.GetStringAsync($"/api/v1/alerts/counts?filter.agentId={f.Agent}&groupBy=level"));
+        Assert.NotEmpty(rest.RootElement.GetProperty("buckets").EnumerateArray());
+    }
+
+    public static TheoryData<string, string> BadRequests => new()
+    {
+        { "reversed", "since: must be before until" },
+        { "limit", "limit: must be 1..1000" },
+        { "cursor", "cursor: is malformed" },
+        { "glob", "path_glob: is not a valid glob" },
+        { "two paths", "path_prefix: give at most one" },
+        { "max level", "max_level: must be 0..15" },
+        { "level range", "max_level: must not be below min_level" },
+        { "group by", "group_by: must be level, rule, agent or namespace" },
+        { "bucket", "bucket_seconds: must be 60.." },
+        { "buckets", "bucket_seconds: the range holds" },
+        { "counts filter", "filter.min_level: must be 0..15" },
+        { "history cursor", "cursor: is malformed" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Bad_filters_are_invalid_argument_naming_the_field(string which, string message)
+    {
+        var now = DateTimeOffset.UtcNow;
+        Task call = which switch
+        {
+            "reversed" => Grpc.ListAlertsAsync(new ListAlertsRequest { Since = Timestamp.FromDateTimeOffset(now), Until = Timestamp.FromDateTimeOffset(now.AddHours(-1)) }).ResponseAsync,
+            "limit" => Grpc.ListAlertsAsync(new ListAlertsRequest { Limit = 1001 }).ResponseAsync,
+            "cursor" => Grpc.ListAlertsAsync(new ListAlertsRequest { Cursor = "not a cursor!" }).ResponseAsync,
+            "glob" => Grpc.ListAlertsAsync(new ListAlertsRequest { PathGlob = "/etc/\\" }).ResponseAsync,
+            "two paths" => Grpc.ListAlertsAsync(new ListAlertsRequest { Path = "/etc/passwd", PathPrefix = "/etc/" }).ResponseAsync,
+            "max level" => Grpc.ListAlertsAsync(new ListAlertsRequest { MaxLevel = 16 }).ResponseAsync,
+            "level range" => Grpc.ListAlertsAsync(new ListAlertsRequest { MinLevel = 10, MaxLevel = 5 }).ResponseAsync,
+            "group by" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { GroupBy = "host" }).ResponseAsync,
+            "bucket" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { BucketSeconds = 1 }).ResponseAsync,
+            "buckets" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest
+            {
+                Filter = new ListAlertsRequest { Since = Timestamp.FromDateTimeOffset(now.AddDays(-3650)) },
+                BucketSeconds = 60,
+            }).ResponseAsync,
+            "counts filter" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { Filter = new ListAlertsRequest { MinLevel = 16 } }).ResponseAsync,
+            _ => Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Agent, Path = "/etc/passwd", Cursor = "eA" }).ResponseAsync,
+        };
+        var e = await Assert.ThrowsAsync<RpcException>(() => call);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith(message, e.Status.Detail);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/alerts?cursor=%%%", "cursor: is malformed")]
+    [InlineData("/api/v1/alerts?pathGlob=%2Fetc%5C", "path_glob: is not a valid glob")]
+    [InlineData("/api/v1/alerts?limit=1001", "limit: must be 1..1000")]
+    [InlineData("/api/v1/alerts/counts?groupBy=pod", "group_by:")]
+    public async Task Bad_filters_over_REST_are_400_naming_the_field(string url, string message)
+    {
+        var response = await f.Manager.Http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Fimctl_searches_with_the_filters_and_pages_with_the_cursor()
+    {
+        var env = new Dictionary<string, string> { ["FIM_TOKEN"] = await f.Manager.Oidc.TokenAsync(OidcProvider.Admin) };
+        var server = $"http://127.0.0.1:{f.Manager.GrpcPort}";
+        async Task<(int Code, string Out, string Err)> Run(params string[] args)
+        {
+            var (stdout, stderr) = (new StringWriter(), new StringWriter());
+            var code = await new Cli(stdout, stderr, name => env.GetValueOrDefault(name)).RunAsync(args);
+            return (code, stdout.ToString(), stderr.ToString());
+        }
+        var (code, output, _) = await Run("alerts", "--agent", f.Agent, "--path-prefix", "/srv/sub/", "--json", "--server", server);
+        Assert.Equal(Cli.Ok, code);
+        Assert.Equal(2, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        (code, output, var err) = await Run("alerts", "--agent", f.Agent, "--limit", "5", "--json", "--server", server);
+        Assert.Equal(5, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var cursor = err.Split("--cursor ")[1].TrimEnd(')', '\n', '\r');
+        (code, output, _) = await Run("alerts", "--agent", f.Agent, "--limit", "5", "--cursor", cursor, "--json", "--server", server);
+        Assert.Equal(f.Paths.Length - 5, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        (code, output, _) = await Run("alert-counts", "--agent", f.Agent, "--by", "agent", "--bucket", "1d", "--server", server);
+        Assert.Equal(Cli.Ok, code);
+        Assert.Contains(f.Agent, output);
+    }
+}
