@@ -25,6 +25,7 @@ public sealed class EnrollmentEndToEndTests
         env["Fim__Api__Address"] = "127.0.0.1";
         env["Fim__Api__HttpPort"] = http.ToString();
         env["Fim__Api__GrpcPort"] = grpc.ToString();
+        env["Fim__Store__DataDirectory"] = Path.Combine(server.WorkDir, "manager-store");
         env["Fim__Telemetry__LogLevel"] = "Debug";
         using var manager = ChildProcess.Dotnet(Programs.Manager, [], env);
         await manager.AwaitLogAsync("Answering enrollment requests", TimeSpan.FromSeconds(60));

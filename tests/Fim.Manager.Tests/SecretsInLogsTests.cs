@@ -41,6 +41,7 @@ public sealed class SecretsInLogsTests
         env["Fim__Api__Address"] = "127.0.0.1";
         env["Fim__Api__HttpPort"] = http.ToString();
         env["Fim__Api__GrpcPort"] = grpc.ToString();
+        env["Fim__Store__DataDirectory"] = Path.Combine(nats.WorkDir, "manager-store");
         env["Fim__Telemetry__LogLevel"] = "Debug";
         using var manager = ChildProcess.Dotnet(Programs.Manager, [], env);
         var baseUrl = $"http://127.0.0.1:{http}";

@@ -30,6 +30,7 @@ public sealed class SecurityBootstrapTests
             ["Fim__Api__HttpPort"] = http.ToString(),
             ["Fim__Api__GrpcPort"] = grpc.ToString(),
             ["Fim__Auth__Tokens__BootstrapTokenFile"] = file,
+            ["Fim__Store__DataDirectory"] = Path.Combine(nats.WorkDir, "manager-store"),
             ["Fim__Telemetry__LogLevel"] = "Debug",
         };
         var (http1, grpc1) = (NatsServer.FreePort(), NatsServer.FreePort());

@@ -79,6 +79,7 @@ public sealed class ChartEnrollmentTests
         env["Fim__Api__HttpPort"] = http.ToString();
         env["Fim__Api__GrpcPort"] = grpc.ToString();
         env["Fim__Api__HealthPort"] = health.ToString();
+        env["Fim__Store__DataDirectory"] = Path.Combine(server.WorkDir, "manager-store");
         env["Fim__Telemetry__LogLevel"] = "Debug";
         using var manager = ChildProcess.Dotnet(Programs.Manager, [], env);
         await manager.AwaitLogAsync("Answering enrollment requests", TimeSpan.FromSeconds(90));

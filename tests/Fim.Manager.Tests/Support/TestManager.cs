@@ -83,6 +83,8 @@ public sealed class TestManager : IAsyncDisposable
     public ManagerMetrics Metrics => Services.GetRequiredService<ManagerMetrics>();
     public Readiness Readiness => Services.GetRequiredService<Readiness>();
 
+    private const string StoreDirectoryPrefix = "fim-manager-store-";
+
     /// <summary>Waits until the indexer has put at least <paramref name="count"/> alerts into the store (queries read the store).</summary>
     public Task AwaitStoredAsync(long count) => Eventually.TrueAsync(async () =>
         (await Services.GetRequiredService<Fim.Manager.Store.IAlertStore>().TallyAsync(CancellationToken.None)).Rows >= count, $"{count} alerts in the store");
@@ -104,7 +106,7 @@ public sealed class TestManager : IAsyncDisposable
             ["Fim:Pipeline:MaxNakDelay"] = "00:00:01",
             ["Fim:Pipeline:PendingRefresh"] = "00:00:00.500",
             // Each test manager its own SQLite alert store (the default backend).
-            ["Fim:Store:DataDirectory"] = Path.Combine(Path.GetTempPath(), "fim-manager-store-" + Guid.NewGuid().ToString("N")[..10]),
+            ["Fim:Store:DataDirectory"] = Path.Combine(Path.GetTempPath(), StoreDirectoryPrefix + Guid.NewGuid().ToString("N")[..10]),
             ["Fim:Store:BatchDelay"] = "00:00:00.005",
             ["Fim:Telemetry:LogLevel"] = Environment.GetEnvironmentVariable("FIM_TEST_LOG_LEVEL") ?? "Warning",
         };
@@ -162,6 +164,11 @@ public sealed class TestManager : IAsyncDisposable
         {
             _clients.ForEach(c => c.Dispose());
         }
+        var store = Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Fim.Manager.Options.StoreOptions>>().Value;
         await _app.DisposeAsync();
+        if (store.Backend == Fim.Manager.Options.StoreOptions.Sqlite && Directory.Exists(store.DataDirectory) && Path.GetFileName(store.DataDirectory).StartsWith(StoreDirectoryPrefix, StringComparison.Ordinal))
+        {
+            Directory.Delete(store.DataDirectory, recursive: true);
+        }
     }
 }
