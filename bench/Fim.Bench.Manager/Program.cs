@@ -234,6 +234,9 @@ static async Task<double> PipelineAsync(NatsServer server, int count, int instan
                 ["Fim:Api:GrpcPort"] = NatsServer.FreePort().ToString(CultureInfo.InvariantCulture),
                 ["Fim:Sinks:Stdout:Enabled"] = "false",
                 ["Fim:Telemetry:LogLevel"] = "Warning",
+                // The pipeline alone: the alert store's indexer is measured by bench/Fim.Bench.Store (--Fim:Store:Indexer=true adds it here).
+                ["Fim:Store:Indexer"] = "false",
+                ["Fim:Store:DataDirectory"] = Path.Combine(server.WorkDir, $"manager-store-{i}"),
             });
             // Extra manager settings from the command line: --Fim:Pipeline:BatchSize=2000 ...
             builder.Configuration.AddInMemoryCollection(Environment.GetCommandLineArgs().Where(a => a.StartsWith("--Fim:", StringComparison.Ordinal))
