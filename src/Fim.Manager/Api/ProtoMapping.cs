@@ -50,34 +50,15 @@ public static class ProtoMapping
         }
     }
 
-    public static V1.Alert ToProto(Alert a, INatsJSMsg<byte[]> msg)
-    {
-        var alert = new V1.Alert
-        {
-            AlertId = a.AlertId,
-            EventId = a.EventId,
-            AgentId = a.AgentId,
-            Host = a.Host,
-            Policy = a.Policy ?? "",
-            Path = a.Path,
-            Kind = a.Kind,
-            Source = a.Source,
-            ObservedAt = Timestamp.FromDateTimeOffset(a.ObservedAt),
-            RuleId = a.Rule.Id,
-            RuleDescription = a.Rule.Description,
-            Level = a.Level,
-            StreamSequence = msg.Metadata?.Sequence.Stream ?? 0,
-            StoredAt = msg.Metadata is { } m ? Timestamp.FromDateTimeOffset(m.Timestamp) : null,
-            Json = Encoding.UTF8.GetString(msg.Data ?? []),
-        };
-        alert.Changed.Add(a.Changed);
-        alert.Compliance.Add(a.Compliance);
-        alert.Tags.Add(a.Tags);
-        return alert;
-    }
+    public static V1.Alert ToProto(Alert a, INatsJSMsg<byte[]> msg) =>
+        ToProto(a, msg.Metadata?.Sequence.Stream ?? 0, msg.Metadata is { } m ? Timestamp.FromDateTimeOffset(m.Timestamp) : null,
+            Encoding.UTF8.GetString(msg.Data ?? []));
 
     /// <summary>A stored alert (its row gives the stream sequence, the time JetStream stored it and the wire JSON).</summary>
-    public static V1.Alert ToProto(Alert a, Store.AlertRow row)
+    public static V1.Alert ToProto(Alert a, Store.AlertRow row) =>
+        ToProto(a, (ulong)row.StreamSequence, Timestamp.FromDateTimeOffset(Store.Micros.ToTime(row.StoredAtMicros)), Encoding.UTF8.GetString(row.Json));
+
+    private static V1.Alert ToProto(Alert a, ulong streamSequence, Timestamp? storedAt, string json)
     {
         var alert = new V1.Alert
         {
@@ -93,9 +74,9 @@ public static class ProtoMapping
             RuleId = a.Rule.Id,
             RuleDescription = a.Rule.Description,
             Level = a.Level,
-            StreamSequence = (ulong)row.StreamSequence,
-            StoredAt = Timestamp.FromDateTimeOffset(Store.Micros.ToTime(row.StoredAtMicros)),
-            Json = Encoding.UTF8.GetString(row.Json),
+            StreamSequence = streamSequence,
+            StoredAt = storedAt,
+            Json = json,
         };
         alert.Changed.Add(a.Changed);
         alert.Compliance.Add(a.Compliance);
