@@ -104,24 +104,4 @@ public static class ProtoMapping
         ev.Changed.Add(a.Changed);
         return ev;
     }
-
-    public static V1.FileEvent ToProto(FileEvent e, INatsJSMsg<byte[]> msg)
-    {
-        var ev = new V1.FileEvent
-        {
-            EventId = e.EventId,
-            AgentId = e.AgentId,
-            Host = e.Host,
-            Policy = e.Policy ?? "",
-            Path = e.Path,
-            Kind = e.Kind,
-            Source = e.Source,
-            ObservedAt = Timestamp.FromDateTimeOffset(e.ObservedAt),
-            StreamSequence = msg.Metadata?.Sequence.Stream ?? 0,
-            StoredAt = msg.Metadata is { } m ? Timestamp.FromDateTimeOffset(m.Timestamp) : null,
-            Json = Encoding.UTF8.GetString(msg.Data ?? []),
-        };
-        ev.Changed.Add(e.Changed);
-        return ev;
-    }
 }
