@@ -52,6 +52,18 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             "CREATE INDEX alerts_path_time ON alerts (path, observed_at)",
             "CREATE INDEX alerts_level_time ON alerts (level, observed_at)",
         ]),
+        new(2, "alert reviews", [
+            // Apart from the alerts so stored alerts stay append-only (COPY, partition moves) and a review is one upsert.
+            """
+            CREATE TABLE alert_reviews (
+                alert_id text PRIMARY KEY,
+                state text NOT NULL CHECK (state IN ('new', 'expected', 'incident', 'false_positive')),
+                reviewer text NOT NULL,
+                reviewed_at timestamptz NOT NULL,
+                comment text)
+            """,
+            "CREATE INDEX alert_reviews_state ON alert_reviews (state)",
+        ]),
     ];
 
     protected override string CreateVersionTable =>

@@ -53,6 +53,18 @@ public sealed class SqliteAlertStore : SqlAlertStore
             "CREATE INDEX alerts_path_time ON alerts (path, observed_at)",
             "CREATE INDEX alerts_level_time ON alerts (level, observed_at)",
         ]),
+        new(2, "alert reviews", [
+            // Apart from the alerts so stored alerts stay append-only and a review is one upsert.
+            """
+            CREATE TABLE alert_reviews (
+                alert_id TEXT PRIMARY KEY,
+                state TEXT NOT NULL CHECK (state IN ('new', 'expected', 'incident', 'false_positive')),
+                reviewer TEXT NOT NULL,
+                reviewed_at INTEGER NOT NULL,
+                comment TEXT)
+            """,
+            "CREATE INDEX alert_reviews_state ON alert_reviews (state)",
+        ]),
     ];
 
     protected override string CreateVersionTable =>

@@ -30,10 +30,12 @@ public abstract class AlertStoreContract
     public async Task Migrations_run_once_and_are_recorded_in_schema_version()
     {
         await Store.MigrateAsync(Ct);
-        Assert.Equal([1], await Store.SchemaVersionsAsync(Ct));
+        var versions = await Store.SchemaVersionsAsync(Ct);
+        Assert.True(versions.Count >= 2, $"expected at least migrations 1 and 2, got [{string.Join(", ", versions)}]");
+        Assert.Equal(Enumerable.Range(1, versions.Count), versions);
         await using var again = await OpenAgainAsync();
         await again.MigrateAsync(Ct);
-        Assert.Equal([1], await again.SchemaVersionsAsync(Ct));
+        Assert.Equal(versions, await again.SchemaVersionsAsync(Ct));
     }
 
     [Fact]
