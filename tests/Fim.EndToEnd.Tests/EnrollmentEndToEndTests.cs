@@ -39,20 +39,20 @@ public sealed class EnrollmentEndToEndTests
         await File.WriteAllTextAsync(tokenFile, token);
 
         var creds = Path.Combine(server.WorkDir, "host", "agent.creds");
-        var enroll = await ChildProcess.RunAsync(ChildProcess.DotnetHost,
-            [Programs.Agent, "enroll", "--nats-url", server.Url, "--join-token-file", tokenFile, "--creds-file", creds, "--agent-id", "host-1", "--log-level", "debug"]);
+        var enroll = await ChildProcess.RunAgentAsync(
+            ["enroll", "--nats-url", server.Url, "--join-token-file", tokenFile, "--creds-file", creds, "--agent-id", "host-1", "--log-level", "debug"]);
         Assert.True(enroll.ExitCode == 0, enroll.Output);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(creds));
         var agentSeed = Fim.Nats.NKeySeedFile.Read(creds).GetSeed();
 
         // Run again: the creds file is there, so no token use and the same key.
-        var again = await ChildProcess.RunAsync(ChildProcess.DotnetHost,
-            [Programs.Agent, "enroll", "--nats-url", server.Url, "--join-token-file", tokenFile, "--creds-file", creds, "--agent-id", "host-1", "--log-level", "debug"]);
+        var again = await ChildProcess.RunAgentAsync(
+            ["enroll", "--nats-url", server.Url, "--join-token-file", tokenFile, "--creds-file", creds, "--agent-id", "host-1", "--log-level", "debug"]);
         Assert.True(again.ExitCode == 0, again.Output);
         Assert.Equal(agentSeed, Fim.Nats.NKeySeedFile.Read(creds).GetSeed());
 
-        var usedUp = await ChildProcess.RunAsync(ChildProcess.DotnetHost,
-            [Programs.Agent, "enroll", "--nats-url", server.Url, "--join-token-file", tokenFile, "--creds-file", Path.Combine(server.WorkDir, "other.creds"), "--agent-id", "host-2", "--log-level", "debug"]);
+        var usedUp = await ChildProcess.RunAgentAsync(
+            ["enroll", "--nats-url", server.Url, "--join-token-file", tokenFile, "--creds-file", Path.Combine(server.WorkDir, "other.creds"), "--agent-id", "host-2", "--log-level", "debug"]);
         Assert.Equal(22, usedUp.ExitCode);
         Assert.Contains("used up (1 of 1 uses)", usedUp.Stderr);
 

@@ -218,7 +218,7 @@ internal sealed class FleetAgent : IDisposable
             heartbeatInterval: 1s
             metricsListen: 127.0.0.1:{NatsServer.FreePort()}
             """);
-        var process = ChildProcess.Dotnet(Programs.Agent, ["run", "--config", config]);
+        var process = ChildProcess.Agent(["run", "--config", config]);
         try
         {
             await process.AwaitLogAsync("revision 0 applied", Pipeline.Deadline);

@@ -174,7 +174,7 @@ public sealed class Pipeline : IAsyncDisposable
             metricsListen: 127.0.0.1:{AgentMetricsPort}
             {extraConfig}
             """);
-        var agent = ChildProcess.Dotnet(Programs.Agent, ["run", "--config", config]);
+        var agent = ChildProcess.Agent(["run", "--config", config]);
         _agents.Add(agent);
         if (awaitApplied && localPolicy)
         {

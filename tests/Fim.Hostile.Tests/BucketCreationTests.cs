@@ -65,7 +65,7 @@ public sealed class BucketCreationTests
             policyFile: {policy}
             heartbeatInterval: 1s
             """);
-        using var agent = ChildProcess.Dotnet(Programs.Agent, ["run", "--config", config]);
+        using var agent = ChildProcess.Agent(["run", "--config", config]);
         await agent.AwaitLogAsync("revision 0 applied", ManagerProcess.Deadline);
 
         await Eventually.TrueAsync(async () =>

@@ -98,8 +98,7 @@ public sealed class ChartEnrollmentTests
                     : a.Replace("/etc/fim-agent/join-token/token", Path.Combine(secrets, "join-token"), StringComparison.Ordinal)
                         .Replace("/var/lib/fim-agent", state, StringComparison.Ordinal))
                 .ToList();
-            var result = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Agent, .. args, "--log-level", "debug"],
-                new Dictionary<string, string> { ["NODE_NAME"] = node });
+            var result = await ChildProcess.RunAgentAsync([.. args, "--log-level", "debug"], new Dictionary<string, string> { ["NODE_NAME"] = node });
             Assert.True(result.ExitCode == 0, result.Output);
             Assert.DoesNotContain(joinToken.Secret, result.Output);
 

@@ -134,7 +134,7 @@ public sealed class EndToEndTests(ITestOutputHelper output)
                 keyFile: {Path.Combine(work.FullName, "keys", "baseline.key")}
                 heartbeatInterval: 1s
                 """);
-            using var agent = ChildProcess.Dotnet(Repository.BuiltDll("Fim.Agent", "fim-agent.dll"), ["run", "--config", config]);
+            using var agent = ChildProcess.Agent(["run", "--config", config]);
 
             await h.Policies.CreateAsync(Samples.Policy("pci", path: watched, matchLabels: Pci));
 

@@ -62,6 +62,20 @@ public sealed class ChildProcess : IDisposable
     public static ChildProcess Dotnet(string dll, IEnumerable<string> args, IDictionary<string, string>? env = null) =>
         new(DotnetHost, [dll, .. args], env, name: Path.GetFileNameWithoutExtension(dll));
 
+    /// <summary>fim-agent with these arguments: the native binary when FIM_AGENT_BINARY names one, else the JIT build.</summary>
+    public static ChildProcess Agent(IEnumerable<string> args, IDictionary<string, string>? env = null)
+    {
+        var (file, argv) = Programs.AgentCommand(args);
+        return new(file, argv, env, name: "fim-agent");
+    }
+
+    /// <summary>Runs fim-agent (as <see cref="Agent"/> picks it) to its end.</summary>
+    public static Task<ProcessResult> RunAgentAsync(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null)
+    {
+        var (file, argv) = Programs.AgentCommand(args);
+        return RunAsync(file, argv, env, timeout: timeout);
+    }
+
     /// <summary>The dotnet host running the tests (so a child runs on the same runtime), else `dotnet` from PATH.</summary>
     public static string DotnetHost => Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
 

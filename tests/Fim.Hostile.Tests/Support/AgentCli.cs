@@ -58,10 +58,11 @@ public static class AgentCli
 
     private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static (string File, List<string> Args) Command(IEnumerable<string> args, string? asUser) =>
-        asUser is null
-            ? (ChildProcess.DotnetHost, [Programs.Agent, .. args])
-            : ("setpriv", [$"--reuid={asUser}", $"--regid={asUser}", "--clear-groups", "--", ChildProcess.DotnetHost, Programs.Agent, .. args]);
+    private static (string File, List<string> Args) Command(IEnumerable<string> args, string? asUser)
+    {
+        var (file, argv) = Programs.AgentCommand(args);
+        return asUser is null ? (file, argv) : ("setpriv", [$"--reuid={asUser}", $"--regid={asUser}", "--clear-groups", "--", file, .. argv]);
+    }
 
     private static Dictionary<string, string> Env(IDictionary<string, string>? env) =>
         new(env ?? new Dictionary<string, string>()) { ["NO_COLOR"] = "1" };

@@ -37,15 +37,18 @@ public sealed class HostileAgent : IDisposable
     };
 
     /// <summary>`fim-agent scan --json &lt;args&gt;` to its end.</summary>
-    public ProcessResult Scan(IEnumerable<string> args, string? stateDir = null, TimeSpan? timeout = null) =>
-        ChildProcess.Run(ChildProcess.DotnetHost, [Programs.Agent, "scan", "--json", .. args], Environment(stateDir), timeout: timeout);
+    public ProcessResult Scan(IEnumerable<string> args, string? stateDir = null, TimeSpan? timeout = null)
+    {
+        var (file, argv) = Programs.AgentCommand(["scan", "--json", .. args]);
+        return ChildProcess.Run(file, argv, Environment(stateDir), timeout: timeout);
+    }
 
     /// <summary>`fim-agent scan --json &lt;Files&gt; &lt;extra&gt;`.</summary>
     public ProcessResult ScanFiles(params string[] extra) => Scan([Files, .. extra]);
 
     /// <summary>A fim-agent left running (a long scan, watch); killed on dispose.</summary>
     public ChildProcess Start(IEnumerable<string> args) =>
-        new(ChildProcess.DotnetHost, [Programs.Agent, .. args], Environment(), name: "fim-agent");
+        ChildProcess.Agent(args, Environment());
 
     public static void CopyDirectory(string from, string to)
     {
