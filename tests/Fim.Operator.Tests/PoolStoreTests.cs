@@ -164,6 +164,19 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_operator_caches_a_Secrets_key_names_never_its_values()
+    {
+        var cached = SecretCache.WithoutData(new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = "fim-db" },
+            Data = new Dictionary<string, byte[]> { ["connection"] = System.Text.Encoding.UTF8.GetBytes("Password=hunter2") },
+        });
+        Assert.Equal(["connection"], cached.Data.Keys);
+        Assert.All(cached.Data.Values, v => Assert.Empty(v));
+        Assert.DoesNotContain("hunter2", KubernetesJson.Serialize(cached));
+    }
+
+    [Fact]
     public async Task Operator_refuses_sqlite_with_more_replicas_and_says_which_store_secret_or_key_is_missing()
     {
         await using var h = await OperatorHarness.StartAsync();
