@@ -27,6 +27,8 @@ public sealed class ChartTests
     [Theory]
     [InlineData]
     [InlineData("nats.mode=bundled")]
+    [InlineData("store.backend=sqlite", "managerPool.fleet.pruneAfter=7d")]
+    [InlineData("store.backend=postgres", "store.postgres.existingSecret=fim-db")]
     public void Helm_lint_strict_is_clean(params string[] sets)
     {
         var args = new List<string> { "lint", "--strict", Repo.Chart };
