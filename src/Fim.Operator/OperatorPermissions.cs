@@ -21,6 +21,7 @@ public static class OperatorPermissions
         new("autoscaling", "horizontalpodautoscalers", ["list", "watch", "patch", "delete"]),
         new("keda.sh", "scaledobjects", ["list", "watch", "patch", "delete"]),
         new("policy", "poddisruptionbudgets", ["list", "watch", "patch"]),
+        new("", "persistentvolumeclaims", ["list", "watch", "patch"]),
         new("", "secrets", ["list", "watch"]),
         new("", "events", ["create"]),
         new("coordination.k8s.io", "leases", ["get", "create", "update"]),

@@ -68,8 +68,9 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
                     ChildKinds.Service(client, new InformerChildCache<V1Service, V1ServiceList>(children.Services)),
                     ChildKinds.Autoscaler(client, new InformerChildCache<V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerList>(children.Autoscalers)),
                     ChildKinds.ScaledObject(client, new InformerChildCache<KedaScaledObject, CustomResourceList<KedaScaledObject>>(children.ScaledObjects)),
-                    ChildKinds.DisruptionBudget(client, new InformerChildCache<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(children.DisruptionBudgets))),
-                (ns, name) => secrets.Get(ResourceKey.Of(ns, name)) is not null,
+                    ChildKinds.DisruptionBudget(client, new InformerChildCache<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(children.DisruptionBudgets)),
+                    ChildKinds.Claim(client, new InformerChildCache<V1PersistentVolumeClaim, V1PersistentVolumeClaimList>(children.Claims))),
+                (ns, name) => secrets.Get(ResourceKey.Of(ns, name)) is { } secret ? (IReadOnlyCollection<string>)(secret.Data?.Keys.ToList() ?? []) : null,
                 options.PoolRefresh,
                 loggers.CreateLogger<PoolReconciler>()),
             options.Controllers,
@@ -77,7 +78,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         WatchChildren(pools, children);
         pools.WatchMany(secrets, secret => pools.Informer.Items
             .Where(p => p.Metadata.NamespaceProperty == secret.Metadata.NamespaceProperty
-                && PoolDesiredState.SecretReferences(p.Spec).Any(r => r.Secret == secret.Metadata.Name))
+                && PoolDesiredState.WatchedSecrets(p.Spec).Contains(secret.Metadata.Name))
             .Select(ResourceKey.Of));
 
         // Heartbeats change all the time: coalesce them into at most one pass over the policies per AgentsCoalesce.
@@ -167,7 +168,8 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         Informer<V1ServiceAccount, V1ServiceAccountList> ServiceAccounts,
         Informer<V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerList> Autoscalers,
         Informer<V1PodDisruptionBudget, V1PodDisruptionBudgetList> DisruptionBudgets,
-        Informer<KedaScaledObject, CustomResourceList<KedaScaledObject>> ScaledObjects);
+        Informer<KedaScaledObject, CustomResourceList<KedaScaledObject>> ScaledObjects,
+        Informer<V1PersistentVolumeClaim, V1PersistentVolumeClaimList> Claims);
 
     private PoolChildInformers ChildInformers() => new(
         ChildInformer<V1Deployment, V1DeploymentList>(
@@ -195,7 +197,11 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             (ns, b, l, rv, t, w, ct) => client.CustomObjects.ListNamespacedCustomObjectWithHttpMessagesAsync<CustomResourceList<KedaScaledObject>>(
                 PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, ns!, PoolDesiredState.ScaledObjectPlural, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
             (_, b, l, rv, t, w, ct) => client.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<CustomResourceList<KedaScaledObject>>(
-                PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, PoolDesiredState.ScaledObjectPlural, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)));
+                PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, PoolDesiredState.ScaledObjectPlural, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)),
+        ChildInformer<V1PersistentVolumeClaim, V1PersistentVolumeClaimList>(
+            "persistentvolumeclaims",
+            (ns, b, l, rv, t, w, ct) => client.CoreV1.ListNamespacedPersistentVolumeClaimWithHttpMessagesAsync(ns!, allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct),
+            (_, b, l, rv, t, w, ct) => client.CoreV1.ListPersistentVolumeClaimForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: b, labelSelector: l, resourceVersion: rv, timeoutSeconds: t, watch: w, cancellationToken: ct)));
 
     /// <summary>Owns(): every child kind wakes its pool, so drift and deletions are corrected at once.</summary>
     private static void WatchChildren(Controller<FimManagerPool, CustomResourceList<FimManagerPool>> pools, PoolChildInformers children)
@@ -205,6 +211,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         pools.Watch(children.ServiceAccounts, o => PoolLabels.OwnerKey(o.Metadata));
         pools.Watch(children.Autoscalers, o => PoolLabels.OwnerKey(o.Metadata));
         pools.Watch(children.DisruptionBudgets, o => PoolLabels.OwnerKey(o.Metadata));
+        pools.Watch(children.Claims, o => PoolLabels.OwnerKey(o.Metadata));
         // Optional: without KEDA the kind is not served and this cache never syncs; pools using KEDA then say so.
         pools.Watch(children.ScaledObjects, o => PoolLabels.OwnerKey(o.Metadata), required: false);
     }

@@ -20,11 +20,15 @@ public sealed class ChartTests
         new[] { "operator.scope=namespace", "agent.fanotify.enabled=true", "nats.external.authSecretName=nats-auth", "nats.external.tlsSecretName=nats-tls", "nats.external.cidrs={10.0.0.0/16}" },
         new[] { "networkPolicies.enabled=false", "monitoring.prometheusRule.enabled=false", "monitoring.serviceMonitor.enabled=false", "monitoring.grafanaDashboard.enabled=false", "managerPool.enabled=false" },
         new[] { "managerPool.enrollment.enabled=true", "agent.enrollment.enabled=true", "nats.external.authSecretName=nats-auth", "managerPool.enrollment.requireSignatures=true" },
+        new[] { "store.backend=sqlite", "store.sqlite.persistence.storageClass=gp3", "managerPool.fleet.disconnectedAfter=10m", "managerPool.fleet.pruneAfter=7d" },
+        new[] { "store.backend=postgres", "store.postgres.existingSecret=fim-db", "store.postgres.tls.sslMode=verify-full", "store.postgres.tls.caSecret=fim-db-ca", "store.postgres.cidrs={10.1.0.0/16}" },
     };
 
     [Theory]
     [InlineData]
     [InlineData("nats.mode=bundled")]
+    [InlineData("store.backend=sqlite", "managerPool.fleet.pruneAfter=7d")]
+    [InlineData("store.backend=postgres", "store.postgres.existingSecret=fim-db")]
     public void Helm_lint_strict_is_clean(params string[] sets)
     {
         var args = new List<string> { "lint", "--strict", Repo.Chart };

@@ -13,6 +13,7 @@ public static class FleetServices
         services.AddHostedService(sp => sp.GetRequiredService<AgentRemovals>());
         services.AddSingleton<AgentLifecycle>();
         services.AddHostedService<AutoPrune>();
+        services.AddHostedService<AgentStatusMetrics>();
         return services;
     }
 }

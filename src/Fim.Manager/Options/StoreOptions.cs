@@ -32,5 +32,20 @@ public sealed class StoreOptions
     /// <summary>How often retention and partition upkeep run.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// PostgreSQL parts given apart from <see cref="ConnectionString"/> (a CloudNativePG app Secret's host, port, dbname,
+    /// username and password keys; the operator renders them as Fim__Store__Host and so on): each set one overrides the
+    /// same part of the connection string. The password is never logged.
+    /// </summary>
+    public string? Host { get; set; }
+    public int? Port { get; set; }
+    public string? Database { get; set; }
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    /// <summary>TLS to PostgreSQL, libpq's names: disable, allow, prefer, require, verify-ca, verify-full.</summary>
+    public string? SslMode { get; set; }
+    /// <summary>CA certificate file (PEM) the server's certificate is verified against (verify-ca, verify-full).</summary>
+    public string? RootCertificateFile { get; set; }
+
     public string SqlitePath => Path.Combine(DataDirectory, "alerts.db");
 }

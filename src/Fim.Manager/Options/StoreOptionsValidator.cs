@@ -1,3 +1,4 @@
+using Fim.Manager.Store;
 using Microsoft.Extensions.Options;
 
 namespace Fim.Manager.Options;
@@ -10,7 +11,8 @@ internal sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
         p.Require(o.Backend is StoreOptions.Sqlite or StoreOptions.Postgres, "Backend", $"must be '{StoreOptions.Sqlite}' or '{StoreOptions.Postgres}', got '{o.Backend}'");
         if (o.Backend == StoreOptions.Postgres)
         {
-            p.Require(!string.IsNullOrWhiteSpace(o.ConnectionString), "ConnectionString", "is required with backend postgres (set Fim__Store__ConnectionString from a Secret)");
+            p.Require(!string.IsNullOrWhiteSpace(o.ConnectionString) || !string.IsNullOrWhiteSpace(o.Host), "ConnectionString",
+                "is required with backend postgres (set Fim__Store__ConnectionString from a Secret, or Fim__Store__Host and the other parts)");
             if (!string.IsNullOrWhiteSpace(o.ConnectionString))
             {
                 try
@@ -22,6 +24,16 @@ internal sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
                     // Not the parser's message: it may quote the value, password included.
                     p.Add($"{StoreOptions.Section}:ConnectionString: is not a valid PostgreSQL connection string");
                 }
+            }
+            if (o.Port is { } port)
+            {
+                p.Range(port, 1, 65_535, "Port");
+            }
+            p.Require(o.SslMode is null || PostgresConnection.SslModes.ContainsKey(o.SslMode), "SslMode",
+                $"must be one of {string.Join(", ", PostgresConnection.SslModes.Keys)}, got '{o.SslMode}'");
+            if (o.RootCertificateFile is { } ca)
+            {
+                p.Require(Path.IsPathRooted(ca) && File.Exists(ca), "RootCertificateFile", $"must be an absolute path to an existing file, got '{ca}'");
             }
         }
         else

@@ -13,7 +13,7 @@ public static class StoreServices
         services.AddSingleton<IAlertStore>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
-            return o.Backend == StoreOptions.Postgres ? new PostgresAlertStore(o.ConnectionString!) : new SqliteAlertStore(o.SqlitePath);
+            return o.Backend == StoreOptions.Postgres ? new PostgresAlertStore(PostgresConnection.Build(o)) : new SqliteAlertStore(o.SqlitePath);
         });
         services.AddHostedService<AlertIndexer>();
         return services;

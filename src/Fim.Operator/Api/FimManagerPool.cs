@@ -12,6 +12,8 @@ public sealed class FimManagerPool : CustomResource<FimManagerPoolSpec, FimManag
 }
 
 [Description("A pool of stateless Fim.Manager pods consuming FIM_EVENTS.")]
+[ValidationRule("!has(self.store) || !has(self.store.sqlite) || !has(self.replicas) || (self.replicas.min == 1 && self.replicas.max == 1)",
+    "store.sqlite needs exactly one replica (one manager indexes a SQLite file): set replicas.min and replicas.max to 1, or use store.postgres to run more")]
 public sealed class FimManagerPoolSpec
 {
     [RequiredField, Description("Manager container image."), Pattern("^\\S+$")]
@@ -43,6 +45,10 @@ public sealed class FimManagerPoolSpec
     public PoolEnrollment? Enrollment { get; set; }
 
     public PoolDisruptionBudget? DisruptionBudget { get; set; }
+
+    public PoolStore? Store { get; set; }
+
+    public PoolFleet? Fleet { get; set; }
 
     [Description("Node labels the manager pods must run on (pod spec nodeSelector).")]
     public Dictionary<string, string>? NodeSelector { get; set; }

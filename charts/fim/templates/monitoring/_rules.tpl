@@ -31,6 +31,14 @@ groups:
         annotations:
           summary: 'FIM agent {{ "{{" }} $labels.agent {{ "}}" }} sends no heartbeat'
           description: 'Agent {{ "{{" }} $labels.agent {{ "}}" }} last wrote its heartbeat to KV fim-agents {{ "{{" }} $value | humanizeDuration {{ "}}" }} ago (more than {{ int $t.agentSilentSeconds }}s); its files are not monitored.'
+      - alert: FimAgentsDisconnected
+        expr: max without (instance, pod, container, endpoint) ({{ $m.agents }}{status="disconnected"}) > 0
+        for: {{ $t.agentsDisconnectedFor }}
+        labels:
+          severity: warning
+        annotations:
+          summary: FIM agents are disconnected
+          description: '{{ "{{" }} $value {{ "}}" }} agent(s) sent no heartbeat for longer than Fim:Fleet:DisconnectedAfter; their files are not monitored. `fimctl agents --status disconnected` lists them; `fimctl agents prune` removes nodes that are gone.'
       - alert: FimCriticalFileChanged
         expr: sum by (level) (increase({{ $m.alerts }}{level=~"{{ include "fim.levelRegex" (int $t.criticalLevel) }}"}[5m])) > 0
         labels:

@@ -65,6 +65,10 @@ public static class ChildKinds
         (json, n, ns, manager, ct) => c.PolicyV1.PatchNamespacedPodDisruptionBudgetAsync(Apply(json), n, ns, fieldManager: manager, force: true, cancellationToken: ct),
         (n, ns, ct) => c.PolicyV1.DeleteNamespacedPodDisruptionBudgetAsync(n, ns, cancellationToken: ct));
 
+    public static ChildKind Claim(IKubernetes c, IChildCache cache) => new("PersistentVolumeClaim", cache,
+        (json, n, ns, manager, ct) => c.CoreV1.PatchNamespacedPersistentVolumeClaimAsync(Apply(json), n, ns, fieldManager: manager, force: true, cancellationToken: ct),
+        (n, ns, ct) => c.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(n, ns, cancellationToken: ct));
+
     public static ChildKind ScaledObject(IKubernetes c, IChildCache cache) => new("ScaledObject", cache,
         (json, n, ns, manager, ct) => c.CustomObjects.PatchNamespacedCustomObjectAsync(Apply(json), PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, ns, PoolDesiredState.ScaledObjectPlural, n, fieldManager: manager, force: true, cancellationToken: ct),
         (n, ns, ct) => c.CustomObjects.DeleteNamespacedCustomObjectAsync(PoolDesiredState.KedaGroup, PoolDesiredState.KedaVersion, ns, PoolDesiredState.ScaledObjectPlural, n, cancellationToken: ct));
@@ -101,8 +105,18 @@ public sealed class KedaScaledObject : IKubernetesObject<V1ObjectMeta>
     public JsonObject? Status { get; set; }
 }
 
-/// <summary>A Secret as the operator caches it: metadata only (the data is dropped before caching, it is never read).</summary>
+/// <summary>
+/// A Secret as the operator caches it: metadata and the names of its keys, each with an empty value (the values are
+/// dropped before caching, they are never read), so a missing key can be named.
+/// </summary>
 public static class SecretCache
 {
-    public static V1Secret WithoutData(V1Secret s) => new() { ApiVersion = s.ApiVersion, Kind = s.Kind, Metadata = s.Metadata, Type = s.Type };
+    public static V1Secret WithoutData(V1Secret s) => new()
+    {
+        ApiVersion = s.ApiVersion,
+        Kind = s.Kind,
+        Metadata = s.Metadata,
+        Type = s.Type,
+        Data = s.Data?.ToDictionary(kv => kv.Key, _ => Array.Empty<byte>(), StringComparer.Ordinal),
+    };
 }

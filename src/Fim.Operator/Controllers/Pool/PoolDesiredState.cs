@@ -17,7 +17,8 @@ public sealed record PoolChildren(
     V1Service Service,
     V2HorizontalPodAutoscaler? Autoscaler,
     JsonObject? ScaledObject,
-    V1PodDisruptionBudget DisruptionBudget);
+    V1PodDisruptionBudget DisruptionBudget,
+    V1PersistentVolumeClaim? Claim = null);
 
 /// <summary>
 /// Pure: FimManagerPool spec -> the Deployment, Service (AWS NLB), autoscaler (an HPA on fim_consumer_pending + CPU,
@@ -52,8 +53,9 @@ public static class PoolDesiredState
     {
         var name = pool.Metadata.Name;
         var spec = pool.Spec;
-        var replicas = spec.Replicas ?? new PoolReplicas();
-        var autoscaling = spec.Autoscaling ?? new PoolAutoscaling();
+        var replicas = PoolStoreSettings.Replicas(spec);
+        // On SQLite exactly one manager runs: nothing to scale.
+        var autoscaling = PoolStoreSettings.IsSqlite(spec) ? new PoolAutoscaling { Provider = PoolAutoscaling.NoProvider } : spec.Autoscaling ?? new PoolAutoscaling();
         var budget = spec.DisruptionBudget ?? new PoolDisruptionBudget();
         return new PoolChildren(
             new V1ServiceAccount
@@ -78,7 +80,8 @@ public static class PoolDesiredState
                     Selector = new V1LabelSelector { MatchLabels = PoolLabels.Selector(name) },
                     UnhealthyPodEvictionPolicy = budget.UnhealthyPodEvictionPolicy,
                 },
-            });
+            },
+            PoolStoreSettings.Claim(pool, Meta(pool)));
     }
 
     /// <summary>Problems in the spec the CRD's CEL rules also catch (an API server without CEL, or an older CRD): none = valid.</summary>
@@ -100,8 +103,14 @@ public static class PoolDesiredState
             problems.Add("service.tls (TLS offload at the NLB) needs service.type LoadBalancer");
         }
 
+        problems.AddRange(PoolStoreSettings.Problems(spec));
+        problems.AddRange(PoolFleetSettings.Problems(spec.Fleet));
         return problems;
     }
+
+    /// <summary>Every Secret whose arrival or change should wake the pool: <see cref="SecretReferences"/> and the store's.</summary>
+    public static IEnumerable<string> WatchedSecrets(FimManagerPoolSpec spec) =>
+        SecretReferences(spec).Select(r => r.Secret).Concat(PoolStoreSettings.SecretKeys(spec).Select(k => k.Secret)).Distinct(StringComparer.Ordinal);
 
     /// <summary>Every Secret the pool refers to, with the field that names it.</summary>
     public static IReadOnlyList<(string Field, string Secret)> SecretReferences(FimManagerPoolSpec spec)
@@ -190,6 +199,9 @@ public static class PoolDesiredState
             PoolEnrollmentSettings.Add(enrollment, env, volumes, mounts);
         }
 
+        PoolStoreSettings.Add(pool, env, volumes, mounts);
+        PoolFleetSettings.Add(spec.Fleet, env);
+
         if (spec.TlsSecretRef is { } apiTls)
         {
             env.Add(new V1EnvVar { Name = "Fim__Api__TlsCertFile", Value = $"{ApiTlsDir}/tls.crt" });
@@ -239,6 +251,8 @@ public static class PoolDesiredState
                 // Owned only without an autoscaler: with one, the HPA (or KEDA's) owns replicas and the operator never
                 // applies the field, so it never takes it back.
                 Replicas = autoscaling.Provider == PoolAutoscaling.NoProvider ? replicas.Min : null,
+                // A ReadWriteOnce claim cannot follow a surge pod to another node: the old pod goes first.
+                Strategy = PoolStoreSettings.IsSqlite(spec) ? new V1DeploymentStrategy { Type = "Recreate" } : null,
                 Selector = new V1LabelSelector { MatchLabels = PoolLabels.Selector(name) },
                 Template = new V1PodTemplateSpec
                 {
@@ -252,6 +266,9 @@ public static class PoolDesiredState
                         {
                             RunAsNonRoot = true,
                             SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                            // The SQLite claim is made writable for the manager's group.
+                            FsGroup = PoolStoreSettings.IsSqlite(spec) ? PoolStoreSettings.ManagerGroup : null,
+                            FsGroupChangePolicy = PoolStoreSettings.IsSqlite(spec) ? "OnRootMismatch" : null,
                         },
                         Containers = [container],
                         Volumes = volumes,

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Fim.Operator.Controllers.Pool;
 
 /// <summary>The child kinds of a pool, each with its cache and its writes.</summary>
-public sealed record PoolChildKinds(ChildKind ServiceAccount, ChildKind Deployment, ChildKind Service, ChildKind Autoscaler, ChildKind ScaledObject, ChildKind DisruptionBudget);
+public sealed record PoolChildKinds(ChildKind ServiceAccount, ChildKind Deployment, ChildKind Service, ChildKind Autoscaler, ChildKind ScaledObject, ChildKind DisruptionBudget, ChildKind Claim);
 
 /// <summary>A reason (one CamelCase word) and a message for the pool's Degraded condition.</summary>
 public sealed record PoolProblem(string Reason, string Message, bool Terminal = false);
@@ -27,7 +27,7 @@ public sealed class PoolReconciler(
     ResourceClient pools,
     EventRecorder events,
     PoolChildKinds kinds,
-    Func<string, string, bool> secretExists,
+    Func<string, string, IReadOnlyCollection<string>?> secretKeys,
     TimeSpan refresh,
     ILogger logger) : IReconciler<FimManagerPool>
 {
@@ -50,8 +50,12 @@ public sealed class PoolReconciler(
         }
         else
         {
+            // The store's Secrets first: without them the managers cannot start, and nothing retrying can change that
+            // (their arrival wakes the pool). Terminal, after the children are applied, so the pods start once they exist.
+            problems.AddRange(PoolStoreSettings.Missing(pool, secret => secretKeys(ns, secret))
+                .Select(m => new PoolProblem("StoreSecretMissing", m, Terminal: true)));
             problems.AddRange(PoolDesiredState.SecretReferences(pool.Spec)
-                .Where(r => !secretExists(ns, r.Secret))
+                .Where(r => secretKeys(ns, r.Secret) is null)
                 .Select(r => new PoolProblem("SecretMissing", $"Secret {ns}/{r.Secret} ({r.Field}) not found")));
             var desired = PoolDesiredState.Build(pool);
             await SyncAsync(pool, desired.ServiceAccount, kinds.ServiceAccount, problems, ct);
@@ -60,6 +64,11 @@ public sealed class PoolReconciler(
             await SyncAsync(pool, desired.Autoscaler, kinds.Autoscaler, problems, ct);
             await SyncAsync(pool, desired.ScaledObject, kinds.ScaledObject, problems, ct);
             await SyncAsync(pool, desired.DisruptionBudget, kinds.DisruptionBudget, problems, ct);
+            if (desired.Claim is not null)
+            {
+                // Never deleted here when the pool stops wanting it (PostgreSQL, an existing claim): it holds the alerts.
+                await SyncAsync(pool, desired.Claim, kinds.Claim, problems, ct);
+            }
         }
 
         var name = pool.Metadata.Name;
@@ -187,7 +196,7 @@ public sealed class PoolReconciler(
             ["apiVersion"] = "apps/v1",
             ["kind"] = "Deployment",
             ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
-            ["spec"] = new JsonObject { ["replicas"] = (pool.Spec.Replicas ?? new PoolReplicas()).Min },
+            ["spec"] = new JsonObject { ["replicas"] = PoolStoreSettings.Replicas(pool.Spec).Min },
         };
         try
         {

@@ -10,7 +10,7 @@ public static class PoolStatusCalculator
     public static FimManagerPoolStatus Compute(FimManagerPool pool, V1Deployment? deployment, V2HorizontalPodAutoscaler? hpa, IReadOnlyList<PoolProblem> problems, DateTime now)
     {
         var generation = pool.Metadata.Generation;
-        var min = pool.Spec.Replicas?.Min ?? new PoolReplicas().Min;
+        var min = PoolStoreSettings.Replicas(pool.Spec).Min;
         var desired = hpa?.Status is { DesiredReplicas: > 0 } hs ? hs.DesiredReplicas : deployment?.Spec?.Replicas ?? min; // an HPA that has not run yet reports 0
         var ready = deployment?.Status?.ReadyReplicas ?? 0;
         var updated = deployment?.Status?.UpdatedReplicas ?? 0;
