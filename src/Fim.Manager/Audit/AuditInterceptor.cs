@@ -24,8 +24,9 @@ public sealed class AuditInterceptor(AuditedMethods methods, AuditTrail trail, G
         {
             return await continuation(request, context);
         }
-        var caller = grants.For(context.GetHttpContext());
-        var started = new AuditDraft(Store.Micros.From(time.GetUtcNow()), caller.Subject, caller.Scheme, AuditedMethods.Action(method),
+        var http = context.GetHttpContext();
+        var caller = grants.For(http);
+        var started = new AuditDraft(Store.Micros.From(time.GetUtcNow()), caller.Subject, AuthMethod(caller, http), AuditedMethods.Action(method),
             AuditedMethods.Target(message), AuditDetail.Of(message), "started");
         AuditRecord row;
         try
@@ -62,6 +63,12 @@ public sealed class AuditInterceptor(AuditedMethods methods, AuditTrail trail, G
             });
         }
     }
+
+    /// <summary>api-token, oidc-bearer (a JWT in the Authorization header) or oidc-session (the console's login cookie).</summary>
+    public static string AuthMethod(CallerAccess caller, HttpContext http) =>
+        caller.Scheme == ApiTokenHandler.AuthenticationType ? "api-token"
+        : ApiTokenHandler.BearerToken(http.Request) is not null ? "oidc-bearer"
+        : "oidc-session";
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string?>))]
