@@ -136,7 +136,9 @@ public sealed class ReviewAuditTests(ReviewAuditFixture f) : IClassFixture<Revie
         var before = alert.Review;
         var e = await Assert.ThrowsAsync<RpcException>(() => M.Client.ReviewAlertsAsync(new ReviewAlertsRequest
         {
-            State = "incident", Comment = new string('x', 2001), AlertIds = { alert.AlertId },
+            State = "incident",
+            Comment = new string('x', 2001),
+            AlertIds = { alert.AlertId },
         }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.StartsWith("comment: must be at most 2000", e.Status.Detail);
@@ -147,7 +149,8 @@ public sealed class ReviewAuditTests(ReviewAuditFixture f) : IClassFixture<Revie
 
         e = await Assert.ThrowsAsync<RpcException>(() => M.Client.ReviewAlertsAsync(new ReviewAlertsRequest
         {
-            State = "incident", AlertIds = { alert.AlertId, "no-such-alert/550" },
+            State = "incident",
+            AlertIds = { alert.AlertId, "no-such-alert/550" },
         }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, e.StatusCode);
         Assert.Contains("no-such-alert/550", e.Status.Detail);
