@@ -61,3 +61,42 @@ public sealed class AuditUnitTests
         Assert.Equal((false, 1L, "truncated"), (v.Ok, v.FirstBadSequence, v.Problem));
     }
 }
+
+/// <summary>The audit checkpoint in a real KV bucket, written by two managers at once.</summary>
+public sealed class AuditCheckpointTests(NatsFixture f) : IClassFixture<NatsFixture>
+{
+    private NatsAuditCheckpoint NewCheckpoint(List<Nats.NatsConnector> connectors)
+    {
+        var connector = new Nats.NatsConnector(Microsoft.Extensions.Options.Options.Create(new Options.NatsOptions { Url = f.Server.Url }),
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        connectors.Add(connector);
+        return new NatsAuditCheckpoint(connector, Microsoft.Extensions.Options.Options.Create(new Options.PipelineOptions()));
+    }
+
+    [Fact]
+    public async Task The_checkpoint_only_moves_forward_when_two_managers_advance_it_at_once()
+    {
+        var connectors = new List<Nats.NatsConnector>();
+        try
+        {
+            var a = NewCheckpoint(connectors);
+            var b = NewCheckpoint(connectors);
+            Assert.Null(await a.ReadAsync(CancellationToken.None));
+            static string Hash(long i) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)));
+            // Each writer advances in its own order, so late, lower checkpoints arrive after higher ones.
+            await Task.WhenAll(
+                Task.Run(async () => { for (var i = 1; i <= 40; i += 2) { await a.AdvanceAsync(new AuditCheckpoint(i, Hash(i)), CancellationToken.None); } }),
+                Task.Run(async () => { for (var i = 40; i >= 2; i -= 2) { await b.AdvanceAsync(new AuditCheckpoint(i, Hash(i)), CancellationToken.None); } }));
+            Assert.Equal(new AuditCheckpoint(40, Hash(40)), await b.ReadAsync(CancellationToken.None));
+            await a.AdvanceAsync(new AuditCheckpoint(7, Hash(7)), CancellationToken.None);
+            Assert.Equal(40, (await a.ReadAsync(CancellationToken.None))!.Sequence);
+        }
+        finally
+        {
+            foreach (var c in connectors)
+            {
+                await c.DisposeAsync();
+            }
+        }
+    }
+}
