@@ -53,6 +53,11 @@ public sealed class AuditInterceptor(AuditedMethods methods, AuditTrail trail, G
             detail["status"] = e.Status.Detail;
             throw;
         }
+        catch (OperationCanceledException)
+        {
+            outcome = nameof(StatusCode.Cancelled);
+            throw;
+        }
         finally
         {
             await trail.AppendOutcomeAsync(started with
