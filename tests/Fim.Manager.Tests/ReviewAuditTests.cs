@@ -286,3 +286,20 @@ public sealed class AuditTamperTests : IAsyncLifetime
         return (code, stdout.ToString(), stderr.ToString());
     }
 }
+
+/// <summary>A manager whose store cannot be opened: mutating calls are refused, since they could not be audited.</summary>
+public sealed class UnauditedCallTests(NatsFixture nats) : IClassFixture<NatsFixture>
+{
+    [Fact]
+    public async Task A_call_whose_audit_row_cannot_be_written_is_not_run()
+    {
+        // Nothing can be created under /proc, not even by root: every store call fails.
+        await using var manager = await TestManager.StartAsync(nats.Server.Url,
+            new Dictionary<string, string?> { ["Fim:Store:DataDirectory"] = "/proc/fim-audit-nowhere" });
+        var e = await Assert.ThrowsAsync<RpcException>(() =>
+            manager.Client.CreateApiTokenAsync(new CreateApiTokenRequest { Name = "unaudited", Role = "viewer" }).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.StartsWith("audit log:", e.Status.Detail);
+        Assert.DoesNotContain((await manager.Client.ListApiTokensAsync(new ListApiTokensRequest())).Tokens, t => t.Name == "unaudited");
+    }
+}
