@@ -27,6 +27,9 @@ public static class Subjects
     /// <summary>Agents removed from the directory (who removed them, when, their last heartbeat), key = agent id (managers only).</summary>
     public const string AgentRemovalsBucket = "fim-agent-removals";
 
+    /// <summary>The audit log's checkpoint (last sequence and hash), kept apart from the table it vouches for; managers only.</summary>
+    public const string AuditBucket = "fim-audit";
+
     /// <summary>Enrollment requests (join-token bootstrap users may publish only here); managers answer in a queue group.</summary>
     public const string Enroll = "fim.enroll";
 

@@ -21,14 +21,20 @@ internal sealed class AlertFilterOptions
     private readonly Option<string?> _actor = new("--actor") { Description = "Only changes by this executable or user." };
     private readonly Option<string?> _namespace = new("--namespace") { Description = "Only changes in this Kubernetes namespace." };
     private readonly Option<string?> _pod = new("--pod") { Description = "Only changes in this pod." };
+    private readonly Option<string?> _reviewState = new("--review-state") { Description = "Only alerts in this review state: new (unreviewed), expected, incident, false_positive." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in (System.CommandLine.Option[])[_agent, _minLevel, _maxLevel, _since, _until, _host, _path, _prefix, _glob, _rule, _kind, _actor, _namespace, _pod])
+        foreach (var option in (System.CommandLine.Option[])[.. Options])
         {
             command.Options.Add(option);
         }
     }
+
+    private System.CommandLine.Option[] Options => [_agent, _minLevel, _maxLevel, _since, _until, _host, _path, _prefix, _glob, _rule, _kind, _actor, _namespace, _pod, _reviewState];
+
+    /// <summary>Whether any filter was given on the command line.</summary>
+    public bool AnyGiven(ParseResult parse) => Options.Any(o => parse.GetResult(o) is not null);
 
     public ListAlertsRequest Request(ParseResult parse, DateTimeOffset now)
     {
@@ -44,6 +50,7 @@ internal sealed class AlertFilterOptions
             Actor = parse.GetValue(_actor) ?? "",
             Namespace = parse.GetValue(_namespace) ?? "",
             Pod = parse.GetValue(_pod) ?? "",
+            ReviewState = parse.GetValue(_reviewState) ?? "",
         };
         if (parse.GetValue(_minLevel) is { } min)
         {

@@ -57,6 +57,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             TokenCommand(),
             MaintenanceCommand(),
             QueryCommand(),
+            AuditCommand(),
         };
         root.Add(_server);
         root.Add(_caFile);
@@ -152,7 +153,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
         var filters = new AlertFilterOptions();
         var limit = new Option<int?>("--limit", "-n") { Description = "At most this many alerts (1-1000, default 100)." };
         var cursor = new Option<string?>("--cursor") { Description = "Continue after the previous page (the cursor it printed)." };
-        var command = new Command("alerts", "Search stored alerts, newest first.") { limit, cursor };
+        var command = new Command("alerts", "Search stored alerts, newest first; 'alerts review' sets their review state.") { limit, cursor, ReviewCommand() };
         filters.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -173,10 +174,10 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             }
             else
             {
-                await stdout.WriteLineAsync($"{"TIME",-20} {"LVL",3} {"RULE",-7} {"AGENT",-24} {"KIND",-12} PATH");
+                await stdout.WriteLineAsync($"{"TIME",-20} {"LVL",3} {"RULE",-7} {"AGENT",-24} {"KIND",-12} {"REVIEW",-14} PATH");
                 foreach (var a in response.Alerts)
                 {
-                    await stdout.WriteLineAsync($"{Time(a.ObservedAt),-20} {a.Level,3} {E(a.RuleId),-7} {E(a.AgentId),-24} {E(a.Kind),-12} {E(a.Path)}");
+                    await stdout.WriteLineAsync($"{Time(a.ObservedAt),-20} {a.Level,3} {E(a.RuleId),-7} {E(a.AgentId),-24} {E(a.Kind),-12} {E(a.Review?.State ?? "new"),-14} {E(a.Path)}");
                 }
             }
             if (response.Truncated)

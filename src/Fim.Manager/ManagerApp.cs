@@ -83,12 +83,15 @@ public static class ManagerApp
         services.AddSingleton<ScanCoalescer>();
         services.AddSingleton<ApiTokens>();
         services.AddFimSecurity(config);
+        Audit.AuditServices.AddFimAudit(services);
         var apiOptions = config.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = apiOptions.MaxRequestBytes;
             // Error details go to the caller as the status message we chose; exception text never does.
             o.EnableDetailedErrors = false;
+            // Every mutating call, whatever its service, goes through this one writer of the audit log.
+            o.Interceptors.Add<Audit.AuditInterceptor>();
         }).AddJsonTranscoding();
         services.AddHealthChecks().Add(new HealthCheckRegistration("ready", sp => sp.GetRequiredService<Readiness>(), HealthStatus.Unhealthy, ["ready"]));
 

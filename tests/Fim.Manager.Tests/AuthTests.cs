@@ -105,6 +105,9 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         ["CreateApiToken"] = "admin",
         ["ListApiTokens"] = "admin",
         ["RevokeApiToken"] = "admin",
+        ["ReviewAlerts"] = "analyst",
+        ["ListAuditLog"] = "admin",
+        ["VerifyAuditLog"] = "admin",
     };
 
     /// <summary>

@@ -79,6 +79,7 @@ public static class AlertFilters
             Actor = Text(r.Actor, field + "actor"),
             Namespace = Text(r.Namespace, field + "namespace"),
             Pod = Text(r.Pod, field + "pod"),
+            ReviewState = ReviewArguments.StateFilter(r.ReviewState, field + "review_state"),
             After = Cursor(r.Cursor, field + "cursor"),
             // Counts (a nested filter) take no page size.
             Limit = field.Length == 0 ? ApiArguments.Limit(r.HasLimit, r.Limit) : ApiArguments.DefaultLimit,

@@ -19,11 +19,15 @@ namespace Fim.Manager.Api;
 /// The gRPC service (and, through JSON transcoding, the REST API under /api/v1). Each method names the role it needs;
 /// reads return only the records the caller's grants let it see (agent labels, policy namespaces).
 /// </summary>
-public sealed class FimManagerService(
+public sealed partial class FimManagerService(
     AgentDirectory agents,
     Fleet.AgentLifecycle lifecycle,
     StreamQuery streams,
     IAlertStore store,
+    IAlertReviews reviews,
+    IAuditStore auditLog,
+    IAuditCheckpoint auditCheckpoint,
+    Audit.AuditedMethods auditedMethods,
     NatsConnector nats,
     ScanCoalescer scans,
     ApiTokens tokens,

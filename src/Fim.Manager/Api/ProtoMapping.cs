@@ -55,8 +55,12 @@ public static class ProtoMapping
             Encoding.UTF8.GetString(msg.Data ?? []));
 
     /// <summary>A stored alert (its row gives the stream sequence, the time JetStream stored it and the wire JSON).</summary>
-    public static V1.Alert ToProto(Alert a, Store.AlertRow row) =>
-        ToProto(a, (ulong)row.StreamSequence, Timestamp.FromDateTimeOffset(Store.Micros.ToTime(row.StoredAtMicros)), Encoding.UTF8.GetString(row.Json));
+    public static V1.Alert ToProto(Alert a, Store.AlertRow row)
+    {
+        var alert = ToProto(a, (ulong)row.StreamSequence, Timestamp.FromDateTimeOffset(Store.Micros.ToTime(row.StoredAtMicros)), Encoding.UTF8.GetString(row.Json));
+        alert.Review = row.Review is { } review ? ReviewArguments.ToProto(review) : null;
+        return alert;
+    }
 
     private static V1.Alert ToProto(Alert a, ulong streamSequence, Timestamp? storedAt, string json)
     {

@@ -25,6 +25,8 @@ public sealed record AlertQuery
     public string? Actor { get; init; }
     public string? Namespace { get; init; }
     public string? Pod { get; init; }
+    /// <summary>Alerts in this review state (<see cref="ReviewStates"/>); "new" also matches alerts nobody reviewed.</summary>
+    public string? ReviewState { get; init; }
     /// <summary>Continue after this row (exclusive) in the query's order.</summary>
     public AlertCursor? After { get; init; }
     public bool OldestFirst { get; init; }
@@ -34,6 +36,9 @@ public sealed record AlertQuery
 /// <summary>A stored alert as a query returns it.</summary>
 public sealed record AlertRow(long ObservedAtMicros, string AlertId, long StreamSequence, long StoredAtMicros, byte[] Json)
 {
+    /// <summary>Its review; null when nobody reviewed it.</summary>
+    public StoredReview? Review { get; init; }
+
     public AlertCursor Cursor => new(ObservedAtMicros, AlertId);
 }
 

@@ -16,6 +16,8 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
     /// <summary>The advisory lock key that serialises migrations and partition upkeep across managers.</summary>
     private const long SchemaLock = 0x46494d5354; // "FIMST"
     private const int MonthsAhead = 2;
+    /// <summary>The advisory lock key that serialises audit log appends across managers (one chain, no gaps).</summary>
+    private const long AuditLock = 0x46494d4155; // "FIMAU"
 
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
 
@@ -64,6 +66,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             """,
             "CREATE INDEX alert_reviews_state ON alert_reviews (state)",
         ]),
+        new(AuditSchema.Version, AuditSchema.Description, AuditSchema.Postgres),
     ];
 
     protected override string CreateVersionTable =>
@@ -75,6 +78,13 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
     {
         var tx = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLock})", cancellationToken);
+        return tx;
+    }
+
+    protected override async Task<DbTransaction> BeginAuditAppendAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({AuditLock})", cancellationToken);
         return tx;
     }
 

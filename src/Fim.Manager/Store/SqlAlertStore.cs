@@ -7,7 +7,7 @@ namespace Fim.Manager.Store;
 /// What both SQL backends share: the migration runner, and the search and count queries built from filters with bound
 /// parameters only. The subclasses supply connections, the dialect's few differences and the batch insert.
 /// </summary>
-public abstract class SqlAlertStore : IAlertStore
+public abstract partial class SqlAlertStore : IAlertStore
 {
     private readonly SemaphoreSlim _migrate = new(1, 1);
     private volatile bool _migrated;
@@ -114,7 +114,9 @@ public abstract class SqlAlertStore : IAlertStore
     public async Task<long> MaintainAsync(DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await MigrateAsync(cancellationToken);
-        return await MaintainCoreAsync(cutoff, now, cancellationToken);
+        var removed = await MaintainCoreAsync(cutoff, now, cancellationToken);
+        await DeleteOrphanReviewsAsync(cancellationToken);
+        return removed;
     }
 
     public async Task<(long Rows, long Distinct)> TallyAsync(CancellationToken cancellationToken)
@@ -155,12 +157,13 @@ public abstract class SqlAlertStore : IAlertStore
                 rows.Add(new AlertRow(ReadTime(reader, 0), reader.GetString(1), reader.GetInt64(2), ReadTime(reader, 3), (byte[])reader.GetValue(4)));
             }
         }
-        if (rows.Count <= query.Limit)
+        AlertCursor? next = null;
+        if (rows.Count > query.Limit)
         {
-            return new AlertPage(rows, null);
+            rows.RemoveAt(rows.Count - 1);
+            next = rows[^1].Cursor;
         }
-        rows.RemoveAt(rows.Count - 1);
-        return new AlertPage(rows, rows[^1].Cursor);
+        return new AlertPage(await WithReviewsAsync(connection, rows, cancellationToken), next);
     }
 
     public async Task<IReadOnlyList<CountRow>> CountAsync(CountQuery query, CancellationToken cancellationToken)
@@ -222,6 +225,7 @@ public abstract class SqlAlertStore : IAlertStore
         Equal("kind", "kind", q.Kind);
         Equal("namespace", "ns", q.Namespace);
         Equal("pod", "pod", q.Pod);
+        ReviewStateCondition(q.ReviewState, command, where);
         if (q.MinLevel is { } min)
         {
             Add(command, "minl", min);

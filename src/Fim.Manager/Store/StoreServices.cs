@@ -15,6 +15,9 @@ public static class StoreServices
             var o = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
             return o.Backend == StoreOptions.Postgres ? new PostgresAlertStore(PostgresConnection.Build(o)) : new SqliteAlertStore(o.SqlitePath);
         });
+        // Reviews and the audit log live in the same database, behind their own interfaces.
+        services.AddSingleton(sp => (IAlertReviews)sp.GetRequiredService<IAlertStore>());
+        services.AddSingleton(sp => (IAuditStore)sp.GetRequiredService<IAlertStore>());
         services.AddHostedService<AlertIndexer>();
         return services;
     }
