@@ -57,6 +57,8 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             TokenCommand(),
             MaintenanceCommand(),
             QueryCommand(),
+            ScansCommand(),
+            ReportCommand(),
         };
         root.Add(_server);
         root.Add(_caFile);

@@ -64,6 +64,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             """,
             "CREATE INDEX alert_reviews_state ON alert_reviews (state)",
         ]),
+        new(ScanSchema.Version, ScanSchema.Description, ScanSchema.Postgres),
     ];
 
     protected override string CreateVersionTable =>

@@ -7,7 +7,7 @@ namespace Fim.Manager.Store;
 /// What both SQL backends share: the migration runner, and the search and count queries built from filters with bound
 /// parameters only. The subclasses supply connections, the dialect's few differences and the batch insert.
 /// </summary>
-public abstract class SqlAlertStore : IAlertStore
+public abstract partial class SqlAlertStore : IAlertStore
 {
     private readonly SemaphoreSlim _migrate = new(1, 1);
     private volatile bool _migrated;

@@ -65,6 +65,7 @@ public sealed class SqliteAlertStore : SqlAlertStore
             """,
             "CREATE INDEX alert_reviews_state ON alert_reviews (state)",
         ]),
+        new(ScanSchema.Version, ScanSchema.Description, ScanSchema.Sqlite),
     ];
 
     protected override string CreateVersionTable =>

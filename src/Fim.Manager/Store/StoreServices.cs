@@ -16,6 +16,8 @@ public static class StoreServices
             return o.Backend == StoreOptions.Postgres ? new PostgresAlertStore(o.ConnectionString!) : new SqliteAlertStore(o.SqlitePath);
         });
         services.AddHostedService<AlertIndexer>();
+        services.AddSingleton<IScanStore>(sp => (IScanStore)sp.GetRequiredService<IAlertStore>());
+        services.AddHostedService<ScanIndexer>();
         return services;
     }
 }
