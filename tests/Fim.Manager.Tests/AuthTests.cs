@@ -40,7 +40,7 @@ public sealed class AuthFixture : IAsyncLifetime
         foreach (var (agent, team) in new[] { (Payments, "payments"), (Web, "web") })
         {
             var scan = Store.ScanStoreContract.Scan(agent, "default/etc", DateTimeOffset.UtcNow.AddMinutes(-5), labels: new Dictionary<string, string> { ["team"] = team });
-            (await js.PublishAsync(Subjects.Scans(agent), ContractJson.ToUtf8(scan))).EnsureSuccess();
+            Assert.Null((await js.PublishAsync(Subjects.Scans(agent), ContractJson.ToUtf8(scan))).Error);
         }
         var scans = Manager.Services.GetRequiredService<Fim.Manager.Store.IScanStore>();
         await Eventually.TrueAsync(async () => (await scans.SearchScansAsync(new Fim.Manager.Store.ScanQuery { Since = DateTimeOffset.UtcNow.AddHours(-1) }, CancellationToken.None))

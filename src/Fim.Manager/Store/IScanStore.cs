@@ -21,7 +21,7 @@ public interface IScanStore
     Task<IReadOnlyList<AlertTally>> TallyAlertsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 
     /// <summary>Per agent, the newest <paramref name="perAgent"/> unreviewed (state new) alerts of at least <paramref name="minLevel"/>.</summary>
-    Task<IReadOnlyList<UnreviewedAlert>> UnreviewedAlertsAsync(DateTimeOffset from, DateTimeOffset to, int minLevel, int perAgent, CancellationToken cancellationToken);
+    Task<IReadOnlyList<UnreviewedAlertRow>> UnreviewedAlertsAsync(DateTimeOffset from, DateTimeOffset to, int minLevel, int perAgent, CancellationToken cancellationToken);
 
     /// <summary>Removes scans finished before <paramref name="cutoff"/>.</summary>
     Task<long> RemoveScansBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
@@ -53,4 +53,4 @@ public sealed record ScanSummary(string AgentId, string Policy, long Count, long
 
 public sealed record AlertTally(string AgentId, string? Policy, int Level, string State, long Count);
 
-public sealed record UnreviewedAlert(string AgentId, string? Policy, long ObservedAtMicros, string AlertId, string Path, int Level, string RuleId, string Kind);
+public sealed record UnreviewedAlertRow(string AgentId, string? Policy, long ObservedAtMicros, string AlertId, string Path, int Level, string RuleId, string Kind);

@@ -125,7 +125,7 @@ public abstract partial class SqlAlertStore : IScanStore
         while (await reader.ReadAsync(cancellationToken))
         {
             list.Add(new ScanSummary(reader.GetString(0), reader.GetString(1), Long(reader, 2), Long(reader, 3), Long(reader, 4),
-                reader.IsDBNull(5) ? null : Long(reader, 5), Long(reader, 6), Long(reader, 7)));
+                await reader.IsDBNullAsync(5, cancellationToken) ? null : Long(reader, 5), Long(reader, 6), Long(reader, 7)));
         }
         return list;
     }
@@ -146,12 +146,12 @@ public abstract partial class SqlAlertStore : IScanStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(new AlertTally(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), (int)Long(reader, 2), reader.GetString(3), Long(reader, 4)));
+            list.Add(new AlertTally(reader.GetString(0), await reader.IsDBNullAsync(1, cancellationToken) ? null : reader.GetString(1), (int)Long(reader, 2), reader.GetString(3), Long(reader, 4)));
         }
         return list;
     }
 
-    public async Task<IReadOnlyList<UnreviewedAlert>> UnreviewedAlertsAsync(DateTimeOffset from, DateTimeOffset to, int minLevel, int perAgent, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<UnreviewedAlertRow>> UnreviewedAlertsAsync(DateTimeOffset from, DateTimeOffset to, int minLevel, int perAgent, CancellationToken cancellationToken)
     {
         await MigrateAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
@@ -168,11 +168,11 @@ public abstract partial class SqlAlertStore : IScanStore
         Add(command, "to", TimeValue(Micros.From(to)));
         Add(command, "minl", minLevel);
         Add(command, "cap", perAgent);
-        var list = new List<UnreviewedAlert>();
+        var list = new List<UnreviewedAlertRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            list.Add(new UnreviewedAlert(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), ReadTime(reader, 2), reader.GetString(3),
+            list.Add(new UnreviewedAlertRow(reader.GetString(0), await reader.IsDBNullAsync(1, cancellationToken) ? null : reader.GetString(1), ReadTime(reader, 2), reader.GetString(3),
                 reader.GetString(4), (int)Long(reader, 5), reader.GetString(6), reader.GetString(7)));
         }
         return list;

@@ -48,7 +48,7 @@ public sealed class ScanRecordTests
         h.Tree.Write("etc/sub/new.conf", "12345");
         await h.Server.StopAsync();
         agent = h.StartAgent();
-        agent.AwaitLog("startup scan:", ConnectedHarness.Deadline);
+        agent.AwaitLog(" changes in ", ConnectedHarness.Deadline); // the startup scan's log line
         await h.Server.StartAsync();
 
         ScanRecord second = null!;
