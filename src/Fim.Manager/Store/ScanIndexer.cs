@@ -15,7 +15,7 @@ namespace Fim.Manager.Store;
 /// the alert indexer's pattern at a scan record's pace: a record is acked only after its transaction committed, and a
 /// redelivered one is skipped by its scan id. The agent id is the subject's (the server authenticated it); a record
 /// claiming another agent, or not readable, is logged and terminated. On SQLite only the manager holding the scans'
-/// indexer lock writes. Also removes scans older than Fim:Store:RetentionDays.
+/// indexer lock writes. Also removes scans older than Fim:Store:RetentionDays, at start and every MaintenanceInterval.
 /// </summary>
 public sealed class ScanIndexer(
     IScanStore store,
@@ -64,14 +64,19 @@ public sealed class ScanIndexer(
         }
     }
 
-    private async ValueTask IndexAsync(CancellationToken cancellationToken)
+    private async Task RetainAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var removed = await store.RemoveScansBeforeAsync(now.AddDays(-_options.RetentionDays), cancellationToken);
+        var removed = await store.RemoveScansBeforeAsync(time.GetUtcNow().AddDays(-_options.RetentionDays), cancellationToken);
         if (removed > 0)
         {
             log.LogInformation("Scan store retention removed {Count} scan records older than {Days} days", removed, _options.RetentionDays);
         }
+    }
+
+    private async ValueTask IndexAsync(CancellationToken cancellationToken)
+    {
+        await RetainAsync(cancellationToken);
+        var nextUpkeep = time.GetUtcNow() + _options.MaintenanceInterval;
         var js = await nats.JetStreamAsync(cancellationToken);
         foreach (var stream in topology.Streams.Where(s => s.Name == Subjects.ScansStream))
         {
@@ -90,6 +95,11 @@ public sealed class ScanIndexer(
         var consumer = await js.GetConsumerAsync(Subjects.ScansStream, Subjects.ScanIndexerConsumer, cancellationToken);
         while (!cancellationToken.IsCancellationRequested)
         {
+            if (time.GetUtcNow() >= nextUpkeep)
+            {
+                await RetainAsync(cancellationToken);
+                nextUpkeep = time.GetUtcNow() + _options.MaintenanceInterval;
+            }
             var batch = new List<INatsJSMsg<byte[]>>(BatchSize);
             await foreach (var msg in consumer.FetchAsync(opts: new NatsJSFetchOpts { MaxMsgs = BatchSize, Expires = TimeSpan.FromSeconds(5) },
                 serializer: NatsRawSerializer<byte[]>.Default, cancellationToken: cancellationToken))
