@@ -29,28 +29,28 @@ public abstract class ScanStoreContract
 
     public static ScanRecord Scan(string agent, string policy, DateTimeOffset finished, int added = 0, int changed = 0, int removed = 0, int errors = 0,
         long schedule = 7 * 86400, IReadOnlyDictionary<string, string>? labels = null) => new()
-    {
-        ScanId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)),
-        AgentId = agent,
-        Host = agent + ".example",
-        Labels = labels ?? new Dictionary<string, string> { ["env"] = "prod" },
-        Policy = policy,
-        PolicyRevision = 3,
-        Trigger = "schedule",
-        StartedAt = finished.AddSeconds(-5),
-        FinishedAt = finished,
-        DurationMs = 5000,
-        Files = 100,
-        Directories = 10,
-        BytesHashed = 4096,
-        Added = added,
-        Changed = changed,
-        Removed = removed,
-        Errors = errors,
-        Result = ScanRecord.ResultOf(added + changed + removed, errors),
-        BaselineDigest = new string('a', 64),
-        ScheduleSeconds = schedule,
-    };
+        {
+            ScanId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)),
+            AgentId = agent,
+            Host = agent + ".example",
+            Labels = labels ?? new Dictionary<string, string> { ["env"] = "prod" },
+            Policy = policy,
+            PolicyRevision = 3,
+            Trigger = "schedule",
+            StartedAt = finished.AddSeconds(-5),
+            FinishedAt = finished,
+            DurationMs = 5000,
+            Files = 100,
+            Directories = 10,
+            BytesHashed = 4096,
+            Added = added,
+            Changed = changed,
+            Removed = removed,
+            Errors = errors,
+            Result = ScanRecord.ResultOf(added + changed + removed, errors),
+            BaselineDigest = new string('a', 64),
+            ScheduleSeconds = schedule,
+        };
 
     public static StoredScan Stored(ScanRecord r) => new(r, 1, Micros.From(DateTimeOffset.UtcNow), ContractJson.ToUtf8(r));
 
