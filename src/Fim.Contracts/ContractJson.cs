@@ -26,6 +26,7 @@ namespace Fim.Contracts;
 [JsonSerializable(typeof(JoinTokenRecord))]
 [JsonSerializable(typeof(MaintenanceWindow))]
 [JsonSerializable(typeof(AgentRemoval))]
+[JsonSerializable(typeof(ScanRecord))]
 [JsonSerializable(typeof(JoinToken.Wire), TypeInfoPropertyName = "JoinTokenWire")]
 public sealed partial class ContractJson : JsonSerializerContext
 {
@@ -44,6 +45,21 @@ public sealed partial class ContractJson : JsonSerializerContext
     public static byte[] ToUtf8(AgentCommand c) => JsonSerializer.SerializeToUtf8Bytes(c, Default.AgentCommand);
 
     public static byte[] ToUtf8(AgentReply r) => JsonSerializer.SerializeToUtf8Bytes(r, Default.AgentReply);
+
+    public static byte[] ToUtf8(ScanRecord s) => JsonSerializer.SerializeToUtf8Bytes(s, Default.ScanRecord);
+
+    /// <summary>A scan record, or null when the bytes are not one.</summary>
+    public static ScanRecord? ReadScan(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, Default.ScanRecord);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>A heartbeat, or null when the value is not one (a broken agent must not break its readers).</summary>
     public static Heartbeat? ReadHeartbeat(ReadOnlySpan<byte> json)

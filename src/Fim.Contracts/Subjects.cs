@@ -9,6 +9,10 @@ public static class Subjects
     public const string EventsStream = "FIM_EVENTS";
     public const string AlertsStream = "FIM_ALERTS";
     public const string DeadLetterStream = "FIM_DEADLETTER";
+    /// <summary>Scan records from agents (fim.scans.&lt;agentId&gt;): the evidence that comparisons ran.</summary>
+    public const string ScansStream = "FIM_SCANS";
+    /// <summary>The managers' durable consumer on FIM_SCANS that stores scan records (shared by the managers that index).</summary>
+    public const string ScanIndexerConsumer = "fim-scan-indexer";
     public const string ManagersConsumer = "fim-managers";
     /// <summary>The alert store indexer's durable consumer on FIM_ALERTS (shared by the managers that index).</summary>
     public const string IndexerConsumer = "fim-indexer";
@@ -37,6 +41,8 @@ public static class Subjects
     public const string AllEvents = "fim.events.>";
     public const string AllAlerts = "fim.alerts.>";
     public const string AllDeadLetters = "fim.deadletter.>";
+    public const string ScansPrefix = "fim.scans.";
+    public const string AllScans = "fim.scans.>";
     public const string AllAgentCommands = "fim.agent.*.cmd";
 
     /// <summary>Agent ids become subject tokens and KV keys: lower-case letters, digits, '-' and '_' only.</summary>
@@ -44,6 +50,9 @@ public static class Subjects
         id.Length is > 0 and <= 128 && id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_');
 
     public static string Events(string agentId) => EventsPrefix + agentId;
+
+    /// <summary>Where an agent publishes its scan records; its NATS user may publish here and to no other agent's.</summary>
+    public static string Scans(string agentId) => ScansPrefix + agentId;
 
     public static string Alerts(int level, string agentId) => $"fim.alerts.{level}.{agentId}";
 

@@ -58,6 +58,8 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
             MaintenanceCommand(),
             QueryCommand(),
             AuditCommand(),
+            ScansCommand(),
+            ReportCommand(),
         };
         root.Add(_server);
         root.Add(_caFile);

@@ -79,6 +79,7 @@ public static class ManagerApp
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
 
         services.AddFimStore(config);
+        services.AddSingleton<Scans.ComplianceReportBuilder>();
         services.AddSingleton<StreamQuery>();
         services.AddSingleton<ScanCoalescer>();
         services.AddSingleton<ApiTokens>();
@@ -128,6 +129,7 @@ public static class ManagerApp
         app.MapGrpcService<EnrollmentGrpcService>();
         app.MapGrpcService<MaintenanceGrpcService>();
         app.MapGrpcService<Fleet.FleetGrpcService>();
+        app.MapGrpcService<Scans.ScansGrpcService>();
         app.MapFimLogin(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value);
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();

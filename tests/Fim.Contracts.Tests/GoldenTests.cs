@@ -95,6 +95,20 @@ public sealed class GoldenTests
         LastHeartbeat = Samples.Heartbeat(),
     }, ContractJson.Default.AgentRemoval);
 
+    [Fact]
+    public void Scan_record() => RoundTrip("scan-record", Samples.ScanRecord(), ContractJson.Default.ScanRecord);
+
+    [Fact]
+    public void Failed_scan_record() => RoundTrip("scan-record-failed", Samples.ScanRecord() with
+    {
+        Result = ScanRecord.ResultError,
+        Errors = 1,
+        Added = 0,
+        Changed = 0,
+        Removed = 0,
+        Failure = "/etc/app: no such file or directory",
+    }, ContractJson.Default.ScanRecord);
+
     /// <summary>A dead letter is the original bytes plus these headers on fim.deadletter.&lt;reason&gt;: reasons and header names are the contract.</summary>
     [Fact]
     public void Dead_letter_reasons_and_headers()

@@ -227,4 +227,28 @@ public static class Samples
     public static AgentReply ScanReply() => new() { Ok = true, Started = ["prod/web-config"], Time = T0 };
 
     public static AgentReply StateReply() => new() { Ok = true, Policy = "prod/web-config", Path = "/etc/passwd", State = State(2048, new string('f', 64)) };
+
+    public static ScanRecord ScanRecord() => new()
+    {
+        ScanId = "3f2a9c0d1e4b5a6978877665",
+        AgentId = "web-1",
+        Host = "web-1.example.com",
+        Labels = new Dictionary<string, string> { ["role"] = "web", ["zone"] = "eu-1a" },
+        Policy = "prod/web-config",
+        PolicyRevision = 7,
+        Trigger = "schedule",
+        StartedAt = T0.AddSeconds(-2),
+        FinishedAt = T0,
+        DurationMs = 2000.5,
+        Files = 1200,
+        Directories = 80,
+        BytesHashed = 52428800,
+        Added = 1,
+        Changed = 2,
+        Removed = 3,
+        Errors = 0,
+        Result = Contracts.ScanRecord.ResultChanged,
+        BaselineDigest = new string('d', 64),
+        ScheduleSeconds = 3600,
+    };
 }

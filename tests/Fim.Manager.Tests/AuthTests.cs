@@ -35,6 +35,16 @@ public sealed class AuthFixture : IAsyncLifetime
         await Nats.Client.PublishEventAsync(TestEvents.Event(Web, "/etc/passwd", "modified"));
         await Eventually.CountAsync(() => Nats.Client.ReadAsync(Subjects.AlertsStream, Subjects.AllAlerts), 3, "seeded alerts");
         await Manager.AwaitStoredAsync(3);
+        // A scan record from each team's agent, for the scans API and the compliance report.
+        var js = new NATS.Client.JetStream.NatsJSContext(Nats.Client.Connection);
+        foreach (var (agent, team) in new[] { (Payments, "payments"), (Web, "web") })
+        {
+            var scan = Store.ScanStoreContract.Scan(agent, "default/etc", DateTimeOffset.UtcNow.AddMinutes(-5), labels: new Dictionary<string, string> { ["team"] = team });
+            Assert.Null((await js.PublishAsync(Subjects.Scans(agent), ContractJson.ToUtf8(scan))).Error);
+        }
+        var scans = Manager.Services.GetRequiredService<Fim.Manager.Store.IScanStore>();
+        await Eventually.TrueAsync(async () => (await scans.SearchScansAsync(new Fim.Manager.Store.ScanQuery { Since = DateTimeOffset.UtcNow.AddHours(-1) }, CancellationToken.None))
+            .Rows.Count >= 2, "seeded scans stored");
     }
 
     public async Task DisposeAsync()
@@ -115,7 +125,15 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     /// here (the route test checks), and the scoping test checks that it called each one: a new read endpoint fails until it
     /// is shown to return only what a scoped caller may see.
     /// </summary>
-    private static readonly HashSet<string> ScopedReads = ["ListAgents", "GetAgent", "ListAlerts", "CountAlerts", "WatchAlerts", "GetFileHistory", "QueryFleet", "CountAlertsOverTime"];
+    private static readonly HashSet<string> ScopedReads = ["ListAgents", "GetAgent", "ListAlerts", "CountAlerts", "WatchAlerts", "GetFileHistory", "QueryFleet", "CountAlertsOverTime",
+        "ListScans", "GetComplianceReport"];
+
+    /// <summary>Scan records and the compliance report (gRPC and REST): reads, so viewers, scoped.</summary>
+    private static readonly Dictionary<string, string> ScanRoles = new()
+    {
+        ["ListScans"] = "viewer",
+        ["GetComplianceReport"] = "viewer",
+    };
 
     /// <summary>Enrollment administration (gRPC only): who may let new agents join the fleet.</summary>
     private static readonly Dictionary<string, string> EnrollmentRoles = new()
@@ -193,6 +211,13 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         {
             Assert.True(ScopedReads.Contains(name), $"{name} is a read (role {role}) that the scoping test does not call");
         }
+        var scans = Fim.Api.V1.FimScans.Descriptor;
+        Assert.Equal(ScanRoles.Keys.Order(), scans.Methods.Select(m => m.Name).Order());
+        foreach (var method in scans.Methods)
+        {
+            restRoutes.Add(RestRoute(method), ScanRoles[method.Name]);
+            Assert.True(ScopedReads.Contains(method.Name), $"{method.Name} is a read that the scoping test does not call");
+        }
 
         var endpoints = M.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
         Assert.NotEmpty(endpoints);
@@ -229,6 +254,12 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
                     role = FleetRoles.TryGetValue(name, out var r) ? r : "nobody";
                     await AssertGrpcRefusedAsync(fleet.FullName, name, role, fleet.Methods.FirstOrDefault(m => m.Name == name), route);
                 }
+                else if (pattern.StartsWith($"/{scans.FullName}/", StringComparison.Ordinal))
+                {
+                    var name = pattern[(scans.FullName.Length + 2)..];
+                    role = ScanRoles.TryGetValue(name, out var r) ? r : "nobody";
+                    await AssertGrpcRefusedAsync(scans.FullName, name, role, scans.Methods.FirstOrDefault(m => m.Name == name), route);
+                }
                 else if (pattern.Contains("unimplemented", StringComparison.OrdinalIgnoreCase))
                 {
                     // gRPC's catch-all for unknown services and methods: no policy of its own, so the fallback refuses all.
@@ -258,6 +289,11 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
         foreach (var method in fleet.Methods)
         {
             Assert.Contains($"POST /{fleet.FullName}/{method.Name}", checkedRoutes);
+            Assert.Contains(RestRoute(method), checkedRoutes);
+        }
+        foreach (var method in scans.Methods)
+        {
+            Assert.Contains($"POST /{scans.FullName}/{method.Name}", checkedRoutes);
             Assert.Contains(RestRoute(method), checkedRoutes);
         }
         // Every API method was reached both ways.
@@ -394,6 +430,21 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
             Assert.DoesNotContain(f.Web, reached);
             Assert.Equal(selector == "team=web" ? 0 : 1, reached.Count(a => a == f.Payments));
         }
+
+        // Scan records and the compliance report: only the payments agent's.
+        var scansClient = new FimScans.FimScansClient(M.ChannelAs(OidcProvider.PaymentsViewer).Intercept(new MethodRecorder(called)));
+        var scanned = await scansClient.ListScansAsync(new ListScansRequest());
+        Assert.Contains(scanned.Scans, s => s.AgentId == f.Payments);
+        Assert.DoesNotContain(scanned.Scans, s => s.AgentId == f.Web);
+        Assert.Empty((await scansClient.ListScansAsync(new ListScansRequest { AgentId = f.Web })).Scans);
+        Assert.Contains((await new FimScans.FimScansClient(M.ChannelAs(OidcProvider.Viewer)).ListScansAsync(new ListScansRequest())).Scans, s => s.AgentId == f.Web);
+        var report = await scansClient.GetComplianceReportAsync(new GetComplianceReportRequest
+        {
+            From = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-1)),
+            Format = "csv",
+        });
+        Assert.Contains(f.Payments, report.Data.ToStringUtf8());
+        Assert.DoesNotContain(f.Web, report.Data.ToStringUtf8());
 
         // REST gives the same answer.
         using var rest = JsonDocument.Parse(await M.HttpAs(OidcProvider.PaymentsViewer).GetStringAsync("/api/v1/alerts"));

@@ -35,6 +35,8 @@ public sealed class AgentIdentity
 
     public string EventsSubject => Subjects.Events(AgentId);
 
+    public string ScansSubject => Subjects.Scans(AgentId);
+
     public string CommandSubject => Subjects.AgentCommand(AgentId);
 
     /// <summary>Replies to this agent's requests come to inboxes under this prefix, which its NATS user may subscribe.</summary>

@@ -73,7 +73,14 @@ public sealed class EventPublisher(
         foreach (var group in batch.Zip(results).GroupBy(x => x.First.Store))
         {
             var acked = group.Where(x => x.Second.Error is null).Select(x => x.First.Event.Sequence).ToList();
-            failed += group.Count() - acked.Count;
+            // A scan record that did not go (no FIM_SCANS yet: managers older than the agent) waits apart, so it never
+            // holds the events back with the round's backoff.
+            var scansFailed = group.Where(x => x.Second.Error is not null && IsScan(x.First.Event)).Select(x => x.Second.Error).ToList();
+            if (scansFailed.Count > 0)
+            {
+                PauseScans(scansFailed[0]!);
+            }
+            failed += group.Count() - acked.Count - scansFailed.Count;
             problem ??= group.Select(x => x.Second.Error).FirstOrDefault(e => e is not null);
             if (acked.Count > 0)
             {
@@ -110,8 +117,25 @@ public sealed class EventPublisher(
         }
     }
 
+    private static bool IsScan(OutboxEvent e) => e.MessageId.StartsWith(ScanRecord.MessageIdPrefix, StringComparison.Ordinal);
+
+    private static readonly TimeSpan ScanRetry = TimeSpan.FromSeconds(10);
+    private long _scansPausedUntil;
+    private bool _scanWarned;
+
+    private void PauseScans(string error)
+    {
+        Interlocked.Exchange(ref _scansPausedUntil, Environment.TickCount64 + (long)ScanRetry.TotalMilliseconds);
+        if (!_scanWarned)
+        {
+            _scanWarned = true;
+            logger.LogWarning("scan records wait in the outbox: {Error}; retrying every {Retry}", error, ScanRetry);
+        }
+    }
+
     private List<(BaselineStore Store, OutboxEvent Event)> Collect()
     {
+        var scansPaused = Environment.TickCount64 < Interlocked.Read(ref _scansPausedUntil);
         var batch = new List<(BaselineStore, OutboxEvent)>();
         foreach (var (_, store) in stores.Open())
         {
@@ -121,7 +145,7 @@ public sealed class EventPublisher(
             }
             try
             {
-                batch.AddRange(store.PeekPendingEvents(_maxInFlight - batch.Count).Select(e => (store, e)));
+                batch.AddRange(store.PeekPendingEvents(_maxInFlight - batch.Count).Where(e => !(scansPaused && IsScan(e))).Select(e => (store, e)));
             }
             catch (ObjectDisposedException)
             {
@@ -137,6 +161,10 @@ public sealed class EventPublisher(
         {
             AgentMetrics.PublishFailures.WithLabels("disconnected").Inc();
             return (false, "not connected to NATS");
+        }
+        if (e.MessageId.StartsWith(ScanRecord.MessageIdPrefix, StringComparison.Ordinal))
+        {
+            return await PublishScanAsync(e, ct);
         }
         ActivityContext.TryParse(e.TraceParent, null, out var parent);
         using var activity = AgentTracing.Source.StartActivity("fim.events publish", ActivityKind.Producer, parent);
@@ -184,6 +212,36 @@ public sealed class EventPublisher(
         {
             AgentMetrics.PublishFailures.WithLabels("no-stream").Inc();
             return (false, $"no JetStream stream answers on {identity.EventsSubject} (is {Subjects.EventsStream} created, and may this agent publish there?)");
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException)
+        {
+            AgentMetrics.PublishFailures.WithLabels("error").Inc();
+            return (false, ex.Message);
+        }
+    }
+
+    /// <summary>A scan record: to fim.scans.&lt;agentId&gt;, deduplicated by its scan id, as it was queued (not an event: not signed).</summary>
+    private async Task<(bool Duplicate, string? Error)> PublishScanAsync(OutboxEvent e, CancellationToken ct)
+    {
+        try
+        {
+            var ack = await _js!.PublishAsync(identity.ScansSubject, e.Payload, opts: new NatsJSPubOpts { MsgId = e.MessageId, RetryAttempts = 1 }, cancellationToken: ct);
+            if (ack.Error is { } error)
+            {
+                AgentMetrics.PublishFailures.WithLabels("rejected").Inc();
+                return (false, $"JetStream refused the scan record: {error.Code} {error.Description}");
+            }
+            _scanWarned = false;
+            return (ack.Duplicate, null);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return (false, "stopping");
+        }
+        catch (NatsJSPublishNoResponseException)
+        {
+            AgentMetrics.PublishFailures.WithLabels("no-stream").Inc();
+            return (false, $"no JetStream stream answers on {identity.ScansSubject} (is {Subjects.ScansStream} created, and may this agent publish there?)");
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException or OperationCanceledException)
         {

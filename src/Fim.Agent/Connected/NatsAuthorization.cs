@@ -33,6 +33,7 @@ public sealed class NatsAuthorization
     [
         "$JS.API.>",
         $"$JS.ACK.{Subjects.EventsStream}.>",
+        $"$JS.ACK.{Subjects.ScansStream}.>",
         "$JS.FC.>",
         Subjects.AllAlerts,
         Subjects.AllDeadLetters,

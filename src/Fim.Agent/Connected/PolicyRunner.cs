@@ -42,6 +42,9 @@ public sealed class PolicyRunner : IPolicyRunner
 
     public AssignedPolicy Policy { get; }
 
+    /// <summary>Where completed scans are recorded for the managers; null: not recorded.</summary>
+    public ScanRecords? Scans { get; init; }
+
     public void Start() => _task = Task.Run(() => RunAsync(_stop.Token));
 
     /// <summary>True when the loop took the request (it is running).</summary>
@@ -80,6 +83,10 @@ public sealed class PolicyRunner : IPolicyRunner
                 _logger.LogInformation("policy {Policy} revision {Revision} applied", Policy.Name, Policy.Revision);
             };
             loop.ScanFinished += report => _status.ScanFinished(Policy.Key, report);
+            if (Scans is { } scans)
+            {
+                loop.ScanCompleted += outcome => scans.Record(session, Policy, outcome);
+            }
             await loop.RunAsync(token);
         }
         catch (Exception e) when (!token.IsCancellationRequested)

@@ -25,6 +25,7 @@ public sealed class PolicySupervisor(
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, IPolicyRunner> _running = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggers.CreateLogger<PolicySupervisor>();
+    private readonly ScanRecords _scans = new(outbox, identity, loggers.CreateLogger<ScanRecords>());
 
     /// <summary>Runs <paramref name="policy"/>; a running policy is restarted only when the revision differs.</summary>
     public async Task ApplyAsync(AssignedPolicy policy)
@@ -58,7 +59,7 @@ public sealed class PolicySupervisor(
                 var compiled = Monitoring.StateExclusion.Apply(policy.Policy.UnderRoot(identity.HostRoot), stores.Location, _logger, identity.HostRoot);
                 var store = stores.Acquire(policy.Key);
                 var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>(), packages, kubernetes is null ? null : kubernetes.Resolver.Attribute);
-                runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers);
+                runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers) { Scans = _scans };
             }
             catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineKeyException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
             {

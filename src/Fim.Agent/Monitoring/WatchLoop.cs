@@ -52,6 +52,9 @@ public sealed class WatchLoop(
     /// <summary>Raised after every full scan.</summary>
     public event Action<ScanReport>? ScanFinished;
 
+    /// <summary>Raised on the loop's thread after every full scan, committed or not, and when one fails as a whole (then rethrown).</summary>
+    public event Action<ScanOutcome>? ScanCompleted;
+
     /// <summary>Asks for a full rescan as soon as the loop is free (thread-safe).</summary>
     public void RequestScan(string reason) => _scanRequests.Writer.TryWrite(reason);
 
@@ -344,11 +347,23 @@ public sealed class WatchLoop(
         AgentMetrics.Rescans.WithLabels(reason).Inc();
         using var timer = AgentMetrics.ScanDuration.WithLabels(verifyFull ? "full" : "incremental").NewTimer();
         var scanner = session.CreateScanner(verifyFull, recordOnly);
-        var result = ScanRunner.ScanChecked(session, scanner, ct);
+        var startedAt = time.GetUtcNow();
+        ScanResult result;
+        try
+        {
+            result = ScanRunner.ScanChecked(session, scanner, ct);
+        }
+        catch (Exception e) when (e is Cli.AgentException or IOException or UnauthorizedAccessException)
+        {
+            ScanCompleted?.Invoke(ScanOutcome.Failed(session.Policy.Name, reason, startedAt, time.GetUtcNow(), e.Message));
+            throw;
+        }
         Report(result);
         var committed = Hand(new ChangeBatch(result.Updates, result.Changes, Snapshot: true), verifyFull);
         AgentMetrics.BaselineEntries.Set(session.BaselineCount);
-        ScanFinished?.Invoke(new ScanReport(session.Policy.Name, reason, time.GetUtcNow(), result.Stats.Entries, result.Changes.Count, result.Stats.Elapsed, committed));
+        var finishedAt = time.GetUtcNow();
+        ScanFinished?.Invoke(new ScanReport(session.Policy.Name, reason, finishedAt, result.Stats.Entries, result.Changes.Count, result.Stats.Elapsed, committed));
+        ScanCompleted?.Invoke(ScanOutcome.From(session.Policy.Name, reason, startedAt, finishedAt, result, committed));
         if (recordOnly)
         {
             sink.Notice($"baseline recorded: {result.Stats.Entries:N0} entries in {result.Stats.Elapsed.TotalSeconds:N2} s; watching for changes");

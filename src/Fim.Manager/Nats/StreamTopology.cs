@@ -25,6 +25,7 @@ public sealed class StreamTopology(IOptions<PipelineOptions> options, ILogger<St
         Stream(Subjects.EventsStream, Subjects.AllEvents, _options.EventsMaxAge, "File events from agents"),
         Stream(Subjects.AlertsStream, Subjects.AllAlerts, _options.AlertsMaxAge, "Alerts from managers"),
         Stream(Subjects.DeadLetterStream, Subjects.AllDeadLetters, _options.DeadLetterMaxAge, "Events and alerts that could not be processed"),
+        Stream(Subjects.ScansStream, Subjects.AllScans, _options.ScansMaxAge, "Scan records from agents") with { MaxBytes = _options.ScansMaxBytes },
     ];
 
     public ConsumerConfig ManagersConsumer => new(Subjects.ManagersConsumer)

@@ -69,6 +69,8 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         p.Require(o.AckWait < o.DuplicateWindow, "AckWait", $"must be shorter than DuplicateWindow ({o.DuplicateWindow})");
         p.Require(o.EventsMaxAge >= TimeSpan.Zero && o.AlertsMaxAge >= TimeSpan.Zero && o.DeadLetterMaxAge >= TimeSpan.Zero,
             "EventsMaxAge", "retention ages must not be negative");
+        p.Require(o.ScansMaxAge > TimeSpan.Zero, "ScansMaxAge", $"must be positive, got {o.ScansMaxAge}");
+        p.Require(o.ScansMaxBytes >= 1 << 20, "ScansMaxBytes", $"must be at least 1 MiB, got {o.ScansMaxBytes}");
         p.Range(o.Replicas, 1, 5, "Replicas");
         p.Positive(o.PendingRefresh, "PendingRefresh");
         return p.Result();

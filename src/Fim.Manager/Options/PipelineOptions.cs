@@ -34,6 +34,10 @@ public sealed class PipelineOptions
     /// <summary>PCI DSS 10.5.1 asks for one year of audit history.</summary>
     public TimeSpan AlertsMaxAge { get; set; } = TimeSpan.FromDays(400);
     public TimeSpan DeadLetterMaxAge { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>How long FIM_SCANS keeps scan records; the store keeps them for Fim:Store:RetentionDays.</summary>
+    public TimeSpan ScansMaxAge { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>FIM_SCANS's size cap (oldest records go first): a fleet that scans often cannot fill the server's disk.</summary>
+    public long ScansMaxBytes { get; set; } = 1L << 30;
     public int Replicas { get; set; } = 1;
     /// <summary>How often fim_consumer_pending is refreshed.</summary>
     public TimeSpan PendingRefresh { get; set; } = TimeSpan.FromSeconds(5);

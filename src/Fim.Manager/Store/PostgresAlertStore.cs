@@ -67,6 +67,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             "CREATE INDEX alert_reviews_state ON alert_reviews (state)",
         ]),
         new(AuditSchema.Version, AuditSchema.Description, AuditSchema.Postgres),
+        new(ScanSchema.Version, ScanSchema.Description, ScanSchema.Postgres),
     ];
 
     protected override string CreateVersionTable =>

@@ -66,6 +66,7 @@ public sealed class SqliteAlertStore : SqlAlertStore
             "CREATE INDEX alert_reviews_state ON alert_reviews (state)",
         ]),
         new(AuditSchema.Version, AuditSchema.Description, AuditSchema.Sqlite),
+        new(ScanSchema.Version, ScanSchema.Description, ScanSchema.Sqlite),
     ];
 
     protected override string CreateVersionTable =>

@@ -19,6 +19,8 @@ public static class StoreServices
         services.AddSingleton(sp => (IAlertReviews)sp.GetRequiredService<IAlertStore>());
         services.AddSingleton(sp => (IAuditStore)sp.GetRequiredService<IAlertStore>());
         services.AddHostedService<AlertIndexer>();
+        services.AddSingleton<IScanStore>(sp => (IScanStore)sp.GetRequiredService<IAlertStore>());
+        services.AddHostedService<ScanIndexer>();
         return services;
     }
 }

@@ -3,7 +3,7 @@ using Fim.Contracts;
 namespace Fim.Nats.Identity;
 
 /// <summary>
-/// The one definition of what an agent may do on NATS: publish its events, its heartbeat and the JetStream API calls
+/// The one definition of what an agent may do on NATS: publish its events, its scan records, its heartbeat and the JetStream API calls
 /// for reading fim-policies; subscribe its own inboxes and command subject; answer one request at a time. Both
 /// `fim-agent nats-authz` (static server configuration) and enrollment (user JWTs) render it.
 /// docs/agent-connected.md explains every permission.
@@ -13,6 +13,7 @@ public static class AgentPermissions
     public static IReadOnlyList<string> Publish(string agentId) =>
     [
         Subjects.Events(agentId),
+        Subjects.Scans(agentId),
         Subjects.KvKey(Subjects.AgentsBucket, agentId),
         "$JS.API.INFO",
         $"$JS.API.STREAM.INFO.{Subjects.KvStream(Subjects.AgentsBucket)}",

@@ -54,10 +54,15 @@ public sealed class ConnectedHarness : IAsyncDisposable
         return h;
     }
 
-    /// <summary>What the managers and the operator create: the events stream (2 min dedupe window) and both buckets.</summary>
+    /// <summary>What the managers and the operator create: the events and scans streams (2 min dedupe window) and both buckets.</summary>
     public async Task CreateStreamsAsync()
     {
         await Js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents])
+        {
+            Storage = StreamConfigStorage.File,
+            DuplicateWindow = TimeSpan.FromMinutes(2),
+        });
+        await Js.CreateStreamAsync(new StreamConfig(Subjects.ScansStream, [Subjects.AllScans])
         {
             Storage = StreamConfigStorage.File,
             DuplicateWindow = TimeSpan.FromMinutes(2),

@@ -113,12 +113,14 @@ public sealed class DeliveryTests
 
         File.WriteAllText(h.Tree["etc/a"], "2");
         await h.AwaitMetricAsync("fim_agent_publish_failures_total", v => v >= 2, () => agent.Stderr);
-        Assert.Equal(1, await h.MetricAsync("fim_agent_outbox_depth"));
+        // The event, and the startup scan's record (FIM_SCANS does not exist either).
+        Assert.Equal(2, await h.MetricAsync("fim_agent_outbox_depth"));
 
         await h.CreateStreamsAsync();
         var events = await h.AwaitEventsAsync(es => es.Any(e => e.Path == h.Tree["etc/a"]), context: () => agent.Stderr);
         AssertExactlyOnce(events, [h.Tree["etc/a"]], "modified");
-        // The heartbeat and the policy watch recover as well once their buckets exist.
+        // The heartbeat and the policy watch recover as well once their buckets exist, and the scan record goes out.
         await h.AwaitHeartbeatAsync(hb => hb.AppliedPolicies.ContainsKey("local-etc"), () => agent.Stderr);
+        await Eventually.TrueAsync(async () => (await h.Js.GetStreamAsync(Subjects.ScansStream)).Info.State.Messages == 1, () => "the scan record published\n" + agent.Stderr);
     }
 }

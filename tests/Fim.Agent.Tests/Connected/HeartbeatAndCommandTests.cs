@@ -15,7 +15,8 @@ public sealed class HeartbeatAndCommandTests
         h.WriteConfig(policyFile: h.WritePolicy("local-etc", h.Tree["etc"]), labels: "{ role: web, zone: eu-1a }");
         var agent = h.StartAgent();
 
-        var hb = await h.AwaitHeartbeatAsync(x => x.LastScan is not null && x.AppliedPolicies.ContainsKey("local-etc"), () => agent.Stderr);
+        // The startup scan's record passes through the outbox: awaited until JetStream has it.
+        var hb = await h.AwaitHeartbeatAsync(x => x.LastScan is not null && x.AppliedPolicies.ContainsKey("local-etc") && x.Outbox.Depth == 0, () => agent.Stderr);
         Assert.Equal(1, hb.SchemaVersion);
         Assert.Equal("agent-a", hb.AgentId);
         Assert.Equal(Environment.MachineName, hb.Hostname);

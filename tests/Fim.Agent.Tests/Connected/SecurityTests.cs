@@ -106,6 +106,13 @@ public sealed class SecurityTests : IDisposable
         await Assert.ThrowsAnyAsync<Exception>(async () =>
             (await js.PublishAsync(Subjects.Events("agent-b"), "{}"u8.ToArray(), opts: new NatsJSPubOpts { RetryAttempts = 1 })).EnsureSuccess());
         await AwaitServerLog(h.Server, "Publish Violation - User \"agent-a.agents.fim\", Subject \"fim.events.agent-b\"");
+        // Its own scan records: stored; another agent's: refused.
+        var scanAck = await js.PublishAsync(Subjects.Scans("agent-a"), "{}"u8.ToArray(), opts: new NatsJSPubOpts { MsgId = "scan/1" });
+        Assert.Equal(Subjects.ScansStream, scanAck.Stream);
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+            (await js.PublishAsync(Subjects.Scans("agent-b"), "{}"u8.ToArray(), opts: new NatsJSPubOpts { RetryAttempts = 1 })).EnsureSuccess());
+        await AwaitServerLog(h.Server, "Publish Violation - User \"agent-a.agents.fim\", Subject \"fim.scans.agent-b\"");
+        Assert.Equal(1, (await h.Js.GetStreamAsync(Subjects.ScansStream)).Info.State.Messages);
         // Another agent's heartbeat: refused.
         await Assert.ThrowsAnyAsync<Exception>(async () => await agents.PutAsync("agent-b", "{}"u8.ToArray()));
         await AwaitServerLog(h.Server, "Subject \"$KV.fim-agents.agent-b\"");

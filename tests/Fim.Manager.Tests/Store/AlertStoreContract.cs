@@ -32,7 +32,9 @@ public abstract class AlertStoreContract
         await Store.MigrateAsync(Ct);
         var versions = await Store.SchemaVersionsAsync(Ct);
         Assert.True(versions.Count >= 2, $"expected at least migrations 1 and 2, got [{string.Join(", ", versions)}]");
-        Assert.Equal(Enumerable.Range(1, versions.Count), versions);
+        // Ascending and each once; numbers are assigned per feature (4: scans), so a branch may lack one in between.
+        Assert.Equal(versions.Distinct().Order(), versions);
+        Assert.Equal([1, 2], versions.Take(2));
         await using var again = await OpenAgainAsync();
         await again.MigrateAsync(Ct);
         Assert.Equal(versions, await again.SchemaVersionsAsync(Ct));
