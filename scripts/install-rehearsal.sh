@@ -2,8 +2,8 @@
 # Install rehearsal without a cluster: the chart rendered by the real helm and applied by the real kubectl to the
 # Kubernetes API double (tests/Fim.Testing.KubeApi; every built-in object the chart and the operator write is validated
 # against its Kubernetes schema: scripts/fetch-k8s-models.sh), a real nats-server with JetStream, and the operator run
-# locally against both. Passes when the default FimManagerPool's Deployment/Service/HPA/PDB/ServiceAccount appear
-# and the sample FimPolicy reports Accepted=True with a published revision.
+# locally against both. Passes when the default FimManagerPool's Deployment/Service/PDB/ServiceAccount and its SQLite
+# claim appear (the default store: one manager, no HPA; autoscaling needs store.backend=postgres) and the sample FimPolicy reports Accepted=True with a published revision.
 #
 #   scripts/install-rehearsal.sh --operator <fim-operator executable or fim-operator.dll> [--timeout 120] [--keep]
 #   scripts/install-rehearsal.sh --no-operator    # only render + apply (checks the API objects are accepted)
@@ -90,7 +90,7 @@ pids+=($!)
 k apply -f charts/fim/examples/fimpolicy-pci.yaml
 pool=fim-managers
 wait_for "$timeout" "Lease fim-operator held" k -n fim get lease fim-operator
-for kind in deployment service horizontalpodautoscaler poddisruptionbudget serviceaccount; do
+for kind in deployment service persistentvolumeclaim poddisruptionbudget serviceaccount; do
   wait_for "$timeout" "$kind/$pool created by the operator" k -n fim get "$kind" "$pool"
 done
 accepted() { [[ "$(k -n fim get fimpolicy pci-critical-system-files -o 'jsonpath={.status.conditions[?(@.type=="Accepted")].status}')" == "True" ]]; }

@@ -18,9 +18,12 @@ public sealed class AutoscalingTests
 {
     private const string Metric = "fim_consumer_pending";
 
+    /// <summary>Autoscaling needs PostgreSQL: the default SQLite store runs exactly one manager.</summary>
+    private static readonly string[] Postgres = ["store.backend=postgres", "store.postgres.existingSecret=fim-db"];
+
     private static string AdapterConfig(params string[] sets)
     {
-        var doc = HelmRender.Render(sets).Single(d => HelmRender.Id(d) is { Kind: "ConfigMap" } id && id.Name.EndsWith("-prometheus-adapter", StringComparison.Ordinal));
+        var doc = HelmRender.Render([.. Postgres, .. sets]).Single(d => HelmRender.Id(d) is { Kind: "ConfigMap" } id && id.Name.EndsWith("-prometheus-adapter", StringComparison.Ordinal));
         var data = (YamlMappingNode)HelmRender.Parse(doc).Children[new YamlScalarNode("data")];
         return ((YamlScalarNode)data.Children[new YamlScalarNode("config.yaml")]).Value!;
     }
@@ -57,11 +60,11 @@ public sealed class AutoscalingTests
     [Fact]
     public void The_rules_go_where_the_adapter_runs_and_not_in_keda_mode()
     {
-        var moved = HelmRender.Render("autoscaling.prometheusAdapter.rules.namespace=monitoring")
+        var moved = HelmRender.Render([.. Postgres, "autoscaling.prometheusAdapter.rules.namespace=monitoring"])
             .Single(d => HelmRender.Id(d).Name.EndsWith("-prometheus-adapter", StringComparison.Ordinal));
         Assert.Contains("namespace: monitoring", moved);
-        Assert.DoesNotContain(HelmRender.Render("managerPool.autoscaling.provider=keda"), d => HelmRender.Id(d).Name.EndsWith("-prometheus-adapter", StringComparison.Ordinal));
-        Assert.DoesNotContain(HelmRender.Render("autoscaling.prometheusAdapter.rules.enabled=false"), d => HelmRender.Id(d).Name.EndsWith("-prometheus-adapter", StringComparison.Ordinal));
+        Assert.DoesNotContain(HelmRender.Render([.. Postgres, "managerPool.autoscaling.provider=keda"]), d => HelmRender.Id(d).Name.EndsWith("-prometheus-adapter", StringComparison.Ordinal));
+        Assert.DoesNotContain(HelmRender.Render([.. Postgres, "autoscaling.prometheusAdapter.rules.enabled=false"]), d => HelmRender.Id(d).Name.EndsWith("-prometheus-adapter", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -71,10 +74,11 @@ public sealed class AutoscalingTests
             .Single(d => HelmRender.Id(d) is { Kind: "NetworkPolicy" } id && id.Name.EndsWith("-nats", StringComparison.Ordinal));
         const string KedaRule = @"kubernetes.io/metadata.name: keda-system\n\s+ports:\n\s+- \{ protocol: TCP, port: 8222 \}";
 
-        Assert.Matches(KedaRule, NatsPolicy("managerPool.autoscaling.provider=keda", "autoscaling.keda.namespace=keda-system"));
+        Assert.Matches(KedaRule, NatsPolicy([.. Postgres, "managerPool.autoscaling.provider=keda", "autoscaling.keda.namespace=keda-system"]));
+        Assert.DoesNotMatch(KedaRule, NatsPolicy("managerPool.autoscaling.provider=keda", "autoscaling.keda.namespace=keda-system")); // SQLite: no autoscaler
         Assert.DoesNotMatch(KedaRule, NatsPolicy("autoscaling.keda.namespace=keda-system"));
-        Assert.Contains("provider: keda", HelmRender.Render("managerPool.autoscaling.provider=keda").Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
-        Assert.DoesNotContain("provider:", HelmRender.Render().Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
+        Assert.Contains("provider: keda", HelmRender.Render([.. Postgres, "managerPool.autoscaling.provider=keda"]).Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
+        Assert.DoesNotContain("provider:", HelmRender.Render(Postgres).Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
     }
 
     [Fact]
@@ -96,7 +100,7 @@ public sealed class AutoscalingTests
     {
         Assert.True(Repo.OnPath("promtool"), "promtool is not installed (scripts/install-deps.sh installs the Debian package prometheus)");
         var rule = ExternalRule();
-        var pool = HelmRender.Parse(HelmRender.Render().Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
+        var pool = HelmRender.Parse(HelmRender.Render(Postgres).Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
         var spec = (YamlMappingNode)pool.Children[new YamlScalarNode("spec")];
         var target = int.Parse(HelmRender.Str((YamlMappingNode)spec.Children[new YamlScalarNode("autoscaling")], "pendingPerReplica"), CultureInfo.InvariantCulture);
         var replicas = (YamlMappingNode)spec.Children[new YamlScalarNode("replicas")];

@@ -140,12 +140,14 @@ public sealed class ChartTests
     [InlineData("nats.bundled.authorization.agents={Node_A}", "/nats/bundled/authorization/agents/0")]
     [InlineData("monitoring.thresholds.criticalLevel=16", "/monitoring/thresholds/criticalLevel")]
     [InlineData("operator.resources.limits.memory=lots", "/operator/resources/limits/memory")]
-    [InlineData("managerPool.replicas.min=5", "managerPool.replicas.min (5) must not exceed managerPool.replicas.max (3)", "managerPool.replicas.max=3")]
+    [InlineData("managerPool.replicas.min=5", "managerPool.replicas.min (5) must not exceed managerPool.replicas.max (3)", "managerPool.replicas.max=3", "store.backend=postgres", "store.postgres.existingSecret=fim-db")]
+    [InlineData("store.backend=postgres", "store.backend=postgres needs store.postgres.existingSecret")]
+    [InlineData("store.backend=", "/store/backend")]
     [InlineData("managerPool.enrollment.joinTokenUses=0", "/managerPool/enrollment/joinTokenUses")]
     [InlineData("agent.enrollment.enabled=true", "agent.enrollment.enabled needs managerPool.enrollment.enabled")]
-    public void Bad_values_are_refused_with_a_message_naming_the_value(string set, string expected, string? also = null)
+    public void Bad_values_are_refused_with_a_message_naming_the_value(string set, string expected, params string[] also)
     {
-        var r = also is null ? HelmRender.Template(set) : HelmRender.Template(set, also);
+        var r = HelmRender.Template([set, .. also]);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains(expected, r.Stderr);
     }
@@ -263,12 +265,33 @@ public sealed class ChartTests
         Assert.DoesNotContain(docs, d => HelmRender.Id(d).Name.EndsWith("-agent", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void The_default_pool_is_one_manager_on_SQLite_without_an_autoscaler()
+    {
+        var docs = HelmRender.Render();
+        var json = StrictValidation.ToJson(HelmRender.Parse(docs.Single(d => HelmRender.Id(d).Kind == "FimManagerPool")))!;
+        var spec = json["spec"]!.AsObject();
+        Assert.NotNull(spec["store"]!["sqlite"]);
+        Assert.False(spec["store"]!.AsObject().ContainsKey("postgres"));
+        Assert.Equal(1, (long)spec["replicas"]!["min"]!);
+        Assert.Equal(1, (long)spec["replicas"]!["max"]!);
+        Assert.False(spec.ContainsKey("autoscaling"));
+        Assert.DoesNotContain(docs, d => HelmRender.Id(d).Kind is "HorizontalPodAutoscaler" or "ScaledObject");
+        Assert.DoesNotContain(docs, d => HelmRender.Id(d).Name.EndsWith("-prometheus-adapter", StringComparison.Ordinal));
+
+        // Asking for autoscaling without PostgreSQL still renders one manager.
+        var asked = StrictValidation.ToJson(HelmRender.Parse(HelmRender.Render("managerPool.replicas.min=3", "managerPool.autoscaling.provider=keda")
+            .Single(d => HelmRender.Id(d).Kind == "FimManagerPool")))!["spec"]!.AsObject();
+        Assert.Equal(1, (long)asked["replicas"]!["max"]!);
+        Assert.False(asked.ContainsKey("autoscaling"));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void Default_pool_autoscales_only_when_asked(bool hpa)
+    public void A_PostgreSQL_pool_autoscales_only_when_asked(bool hpa)
     {
-        var docs = HelmRender.Render($"managerPool.autoscaling.enabled={hpa.ToString().ToLowerInvariant()}");
+        var docs = HelmRender.Render("store.backend=postgres", "store.postgres.existingSecret=fim-db", $"managerPool.autoscaling.enabled={hpa.ToString().ToLowerInvariant()}");
         var pool = HelmRender.Parse(docs.Single(d => HelmRender.Id(d).Kind == "FimManagerPool"));
         var json = StrictValidation.ToJson(pool)!;
         Assert.Equal(hpa, json["spec"]!.AsObject().ContainsKey("autoscaling"));

@@ -29,9 +29,11 @@ public sealed class HelmLifecycleTests
         Assert.Equal(names.Length, present.Count);
         Assert.Contains("customresourcedefinition.apiextensions.k8s.io/fimmanagerpools.fim.io",
             Lines(await kubectl.OkAsync("get", "crd", "-o", "name")));
-        Assert.Equal("10", await kubectl.OkAsync("-n", HelmRender.Namespace, "get", "fimmanagerpool", "fim-managers", "-o", "jsonpath={.spec.replicas.max}"));
+        Assert.Equal("1", await kubectl.OkAsync("-n", HelmRender.Namespace, "get", "fimmanagerpool", "fim-managers", "-o", "jsonpath={.spec.replicas.max}"));
 
-        var upgrade = await kubectl.HelmAsync("upgrade", "rel", Repo.Chart, "--namespace", HelmRender.Namespace, "--set", "managerPool.replicas.max=7");
+        // Scaling out needs PostgreSQL: the upgrade switches the store and raises the ceiling.
+        var upgrade = await kubectl.HelmAsync("upgrade", "rel", Repo.Chart, "--namespace", HelmRender.Namespace,
+            "--set", "store.backend=postgres", "--set", "store.postgres.existingSecret=fim-db", "--set", "managerPool.replicas.max=7");
         Assert.True(upgrade.ExitCode == 0, upgrade.ToString());
         Assert.Contains("REVISION: 2", upgrade.Stdout);
         Assert.Equal("7", await kubectl.OkAsync("-n", HelmRender.Namespace, "get", "fimmanagerpool", "fim-managers", "-o", "jsonpath={.spec.replicas.max}"));

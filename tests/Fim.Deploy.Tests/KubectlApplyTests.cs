@@ -33,7 +33,7 @@ public sealed class KubectlApplyTests
         Assert.Matches(@"NAME\s+ACCEPTED\s+REVISION\s+TARGETED\s+APPLIED\s+AGE", policies);
         Assert.Contains("pci-critical-system-files", policies);
         var pools = await kubectl.OkAsync("-n", HelmRender.Namespace, "get", "fimmanagerpools", "-o", "jsonpath={.items[*].spec.replicas.max}");
-        Assert.Equal("10", pools);
+        Assert.Equal("1", pools); // the default store is SQLite: one manager
 
         // An invalid policy is refused by the CRD schema, naming the field.
         var bad = kubectl.WriteFile("bad.yaml", "apiVersion: fim.io/v1alpha1\nkind: FimPolicy\nmetadata:\n  name: bad\n  namespace: fim\nspec:\n  paths:\n    - path: etc\n  severity: 20\n");

@@ -15,8 +15,8 @@ public sealed class SchemaMatrixTests
     {
         { "defaults", [] },
         { "TLS on", ["managerPool.tlsSecretName=fim-manager-tls", "nats.external.tlsSecretName=fim-nats-client", "nats.external.authSecretName=fim-nats-auth", "nats.external.url=tls://nats.nats.svc:4222"] },
-        { "KEDA mode", ["managerPool.autoscaling.provider=keda", "nats.mode=bundled"] },
-        { "prometheus-adapter mode", ["managerPool.autoscaling.provider=prometheus-adapter", "autoscaling.prometheusAdapter.rules.namespace=monitoring"] },
+        { "KEDA mode", ["store.backend=postgres", "store.postgres.existingSecret=fim-db", "managerPool.autoscaling.provider=keda", "nats.mode=bundled"] },
+        { "prometheus-adapter mode", ["store.backend=postgres", "store.postgres.existingSecret=fim-db", "managerPool.autoscaling.provider=prometheus-adapter", "autoscaling.prometheusAdapter.rules.namespace=monitoring"] },
         { "external NATS", ["nats.mode=external", "nats.external.url=nats://10.1.2.3:4222", "nats.external.cidrs={10.1.0.0/16}"] },
         { "bundled NATS", ["nats.mode=bundled", "agent.fanotify.enabled=true", "nats.bundled.storage.storageClassName=gp3"] },
         { "namespace scope, no policies", ["operator.scope=namespace", "networkPolicies.enabled=false", "operator.rbac.ownerReferencesPermissionEnforcement=true"] },

@@ -41,12 +41,13 @@ public sealed class StoreChartTests
         docs.Single(d => HelmRender.Id(d) is { Kind: "NetworkPolicy", Name: "rel-fim-manager" });
 
     [Fact]
-    public void Without_a_backend_the_pool_has_no_store_and_keeps_its_replicas()
+    public void By_default_the_pool_is_SQLite_with_one_replica_and_no_autoscaler()
     {
         var spec = PoolSpec(HelmRender.Render());
-        Assert.False(spec.ContainsKey("store"));
+        Assert.Equal("""{"retentionDays":400,"sqlite":{"size":"10Gi"}}""", spec["store"]!.ToJsonString());
+        Assert.Equal("""{"min":1,"max":1}""", spec["replicas"]!.ToJsonString());
         Assert.False(spec.ContainsKey("fleet"));
-        Assert.True(spec.ContainsKey("autoscaling"));
+        Assert.False(spec.ContainsKey("autoscaling"));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
 {
     private const string Ns = "default";
 
-    private static FimManagerPool Pool(PoolStore store, Action<FimManagerPoolSpec>? edit = null)
+    private static FimManagerPool Pool(PoolStore? store, Action<FimManagerPoolSpec>? edit = null)
     {
         var pool = Samples.Stored(Samples.Pool());
         pool.Spec.Store = store;
@@ -117,9 +117,40 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
         var many = Pool(new PoolStore { Sqlite = new PoolSqliteStore() }, s => s.Replicas = new PoolReplicas { Min = 1, Max = 3 });
         Assert.Contains(PoolDesiredState.SpecProblems(many.Spec), p => p.StartsWith("store.sqlite needs exactly one replica", StringComparison.Ordinal) && p.Contains("1..3", StringComparison.Ordinal));
         var specSchema = CrdGenerator.Pool().Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"];
-        Assert.Contains(specSchema.XKubernetesValidations, r => r.Rule.Contains("self.store.sqlite", StringComparison.Ordinal) && r.Message.StartsWith("store.sqlite needs exactly one replica", StringComparison.Ordinal));
+        Assert.Contains(specSchema.XKubernetesValidations, r => r.Rule.Contains("has(self.store.postgres)", StringComparison.Ordinal) && r.Message.StartsWith("store.sqlite (also the default when store is absent) needs exactly one replica", StringComparison.Ordinal));
         var storeSchema = specSchema.Properties["store"];
         Assert.Contains(storeSchema.XKubernetesValidations, r => r.Rule == "has(self.postgres) != has(self.sqlite)");
+    }
+
+    [Fact]
+    public void A_pool_without_a_store_is_exactly_sqlite_on_a_claim_with_one_manager_and_says_so()
+    {
+        var none = Pool(null, s => (s.Replicas, s.Autoscaling) = (null, new PoolAutoscaling { Provider = PoolAutoscaling.KedaProvider, Keda = new PoolKeda { NatsMonitoringEndpoint = "nats:8222" } }));
+        var sqlite = Pool(new PoolStore { Sqlite = new PoolSqliteStore() }, s => (s.Replicas, s.Autoscaling) = (null, none.Spec.Autoscaling));
+        var (a, b) = (PoolDesiredState.Build(none), PoolDesiredState.Build(sqlite));
+        Assert.Equal(KubernetesJson.Serialize(b.Deployment), KubernetesJson.Serialize(a.Deployment));
+        Assert.Equal(KubernetesJson.Serialize(b.Claim), KubernetesJson.Serialize(a.Claim));
+        Assert.Equal("sqlite", Env(Manager(a), "Fim__Store__Backend").Value);
+        Assert.Equal(("managers", "10Gi"), (a.Claim!.Metadata.Name, a.Claim.Spec.Resources.Requests["storage"].ToString()));
+        Assert.Equal(1, a.Deployment.Spec.Replicas);
+        Assert.Equal("Recreate", a.Deployment.Spec.Strategy.Type);
+        Assert.Null(a.Autoscaler);
+        Assert.Null(a.ScaledObject);
+        Assert.Empty(PoolDesiredState.SpecProblems(none.Spec));
+
+        var status = PoolStatusCalculator.Compute(none, null, null, [], DateTime.UtcNow);
+        var defaulted = Assert.Single(status.Conditions!, c => c.Type == "StoreDefaulted");
+        Assert.Equal(("True", "NoStoreGiven", "no store given: SQLite on claim managers, one manager; set spec.store.postgres to autoscale"),
+            (defaulted.Status, defaulted.Reason, defaulted.Message));
+        Assert.Equal("False", Assert.Single(PoolStatusCalculator.Compute(sqlite, null, null, [], DateTime.UtcNow).Conditions!, c => c.Type == "StoreDefaulted").Status);
+
+        // Several replicas without a store: refused like store.sqlite, naming the default and the way out.
+        var many = Pool(null, s => s.Replicas = new PoolReplicas { Min = 2, Max = 6 });
+        Assert.Contains(PoolDesiredState.SpecProblems(many.Spec), p => p.StartsWith("no store given, so SQLite on a claim, which needs exactly one replica", StringComparison.Ordinal)
+            && p.Contains("2..6", StringComparison.Ordinal) && p.Contains("store.postgres", StringComparison.Ordinal));
+        var rule = CrdGenerator.Pool().Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].XKubernetesValidations
+            .Single(r => r.Message.Contains("needs exactly one replica", StringComparison.Ordinal));
+        Assert.StartsWith("(has(self.store) && has(self.store.postgres)) ||", rule.Rule, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -245,6 +276,32 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
         Assert.Null(await Quietly(() => h.Client.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync("managers", Ns)));
 
         Assert.DoesNotContain(h.OperatorRequests.Seen.Keys, k => !OperatorPermissions.Allows(k.Verb, k.Group, k.Resource));
+    }
+
+    [Fact]
+    public async Task A_pool_without_a_store_gets_a_claim_one_replica_no_autoscaler_and_a_condition_saying_so()
+    {
+        await using var h = await OperatorHarness.StartAsync();
+        h.StartOperator(new MemoryPolicyStore(), new MemoryAgentDirectory(), loggers: new TestLoggers(output));
+        var pool = Samples.Pool();
+        pool.Spec.Nats.SecretRef = null;
+        pool.Spec.Replicas = null;
+        pool.Spec.Store = null;
+        await h.Pools.CreateAsync(pool);
+
+        await Eventually.TrueAsync(async () => await Quietly(() => h.Client.CoreV1.ReadNamespacedPersistentVolumeClaimAsync("managers", Ns)) is not null
+            && Conditions.Find((await h.Pools.GetAsync<FimManagerPool>("managers"))?.Status?.Conditions, "StoreDefaulted") is { Status: "True" },
+            "the claim and the StoreDefaulted condition");
+        var status = (await h.Pools.GetAsync<FimManagerPool>("managers"))!.Status!;
+        Assert.Equal("no store given: SQLite on claim managers, one manager; set spec.store.postgres to autoscale",
+            Conditions.Find(status.Conditions, "StoreDefaulted")!.Message);
+        Assert.Equal("False", Degraded(await h.Pools.GetAsync<FimManagerPool>("managers"))?.Status);
+        var d = await h.Client.AppsV1.ReadNamespacedDeploymentAsync("managers", Ns);
+        Assert.Equal(1, d.Spec.Replicas);
+        Assert.Equal("Recreate", d.Spec.Strategy.Type);
+        Assert.Equal("managers", d.Spec.Template.Spec.Volumes.Single(v => v.Name == "store").PersistentVolumeClaim.ClaimName);
+        Assert.Equal("sqlite", d.Spec.Template.Spec.Containers[0].Env.Single(e => e.Name == "Fim__Store__Backend").Value);
+        Assert.Null(await Quietly(() => h.Client.AutoscalingV2.ReadNamespacedHorizontalPodAutoscalerAsync("managers", Ns)));
     }
 
     private static Condition? Degraded(FimManagerPool? pool) => Conditions.Find(pool?.Status?.Conditions, "Degraded");

@@ -5,6 +5,9 @@ namespace Fim.Operator.Tests;
 
 internal static class Samples
 {
+    public const string StoreSecret = "managers-db";
+    public const string StoreSecretKey = "connection";
+
     public static FimPolicy Policy(string name, string path = "/etc", string ns = "default", Dictionary<string, string>? matchLabels = null) => new()
     {
         Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
@@ -27,6 +30,8 @@ internal static class Samples
             Autoscaling = new PoolAutoscaling { PendingPerReplica = 5000, CpuUtilization = 70 },
             Resources = new PoolResources { Requests = new() { ["cpu"] = new ResourceQuantity("250m"), ["memory"] = new ResourceQuantity("256Mi") } },
             Service = new PoolService { Scheme = "internal" },
+            // PostgreSQL, which autoscaling needs (without a store the pool is SQLite with one manager); the harness creates the Secret.
+            Store = new PoolStore { Postgres = new PoolPostgresStore { ConnectionSecretRef = new SecretKeyReference { Name = StoreSecret, Key = StoreSecretKey } } },
         },
     };
 

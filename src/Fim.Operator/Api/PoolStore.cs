@@ -1,6 +1,6 @@
 namespace Fim.Operator.Api;
 
-[Description("The managers' alert store (docs/store.md): PostgreSQL (any number of managers index) or SQLite on a volume (exactly one manager). Absent: the managers' built-in default, SQLite under /var/lib/fim-manager, which the pod's read-only root file system refuses, so nothing is indexed.")]
+[Description("The managers' alert store (docs/store.md): PostgreSQL (any number of managers index) or SQLite on a volume (exactly one manager). Absent: treated as sqlite: {} (SQLite on a claim the operator creates, one manager, no autoscaler; the pool's StoreDefaulted condition says so); set postgres to autoscale.")]
 [ValidationRule("has(self.postgres) != has(self.sqlite)", "store: set exactly one of store.postgres or store.sqlite")]
 public sealed class PoolStore
 {

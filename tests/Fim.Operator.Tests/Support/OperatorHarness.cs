@@ -37,6 +37,13 @@ internal sealed class OperatorHarness : IAsyncDisposable
             await client.ApiextensionsV1.CreateCustomResourceDefinitionAsync(crd);
         }
 
+        // The store Secret Samples.Pool names, so a sample pool is not Degraded for want of it.
+        await client.CoreV1.CreateNamespacedSecretAsync(new k8s.Models.V1Secret
+        {
+            Metadata = new k8s.Models.V1ObjectMeta { Name = Samples.StoreSecret },
+            StringData = new Dictionary<string, string> { [Samples.StoreSecretKey] = "Host=db;Database=fim" },
+        }, "default");
+
         return new OperatorHarness(server, client);
     }
 

@@ -35,6 +35,9 @@ public static class PoolStatusCalculator
         conditions.Add(degraded.Item1 is null
             ? Conditions.Make("Degraded", false, "AsExpected", "no problem found", generation)
             : Conditions.Make("Degraded", true, degraded.Item1, degraded.Item2!, generation));
+        conditions.Add(PoolStoreSettings.IsDefaulted(pool.Spec)
+            ? Conditions.Make("StoreDefaulted", true, "NoStoreGiven", PoolStoreSettings.DefaultedMessage(pool), generation)
+            : Conditions.Make("StoreDefaulted", false, "StoreGiven", "spec.store names the store", generation));
 
         return new FimManagerPoolStatus
         {

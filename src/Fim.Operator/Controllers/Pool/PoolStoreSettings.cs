@@ -37,7 +37,21 @@ public static class PoolStoreSettings
         ("Password", "password"),
     ];
 
-    public static bool IsSqlite(FimManagerPoolSpec spec) => spec.Store?.Sqlite is not null;
+    /// <summary>
+    /// The store the managers use: as given, else SQLite on a claim the operator creates (the embedded default),
+    /// because the manager's own default directory is on the pod's read-only root file system and its audit log is
+    /// fail-closed: a pool without a writable store would index nothing and refuse every mutating call.
+    /// </summary>
+    public static PoolStore Effective(FimManagerPoolSpec spec) => spec.Store ?? new PoolStore { Sqlite = new PoolSqliteStore() };
+
+    /// <summary>True when the spec names no store and the SQLite default applies.</summary>
+    public static bool IsDefaulted(FimManagerPoolSpec spec) => spec.Store is null;
+
+    public static bool IsSqlite(FimManagerPoolSpec spec) => Effective(spec).Sqlite is not null;
+
+    /// <summary>The status message for a pool that names no store.</summary>
+    public static string DefaultedMessage(FimManagerPool pool) =>
+        $"no store given: SQLite on claim {ClaimName(pool)}, one manager; set spec.store.postgres to autoscale";
 
     /// <summary>The pool's replicas: as given, else 1..1 on SQLite and the CRD's defaults otherwise.</summary>
     public static PoolReplicas Replicas(FimManagerPoolSpec spec) =>
@@ -51,16 +65,13 @@ public static class PoolStoreSettings
 
     /// <summary>The claim the managers mount (SQLite only): the existing one, or the one the operator creates, named like the pool.</summary>
     public static string? ClaimName(FimManagerPool pool) =>
-        pool.Spec.Store?.Sqlite is { } sqlite ? sqlite.ExistingClaim ?? pool.Metadata.Name : null;
+        Effective(pool.Spec).Sqlite is { } sqlite ? sqlite.ExistingClaim ?? pool.Metadata.Name : null;
 
     /// <summary>Cross-field problems the CRD's CEL rules also catch; none = valid.</summary>
     public static IReadOnlyList<string> Problems(FimManagerPoolSpec spec)
     {
         var problems = new List<string>();
-        if (spec.Store is not { } store)
-        {
-            return problems;
-        }
+        var store = Effective(spec);
 
         if ((store.Postgres is null) == (store.Sqlite is null))
         {
@@ -96,7 +107,9 @@ public static class PoolStoreSettings
 
             if (spec.Replicas is { } r && (r.Max > 1 || r.Min > 1))
             {
-                problems.Add($"store.sqlite needs exactly one replica (one manager indexes a SQLite file): set replicas.min and replicas.max to 1 (got {r.Min}..{r.Max}), or use store.postgres to run more");
+                problems.Add(IsDefaulted(spec)
+                    ? $"no store given, so SQLite on a claim, which needs exactly one replica (one manager indexes a SQLite file): set replicas.min and replicas.max to 1 (got {r.Min}..{r.Max}), or set store.postgres to run more"
+                    : $"store.sqlite needs exactly one replica (one manager indexes a SQLite file): set replicas.min and replicas.max to 1 (got {r.Min}..{r.Max}), or use store.postgres to run more");
             }
         }
 
@@ -160,10 +173,7 @@ public static class PoolStoreSettings
     /// <summary>The managers' store settings, volumes and mounts.</summary>
     public static void Add(FimManagerPool pool, List<V1EnvVar> env, List<V1Volume> volumes, List<V1VolumeMount> mounts)
     {
-        if (pool.Spec.Store is not { } store)
-        {
-            return;
-        }
+        var store = Effective(pool.Spec);
 
         if (store.Postgres is { } pg)
         {
@@ -211,7 +221,7 @@ public static class PoolStoreSettings
 
     /// <summary>The claim the operator creates for SQLite (none with existingClaim or PostgreSQL).</summary>
     public static V1PersistentVolumeClaim? Claim(FimManagerPool pool, V1ObjectMeta meta) =>
-        pool.Spec.Store?.Sqlite is { ExistingClaim: null } sqlite
+        Effective(pool.Spec).Sqlite is { ExistingClaim: null } sqlite
             ? new V1PersistentVolumeClaim
             {
                 ApiVersion = "v1",
