@@ -33,14 +33,15 @@ public sealed class SqliteAlertStoreTests(SqliteStoreFixture f) : AlertStoreCont
     protected override Task<(IAlertStore Store, Func<string, Task> Sql)> OpenFreshAsync()
     {
         var file = Path.Combine(f.Directory, $"fresh-{Guid.NewGuid():N}.db");
-        return Task.FromResult<(IAlertStore, Func<string, Task>)>((new SqliteAlertStore(file), async sql =>
+        async Task Sql(string sql)
         {
             await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file}");
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
             await command.ExecuteNonQueryAsync();
-        }));
+        }
+        return Task.FromResult<(IAlertStore, Func<string, Task>)>((new SqliteAlertStore(file), Sql));
     }
 
     [Fact]
@@ -85,13 +86,14 @@ public sealed class PostgresAlertStoreTests(PostgresStoreFixture f) : AlertStore
     protected override async Task<(IAlertStore Store, Func<string, Task> Sql)> OpenFreshAsync()
     {
         var connectionString = await f.Server.CreateDatabaseAsync("fresh_" + Guid.NewGuid().ToString("N")[..8]);
-        return (new PostgresAlertStore(connectionString), async sql =>
+        async Task Sql(string sql)
         {
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(sql, connection);
             await command.ExecuteNonQueryAsync();
-        });
+        }
+        return (new PostgresAlertStore(connectionString), Sql);
     }
 
     private async Task<List<string>> PartitionsAsync()
