@@ -5,102 +5,245 @@ using Fim.Manager.Store;
 using Fim.Testing;
 using Npgsql;
 
-// The alert store: ingest into PostgreSQL through the indexer's write path (COPY into staging + INSERT ON CONFLICT DO
-// NOTHING, one transaction per 1,000) against a bare COPY of the same rows in the same run, SQLite ingest, then the
-// issue's five queries over generated alerts (1,000 agents, 30 days) with p99 latency and bytes per alert on disk.
-// PostgreSQL runs on this host (fsync on). Usage: Fim.Bench.Store [--ingest N] [--alerts N] [--runs N]
+// The alert store. 1. Ingest into PostgreSQL through the indexer's write path (InsertAsync: COPY straight into the
+// table plus the rollup upserts, one transaction per batch) against a bare COPY of the same rows in the same run, and
+// SQLite ingest of the same rows; --ingest-runs runs, alternating which goes first. 2. The issue's five queries over
+// generated alerts (1,000 agents, 30 days), p50/p99 and bytes per alert on disk. PostgreSQL runs on this host (fsync on).
+// Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N]
+//   --reuse DIR keeps PostgreSQL's data directory (and the SQLite file) in DIR, so generated alerts are loaded once.
 var ingest = Arg("--ingest", 200_000);
-var total = Arg("--alerts", 2_000_000);
+var ingestRuns = Arg("--ingest-runs", 2);
+var batch = Arg("--batch", 1000);
+var total = Arg("--alerts", 10_000_000);
 var runs = Arg("--runs", 200);
-const int Batch = 1000;
-const int Agents = 1000;
-var now = DateTimeOffset.UtcNow;
+var sqliteTotal = Arg("--sqlite-alerts", 0);
+var reuse = StringArg("--reuse");
 var ct = CancellationToken.None;
-Console.WriteLine($"load average at start: {File.ReadAllText("/proc/loadavg").Trim()}; {Environment.ProcessorCount} cores");
+Console.WriteLine($"load average at start: {LoadAverage()}; {Environment.ProcessorCount} cores");
 
-await using var pg = await PostgresServer.StartAsync(durable: true, "-c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=30min");
-var rows = Generate(ingest, seed: 1, spreadDays: 1);
+const string Settings = "-c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min -c maintenance_work_mem=1GB -c max_parallel_maintenance_workers=2";
+await using var pg = reuse is null
+    ? await PostgresServer.StartAsync(durable: true, Settings)
+    : await PostgresServer.StartKeptAsync(Path.Combine(reuse, "pg"), durable: true, Settings);
 
-if (ingest > 0)
+for (var run = 1; run <= ingestRuns && ingest > 0; run++)
 {
-    // 1. PostgreSQL: the store's batch insert against a bare COPY of the same rows into the same schema.
-    await using var ingestStore = new PostgresAlertStore(await pg.CreateDatabaseAsync("ingest_store"));
+    var now = DateTimeOffset.UtcNow;
+    var rows = Generate(ingest, seed: run, spreadDays: 1, now);
+    await using var ingestStore = new PostgresAlertStore(await FreshDatabaseAsync($"ingest_store_{run}"));
     await ingestStore.MaintainAsync(now.AddDays(-400), now, ct);
-    await using var copyStore = new PostgresAlertStore(await pg.CreateDatabaseAsync("ingest_copy"));
+    await using var copyStore = new PostgresAlertStore(await FreshDatabaseAsync($"ingest_copy_{run}"));
     await copyStore.MaintainAsync(now.AddDays(-400), now, ct);
-    var copyRate = await TimedAsync(() => BareCopyAsync(copyStore, rows), rows.Count);
-    var storeRate = await TimedAsync(async () =>
+    var loadBefore = LoadAverage();
+    async Task<double> Store() => await TimedAsync(async () =>
     {
-        for (var i = 0; i < rows.Count; i += Batch)
+        for (var i = 0; i < rows.Count; i += batch)
         {
-            await ingestStore.InsertAsync(rows.GetRange(i, Math.Min(Batch, rows.Count - i)), ct);
+            await ingestStore.InsertAsync(rows.GetRange(i, Math.Min(batch, rows.Count - i)), ct);
         }
     }, rows.Count);
-    Console.WriteLine($"postgres ingest: store {storeRate:N0}/s, bare COPY {copyRate:N0}/s, ratio {storeRate / copyRate:0.00} ({rows.Count:N0} alerts, batches of {Batch})");
+    Task<double> Copy() => TimedAsync(() => BareCopyAsync(copyStore, rows, batch), rows.Count);
+    double storeRate, copyRate;
+    if (run % 2 == 1)
+    {
+        copyRate = await Copy();
+        storeRate = await Store();
+    }
+    else
+    {
+        storeRate = await Store();
+        copyRate = await Copy();
+    }
+    Console.WriteLine($"run {run} postgres ingest: store {storeRate:N0}/s, bare COPY {copyRate:N0}/s, ratio {storeRate / copyRate:0.00} "
+        + $"({rows.Count:N0} alerts, batches of {batch}, {(run % 2 == 1 ? "COPY first" : "store first")}; load average {loadBefore} -> {LoadAverage()})");
 
-    // 2. SQLite, one transaction per batch.
-    var sqliteDir = Path.Combine(Path.GetTempPath(), "fim-bench-store-" + Guid.NewGuid().ToString("N")[..8]);
+    var sqliteDir = Path.Combine(reuse ?? Path.GetTempPath(), "fim-bench-store-ingest-" + Guid.NewGuid().ToString("N")[..8]);
     await using (var sqlite = new SqliteAlertStore(Path.Combine(sqliteDir, "alerts.db")))
     {
         await sqlite.MigrateAsync(ct);
         var sqliteRate = await TimedAsync(async () =>
         {
-            for (var i = 0; i < rows.Count; i += Batch)
+            for (var i = 0; i < rows.Count; i += batch)
             {
-                await sqlite.InsertAsync(rows.GetRange(i, Math.Min(Batch, rows.Count - i)), ct);
+                await sqlite.InsertAsync(rows.GetRange(i, Math.Min(batch, rows.Count - i)), ct);
             }
         }, rows.Count);
-        Console.WriteLine($"sqlite ingest: {sqliteRate:N0}/s ({rows.Count:N0} alerts, batches of {Batch}, WAL, synchronous=FULL)");
+        Console.WriteLine($"run {run} sqlite ingest: {sqliteRate:N0}/s ({rows.Count:N0} alerts, batches of {batch}, WAL, synchronous=FULL; load average {LoadAverage()})");
     }
     Directory.Delete(sqliteDir, true);
 }
-rows = [];
 
-// 3. Queries over `total` alerts: 1,000 agents, 30 days.
-await using var q = new PostgresAlertStore(await pg.CreateDatabaseAsync("queries"));
-await q.MaintainAsync(now.AddDays(-400), now, ct);
-var load = Stopwatch.StartNew();
-for (var start = 0; start < total; start += 500_000)
+if (total > 0)
 {
-    await BareCopyAsync(q, Generate(Math.Min(500_000, total - start), seed: 100 + start, spreadDays: 30));
+    // 2. Queries over `total` alerts. Loaded with COPY and the indexes built afterwards (the load is not what is measured).
+    var database = $"queries_{total}";
+    var (q, now) = await QueryDatabaseAsync(database);
+    await using (q)
+    {
+        long bytes, rollupBytes;
+        await using (var c = await q.OpenRawAsync(ct))
+        {
+            bytes = Convert.ToInt64(await new NpgsqlCommand(
+                "SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i WHERE i.inhparent = 'alerts'::regclass", c).ExecuteScalarAsync(),
+                CultureInfo.InvariantCulture);
+            rollupBytes = Convert.ToInt64(await new NpgsqlCommand(
+                "SELECT pg_total_relation_size('alert_counts') + pg_total_relation_size('alert_counts_fleet')", c).ExecuteScalarAsync(),
+                CultureInfo.InvariantCulture);
+        }
+        Console.WriteLine($"postgres on disk: {bytes / 1048576.0:N0} MiB, {bytes / (double)total:N0} bytes per alert (table, TOAST, key and 5 indexes); "
+            + $"rollups {rollupBytes / 1048576.0:N0} MiB, {rollupBytes / (double)total:N1} bytes per alert");
+        await RunQueriesAsync("postgres", q, now);
+    }
 }
-await using (var c = await q.OpenRawAsync(ct))
-{
-    await new NpgsqlCommand("VACUUM ANALYZE alerts", c).ExecuteNonQueryAsync();
-}
-Console.WriteLine($"loaded {total:N0} alerts in {load.Elapsed.TotalSeconds:0} s; load average {File.ReadAllText("/proc/loadavg").Trim()}");
-long bytes;
-await using (var c = await q.OpenRawAsync(ct))
-{
-    bytes = Convert.ToInt64(await new NpgsqlCommand(
-        "SELECT sum(pg_total_relation_size(i.inhrelid)) FROM pg_inherits i WHERE i.inhparent = 'alerts'::regclass", c).ExecuteScalarAsync(),
-        CultureInfo.InvariantCulture);
-}
-Console.WriteLine($"on disk: {bytes / 1048576.0:N0} MiB, {bytes / (double)total:N0} bytes per alert (table, TOAST and 5 indexes)");
 
-var random = new Random(7);
-string AgentName() => $"agent-{random.Next(Agents):D4}";
-await Report("latest 100 of one agent", () => q.SearchAsync(new AlertQuery { AgentId = AgentName(), Since = now.AddDays(-30), Until = now, Limit = 100 }, ct));
-await Report("history of one path on one agent", () => q.SearchAsync(new AlertQuery
+if (sqliteTotal > 0)
 {
-    AgentId = AgentName(),
-    Path = Paths[random.Next(Paths.Length)],
-    Since = now.AddDays(-400),
-    Until = now.AddDays(1),
-    OldestFirst = true,
-    Limit = 100,
-}, ct));
-await Report("level >= 10, last 24 h (page of 100)", () => q.SearchAsync(new AlertQuery { MinLevel = 10, Since = now.AddDays(-1), Until = now, Limit = 100 }, ct));
-await Report("prefix /etc/ssh/, all agents, 7 days (page of 100)", () => q.SearchAsync(new AlertQuery
+    var dir = Path.Combine(reuse ?? Path.GetTempPath(), $"sqlite-{sqliteTotal}");
+    var file = Path.Combine(dir, "alerts.db");
+    var marker = Path.Combine(dir, "generated-at");
+    var fresh = !File.Exists(marker);
+    var now = fresh ? DateTimeOffset.UtcNow : DateTimeOffset.Parse(File.ReadAllText(marker), CultureInfo.InvariantCulture);
+    await using var sqlite = new SqliteAlertStore(file);
+    if (fresh)
+    {
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, true);
+        }
+        var load = Stopwatch.StartNew();
+        for (var start = 0; start < sqliteTotal; start += 500_000)
+        {
+            var chunk = Generate(Math.Min(500_000, sqliteTotal - start), seed: 100 + start, spreadDays: 30, now);
+            for (var i = 0; i < chunk.Count; i += 10_000)
+            {
+                await sqlite.InsertAsync(chunk.GetRange(i, Math.Min(10_000, chunk.Count - i)), ct);
+            }
+        }
+        Console.WriteLine($"sqlite: loaded {sqliteTotal:N0} alerts through the store in {load.Elapsed.TotalSeconds:0} s ({sqliteTotal / load.Elapsed.TotalSeconds:N0}/s, batches of 10,000); load average {LoadAverage()}");
+        File.WriteAllText(marker, now.ToString("O", CultureInfo.InvariantCulture));
+    }
+    await using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file}"))
+    {
+        // The WAL folded into the file first, so the size is the data's, not a checkpoint's timing.
+        await c.OpenAsync();
+        await new Microsoft.Data.Sqlite.SqliteCommand("PRAGMA wal_checkpoint(TRUNCATE)", c).ExecuteNonQueryAsync();
+    }
+    var size = new DirectoryInfo(dir).GetFiles("alerts.db*").Sum(f => f.Length);
+    Console.WriteLine($"sqlite on disk: {size / 1048576.0:N0} MiB, {size / (double)sqliteTotal:N0} bytes per alert (with the rollups)");
+    await RunQueriesAsync("sqlite", sqlite, now);
+}
+Console.WriteLine($"load average at end: {LoadAverage()}");
+
+async Task<(PostgresAlertStore Store, DateTimeOffset Now)> QueryDatabaseAsync(string name)
 {
-    Path = "/etc/ssh/",
-    PathMatch = PathMatch.Prefix,
-    Since = now.AddDays(-7),
-    Until = now,
-    Limit = 100,
-}, ct));
-await Report("counts by level per hour, 7 days", () => q.CountAsync(new CountQuery(new AlertQuery { Since = now.AddDays(-7), Until = now }, CountKey.Level, TimeSpan.FromHours(1)), ct));
-Console.WriteLine($"load average at end: {File.ReadAllText("/proc/loadavg").Trim()}");
+    await using (var admin = new NpgsqlConnection(pg.ConnectionString("postgres")))
+    {
+        await admin.OpenAsync();
+        var exists = await new NpgsqlCommand($"SELECT count(*) FROM pg_database WHERE datname = '{name}'", admin).ExecuteScalarAsync() is long n && n > 0;
+        if (exists)
+        {
+            var store = new PostgresAlertStore(pg.ConnectionString(name));
+            await using var c = await store.OpenRawAsync(ct);
+            var at = await new NpgsqlCommand("SELECT generated_at FROM bench_meta", c).ExecuteScalarAsync();
+            if (at is DateTime generatedAt)
+            {
+                Console.WriteLine($"reusing {name}: {total:N0} alerts generated at {generatedAt:O}");
+                return (store, new DateTimeOffset(DateTime.SpecifyKind(generatedAt, DateTimeKind.Utc)));
+            }
+            await store.DisposeAsync();
+            await new NpgsqlCommand($"DROP DATABASE {name}", admin).ExecuteNonQueryAsync();
+        }
+    }
+    var now = DateTimeOffset.UtcNow;
+    var q = new PostgresAlertStore(await pg.CreateDatabaseAsync(name));
+    await q.MaintainAsync(now.AddDays(-400), now, ct);
+    var load = Stopwatch.StartNew();
+    List<string> rebuild = [];
+    await using (var c = await q.OpenRawAsync(ct))
+    {
+        // Drop the key and the indexes, COPY, then build them again by sort: minutes instead of an hour of random inserts.
+        await using (var r = await new NpgsqlCommand(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'alerts' AND indexname <> 'alerts_pkey'", c).ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                // A partitioned table's index reads "ON ONLY alerts" (the parent alone); built again on every partition.
+                rebuild.Add(r.GetString(1).Replace(" ON ONLY ", " ON ", StringComparison.Ordinal));
+            }
+        }
+        await new NpgsqlCommand(string.Concat(rebuild.Select(d => $"DROP INDEX {d.Split(' ')[2]};")) + "ALTER TABLE alerts DROP CONSTRAINT alerts_pkey", c).ExecuteNonQueryAsync();
+    }
+    // The next chunk is generated while this one is copied (the two cores share the work).
+    const int Chunk = 500_000;
+    var next = Task.Run(() => Generate(Math.Min(Chunk, total), seed: 100, spreadDays: 30, now));
+    for (var start = 0; start < total; start += Chunk)
+    {
+        var chunk = await next;
+        var following = start + Chunk;
+        if (following < total)
+        {
+            next = Task.Run(() => Generate(Math.Min(Chunk, total - following), seed: 100 + following, spreadDays: 30, now));
+        }
+        await BareCopyAsync(q, chunk, 50_000);
+    }
+    Console.WriteLine($"postgres: copied {total:N0} alerts in {load.Elapsed.TotalSeconds:0} s; load average {LoadAverage()}");
+    await using (var c = await q.OpenRawAsync(ct))
+    {
+        foreach (var sql in (string[])["ALTER TABLE alerts ADD PRIMARY KEY (alert_id, observed_at)", .. rebuild])
+        {
+            await new NpgsqlCommand(sql, c) { CommandTimeout = 0 }.ExecuteNonQueryAsync();
+        }
+    }
+    await q.RebuildRollupsAsync(ct);
+    await using (var c = await q.OpenRawAsync(ct))
+    {
+        await new NpgsqlCommand("VACUUM ANALYZE", c) { CommandTimeout = 0 }.ExecuteNonQueryAsync();
+        await new NpgsqlCommand("CREATE TABLE bench_meta (generated_at timestamptz NOT NULL)", c).ExecuteNonQueryAsync();
+        await using var meta = new NpgsqlCommand("INSERT INTO bench_meta VALUES (@t)", c);
+        meta.Parameters.AddWithValue("t", now.UtcDateTime);
+        await meta.ExecuteNonQueryAsync();
+    }
+    Console.WriteLine($"postgres: loaded {total:N0} alerts, key, indexes and rollups in {load.Elapsed.TotalSeconds:0} s; load average {LoadAverage()}");
+    return (q, now);
+}
+
+async Task<string> FreshDatabaseAsync(string name)
+{
+    await using (var admin = new NpgsqlConnection(pg.ConnectionString("postgres")))
+    {
+        await admin.OpenAsync();
+        await new NpgsqlCommand($"DROP DATABASE IF EXISTS {name}", admin).ExecuteNonQueryAsync();
+    }
+    return await pg.CreateDatabaseAsync(name);
+}
+
+async Task RunQueriesAsync(string backend, IAlertStore q, DateTimeOffset now)
+{
+    Console.WriteLine($"{backend} queries (now = {now:O}), load average {LoadAverage()}");
+    var random = new Random(7);
+    string AgentName() => $"agent-{random.Next(Agents):D4}";
+    await Report("latest 100 of one agent", () => q.SearchAsync(new AlertQuery { AgentId = AgentName(), Since = now.AddDays(-30), Until = now, Limit = 100 }, ct));
+    await Report("history of one path on one agent", () => q.SearchAsync(new AlertQuery
+    {
+        AgentId = AgentName(),
+        Path = Paths[random.Next(Paths.Length)],
+        Since = now.AddDays(-400),
+        Until = now.AddDays(1),
+        OldestFirst = true,
+        Limit = 100,
+    }, ct));
+    await Report("level >= 10, last 24 h (page of 100)", () => q.SearchAsync(new AlertQuery { MinLevel = 10, Since = now.AddDays(-1), Until = now, Limit = 100 }, ct));
+    await Report("prefix /etc/ssh/, all agents, 7 days (page of 100)", () => q.SearchAsync(new AlertQuery
+    {
+        Path = "/etc/ssh/",
+        PathMatch = PathMatch.Prefix,
+        Since = now.AddDays(-7),
+        Until = now,
+        Limit = 100,
+    }, ct));
+    await Report("counts by level per hour, 7 days", () => q.CountAsync(new CountQuery(new AlertQuery { Since = now.AddDays(-7), Until = now }, CountKey.Level, TimeSpan.FromHours(1)), ct));
+    await Report("counts by level per hour, 7 days, one agent", () => q.CountAsync(new CountQuery(new AlertQuery { AgentId = AgentName(), Since = now.AddDays(-7), Until = now }, CountKey.Level, TimeSpan.FromHours(1)), ct));
+}
 
 async Task Report<T>(string name, Func<Task<T>> query)
 {
@@ -116,8 +259,10 @@ async Task Report<T>(string name, Func<Task<T>> query)
         times.Add(sw.Elapsed.TotalMilliseconds);
     }
     times.Sort();
-    Console.WriteLine($"{name}: p50 {times[runs / 2]:0.0} ms, p99 {times[(int)(runs * 0.99) - 1]:0.0} ms ({runs} runs)");
+    Console.WriteLine($"  {name}: p50 {times[runs / 2]:0.0} ms, p99 {times[(int)Math.Ceiling(runs * 0.99) - 1]:0.0} ms ({runs} runs)");
 }
+
+static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);
 
 static async Task<double> TimedAsync(Func<Task> work, int count)
 {
@@ -126,16 +271,16 @@ static async Task<double> TimedAsync(Func<Task> work, int count)
     return count / sw.Elapsed.TotalSeconds;
 }
 
-static async Task BareCopyAsync(PostgresAlertStore store, List<StoredAlert> rows)
+static async Task BareCopyAsync(PostgresAlertStore store, List<StoredAlert> rows, int batch)
 {
     await using var connection = await store.OpenRawAsync(CancellationToken.None);
-    for (var i = 0; i < rows.Count; i += Batch)
+    for (var i = 0; i < rows.Count; i += batch)
     {
         await using var tx = await connection.BeginTransactionAsync();
         await using (var copy = await connection.BeginBinaryImportAsync(
             "COPY alerts (observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body) FROM STDIN (FORMAT BINARY)"))
         {
-            foreach (var row in rows.GetRange(i, Math.Min(Batch, rows.Count - i)))
+            foreach (var row in rows.GetRange(i, Math.Min(batch, rows.Count - i)))
             {
                 await PostgresAlertStore.WriteRowAsync(copy, row, CancellationToken.None);
             }
@@ -145,13 +290,17 @@ static async Task BareCopyAsync(PostgresAlertStore store, List<StoredAlert> rows
     }
 }
 
-List<StoredAlert> Generate(int count, int seed, int spreadDays)
+// 1,000 agents; paths: 1% under /etc/ssh/, 9% /etc/conf.d, 40% /usr/bin, 50% /var/lib/app; levels 3 (60%), 5 (25%),
+// 7 (12%), 10 (2%), 12 (1%); a third of the agents are Kubernetes nodes whose alerts carry a namespace and pod.
+static List<StoredAlert> Generate(int count, int seed, int spreadDays, DateTimeOffset now)
 {
     var r = new Random(seed);
     var list = new List<StoredAlert>(count);
+    string[] namespaces = ["payments", "web", "batch", "kube-system"];
     for (var i = 0; i < count; i++)
     {
-        var agent = $"agent-{r.Next(Agents):D4}";
+        var agentNo = r.Next(Agents);
+        var agent = $"agent-{agentNo:D4}";
         var level = r.Next(100) switch { < 60 => 3, < 85 => 5, < 97 => 7, < 99 => 10, _ => 12 };
         var e = new FileEvent
         {
@@ -167,6 +316,15 @@ List<StoredAlert> Generate(int count, int seed, int spreadDays)
         };
         var alert = Alert.For(e, new RuleRef { Id = level >= 10 ? "553" : "550", Level = level, Description = "Integrity checksum changed." }, level,
             ["pci_dss:11.5", "nist_800_53:SI.7"], ["fim"]);
+        if (agentNo % 3 == 0)
+        {
+            alert.Actor = new Actor
+            {
+                Executable = "/usr/bin/python3",
+                User = "app",
+                Workload = new Workload { Scope = Workload.PodScope, PodNamespace = namespaces[agentNo % 4], PodName = $"app-{agentNo % 17}" },
+            };
+        }
         list.Add(StoredAlert.From(alert, ContractJson.ToUtf8(alert), (ulong)i + 1, alert.ObservedAt));
     }
     return list;
@@ -178,8 +336,16 @@ int Arg(string name, int fallback)
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
 }
 
+string? StringArg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
 partial class Program
 {
+    private const int Agents = 1000;
+
     private static readonly string[] Paths = [.. Enumerable.Range(0, 2000).Select(i => i switch
     {
         < 20 => $"/etc/ssh/ssh_host_{i}_key",

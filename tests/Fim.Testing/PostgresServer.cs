@@ -12,6 +12,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private readonly string _settings;
     private bool _running;
+    private bool _kept;
 
     private PostgresServer(string dir, int port, string settings)
     {
@@ -46,6 +47,29 @@ public sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(dir, port, settings);
         (await AsPostgres("initdb", ["-D", server.DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]))
             .EnsureSuccess();
+        await server.StartAsync();
+        return server;
+    }
+
+    /// <summary>
+    /// A server whose data directory outlives it, so a benchmark can reuse what it generated: initialised in
+    /// <paramref name="directory"/> the first time, started on it again later; stopped cleanly, not removed, on dispose.
+    /// </summary>
+    public static async Task<PostgresServer> StartKeptAsync(string directory, bool durable, string? extraSettings = null)
+    {
+        directory = Path.GetFullPath(directory);
+        var fresh = !System.IO.Directory.Exists(Path.Combine(directory, "data"));
+        System.IO.Directory.CreateDirectory(directory);
+        (await ChildProcess.RunAsync("chown", ["postgres:postgres", directory])).EnsureSuccess();
+        var port = TestPorts.Next();
+        var settings = $"-c listen_addresses=127.0.0.1 -p {port} -k {directory} -c max_connections=200"
+            + (durable ? "" : " -c fsync=off -c full_page_writes=off") + (extraSettings is null ? "" : " " + extraSettings);
+        var server = new PostgresServer(directory, port, settings) { _kept = true };
+        if (fresh)
+        {
+            (await AsPostgres("initdb", ["-D", server.DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]))
+                .EnsureSuccess();
+        }
         await server.StartAsync();
         return server;
     }
@@ -87,6 +111,11 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_kept)
+        {
+            await StopAsync("fast");
+            return;
+        }
         try
         {
             await StopAsync("immediate");

@@ -8,8 +8,9 @@ namespace Fim.Manager.Store;
 /// <summary>
 /// The production store: alerts range-partitioned by month on observed_at (partitions created ahead, rows outside
 /// them in a default partition that later partitions take over), retention by dropping whole partitions. A batch is
-/// COPY BINARY into a temporary staging table, then INSERT ... ON CONFLICT DO NOTHING in the same transaction, so a
-/// redelivered alert is skipped. Any number of managers may write.
+/// COPY BINARY straight into the table, or, when it holds an alert already stored, through a staging table and
+/// INSERT ... ON CONFLICT DO NOTHING, so a redelivered alert is skipped; the hourly rollups change in the same
+/// transaction by the rows inserted. Any number of managers may write.
 /// </summary>
 public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
 {
@@ -22,6 +23,20 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
 
     public override string Backend => "postgres";
+
+    /// <summary>Fills the (empty) rollups from the stored alerts: migration 5, and <see cref="RebuildRollupsAsync"/>.</summary>
+    private static readonly string[] FillRollups =
+    [
+        """
+        INSERT INTO alert_counts (hour, level, rule_id, agent_id, namespace, n)
+        SELECT floor(extract(epoch FROM observed_at) / 3600)::bigint, level, rule_id, agent_id, COALESCE(namespace, ''), count(*)
+        FROM alerts GROUP BY 1, 2, 3, 4, 5
+        """,
+        """
+        INSERT INTO alert_counts_fleet (hour, level, rule_id, namespace, n)
+        SELECT hour, level, rule_id, namespace, sum(n) FROM alert_counts GROUP BY 1, 2, 3, 4
+        """,
+    ];
 
     protected override IReadOnlyList<StoreMigration> Migrations { get; } =
     [
@@ -68,6 +83,37 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         ]),
         new(AuditSchema.Version, AuditSchema.Description, AuditSchema.Postgres),
         new(ScanSchema.Version, ScanSchema.Description, ScanSchema.Postgres),
+        new(5, "hourly alert count rollups; covering path and level indexes", [
+            // Inserts wait until the backfill below commits, so it counts every row once; from then on the insert keeps them.
+            "LOCK TABLE alerts IN SHARE MODE",
+            """
+            CREATE TABLE alert_counts (
+                hour bigint NOT NULL,
+                level smallint NOT NULL,
+                rule_id text NOT NULL,
+                agent_id text NOT NULL,
+                namespace text NOT NULL,
+                n bigint NOT NULL,
+                PRIMARY KEY (hour, level, rule_id, agent_id, namespace))
+            """,
+            "CREATE INDEX alert_counts_agent ON alert_counts (agent_id, hour)",
+            """
+            CREATE TABLE alert_counts_fleet (
+                hour bigint NOT NULL,
+                level smallint NOT NULL,
+                rule_id text NOT NULL,
+                namespace text NOT NULL,
+                n bigint NOT NULL,
+                PRIMARY KEY (hour, level, rule_id, namespace))
+            """,
+            .. FillRollups,
+            // alert_id at the end of the path and level indexes: a search reads its page's keys from the index alone, then
+            // fetches only those rows (SqlAlertStore.SearchAsync), instead of every matching row's heap tuple before the sort.
+            "DROP INDEX alerts_path_time",
+            "CREATE INDEX alerts_path_time_id ON alerts (path, observed_at, alert_id)",
+            "DROP INDEX alerts_level_time",
+            "CREATE INDEX alerts_level_time_id ON alerts (level, observed_at, alert_id)",
+        ]),
     ];
 
     protected override string CreateVersionTable =>
@@ -102,15 +148,33 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         return @"path LIKE @plike ESCAPE '\'";
     }
 
+    private const string Columns = "observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body";
+
+    /// <summary>
+    /// The batch, each alert id once, goes by COPY BINARY straight into <c>alerts</c> with its rollup counts, one
+    /// transaction. If an alert is already stored (a redelivery, a restart after a commit whose acks were lost) the COPY
+    /// fails on the key and nothing of it stays; the batch then goes the idempotent way: COPY into a staging table,
+    /// <c>INSERT ... ON CONFLICT DO NOTHING RETURNING</c>, and the rollup counts only the rows returned.
+    /// </summary>
     protected override async Task<int> InsertBatchAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var unique = alerts.Where(a => seen.Add(a.AlertId)).ToList();
+        try
+        {
+            return await InsertDirectAsync(unique, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            return await InsertStagedAsync(unique, cancellationToken);
+        }
+    }
+
+    private async Task<int> InsertDirectAsync(List<StoredAlert> alerts, CancellationToken cancellationToken)
     {
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, tx,
-            "CREATE TEMP TABLE IF NOT EXISTS alerts_staging (LIKE alerts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", cancellationToken);
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY alerts_staging (observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body) FROM STDIN (FORMAT BINARY)",
-            cancellationToken))
+        await using (var copy = await connection.BeginBinaryImportAsync($"COPY alerts ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             foreach (var a in alerts)
             {
@@ -118,13 +182,72 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             }
             await copy.CompleteAsync(cancellationToken);
         }
-        int inserted;
-        await using (var move = Command(connection, tx, "INSERT INTO alerts SELECT * FROM alerts_staging ON CONFLICT DO NOTHING"))
-        {
-            inserted = await move.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await AddToRollupAsync(connection, tx, alerts, cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return inserted;
+        return alerts.Count;
+    }
+
+    private async Task<int> InsertStagedAsync(List<StoredAlert> alerts, CancellationToken cancellationToken)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, tx,
+            "CREATE TEMP TABLE IF NOT EXISTS alerts_staging (LIKE alerts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", cancellationToken);
+        await using (var copy = await connection.BeginBinaryImportAsync($"COPY alerts_staging ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken))
+        {
+            foreach (var a in alerts)
+            {
+                await WriteRowAsync(copy, a, cancellationToken);
+            }
+            await copy.CompleteAsync(cancellationToken);
+        }
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        await using (var move = Command(connection, tx, "INSERT INTO alerts SELECT * FROM alerts_staging ON CONFLICT DO NOTHING RETURNING alert_id"))
+        await using (var reader = await move.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add(reader.GetString(0));
+            }
+        }
+        await AddToRollupAsync(connection, tx, [.. alerts.Where(a => inserted.Contains(a.AlertId))], cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return inserted.Count;
+    }
+
+    /// <summary>Adds the inserted alerts to both rollups: one upsert each, keys in one order so concurrent batches do not deadlock.</summary>
+    private static async Task AddToRollupAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<StoredAlert> inserted, CancellationToken cancellationToken)
+    {
+        if (inserted.Count == 0)
+        {
+            return;
+        }
+        var (agents, fleet) = CountRollup.Inserted(inserted);
+        await using var batch = new NpgsqlBatch(connection, tx);
+        var up = new NpgsqlBatchCommand("""
+            INSERT INTO alert_counts (hour, level, rule_id, agent_id, namespace, n)
+            SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+            ON CONFLICT (hour, level, rule_id, agent_id, namespace) DO UPDATE SET n = alert_counts.n + EXCLUDED.n
+            """);
+        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => k.Hour).ToArray() });
+        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => (short)k.Level).ToArray() });
+        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => k.RuleId).ToArray() });
+        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => k.AgentId).ToArray() });
+        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => k.Namespace).ToArray() });
+        up.Parameters.Add(new NpgsqlParameter { Value = agents.Values.ToArray() });
+        batch.BatchCommands.Add(up);
+        var fl = new NpgsqlBatchCommand("""
+            INSERT INTO alert_counts_fleet (hour, level, rule_id, namespace, n)
+            SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::bigint[])
+            ON CONFLICT (hour, level, rule_id, namespace) DO UPDATE SET n = alert_counts_fleet.n + EXCLUDED.n
+            """);
+        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Keys.Select(k => k.Hour).ToArray() });
+        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Keys.Select(k => (short)k.Level).ToArray() });
+        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Keys.Select(k => k.RuleId).ToArray() });
+        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Keys.Select(k => k.Namespace).ToArray() });
+        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Values.ToArray() });
+        batch.BatchCommands.Add(fl);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>One row in COPY BINARY form (also what the benchmark's bare COPY writes).</summary>
@@ -187,12 +310,34 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
                 await using var count = Command(connection, tx, $"SELECT count(*) FROM {name}");
                 dropped += (long)(await count.ExecuteScalarAsync(cancellationToken))!;
                 await ExecuteAsync(connection, tx, $"DROP TABLE {name}", cancellationToken);
+                // The partition held exactly the month's alerts, so its counts are exactly the month's rollup rows.
+                await using var counts = Command(connection, tx,
+                    "DELETE FROM alert_counts WHERE hour >= @h0 AND hour < @h1; DELETE FROM alert_counts_fleet WHERE hour >= @h0 AND hour < @h1");
+                Add(counts, "h0", CountRollup.HourOf(Micros.From(month)));
+                Add(counts, "h1", CountRollup.HourOf(Micros.From(month.AddMonths(1))));
+                await counts.ExecuteNonQueryAsync(cancellationToken);
             }
         }
-        await using (var old = Command(connection, tx, "DELETE FROM alerts_default WHERE observed_at < @cut"))
+        await using (var old = Command(connection, tx, """
+            WITH gone AS (DELETE FROM alerts_default WHERE observed_at < @cut RETURNING observed_at, level, rule_id, agent_id, namespace),
+            d AS (SELECT floor(extract(epoch FROM observed_at) / 3600)::bigint AS hour, level, rule_id, agent_id, COALESCE(namespace, '') AS namespace,
+                count(*) AS n FROM gone GROUP BY 1, 2, 3, 4, 5),
+            a AS (UPDATE alert_counts c SET n = c.n - d.n FROM d
+                WHERE c.hour = d.hour AND c.level = d.level AND c.rule_id = d.rule_id AND c.agent_id = d.agent_id AND c.namespace = d.namespace),
+            f AS (UPDATE alert_counts_fleet c SET n = c.n - x.n
+                FROM (SELECT hour, level, rule_id, namespace, sum(n)::bigint AS n FROM d GROUP BY 1, 2, 3, 4) x
+                WHERE c.hour = x.hour AND c.level = x.level AND c.rule_id = x.rule_id AND c.namespace = x.namespace)
+            SELECT count(*) FROM gone
+            """))
         {
             Add(old, "cut", cutoff.UtcDateTime);
-            dropped += await old.ExecuteNonQueryAsync(cancellationToken);
+            dropped += (long)(await old.ExecuteScalarAsync(cancellationToken))!;
+        }
+        await using (var zero = Command(connection, tx,
+            "DELETE FROM alert_counts WHERE hour <= @h AND n <= 0; DELETE FROM alert_counts_fleet WHERE hour <= @h AND n <= 0"))
+        {
+            Add(zero, "h", CountRollup.HourOf(Micros.From(cutoff)));
+            await zero.ExecuteNonQueryAsync(cancellationToken);
         }
         var first = new DateTimeOffset(cutoff.Year, cutoff.Month, 1, 0, 0, 0, TimeSpan.Zero);
         var last = new DateTimeOffset(now.Year, now.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(MonthsAhead);
@@ -235,6 +380,22 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var m)
             ? new DateTimeOffset(m, TimeSpan.Zero)
             : null;
+
+    /// <summary>Recounts both rollups from the stored alerts (after a bulk load that bypassed the store, as the benchmark does).</summary>
+    public async Task RebuildRollupsAsync(CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken);
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, tx, "LOCK TABLE alerts IN SHARE MODE", cancellationToken);
+        await ExecuteAsync(connection, tx, "DELETE FROM alert_counts", cancellationToken);
+        await ExecuteAsync(connection, tx, "DELETE FROM alert_counts_fleet", cancellationToken);
+        foreach (var statement in FillRollups)
+        {
+            await ExecuteAsync(connection, tx, statement, cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
 
     public override async ValueTask DisposeAsync()
     {

@@ -6,7 +6,8 @@ namespace Fim.Manager.Store;
 /// <summary>
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer), synchronous=FULL so a batch
 /// acked to JetStream survives a power cut, times as integer microseconds, path matching with GLOB (case-sensitive).
-/// Retention deletes by time in batches. One writer: the manager that holds the indexer lock (<see cref="SqliteIndexerLock"/>).
+/// A batch is one transaction of prepared row inserts plus the rollup upserts for the rows that were new.
+/// Retention deletes by time in batches, each with its rollup decrement. One writer: the manager that holds the indexer lock (<see cref="SqliteIndexerLock"/>).
 /// </summary>
 public sealed class SqliteAlertStore : SqlAlertStore
 {
@@ -24,6 +25,20 @@ public sealed class SqliteAlertStore : SqlAlertStore
     }
 
     public override string Backend => "sqlite";
+
+    /// <summary>Fills the (empty) rollups from the stored alerts: migration 5, and <see cref="RebuildRollupsAsync"/>.</summary>
+    private static readonly string[] FillRollups =
+    [
+        """
+        INSERT INTO alert_counts (hour, level, rule_id, agent_id, namespace, n)
+        SELECT observed_at / 3600000000, level, rule_id, agent_id, COALESCE(namespace, ''), count(*) FROM alerts
+        WHERE observed_at >= 0 GROUP BY 1, 2, 3, 4, 5
+        """,
+        """
+        INSERT INTO alert_counts_fleet (hour, level, rule_id, namespace, n)
+        SELECT hour, level, rule_id, namespace, sum(n) FROM alert_counts GROUP BY 1, 2, 3, 4
+        """,
+    ];
 
     protected override IReadOnlyList<StoreMigration> Migrations { get; } =
     [
@@ -67,6 +82,36 @@ public sealed class SqliteAlertStore : SqlAlertStore
         ]),
         new(AuditSchema.Version, AuditSchema.Description, AuditSchema.Sqlite),
         new(ScanSchema.Version, ScanSchema.Description, ScanSchema.Sqlite),
+        new(5, "hourly alert count rollups; covering path and level indexes", [
+            // Kept by the insert and the retention delete in their own transactions (CountRollup); filled here from what is stored.
+            """
+            CREATE TABLE alert_counts (
+                hour INTEGER NOT NULL,
+                level INTEGER NOT NULL,
+                rule_id TEXT NOT NULL,
+                agent_id TEXT NOT NULL,
+                namespace TEXT NOT NULL,
+                n INTEGER NOT NULL,
+                PRIMARY KEY (hour, level, rule_id, agent_id, namespace)) WITHOUT ROWID
+            """,
+            "CREATE INDEX alert_counts_agent ON alert_counts (agent_id, hour)",
+            """
+            CREATE TABLE alert_counts_fleet (
+                hour INTEGER NOT NULL,
+                level INTEGER NOT NULL,
+                rule_id TEXT NOT NULL,
+                namespace TEXT NOT NULL,
+                n INTEGER NOT NULL,
+                PRIMARY KEY (hour, level, rule_id, namespace)) WITHOUT ROWID
+            """,
+            .. FillRollups,
+            // alert_id at the end of the path and level indexes: a search reads its page's keys from the index alone, then
+            // fetches only those rows (SqlAlertStore.SearchAsync), instead of every matching row's heap tuple before the sort.
+            "DROP INDEX alerts_path_time",
+            "CREATE INDEX alerts_path_time_id ON alerts (path, observed_at, alert_id)",
+            "DROP INDEX alerts_level_time",
+            "CREATE INDEX alerts_level_time_id ON alerts (level, observed_at, alert_id)",
+        ]),
     ];
 
     protected override string CreateVersionTable =>
@@ -77,7 +122,12 @@ public sealed class SqliteAlertStore : SqlAlertStore
         Directory.CreateDirectory(_directory);
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", cancellationToken);
+        // synchronous=FULL: with WAL, NORMAL skips the fsync at each commit and a power cut can take the last commits,
+        // which the indexer has already acked. A bigger page cache keeps the six B-trees' upper pages in memory across
+        // batches, and a larger WAL before a checkpoint writes each hot index page back once per many batches (store.md).
+        await ExecuteAsync(connection, null,
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY;",
+            cancellationToken);
         return connection;
     }
 
@@ -119,7 +169,7 @@ public sealed class SqliteAlertStore : SqlAlertStore
                 p[name] = parameter;
             }
             await command.PrepareAsync(cancellationToken);
-            var inserted = 0;
+            var inserted = new List<StoredAlert>(alerts.Count);
             foreach (var a in alerts)
             {
                 p["t"].Value = a.ObservedAtMicros;
@@ -138,14 +188,63 @@ public sealed class SqliteAlertStore : SqlAlertStore
                 p["seq"].Value = a.StreamSequence;
                 p["stored"].Value = a.StoredAtMicros;
                 p["body"].Value = a.Json;
-                inserted += await command.ExecuteNonQueryAsync(cancellationToken);
+                if (await command.ExecuteNonQueryAsync(cancellationToken) > 0)
+                {
+                    inserted.Add(a);
+                }
             }
+            var (agents, fleet) = CountRollup.Inserted(inserted);
+            await ApplyRollupAsync((SqliteConnection)connection, (SqliteTransaction)tx, agents, fleet, cancellationToken);
             await tx.CommitAsync(cancellationToken);
-            return inserted;
+            return inserted.Count;
         }
         finally
         {
             _writer.Release();
+        }
+    }
+
+    /// <summary>Adds the deltas to both rollups (upserts), and removes rows that reach zero.</summary>
+    private static async Task ApplyRollupAsync(SqliteConnection connection, SqliteTransaction tx,
+        SortedDictionary<RollupKey, long> agents, SortedDictionary<FleetRollupKey, long> fleet, CancellationToken cancellationToken)
+    {
+        if (agents.Count == 0)
+        {
+            return;
+        }
+        await using (var up = (SqliteCommand)Command(connection, tx, """
+            INSERT INTO alert_counts (hour, level, rule_id, agent_id, namespace, n) VALUES (@h, @l, @r, @a, @ns, @n)
+            ON CONFLICT (hour, level, rule_id, agent_id, namespace) DO UPDATE SET n = n + excluded.n
+            """))
+        {
+            var (h, l, r, a, ns, n) = (up.Parameters.Add("h", SqliteType.Integer), up.Parameters.Add("l", SqliteType.Integer), up.Parameters.Add("r", SqliteType.Text),
+                up.Parameters.Add("a", SqliteType.Text), up.Parameters.Add("ns", SqliteType.Text), up.Parameters.Add("n", SqliteType.Integer));
+            await up.PrepareAsync(cancellationToken);
+            foreach (var (k, delta) in agents)
+            {
+                (h.Value, l.Value, r.Value, a.Value, ns.Value, n.Value) = (k.Hour, k.Level, k.RuleId, k.AgentId, k.Namespace, delta);
+                await up.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await using (var up = (SqliteCommand)Command(connection, tx, """
+            INSERT INTO alert_counts_fleet (hour, level, rule_id, namespace, n) VALUES (@h, @l, @r, @ns, @n)
+            ON CONFLICT (hour, level, rule_id, namespace) DO UPDATE SET n = n + excluded.n
+            """))
+        {
+            var (h, l, r, ns, n) = (up.Parameters.Add("h", SqliteType.Integer), up.Parameters.Add("l", SqliteType.Integer), up.Parameters.Add("r", SqliteType.Text),
+                up.Parameters.Add("ns", SqliteType.Text), up.Parameters.Add("n", SqliteType.Integer));
+            await up.PrepareAsync(cancellationToken);
+            foreach (var (k, delta) in fleet)
+            {
+                (h.Value, l.Value, r.Value, ns.Value, n.Value) = (k.Hour, k.Level, k.RuleId, k.Namespace, delta);
+                await up.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        if (agents.Values.Any(v => v < 0))
+        {
+            await using var zero = Command(connection, tx, "DELETE FROM alert_counts WHERE hour <= @h AND n <= 0; DELETE FROM alert_counts_fleet WHERE hour <= @h AND n <= 0");
+            Add(zero, "h", agents.Keys.Max(k => k.Hour));
+            await zero.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
@@ -154,17 +253,43 @@ public sealed class SqliteAlertStore : SqlAlertStore
         long removed = 0;
         while (true)
         {
-            // Small transactions: the indexer's batches interleave instead of waiting for one long delete.
+            // Small transactions: the indexer's batches interleave instead of waiting for one long delete. Each removes the
+            // oldest alerts and their counts from the rollups together.
             await _writer.WaitAsync(cancellationToken);
             int n;
             try
             {
-                await using var connection = await OpenAsync(cancellationToken);
-                await using var command = Command(connection, null,
-                    "DELETE FROM alerts WHERE rowid IN (SELECT rowid FROM alerts WHERE observed_at < @cut LIMIT @n)");
-                Add(command, "cut", Micros.From(cutoff));
-                Add(command, "n", DeleteBatch);
-                n = await command.ExecuteNonQueryAsync(cancellationToken);
+                await using var connection = (SqliteConnection)await OpenAsync(cancellationToken);
+                await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+                var doomed = new List<(long ObservedAtMicros, int Level, string RuleId, string AgentId, string? Namespace)>(DeleteBatch);
+                string? lastId = null;
+                await using (var select = Command(connection, tx,
+                    "SELECT observed_at, level, rule_id, agent_id, namespace, alert_id FROM alerts WHERE observed_at < @cut ORDER BY observed_at, alert_id LIMIT @n"))
+                {
+                    Add(select, "cut", Micros.From(cutoff));
+                    Add(select, "n", DeleteBatch);
+                    await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        doomed.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4)));
+                        lastId = reader.GetString(5);
+                    }
+                }
+                n = doomed.Count;
+                if (n > 0)
+                {
+                    await using (var delete = Command(connection, tx,
+                        "DELETE FROM alerts WHERE observed_at < @cut AND observed_at <= @lt AND (observed_at, alert_id) <= (@lt, @lid)"))
+                    {
+                        Add(delete, "cut", Micros.From(cutoff));
+                        Add(delete, "lt", doomed[^1].ObservedAtMicros);
+                        Add(delete, "lid", lastId!);
+                        n = await delete.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    var (agents, fleet) = CountRollup.Delta(doomed, -1);
+                    await ApplyRollupAsync(connection, tx, agents, fleet, cancellationToken);
+                }
+                await tx.CommitAsync(cancellationToken);
             }
             finally
             {
@@ -175,6 +300,29 @@ public sealed class SqliteAlertStore : SqlAlertStore
             {
                 return removed;
             }
+        }
+    }
+
+    /// <summary>Recounts both rollups from the stored alerts (after a bulk load that bypassed the store).</summary>
+    public async Task RebuildRollupsAsync(CancellationToken cancellationToken)
+    {
+        await MigrateAsync(cancellationToken);
+        await _writer.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+            await ExecuteAsync(connection, tx, "DELETE FROM alert_counts", cancellationToken);
+            await ExecuteAsync(connection, tx, "DELETE FROM alert_counts_fleet", cancellationToken);
+            foreach (var statement in FillRollups)
+            {
+                await ExecuteAsync(connection, tx, statement, cancellationToken);
+            }
+            await tx.CommitAsync(cancellationToken);
+        }
+        finally
+        {
+            _writer.Release();
         }
     }
 

@@ -30,6 +30,20 @@ public sealed class SqliteAlertStoreTests(SqliteStoreFixture f) : AlertStoreCont
 
     protected override Task<IAlertStore> OpenAgainAsync() => Task.FromResult<IAlertStore>(new SqliteAlertStore(f.File));
 
+    protected override Task<(IAlertStore Store, Func<string, Task> Sql)> OpenFreshAsync()
+    {
+        var file = Path.Combine(f.Directory, $"fresh-{Guid.NewGuid():N}.db");
+        async Task Sql(string sql)
+        {
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file}");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync();
+        }
+        return Task.FromResult<(IAlertStore, Func<string, Task>)>((new SqliteAlertStore(file), Sql));
+    }
+
     [Fact]
     public async Task The_file_is_in_WAL_mode()
     {
@@ -68,6 +82,19 @@ public sealed class PostgresAlertStoreTests(PostgresStoreFixture f) : AlertStore
     protected override IAlertStore Store => f.Store;
 
     protected override Task<IAlertStore> OpenAgainAsync() => Task.FromResult<IAlertStore>(new PostgresAlertStore(f.ConnectionString));
+
+    protected override async Task<(IAlertStore Store, Func<string, Task> Sql)> OpenFreshAsync()
+    {
+        var connectionString = await f.Server.CreateDatabaseAsync("fresh_" + Guid.NewGuid().ToString("N")[..8]);
+        async Task Sql(string sql)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        return (new PostgresAlertStore(connectionString), Sql);
+    }
 
     private async Task<List<string>> PartitionsAsync()
     {
