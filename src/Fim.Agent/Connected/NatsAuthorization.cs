@@ -33,6 +33,8 @@ public sealed class NatsAuthorization
     [
         "$JS.API.>",
         $"$JS.ACK.{Subjects.EventsStream}.>",
+        // The alert indexer and the sinks consume FIM_ALERTS; the scan indexer FIM_SCANS.
+        $"$JS.ACK.{Subjects.AlertsStream}.>",
         $"$JS.ACK.{Subjects.ScansStream}.>",
         "$JS.FC.>",
         Subjects.AllAlerts,
@@ -49,6 +51,8 @@ public sealed class NatsAuthorization
         // Removing an agent: its heartbeat key is deleted (compare-and-set on its revision), the removal recorded.
         $"$KV.{Subjects.AgentsBucket}.>",
         $"$KV.{Subjects.AgentRemovalsBucket}.>",
+        // The audit log's checkpoint (last sequence and hash), kept apart from the table it vouches for.
+        $"$KV.{Subjects.AuditBucket}.>",
     ];
 
     /// <summary>Replies, enrollment requests, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>

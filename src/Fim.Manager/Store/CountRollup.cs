@@ -69,9 +69,10 @@ public static class CountRollup
     public static RollupPlan? Plan(CountQuery query)
     {
         var f = query.Filter;
-        if (query.Bucket.Ticks <= 0 || query.Bucket.Ticks % TimeSpan.TicksPerHour != 0
-            || f.Host is not null || f.Path is not null || f.Kind is not null || f.Actor is not null || f.Pod is not null
-            || f.After is not null || f.Namespace is "")
+        // An allow-list: a filter added to AlertQuery later (as the review state was) falls back to the alerts by default.
+        var others = f with { Since = null, Until = null, AgentId = null, MinLevel = null, MaxLevel = null, RuleId = null, Namespace = null };
+        if (query.Bucket.Ticks <= 0 || query.Bucket.Ticks % TimeSpan.TicksPerHour != 0 || f.Namespace is ""
+            || others != new AlertQuery { Limit = f.Limit, OldestFirst = f.OldestFirst, PathMatch = f.PathMatch })
         {
             return null;
         }
