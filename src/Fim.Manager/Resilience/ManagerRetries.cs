@@ -20,6 +20,9 @@ public sealed class ManagerRetries(ILoggerFactory loggers, TimeProvider time)
 
     public static readonly RetryBackoff SinkRestart = RetryBackoff.Constant(TimeSpan.FromSeconds(2));
 
+    /// <summary>A batch the store refused (database restarting, locked): unacked it stays in JetStream, so this only keeps it moving sooner than redelivery.</summary>
+    public static readonly RetryBackoff StoreWrite = new(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5));
+
     /// <summary>The watch of the agents bucket, which does not exist until the first agent sends a heartbeat.</summary>
     public static readonly RetryBackoff AgentsWatch = RetryBackoff.Constant(TimeSpan.FromSeconds(2));
 
@@ -46,6 +49,10 @@ public sealed class ManagerRetries(ILoggerFactory loggers, TimeProvider time)
     public ResiliencePipeline WatchIdentities { get; } = RetryForever.Create($"the watch of KV {Fim.Contracts.Subjects.IdentitiesBucket}", AgentsWatch, loggers.CreateLogger<Fim.Manager.Enrollment.IdentityDirectory>(), time);
 
     public ResiliencePipeline Indexer { get; } = RetryForever.Create("the alert store indexer", PipelineRestart, loggers.CreateLogger<Fim.Manager.Store.AlertIndexer>(), time);
+
+    public ResiliencePipeline StoreAlerts { get; } = RetryForever.Create("storing a batch of alerts", StoreWrite, loggers.CreateLogger<Fim.Manager.Store.AlertIndexer>(), time);
+
+    public ResiliencePipeline StoreScans { get; } = RetryForever.Create("storing a batch of scan records", StoreWrite, loggers.CreateLogger<Fim.Manager.Store.ScanIndexer>(), time);
 
     public ResiliencePipeline Sink(string name) => RetryForever.Create($"sink {name}", SinkRestart, loggers.CreateLogger<AlertSinkWorker>(), time);
 }

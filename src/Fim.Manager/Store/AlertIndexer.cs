@@ -194,22 +194,7 @@ public sealed class AlertIndexer(
                 rows.Add(StoredAlert.From(alert, msg.Data ?? [], msg.Metadata?.Sequence.Stream ?? 0, msg.Metadata?.Timestamp ?? time.GetUtcNow()));
             }
         }
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            try
-            {
-                await store.InsertAsync(rows, cancellationToken);
-                break;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // Unacked, the alerts stay in JetStream: this retry only keeps the batch moving sooner than redelivery.
-                log.LogWarning("Storing {Count} alerts failed ({Error}: {Message}); retrying in {Delay}", rows.Count, e.GetType().Name, e.Message, delay);
-                await Task.Delay(delay, time, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
-        }
+        await retries.StoreAlerts.ExecuteAsync(async token => await store.InsertAsync(rows, token), cancellationToken);
         foreach (var msg in stored)
         {
             await msg.AckAsync(cancellationToken: cancellationToken);

@@ -135,21 +135,8 @@ public sealed class ScanIndexer(
             keep.Add(msg);
             rows.Add(new StoredScan(record!, (long)(msg.Metadata?.Sequence.Stream ?? 0), Micros.From(msg.Metadata?.Timestamp ?? time.GetUtcNow()), msg.Data!));
         }
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            try
-            {
-                await store.InsertScansAsync(rows.DistinctBy(r => r.Record.ScanId).ToList(), cancellationToken);
-                break;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log.LogWarning("Storing {Count} scan records failed ({Error}: {Message}); retrying in {Delay}", rows.Count, e.GetType().Name, e.Message, delay);
-                await Task.Delay(delay, time, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
-        }
+        var distinct = rows.DistinctBy(r => r.Record.ScanId).ToList();
+        await retries.StoreScans.ExecuteAsync(async token => await store.InsertScansAsync(distinct, token), cancellationToken);
         foreach (var msg in keep)
         {
             await msg.AckAsync(cancellationToken: cancellationToken);
