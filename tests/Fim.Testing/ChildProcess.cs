@@ -30,7 +30,10 @@ public sealed class ChildProcess : IDisposable
         var argList = args.ToList();
         Name = name ?? Path.GetFileName(file);
         CommandLine = string.Join(' ', [file, .. argList]);
-        var psi = new ProcessStartInfo(file)
+        // Through `env --default-signal`: a test run started in the background by a non-interactive shell inherits
+        // SIGINT and SIGQUIT ignored, the runtime honours an ignored SIGINT (as shells intend for background jobs),
+        // and Interrupt() would then be lost. exec keeps the process id, so signals still reach the program itself.
+        var psi = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -38,6 +41,8 @@ public sealed class ChildProcess : IDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? "",
         };
+        psi.ArgumentList.Add("--default-signal=INT,QUIT");
+        psi.ArgumentList.Add(file);
         foreach (var a in argList)
         {
             psi.ArgumentList.Add(a);
