@@ -86,7 +86,7 @@ public sealed class AgentDirectoryTests
         Assert.True(agent.GetProperty("lastSeen").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
 
         // fimctl agents: one line with the real host name, version, applied revision and labels.
-        using var ctl = ChildProcess.Dotnet(Programs.Ctl, ["agents", "--server", p.Managers[0].GrpcUrl], await p.CtlEnvironmentAsync());
+        using var ctl = ChildProcess.Ctl(["agents", "--server", p.Managers[0].GrpcUrl], await p.CtlEnvironmentAsync());
         Assert.True(await ctl.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, ctl.Output);
         var line = Assert.Single(ctl.StdoutLines, l => l.StartsWith(Pipeline.AgentId + " ", StringComparison.Ordinal));
         var columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);

@@ -31,7 +31,7 @@ public sealed class EnrollmentEndToEndTests
         await manager.AwaitLogAsync("Answering enrollment requests", TimeSpan.FromSeconds(60));
         var ctl = new[] { "--server", $"http://127.0.0.1:{grpc}" };
 
-        var created = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "join-token", "create", "--uses", "1", "--ttl", "1h", "--description", "e2e"], ctlEnv);
+        var created = await ChildProcess.RunCtlAsync([.. ctl, "join-token", "create", "--uses", "1", "--ttl", "1h", "--description", "e2e"], ctlEnv);
         Assert.True(created.ExitCode == 0, created.Output);
         var token = created.Stdout.Trim();
         var parsed = Fim.Contracts.JoinToken.Parse(token);
@@ -56,11 +56,11 @@ public sealed class EnrollmentEndToEndTests
         Assert.Equal(22, usedUp.ExitCode);
         Assert.Contains("used up (1 of 1 uses)", usedUp.Stderr);
 
-        var listed = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "identity", "list"], ctlEnv);
+        var listed = await ChildProcess.RunCtlAsync([.. ctl, "identity", "list"], ctlEnv);
         Assert.Contains("host-1", listed.Stdout);
-        var revoked = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "identity", "revoke", "host-1"], ctlEnv);
+        var revoked = await ChildProcess.RunCtlAsync([.. ctl, "identity", "revoke", "host-1"], ctlEnv);
         Assert.True(revoked.ExitCode == 0, revoked.Output);
-        var tokens = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, .. ctl, "join-token", "list"], ctlEnv);
+        var tokens = await ChildProcess.RunCtlAsync([.. ctl, "join-token", "list"], ctlEnv);
         Assert.Contains("1/1", tokens.Stdout);
         manager.Terminate();
         await manager.WaitForExitAsync();

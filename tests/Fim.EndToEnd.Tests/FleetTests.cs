@@ -80,7 +80,7 @@ public sealed class FleetTests
         File.WriteAllText(file, "listen 9090\n");
         var newSha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
         var env = await p.CtlEnvironmentAsync();
-        using (var ctl = ChildProcess.Dotnet(Programs.Ctl, ["query", file, "--timeout", "2s", "--server", p.Managers[0].GrpcUrl], env))
+        using (var ctl = ChildProcess.Ctl(["query", file, "--timeout", "2s", "--server", p.Managers[0].GrpcUrl], env))
         {
             Assert.True(await ctl.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, ctl.Output);
             Assert.Contains(newSha, Line(ctl.StdoutLines, "fleet-pay-1"));
@@ -89,7 +89,7 @@ public sealed class FleetTests
             Assert.Contains("no-answer", Line(ctl.StdoutLines, "fleet-stuck"));
             Assert.Contains("2 agent(s) did not answer", ctl.Output);
         }
-        using (var ctl = ChildProcess.Dotnet(Programs.Ctl, ["query", Path.Combine(shared, "app", "gone.conf"), "--selector", "team=web", "--timeout", "2s",
+        using (var ctl = ChildProcess.Ctl(["query", Path.Combine(shared, "app", "gone.conf"), "--selector", "team=web", "--timeout", "2s",
             "--json", "--server", p.Managers[0].GrpcUrl], env))
         {
             Assert.True(await ctl.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, ctl.Output);
@@ -146,7 +146,7 @@ public sealed class FleetTests
 
         async Task<(int Code, IReadOnlyList<string> Lines, string Output)> CtlAsync(params string[] args)
         {
-            using var ctl = ChildProcess.Dotnet(Programs.Ctl, [.. args, "--server", server], env);
+            using var ctl = ChildProcess.Ctl([.. args, "--server", server], env);
             var code = await ctl.WaitForExitAsync(TimeSpan.FromSeconds(60));
             return (code, [.. ctl.StdoutLines], ctl.Output);
         }

@@ -116,7 +116,7 @@ public sealed class PipelineTests
 
     private static async Task<string> RunCtlAsync(Pipeline p, string[] args)
     {
-        using var ctl = ChildProcess.Dotnet(Programs.Ctl, args, await p.CtlEnvironmentAsync());
+        using var ctl = ChildProcess.Ctl(args, await p.CtlEnvironmentAsync());
         var exit = await ctl.WaitForExitAsync();
         Assert.True(exit == 0, ctl.Output);
         return string.Join('\n', ctl.StdoutLines);

@@ -70,7 +70,7 @@ public sealed class BucketCreationTests
 
         await Eventually.TrueAsync(async () =>
         {
-            var listed = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, "--server", manager.GrpcUrl, "agents"], await manager.CtlEnvironmentAsync());
+            var listed = await ChildProcess.RunCtlAsync(["--server", manager.GrpcUrl, "agents"], await manager.CtlEnvironmentAsync());
             return listed.ExitCode == 0 && listed.Stdout.Contains(agentId, StringComparison.Ordinal);
         }, () => $"fimctl agents never listed {agentId}\n{agent.Output}", ManagerProcess.Deadline);
 

@@ -39,7 +39,7 @@ public sealed class FimctlOutputTests
     /// <summary>Runs fimctl and checks its output holds no control character but the line ends it writes itself.</summary>
     private static async Task<string> FimctlAsync(ManagerProcess manager, params string[] args)
     {
-        var result = await ChildProcess.RunAsync(ChildProcess.DotnetHost, [Programs.Ctl, "--server", manager.GrpcUrl, .. args], await manager.CtlEnvironmentAsync());
+        var result = await ChildProcess.RunCtlAsync(["--server", manager.GrpcUrl, .. args], await manager.CtlEnvironmentAsync());
         Assert.True(result.ExitCode == 0, result.Output);
         foreach (var line in result.Stdout.Split('\n'))
         {

@@ -74,6 +74,20 @@ public sealed class ChildProcess : IDisposable
         return new(file, argv, env, name: "fim-agent");
     }
 
+    /// <summary>fimctl with these arguments: the native binary when FIM_CTL_BINARY names one, else the JIT build.</summary>
+    public static ChildProcess Ctl(IEnumerable<string> args, IDictionary<string, string>? env = null)
+    {
+        var (file, argv) = Programs.CtlCommand(args);
+        return new(file, argv, env, name: "fimctl");
+    }
+
+    /// <summary>Runs fimctl (as <see cref="Ctl"/> picks it) to its end.</summary>
+    public static Task<ProcessResult> RunCtlAsync(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null)
+    {
+        var (file, argv) = Programs.CtlCommand(args);
+        return RunAsync(file, argv, env, timeout: timeout);
+    }
+
     /// <summary>Runs fim-agent (as <see cref="Agent"/> picks it) to its end.</summary>
     public static Task<ProcessResult> RunAgentAsync(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null)
     {
