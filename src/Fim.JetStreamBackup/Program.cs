@@ -3,7 +3,7 @@ using Fim.JetStreamBackup;
 using Fim.Nats;
 using NATS.Client.Core;
 
-// fim-js-backup snapshot|restore --url <nats-url> --dir <directory> [--stream FIM_EVENTS --stream FIM_ALERTS]
+// fim-js-backup snapshot|restore --url <nats-url> --dir <directory> [--stream NAME]... (default: every FIM stream)
 //   [--ca-file f --cert-file f --key-file f] [--user u --password-file f | --nkey-file f | --creds-file f] [--timeout 600]
 // Credentials are read from files or the environment (FIM_NATS_PASSWORD), never printed.
 const string Usage = "usage: fim-js-backup snapshot|restore --url <nats-url> --dir <directory> [--stream NAME]... "
@@ -54,9 +54,12 @@ if (url is null || dir is null)
     Console.Error.WriteLine($"fim-js-backup: --url and --dir are required\n{Usage}");
     return 2;
 }
-if (streams.Count == 0)
+// Without --stream: every FIM stream, skipping one the server (snapshot) or the directory (restore) does not hold,
+// so one schedule covers installs with and without scan records. A stream named with --stream must be there.
+var everyStream = streams.Count == 0;
+if (everyStream)
 {
-    streams.AddRange([Subjects.EventsStream, Subjects.AlertsStream]);
+    streams.AddRange([Subjects.EventsStream, Subjects.AlertsStream, Subjects.ScansStream, Subjects.DeadLetterStream]);
 }
 
 var nats = new NatsClientOptions
@@ -90,8 +93,17 @@ try
     using var connectDeadline = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
     connectDeadline.CancelAfter(timeout);
     await using var connection = await NatsConnectionFactory.ConnectAsync(nats, null, connectDeadline.Token);
+    var done = 0;
     foreach (var stream in streams)
     {
+        if (everyStream && (command == "snapshot"
+            ? !await StreamSnapshots.ExistsAsync(connection, stream, cts.Token)
+            : !File.Exists(Path.Combine(dir, stream + ".json"))))
+        {
+            Console.WriteLine($"{stream}: not {(command == "snapshot" ? "on the server" : "in " + dir)}, skipped");
+            continue;
+        }
+        done++;
         if (command == "snapshot")
         {
             var meta = await StreamSnapshots.SnapshotToDirectoryAsync(connection, stream, dir, timeout, cts.Token);
@@ -102,6 +114,11 @@ try
             var state = await StreamSnapshots.RestoreFromDirectoryAsync(connection, stream, dir, timeout, cts.Token);
             Console.WriteLine($"{stream}: restored {state["messages"]} messages (first seq {state["first_seq"]}, last seq {state["last_seq"]})");
         }
+    }
+    if (done == 0)
+    {
+        Console.Error.WriteLine($"fim-js-backup: {command}: none of {string.Join(", ", streams)} {(command == "snapshot" ? "is on the server" : "is in " + dir)}");
+        return 1;
     }
     return 0;
 }

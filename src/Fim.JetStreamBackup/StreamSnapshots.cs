@@ -136,6 +136,19 @@ public static class StreamSnapshots
         return await RestoreAsync(nats, meta, file, timeout, ct);
     }
 
+    /// <summary>Whether the server holds <paramref name="stream"/> (STREAM.INFO answers 404 for one it does not).</summary>
+    public static async Task<bool> ExistsAsync(INatsConnection nats, string stream, CancellationToken ct)
+    {
+        var reply = await nats.RequestAsync<byte[], byte[]>($"$JS.API.STREAM.INFO.{stream}", [], replyOpts: new NatsSubOpts { Timeout = TimeSpan.FromSeconds(30) }, cancellationToken: ct);
+        var node = reply.Data is { Length: > 0 } data ? JsonNode.Parse(data) as JsonObject : null;
+        if (node?["error"] is JsonObject { } error && error["code"]?.GetValue<int>() == 404)
+        {
+            return false;
+        }
+        Parse(reply.Data, $"stream info of {stream}");
+        return true;
+    }
+
     private static async Task<JsonObject> ApiAsync(INatsConnection nats, string subject, JsonObject request, CancellationToken ct)
     {
         var body = System.Text.Encoding.UTF8.GetBytes(request.ToJsonString());

@@ -28,8 +28,10 @@ public sealed class JetStreamBackupTests
                 var js = new NatsJSContext(nats);
                 await js.CreateStreamAsync(new StreamConfig(Subjects.EventsStream, [Subjects.AllEvents]) { Storage = StreamConfigStorage.File, DuplicateWindow = TimeSpan.FromMinutes(2) }, ct);
                 await js.CreateStreamAsync(new StreamConfig(Subjects.AlertsStream, [Subjects.AllAlerts]) { Storage = StreamConfigStorage.File }, ct);
+                await js.CreateStreamAsync(new StreamConfig(Subjects.ScansStream, [Subjects.AllScans]) { Storage = StreamConfigStorage.File }, ct);
                 expected[Subjects.EventsStream] = [];
                 expected[Subjects.AlertsStream] = [];
+                expected[Subjects.ScansStream] = [];
                 // Enough data for many 128 KiB chunks (random payloads do not compress).
                 var random = new Random(42);
                 for (var i = 0; i < 3000; i++)
@@ -48,6 +50,12 @@ public sealed class JetStreamBackupTests
                         var subject = Subjects.Alerts(i % 16, agent);
                         (await js.PublishAsync(subject, Encoding.UTF8.GetBytes(alert), cancellationToken: ct)).EnsureSuccess();
                         expected[Subjects.AlertsStream].Add((subject, alert, null));
+                    }
+                    if (i % 100 == 0)
+                    {
+                        var scan = $"{{\"agentId\":\"{agent}\",\"files\":{i}}}";
+                        (await js.PublishAsync(Subjects.Scans(agent), Encoding.UTF8.GetBytes(scan), cancellationToken: ct)).EnsureSuccess();
+                        expected[Subjects.ScansStream].Add((Subjects.Scans(agent), scan, null));
                     }
                 }
 
@@ -76,13 +84,12 @@ public sealed class JetStreamBackupTests
 
             // Restore with the command-line tool, as the runbook does.
             // From the tool's own output directory (its deps/runtimeconfig), built by the project reference.
-            var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-            var tool = Path.Combine(Repo.Root, "src", "Fim.JetStreamBackup", "bin", configuration, "net10.0", "fim-js-backup.dll");
-            Assert.True(File.Exists(tool), $"{tool} not built");
-            var run = ChildProcess.Run("dotnet", [tool, "restore", "--url", server.Url, "--dir", backupDir, "--timeout", "60"]);
+            var run = RunTool(["restore", "--url", server.Url, "--dir", backupDir, "--timeout", "60"]);
             Assert.True(run.ExitCode == 0, run.Output);
             Assert.Contains("FIM_EVENTS: restored 3000 messages", run.Stdout);
             Assert.Contains("FIM_ALERTS: restored 300 messages", run.Stdout);
+            Assert.Contains("FIM_SCANS: restored 30 messages", run.Stdout);
+            Assert.Contains($"FIM_DEADLETTER: not in {backupDir}, skipped", run.Stdout);
 
             await using (var nats = new NatsConnection(NatsOpts.Default with { Url = server.Url }))
             {
@@ -115,6 +122,51 @@ public sealed class JetStreamBackupTests
         finally
         {
             Directory.Delete(backupDir, recursive: true);
+        }
+    }
+
+    /// <summary>The command-line tool from its own output directory (its deps/runtimeconfig), built by the project reference.</summary>
+    private static ProcessResult RunTool(IEnumerable<string> args)
+    {
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var tool = Path.Combine(Repo.Root, "src", "Fim.JetStreamBackup", "bin", configuration, "net10.0", "fim-js-backup.dll");
+        Assert.True(File.Exists(tool), $"{tool} not built");
+        return ChildProcess.Run("dotnet", [tool, .. args]);
+    }
+
+    [Fact]
+    public async Task Without_stream_names_a_snapshot_takes_every_FIM_stream_present_and_fails_when_there_is_none()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var server = await NatsServer.StartAsync();
+        var dir = Directory.CreateTempSubdirectory("fim-js-backup-").FullName;
+        try
+        {
+            var none = RunTool(["snapshot", "--url", server.Url, "--dir", dir, "--timeout", "30"]);
+            Assert.True(none.ExitCode == 1, none.Output);
+            Assert.Contains("none of FIM_EVENTS, FIM_ALERTS, FIM_SCANS, FIM_DEADLETTER is on the server", none.Stderr);
+
+            await using (var nats = new NatsConnection(NatsOpts.Default with { Url = server.Url }))
+            {
+                var js = new NatsJSContext(nats);
+                await js.CreateStreamAsync(new StreamConfig(Subjects.ScansStream, [Subjects.AllScans]), cts.Token);
+                (await js.PublishAsync(Subjects.Scans("node-a"), "{}"u8.ToArray(), cancellationToken: cts.Token)).EnsureSuccess();
+            }
+            var some = RunTool(["snapshot", "--url", server.Url, "--dir", dir, "--timeout", "30"]);
+            Assert.True(some.ExitCode == 0, some.Output);
+            Assert.Contains("FIM_SCANS: snapshot of 1 messages", some.Stdout);
+            Assert.Contains("FIM_ALERTS: not on the server, skipped", some.Stdout);
+            Assert.True(File.Exists(Path.Combine(dir, "FIM_SCANS.snapshot")));
+            Assert.False(File.Exists(Path.Combine(dir, "FIM_ALERTS.snapshot")));
+
+            // A stream asked for by name is not skipped.
+            var named = RunTool(["snapshot", "--url", server.Url, "--dir", dir, "--stream", "FIM_ALERTS", "--timeout", "30"]);
+            Assert.True(named.ExitCode == 1, named.Output);
+            Assert.Contains("FIM_ALERTS", named.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
         }
     }
 
