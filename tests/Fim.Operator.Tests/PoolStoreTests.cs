@@ -19,6 +19,11 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
     {
         var pool = Samples.Stored(Samples.Pool());
         pool.Spec.Store = store;
+        if (store?.Sqlite is not null)
+        {
+            // The sample autoscales; a pool that names SQLite cannot (one manager).
+            pool.Spec.Autoscaling = null;
+        }
         edit?.Invoke(pool.Spec);
         return pool;
     }
@@ -118,6 +123,13 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
         Assert.Contains(PoolDesiredState.SpecProblems(many.Spec), p => p.StartsWith("store.sqlite needs exactly one replica", StringComparison.Ordinal) && p.Contains("1..3", StringComparison.Ordinal));
         var specSchema = CrdGenerator.Pool().Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"];
         Assert.Contains(specSchema.XKubernetesValidations, r => r.Rule.Contains("has(self.store.postgres)", StringComparison.Ordinal) && r.Message.StartsWith("store.sqlite (also the default when store is absent) needs exactly one replica", StringComparison.Ordinal));
+
+        // Autoscaling on SQLite would scale nothing: refused by the operator and by the CRD's rule, naming the way out.
+        var scaled = Pool(new PoolStore { Sqlite = new PoolSqliteStore() }, s => s.Autoscaling = new PoolAutoscaling { Provider = PoolAutoscaling.KedaProvider, Keda = new PoolKeda { NatsMonitoringEndpoint = "nats:8222" } });
+        Assert.Contains(PoolDesiredState.SpecProblems(scaled.Spec), p => p == "store.sqlite runs one manager, so autoscaling (provider keda) would scale nothing: remove autoscaling (or set its provider to none), or use store.postgres to autoscale");
+        Assert.Empty(PoolDesiredState.SpecProblems(Pool(new PoolStore { Sqlite = new PoolSqliteStore() }, s => (s.Replicas, s.Autoscaling) = (null, new PoolAutoscaling { Provider = PoolAutoscaling.NoProvider })).Spec));
+        var autoscalingRule = Assert.Single(specSchema.XKubernetesValidations, r => r.Message.StartsWith("store.sqlite runs one manager, so autoscaling", StringComparison.Ordinal));
+        Assert.Equal("!has(self.store) || has(self.store.postgres) || !has(self.autoscaling) || self.autoscaling.provider == 'none'", autoscalingRule.Rule);
         var storeSchema = specSchema.Properties["store"];
         Assert.Contains(storeSchema.XKubernetesValidations, r => r.Rule == "has(self.postgres) != has(self.sqlite)");
     }
@@ -140,7 +152,9 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
 
         var status = PoolStatusCalculator.Compute(none, null, null, [], DateTime.UtcNow);
         var defaulted = Assert.Single(status.Conditions!, c => c.Type == "StoreDefaulted");
-        Assert.Equal(("True", "NoStoreGiven", "no store given: SQLite on claim managers, one manager; set spec.store.postgres to autoscale"),
+        // A pool from before stores existed keeps its autoscaling block: not refused (it would block every update), and
+        // the condition says it is not applied.
+        Assert.Equal(("True", "NoStoreGiven", "no store given: SQLite on claim managers, one manager; spec.autoscaling (keda) is not applied; set spec.store.postgres to autoscale"),
             (defaulted.Status, defaulted.Reason, defaulted.Message));
         Assert.Equal("False", Assert.Single(PoolStatusCalculator.Compute(sqlite, null, null, [], DateTime.UtcNow).Conditions!, c => c.Type == "StoreDefaulted").Status);
 
@@ -253,6 +267,7 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
         var pool = Samples.Pool();
         pool.Spec.Nats.SecretRef = null;
         pool.Spec.Replicas = null;
+        pool.Spec.Autoscaling = null;
         pool.Spec.Store = new PoolStore { Sqlite = new PoolSqliteStore { Size = new ResourceQuantity("5Gi") } };
         await h.Pools.CreateAsync(pool);
 
@@ -293,7 +308,8 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
             && Conditions.Find((await h.Pools.GetAsync<FimManagerPool>("managers"))?.Status?.Conditions, "StoreDefaulted") is { Status: "True" },
             "the claim and the StoreDefaulted condition");
         var status = (await h.Pools.GetAsync<FimManagerPool>("managers"))!.Status!;
-        Assert.Equal("no store given: SQLite on claim managers, one manager; set spec.store.postgres to autoscale",
+        // The sample's autoscaling block, as a pool from before stores existed has it: kept, not applied, and said so.
+        Assert.Equal("no store given: SQLite on claim managers, one manager; spec.autoscaling (prometheus-adapter) is not applied; set spec.store.postgres to autoscale",
             Conditions.Find(status.Conditions, "StoreDefaulted")!.Message);
         Assert.Equal("False", Degraded(await h.Pools.GetAsync<FimManagerPool>("managers"))?.Status);
         var d = await h.Client.AppsV1.ReadNamespacedDeploymentAsync("managers", Ns);

@@ -14,6 +14,8 @@ public sealed class FimManagerPool : CustomResource<FimManagerPoolSpec, FimManag
 [Description("A pool of stateless Fim.Manager pods consuming FIM_EVENTS.")]
 [ValidationRule("(has(self.store) && has(self.store.postgres)) || !has(self.replicas) || (self.replicas.min == 1 && self.replicas.max == 1)",
     "store.sqlite (also the default when store is absent) needs exactly one replica (one manager indexes a SQLite file): set replicas.min and replicas.max to 1, or use store.postgres to run more")]
+[ValidationRule("!has(self.store) || has(self.store.postgres) || !has(self.autoscaling) || self.autoscaling.provider == 'none'",
+    "store.sqlite runs one manager, so autoscaling would scale nothing: remove autoscaling (or set its provider to none), or use store.postgres to autoscale")]
 public sealed class FimManagerPoolSpec
 {
     [RequiredField, Description("Manager container image."), Pattern("^\\S+$")]

@@ -51,7 +51,9 @@ public static class PoolStoreSettings
 
     /// <summary>The status message for a pool that names no store.</summary>
     public static string DefaultedMessage(FimManagerPool pool) =>
-        $"no store given: SQLite on claim {ClaimName(pool)}, one manager; set spec.store.postgres to autoscale";
+        $"no store given: SQLite on claim {ClaimName(pool)}, one manager"
+        + (pool.Spec.Autoscaling is { Provider: not PoolAutoscaling.NoProvider } a ? $"; spec.autoscaling ({a.Provider}) is not applied" : "")
+        + "; set spec.store.postgres to autoscale";
 
     /// <summary>The pool's replicas: as given, else 1..1 on SQLite and the CRD's defaults otherwise.</summary>
     public static PoolReplicas Replicas(FimManagerPoolSpec spec) =>
@@ -110,6 +112,13 @@ public static class PoolStoreSettings
                 problems.Add(IsDefaulted(spec)
                     ? $"no store given, so SQLite on a claim, which needs exactly one replica (one manager indexes a SQLite file): set replicas.min and replicas.max to 1 (got {r.Min}..{r.Max}), or set store.postgres to run more"
                     : $"store.sqlite needs exactly one replica (one manager indexes a SQLite file): set replicas.min and replicas.max to 1 (got {r.Min}..{r.Max}), or use store.postgres to run more");
+            }
+
+            // A pool from before stores existed may autoscale and name no store: it keeps running (one manager), and
+            // StoreDefaulted says its autoscaling is not applied. A pool that names SQLite and autoscaling contradicts itself.
+            if (!IsDefaulted(spec) && spec.Autoscaling is { Provider: not PoolAutoscaling.NoProvider } a)
+            {
+                problems.Add($"store.sqlite runs one manager, so autoscaling (provider {a.Provider}) would scale nothing: remove autoscaling (or set its provider to none), or use store.postgres to autoscale");
             }
         }
 
