@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Fim.Testing;
 
@@ -6,7 +8,7 @@ namespace Fim.Deploy.Tests;
 /// <summary>
 /// A real agent and a real manager (alert and scan indexers on SQLite) behind nats-server loaded with the bundled
 /// authorization exactly as the chart renders it, over mutual TLS: the agent's events become stored alerts and its
-/// scan records stored scans, and the server logs no permissions violation. Checking the rendered permissions
+/// scan records stored scans, a review and the compliance report see both, and the server logs no permissions violation. Checking the rendered permissions
 /// against a generator does not catch a subject both forgot; this does (acking FIM_ALERTS was one).
 /// </summary>
 public sealed class ShippedAuthorizationPipelineTests
@@ -81,6 +83,20 @@ public sealed class ShippedAuthorizationPipelineTests
                 () => $"the agent's scan record to be stored\n{manager.Output}\n{agent.Output}\n{server.Log}", Deadline);
             using var agents = JsonDocument.Parse(await api.GetStringAsync("/api/v1/agents/node-a"));
             Assert.Equal("node-a", agents.RootElement.GetProperty("agentId").GetString());
+
+            // The evidence end to end: the change reviewed through the API, and the compliance report shows the agent's
+            // scans and the review, read from the store the indexers filled.
+            var alertId = (await GetAsync(api, "/api/v1/alerts?agentId=node-a")).GetProperty("alerts").EnumerateArray()
+                .First(a => a.GetProperty("path").GetString() == changed).GetProperty("alertId").GetString()!;
+            using (var review = await api.PostAsync("/api/v1/alerts/review", JsonContent.Create(new { state = "expected", comment = "change ticket 42", alertIds = new[] { alertId } })))
+            {
+                Assert.True(review.IsSuccessStatusCode, await review.Content.ReadAsStringAsync());
+            }
+            var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+            var row = (await GetAsync(api, $"/api/v1/reports/compliance?from={from}")).GetProperty("agents").EnumerateArray()
+                .Single(a => a.GetProperty("agentId").GetString() == "node-a");
+            Assert.True(long.Parse(row.GetProperty("scans").ToString(), CultureInfo.InvariantCulture) >= 1, row.ToString());
+            Assert.Equal("1", row.GetProperty("reviewStates").GetProperty("expected").ToString());
 
             var violations = server.Log.Split('\n').Where(l => l.Contains("Violation", StringComparison.OrdinalIgnoreCase)).ToList();
             Assert.True(violations.Count == 0, $"the shipped authorization refused a subject a part uses:\n{string.Join('\n', violations)}");
