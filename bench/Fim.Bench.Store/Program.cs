@@ -278,7 +278,7 @@ static async Task BareCopyAsync(PostgresAlertStore store, List<StoredAlert> rows
     {
         await using var tx = await connection.BeginTransactionAsync();
         await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY alerts (observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body) FROM STDIN (FORMAT BINARY)"))
+            $"COPY alerts ({PostgresAlertStore.Columns}) FROM STDIN (FORMAT BINARY)"))
         {
             foreach (var row in rows.GetRange(i, Math.Min(batch, rows.Count - i)))
             {

@@ -21,6 +21,9 @@ internal sealed class AlertFilterOptions
     private readonly Option<string?> _actor = new("--actor") { Description = "Only changes by this executable or user." };
     private readonly Option<string?> _namespace = new("--namespace") { Description = "Only changes in this Kubernetes namespace." };
     private readonly Option<string?> _pod = new("--pod") { Description = "Only changes in this pod." };
+    private readonly Option<string?> _selector = new("--selector") { Description = "Only alerts whose agent labels (as the alert carries them) match this selector: env=prod,tier in (web,api),!canary." };
+    private readonly Option<string?> _package = new("--package") { Description = "Only changes to files of this package, exactly." };
+    private readonly Option<bool?> _packageUpdate = new("--package-update") { Description = "true: only changes a package update explains (package verified); false: every other change." };
     private readonly Option<string?> _reviewState = new("--review-state") { Description = "Only alerts in this review state: new (unreviewed), expected, incident, false_positive." };
 
     public void AddTo(Command command)
@@ -31,7 +34,7 @@ internal sealed class AlertFilterOptions
         }
     }
 
-    private System.CommandLine.Option[] Options => [_agent, _minLevel, _maxLevel, _since, _until, _host, _path, _prefix, _glob, _rule, _kind, _actor, _namespace, _pod, _reviewState];
+    private System.CommandLine.Option[] Options => [_agent, _minLevel, _maxLevel, _since, _until, _host, _path, _prefix, _glob, _rule, _kind, _actor, _namespace, _pod, _reviewState, _selector, _package, _packageUpdate];
 
     /// <summary>Whether any filter was given on the command line.</summary>
     public bool AnyGiven(ParseResult parse) => Options.Any(o => parse.GetResult(o) is not null);
@@ -51,7 +54,13 @@ internal sealed class AlertFilterOptions
             Namespace = parse.GetValue(_namespace) ?? "",
             Pod = parse.GetValue(_pod) ?? "",
             ReviewState = parse.GetValue(_reviewState) ?? "",
+            Selector = parse.GetValue(_selector) ?? "",
+            Package = parse.GetValue(_package) ?? "",
         };
+        if (parse.GetValue(_packageUpdate) is { } packageUpdate)
+        {
+            request.PackageUpdate = packageUpdate;
+        }
         if (parse.GetValue(_minLevel) is { } min)
         {
             request.MinLevel = min;

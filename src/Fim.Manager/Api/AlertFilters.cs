@@ -11,6 +11,8 @@ namespace Fim.Manager.Api;
 public static class AlertFilters
 {
     private const int MaxValue = 1024;
+    public const int MaxSelector = 4096;
+    public const int MaxPackage = 256;
     public const long DefaultBucketSeconds = 3600;
     public const long MinBucketSeconds = 60;
     public const long MaxBucketSeconds = 30L * 24 * 3600;
@@ -80,10 +82,37 @@ public static class AlertFilters
             Namespace = Text(r.Namespace, field + "namespace"),
             Pod = Text(r.Pod, field + "pod"),
             ReviewState = ReviewArguments.StateFilter(r.ReviewState, field + "review_state"),
+            Selector = Selector(r.Selector, field + "selector"),
+            PackageUpdate = r.HasPackageUpdate ? r.PackageUpdate : null,
+            Package = r.Package.Length == 0 ? null
+                : r.Package.Length > MaxPackage ? throw ApiArguments.Invalid($"{field}package: must be at most {MaxPackage} characters, got {r.Package.Length}")
+                : r.Package,
             After = Cursor(r.Cursor, field + "cursor"),
             // Counts (a nested filter) take no page size.
             Limit = field.Length == 0 ? ApiArguments.Limit(r.HasLimit, r.Limit) : ApiArguments.DefaultLimit,
         };
+    }
+
+    /// <summary>The label selector filter (the syntax of the compliance report and fleet query); null when empty.</summary>
+    public static LabelSelector? Selector(string text, string field)
+    {
+        if (text.Length > MaxSelector)
+        {
+            throw ApiArguments.Invalid($"{field}: must be at most {MaxSelector} characters, got {text.Length}");
+        }
+        if (text.Trim().Length == 0)
+        {
+            return null;
+        }
+        try
+        {
+            return Fleet.FleetArguments.Selector(text);
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.InvalidArgument)
+        {
+            // FleetArguments names it "selector:"; nested in a count or review it is "filter.selector:".
+            throw ApiArguments.Invalid(field + e.Status.Detail["selector".Length..]);
+        }
     }
 
     public static AlertCursor? Cursor(string token, string field) =>

@@ -48,7 +48,7 @@ public static class ReviewArguments
     public static bool Narrows(AlertQuery q) =>
         q.AgentId is not null || q.Host is not null || q.Path is not null || q.MinLevel is not null || q.MaxLevel is not null
         || q.RuleId is not null || q.Kind is not null || q.Actor is not null || q.Namespace is not null || q.Pod is not null
-        || q.ReviewState is not null;
+        || q.ReviewState is not null || q.Selector is not null || q.PackageUpdate is not null || q.Package is not null;
 
     public static V1.AlertReview ToProto(StoredReview review) => new()
     {

@@ -25,6 +25,12 @@ public sealed record AlertQuery
     public string? Actor { get; init; }
     public string? Namespace { get; init; }
     public string? Pod { get; init; }
+    /// <summary>Alerts whose labels (the agent's, as the alert carries them: at the time of the alert) match; null or empty for all.</summary>
+    public Fim.Contracts.LabelSelector? Selector { get; init; }
+    /// <summary>True: alerts a package update explains (package known and verified); false: every other alert.</summary>
+    public bool? PackageUpdate { get; init; }
+    /// <summary>Alerts of paths that belong to this package, exactly.</summary>
+    public string? Package { get; init; }
     /// <summary>Alerts in this review state (<see cref="ReviewStates"/>); "new" also matches alerts nobody reviewed.</summary>
     public string? ReviewState { get; init; }
     /// <summary>Continue after this row (exclusive) in the query's order.</summary>

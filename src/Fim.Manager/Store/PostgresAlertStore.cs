@@ -114,6 +114,23 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             "DROP INDEX alerts_level_time",
             "CREATE INDEX alerts_level_time_id ON alerts (level, observed_at, alert_id)",
         ]),
+        new(6, "agent labels and package of each alert (selector, package and package_update filters)", [
+            // A constant default: no table rewrite; the backfill below rewrites only rows whose JSON mentions labels or a package.
+            "ALTER TABLE alerts ADD COLUMN labels text NOT NULL DEFAULT ''",
+            "ALTER TABLE alerts ADD COLUMN package text",
+            "ALTER TABLE alerts ADD COLUMN package_verified boolean",
+            // Older rows from their stored JSON, encoded as StoredLabels does (text cannot hold NUL, so no %00 here).
+            """
+            UPDATE alerts SET
+                labels = COALESCE((SELECT E'\n' || string_agg(
+                        replace(replace(replace(key, '%', '%25'), '=', '%3D'), E'\n', '%0A') || '='
+                        || replace(replace(replace(value, '%', '%25'), '=', '%3D'), E'\n', '%0A'), E'\n' ORDER BY key COLLATE "C") || E'\n'
+                    FROM json_each_text(convert_from(body, 'UTF8')::json -> 'labels')), ''),
+                package = convert_from(body, 'UTF8')::json -> 'package' ->> 'name',
+                package_verified = (convert_from(body, 'UTF8')::json -> 'package' ->> 'verified')::boolean
+            WHERE position('"labels"'::bytea IN body) > 0 OR position('"package"'::bytea IN body) > 0
+            """,
+        ]),
     ];
 
     protected override string CreateVersionTable =>
@@ -142,13 +159,16 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
 
     protected override string BucketExpression => "floor(extract(epoch FROM observed_at) / @bucket)::bigint";
 
+    protected override string ContainsCondition(string column, string parameter) => $"strpos({column}, {parameter}) > 0";
+
     protected override string PatternCondition(PathPattern pattern, DbCommand command)
     {
         Add(command, "plike", pattern.ToLike());
         return @"path LIKE @plike ESCAPE '\'";
     }
 
-    private const string Columns = "observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body";
+    /// <summary>The columns a COPY writes, in <see cref="WriteRowAsync"/>'s order (also the benchmark's bare COPY).</summary>
+    public const string Columns = "observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body, labels, package, package_verified";
 
     /// <summary>
     /// The batch, each alert id once, goes by COPY BINARY straight into <c>alerts</c> with its rollup counts, one
@@ -270,6 +290,16 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         await copy.WriteAsync(a.StreamSequence, NpgsqlDbType.Bigint, cancellationToken);
         await copy.WriteAsync(Micros.ToTime(a.StoredAtMicros).UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
         await copy.WriteAsync(a.Json, NpgsqlDbType.Bytea, cancellationToken);
+        await copy.WriteAsync(a.Labels, NpgsqlDbType.Text, cancellationToken);
+        await WriteNullableAsync(copy, a.Package, cancellationToken);
+        if (a.PackageVerified is { } verified)
+        {
+            await copy.WriteAsync(verified, NpgsqlDbType.Boolean, cancellationToken);
+        }
+        else
+        {
+            await copy.WriteNullAsync(cancellationToken);
+        }
     }
 
     private static async Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken)

@@ -35,6 +35,9 @@ public abstract partial class SqlAlertStore : IAlertStore
     /// <summary>A condition that the path matches <paramref name="pattern"/>, adding the parameter it needs.</summary>
     protected abstract string PatternCondition(PathPattern pattern, DbCommand command);
 
+    /// <summary>A condition that text <paramref name="column"/> contains the value of parameter <paramref name="parameter"/> as a plain substring (no pattern).</summary>
+    protected abstract string ContainsCondition(string column, string parameter);
+
     protected abstract Task<int> InsertBatchAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken);
 
     protected abstract Task<long> MaintainCoreAsync(DateTimeOffset cutoff, DateTimeOffset now, CancellationToken cancellationToken);
@@ -300,6 +303,27 @@ public abstract partial class SqlAlertStore : IAlertStore
             Add(command, "actor", actor);
             where.Append(" AND (actor_exe = @actor OR actor_user = @actor)");
         }
+        if (q.Selector is { } selector && !SelectorCondition(selector, command, where))
+        {
+            impossible = true;
+            return where;
+        }
+        if (q.PackageUpdate is { } update)
+        {
+            // package_verified is null for an alert without a package: that is "not a package update" too.
+            Add(command, "pkgupd", update);
+            where.Append(update ? " AND package_verified = @pkgupd" : " AND (package_verified IS NULL OR package_verified = @pkgupd)");
+        }
+        if (q.Package is { } package)
+        {
+            // No package name holds NUL, and PostgreSQL text cannot: such a filter matches nothing.
+            if (package.Contains('\0'))
+            {
+                impossible = true;
+                return where;
+            }
+            Equal("package", "pkg", package);
+        }
         if (q.Path is { } path)
         {
             // A path never holds NUL, and PostgreSQL text cannot: such a filter matches nothing, literally.
@@ -331,6 +355,52 @@ public abstract partial class SqlAlertStore : IAlertStore
             }
         }
         return where;
+    }
+
+    /// <summary>
+    /// The selector as one substring condition per label requirement on the labels column (<see cref="StoredLabels"/>),
+    /// every value a parameter; false when it cannot hold for any alert (an operator the selector does not know).
+    /// </summary>
+    private bool SelectorCondition(Fim.Contracts.LabelSelector selector, DbCommand command, StringBuilder where)
+    {
+        var n = 0;
+        string Has(string needle)
+        {
+            var name = $"sel{n++}";
+            Add(command, name, needle);
+            return "(" + ContainsCondition("labels", "@" + name) + ")";
+        }
+        string AnyOf(string key, IEnumerable<string> values) => "(" + string.Join(" OR ", values.Select(v => Has(StoredLabels.Pair(key, v)))) + ")";
+        foreach (var (key, value) in selector.MatchLabels ?? new Dictionary<string, string>())
+        {
+            where.Append(" AND ").Append(Has(StoredLabels.Pair(key, value)));
+        }
+        foreach (var r in selector.MatchExpressions ?? [])
+        {
+            var values = r.Values ?? [];
+            switch (r.Operator)
+            {
+                case "In" when values.Count > 0:
+                    where.Append(" AND ").Append(AnyOf(r.Key, values));
+                    break;
+                case "In":
+                    return false;
+                case "NotIn" when values.Count > 0:
+                    where.Append(" AND NOT ").Append(AnyOf(r.Key, values));
+                    break;
+                case "NotIn":
+                    break;
+                case "Exists":
+                    where.Append(" AND ").Append(Has(StoredLabels.Key(r.Key)));
+                    break;
+                case "DoesNotExist":
+                    where.Append(" AND NOT ").Append(Has(StoredLabels.Key(r.Key)));
+                    break;
+                default:
+                    return false;
+            }
+        }
+        return true;
     }
 
     protected static DbCommand Command(DbConnection connection, DbTransaction? tx, string sql)

@@ -112,6 +112,22 @@ public sealed class SqliteAlertStore : SqlAlertStore
             "DROP INDEX alerts_level_time",
             "CREATE INDEX alerts_level_time_id ON alerts (level, observed_at, alert_id)",
         ]),
+        new(6, "agent labels and package of each alert (selector, package and package_update filters)", [
+            "ALTER TABLE alerts ADD COLUMN labels TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE alerts ADD COLUMN package TEXT",
+            "ALTER TABLE alerts ADD COLUMN package_verified INTEGER",
+            // Older rows from their stored JSON, encoded as StoredLabels does; only rows that mention either are rewritten.
+            """
+            UPDATE alerts SET
+                labels = COALESCE((SELECT char(10) || group_concat(
+                        replace(replace(replace(key, '%', '%25'), '=', '%3D'), char(10), '%0A') || '='
+                        || replace(replace(replace(value, '%', '%25'), '=', '%3D'), char(10), '%0A'), char(10)) || char(10)
+                    FROM (SELECT key, value FROM json_each(CAST(body AS TEXT), '$.labels') ORDER BY key)), ''),
+                package = json_extract(CAST(body AS TEXT), '$.package.name'),
+                package_verified = json_extract(CAST(body AS TEXT), '$.package.verified')
+            WHERE instr(body, CAST('"labels"' AS BLOB)) > 0 OR instr(body, CAST('"package"' AS BLOB)) > 0
+            """,
+        ]),
     ];
 
     protected override string CreateVersionTable =>
@@ -147,6 +163,8 @@ public sealed class SqliteAlertStore : SqlAlertStore
         return "path GLOB @pglob";
     }
 
+    protected override string ContainsCondition(string column, string parameter) => $"instr({column}, {parameter}) > 0";
+
     protected override async Task<int> InsertBatchAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken)
     {
         await _writer.WaitAsync(cancellationToken);
@@ -156,12 +174,12 @@ public sealed class SqliteAlertStore : SqlAlertStore
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
             await using var command = Command(connection, tx, """
                 INSERT INTO alerts (observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user,
-                    namespace, pod, stream_seq, stored_at, body)
-                VALUES (@t, @id, @agent, @host, @path, @level, @rule, @kind, @policy, @exe, @user, @ns, @pod, @seq, @stored, @body)
+                    namespace, pod, stream_seq, stored_at, body, labels, package, package_verified)
+                VALUES (@t, @id, @agent, @host, @path, @level, @rule, @kind, @policy, @exe, @user, @ns, @pod, @seq, @stored, @body, @labels, @pkg, @pkgv)
                 ON CONFLICT (alert_id) DO NOTHING
                 """);
             var p = new Dictionary<string, DbParameter>();
-            foreach (var name in (string[])["t", "id", "agent", "host", "path", "level", "rule", "kind", "policy", "exe", "user", "ns", "pod", "seq", "stored", "body"])
+            foreach (var name in (string[])["t", "id", "agent", "host", "path", "level", "rule", "kind", "policy", "exe", "user", "ns", "pod", "seq", "stored", "body", "labels", "pkg", "pkgv"])
             {
                 var parameter = command.CreateParameter();
                 parameter.ParameterName = name;
@@ -188,6 +206,9 @@ public sealed class SqliteAlertStore : SqlAlertStore
                 p["seq"].Value = a.StreamSequence;
                 p["stored"].Value = a.StoredAtMicros;
                 p["body"].Value = a.Json;
+                p["labels"].Value = a.Labels;
+                p["pkg"].Value = (object?)a.Package ?? DBNull.Value;
+                p["pkgv"].Value = a.PackageVerified is { } verified ? (verified ? 1 : 0) : DBNull.Value;
                 if (await command.ExecuteNonQueryAsync(cancellationToken) > 0)
                 {
                     inserted.Add(a);

@@ -4,7 +4,8 @@ namespace Fim.Manager.Store;
 
 /// <summary>
 /// One alert as the store keeps it: the searchable columns taken from the alert, and the alert's wire JSON as it was
-/// stored in FIM_ALERTS. Times are kept to the microsecond (what PostgreSQL holds), so cursors compare alike on both backends.
+/// stored in FIM_ALERTS. <see cref="Labels"/> are the agent's labels the alert carries (<see cref="StoredLabels"/>),
+/// <see cref="Package"/> and <see cref="PackageVerified"/> the package the changed path belongs to (null without one). Times are kept to the microsecond (what PostgreSQL holds), so cursors compare alike on both backends.
 /// </summary>
 public sealed record StoredAlert(
     long ObservedAtMicros,
@@ -22,7 +23,10 @@ public sealed record StoredAlert(
     string? Pod,
     long StreamSequence,
     long StoredAtMicros,
-    byte[] Json)
+    byte[] Json,
+    string Labels = "",
+    string? Package = null,
+    bool? PackageVerified = null)
 {
     public static StoredAlert From(Alert a, byte[] json, ulong streamSequence, DateTimeOffset storedAt)
     {
@@ -30,7 +34,8 @@ public sealed record StoredAlert(
         return new StoredAlert(
             Micros.From(a.ObservedAt), a.AlertId, a.AgentId, a.Host, a.Path, a.Level, a.Rule.Id, a.Kind, a.Policy,
             a.Actor?.Executable ?? a.Actor?.Process, a.Actor?.User ?? a.Actor?.LoginUser,
-            workload?.PodNamespace, workload?.PodName, (long)streamSequence, Micros.From(storedAt), json);
+            workload?.PodNamespace, workload?.PodName, (long)streamSequence, Micros.From(storedAt), json,
+            StoredLabels.Encode(a.Labels), a.Package?.Name, a.Package?.Verified);
     }
 }
 

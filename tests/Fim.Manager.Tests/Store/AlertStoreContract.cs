@@ -18,8 +18,8 @@ public abstract class AlertStoreContract
     /// <summary>A second store on the same database (another manager, or this one restarted).</summary>
     protected abstract Task<IAlertStore> OpenAgainAsync();
 
-    /// <summary>A store on a new, empty database, and a way to run SQL on that database behind the store's back.</summary>
-    protected abstract Task<(IAlertStore Store, Func<string, Task> Sql)> OpenFreshAsync();
+    /// <summary>A store on a new, empty database, a way to run SQL on that database behind the store's back, and another store on it.</summary>
+    protected abstract Task<(IAlertStore Store, Func<string, Task> Sql, Func<IAlertStore> Reopen)> OpenFreshAsync();
 
     private static CancellationToken Ct => CancellationToken.None;
 
@@ -34,8 +34,8 @@ public abstract class AlertStoreContract
     {
         await Store.MigrateAsync(Ct);
         var versions = await Store.SchemaVersionsAsync(Ct);
-        // 1 alerts, 2 reviews, 3 audit log, 4 scans, 5 count rollups: each once, in order.
-        Assert.Equal([1, 2, 3, 4, 5], versions);
+        // 1 alerts, 2 reviews, 3 audit log, 4 scans, 5 count rollups, 6 labels and package: each once, in order.
+        Assert.Equal([1, 2, 3, 4, 5, 6], versions);
         await using var again = await OpenAgainAsync();
         await again.MigrateAsync(Ct);
         Assert.Equal(versions, await again.SchemaVersionsAsync(Ct));
@@ -211,8 +211,8 @@ public abstract class AlertStoreContract
     [Fact]
     public async Task Rollup_counts_equal_counts_of_the_stored_alerts_after_redeliveries_and_retention()
     {
-        var (store, sql) = await OpenFreshAsync();
-        await using var _ = store;
+        var (store, sql, _) = await OpenFreshAsync();
+        await using var __ = store;
         var now = new DateTimeOffset(2040, 6, 15, 12, 30, 0, TimeSpan.Zero);
         var r = new Random(16);
         string[] agents = ["roll-a", "roll-b", "roll-c"];
@@ -253,6 +253,141 @@ public abstract class AlertStoreContract
         await sql("DELETE FROM alerts");
         Assert.Equal(before, await store.CountAsync(fleet, Ct));
         Assert.Empty(await store.CountAsync(fleet with { Filter = fleet.Filter with { Path = "/", PathMatch = PathMatch.Prefix } }, Ct));
+        // Nor do the label and package filters (the rollup has no such columns): each would match every alert here.
+        Assert.Empty(await store.CountAsync(fleet with { Filter = fleet.Filter with { Selector = Selector("!env") } }, Ct));
+        Assert.Empty(await store.CountAsync(fleet with { Filter = fleet.Filter with { PackageUpdate = false } }, Ct));
+        Assert.NotNull(CountRollup.Plan(fleet));
+        Assert.Null(CountRollup.Plan(fleet with { Filter = fleet.Filter with { Selector = Selector("!env") } }));
+        Assert.Null(CountRollup.Plan(fleet with { Filter = fleet.Filter with { PackageUpdate = true } }));
+        Assert.Null(CountRollup.Plan(fleet with { Filter = fleet.Filter with { Package = "openssl" } }));
+    }
+
+    private static LabelSelector Selector(string text) =>
+        LabelSelectorText.Parse(text, out var problem) ?? throw new ArgumentException(problem, nameof(text));
+
+    private static PackageInfo Package(string name, bool verified) => new() { Manager = PackageInfo.Dpkg, Name = name, Verified = verified };
+
+    /// <summary>Alerts with different agent labels and packages, for the selector and package filters (a window of their own).</summary>
+    private static Alert[] LabelledAlerts(string a, string b, string c, DateTimeOffset at) =>
+    [
+        Alert(a, "/lbl/0", at.AddMinutes(1), labels: new() { ["env"] = "prod", ["tier"] = "web" }, package: Package("openssl", true)),
+        Alert(a, "/lbl/1", at.AddMinutes(2), level: 10, labels: new() { ["env"] = "prod", ["tier"] = "api", ["canary"] = "yes" }, package: Package("openssl", false)),
+        Alert(b, "/lbl/2", at.AddMinutes(3), labels: new() { ["env"] = "staging", ["tier"] = "web" }, package: Package("lib'%_\\x\"", true)),
+        Alert(b, "/lbl/3", at.AddMinutes(4)),
+        Alert(c, "/lbl/4", at.AddMinutes(5), labels: new() { ["env"] = "prod", ["team.example.com/owner"] = "payments" }, package: Package("libc6:amd64", true)),
+        // A label whose value holds a line feed and '=' must not pass for the labels it spells.
+        Alert(c, "/lbl/5", at.AddMinutes(6), labels: new() { ["note"] = "x\nenv=prod\n", ["a=b"] = "%" }),
+    ];
+
+    private static async Task ExpectAsync(IAlertStore store, Alert[] rows, AlertQuery q, params int[] expected)
+    {
+        var page = await store.SearchAsync(q with { Limit = 1000 }, Ct);
+        var ids = rows.Select(r => r.AlertId).ToList();
+        var got = page.Rows.Select(r => ids.IndexOf(r.AlertId)).Where(i => i >= 0).ToList();
+        Assert.True(expected.OrderByDescending(i => i).SequenceEqual(got), $"{q}: expected [{string.Join(", ", expected)}], got [{string.Join(", ", got)}]");
+    }
+
+    [Fact]
+    public async Task Label_selector_and_package_filters_select_exactly_their_alerts()
+    {
+        var (a, b, c) = (Agent("sel-a"), Agent("sel-b"), Agent("sel-c"));
+        var at = T0.AddHours(7);
+        var rows = LabelledAlerts(a, b, c, at);
+        await Store.InsertAsync([.. rows.Select(Stored)], Ct);
+        var range = new AlertQuery { Since = at, Until = at.AddHours(1) };
+        Task Expect(AlertQuery q, params int[] expected) => ExpectAsync(Store, rows, q, expected);
+
+        await Expect(range, 0, 1, 2, 3, 4, 5);
+        await Expect(range with { Selector = Selector("env=prod") }, 0, 1, 4);
+        await Expect(range with { Selector = Selector("env==prod") }, 0, 1, 4);
+        await Expect(range with { Selector = Selector("env!=prod") }, 2, 3, 5);
+        await Expect(range with { Selector = Selector("env in (prod,staging)") }, 0, 1, 2, 4);
+        await Expect(range with { Selector = Selector("env notin (prod,staging)") }, 3, 5);
+        await Expect(range with { Selector = Selector("canary") }, 1);
+        await Expect(range with { Selector = Selector("!canary") }, 0, 2, 3, 4, 5);
+        await Expect(range with { Selector = Selector("env") }, 0, 1, 2, 4);
+        await Expect(range with { Selector = Selector("!env") }, 3, 5);
+        await Expect(range with { Selector = Selector("env=prod,!canary") }, 0, 4);
+        await Expect(range with { Selector = Selector("tier=web,env=prod") }, 0);
+        await Expect(range with { Selector = Selector("tier in (web, api),env notin (staging)") }, 0, 1);
+        await Expect(range with { Selector = Selector("team.example.com/owner=payments") }, 4);
+        await Expect(range with { Selector = Selector("note") }, 5);
+        await Expect(range with { Selector = Selector("env=pro") }, []);
+        await Expect(range with { Selector = Selector("nv=prod") }, []);
+        await Expect(range with { Selector = Selector("") }, 0, 1, 2, 3, 4, 5);
+
+        await Expect(range with { PackageUpdate = true }, 0, 2, 4);
+        await Expect(range with { PackageUpdate = false }, 1, 3, 5);
+        await Expect(range with { Package = "openssl" }, 0, 1);
+        await Expect(range with { Package = "openssl", PackageUpdate = true }, 0);
+        await Expect(range with { Package = "libc6:amd64" }, 4);
+        await Expect(range with { Package = "libc6" }, []);
+        // Quotes, '%', '_' and backslashes are themselves; NUL matches nothing.
+        await Expect(range with { Package = "lib'%_\\x\"" }, 2);
+        await Expect(range with { Package = "lib'%" }, []);
+        await Expect(range with { Package = "openss_" }, []);
+        await Expect(range with { Package = "%" }, []);
+        await Expect(range with { Package = "lib'%_\\x\"\0" }, []);
+        await Expect(range with { Package = "' OR 1=1 --" }, []);
+
+        await Expect(range with { Selector = Selector("env=prod"), PackageUpdate = false }, 1);
+        await Expect(range with { Selector = Selector("env=prod"), AgentId = c }, 4);
+        await Expect(range with { Selector = Selector("tier=web"), PackageUpdate = true, MinLevel = 7, Path = "/lbl/", PathMatch = PathMatch.Prefix }, 0, 2);
+        await Expect(range with { Selector = Selector("env=prod"), MinLevel = 10 }, 1);
+
+        // Counts take the same filters (from the alerts, never the rollup).
+        var counts = await Store.CountAsync(new CountQuery(range with { Selector = Selector("env=prod") }, CountKey.Agent, TimeSpan.FromHours(1)), Ct);
+        Assert.Equal([$"{a}:2", $"{c}:1"], counts.Where(r => r.Key == a || r.Key == c).Select(r => $"{r.Key}:{r.Count}").Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(counts, r => r.Key == b);
+        var updates = await Store.CountAsync(new CountQuery(range with { PackageUpdate = true, Selector = Selector("env") }, CountKey.Level, TimeSpan.FromHours(1)), Ct);
+        Assert.Equal(3, updates.Sum(r => r.Count));
+
+        // Review by search takes them too.
+        var reviews = Assert.IsAssignableFrom<IAlertReviews>(Store);
+        var review = new StoredReview(ReviewStates.Expected, "test", Micros.From(DateTimeOffset.UtcNow), null);
+        Assert.Equal(2, await reviews.ReviewMatchingAsync(range with { Selector = Selector("env=prod"), PackageUpdate = true }, review, Ct));
+        await Expect(range with { ReviewState = ReviewStates.Expected }, 0, 4);
+        Assert.Equal(1, await reviews.ReviewMatchingAsync(range with { Package = "lib'%_\\x\"" }, review, Ct));
+        await Expect(range with { ReviewState = ReviewStates.Expected }, 0, 2, 4);
+    }
+
+    [Fact]
+    public async Task Migration_6_fills_labels_and_package_of_alerts_stored_at_version_5_from_their_JSON()
+    {
+        var (store, sql, reopen) = await OpenFreshAsync();
+        var (a, b, c) = (Agent("mig-a"), Agent("mig-b"), Agent("mig-c"));
+        var at = T0.AddHours(9);
+        var rows = LabelledAlerts(a, b, c, at);
+        await using (store)
+        {
+            await store.InsertAsync([.. rows.Select(Stored)], Ct);
+        }
+        // Back to version 5 as it was: the alerts table without the three columns, and no record of 6.
+        foreach (var statement in (string[])["ALTER TABLE alerts DROP COLUMN labels", "ALTER TABLE alerts DROP COLUMN package",
+            "ALTER TABLE alerts DROP COLUMN package_verified", "DELETE FROM schema_version WHERE version = 6"])
+        {
+            await sql(statement);
+        }
+        await using var upgraded = reopen();
+        await upgraded.MigrateAsync(Ct);
+        Assert.Equal([1, 2, 3, 4, 5, 6], await upgraded.SchemaVersionsAsync(Ct));
+        var range = new AlertQuery { Since = at, Until = at.AddHours(1) };
+        Task Expect(AlertQuery q, params int[] expected) => ExpectAsync(upgraded, rows, q, expected);
+        await Expect(range, 0, 1, 2, 3, 4, 5);
+        await Expect(range with { Selector = Selector("env=prod") }, 0, 1, 4);
+        await Expect(range with { Selector = Selector("env notin (prod,staging)") }, 3, 5);
+        await Expect(range with { Selector = Selector("!canary,tier") }, 0, 2);
+        await Expect(range with { Selector = Selector("team.example.com/owner=payments") }, 4);
+        await Expect(range with { Selector = Selector("note") }, 5);
+        await Expect(range with { PackageUpdate = true }, 0, 2, 4);
+        await Expect(range with { PackageUpdate = false }, 1, 3, 5);
+        await Expect(range with { Package = "lib'%_\\x\"" }, 2);
+        await Expect(range with { Package = "openssl", PackageUpdate = false }, 1);
+
+        // New alerts after the upgrade are searchable alike.
+        var later = LabelledAlerts(a, b, c, at.AddMinutes(30));
+        await upgraded.InsertAsync([.. later.Select(Stored)], Ct);
+        await ExpectAsync(upgraded, later, range with { Selector = Selector("env=prod"), PackageUpdate = true }, 0, 4);
     }
 
     /// <summary>Counts the rollup can serve equal the same counts computed from the alerts (a path filter forces that).</summary>

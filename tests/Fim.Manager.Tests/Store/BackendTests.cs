@@ -30,7 +30,7 @@ public sealed class SqliteAlertStoreTests(SqliteStoreFixture f) : AlertStoreCont
 
     protected override Task<IAlertStore> OpenAgainAsync() => Task.FromResult<IAlertStore>(new SqliteAlertStore(f.File));
 
-    protected override Task<(IAlertStore Store, Func<string, Task> Sql)> OpenFreshAsync()
+    protected override Task<(IAlertStore Store, Func<string, Task> Sql, Func<IAlertStore> Reopen)> OpenFreshAsync()
     {
         var file = Path.Combine(f.Directory, $"fresh-{Guid.NewGuid():N}.db");
         async Task Sql(string sql)
@@ -41,7 +41,7 @@ public sealed class SqliteAlertStoreTests(SqliteStoreFixture f) : AlertStoreCont
             command.CommandText = sql;
             await command.ExecuteNonQueryAsync();
         }
-        return Task.FromResult<(IAlertStore, Func<string, Task>)>((new SqliteAlertStore(file), Sql));
+        return Task.FromResult<(IAlertStore, Func<string, Task>, Func<IAlertStore>)>((new SqliteAlertStore(file), Sql, () => new SqliteAlertStore(file)));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class PostgresAlertStoreTests(PostgresStoreFixture f) : AlertStore
 
     protected override Task<IAlertStore> OpenAgainAsync() => Task.FromResult<IAlertStore>(new PostgresAlertStore(f.ConnectionString));
 
-    protected override async Task<(IAlertStore Store, Func<string, Task> Sql)> OpenFreshAsync()
+    protected override async Task<(IAlertStore Store, Func<string, Task> Sql, Func<IAlertStore> Reopen)> OpenFreshAsync()
     {
         var connectionString = await f.Server.CreateDatabaseAsync("fresh_" + Guid.NewGuid().ToString("N")[..8]);
         async Task Sql(string sql)
@@ -93,7 +93,7 @@ public sealed class PostgresAlertStoreTests(PostgresStoreFixture f) : AlertStore
             await using var command = new NpgsqlCommand(sql, connection);
             await command.ExecuteNonQueryAsync();
         }
-        return (new PostgresAlertStore(connectionString), Sql);
+        return (new PostgresAlertStore(connectionString), Sql, () => new PostgresAlertStore(connectionString));
     }
 
     private async Task<List<string>> PartitionsAsync()

@@ -18,6 +18,9 @@ public sealed class StoreApiFixture : IAsyncLifetime
     public TestManager Manager { get; private set; } = null!;
     public string Agent { get; } = TestEvents.NewAgentId("store-api");
     public string[] Paths { get; } = ["/srv/a%b", "/srv/a_b", "/srv/axb", "/srv/it's", "/srv/back\\slash", "/srv/q\"uote", "/srv/sub/one", "/srv/sub/two"];
+    /// <summary>Agents with labels, whose alerts carry them; their files belong to packages or not.</summary>
+    public string Payments { get; } = TestEvents.NewAgentId("store-pay");
+    public string Web { get; } = TestEvents.NewAgentId("store-web");
 
     public async Task InitializeAsync()
     {
@@ -28,7 +31,26 @@ public sealed class StoreApiFixture : IAsyncLifetime
         {
             await Nats.Client.PublishEventAsync(TestEvents.Event(Agent, path));
         }
-        await Manager.AwaitStoredAsync(Paths.Length);
+        await Nats.Client.PutHeartbeatAsync(Payments, new Dictionary<string, string> { ["team"] = "payments", ["env"] = "prod" });
+        await Nats.Client.PutHeartbeatAsync(Web, new Dictionary<string, string> { ["team"] = "web", ["env"] = "prod" });
+        // The manager labels an alert with what its directory knows at the time, so the heartbeats first.
+        await Eventually.TrueAsync(() => Manager.Services.GetService(typeof(Agents.AgentDirectory)) is Agents.AgentDirectory d
+            && d.TryGet(Payments, out _) && d.TryGet(Web, out _), "labelled agents' heartbeats seen");
+        foreach (var (agent, path, package, verified) in (ValueTuple<string, string, string?, bool>[])[
+            (Payments, "/usr/lib/libssl.so.3", "openssl", true),
+            (Payments, "/usr/bin/openssl", "openssl", false),
+            (Payments, "/etc/payments.conf", null, false),
+            (Web, "/usr/lib/libssl.so.3", "openssl", true),
+            (Web, "/etc/nginx/nginx.conf", null, false)])
+        {
+            var e = TestEvents.Event(agent, path);
+            if (package is not null)
+            {
+                e.Package = new Fim.Contracts.PackageInfo { Manager = Fim.Contracts.PackageInfo.Dpkg, Name = package, Verified = verified };
+            }
+            await Nats.Client.PublishEventAsync(e);
+        }
+        await Manager.AwaitStoredAsync(Paths.Length + 5);
     }
 
     public async Task DisposeAsync()
@@ -114,6 +136,12 @@ public sealed class StoreApiTests(StoreApiFixture f) : IClassFixture<StoreApiFix
         { "buckets", "bucket_seconds: the range holds" },
         { "counts filter", "filter.min_level: must be 0..15" },
         { "history cursor", "cursor: is malformed" },
+        { "selector", "selector: 'env in prod': the values of in must be in parentheses" },
+        { "selector key", "selector: " },
+        { "counts selector", "filter.selector: " },
+        { "review selector", "filter.selector: " },
+        { "package", "package: must be at most 256 characters" },
+        { "counts package", "filter.package: must be at most 256 characters" },
     };
 
     [Theory]
@@ -138,6 +166,12 @@ public sealed class StoreApiTests(StoreApiFixture f) : IClassFixture<StoreApiFix
                 BucketSeconds = 60,
             }).ResponseAsync,
             "counts filter" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { Filter = new ListAlertsRequest { MinLevel = 16 } }).ResponseAsync,
+            "selector" => Grpc.ListAlertsAsync(new ListAlertsRequest { Selector = "env in prod" }).ResponseAsync,
+            "selector key" => Grpc.ListAlertsAsync(new ListAlertsRequest { Selector = "'; DROP TABLE alerts; --=x" }).ResponseAsync,
+            "counts selector" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { Filter = new ListAlertsRequest { Selector = "env=prod,,team=web" } }).ResponseAsync,
+            "review selector" => Grpc.ReviewAlertsAsync(new ReviewAlertsRequest { State = "expected", Filter = new ListAlertsRequest { Selector = "env in (prod" } }).ResponseAsync,
+            "package" => Grpc.ListAlertsAsync(new ListAlertsRequest { Package = new string('p', 257) }).ResponseAsync,
+            "counts package" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { Filter = new ListAlertsRequest { Package = new string('p', 257) } }).ResponseAsync,
             _ => Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Agent, Path = "/etc/passwd", Cursor = "eA" }).ResponseAsync,
         };
         var e = await Assert.ThrowsAsync<RpcException>(() => call);
@@ -150,11 +184,77 @@ public sealed class StoreApiTests(StoreApiFixture f) : IClassFixture<StoreApiFix
     [InlineData("/api/v1/alerts?pathGlob=%2Fetc%5C", "path_glob: is not a valid glob")]
     [InlineData("/api/v1/alerts?limit=1001", "limit: must be 1..1000")]
     [InlineData("/api/v1/alerts/counts?groupBy=pod", "group_by:")]
+    [InlineData("/api/v1/alerts?selector=env%20in%20prod", "selector: ")]
+    [InlineData("/api/v1/alerts/counts?filter.selector=%21", "filter.selector: ")]
+    [InlineData("/api/v1/alerts?package=ppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp", "package: must be at most 256")]
     public async Task Bad_filters_over_REST_are_400_naming_the_field(string url, string message)
     {
         var response = await f.Manager.Http.GetAsync(url);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(message, await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task<List<string>> LabelledAsync(ListAlertsRequest request) =>
+        [.. (await Grpc.ListAlertsAsync(request)).Alerts.Where(a => a.AgentId == f.Payments || a.AgentId == f.Web)
+            .Select(a => $"{(a.AgentId == f.Payments ? "pay" : "web")}:{a.Path}").Order(StringComparer.Ordinal)];
+
+    [Fact]
+    public async Task Selector_and_package_filters_search_count_and_review_through_gRPC_REST_and_fimctl()
+    {
+        Assert.Equal(["pay:/etc/payments.conf", "pay:/usr/bin/openssl", "pay:/usr/lib/libssl.so.3"], await LabelledAsync(new ListAlertsRequest { Selector = "team=payments" }));
+        Assert.Equal(["web:/etc/nginx/nginx.conf", "web:/usr/lib/libssl.so.3"], await LabelledAsync(new ListAlertsRequest { Selector = "env=prod,team notin (payments)" }));
+        Assert.Equal(["pay:/usr/lib/libssl.so.3", "web:/usr/lib/libssl.so.3"], await LabelledAsync(new ListAlertsRequest { Selector = "team in (payments,web)", PackageUpdate = true }));
+        Assert.Equal(["pay:/etc/payments.conf", "pay:/usr/bin/openssl"], await LabelledAsync(new ListAlertsRequest { Selector = "team=payments", PackageUpdate = false }));
+        Assert.Equal(["pay:/usr/bin/openssl", "pay:/usr/lib/libssl.so.3", "web:/usr/lib/libssl.so.3"], await LabelledAsync(new ListAlertsRequest { Package = "openssl" }));
+        Assert.Empty(await LabelledAsync(new ListAlertsRequest { Package = "openss%" }));
+        // The unlabelled agent's alerts: no label at all.
+        Assert.Equal(f.Paths.Length, (await Grpc.ListAlertsAsync(new ListAlertsRequest { AgentId = f.Agent, Selector = "!team,!env" })).Alerts.Count);
+        Assert.Empty((await Grpc.ListAlertsAsync(new ListAlertsRequest { AgentId = f.Agent, Selector = "env" })).Alerts);
+
+        // REST: the proto's query parameters.
+        using var rest = JsonDocument.Parse(await f.Manager.Http.GetStringAsync("/api/v1/alerts?selector=team%3Dpayments&packageUpdate=true&package=openssl"));
+        Assert.Equal(["/usr/lib/libssl.so.3"], rest.RootElement.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("path").GetString()));
+
+        var counts = await Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest
+        {
+            Filter = new ListAlertsRequest { Selector = "env=prod", PackageUpdate = false },
+            GroupBy = "agent",
+            BucketSeconds = 86400,
+        });
+        Assert.Equal(2UL, counts.Buckets.Where(b => b.Key == f.Payments).Aggregate(0UL, (n, b) => n + b.Count));
+        Assert.Equal(1UL, counts.Buckets.Where(b => b.Key == f.Web).Aggregate(0UL, (n, b) => n + b.Count));
+        Assert.DoesNotContain(counts.Buckets, b => b.Key == f.Agent);
+
+        // fimctl's flags reach the request.
+        var env = new Dictionary<string, string> { ["FIM_TOKEN"] = await f.Manager.Oidc.TokenAsync(OidcProvider.Admin) };
+        var server = $"http://127.0.0.1:{f.Manager.GrpcPort}";
+        async Task<(int Code, List<string> Paths, string Err)> Ctl(params string[] args)
+        {
+            var (stdout, stderr) = (new StringWriter(), new StringWriter());
+            var code = await new Cli(stdout, stderr, name => env.GetValueOrDefault(name)).RunAsync([.. args, "--json", "--server", server]);
+            var paths = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => JsonDocument.Parse(l).RootElement).Select(a => $"{a.GetProperty("agentId").GetString()}:{a.GetProperty("path").GetString()}");
+            return (code, [.. paths.Order(StringComparer.Ordinal)], stderr.ToString());
+        }
+        var (code, paths, err) = await Ctl("alerts", "--selector", "team=payments", "--package", "openssl", "--package-update", "false");
+        Assert.True(code == Cli.Ok, err);
+        Assert.Equal([$"{f.Payments}:/usr/bin/openssl"], paths);
+        (code, paths, err) = await Ctl("alerts", "--selector", "team in (web)", "--package-update", "true");
+        Assert.True(code == Cli.Ok, err);
+        Assert.Equal([$"{f.Web}:/usr/lib/libssl.so.3"], paths);
+        (code, _, err) = await Ctl("alerts", "--selector", "team in web");
+        Assert.Equal(Cli.InvalidArgument, code);
+        Assert.Contains("selector: 'team in web'", err);
+
+        // Review by search with them: only the matching alerts change.
+        var reviewed = await Grpc.ReviewAlertsAsync(new ReviewAlertsRequest
+        {
+            State = "expected",
+            Comment = "openssl upgrade",
+            Filter = new ListAlertsRequest { Selector = "team=web", PackageUpdate = true, Package = "openssl" },
+        });
+        Assert.Equal(1UL, reviewed.Changed);
+        Assert.Equal(["web:/usr/lib/libssl.so.3"], await LabelledAsync(new ListAlertsRequest { ReviewState = "expected" }));
     }
 
     [Fact]

@@ -9,7 +9,8 @@ internal static class StoreTestAlerts
     private static long _seq;
 
     public static Alert Alert(string agent, string path, DateTimeOffset at, int level = 7, string rule = "550", string kind = "modified",
-        string? exe = null, string? user = null, string? ns = null, string? pod = null, string? host = null, string? id = null)
+        string? exe = null, string? user = null, string? ns = null, string? pod = null, string? host = null, string? id = null,
+        Dictionary<string, string>? labels = null, PackageInfo? package = null)
     {
         var alert = new Alert
         {
@@ -23,6 +24,8 @@ internal static class StoreTestAlerts
             ObservedAt = at,
             Rule = new RuleRef { Id = rule, Level = level, Description = "test" },
             Level = level,
+            Labels = labels,
+            Package = package,
         };
         alert.AlertId = $"{alert.EventId}/{rule}";
         if (exe is not null || user is not null || ns is not null)
