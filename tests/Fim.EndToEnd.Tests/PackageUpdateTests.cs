@@ -72,11 +72,12 @@ public sealed class PackageUpdateTests
         Assert.Equal("fimtest", high.GetProperty("package").GetProperty("name").GetString());
         Assert.Contains("outside the package manager", high.GetProperty("rule").GetProperty("description").GetString());
 
-        // Replaced by a copy of another packaged binary (put in place by rename, as an installer would).
+        // Replaced by a copy of another packaged binary (put in place by rename, as an installer would). The events are
+        // counted before the change: counted after, the change's own event may already be among them.
+        var events = (await p.EventsAsync()).Count;
         var staged = Path.Combine(dpkg.Root, "replacement");
         File.Copy(dpkg.At("/usr/bin/fimtool"), staged);
         File.Move(staged, fimtest, overwrite: true);
-        var events = (await p.EventsAsync()).Count;
         var second = await AwaitHighAlertsAsync(p, "/usr/bin/fimtest", 2, events);
         Assert.Equal("571", second.GetProperty("rule").GetProperty("id").GetString());
         Assert.Equal("fimtest", second.GetProperty("package").GetProperty("name").GetString());
