@@ -23,7 +23,9 @@ public sealed class ObservabilityTests(ITestOutputHelper output)
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         try
         {
-            await Eventually.TrueAsync(async () => (await http.GetAsync($"http://127.0.0.1:{port}/readyz")).StatusCode == HttpStatusCode.OK, "/readyz once the controllers run");
+            // A standby is ready too (it has seen the Lease): wait until this operator leads, when ready means its controllers run.
+            await Eventually.TrueAsync(async () => runner.IsLeader && (await http.GetAsync($"http://127.0.0.1:{port}/readyz")).StatusCode == HttpStatusCode.OK,
+                "/readyz once this operator leads and its controllers run");
             Assert.True(runner.Pools!.Running && runner.Policies!.Running);
 
             await h.Pools.CreateAsync(Samples.Pool());
