@@ -18,17 +18,7 @@ public sealed class NatsAuthorizationTests
         var auth = HelmRender.BundledNatsConfig("nats.bundled.authorization.agents={node-a,node-b}", "nats.bundled.authorization.admins={admin.fim}")["auth.conf"];
 
         using var certs = TestCertificates.Create();
-        var tls = $$"""
-            tls {
-              cert_file: "{{certs.ServerCert}}"
-              key_file: "{{certs.ServerKey}}"
-              ca_file: "{{certs.CaCert}}"
-              verify_and_map: true
-              # The handshake's deadline, generous: the default fails TLS logins on a saturated machine.
-              timeout: 10
-            }
-            """;
-        await using var server = await NatsServer.StartAsync(tls + "\n" + auth);
+        await using var server = await NatsServer.StartAsync(certs.NatsServerTls + "\n" + auth);
 
         NatsOpts Client(string name, string san, string? inbox = null)
         {

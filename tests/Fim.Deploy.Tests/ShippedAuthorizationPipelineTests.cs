@@ -21,14 +21,7 @@ public sealed class ShippedAuthorizationPipelineTests
         var auth = HelmRender.BundledNatsConfig("nats.bundled.authorization.agents={node-a}")["auth.conf"];
         using var certs = TestCertificates.Create();
         await using var server = await NatsServer.StartAsync($$"""
-            tls {
-              cert_file: "{{certs.ServerCert}}"
-              key_file: "{{certs.ServerKey}}"
-              ca_file: "{{certs.CaCert}}"
-              verify_and_map: true
-              # The handshake's deadline, generous: the default fails TLS logins on a saturated machine.
-              timeout: 10
-            }
+            {{certs.NatsServerTls}}
             {{auth}}
             """);
         var url = $"tls://127.0.0.1:{server.Port}";

@@ -23,14 +23,7 @@ public sealed class SecurityTests : IAsyncLifetime
     {
         _certs = TestCertificates.Create();
         _server = await NatsServer.StartAsync($$"""
-            tls {
-              cert_file: "{{_certs.ServerCert}}"
-              key_file: "{{_certs.ServerKey}}"
-              ca_file: "{{_certs.CaCert}}"
-              verify_and_map: true
-              # The handshake's deadline, generous: the default fails TLS logins on a saturated machine.
-              timeout: 10
-            }
+            {{_certs.NatsServerTls}}
             authorization {
               users: [ { user: "manager.fim" } ]
             }

@@ -10,6 +10,21 @@ public sealed class TestCertificates : IDisposable
     public string ServerCert => Path.Combine(Dir, "server.pem");
     public string ServerKey => Path.Combine(Dir, "server-key.pem");
 
+    /// <summary>
+    /// nats-server's tls block for this CA with mutual TLS, the client certificate's SAN being the NATS user
+    /// (verify_and_map), as the chart configures the bundled server.
+    /// </summary>
+    public string NatsServerTls => $$"""
+        tls {
+          cert_file: "{{ServerCert}}"
+          key_file: "{{ServerKey}}"
+          ca_file: "{{CaCert}}"
+          verify_and_map: true
+          # The handshake's deadline, generous: the default fails TLS logins on a saturated machine.
+          timeout: 10
+        }
+        """;
+
     public static TestCertificates Create()
     {
         var dir = Path.Combine(Path.GetTempPath(), "fim-certs-" + Guid.NewGuid().ToString("N")[..10]);
