@@ -135,7 +135,7 @@ public sealed class FleetLifecycleTests(NatsFixture nats) : IClassFixture<NatsFi
         {
             (new QueryFleetRequest { Path = "etc/passwd" }, "path: must be absolute"),
             (new QueryFleetRequest { Path = "" }, "path: is required"),
-            (new QueryFleetRequest { Path = "/etc/\0passwd" }, "path: must not contain NUL"),
+            (new QueryFleetRequest { Path = "/etc/\0passwd" }, "path: must not contain a NUL character"),
             (new QueryFleetRequest { Path = "/etc/../root/.ssh/id_rsa" }, "path: must not contain empty, '.' or '..' components"),
             (new QueryFleetRequest { Path = "/etc//passwd" }, "path: must not contain empty"),
             (new QueryFleetRequest { Path = "/etc/passwd", Timeout = "10m" }, "timeout: must be at most 60s"),

@@ -24,7 +24,9 @@ public sealed class NatsTestClient : IAsyncDisposable
 
     public static async Task<NatsTestClient> ConnectAsync(string url, Func<NatsOpts, NatsOpts>? configure = null)
     {
-        var opts = NatsOpts.Default with { Url = url, Name = "fim-test" };
+        // A JetStream publish waits for the stream's ack; the client's 5 s default is too short on a saturated machine
+        // (nats-server fsyncing under load), and a test should fail on a lost message, not on a slow ack.
+        var opts = NatsOpts.Default with { Url = url, Name = "fim-test", RequestTimeout = TimeSpan.FromSeconds(30) };
         var connection = new NatsConnection(configure is null ? opts : configure(opts));
         await connection.ConnectAsync();
         return new NatsTestClient(connection);

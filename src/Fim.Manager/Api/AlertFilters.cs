@@ -57,6 +57,7 @@ public static class AlertFilters
         if (paths.Count == 1)
         {
             (path, match, var name) = paths[0];
+            ApiArguments.NoNul(path, field + name);
             if (path.Length > EventLimits.MaxPathLength)
             {
                 throw ApiArguments.Invalid($"{field}{name}: must be at most {EventLimits.MaxPathLength} characters, got {path.Length}");
@@ -86,7 +87,7 @@ public static class AlertFilters
             PackageUpdate = r.HasPackageUpdate ? r.PackageUpdate : null,
             Package = r.Package.Length == 0 ? null
                 : r.Package.Length > MaxPackage ? throw ApiArguments.Invalid($"{field}package: must be at most {MaxPackage} characters, got {r.Package.Length}")
-                : r.Package,
+                : ApiArguments.NoNul(r.Package, field + "package"),
             After = Cursor(r.Cursor, field + "cursor"),
             // Counts (a nested filter) take no page size.
             Limit = field.Length == 0 ? ApiArguments.Limit(r.HasLimit, r.Limit) : ApiArguments.DefaultLimit,
@@ -147,5 +148,5 @@ public static class AlertFilters
     private static string? Text(string value, string field) =>
         value.Length == 0 ? null
         : value.Length > MaxValue ? throw ApiArguments.Invalid($"{field}: must be at most {MaxValue} characters, got {value.Length}")
-        : value;
+        : ApiArguments.NoNul(value, field);
 }

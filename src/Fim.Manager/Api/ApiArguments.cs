@@ -44,7 +44,16 @@ public static class ApiArguments
         string.IsNullOrEmpty(path) ? throw Invalid("path: is required")
         : path.Length > EventLimits.MaxPathLength ? throw Invalid($"path: must be at most {EventLimits.MaxPathLength} characters, got {path.Length}")
         : !path.StartsWith('/') ? throw Invalid("path: must be absolute (start with '/')")
-        : path;
+        : NoNul(path, "path");
+
+    /// <summary>
+    /// Refuses a NUL: no path, name, label or comment holds one, and PostgreSQL text cannot, so it is named here rather
+    /// than failing in the store.
+    /// </summary>
+    public static string NoNul(string value, string field) =>
+        value.Contains('\0', StringComparison.Ordinal)
+            ? throw Invalid($"{field}: must not contain a NUL character (at index {value.IndexOf('\0', StringComparison.Ordinal)})")
+            : value;
 
     /// <summary>The alert time range: until defaults to now, since to 24 hours before until; since must be before until.</summary>
     public static (DateTimeOffset Since, DateTimeOffset Until) Range(Timestamp? since, Timestamp? until, DateTimeOffset now)

@@ -24,8 +24,7 @@ public static class ReviewArguments
     public static string? Comment(string value) =>
         value.Length == 0 ? null
         : value.Length > MaxComment ? throw ApiArguments.Invalid($"comment: must be at most {MaxComment} characters, got {value.Length}")
-        : value.Contains('\0') ? throw ApiArguments.Invalid("comment: must not contain NUL")
-        : value;
+        : ApiArguments.NoNul(value, "comment");
 
     /// <summary>The ids, each once, in the order given.</summary>
     public static IReadOnlyList<string> Ids(IReadOnlyList<string> ids)

@@ -93,10 +93,6 @@ public static class FleetArguments
     public static string Path(string value)
     {
         var path = ApiArguments.Path(value);
-        if (path.Contains('\0', StringComparison.Ordinal))
-        {
-            throw ApiArguments.Invalid("path: must not contain NUL");
-        }
         if (!Fim.Core.Scanning.PathInspector.IsCanonical(Encoding.UTF8.GetBytes(path)))
         {
             throw ApiArguments.Invalid("path: must not contain empty, '.' or '..' components (e.g. '//', '/./', '/../') or end with '/'");

@@ -261,8 +261,13 @@ public abstract partial class SqlAlertStore : IAlertStore
     /// <summary>The filters as a condition with parameters; <paramref name="impossible"/> when nothing can match (a NUL in a path).</summary>
     private StringBuilder Where(AlertQuery q, DbCommand command, out bool impossible)
     {
-        impossible = false;
         var where = new StringBuilder("1=1");
+        // No path, name or label holds NUL, and PostgreSQL text cannot: a filter with one matches nothing, literally.
+        impossible = new[] { q.AgentId, q.Host, q.RuleId, q.Kind, q.Namespace, q.Pod, q.Actor, q.Package, q.Path }.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true);
+        if (impossible)
+        {
+            return where;
+        }
         void Equal(string column, string name, object? value)
         {
             if (value is not null)
@@ -314,24 +319,9 @@ public abstract partial class SqlAlertStore : IAlertStore
             Add(command, "pkgupd", update);
             where.Append(update ? " AND package_verified = @pkgupd" : " AND (package_verified IS NULL OR package_verified = @pkgupd)");
         }
-        if (q.Package is { } package)
-        {
-            // No package name holds NUL, and PostgreSQL text cannot: such a filter matches nothing.
-            if (package.Contains('\0'))
-            {
-                impossible = true;
-                return where;
-            }
-            Equal("package", "pkg", package);
-        }
+        Equal("package", "pkg", q.Package);
         if (q.Path is { } path)
         {
-            // A path never holds NUL, and PostgreSQL text cannot: such a filter matches nothing, literally.
-            if (path.Contains('\0'))
-            {
-                impossible = true;
-                return where;
-            }
             var pattern = q.PathMatch switch
             {
                 PathMatch.Exact => null,

@@ -44,7 +44,7 @@ public sealed class ConnectedHarness : IAsyncDisposable
     public static async Task<ConnectedHarness> StartAsync(string name, bool createStreams = true, string? serverConfig = null, NatsOpts? adminOpts = null)
     {
         var server = await NatsServer.StartAsync(serverConfig);
-        var admin = new NatsConnection((adminOpts ?? NatsOpts.Default) with { Url = server.Url, RequestTimeout = TimeSpan.FromSeconds(5) });
+        var admin = new NatsConnection((adminOpts ?? NatsOpts.Default) with { Url = server.Url, RequestTimeout = TimeSpan.FromSeconds(30) });
         await admin.ConnectAsync();
         var h = new ConnectedHarness(server, new TempTree(name), admin);
         if (createStreams)

@@ -328,6 +328,8 @@ public abstract class AlertStoreContract
         await Expect(range with { Package = "openss_" }, []);
         await Expect(range with { Package = "%" }, []);
         await Expect(range with { Package = "lib'%_\\x\"\0" }, []);
+        await Expect(range with { Host = "h\0" }, []);
+        await Expect(range with { RuleId = "\0", Actor = "root\0" }, []);
         await Expect(range with { Package = "' OR 1=1 --" }, []);
 
         await Expect(range with { Selector = Selector("env=prod"), PackageUpdate = false }, 1);

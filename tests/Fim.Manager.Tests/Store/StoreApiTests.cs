@@ -78,7 +78,6 @@ public sealed class StoreApiTests(StoreApiFixture f) : IClassFixture<StoreApiFix
         Assert.Equal(["/srv/it's"], await PathsAsync(new ListAlertsRequest { Path = "/srv/it's" }));
         Assert.Equal(["/srv/back\\slash"], await PathsAsync(new ListAlertsRequest { PathGlob = "/srv/back\\\\*" }));
         Assert.Equal(["/srv/sub/one", "/srv/sub/two"], await PathsAsync(new ListAlertsRequest { PathGlob = "/srv/*/*" }));
-        Assert.Empty(await PathsAsync(new ListAlertsRequest { PathPrefix = "/srv/a\0" }));
         Assert.Empty(await PathsAsync(new ListAlertsRequest { PathPrefix = "' OR 1=1 --" }));
         // REST, percent-encoded.
         using var rest = JsonDocument.Parse(await f.Manager.Http.GetStringAsync($"/api/v1/alerts?agentId={f.Agent}&pathPrefix=%2Fsrv%2Fq%22"));
@@ -142,6 +141,10 @@ public sealed class StoreApiTests(StoreApiFixture f) : IClassFixture<StoreApiFix
         { "review selector", "filter.selector: " },
         { "package", "package: must be at most 256 characters" },
         { "counts package", "filter.package: must be at most 256 characters" },
+        { "nul path", "path_prefix: must not contain a NUL character (at index 6)" },
+        { "nul host", "host: must not contain a NUL character" },
+        { "counts nul rule", "filter.rule_id: must not contain a NUL character" },
+        { "history nul path", "path: must not contain a NUL character" },
     };
 
     [Theory]
@@ -172,6 +175,10 @@ public sealed class StoreApiTests(StoreApiFixture f) : IClassFixture<StoreApiFix
             "review selector" => Grpc.ReviewAlertsAsync(new ReviewAlertsRequest { State = "expected", Filter = new ListAlertsRequest { Selector = "env in (prod" } }).ResponseAsync,
             "package" => Grpc.ListAlertsAsync(new ListAlertsRequest { Package = new string('p', 257) }).ResponseAsync,
             "counts package" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { Filter = new ListAlertsRequest { Package = new string('p', 257) } }).ResponseAsync,
+            "nul path" => Grpc.ListAlertsAsync(new ListAlertsRequest { PathPrefix = "/srv/a\0" }).ResponseAsync,
+            "nul host" => Grpc.ListAlertsAsync(new ListAlertsRequest { Host = "web\0" }).ResponseAsync,
+            "counts nul rule" => Grpc.CountAlertsOverTimeAsync(new CountAlertsOverTimeRequest { Filter = new ListAlertsRequest { RuleId = "\0" } }).ResponseAsync,
+            "history nul path" => Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Agent, Path = "/etc/\0passwd" }).ResponseAsync,
             _ => Grpc.GetFileHistoryAsync(new GetFileHistoryRequest { AgentId = f.Agent, Path = "/etc/passwd", Cursor = "eA" }).ResponseAsync,
         };
         var e = await Assert.ThrowsAsync<RpcException>(() => call);
@@ -183,6 +190,7 @@ public sealed class StoreApiTests(StoreApiFixture f) : IClassFixture<StoreApiFix
     [InlineData("/api/v1/alerts?cursor=%%%", "cursor: is malformed")]
     [InlineData("/api/v1/alerts?pathGlob=%2Fetc%5C", "path_glob: is not a valid glob")]
     [InlineData("/api/v1/alerts?limit=1001", "limit: must be 1..1000")]
+    [InlineData("/api/v1/alerts?pod=web%00", "pod: must not contain a NUL character")]
     [InlineData("/api/v1/alerts/counts?groupBy=pod", "group_by:")]
     [InlineData("/api/v1/alerts?selector=env%20in%20prod", "selector: ")]
     [InlineData("/api/v1/alerts/counts?filter.selector=%21", "filter.selector: ")]
