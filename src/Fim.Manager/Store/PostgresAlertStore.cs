@@ -422,7 +422,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         await ExecuteAsync(connection, tx, "DELETE FROM alert_counts_fleet", cancellationToken);
         foreach (var statement in FillRollups)
         {
-            await ExecuteAsync(connection, tx, statement, cancellationToken);
+            await ExecuteUnboundedAsync(connection, tx, statement, cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
     }

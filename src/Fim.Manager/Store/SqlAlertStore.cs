@@ -71,7 +71,7 @@ public abstract partial class SqlAlertStore : IAlertStore
                 }
                 foreach (var statement in migration.Statements)
                 {
-                    await ExecuteAsync(connection, tx, statement, cancellationToken);
+                    await ExecuteUnboundedAsync(connection, tx, statement, cancellationToken);
                 }
                 await using (var record = Command(connection, tx, "INSERT INTO schema_version (version, description, applied_at) VALUES (@v, @d, @t)"))
                 {
@@ -404,6 +404,17 @@ public abstract partial class SqlAlertStore : IAlertStore
     protected static async Task ExecuteAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, tx, sql);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A statement that reads or rewrites the whole store (a migration's backfill, a rollup rebuild): no command timeout,
+    /// since over millions of alerts it takes minutes, and the caller's cancellation still stops it.
+    /// </summary>
+    protected static async Task ExecuteUnboundedAsync(DbConnection connection, DbTransaction? tx, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, tx, sql);
+        command.CommandTimeout = 0;
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
