@@ -140,8 +140,9 @@ public static class RunCommand
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<AgentOptions>>().Value;
+            // Nothing to index until a policy starts: each adds its roots (PolicySupervisor).
             return new PackageAwarenessHolder(Packages.PackageAwareness.ForHost(o.HostRoot, o.Packages, sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILoggerFactory>().CreateLogger<Packages.PackageAwareness>())?.PrimeInBackground());
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<Packages.PackageAwareness>(), Packages.PackageScope.Nothing)?.PrimeInBackground());
         });
         services.AddSingleton<Kubernetes.KubernetesAttribution>();
         services.AddSingleton(sp => new PolicySupervisor(sp.GetRequiredService<StateStores>(), sp.GetRequiredService<Outbox>(), sp.GetRequiredService<EventIdSource>(),

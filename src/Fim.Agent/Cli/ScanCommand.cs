@@ -73,7 +73,7 @@ public static class ScanCommand
             return UnreadableExitCode(result, log) ?? ExitCodes.NoChanges;
         }
         var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy),
-            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, log));
+            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, log, Packages.PackageScope.Of(policy)));
         var refined = session.Content.Refine(result.Changes, result.Updates, verifyAll: parse.GetValue(common.VerifyFull));
         foreach (var change in refined.Changes)
         {

@@ -56,7 +56,7 @@ public static class WatchCommand
         var choice = WhoDataSelector.Create(policy, loggers, logger, whoData);
         await using var watcher = choice.Watcher;
         var alerts = new AlertFactory(EventOrigin.Local(), RuleSet.Default, AlertContext.For(policy),
-            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, logger)?.PrimeInBackground());
+            Packages.PackageAwareness.ForHost(null, new Packages.PackageOptions(), TimeProvider.System, logger, Packages.PackageScope.Of(policy))?.PrimeInBackground());
         var sink = new AlertOutputSink(output, alerts, policy.EventsPerSecond, TimeProvider.System);
         var loop = new WatchLoop(session, sink, watcher, logger, TimeProvider.System);
         await loop.RunAsync(ct);

@@ -24,6 +24,8 @@ public sealed class PolicySupervisor(
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, IPolicyRunner> _running = new(StringComparer.Ordinal);
+    // Each running node policy's roots in the package indexes' scope, released when it stops.
+    private readonly Dictionary<string, IDisposable> _packageScopes = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggers.CreateLogger<PolicySupervisor>();
     private readonly ScanRecords _scans = new(outbox, identity, loggers.CreateLogger<ScanRecords>());
 
@@ -60,6 +62,11 @@ public sealed class PolicySupervisor(
                 var store = stores.Acquire(policy.Key);
                 var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>(), packages, kubernetes is null ? null : kubernetes.Resolver.Attribute);
                 runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers) { Scans = _scans };
+                // Before it starts: its first event must find its files in the package indexes (roots as the host names them).
+                if (packages?.Cover(Packages.PackageScope.Of(policy.Policy).Roots) is { } covered)
+                {
+                    _packageScopes[policy.Key] = covered;
+                }
             }
             catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineKeyException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
             {
@@ -198,6 +205,10 @@ public sealed class PolicySupervisor(
             _running.Remove(key);
         }
         await runner.DisposeAsync();
+        if (_packageScopes.Remove(key, out var covered))
+        {
+            covered.Dispose();
+        }
         if (runner is PolicyRunner)
         {
             stores.Release(key);

@@ -6,7 +6,8 @@ namespace Fim.Agent.Packages;
 /// dpkg's database under a host root: installed packages and versions from var/lib/dpkg/status (with the conffiles'
 /// digests), the files of each from info/&lt;pkg&gt;.list, their MD5s from info/&lt;pkg&gt;.md5sums, and transactions from
 /// var/log/dpkg.log. Indexed once; <see cref="Refresh"/> re-reads it only when the status file, the info directory or
-/// the log changed (dpkg rewrites the status file at every step of a transaction).
+/// the log changed (dpkg rewrites the status file at every step of a transaction). Only the paths in <see cref="Scope"/>
+/// (below the monitored roots) are kept, and only the packages that list one of them.
 /// </summary>
 public sealed class DpkgDatabase : IPackageDatabase
 {
@@ -19,6 +20,7 @@ public sealed class DpkgDatabase : IPackageDatabase
     private Index _index = new([], new PackagePathIndex());
     private readonly Dictionary<string, PackageOwner> _departed = new(StringComparer.Ordinal);
     private (FileStamp Status, FileStamp Info) _seen;
+    private PackageScope? _indexedScope;
 
     /// <param name="root">Where the host's file system is mounted ("/" on the host itself).</param>
     public DpkgDatabase(string root, TimeZoneInfo? zone = null)
@@ -37,19 +39,28 @@ public sealed class DpkgDatabase : IPackageDatabase
 
     public int Count => _index.Files.Count;
 
+    /// <summary>How many packages the index holds: those listing a path in <see cref="Scope"/>.</summary>
+    public int PackageCount => _index.Packages.Count;
+
+    public PackageScope Scope { get; set; } = PackageScope.Everything;
+
     public bool Refresh()
     {
         _log.Refresh();
         var stamp = (FileStamp.Of(_admin + "/status"), FileStamp.Of(_admin + "/info"));
-        if (stamp == _seen)
+        var scope = Scope;
+        if (stamp == _seen && scope.Equals(_indexedScope))
         {
             return false;
         }
         _seen = stamp;
-        var fresh = Read();
+        var rescoped = !scope.Equals(_indexedScope);
+        _indexedScope = scope;
+        var fresh = Read(scope);
         foreach (var (number, entry) in _index.Files.Entries())
         {
-            if (!fresh.Files.Contains(_index.Files.PathBytes(number)))
+            // A path that only left the scope did not leave the database: departed means dpkg no longer lists it.
+            if (!fresh.Files.Contains(_index.Files.PathBytes(number)) && (!rescoped || scope.Covers(_index.Files.PathOf(number))))
             {
                 if (_departed.Count >= MaxDeparted)
                 {
@@ -62,7 +73,7 @@ public sealed class DpkgDatabase : IPackageDatabase
         {
             foreach (var path in _departed.Keys.ToList())
             {
-                if (fresh.Files.TryGet(path, out _, out _))
+                if (fresh.Files.TryGet(path, out _, out _) || !scope.Covers(path))
                 {
                     _departed.Remove(path);
                 }
@@ -95,28 +106,43 @@ public sealed class DpkgDatabase : IPackageDatabase
 
     public PackageTransaction? LastTransaction(string package, DateTimeOffset since) => _log.Last(package, since);
 
-    private Index Read()
+    private Index Read(PackageScope scope)
     {
         var packages = new List<DpkgPackage>();
         var files = new PackagePathIndex();
         var shared = new Dictionary<int, List<int>>();
+        if (scope.IsEmpty)
+        {
+            // Nothing is monitored yet: no file list needs reading.
+            files.Trim();
+            return new Index(packages, files);
+        }
         foreach (var p in DpkgStatus.Read(_admin + "/status"))
         {
             if (!p.Installed)
             {
                 continue;
             }
-            var id = packages.Count;
-            packages.Add(p);
+            // Numbered when it lists its first path in scope: a package with none is not kept.
+            var id = -1;
+            int Id()
+            {
+                if (id < 0)
+                {
+                    id = packages.Count;
+                    packages.Add(p);
+                }
+                return id;
+            }
             // Multi-Arch: same packages name their files <pkg>:<arch>.*; others <pkg>.*.
             var stem = File.Exists($"{_admin}/info/{p.Name}:{p.Architecture}.list") ? $"{p.Name}:{p.Architecture}" : p.Name;
             foreach (var path in ReadLines($"{_admin}/info/{stem}.list"))
             {
-                if (path.Length > 1 && path[0] == '/' && path != "/.")
+                if (path.Length > 1 && path[0] == '/' && path != "/." && scope.Covers(path))
                 {
-                    if (!files.TryAdd(path, new PackagePathEntry(id, default, false, false), out var number))
+                    if (!files.TryAdd(path, new PackagePathEntry(Id(), default, false, false), out var number))
                     {
-                        (shared.TryGetValue(number, out var list) ? list : shared[number] = []).Add(id);
+                        (shared.TryGetValue(number, out var list) ? list : shared[number] = []).Add(Id());
                     }
                 }
             }
@@ -125,14 +151,18 @@ public sealed class DpkgDatabase : IPackageDatabase
                 // "<md5>  <path without the leading slash>"
                 if (line.Length > 34 && line[32] == ' ' && UInt128.TryParse(line.AsSpan(0, 32), System.Globalization.NumberStyles.HexNumber, null, out var md5))
                 {
-                    files.Set("/" + line.AsSpan(34).TrimStart('/').ToString(), new PackagePathEntry(id, md5, true, false));
+                    var path = "/" + line.AsSpan(34).TrimStart('/').ToString();
+                    if (scope.Covers(path))
+                    {
+                        files.Set(path, new PackagePathEntry(Id(), md5, true, false));
+                    }
                 }
             }
             foreach (var (path, md5) in p.Conffiles)
             {
-                if (UInt128.TryParse(md5, System.Globalization.NumberStyles.HexNumber, null, out var digest))
+                if (scope.Covers(path) && UInt128.TryParse(md5, System.Globalization.NumberStyles.HexNumber, null, out var digest))
                 {
-                    files.Set(path, new PackagePathEntry(id, digest, true, true));
+                    files.Set(path, new PackagePathEntry(Id(), digest, true, true));
                 }
             }
         }

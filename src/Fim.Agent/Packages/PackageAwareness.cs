@@ -10,7 +10,8 @@ namespace Fim.Agent.Packages;
 /// what the installed version ships (the database's digest), and whether the package manager changed the package just
 /// before (its log). The databases are indexed once and re-read only when they change. A file that does not match
 /// while the package manager is still running is judged again once it finishes (dpkg puts a file in place before it
-/// records the new digests), waiting at most the settle timeout.
+/// records the new digests), waiting at most the settle timeout. The indexes keep only the paths below the monitored
+/// roots (<see cref="PackageScope"/>): the scope given at construction plus every root <see cref="Cover"/> adds.
 /// </summary>
 public sealed class PackageAwareness
 {
@@ -25,18 +26,29 @@ public sealed class PackageAwareness
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly Lock _gate = new();
+    private readonly PackageScope _baseScope;
+    private readonly List<Coverage> _covered = [];
+    // The scope the indexes should have: the base plus every live coverage. Applied under _gate before each read.
+    private volatile PackageScope _wanted;
 
-    public PackageAwareness(IReadOnlyList<IPackageDatabase> databases, TimeSpan updateWindow, TimeSpan settleTimeout, TimeProvider time, ILogger log)
+    /// <param name="scope">The host paths to index (null: every path); <see cref="Cover"/> adds to it.</param>
+    public PackageAwareness(IReadOnlyList<IPackageDatabase> databases, TimeSpan updateWindow, TimeSpan settleTimeout, TimeProvider time, ILogger log,
+        PackageScope? scope = null)
     {
         _databases = databases;
         _window = updateWindow;
         _settle = settleTimeout;
         _time = time;
         _log = log;
+        _baseScope = scope ?? PackageScope.Everything;
+        _wanted = _baseScope;
     }
 
-    /// <summary>The databases of the host mounted at <paramref name="hostRoot"/> (null: '/'), or null when awareness is off.</summary>
-    public static PackageAwareness? ForHost(string? hostRoot, PackageOptions options, TimeProvider time, ILogger log)
+    /// <summary>
+    /// The databases of the host mounted at <paramref name="hostRoot"/> (null: '/'), or null when awareness is off.
+    /// <paramref name="scope"/>: the host paths monitored (null: every path).
+    /// </summary>
+    public static PackageAwareness? ForHost(string? hostRoot, PackageOptions options, TimeProvider time, ILogger log, PackageScope? scope = null)
     {
         if (!options.Enabled)
         {
@@ -44,7 +56,76 @@ public sealed class PackageAwareness
         }
         var root = string.IsNullOrEmpty(hostRoot) ? "/" : hostRoot;
         return new PackageAwareness([new DpkgDatabase(root), new RpmDatabase(root)], Core.Policy.DurationText.Parse(options.UpdateWindow),
-            Core.Policy.DurationText.Parse(options.SettleTimeout), time, log);
+            Core.Policy.DurationText.Parse(options.SettleTimeout), time, log, scope);
+    }
+
+    /// <summary>What the indexes keep now, or will at their next read.</summary>
+    public PackageScope Scope => _wanted;
+
+    /// <summary>
+    /// Adds <paramref name="roots"/> (host paths a policy monitors) to the scope until the result is disposed (the
+    /// policy stopped). Takes effect at once for the next annotation; the indexes are read again in the background,
+    /// so a file a later transaction removes can still be traced to its package.
+    /// </summary>
+    public IDisposable Cover(IEnumerable<string> roots)
+    {
+        var coverage = new Coverage(this, new PackageScope(roots));
+        lock (_covered)
+        {
+            _covered.Add(coverage);
+            Rescope();
+        }
+        return coverage;
+    }
+
+    private void Uncover(Coverage coverage)
+    {
+        lock (_covered)
+        {
+            if (_covered.Remove(coverage))
+            {
+                Rescope();
+            }
+        }
+    }
+
+    private void Rescope()
+    {
+        var wanted = PackageScope.Union([_baseScope, .. _covered.Select(c => c.Scope)]);
+        if (wanted.Equals(_wanted))
+        {
+            return;
+        }
+        _wanted = wanted;
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                Prime();
+                // The index of the former scope is garbage now: give it back rather than leave an idle agent holding it.
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                _log.LogWarning("indexing the package databases failed ({Problem}); they are read again at the first change", e.Message);
+            }
+        });
+    }
+
+    private void ApplyScope()
+    {
+        var wanted = _wanted;
+        foreach (var db in _databases)
+        {
+            db.Scope = wanted;
+        }
+    }
+
+    private sealed class Coverage(PackageAwareness owner, PackageScope scope) : IDisposable
+    {
+        public PackageScope Scope => scope;
+
+        public void Dispose() => owner.Uncover(this);
     }
 
     /// <summary>
@@ -55,6 +136,7 @@ public sealed class PackageAwareness
     {
         lock (_gate)
         {
+            ApplyScope();
             foreach (var db in _databases)
             {
                 if (db.Present)
@@ -109,6 +191,7 @@ public sealed class PackageAwareness
         // One caller at a time: the index is rebuilt in place, and policies share it.
         lock (_gate)
         {
+            ApplyScope();
             foreach (var db in _databases)
             {
                 if (!db.Present)

@@ -26,7 +26,13 @@ public interface IPackageDatabase
     /// <summary>Whether this database exists on the host at all.</summary>
     bool Present { get; }
 
-    /// <summary>Re-reads the database if it changed since the last read (cheap when it did not); true when it was re-read.</summary>
+    /// <summary>
+    /// The paths the index keeps (<see cref="PackageScope.Everything"/> until set); a path outside it is not found.
+    /// Setting a different scope makes the next <see cref="Refresh"/> read the database again.
+    /// </summary>
+    PackageScope Scope { get; set; }
+
+    /// <summary>Re-reads the database if it or the scope changed since the last read (cheap when neither did); true when it was re-read.</summary>
     bool Refresh();
 
     /// <summary>The package owning <paramref name="hostPath"/> (a path as the host knows it), or null.</summary>

@@ -24,6 +24,7 @@ public sealed class RpmDatabase : IPackageDatabase
     private readonly Dictionary<string, string> _replaced = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PackageOwner> _departed = new(StringComparer.Ordinal);
     private FileStamp _seen;
+    private PackageScope? _indexedScope;
 
     public RpmDatabase(string root, string rpmBinary = "/usr/bin/rpm")
     {
@@ -42,17 +43,22 @@ public sealed class RpmDatabase : IPackageDatabase
 
     public bool Busy => _lock.IsHeld();
 
+    /// <summary>Only the files in scope are kept (every package's name and version are: they are few).</summary>
+    public PackageScope Scope { get; set; } = PackageScope.Everything;
+
     public bool Refresh()
     {
         var file = _root + DbPath + (File.Exists(_root + DbPath + "/rpmdb.sqlite") ? "/rpmdb.sqlite" : "/Packages");
         // SQLite writes go to the WAL first: its stamp moves when the database does.
         var stamp = FileStamp.Of(file) is var main && FileStamp.Of(file + "-wal") is { Inode: not 0 } wal ? wal with { Inode = main.Inode ^ wal.Inode } : FileStamp.Of(file);
-        if (stamp == _seen)
+        var scope = Scope;
+        if (stamp == _seen && scope.Equals(_indexedScope))
         {
             return false;
         }
         _seen = stamp;
-        var (files, packages) = Read();
+        _indexedScope = scope;
+        var (files, packages) = Read(scope);
         foreach (var (name, (version, _)) in _packages)
         {
             if (packages.TryGetValue(name, out var now) && now.Version != version)
@@ -62,7 +68,8 @@ public sealed class RpmDatabase : IPackageDatabase
         }
         foreach (var (path, owner) in _files)
         {
-            if (!files.ContainsKey(path))
+            // A path that only left the scope did not leave the database.
+            if (!files.ContainsKey(path) && scope.Covers(path))
             {
                 _departed[path] = owner;
             }
@@ -83,7 +90,7 @@ public sealed class RpmDatabase : IPackageDatabase
             ? new PackageTransaction(package, _replaced.GetValueOrDefault(package), p.Version, p.InstalledAt)
             : null;
 
-    private (Dictionary<string, PackageOwner>, Dictionary<string, (string Version, DateTimeOffset InstalledAt)>) Read()
+    private (Dictionary<string, PackageOwner>, Dictionary<string, (string Version, DateTimeOffset InstalledAt)>) Read(PackageScope scope)
     {
         var files = new Dictionary<string, PackageOwner>(StringComparer.Ordinal);
         var packages = new Dictionary<string, (string Version, DateTimeOffset InstalledAt)>(StringComparer.Ordinal);
@@ -108,6 +115,10 @@ public sealed class RpmDatabase : IPackageDatabase
             }
             var version = f[1].StartsWith("0:", StringComparison.Ordinal) ? f[1][2..] : f[1];
             packages[f[0]] = (version, DateTimeOffset.FromUnixTimeSeconds(installed));
+            if (!scope.Covers(f[6]))
+            {
+                continue;
+            }
             var sha256 = f[3] == Sha256Algo.ToString(CultureInfo.InvariantCulture);
             var config = int.TryParse(f[4], CultureInfo.InvariantCulture, out var flags) && (flags & ConfigFlag) != 0;
             var digest = sha256 && f[5].Length == 64 ? f[5] : null;

@@ -14,6 +14,11 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     private readonly Lock _writeLock = new();
     // For each path edited since the last commit, its committed record (null: absent); the first edit records it.
     private Dictionary<byte[], FileRecord?> _uncommitted = new(PathComparer.Instance);
+    // True while nothing is committed and every record here is an uncommitted addition (a first baseline): each path's
+    // committed record is then known to be null without an entry in _uncommitted, which for a million paths is ~30 MB.
+    private bool _addedToEmpty;
+    // Commits begun and neither written nor aborted: while one is, an empty map does not mean nothing is committed.
+    private int _commitsInFlight;
 
     internal BaselineRecords(int capacity = 0)
     {
@@ -29,7 +34,7 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         {
             lock (_writeLock)
             {
-                return _uncommitted.Count > 0;
+                return _uncommitted.Count > 0 || (_addedToEmpty && _map.Count > 0);
             }
         }
     }
@@ -47,7 +52,10 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         lock (_writeLock)
         {
             _map.EnsureCapacity(count);
-            _uncommitted.EnsureCapacity(Math.Max(0, count - _map.Count));
+            if (!NothingCommitted())
+            {
+                _uncommitted.EnsureCapacity(Math.Max(0, count - _map.Count));
+            }
         }
     }
 
@@ -57,8 +65,12 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         ArgumentNullException.ThrowIfNull(record.Path);
         lock (_writeLock)
         {
+            var addedToEmpty = NothingCommitted();
             var old = _map.Set(record);
-            _uncommitted.TryAdd(record.Path, old);
+            if (!addedToEmpty)
+            {
+                _uncommitted.TryAdd(record.Path, old);
+            }
         }
     }
 
@@ -66,11 +78,15 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     {
         lock (_writeLock)
         {
+            var addedToEmpty = NothingCommitted();
             if (_map.Remove(path) is not { } old)
             {
                 return false;
             }
-            _uncommitted.TryAdd(old.Path, old);
+            if (!addedToEmpty)
+            {
+                _uncommitted.TryAdd(old.Path, old);
+            }
             return true;
         }
     }
@@ -97,6 +113,15 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     {
         lock (_writeLock)
         {
+            if (_addedToEmpty)
+            {
+                // Some paths become committed now and others stay uncommitted additions: record those one by one.
+                _addedToEmpty = false;
+                foreach (var record in _map.All)
+                {
+                    _uncommitted[record.Path] = null;
+                }
+            }
             foreach (var (path, record) in updates)
             {
                 if (record is null)
@@ -121,6 +146,7 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         byte[][] paths;
         FileRecord[] records;
         Dictionary<byte[], FileRecord?> edits;
+        bool addedToEmpty;
         lock (_writeLock)
         {
             paths = new byte[_map.Count][];
@@ -132,11 +158,14 @@ public sealed class BaselineRecords : Scanning.IBaselineView
                 records[i++] = record;
             }
             edits = _uncommitted;
+            addedToEmpty = _addedToEmpty;
             _uncommitted = new Dictionary<byte[], FileRecord?>(PathComparer.Instance);
+            _addedToEmpty = false;
+            _commitsInFlight++;
         }
         // Sorting the keys beside the values touches less memory per comparison than sorting records by record.Path.
         Array.Sort(paths, records, PathComparer.Instance);
-        return new PendingCommit(records, edits);
+        return new PendingCommit(records, edits, addedToEmpty);
     }
 
     /// <summary>The commit failed: puts back the committed records of the edits it carried.</summary>
@@ -144,6 +173,23 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     {
         lock (_writeLock)
         {
+            _commitsInFlight--;
+            if (commit.AddedToEmpty)
+            {
+                // Nothing was committed: every record the commit carried goes, or, edited since, is rolled back to absent.
+                foreach (var record in commit.Records)
+                {
+                    if (_uncommitted.ContainsKey(record.Path))
+                    {
+                        _uncommitted[record.Path] = null;
+                    }
+                    else
+                    {
+                        _map.Remove(record.Path);
+                    }
+                }
+                return;
+            }
             foreach (var (path, committed) in commit.Edits)
             {
                 if (_uncommitted.ContainsKey(path))
@@ -163,5 +209,25 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         }
     }
 
-    internal sealed record PendingCommit(FileRecord[] Records, Dictionary<byte[], FileRecord?> Edits);
+    /// <summary>The commit is written: its edits are the committed state now.</summary>
+    internal void EndCommit()
+    {
+        lock (_writeLock)
+        {
+            _commitsInFlight--;
+        }
+    }
+
+    /// <summary>Whether nothing is committed and nothing edited (so the next edit starts a baseline from empty); enters that mode. Under the write lock.</summary>
+    private bool NothingCommitted()
+    {
+        if (!_addedToEmpty && _map.Count == 0 && _uncommitted.Count == 0 && _commitsInFlight == 0)
+        {
+            _addedToEmpty = true;
+        }
+        return _addedToEmpty;
+    }
+
+    /// <param name="AddedToEmpty">Nothing was committed before: every record of <paramref name="Records"/> is an addition (and <paramref name="Edits"/> is empty).</param>
+    internal sealed record PendingCommit(FileRecord[] Records, Dictionary<byte[], FileRecord?> Edits, bool AddedToEmpty);
 }

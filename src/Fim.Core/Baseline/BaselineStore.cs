@@ -296,6 +296,7 @@ public sealed class BaselineStore : IDisposable
                 }
                 throw;
             }
+            Records.EndCommit();
 
             // The new snapshot is in place: the old journal extends the old snapshot and is stale from now on.
             _journal?.Dispose();

@@ -136,7 +136,7 @@ public sealed class Scanner
         return new ScanResult
         {
             Changes = changes,
-            Updates = outputs.SelectMany(o => o.Updates).ToList(),
+            Updates = new ConcatenatedList<BaselineUpdate>(outputs.Select(o => o.Updates)),
             Issues = outputs.SelectMany(o => o.Issues).OrderBy(i => i.Path, StringComparer.Ordinal).ToList(),
             Stats = walk.Stats,
             Roots = starts,

@@ -1,4 +1,8 @@
 using Fim.Agent.Packages;
+using Fim.Contracts;
+using Fim.Core.Events;
+using Fim.Core.Model;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fim.Agent.Tests.Packages;
 
@@ -84,6 +88,99 @@ public sealed class DpkgIndexTests : IDisposable
         Assert.True(index.TryGet("/usr/share/doc/package-7/copyright", out var replaced, out _) && replaced.Conffile);
         Assert.False(index.TryGet("/usr/share/doc/package-20000/copyright", out _, out _));
         Assert.Equal("/usr/share/doc/package-19999/copyright", index.PathOf(19_999));
+    }
+
+    [Fact]
+    public void A_scoped_index_keeps_only_the_paths_below_its_roots_and_the_packages_listing_them()
+    {
+        WriteDatabase(bVersion: "2.0", bFiles: ["/usr", "/usr/bin", "/usr/bin/b", "/usr/bin/b-old"]);
+        var db = new DpkgDatabase(_root) { Scope = new PackageScope(["/etc/"]) };
+
+        Assert.True(db.Refresh());
+        Assert.Equal(1, db.Count);
+        Assert.Equal(1, db.PackageCount);
+        var conf = db.Find("/etc/a.conf");
+        Assert.Equal(("pkg-a", "1.0", Md5Conf, true), (conf!.Package, conf.Version, conf.Digest, conf.Conffile));
+        Assert.Null(db.Find("/usr/bin/a"));
+        Assert.False(db.Refresh());
+
+        // A wider scope is read again at the next refresh, though dpkg's database did not change.
+        db.Scope = new PackageScope(["/etc", "/usr/bin"]);
+        Assert.True(db.Refresh());
+        Assert.Equal(("pkg-a", Md5A), (db.Find("/usr/bin/a")!.Package, db.Find("/usr/bin/a")!.Digest));
+        Assert.Equal(["pkg-a", "pkg-b"], db.FindAll("/usr/bin").Select(o => o.Package).Order());
+        Assert.Null(db.Find("/usr"));
+        Assert.Equal(2, db.PackageCount);
+
+        // Leaving the scope is not leaving the database: nothing departs.
+        db.Scope = new PackageScope(["/etc"]);
+        Assert.True(db.Refresh());
+        Assert.Null(db.Find("/usr/bin/b-old"));
+        Assert.Null(db.FindDeparted("/usr/bin/b-old"));
+
+        // A path dpkg drops while it is in scope still departs with its owner.
+        db.Scope = new PackageScope(["/usr/bin"]);
+        db.Refresh();
+        WriteDatabase(bVersion: "2.1", bFiles: ["/usr", "/usr/bin", "/usr/bin/b"]);
+        Assert.True(db.Refresh());
+        Assert.Equal(("pkg-b", "2.0"), (db.FindDeparted("/usr/bin/b-old")!.Package, db.FindDeparted("/usr/bin/b-old")!.Version));
+
+        db.Scope = PackageScope.Nothing;
+        Assert.True(db.Refresh());
+        Assert.Equal((0, 0), (db.Count, db.PackageCount));
+    }
+
+    [Fact]
+    public void A_scope_covers_its_roots_and_what_is_below_them_by_whole_components()
+    {
+        var scope = new PackageScope(["/usr/bin/", "/usr", "/etc/ssh", "/etc/ssh/sshd_config"]);
+        Assert.Equal(["/etc/ssh", "/usr"], scope.Roots);
+        Assert.True(scope.Covers("/usr"));
+        Assert.True(scope.Covers("/usr/bin/ls"));
+        Assert.False(scope.Covers("/usr2/x"));
+        Assert.False(scope.Covers("/etc/sshd"));
+        Assert.False(scope.Covers("/etc"));
+        Assert.True(PackageScope.Everything.Covers("/anything/at/all"));
+        Assert.False(PackageScope.Nothing.Covers("/usr"));
+        Assert.True(new PackageScope(["/etc", "/"]).IsEverything);
+        Assert.Equal(new PackageScope(["/usr", "/etc"]), PackageScope.Union([new PackageScope(["/etc"]), new PackageScope(["/usr/"])]));
+    }
+
+    [Fact]
+    public void Awareness_indexes_what_its_policies_cover_and_forgets_it_when_they_stop()
+    {
+        WriteDatabase(bVersion: "2.0", bFiles: ["/usr", "/usr/bin", "/usr/bin/b"]);
+        var db = new DpkgDatabase(_root);
+        var awareness = new PackageAwareness([db], TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(1), TimeProvider.System, NullLogger.Instance,
+            PackageScope.Nothing).Prime();
+        Assert.Equal(0, db.Count);
+        Assert.Null(Annotate(awareness, "/usr/bin/a").Package);
+
+        var first = awareness.Cover(["/usr/bin"]);
+        var second = awareness.Cover(["/etc"]);
+        // At once, without waiting for the background read: the next annotation reads the new scope itself.
+        Assert.Equal("pkg-a", Annotate(awareness, "/usr/bin/a").Package?.Name);
+        Assert.Equal("pkg-a", db.Find("/etc/a.conf")?.Package);
+        Assert.Equal(new PackageScope(["/usr/bin", "/etc"]), awareness.Scope);
+
+        first.Dispose();
+        Assert.Null(Annotate(awareness, "/usr/bin/a").Package);
+        Assert.Equal(new PackageScope(["/etc"]), awareness.Scope);
+        second.Dispose();
+        second.Dispose();
+        Assert.True(awareness.Scope.IsEmpty);
+    }
+
+    private FileEvent Annotate(PackageAwareness awareness, string hostPath, ChangeKind kind = ChangeKind.Modified)
+    {
+        var full = PathBytes.FromString(Path.Combine(_root, hostPath.TrimStart('/')));
+        var record = new FileRecord { Path = full, Type = FileType.Regular };
+        var change = new FileChange(kind, full, record, kind == ChangeKind.Deleted ? null : record, ChangedAttributes.Size, DetectionSource.Realtime,
+            DateTimeOffset.UtcNow, "p");
+        var e = EventRecords.From(change, new EventOrigin("a", "h", _root), "a:b:1");
+        Assert.Equal(hostPath, e.Path);
+        awareness.Annotate(change, e);
+        return e;
     }
 
     private void WriteDatabase(string bVersion, string[] bFiles)

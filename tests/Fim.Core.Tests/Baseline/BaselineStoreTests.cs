@@ -168,6 +168,71 @@ public class BaselineStoreTests
     }
 
     [Fact]
+    public void FailedFirstSaveRollsBackToNothingWithoutAnEntryPerPath()
+    {
+        // Issue 20: a first baseline keeps no per-path record of what it edits (nothing was committed); a failed save
+        // must still leave memory matching disk: empty.
+        using var dir = new TempDir();
+        var key = BaselineKey.LoadOrCreate(dir.KeyFile);
+        var records = TestRecords.Many(200);
+        using (var store = BaselineStore.Open(dir.StateDir, key))
+        {
+            store.Records.EnsureCapacity(records.Count);
+            records.ForEach(store.Records.Set);
+            store.Records.Remove(records[7].Path);
+            store.Records.Set(TestRecords.Modified(records[8]));
+            Assert.True(store.Records.Remove(records[9].Path));
+            Assert.False(store.Records.Remove(records[9].Path));
+            Assert.True(store.Records.HasUncommittedChanges);
+
+            Directory.CreateDirectory(dir.File(BaselineStore.SnapshotFileName + ".tmp"));
+            Assert.Throws<BaselineWriteException>(() => store.Save(Meta));
+            Assert.Equal(0, store.Records.Count);
+            Assert.False(store.Records.HasUncommittedChanges);
+            Assert.Empty(store.Records.All);
+
+            // Again after the failure, now written: then edits are tracked one by one, and a failed save restores them.
+            Directory.Delete(dir.File(BaselineStore.SnapshotFileName + ".tmp"));
+            records.ForEach(store.Records.Set);
+            store.Save(Meta);
+            Assert.False(store.Records.HasUncommittedChanges);
+            store.Records.Remove(records[0].Path);
+            store.Records.Set(TestRecords.Make(999, "/new"));
+            Directory.CreateDirectory(dir.File(BaselineStore.SnapshotFileName + ".tmp"));
+            Assert.Throws<BaselineWriteException>(() => store.Save(Meta));
+            TestRecords.AssertContainsExactly(records, store.Records);
+            Directory.Delete(dir.File(BaselineStore.SnapshotFileName + ".tmp"));
+        }
+        using var reopened = BaselineStore.Open(dir.StateDir, key);
+        TestRecords.AssertContainsExactly(records, reopened.Records);
+    }
+
+    [Fact]
+    public void EditsOfAnEmptyBaselineThatAJournalAppendPartlyCommitsRollBackToTheJournal()
+    {
+        using var dir = new TempDir();
+        var key = BaselineKey.LoadOrCreate(dir.KeyFile);
+        using (var store = BaselineStore.Open(dir.StateDir, key))
+        {
+            store.Save(Meta);
+            // Uncommitted additions to an empty baseline, then an append that commits one path of them and another.
+            store.Records.Set(TestRecords.Make(1));
+            store.Records.Set(TestRecords.Make(2));
+            store.Append([BaselineUpdate.Upsert(TestRecords.Modified(TestRecords.Make(2))), BaselineUpdate.Upsert(TestRecords.Make(3))]);
+            store.Records.Set(TestRecords.Make(4));
+            Assert.True(store.Records.HasUncommittedChanges);
+
+            Directory.CreateDirectory(dir.File(BaselineStore.SnapshotFileName + ".tmp"));
+            Assert.Throws<BaselineWriteException>(() => store.Save(Meta));
+            TestRecords.AssertContainsExactly([TestRecords.Modified(TestRecords.Make(2)), TestRecords.Make(3)], store.Records);
+            Assert.False(store.Records.HasUncommittedChanges);
+            Directory.Delete(dir.File(BaselineStore.SnapshotFileName + ".tmp"));
+        }
+        using var reopened = BaselineStore.Open(dir.StateDir, key);
+        TestRecords.AssertContainsExactly([TestRecords.Modified(TestRecords.Make(2)), TestRecords.Make(3)], reopened.Records);
+    }
+
+    [Fact]
     public void UnsavedEditsAreNotPersistedByAppend()
     {
         using var dir = new TempDir();
