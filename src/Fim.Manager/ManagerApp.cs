@@ -81,6 +81,7 @@ public static class ManagerApp
         services.AddFimStore(config);
         services.AddSingleton<Scans.ComplianceReportBuilder>();
         services.AddSingleton<StreamQuery>();
+        services.AddSingleton<AlertAccess>();
         services.AddSingleton<ScanCoalescer>();
         services.AddSingleton<ApiTokens>();
         services.AddFimSecurity(config);
