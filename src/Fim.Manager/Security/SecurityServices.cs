@@ -121,6 +121,12 @@ public static class SecurityServices
                 }
                 o.TokenValidationParameters.NameClaimType = "name";
                 o.TokenValidationParameters.ClockSkew = auth.Oidc.ClockSkew;
+                // The code comes back in the query of a top-level GET, not a cross-site form post: the correlation and
+                // nonce cookies can then be Lax. The form post needs them SameSite=None, which browsers drop unless
+                // Secure, so a login over plain HTTP (a loopback test, a port-forward) never completed in a real browser.
+                o.ResponseMode = Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectResponseMode.Query;
+                o.CorrelationCookie.SameSite = SameSiteMode.Lax;
+                o.NonceCookie.SameSite = SameSiteMode.Lax;
                 o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.Events.OnRemoteFailure = async context =>
