@@ -112,6 +112,42 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     }
 
     [Fact]
+    public async Task A_cross_site_page_can_neither_review_nor_sign_out_with_the_users_session()
+    {
+        var path = Path.Combine(stack.Tree, "csrf.conf");
+        await File.WriteAllTextAsync(path, "a\n");
+        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of csrf.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
+        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+        var page = await stack.SignedInAsync(OidcProvider.AnalystLogin);
+
+        // Another site (Playwright serves it) makes the user's browser post a review (JSON smuggled in a text/plain
+        // form) and a sign-out to the manager: top-level form posts, the classic CSRF.
+        var field = System.Net.WebUtility.HtmlEncode("{\"state\":\"incident\",\"alertIds\":[\"" + alertId + "\"],\"x\":\"");
+        string Attack(string form) => $"<!DOCTYPE html><html><body>{form}<script>document.forms[0].submit();</script></body></html>";
+        var pages = new Dictionary<string, string>
+        {
+            ["http://attacker.test/review"] = Attack($"<form method=\"post\" enctype=\"text/plain\" action=\"{stack.BaseUrl}/api/v1/alerts/review\"><input name=\"{field}\" value='\"}}'></form>"),
+            ["http://attacker.test/logout"] = Attack($"<form method=\"post\" action=\"{stack.BaseUrl}/logout\"></form>"),
+        };
+        await page.Context.RouteAsync("http://attacker.test/**", route => route.FulfillAsync(new() { ContentType = "text/html", Body = pages[route.Request.Url] }));
+        // Top-level posts: here a frame or a fetch from another site to the loopback manager never reached it (chromium's local
+        // network protection), which would prove nothing about the cookie.
+        foreach (var (url, target) in new[] { ("http://attacker.test/review", "/api/v1/alerts/review"), ("http://attacker.test/logout", "/logout") })
+        {
+            var answer = page.WaitForResponseAsync(r => r.Url == stack.BaseUrl + target);
+            await page.GotoAsync(url);
+            // 401: the manager saw no session (with one, the review would be 200 or a 4xx about its body).
+            Assert.Equal(401, (await answer).Status);
+        }
+
+        // Neither carried the session (SameSite=Lax): still signed in, and the alert is not reviewed.
+        await page.GotoAsync("/console/alerts");
+        await Assertions.Expect(page.GetByTestId("who")).ToContainTextAsync($"{OidcProvider.AnalystLogin} (analyst)");
+        var stored = (await stack.StoredAlertsAsync(path))[0];
+        Assert.False(stored.TryGetProperty("review", out _), stored.ToString());
+    }
+
+    [Fact]
     public async Task A_tampered_search_address_shows_a_readable_message_naming_the_parameter()
     {
         var page = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console/alerts?minLevel=abc");
