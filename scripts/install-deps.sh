@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
-# nats-server, promtool, inotify-tools, setpriv, clang, bpftool and libbpf-dev (the agent's eBPF process table), rpm
+# nats-server, promtool, inotify-tools, chromium (the console's browser tests), setpriv, clang, bpftool and libbpf-dev (the agent's eBPF process table), rpm
 # (apt, skipped when everything is present), the
 # Kubernetes, prometheus-operator and KEDA schema validators from npm into .cache/k8s-models
 # (scripts/fetch-k8s-models.sh; the Kubernetes API double validates built-in objects with them), and the
@@ -23,6 +23,9 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool
 { command -v rpm >/dev/null 2>&1 && command -v rpmbuild >/dev/null 2>&1; } || need+=(rpm)
 # The alert store's PostgreSQL tests and benchmarks start their own server from these binaries (never the system service).
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+# The web console's browser tests (Fim.Console.Tests) drive Debian's chromium through Playwright; Playwright's own
+# browser download cannot reach its servers here.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if ((${#need[@]})); then
   if [ "$(id -u)" -ne 0 ]; then

@@ -31,7 +31,8 @@ public static class ManagerApp
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The manager's own name, not the entry assembly's: tests host it in-process, and static web assets are found by it.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(ManagerApp).Assembly.GetName().Name });
         configure?.Invoke(builder);
         var services = builder.Services;
         var config = builder.Configuration;
@@ -42,6 +43,7 @@ public static class ManagerApp
         AddValidatedOptions<SinkOptions, SinkOptionsValidator>(services, config, SinkOptions.Section);
         AddValidatedOptions<ApiOptions, ApiOptionsValidator>(services, config, ApiOptions.Section);
         AddValidatedOptions<AuthOptions, AuthOptionsValidator>(services, config, AuthOptions.Section);
+        AddValidatedOptions<WebConsole.ConsoleOptions, WebConsole.ConsoleOptionsValidator>(services, config, WebConsole.ConsoleOptions.Section);
         services.AddOptions<TelemetryOptions>().Bind(config.GetSection(TelemetryOptions.Section));
 
         services.TryAddSingleton(TimeProvider.System);
@@ -81,10 +83,12 @@ public static class ManagerApp
         services.AddFimStore(config);
         services.AddSingleton<Scans.ComplianceReportBuilder>();
         services.AddSingleton<StreamQuery>();
+        services.AddSingleton<AlertAccess>();
         services.AddSingleton<ScanCoalescer>();
         services.AddSingleton<ApiTokens>();
         services.AddFimSecurity(config);
         Audit.AuditServices.AddFimAudit(services);
+        WebConsole.ConsoleServices.AddFimConsole(builder);
         var apiOptions = config.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new ApiOptions();
         services.AddGrpc(o =>
         {
@@ -125,12 +129,14 @@ public static class ManagerApp
         }
         app.UseRouting();
         app.UseFimSecurity();
+        WebConsole.ConsoleServices.UseFimConsole(app);
         app.MapGrpcService<FimManagerService>();
         app.MapGrpcService<EnrollmentGrpcService>();
         app.MapGrpcService<MaintenanceGrpcService>();
         app.MapGrpcService<Fleet.FleetGrpcService>();
         app.MapGrpcService<Scans.ScansGrpcService>();
         app.MapFimLogin(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value);
+        WebConsole.ConsoleServices.MapFimConsole(app);
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry).AllowAnonymous();
@@ -188,6 +194,7 @@ public static class ManagerApp
         Check<Fleet.FleetOptions>();
         Check<AuthOptions>();
         Check<StoreOptions>();
+        Check<WebConsole.ConsoleOptions>();
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("Fim", typeof(ManagerApp), failures);

@@ -32,7 +32,10 @@ public sealed class OidcProvider : IAsyncDisposable
     public const string NoRole = "norole-bot";
     public const string ShortLived = "shortlived-bot";
 
+    /// <summary>The browser accounts (one password for all, <see cref="AccountPassword"/>): an admin, an analyst and a viewer.</summary>
     public const string AccountLogin = "alice";
+    public const string AnalystLogin = "bob";
+    public const string ViewerLogin = "vic";
 
     private static readonly Lazy<Task<OidcProvider>> SharedProvider = new(async () =>
     {
@@ -114,12 +117,10 @@ public sealed class OidcProvider : IAsyncDisposable
                     ["response_types"] = new JsonArray("code"),
                     ["token_endpoint_auth_method"] = "client_secret_post",
                 }),
-            ["accounts"] = new JsonArray(new JsonObject
-            {
-                ["login"] = AccountLogin,
-                ["password"] = password,
-                ["groups"] = new JsonArray(AdminGroup),
-            }),
+            ["accounts"] = new JsonArray(
+                new JsonObject { ["login"] = AccountLogin, ["password"] = password, ["groups"] = new JsonArray(AdminGroup) },
+                new JsonObject { ["login"] = AnalystLogin, ["password"] = password, ["groups"] = new JsonArray(AnalystGroup) },
+                new JsonObject { ["login"] = ViewerLogin, ["password"] = password, ["groups"] = new JsonArray(ViewerGroup) }),
         };
         var configFile = Path.Combine(dir, "config.json");
         await File.WriteAllTextAsync(configFile, config.ToJsonString());

@@ -16,61 +16,8 @@ public sealed partial class FimManagerService
     private static readonly TimeSpan DefaultAuditSpan = TimeSpan.FromDays(7);
 
     [Authorize(Policy = Roles.AnalystPolicy)]
-    public override async Task<V1.ReviewAlertsResponse> ReviewAlerts(V1.ReviewAlertsRequest request, ServerCallContext context)
-    {
-        var state = ReviewArguments.State(request.State);
-        var comment = ReviewArguments.Comment(request.Comment);
-        var hasIds = request.AlertIds.Count > 0;
-        if (hasIds && request.Filter is not null)
-        {
-            throw ApiArguments.Invalid("filter: give alert_ids or filter, not both");
-        }
-        if (!hasIds && request.Filter is null)
-        {
-            throw ApiArguments.Invalid("alert_ids: is empty: give the alerts to review (1..1000 ids), or a search in filter");
-        }
-        var caller = Caller(context);
-        var cancellationToken = context.CancellationToken;
-        // The reviewer is whoever authenticated, never a name from the request.
-        var review = new StoredReview(state, caller.Subject, Micros.From(time.GetUtcNow()), comment);
-        long changed;
-        if (hasIds)
-        {
-            var ids = ReviewArguments.Ids(request.AlertIds);
-            var rows = await reviews.GetAlertsAsync(ids, cancellationToken);
-            var allowed = rows.Where(r => MayReview(caller, r)).Select(r => r.AlertId).ToHashSet(StringComparer.Ordinal);
-            var missing = ids.Where(id => !allowed.Contains(id)).ToList();
-            if (missing.Count > 0)
-            {
-                // Unknown and out-of-scope alike: an alert the caller may not read is not the caller's to know of.
-                throw new RpcException(new Status(StatusCode.NotFound, $"alert_ids: no stored alert you may review with id {string.Join(", ", missing.Take(5))}"
-                    + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "") + "; nothing was changed"));
-            }
-            changed = await reviews.ReviewAsync(ids, review, cancellationToken);
-        }
-        else
-        {
-            var filter = request.Filter!;
-            if (filter.Cursor.Length > 0)
-            {
-                throw ApiArguments.Invalid("filter.cursor: a review takes no cursor (it covers every match)");
-            }
-            if (filter.HasLimit)
-            {
-                throw ApiArguments.Invalid("filter.limit: a review takes no limit (it covers every match)");
-            }
-            var query = AlertFilters.From(filter, time.GetUtcNow(), "filter.");
-            if (!ReviewArguments.Narrows(query))
-            {
-                throw ApiArguments.Invalid("filter: name at least one filter besides since and until (agent_id, path, min_level, rule_id, review_state, ...), "
-                    + "so a review cannot cover every alert by accident");
-            }
-            changed = caller.HasUnscoped(Role.Analyst)
-                ? await reviews.ReviewMatchingAsync(query, review, cancellationToken)
-                : await ReviewVisibleAsync(caller, query, review, cancellationToken);
-        }
-        return new V1.ReviewAlertsResponse { Changed = (ulong)changed, Review = ReviewArguments.ToProto(review) };
-    }
+    public override Task<V1.ReviewAlertsResponse> ReviewAlerts(V1.ReviewAlertsRequest request, ServerCallContext context) =>
+        alerts.ReviewAsync(Caller(context), request, context.CancellationToken);
 
     [Authorize(Policy = Roles.AdminPolicy)]
     public override async Task<V1.ListAuditLogResponse> ListAuditLog(V1.ListAuditLogRequest request, ServerCallContext context)
@@ -157,29 +104,6 @@ public sealed partial class FimManagerService
         if (!caller.HasUnscoped(Role.Admin))
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied, "the audit log covers the whole fleet: it needs an admin role without an agent or namespace limit"));
-        }
-    }
-
-    /// <summary>Reviewing needs the analyst role over the alert's agent and namespace, as reading needs the viewer role.</summary>
-    private bool MayReview(CallerAccess caller, AlertRow row) =>
-        Deserialize<Alert>(row.Json) is { } alert
-        && caller.SeesRecord(alert.Labels ?? (agents.TryGet(alert.AgentId, out var a) ? a.Labels : null), alert.Policy, Role.Analyst);
-
-    /// <summary>A scoped caller's bulk review: the matches read page by page, the ones it may review reviewed page by page.</summary>
-    private async Task<long> ReviewVisibleAsync(CallerAccess caller, AlertQuery query, StoredReview review, CancellationToken cancellationToken)
-    {
-        var q = query with { Limit = ApiArguments.MaxLimit, After = null };
-        long changed = 0;
-        while (true)
-        {
-            var page = await store.SearchAsync(q, cancellationToken);
-            var ids = page.Rows.Where(r => MayReview(caller, r)).Select(r => r.AlertId).ToList();
-            changed += await reviews.ReviewAsync(ids, review, cancellationToken);
-            if (page.Next is null)
-            {
-                return changed;
-            }
-            q = q with { After = page.Next };
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed partial class FimManagerService(
     Fleet.AgentLifecycle lifecycle,
     StreamQuery streams,
     IAlertStore store,
-    IAlertReviews reviews,
+    AlertAccess alerts,
     IAuditStore auditLog,
     IAuditCheckpoint auditCheckpoint,
     Audit.AuditedMethods auditedMethods,
@@ -122,7 +122,7 @@ public sealed partial class FimManagerService(
         // Headers go out as soon as the watch is in place, so a caller knows from when on it sees everything.
         await foreach (var msg in streams.WatchAsync(Subjects.AlertsStream, filter, () => context.WriteResponseHeadersAsync([]), context.CancellationToken))
         {
-            if (Deserialize<Alert>(msg.Data) is { } alert && alert.Level >= minLevel && Sees(caller, alert))
+            if (AlertAccess.Read(msg.Data) is { } alert && alert.Level >= minLevel && Sees(caller, alert))
             {
                 await responseStream.WriteAsync(ProtoMapping.ToProto(alert, msg), context.CancellationToken);
             }
@@ -189,48 +189,10 @@ public sealed partial class FimManagerService(
 
     private CallerAccess Caller(ServerCallContext context) => grants.For(context.GetHttpContext());
 
-    private bool Sees(CallerAccess caller, Alert alert) =>
-        caller.SeesRecord(alert.Labels ?? (agents.TryGet(alert.AgentId, out var a) ? a.Labels : null), alert.Policy);
+    private bool Sees(CallerAccess caller, Alert alert) => alerts.Sees(caller, alert);
 
-    /// <summary>
-    /// One page of the alerts the caller may see. Unscoped callers get the store's page as it is; for callers limited by
-    /// labels or namespaces pages are read and filtered until the page is full or the scan budget (MaxScan) is spent,
-    /// and the cursor continues after the last row read.
-    /// </summary>
-    private async Task<(List<(Alert Alert, AlertRow Row)> Rows, AlertCursor? Next, long Scanned)> VisiblePageAsync(CallerAccess caller, AlertQuery query,
-        CancellationToken cancellationToken)
-    {
-        var unscoped = caller.HasUnscoped(Role.Viewer);
-        var visible = new List<(Alert, AlertRow)>(query.Limit);
-        long scanned = 0;
-        while (true)
-        {
-            var page = await store.SearchAsync(query, cancellationToken);
-            for (var i = 0; i < page.Rows.Count; i++)
-            {
-                var row = page.Rows[i];
-                scanned++;
-                if (Deserialize<Alert>(row.Json) is { } alert && (unscoped || Sees(caller, alert)))
-                {
-                    visible.Add((alert, row));
-                    if (visible.Count == query.Limit)
-                    {
-                        var more = i < page.Rows.Count - 1 || page.Next is not null;
-                        return (visible, more ? row.Cursor : null, scanned);
-                    }
-                }
-            }
-            if (page.Next is null)
-            {
-                return (visible, null, scanned);
-            }
-            if (scanned >= _options.MaxScan)
-            {
-                return (visible, page.Next, scanned);
-            }
-            query = query with { After = page.Next };
-        }
-    }
+    private Task<(List<(Alert Alert, AlertRow Row)> Rows, AlertCursor? Next, long Scanned)> VisiblePageAsync(CallerAccess caller, AlertQuery query,
+        CancellationToken cancellationToken) => alerts.PageAsync(caller, query, cancellationToken);
 
     /// <summary>Counts in the store for unscoped callers; for scoped ones counted from the visible alerts, within the scan budget.</summary>
     private async Task<(IReadOnlyList<CountRow> Counts, bool Truncated)> VisibleCountsAsync(CallerAccess caller, CountQuery query, CancellationToken cancellationToken)
@@ -249,7 +211,7 @@ public sealed partial class FimManagerService(
             foreach (var row in page.Rows)
             {
                 scanned++;
-                if (Deserialize<Alert>(row.Json) is { } alert && Sees(caller, alert))
+                if (AlertAccess.Read(row.Json) is { } alert && Sees(caller, alert))
                 {
                     var key = query.Key switch
                     {
@@ -325,17 +287,5 @@ public sealed partial class FimManagerService(
             log.LogWarning("Agent {Agent} answered the scan request with something that is not an agent reply", agent);
         }
         return new ScanOutcome(ok, json);
-    }
-
-    private static T? Deserialize<T>(byte[]? data) where T : class
-    {
-        try
-        {
-            return data is null ? null : JsonSerializer.Deserialize<T>(data, ContractJson.Default.Options);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Fim.Manager.Security;
 using Fim.Manager.Store;
 using Google.Protobuf;
@@ -14,7 +13,7 @@ namespace Fim.Manager.Audit;
 /// gRPC status code it ended with. Calls refused before they reach the method (no credentials, a role too low) are
 /// in the Fim.Audit log, not here.
 /// </summary>
-public sealed class AuditInterceptor(AuditedMethods methods, AuditTrail trail, GrantMapper grants, TimeProvider time, ILogger<AuditInterceptor> log)
+public sealed class AuditInterceptor(AuditedMethods methods, AuditTrail trail, GrantMapper grants, TimeProvider time)
     : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
@@ -26,47 +25,9 @@ public sealed class AuditInterceptor(AuditedMethods methods, AuditTrail trail, G
         }
         var http = context.GetHttpContext();
         var caller = grants.For(http);
-        var started = new AuditDraft(Store.Micros.From(time.GetUtcNow()), caller.Subject, AuthMethod(caller, http), AuditedMethods.Action(method),
+        var started = new AuditDraft(Micros.From(time.GetUtcNow()), caller.Subject, AuthMethod(caller, http), AuditedMethods.Action(method),
             AuditedMethods.Target(message), AuditDetail.Of(message), "started");
-        AuditRecord row;
-        try
-        {
-            row = await trail.AppendAsync(started, context.CancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            log.LogError("Refused {Action} by {Actor}: its audit row could not be written: {Error}", started.Action, started.Actor, e.Message);
-            throw new RpcException(new Status(StatusCode.Unavailable, "audit log: the call was not run because its audit row could not be written; try again"));
-        }
-        var outcome = "Internal";
-        var detail = new Dictionary<string, string?> { ["started"] = row.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture) };
-        try
-        {
-            var response = await continuation(request, context);
-            outcome = "ok";
-            detail["response"] = response is IMessage m ? AuditDetail.Of(m) : null;
-            return response;
-        }
-        catch (RpcException e)
-        {
-            outcome = e.StatusCode.ToString();
-            detail["status"] = e.Status.Detail;
-            throw;
-        }
-        catch (OperationCanceledException)
-        {
-            outcome = nameof(StatusCode.Cancelled);
-            throw;
-        }
-        finally
-        {
-            await trail.AppendOutcomeAsync(started with
-            {
-                AtMicros = Store.Micros.From(time.GetUtcNow()),
-                Outcome = outcome,
-                Detail = JsonSerializer.Serialize(detail, AuditOutcomeJson.Default.DictionaryStringString),
-            });
-        }
+        return await trail.RunAsync(started, () => continuation(request, context), context.CancellationToken);
     }
 
     /// <summary>api-token, oidc-bearer (a JWT in the Authorization header) or oidc-session (the console's login cookie).</summary>
@@ -75,6 +36,3 @@ public sealed class AuditInterceptor(AuditedMethods methods, AuditTrail trail, G
         : ApiTokenHandler.BearerToken(http.Request) is not null ? "oidc-bearer"
         : "oidc-session";
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string?>))]
-internal sealed partial class AuditOutcomeJson : System.Text.Json.Serialization.JsonSerializerContext;

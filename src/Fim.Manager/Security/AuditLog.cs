@@ -21,6 +21,11 @@ public sealed class AuditLog(ILoggerFactory loggers, TimeProvider time)
         _log.LogInformation("audit {AuditAction} on {AuditTarget} by {AuditWho} from {AuditFrom} at {AuditWhen:O}: refused {AuditStatus}",
             action, context.Request.Path.Value, who, From(context), time.GetUtcNow(), status);
 
+    /// <summary>A console action refused to a signed-in user whose role does not allow it (the console's own 403).</summary>
+    public void RefusedInConsole(CallerAccess caller, string action, string target) =>
+        _log.LogInformation("audit {AuditAction} on {AuditTarget} by {AuditWho} ({AuditScheme}) from the console at {AuditWhen:O}: refused {AuditStatus}",
+            action, target, caller.Subject, caller.Scheme, time.GetUtcNow(), StatusCodes.Status403Forbidden);
+
     /// <summary>Credentials that were presented and refused (bad signature, expired, unknown or revoked token, failed browser login).</summary>
     public void LoginFailed(HttpContext context, string scheme, string reason) =>
         _log.LogInformation("audit login-failed scheme {AuditScheme} from {AuditFrom} at {AuditWhen:O} on {AuditTarget}: {AuditReason}",

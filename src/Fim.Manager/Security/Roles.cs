@@ -18,6 +18,8 @@ public static class Roles
     public const string ViewerPolicy = "fim-viewer";
     public const string AnalystPolicy = "fim-analyst";
     public const string AdminPolicy = "fim-admin";
+    /// <summary>The web console: a browser session (the login cookie, never a bearer token) of a caller with at least the viewer role.</summary>
+    public const string ConsolePolicy = "fim-console";
     /// <summary>Any signed-in caller, whatever its role (logout).</summary>
     public const string SignedInPolicy = "fim-signed-in";
 

@@ -95,8 +95,13 @@ public static class SecurityServices
                 o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.ExpireTimeSpan = auth.Oidc.SessionLifetime;
                 o.SlidingExpiration = true;
-                o.Events.OnRedirectToLogin = context => StatusAsync(context.Response, StatusCodes.Status401Unauthorized);
-                o.Events.OnRedirectToAccessDenied = context => StatusAsync(context.Response, StatusCodes.Status403Forbidden);
+                // A browser opening the console is sent to sign in (and back); API callers get their 401.
+                o.Events.OnRedirectToLogin = context => WebConsole.ConsoleServices.IsConsoleRequest(context.Request)
+                    ? RedirectToLoginAsync(context.HttpContext)
+                    : StatusAsync(context.Response, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = context => WebConsole.ConsoleServices.IsConsoleRequest(context.Request)
+                    ? NoRolePageAsync(context.HttpContext)
+                    : StatusAsync(context.Response, StatusCodes.Status403Forbidden);
             });
             authentication.AddOpenIdConnect(OidcScheme, o =>
             {
@@ -116,6 +121,12 @@ public static class SecurityServices
                 }
                 o.TokenValidationParameters.NameClaimType = "name";
                 o.TokenValidationParameters.ClockSkew = auth.Oidc.ClockSkew;
+                // The code comes back in the query of a top-level GET, not a cross-site form post: the correlation and
+                // nonce cookies can then be Lax. The form post needs them SameSite=None, which browsers drop unless
+                // Secure, so a login over plain HTTP (a loopback test, a port-forward) never completed in a real browser.
+                o.ResponseMode = Microsoft.IdentityModel.Protocols.OpenIdConnect.OpenIdConnectResponseMode.Query;
+                o.CorrelationCookie.SameSite = SameSiteMode.Lax;
+                o.NonceCookie.SameSite = SameSiteMode.Lax;
                 o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.Events.OnRemoteFailure = async context =>
@@ -142,6 +153,7 @@ public static class SecurityServices
             .AddPolicy(Roles.AnalystPolicy, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Role.Analyst)))
             .AddPolicy(Roles.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Role.Admin)))
             .AddPolicy(Roles.SignedInPolicy, p => p.RequireAuthenticatedUser())
+            .AddPolicy(Roles.ConsolePolicy, p => p.AddAuthenticationSchemes(CookieScheme).RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Role.Viewer)))
             // Deny by default: an endpoint mapped without a policy is refused to everyone, signed in or not.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(new DenyRequirement()).Build());
 
@@ -236,6 +248,28 @@ public static class SecurityServices
         SecurityTokenMalformedException => "token is malformed",
         _ => e.GetType().Name,
     };
+
+    private static Task RedirectToLoginAsync(HttpContext context)
+    {
+        var back = context.Request.PathBase + context.Request.Path + context.Request.QueryString;
+        // The circuit's own requests cannot come back to themselves after a login: send those to the console's start.
+        var returnUrl = context.Request.Path.StartsWithSegments(WebConsole.ConsoleServices.BasePath, StringComparison.Ordinal) ? back.ToString() : WebConsole.ConsoleServices.BasePath;
+        context.Response.Redirect("/login?returnUrl=" + Uri.EscapeDataString(returnUrl));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Signed in, but no group of the caller maps to a role: a readable page, not a bare 403.</summary>
+    private static async Task NoRolePageAsync(HttpContext context)
+    {
+        var who = context.RequestServices.GetRequiredService<GrantMapper>().For(context).Subject;
+        context.RequestServices.GetRequiredService<AuditLog>().Refused(context, who, "console", StatusCodes.Status403Forbidden);
+        context.Response.StatusCode = StatusCodes.Status403Forbidden;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        await context.Response.WriteAsync("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>No role - FimOperator</title></head><body>"
+            + "<h1>No role in FimOperator</h1><p>You are signed in as " + System.Net.WebUtility.HtmlEncode(who)
+            + ", but none of your groups is given a role (viewer, analyst or admin) in Fim:Auth:Groups. Ask an administrator.</p>"
+            + "<form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form></body></html>");
+    }
 
     private static Task StatusAsync(HttpResponse response, int status)
     {

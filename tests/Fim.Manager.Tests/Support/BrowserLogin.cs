@@ -22,13 +22,9 @@ public static partial class BrowserLogin
             ["login"] = OidcProvider.AccountLogin,
             ["password"] = password ?? oidc.AccountPassword,
         }));
-        if (afterLogin.StatusCode != HttpStatusCode.OK)
-        {
-            return afterLogin;
-        }
-        // The provider answers with a self-submitting form (response_mode=form_post) to the manager's callback.
-        var callback = Form(await afterLogin.Content.ReadAsStringAsync());
-        return await browser.PostAsync(callback.Action, new FormUrlEncodedContent(callback.Fields));
+        // The provider redirects to the manager's callback with the code in the query (response_mode=query), and the
+        // manager on to the return path: the client followed both.
+        return afterLogin;
     }
 
     /// <summary>The action and hidden fields of the first form in a page.</summary>

@@ -1,0 +1,174 @@
+using System.Text.RegularExpressions;
+using Fim.Testing;
+using Microsoft.Playwright;
+
+namespace Fim.Console.Tests;
+
+/// <summary>
+/// The web console in Debian's chromium against a real manager, nats-server, agent and SQLite store. Every wait is for
+/// a condition with a generous deadline (ConsoleStack.Deadline), never a sleep.
+/// </summary>
+public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<ConsoleStack>
+{
+    private const string ScriptName = "<script>alert(1)</script>";
+
+    [Fact]
+    public async Task An_anonymous_browser_is_sent_to_the_login_from_every_console_page()
+    {
+        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x" })
+        {
+            var page = await stack.NewPageAsync();
+            await page.GotoAsync(path);
+            await page.WaitForURLAsync(url => url.StartsWith(stack.Oidc.Issuer + "/interaction/", StringComparison.Ordinal));
+            await Assertions.Expect(page.Locator("input[name=login]")).ToBeVisibleAsync();
+            if (path == "/console")
+            {
+                await ConsoleStack.ScreenshotAsync(page, "login");
+            }
+            await page.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task An_analyst_sees_a_change_arrive_live_opens_it_with_its_diff_and_attributes_and_marks_it_expected()
+    {
+        var page = await stack.SignedInAsync(OidcProvider.AnalystLogin);
+        var dialogs = new List<string>();
+        page.Dialog += (_, dialog) =>
+        {
+            dialogs.Add(dialog.Message);
+            _ = dialog.DismissAsync();
+        };
+        await Assertions.Expect(page.GetByTestId("who")).ToContainTextAsync($"{OidcProvider.AnalystLogin} (analyst)");
+        await Assertions.Expect(page.GetByTestId("live-status")).ToContainTextAsync("Live");
+        // Marks this document: a reload or a navigation would lose it.
+        await page.EvaluateAsync("() => window.fimNoReload = 'still here'");
+
+        await File.WriteAllTextAsync(Path.Combine(stack.Tree, ConsoleStack.WatchedFile), "listen 8080\nworkers 2\n");
+        var row = page.Locator("tbody[data-testid=alert-rows] tr", new() { HasText = ConsoleStack.WatchedFile }).Filter(new() { HasText = "modified" });
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        Assert.Equal("still here", await page.EvaluateAsync<string>("() => window.fimNoReload"));
+        await ConsoleStack.ScreenshotAsync(page, "alerts-live");
+
+        // A file named like a script shows as text and runs nothing (a slash cannot be in a name: a directory then a file).
+        var scriptDirectory = Path.Combine(stack.Tree, "<script>alert(1)<");
+        Directory.CreateDirectory(scriptDirectory);
+        await File.WriteAllTextAsync(Path.Combine(scriptDirectory, "script>"), "x\n");
+        var scriptRow = page.Locator("tbody[data-testid=alert-rows] tr", new() { HasText = ScriptName });
+        await Assertions.Expect(scriptRow.First).ToBeVisibleAsync();
+        var html = await scriptRow.First.InnerHTMLAsync();
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html);
+        Assert.Equal(0, await page.Locator("tbody[data-testid=alert-rows] script").CountAsync());
+
+        await row.GetByTestId("alert-link").ClickAsync();
+        await page.WaitForURLAsync(new Regex("/console/alert\\?id="));
+        await Assertions.Expect(page.GetByTestId("alert-path")).ToHaveTextAsync(Path.Combine(stack.Tree, ConsoleStack.WatchedFile));
+        await Assertions.Expect(page.GetByTestId("diff")).ToContainTextAsync("+listen 8080");
+        await Assertions.Expect(page.GetByTestId("diff")).ToContainTextAsync("-listen 80");
+        await Assertions.Expect(page.GetByTestId("attributes")).ToContainTextAsync("sha256 (changed)");
+        await Assertions.Expect(page.GetByTestId("history").Locator("tbody tr")).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByTestId("review-state")).ToContainTextAsync("new");
+        await ConsoleStack.ScreenshotAsync(page, "alert");
+
+        await page.FillAsync("#review-comment-input", "planned change <b>CHG-7</b>");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Mark expected" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("review-state")).ToContainTextAsync($"expected by {OidcProvider.AnalystLogin}");
+        await Assertions.Expect(page.GetByTestId("review-comment")).ToHaveTextAsync("planned change <b>CHG-7</b>");
+        var stored = (await stack.StoredAlertsAsync(Path.Combine(stack.Tree, ConsoleStack.WatchedFile)))
+            .Single(a => a.GetProperty("kind").GetString() == "modified");
+        Assert.Equal("expected", stored.GetProperty("review").GetProperty("state").GetString());
+        await ConsoleStack.ScreenshotAsync(page, "alert-reviewed");
+
+        // The script-named file's own page: its path as text too.
+        await page.GotoAsync("/console/alerts?pathGlob=" + Uri.EscapeDataString("*" + ScriptName));
+        await page.Locator("tbody[data-testid=alert-rows] tr").First.GetByTestId("alert-link").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("alert-path")).ToHaveTextAsync(Path.Combine(scriptDirectory, "script>"));
+        Assert.Empty(dialogs);
+    }
+
+    [Fact]
+    public async Task A_viewer_sees_no_review_buttons_and_a_review_sent_with_its_session_is_refused()
+    {
+        var path = Path.Combine(stack.Tree, "viewer.conf");
+        await File.WriteAllTextAsync(path, "a\n");
+        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of viewer.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
+        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+
+        var page = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console/alert?id=" + Uri.EscapeDataString(alertId));
+        await Assertions.Expect(page.GetByTestId("who")).ToContainTextAsync($"{OidcProvider.ViewerLogin} (viewer)");
+        await Assertions.Expect(page.GetByTestId("review-state")).ToContainTextAsync("new");
+        await Assertions.Expect(page.GetByTestId("review-actions")).ToHaveCountAsync(0);
+        Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = "Mark expected" }).CountAsync());
+        await ConsoleStack.ScreenshotAsync(page, "alert-viewer");
+
+        // The same session straight at the API: refused on the server, and nothing changed.
+        var direct = await page.Context.APIRequest.PostAsync("/api/v1/alerts/review", new APIRequestContextOptions
+        {
+            DataObject = new { state = "expected", alertIds = new[] { alertId } },
+        });
+        Assert.Equal(403, direct.Status);
+        var stored = (await stack.StoredAlertsAsync(path))[0];
+        Assert.False(stored.TryGetProperty("review", out var review) && review.GetProperty("state").GetString() == "expected");
+    }
+
+    [Fact]
+    public async Task A_cross_site_page_can_neither_review_nor_sign_out_with_the_users_session()
+    {
+        var path = Path.Combine(stack.Tree, "csrf.conf");
+        await File.WriteAllTextAsync(path, "a\n");
+        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of csrf.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
+        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+        var page = await stack.SignedInAsync(OidcProvider.AnalystLogin);
+
+        // Another site (Playwright serves it) makes the user's browser post a review (JSON smuggled in a text/plain
+        // form) and a sign-out to the manager: top-level form posts, the classic CSRF.
+        var field = System.Net.WebUtility.HtmlEncode("{\"state\":\"incident\",\"alertIds\":[\"" + alertId + "\"],\"x\":\"");
+        string Attack(string form) => $"<!DOCTYPE html><html><body>{form}<script>document.forms[0].submit();</script></body></html>";
+        var pages = new Dictionary<string, string>
+        {
+            ["http://attacker.test/review"] = Attack($"<form method=\"post\" enctype=\"text/plain\" action=\"{stack.BaseUrl}/api/v1/alerts/review\"><input name=\"{field}\" value='\"}}'></form>"),
+            ["http://attacker.test/logout"] = Attack($"<form method=\"post\" action=\"{stack.BaseUrl}/logout\"></form>"),
+        };
+        await page.Context.RouteAsync("http://attacker.test/**", route => route.FulfillAsync(new() { ContentType = "text/html", Body = pages[route.Request.Url] }));
+        // Top-level posts: here a frame or a fetch from another site to the loopback manager never reached it (chromium's local
+        // network protection), which would prove nothing about the cookie.
+        foreach (var (url, target) in new[] { ("http://attacker.test/review", "/api/v1/alerts/review"), ("http://attacker.test/logout", "/logout") })
+        {
+            var answer = page.WaitForResponseAsync(r => r.Url == stack.BaseUrl + target);
+            await page.GotoAsync(url);
+            // 401: the manager saw no session (with one, the review would be 200 or a 4xx about its body).
+            Assert.Equal(401, (await answer).Status);
+        }
+
+        // Neither carried the session (SameSite=Lax): still signed in, and the alert is not reviewed.
+        await page.GotoAsync("/console/alerts");
+        await Assertions.Expect(page.GetByTestId("who")).ToContainTextAsync($"{OidcProvider.AnalystLogin} (analyst)");
+        var stored = (await stack.StoredAlertsAsync(path))[0];
+        Assert.False(stored.TryGetProperty("review", out _), stored.ToString());
+    }
+
+    [Fact]
+    public async Task A_tampered_search_address_shows_a_readable_message_naming_the_parameter()
+    {
+        var page = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console/alerts?minLevel=abc");
+        await Assertions.Expect(page.GetByTestId("search-error")).ToContainTextAsync("minLevel: 'abc' is not a whole number");
+        await ConsoleStack.ScreenshotAsync(page, "alerts-bad-filter");
+        foreach (var (query, message) in new[]
+        {
+            ("minLevel=9&maxLevel=3", "maxLevel: must not be below min_level"),
+            ("pathGlob=" + Uri.EscapeDataString("/etc/\\"), "pathGlob: is not a valid glob"),
+            ("since=yesterday", "since: 'yesterday' is not a time"),
+            ("cursor=%00%01", "cursor:"),
+            ("agentId=" + Uri.EscapeDataString("<b>x</b>"), "agentId: must match"),
+        })
+        {
+            await page.GotoAsync("/console/alerts?" + query);
+            await Assertions.Expect(page.GetByTestId("search-error")).ToContainTextAsync(message);
+            var text = await page.InnerTextAsync("body");
+            Assert.DoesNotContain("Exception", text);
+            Assert.DoesNotContain("   at ", text);
+        }
+        await page.GotoAsync("/console/alert?id=no-such-alert");
+        await Assertions.Expect(page.GetByTestId("alert-missing")).ToContainTextAsync("no stored alert you may see has this id");
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Security.Claims;
+using Fim.Manager.Store;
+using Fim.Manager.Tests.Support;
+using Fim.Manager.WebConsole;
+using Fim.Testing;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Fim.Manager.Tests;
+
+/// <summary>
+/// The console's switch and its server-side review check, in-process. What a browser sees is Fim.Console.Tests' part
+/// (Playwright against a real manager process).
+/// </summary>
+public sealed class ConsoleHostTests(NatsFixture nats) : IClassFixture<NatsFixture>
+{
+    [Fact]
+    public async Task Console_Enabled_without_the_browser_login_stops_the_start_naming_the_setting()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            // No OIDC settings at all: no browser login to sign console users in.
+            await using var app = TestManager.Build(nats.Server.Url, NatsServer.FreePort(), NatsServer.FreePort(), new MemoryStream(),
+                new Dictionary<string, string?> { ["Fim:Console:Enabled"] = "true" });
+            await app.StartAsync();
+        });
+        Assert.Contains(ManagerApp.ConfigurationFailures(error), f => f.StartsWith("Fim:Console:Enabled: the console signs users in through the browser login", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_console_is_served_with_the_browser_login_and_not_at_all_when_switched_off()
+    {
+        await using (var on = await TestManager.StartAsync(nats.Server.Url))
+        {
+            using var browser = Browser(on);
+            var page = await browser.GetAsync("/console/alerts?minLevel=7");
+            Assert.Equal(HttpStatusCode.Redirect, page.StatusCode);
+            Assert.Equal("/login?returnUrl=" + Uri.EscapeDataString("/console/alerts?minLevel=7"), page.Headers.Location?.OriginalString);
+            Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/_content/MudBlazor/MudBlazor.min.css")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/_framework/blazor.web.js")).StatusCode);
+        }
+        await using var off = await TestManager.StartAsync(nats.Server.Url, new Dictionary<string, string?> { ["Fim:Console:Enabled"] = "false" });
+        using var offBrowser = Browser(off);
+        var none = await offBrowser.GetAsync("/console/alerts");
+        Assert.NotEqual(HttpStatusCode.Redirect, none.StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, none.StatusCode);
+        Assert.NotEqual(HttpStatusCode.OK, (await offBrowser.GetAsync("/_content/MudBlazor/MudBlazor.min.css")).StatusCode);
+        // The login itself stays: the switch is the console's alone.
+        Assert.Equal(HttpStatusCode.Redirect, (await offBrowser.GetAsync("/login")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_viewer_calling_the_consoles_review_handler_directly_is_refused_and_an_analysts_review_is_audited_as_the_apis()
+    {
+        await using var m = await TestManager.StartAsync(nats.Server.Url);
+        var agent = TestEvents.NewAgentId("console");
+        await nats.Client.PublishEventAsync(TestEvents.Event(agent, "/etc/hosts", "modified"));
+        await m.AwaitStoredAsync(1);
+        var alertId = (await m.Client.ListAlertsAsync(new Fim.Api.V1.ListAlertsRequest { AgentId = agent })).Alerts.Single().AlertId;
+        var reviews = m.Services.GetRequiredService<ConsoleReviews>();
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => reviews.ReviewAsync(User("vera", OidcProvider.ViewerGroup), [alertId], ReviewStates.Expected, "x", CancellationToken.None));
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        var anonymous = await Assert.ThrowsAsync<RpcException>(() => reviews.ReviewAsync(new ClaimsPrincipal(new ClaimsIdentity()), [alertId], ReviewStates.Expected, null, CancellationToken.None));
+        Assert.Equal(StatusCode.PermissionDenied, anonymous.StatusCode);
+        Assert.Equal("", (await m.Client.ListAlertsAsync(new Fim.Api.V1.ListAlertsRequest { AgentId = agent })).Alerts.Single().Review?.State ?? "");
+
+        var done = await reviews.ReviewAsync(User("anna", OidcProvider.AnalystGroup), [alertId], ReviewStates.Expected, "planned change", CancellationToken.None);
+        Assert.Equal((1UL, "anna"), (done.Changed, done.Review.Reviewer));
+        var stored = (await m.Client.ListAlertsAsync(new Fim.Api.V1.ListAlertsRequest { AgentId = agent })).Alerts.Single().Review;
+        Assert.Equal(("expected", "anna", "planned change"), (stored.State, stored.Reviewer, stored.Comment));
+        var audit = await m.Services.GetRequiredService<IAuditStore>().ListAuditAsync(new AuditQuery { Actor = "anna" }, CancellationToken.None);
+        Assert.Equal(["ok", "started"], audit.Entries.Select(e => e.Outcome));
+        Assert.All(audit.Entries, e => Assert.Equal(("fim.v1.FimManager/ReviewAlerts", "oidc-session"), (e.Action, e.AuthMethod)));
+        Assert.Empty((await m.Services.GetRequiredService<IAuditStore>().ListAuditAsync(new AuditQuery { Actor = "vera" }, CancellationToken.None)).Entries);
+    }
+
+    /// <summary>A browser session's user as the cookie handler restores it: the IdP's sub and groups.</summary>
+    private static ClaimsPrincipal User(string subject, string group) =>
+        new(new ClaimsIdentity([new Claim("sub", subject), new Claim("groups", group)], "AuthenticationTypes.Federation"));
+
+    private static HttpClient Browser(TestManager m) =>
+        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{m.HttpPort}") };
+}
