@@ -80,6 +80,10 @@ public sealed class Pipeline : IAsyncDisposable
         var http = NatsServer.FreePort();
         var grpc = NatsServer.FreePort();
         var env = Oidc.ManagerSettings(browserLogin: false).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value ?? "");
+        // The tests poll the API every 20 ms (Eventually, the searchable-latency pollers): at the default 600 calls a
+        // minute per caller a quiet machine is refused mid-test (429) and waits out the window. The limit is tested
+        // in the manager's AuthTests; a test may still set its own.
+        env["Fim__Api__RequestsPerCallerPerMinute"] = "1000000";
         foreach (var (key, value) in _managerSettings ?? new Dictionary<string, string>())
         {
             env[key] = value;

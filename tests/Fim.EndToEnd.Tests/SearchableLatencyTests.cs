@@ -119,7 +119,9 @@ public sealed class SearchableLatencyTests(ITestOutputHelper output)
         }
         try
         {
-            await Eventually.TrueAsync(() => Task.FromResult(rest.Count == Changes && grpc.Count == Changes && ctl.Count == Changes),
+            // A poller that failed finds nothing more: stop waiting, and awaiting it below reports its error.
+            await Eventually.TrueAsync(() => Task.FromResult(pollers.Any(poller => poller.IsFaulted)
+                    || (rest.Count == Changes && grpc.Count == Changes && ctl.Count == Changes)),
                 () => $"every change through each interface: REST {rest.Count}, gRPC {grpc.Count}, fimctl {ctl.Count} of {Changes}\n{p.Logs()}",
                 TimeSpan.FromMinutes(3));
         }
