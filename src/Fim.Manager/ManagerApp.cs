@@ -82,6 +82,8 @@ public static class ManagerApp
 
         services.AddFimStore(config);
         services.AddSingleton<Scans.ComplianceReportBuilder>();
+        services.AddSingleton<Scans.ComplianceReports>();
+        services.AddSingleton<AuditAccess>();
         services.AddSingleton<StreamQuery>();
         services.AddSingleton<AlertAccess>();
         services.AddSingleton<ScanCoalescer>();

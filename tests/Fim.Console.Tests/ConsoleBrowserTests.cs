@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
+using CsvHelper;
 using Fim.Testing;
 using Microsoft.Playwright;
 
@@ -15,7 +17,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     [Fact]
     public async Task An_anonymous_browser_is_sent_to_the_login_from_every_console_page()
     {
-        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x" })
+        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d" })
         {
             var page = await stack.NewPageAsync();
             await page.GotoAsync(path);
@@ -170,5 +172,72 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         }
         await page.GotoAsync("/console/alert?id=no-such-alert");
         await Assertions.Expect(page.GetByTestId("alert-missing")).ToContainTextAsync("no stored alert you may see has this id");
+    }
+
+    [Fact]
+    public async Task A_review_is_found_in_the_audit_log_and_the_compliance_report_and_the_report_exports_as_csv()
+    {
+        var path = Path.Combine(stack.Tree, "trail.conf");
+        await File.WriteAllTextAsync(path, "a\n");
+        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of trail.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
+        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+
+        // The admin reviews it from the console.
+        var page = await stack.SignedInAsync(OidcProvider.AccountLogin, "/console/alert?id=" + Uri.EscapeDataString(alertId));
+        await page.FillAsync("#review-comment-input", "trail check");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Mark expected" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("review-state")).ToContainTextAsync($"expected by {OidcProvider.AccountLogin}");
+
+        // The audit log has the review, by whom and how they signed in, and its chain verifies.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/console/audit"));
+        await page.FillAsync("#a-action", "ReviewAlerts");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        var reviewRow = page.Locator("tbody[data-testid=audit-rows] tr", new() { HasText = alertId }).Filter(new() { HasText = "ok" });
+        await Assertions.Expect(reviewRow).ToHaveCountAsync(1);
+        await Assertions.Expect(reviewRow).ToContainTextAsync(OidcProvider.AccountLogin);
+        await Assertions.Expect(reviewRow).ToContainTextAsync("oidc-session");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify the chain" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("audit-verify")).ToContainTextAsync("Intact");
+        await ConsoleStack.ScreenshotAsync(page, "audit");
+
+        // The compliance report counts it among the agent's expected changes, on the page and in the CSV.
+        await page.GetByRole(AriaRole.Link, new() { Name = "Compliance" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex("/console/compliance"));
+        var agentRow = page.Locator($"tbody[data-testid=compliance-rows] tr[data-agent-id={ConsoleStack.AgentId}]");
+        await Assertions.Expect(agentRow).ToHaveCountAsync(1);
+        var states = (await agentRow.GetByTestId("review-states").InnerTextAsync()).Split('/').Select(s => long.Parse(s.Trim(), CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(states[1] >= 1, $"expected reviews: {string.Join(" / ", states)}");
+        await ConsoleStack.ScreenshotAsync(page, "compliance");
+        await page.EmulateMediaAsync(new() { Media = Media.Print });
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Report" })).Not.ToBeVisibleAsync();
+        await Assertions.Expect(agentRow).ToBeVisibleAsync();
+        await ConsoleStack.ScreenshotAsync(page, "compliance-print");
+        await page.EmulateMediaAsync(new() { Media = Media.Screen });
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("compliance-csv").ClickAsync());
+        Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
+        using (var reader = new CsvReader(new StreamReader((await download.PathAsync())!), CultureInfo.InvariantCulture))
+        {
+            var rows = reader.GetRecords<dynamic>().Cast<IDictionary<string, object>>().ToList();
+            var row = rows.Single(r => (string)r["agent_id"] == ConsoleStack.AgentId);
+            Assert.Equal(states[1], long.Parse((string)row["review_expected"], CultureInfo.InvariantCulture));
+        }
+
+        // A tampered report address: a readable message naming the parameter, on the page and from the download.
+        await page.GotoAsync("/console/compliance?from=yesterday");
+        await Assertions.Expect(page.GetByTestId("compliance-error")).ToContainTextAsync("from: 'yesterday' is not a time");
+        var bad = await page.Context.APIRequest.GetAsync("/console/compliance.csv?minLevel=99");
+        Assert.Equal(400, bad.Status);
+        Assert.Contains("minLevel: must be 0..15", await bad.TextAsync());
+    }
+
+    [Fact]
+    public async Task The_audit_log_is_not_shown_to_an_analyst()
+    {
+        var page = await stack.SignedInAsync(OidcProvider.AnalystLogin, "/console/audit");
+        await Assertions.Expect(page.GetByTestId("audit-refused")).ToContainTextAsync("needs an admin role");
+        Assert.Equal(0, await page.Locator("tbody[data-testid=audit-rows]").CountAsync());
+        Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).CountAsync());
     }
 }

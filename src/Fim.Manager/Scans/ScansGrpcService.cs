@@ -20,8 +20,7 @@ namespace Fim.Manager.Scans;
 public sealed class ScansGrpcService(
     IScanStore store,
     AgentDirectory agents,
-    ComplianceReportBuilder reports,
-    Fleet.AgentLifecycle lifecycle,
+    ComplianceReports reports,
     GrantMapper grants,
     IOptions<ApiOptions> options,
     TimeProvider time) : FimScans.FimScansBase
@@ -99,8 +98,7 @@ public sealed class ScansGrpcService(
     [Authorize(Policy = Roles.ViewerPolicy)]
     public override async Task<Google.Api.HttpBody> GetComplianceReport(GetComplianceReportRequest request, ServerCallContext context)
     {
-        var args = ComplianceArguments.Parse(request, time.GetUtcNow());
-        var report = await reports.BuildAsync(args, grants.For(context.GetHttpContext()), lifecycle.List("all"), context.CancellationToken);
+        var (args, report) = await reports.BuildAsync(grants.For(context.GetHttpContext()), request, context.CancellationToken);
         return args.Csv
             ? new Google.Api.HttpBody { ContentType = "text/csv; charset=utf-8", Data = ByteString.CopyFrom(ComplianceCsv.Write(report)) }
             : new Google.Api.HttpBody { ContentType = "application/json", Data = ByteString.CopyFromUtf8(ReportJson.Format(report)) };

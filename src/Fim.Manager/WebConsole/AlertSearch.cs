@@ -1,6 +1,5 @@
 using V1 = Fim.Api.V1;
 using System.Globalization;
-using System.Text;
 using Fim.Manager.Api;
 using Fim.Manager.Store;
 using Google.Protobuf.WellKnownTypes;
@@ -89,11 +88,11 @@ public sealed record AlertSearch
             {
                 r.MaxLevel = max;
             }
-            if (Time(Since, "since", now) is { } since)
+            if (ConsoleParameters.Time(Since, "since", now) is { } since)
             {
                 r.Since = Timestamp.FromDateTimeOffset(since);
             }
-            if (Time(Until, "until", now) is { } until)
+            if (ConsoleParameters.Time(Until, "until", now) is { } until)
             {
                 r.Until = Timestamp.FromDateTimeOffset(until);
             }
@@ -101,7 +100,7 @@ public sealed record AlertSearch
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
         {
-            return (null, null, UrlNames(e.Status.Detail));
+            return (null, null, ConsoleParameters.UrlNames(e.Status.Detail));
         }
         catch (FormatException e)
         {
@@ -124,58 +123,11 @@ public sealed record AlertSearch
             ("until", Until),
             ("cursor", cursor),
         };
-        var query = string.Join("&", parameters.Where(p => !string.IsNullOrEmpty(p.Item2)).Select(p => p.Item1 + "=" + Uri.EscapeDataString(p.Item2!)));
-        return "console/alerts" + (query.Length > 0 ? "?" + query : "");
+        return ConsoleParameters.Url("console/alerts", parameters);
     }
 
     private static int? Level(string? text, string name) =>
         string.IsNullOrEmpty(text) ? null
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var level) ? level
-        : throw new FormatException($"{name}: '{Shorten(text)}' is not a whole number (levels are 0..15)");
-
-    /// <summary>RFC 3339 (2026-03-01T12:00:00Z), or a time before now: 30m, 12h, 7d.</summary>
-    private static DateTimeOffset? Time(string? text, string name, DateTimeOffset now)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return null;
-        }
-        if (text.Length >= 2 && char.IsAsciiDigit(text[0]) && "smhd".Contains(text[^1], StringComparison.Ordinal)
-            && long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 36_500L * 24 * 3600)
-        {
-            var ago = text[^1] switch { 's' => TimeSpan.FromSeconds(n), 'm' => TimeSpan.FromMinutes(n), 'h' => TimeSpan.FromHours(n), _ => TimeSpan.FromDays(n) };
-            return now - ago;
-        }
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            && time.Year is >= 1970 and < 9000)
-        {
-            return time.ToUniversalTime();
-        }
-        throw new FormatException($"{name}: '{Shorten(text)}' is not a time: give RFC 3339 (2026-03-01T12:00:00Z) or a time ago such as 30m, 12h or 7d");
-    }
-
-    /// <summary>The API names a field as the proto does (min_level); the URL as REST does (minLevel).</summary>
-    private static string UrlNames(string message)
-    {
-        var colon = message.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0)
-        {
-            return message;
-        }
-        var field = new StringBuilder();
-        var upper = false;
-        foreach (var c in message[..colon])
-        {
-            if (c == '_')
-            {
-                upper = true;
-                continue;
-            }
-            field.Append(upper ? char.ToUpperInvariant(c) : c);
-            upper = false;
-        }
-        return field + message[colon..];
-    }
-
-    private static string Shorten(string text) => text.Length > 64 ? text[..64] + "..." : text;
+        : throw new FormatException($"{name}: '{ConsoleParameters.Shorten(text)}' is not a whole number (levels are 0..15)");
 }

@@ -49,6 +49,7 @@ public static class ConsoleServices
         app.MapRazorComponents<App>()
             .AddInteractiveServerRenderMode()
             .RequireAuthorization(Roles.ConsolePolicy);
+        app.MapGet(ComplianceSearch.CsvPath, ComplianceExport.CsvAsync).RequireAuthorization(Roles.ConsolePolicy);
     }
 
     /// <summary>Whether a request is for the console (its pages and its circuit), where a missing session means "go and sign in".</summary>
