@@ -87,6 +87,7 @@ public static class ManagerApp
         services.AddSingleton<StreamQuery>();
         services.AddSingleton<AlertAccess>();
         services.AddSingleton<ScanCoalescer>();
+        services.AddSingleton<AgentScans>();
         services.AddSingleton<ApiTokens>();
         services.AddFimSecurity(config);
         Audit.AuditServices.AddFimAudit(services);

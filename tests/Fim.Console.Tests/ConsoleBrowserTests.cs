@@ -17,7 +17,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     [Fact]
     public async Task An_anonymous_browser_is_sent_to_the_login_from_every_console_page()
     {
-        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d" })
+        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d", "/console/agents" })
         {
             var page = await stack.NewPageAsync();
             await page.GotoAsync(path);
@@ -69,6 +69,8 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await Assertions.Expect(page.GetByTestId("diff")).ToContainTextAsync("-listen 80");
         await Assertions.Expect(page.GetByTestId("attributes")).ToContainTextAsync("sha256 (changed)");
         await Assertions.Expect(page.GetByTestId("history").Locator("tbody tr")).Not.ToHaveCountAsync(0);
+        // Who-data: this test process wrote the file.
+        await Assertions.Expect(page.GetByTestId("actor")).ToContainTextAsync($"(pid {Environment.ProcessId})");
         await Assertions.Expect(page.GetByTestId("review-state")).ToContainTextAsync("new");
         await ConsoleStack.ScreenshotAsync(page, "alert");
 
@@ -239,5 +241,27 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await Assertions.Expect(page.GetByTestId("audit-refused")).ToContainTextAsync("needs an admin role");
         Assert.Equal(0, await page.Locator("tbody[data-testid=audit-rows]").CountAsync());
         Assert.Equal(0, await page.GetByRole(AriaRole.Link, new() { Name = "Audit log" }).CountAsync());
+    }
+
+    [Fact]
+    public async Task The_agents_page_shows_each_agents_state_and_an_admin_scans_one_now()
+    {
+        var page = await stack.SignedInAsync(OidcProvider.AccountLogin, "/console/agents");
+        var row = page.Locator($"tbody[data-testid=agent-rows] tr[data-agent-id={ConsoleStack.AgentId}]");
+        await Assertions.Expect(row).ToContainTextAsync("active");
+        await Assertions.Expect(row).ToContainTextAsync("role=web");
+        await Assertions.Expect(row.GetByTestId("policies")).ToContainTextAsync("console (0)");
+        await Assertions.Expect(row.GetByTestId("last-scan")).Not.ToContainTextAsync("none yet");
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Scan {ConsoleStack.AgentId} now" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("scan-result")).ToContainTextAsync($"{ConsoleStack.AgentId} scanned");
+        await ConsoleStack.ScreenshotAsync(page, "agents");
+
+        await page.GotoAsync("/console/agents?status=bogus");
+        await Assertions.Expect(page.GetByTestId("agents-error")).ToContainTextAsync("status: 'bogus' is not one of");
+
+        // An analyst sees the agents but has no scan button.
+        var analyst = await stack.SignedInAsync(OidcProvider.AnalystLogin, "/console/agents");
+        await Assertions.Expect(analyst.Locator($"tbody[data-testid=agent-rows] tr[data-agent-id={ConsoleStack.AgentId}]")).ToContainTextAsync("active");
+        Assert.Equal(0, await analyst.GetByRole(AriaRole.Button, new() { Name = $"Scan {ConsoleStack.AgentId} now" }).CountAsync());
     }
 }

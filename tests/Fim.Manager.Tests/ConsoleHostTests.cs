@@ -58,7 +58,7 @@ public sealed class ConsoleHostTests(NatsFixture nats) : IClassFixture<NatsFixtu
         await nats.Client.PublishEventAsync(TestEvents.Event(agent, "/etc/hosts", "modified"));
         await m.AwaitStoredAsync(1);
         var alertId = (await m.Client.ListAlertsAsync(new Fim.Api.V1.ListAlertsRequest { AgentId = agent })).Alerts.Single().AlertId;
-        var reviews = m.Services.GetRequiredService<ConsoleReviews>();
+        var reviews = m.Services.GetRequiredService<ConsoleActions>();
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => reviews.ReviewAsync(User("vera", OidcProvider.ViewerGroup), [alertId], ReviewStates.Expected, "x", CancellationToken.None));
         Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
@@ -74,6 +74,27 @@ public sealed class ConsoleHostTests(NatsFixture nats) : IClassFixture<NatsFixtu
         Assert.Equal(["ok", "started"], audit.Entries.Select(e => e.Outcome));
         Assert.All(audit.Entries, e => Assert.Equal(("fim.v1.FimManager/ReviewAlerts", "oidc-session"), (e.Action, e.AuthMethod)));
         Assert.Empty((await m.Services.GetRequiredService<IAuditStore>().ListAuditAsync(new AuditQuery { Actor = "vera" }, CancellationToken.None)).Entries);
+    }
+
+    [Fact]
+    public async Task A_scan_from_the_console_needs_the_admin_role_and_is_audited_as_the_apis_TriggerScan()
+    {
+        await using var m = await TestManager.StartAsync(nats.Server.Url);
+        var actions = m.Services.GetRequiredService<ConsoleActions>();
+        var agent = TestEvents.NewAgentId("console-scan");
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => actions.ScanAsync(User("andy", OidcProvider.AnalystGroup), agent, CancellationToken.None));
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        // No agent listens on its command subject: the admin's scan is tried, fails as the API's would, and both rows are kept.
+        var unanswered = await Assert.ThrowsAsync<RpcException>(() => actions.ScanAsync(User("adam", OidcProvider.AdminGroup), agent, CancellationToken.None));
+        Assert.Equal(StatusCode.Unavailable, unanswered.StatusCode);
+        Assert.Contains(agent, unanswered.Status.Detail);
+
+        var store = m.Services.GetRequiredService<IAuditStore>();
+        var audit = await store.ListAuditAsync(new AuditQuery { Actor = "adam" }, CancellationToken.None);
+        Assert.Equal(["Unavailable", "started"], audit.Entries.Select(e => e.Outcome));
+        Assert.All(audit.Entries, e => Assert.Equal(("fim.v1.FimManager/TriggerScan", "oidc-session", agent), (e.Action, e.AuthMethod, e.Target)));
+        Assert.Empty((await store.ListAuditAsync(new AuditQuery { Actor = "andy" }, CancellationToken.None)).Entries);
     }
 
     /// <summary>A browser session's user as the cookie handler restores it: the IdP's sub and groups.</summary>

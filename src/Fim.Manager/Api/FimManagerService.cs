@@ -1,8 +1,6 @@
 using V1 = Fim.Api.V1;
-using System.Text.Json;
 using Fim.Contracts;
 using Fim.Manager.Agents;
-using Fim.Manager.Nats;
 using Fim.Manager.Options;
 using Fim.Manager.Security;
 using Fim.Manager.Store;
@@ -10,7 +8,6 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using NATS.Client.Core;
 using NATS.Client.JetStream;
 
 namespace Fim.Manager.Api;
@@ -20,23 +17,18 @@ namespace Fim.Manager.Api;
 /// reads return only the records the caller's grants let it see (agent labels, policy namespaces).
 /// </summary>
 public sealed partial class FimManagerService(
-    AgentDirectory agents,
     Fleet.AgentLifecycle lifecycle,
     StreamQuery streams,
     IAlertStore store,
     AlertAccess alerts,
     AuditAccess audits,
-    NatsConnector nats,
-    ScanCoalescer scans,
+    AgentScans agentScans,
     ApiTokens tokens,
     GrantMapper grants,
     AuditLog audit,
     IOptions<ApiOptions> options,
-    TimeProvider time,
-    ILogger<FimManagerService> log) : V1.FimManager.FimManagerBase
+    TimeProvider time) : V1.FimManager.FimManagerBase
 {
-    private static readonly byte[] ScanCommand = ContractJson.ToUtf8(AgentCommand.Scan);
-
     private readonly ApiOptions _options = options.Value;
 
     [Authorize(Policy = Roles.ViewerPolicy)]
@@ -159,17 +151,7 @@ public sealed partial class FimManagerService(
     [EnableRateLimiting(SecurityServices.ScanRateLimit)]
     [Audited("scan")]
     public override Task<V1.TriggerScanResponse> TriggerScan(V1.TriggerScanRequest request, ServerCallContext context) =>
-        AuditedAsync(context, "scan", request.AgentId, async caller =>
-        {
-            var agent = ApiArguments.AgentId(request.AgentId);
-            var allowed = agents.TryGet(agent, out var record) ? caller.SeesAgent(record, Role.Admin) : caller.HasUnscoped(Role.Admin);
-            if (!allowed)
-            {
-                throw new RpcException(new Status(StatusCode.PermissionDenied, $"agent_id: agent '{agent}' is outside the agents your admin role covers"));
-            }
-            var (outcome, joined) = await scans.RunAsync(agent, () => AskToScanAsync(agent), context.CancellationToken);
-            return new V1.TriggerScanResponse { Ok = outcome.Ok, ResponseJson = outcome.ResponseJson, Joined = joined };
-        });
+        AuditedAsync(context, "scan", request.AgentId, caller => agentScans.ScanAsync(caller, request.AgentId, context.CancellationToken));
 
     [Authorize(Policy = Roles.AdminPolicy)]
     [Audited("create-token")]
@@ -248,42 +230,5 @@ public sealed partial class FimManagerService(
             audit.Call(caller, http, action, target, $"{e.StatusCode}: {e.Status.Detail}");
             throw;
         }
-    }
-
-    private async Task<ScanOutcome> AskToScanAsync(string agent)
-    {
-        // Not the caller's token: others may join this request, and the reply timeout bounds it.
-        var connection = await nats.ConnectedAsync(CancellationToken.None);
-        var subject = Subjects.AgentCommand(agent);
-        NatsMsg<byte[]> reply;
-        try
-        {
-            reply = await connection.RequestAsync<byte[], byte[]>(subject, ScanCommand,
-                requestSerializer: NatsRawSerializer<byte[]>.Default, replySerializer: NatsRawSerializer<byte[]>.Default,
-                replyOpts: new NatsSubOpts { Timeout = _options.ScanTimeout });
-        }
-        catch (NatsNoRespondersException)
-        {
-            throw new RpcException(new Status(StatusCode.Unavailable, $"agent_id: no agent '{agent}' is listening on {subject}"));
-        }
-        catch (NatsNoReplyException)
-        {
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"agent_id: agent '{agent}' did not answer within {_options.ScanTimeout}"));
-        }
-        if (reply.HasNoResponders)
-        {
-            throw new RpcException(new Status(StatusCode.Unavailable, $"agent_id: no agent '{agent}' is listening on {subject}"));
-        }
-        var json = System.Text.Encoding.UTF8.GetString(reply.Data ?? []);
-        var ok = false;
-        try
-        {
-            ok = JsonSerializer.Deserialize(reply.Data ?? [], ContractJson.Default.AgentReply)?.Ok == true;
-        }
-        catch (JsonException)
-        {
-            log.LogWarning("Agent {Agent} answered the scan request with something that is not an agent reply", agent);
-        }
-        return new ScanOutcome(ok, json);
     }
 }

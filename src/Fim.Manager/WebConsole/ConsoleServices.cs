@@ -26,7 +26,7 @@ public static class ConsoleServices
         services.AddCascadingAuthenticationState();
         services.AddMudServices();
         services.AddScoped<ConsoleCaller>();
-        services.AddSingleton<ConsoleReviews>();
+        services.AddSingleton<ConsoleActions>();
     }
 
     /// <summary>After authentication and authorization: the console's forms and circuit carry antiforgery tokens, checked here.</summary>
