@@ -17,7 +17,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     [Fact]
     public async Task An_anonymous_browser_is_sent_to_the_login_from_every_console_page()
     {
-        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d", "/console/agents" })
+        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d", "/console/agents", "/console/overview" })
         {
             var page = await stack.NewPageAsync();
             await page.GotoAsync(path);
@@ -263,5 +263,27 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         var analyst = await stack.SignedInAsync(OidcProvider.AnalystLogin, "/console/agents");
         await Assertions.Expect(analyst.Locator($"tbody[data-testid=agent-rows] tr[data-agent-id={ConsoleStack.AgentId}]")).ToContainTextAsync("active");
         Assert.Equal(0, await analyst.GetByRole(AriaRole.Button, new() { Name = $"Scan {ConsoleStack.AgentId} now" }).CountAsync());
+    }
+
+    [Fact]
+    public async Task The_overview_shows_alerts_by_hour_the_fleet_who_data_and_the_pipeline()
+    {
+        var path = Path.Combine(stack.Tree, "overview.conf");
+        await File.WriteAllTextAsync(path, "a\n");
+        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of overview.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
+
+        var page = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console");
+        await page.WaitForURLAsync(new Regex("/console/overview$"));
+        await Assertions.Expect(page.GetByTestId("fleet")).ToContainTextAsync("1 active");
+        await Assertions.Expect(page.GetByTestId("who-data")).ToContainTextAsync("fanotify-ebpf: 1");
+        await Assertions.Expect(page.GetByTestId("applied-policies")).ToContainTextAsync("console");
+        await Assertions.Expect(page.GetByTestId("pipeline")).ToContainTextAsync("events waiting");
+        await Assertions.Expect(page.GetByTestId("top-agents")).ToContainTextAsync(ConsoleStack.AgentId);
+        // The chart is drawn (SVG) and described in words for screen readers.
+        await Assertions.Expect(page.GetByTestId("alerts-chart").Locator("svg").First).ToBeVisibleAsync();
+        var summary = await page.GetByTestId("alerts-chart").GetAttributeAsync("aria-label");
+        Assert.Matches(new Regex(@"Alerts in the last 24 hours: \d+ of level 0-6, \d+ of level 7-11, \d+ of level 12-15"), summary);
+        Assert.DoesNotMatch(new Regex(@"^Alerts in the last 24 hours: 0 of level 0-6, 0 of level 7-11, 0 of level 12-15"), summary);
+        await ConsoleStack.ScreenshotAsync(page, "overview");
     }
 }

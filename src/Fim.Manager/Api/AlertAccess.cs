@@ -61,6 +61,46 @@ public sealed class AlertAccess(IAlertStore store, IAlertReviews reviews, AgentD
         }
     }
 
+    /// <summary>Counts in the store for unscoped callers; for scoped ones counted from the visible alerts, within the scan budget.</summary>
+    public async Task<(IReadOnlyList<CountRow> Counts, bool Truncated)> CountAsync(CallerAccess caller, CountQuery query, CancellationToken cancellationToken)
+    {
+        if (caller.HasUnscoped(Role.Viewer))
+        {
+            return (await store.CountAsync(query, cancellationToken), false);
+        }
+        var counts = new Dictionary<(long, string), long>();
+        var filter = query.Filter with { Limit = ApiArguments.MaxLimit, After = null };
+        var bucketMicros = (long)query.Bucket.TotalMicroseconds;
+        long scanned = 0;
+        while (true)
+        {
+            var page = await store.SearchAsync(filter, cancellationToken);
+            foreach (var row in page.Rows)
+            {
+                scanned++;
+                if (Read(row.Json) is { } alert && Sees(caller, alert))
+                {
+                    var key = query.Key switch
+                    {
+                        CountKey.Level => alert.Level.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        CountKey.Rule => alert.Rule.Id,
+                        CountKey.Agent => alert.AgentId,
+                        _ => (alert.Actor?.Workload ?? alert.Container)?.PodNamespace ?? "",
+                    };
+                    var bucket = Math.DivRem(row.ObservedAtMicros, bucketMicros, out var rem) - (rem < 0 ? 1 : 0);
+                    counts[(bucket, key)] = counts.GetValueOrDefault((bucket, key)) + 1;
+                }
+            }
+            if (page.Next is null || scanned >= _options.MaxScan)
+            {
+                var rows = counts.OrderBy(c => c.Key.Item1).ThenBy(c => c.Key.Item2, StringComparer.Ordinal)
+                    .Select(c => new CountRow(Micros.ToTime(c.Key.Item1 * bucketMicros), c.Key.Item2, c.Value)).ToList();
+                return (rows, page.Next is not null);
+            }
+            filter = filter with { After = page.Next };
+        }
+    }
+
     /// <summary>The stored alerts among <paramref name="ids"/> that the caller may see (unknown and out-of-scope ids alike left out).</summary>
     public async Task<IReadOnlyList<(Alert Alert, AlertRow Row)>> GetAsync(CallerAccess caller, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {

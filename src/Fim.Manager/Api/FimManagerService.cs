@@ -1,13 +1,11 @@
 using V1 = Fim.Api.V1;
 using Fim.Contracts;
 using Fim.Manager.Agents;
-using Fim.Manager.Options;
 using Fim.Manager.Security;
 using Fim.Manager.Store;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.Options;
 using NATS.Client.JetStream;
 
 namespace Fim.Manager.Api;
@@ -19,18 +17,14 @@ namespace Fim.Manager.Api;
 public sealed partial class FimManagerService(
     Fleet.AgentLifecycle lifecycle,
     StreamQuery streams,
-    IAlertStore store,
     AlertAccess alerts,
     AuditAccess audits,
     AgentScans agentScans,
     ApiTokens tokens,
     GrantMapper grants,
     AuditLog audit,
-    IOptions<ApiOptions> options,
     TimeProvider time) : V1.FimManager.FimManagerBase
 {
-    private readonly ApiOptions _options = options.Value;
-
     [Authorize(Policy = Roles.ViewerPolicy)]
     public override Task<V1.ListAgentsResponse> ListAgents(V1.ListAgentsRequest request, ServerCallContext context)
     {
@@ -69,7 +63,7 @@ public sealed partial class FimManagerService(
         var query = new AlertQuery { Since = since, Until = until, AgentId = agent.Length == 0 ? null : agent };
         // One bucket as wide as the range (aligned to the epoch, so it may straddle two): summed below.
         var bucket = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling((until - since).TotalSeconds)));
-        var (counts, truncated) = await VisibleCountsAsync(Caller(context), new CountQuery(query, CountKey.Level, bucket), context.CancellationToken);
+        var (counts, truncated) = await alerts.CountAsync(Caller(context), new CountQuery(query, CountKey.Level, bucket), context.CancellationToken);
         var response = new V1.CountAlertsResponse { Truncated = truncated };
         foreach (var c in counts)
         {
@@ -91,7 +85,7 @@ public sealed partial class FimManagerService(
         var query = AlertFilters.From(filter, time.GetUtcNow(), "filter.");
         var key = AlertFilters.GroupBy(request.GroupBy);
         var bucket = AlertFilters.Bucket(request.HasBucketSeconds, request.BucketSeconds, query);
-        var (counts, truncated) = await VisibleCountsAsync(Caller(context), new CountQuery(query, key, bucket), context.CancellationToken);
+        var (counts, truncated) = await alerts.CountAsync(Caller(context), new CountQuery(query, key, bucket), context.CancellationToken);
         var response = new V1.CountAlertsOverTimeResponse { Truncated = truncated };
         response.Buckets.Add(counts.Select(c => new V1.AlertCountBucket
         {
@@ -173,46 +167,6 @@ public sealed partial class FimManagerService(
 
     private Task<(List<(Alert Alert, AlertRow Row)> Rows, AlertCursor? Next, long Scanned)> VisiblePageAsync(CallerAccess caller, AlertQuery query,
         CancellationToken cancellationToken) => alerts.PageAsync(caller, query, cancellationToken);
-
-    /// <summary>Counts in the store for unscoped callers; for scoped ones counted from the visible alerts, within the scan budget.</summary>
-    private async Task<(IReadOnlyList<CountRow> Counts, bool Truncated)> VisibleCountsAsync(CallerAccess caller, CountQuery query, CancellationToken cancellationToken)
-    {
-        if (caller.HasUnscoped(Role.Viewer))
-        {
-            return (await store.CountAsync(query, cancellationToken), false);
-        }
-        var counts = new Dictionary<(long, string), long>();
-        var filter = query.Filter with { Limit = ApiArguments.MaxLimit, After = null };
-        var bucketMicros = (long)query.Bucket.TotalMicroseconds;
-        long scanned = 0;
-        while (true)
-        {
-            var page = await store.SearchAsync(filter, cancellationToken);
-            foreach (var row in page.Rows)
-            {
-                scanned++;
-                if (AlertAccess.Read(row.Json) is { } alert && Sees(caller, alert))
-                {
-                    var key = query.Key switch
-                    {
-                        CountKey.Level => alert.Level.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        CountKey.Rule => alert.Rule.Id,
-                        CountKey.Agent => alert.AgentId,
-                        _ => (alert.Actor?.Workload ?? alert.Container)?.PodNamespace ?? "",
-                    };
-                    var bucket = Math.DivRem(row.ObservedAtMicros, bucketMicros, out var rem) - (rem < 0 ? 1 : 0);
-                    counts[(bucket, key)] = counts.GetValueOrDefault((bucket, key)) + 1;
-                }
-            }
-            if (page.Next is null || scanned >= _options.MaxScan)
-            {
-                var rows = counts.OrderBy(c => c.Key.Item1).ThenBy(c => c.Key.Item2, StringComparer.Ordinal)
-                    .Select(c => new CountRow(Micros.ToTime(c.Key.Item1 * bucketMicros), c.Key.Item2, c.Value)).ToList();
-                return (rows, page.Next is not null);
-            }
-            filter = filter with { After = page.Next };
-        }
-    }
 
     /// <summary>Runs a mutating call and writes its audit line: ok, or the status it failed with.</summary>
     private async Task<T> AuditedAsync<T>(ServerCallContext context, string action, string target, Func<CallerAccess, Task<T>> call)

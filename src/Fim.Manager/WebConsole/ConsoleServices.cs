@@ -27,6 +27,7 @@ public static class ConsoleServices
         services.AddMudServices();
         services.AddScoped<ConsoleCaller>();
         services.AddSingleton<ConsoleActions>();
+        services.AddSingleton<ConsoleOverview>();
     }
 
     /// <summary>After authentication and authorization: the console's forms and circuit carry antiforgery tokens, checked here.</summary>
