@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using CsvHelper;
+using Fim.Contracts;
 using Fim.Testing;
 using Microsoft.Playwright;
 
@@ -17,7 +18,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     [Fact]
     public async Task An_anonymous_browser_is_sent_to_the_login_from_every_console_page()
     {
-        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d", "/console/agents", "/console/overview" })
+        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d", "/console/agents", "/console/overview", "/console/policies" })
         {
             var page = await stack.NewPageAsync();
             await page.GotoAsync(path);
@@ -285,5 +286,37 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         Assert.Matches(new Regex(@"Alerts in the last 24 hours: \d+ of level 0-6, \d+ of level 7-11, \d+ of level 12-15"), summary);
         Assert.DoesNotMatch(new Regex(@"^Alerts in the last 24 hours: 0 of level 0-6, 0 of level 7-11, 0 of level 12-15"), summary);
         await ConsoleStack.ScreenshotAsync(page, "overview");
+    }
+
+    [Fact]
+    public async Task The_policies_page_shows_published_local_and_unreadable_policies_with_how_many_agents_run_them()
+    {
+        // What the operator would publish: one policy for other agents (role=db), and a value no reader understands.
+        await using (var nats = await NatsTestClient.ConnectAsync(stack.Nats.Url))
+        {
+            var kv = await new NATS.Client.KeyValueStore.NatsKVContext(nats.Js).GetStoreAsync(Subjects.PoliciesBucket);
+            var db = new PolicyDocument
+            {
+                Revision = 3,
+                Name = "team-a/db",
+                Selector = new LabelSelector { MatchLabels = new Dictionary<string, string> { ["role"] = "db" } },
+                Spec = System.Text.Json.JsonDocument.Parse("{\"paths\":[{\"path\":\"/var/lib/db-console-test\"}]}").RootElement,
+            };
+            await kv.PutAsync("team-a.db", ContractJson.ToUtf8(db), serializer: NATS.Client.Core.NatsRawSerializer<byte[]>.Default);
+            await kv.PutAsync("team-a.broken", "not json <b>"u8.ToArray(), serializer: NATS.Client.Core.NatsRawSerializer<byte[]>.Default);
+        }
+
+        var page = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console/policies");
+        var local = page.Locator("tbody[data-testid=policy-rows] tr[data-policy=console]");
+        await Assertions.Expect(local).ToContainTextAsync("local file");
+        await Assertions.Expect(local).ToContainTextAsync("1 of 1");
+        var published = page.Locator("tbody[data-testid=policy-rows] tr[data-policy='team-a/db']");
+        await Assertions.Expect(published).ToContainTextAsync("role=db");
+        await Assertions.Expect(published).ToContainTextAsync("0 of 0");
+        Assert.Equal("3", (await published.Locator("td").Nth(1).InnerTextAsync()).Trim());
+        var broken = page.Locator("tbody[data-testid=policy-rows] tr[data-policy='team-a.broken']");
+        await Assertions.Expect(broken).ToContainTextAsync("unreadable document: the value is not valid JSON");
+        Assert.Equal(0, await page.Locator("tbody[data-testid=policy-rows] b").CountAsync());
+        await ConsoleStack.ScreenshotAsync(page, "policies");
     }
 }

@@ -28,6 +28,7 @@ public static class ConsoleServices
         services.AddScoped<ConsoleCaller>();
         services.AddSingleton<ConsoleActions>();
         services.AddSingleton<ConsoleOverview>();
+        services.AddSingleton<ConsolePolicies>();
     }
 
     /// <summary>After authentication and authorization: the console's forms and circuit carry antiforgery tokens, checked here.</summary>
