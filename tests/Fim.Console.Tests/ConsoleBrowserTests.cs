@@ -18,7 +18,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     [Fact]
     public async Task An_anonymous_browser_is_sent_to_the_login_from_every_console_page()
     {
-        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d", "/console/agents", "/console/overview", "/console/policies" })
+        foreach (var path in new[] { "/console", "/console/alerts?minLevel=7", "/console/alert?id=x", "/console/audit", "/console/compliance", "/console/compliance.csv?from=1d", "/console/agents", "/console/overview", "/console/policies", "/console/maintenance" })
         {
             var page = await stack.NewPageAsync();
             await page.GotoAsync(path);
@@ -318,5 +318,42 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await Assertions.Expect(broken).ToContainTextAsync("unreadable document: the value is not valid JSON");
         Assert.Equal(0, await page.Locator("tbody[data-testid=policy-rows] b").CountAsync());
         await ConsoleStack.ScreenshotAsync(page, "policies");
+    }
+
+    [Fact]
+    public async Task An_analyst_opens_and_ends_a_maintenance_window_and_a_viewer_cannot()
+    {
+        var page = await stack.SignedInAsync(OidcProvider.AnalystLogin, "/console/maintenance");
+        // Bad input is named, and nothing is opened.
+        await page.FillAsync("#m-reason", "kernel patch");
+        await page.FillAsync("#m-duration", "soon");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open window" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("maintenance-result")).ToContainTextAsync("Not opened: duration:");
+        await page.FillAsync("#m-duration", "2h");
+        await page.FillAsync("#m-labels", "role");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open window" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("maintenance-result")).ToContainTextAsync("match_labels: 'role' is not key=value");
+        Assert.Equal(0, await page.Locator("tbody[data-testid=window-rows] tr").CountAsync());
+
+        await page.FillAsync("#m-labels", "role=web");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Open window" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("maintenance-result")).ToContainTextAsync("Opened mw-");
+        var row = page.Locator("tbody[data-testid=window-rows] tr", new() { HasText = "kernel patch" });
+        await Assertions.Expect(row).ToContainTextAsync("role=web");
+        await Assertions.Expect(row).ToContainTextAsync("open");
+        await Assertions.Expect(row).ToContainTextAsync(OidcProvider.AnalystLogin);
+        var windowId = await row.GetAttributeAsync("data-window-id");
+        await ConsoleStack.ScreenshotAsync(page, "maintenance");
+
+        // A viewer sees it, without the form or an End button.
+        var viewer = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console/maintenance");
+        await Assertions.Expect(viewer.Locator($"tbody[data-testid=window-rows] tr[data-window-id={windowId}]")).ToContainTextAsync("open");
+        Assert.Equal(0, await viewer.Locator("#m-reason").CountAsync());
+        Assert.Equal(0, await viewer.GetByRole(AriaRole.Button, new() { Name = $"End {windowId}" }).CountAsync());
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"End {windowId}" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("maintenance-result")).ToContainTextAsync($"Ended {windowId}");
+        await page.GotoAsync("/console/maintenance?closed=true");
+        await Assertions.Expect(page.Locator($"tbody[data-testid=window-rows] tr[data-window-id={windowId}]")).ToContainTextAsync($"ended by {OidcProvider.AnalystLogin}");
     }
 }

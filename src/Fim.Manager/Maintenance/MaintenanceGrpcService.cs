@@ -1,80 +1,27 @@
 using Fim.Api.V1;
 using V1 = Fim.Api.V1;
 using Fim.Manager.Security;
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.Extensions.Options;
-using Contract = Fim.Contracts.MaintenanceWindow;
 
 namespace Fim.Manager.Maintenance;
 
-/// <summary>
-/// The gRPC and REST face of <see cref="MaintenanceWindows"/> (fimctl maintenance). Opening and ending a window needs
-/// the analyst role for every agent the window covers: a caller limited to some agents may open a window only for
-/// agents within that limit. Both are audited.
-/// </summary>
-public sealed class MaintenanceGrpcService(MaintenanceWindows windows, IOptions<MaintenanceOptions> options, GrantMapper grants, AuditLog audit, MaintenanceClock clock)
-    : FimMaintenance.FimMaintenanceBase
+/// <summary>The gRPC and REST face of <see cref="MaintenanceAccess"/> (fimctl maintenance); opening and ending a window are audited.</summary>
+public sealed class MaintenanceGrpcService(MaintenanceAccess maintenance, GrantMapper grants, AuditLog audit) : FimMaintenance.FimMaintenanceBase
 {
     [Authorize(Policy = Roles.AnalystPolicy)]
     [Audited("create-maintenance")]
     public override Task<V1.MaintenanceWindow> CreateMaintenanceWindow(CreateMaintenanceWindowRequest request, ServerCallContext context) =>
-        AuditedAsync(context, "create-maintenance", request.Reason ?? "", async caller =>
-        {
-            var window = MaintenanceRequest.ToWindow(request, options.Value, clock.Time.GetUtcNow(), caller.Subject);
-            if (!Covers(caller, window.MatchLabels))
-            {
-                throw new RpcException(new Status(StatusCode.PermissionDenied,
-                    "match_labels: your analyst role is limited to some agents; the window must select only agents within that limit (include your role's labels)"));
-            }
-            var stored = await windows.CreateAsync(window, context.CancellationToken);
-            return Map(stored);
-        });
+        AuditedAsync(context, "create-maintenance", request.Reason ?? "", caller => maintenance.CreateAsync(caller, request, context.CancellationToken));
 
     [Authorize(Policy = Roles.ViewerPolicy)]
-    public override Task<ListMaintenanceWindowsResponse> ListMaintenanceWindows(ListMaintenanceWindowsRequest request, ServerCallContext context)
-    {
-        var now = clock.Time.GetUtcNow();
-        var response = new ListMaintenanceWindowsResponse();
-        response.Windows.AddRange(windows.All.Where(w => request.IncludeClosed || w.ClosesAt > now).Select(Map));
-        return Task.FromResult(response);
-    }
+    public override Task<ListMaintenanceWindowsResponse> ListMaintenanceWindows(ListMaintenanceWindowsRequest request, ServerCallContext context) =>
+        Task.FromResult(maintenance.List(request.IncludeClosed));
 
     [Authorize(Policy = Roles.AnalystPolicy)]
     [Audited("end-maintenance")]
     public override Task<V1.MaintenanceWindow> EndMaintenanceWindow(EndMaintenanceWindowRequest request, ServerCallContext context) =>
-        AuditedAsync(context, "end-maintenance", request.WindowId ?? "", async caller =>
-        {
-            var id = request.WindowId ?? "";
-            if (!System.Text.RegularExpressions.Regex.IsMatch(id, "^mw-[0-9a-f]{12}$"))
-            {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "window_id: expected mw- and 12 hex digits"));
-            }
-            var known = windows.All.FirstOrDefault(w => w.Id == id);
-            if (known is not null && !Covers(caller, known.MatchLabels))
-            {
-                throw new RpcException(new Status(StatusCode.PermissionDenied, $"window_id: window {id} covers agents outside your analyst role"));
-            }
-            Contract? ended;
-            try
-            {
-                ended = await windows.EndAsync(id, caller.Subject, context.CancellationToken);
-            }
-            catch (InvalidOperationException e)
-            {
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
-            }
-            return ended is null
-                ? throw new RpcException(new Status(StatusCode.NotFound, $"window_id: no maintenance window {id}"))
-                : Map(ended);
-        });
-
-    /// <summary>Whether one analyst grant covers every agent the window can select: unlimited, or limited by labels the window also requires.</summary>
-    private static bool Covers(CallerAccess caller, IReadOnlyDictionary<string, string> windowLabels) =>
-        caller.Grants.Any(g => g.Role >= Role.Analyst && g.Namespaces is not { Count: > 0 }
-            && (g.Agents is null || (g.Agents.MatchExpressions is not { Count: > 0 }
-                && (g.Agents.MatchLabels ?? new Dictionary<string, string>()).All(kv => windowLabels.TryGetValue(kv.Key, out var v) && v == kv.Value))));
+        AuditedAsync(context, "end-maintenance", request.WindowId ?? "", caller => maintenance.EndAsync(caller, request.WindowId, context.CancellationToken));
 
     private async Task<T> AuditedAsync<T>(ServerCallContext context, string action, string target, Func<CallerAccess, Task<T>> call)
     {
@@ -91,28 +38,5 @@ public sealed class MaintenanceGrpcService(MaintenanceWindows windows, IOptions<
             audit.Call(caller, http, action, target, $"{e.StatusCode}: {e.Status.Detail}");
             throw;
         }
-    }
-
-    private V1.MaintenanceWindow Map(Contract w)
-    {
-        var m = new V1.MaintenanceWindow
-        {
-            WindowId = w.Id,
-            Start = Timestamp.FromDateTimeOffset(w.Start),
-            End = Timestamp.FromDateTimeOffset(w.End),
-            Reason = w.Reason,
-            LevelReduction = w.LevelReduction,
-            CreatedBy = w.CreatedBy,
-            CreatedAt = Timestamp.FromDateTimeOffset(w.CreatedAt),
-            EndedBy = w.EndedBy ?? "",
-            Open = w.IsOpenAt(clock.Time.GetUtcNow()),
-            Tag = Contract.Tag(w.Id),
-        };
-        m.MatchLabels.Add(w.MatchLabels);
-        if (w.EndedAt is { } ended)
-        {
-            m.EndedAt = Timestamp.FromDateTimeOffset(ended);
-        }
-        return m;
     }
 }

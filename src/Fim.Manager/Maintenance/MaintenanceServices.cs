@@ -12,6 +12,7 @@ public static class MaintenanceServices
         services.AddSingleton<IValidateOptions<MaintenanceOptions>, MaintenanceOptionsValidator>();
         services.TryAddSingleton(sp => new MaintenanceClock(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<MaintenanceWindows>();
+        services.AddSingleton<MaintenanceAccess>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceWindows>());
         return services;
     }

@@ -11,15 +11,20 @@ using Grpc.Core;
 namespace Fim.Manager.WebConsole;
 
 /// <summary>
-/// What the console changes: reviews (the API's ReviewAlerts) and scans (TriggerScan), through the same services as
+/// What the console changes: reviews (the API's ReviewAlerts), scans (TriggerScan) and maintenance windows, through the same services as
 /// the API (role and scope checks, the actor taken from the session) and with the same two audit rows under the same
 /// action name, so the audit log does not care which way it was done. The role is checked here again, not only by
 /// hiding the buttons.
 /// </summary>
-public sealed class ConsoleActions(AlertAccess alerts, AgentScans scans, AuditTrail trail, GrantMapper grants, AuditLog audit, TimeProvider time)
+public sealed class ConsoleActions(AlertAccess alerts, AgentScans scans, Maintenance.MaintenanceAccess maintenance, AuditTrail trail, GrantMapper grants,
+    AuditLog audit, TimeProvider time)
 {
     private static readonly MethodDescriptor Review = V1.FimManager.Descriptor.FindMethodByName(nameof(V1.FimManager.FimManagerClient.ReviewAlerts));
     private static readonly MethodDescriptor Scan = V1.FimManager.Descriptor.FindMethodByName(nameof(V1.FimManager.FimManagerClient.TriggerScan));
+    private static readonly MethodDescriptor OpenWindow =
+        V1.FimMaintenance.Descriptor.FindMethodByName(nameof(V1.FimMaintenance.FimMaintenanceClient.CreateMaintenanceWindow));
+    private static readonly MethodDescriptor EndWindow =
+        V1.FimMaintenance.Descriptor.FindMethodByName(nameof(V1.FimMaintenance.FimMaintenanceClient.EndMaintenanceWindow));
 
     public Task<V1.ReviewAlertsResponse> ReviewAsync(ClaimsPrincipal user, IReadOnlyList<string> alertIds, string state, string? comment,
         CancellationToken cancellationToken)
@@ -36,6 +41,14 @@ public sealed class ConsoleActions(AlertAccess alerts, AgentScans scans, AuditTr
         return RunAsync(user, Scan, request, Role.Admin, "scan", "a scan on demand needs the admin role",
             caller => scans.ScanAsync(caller, agentId, cancellationToken), cancellationToken);
     }
+
+    public Task<V1.MaintenanceWindow> OpenMaintenanceAsync(ClaimsPrincipal user, V1.CreateMaintenanceWindowRequest request, CancellationToken cancellationToken) =>
+        RunAsync(user, OpenWindow, request, Role.Analyst, "create-maintenance", "opening a maintenance window needs the analyst role",
+            caller => maintenance.CreateAsync(caller, request, cancellationToken), cancellationToken);
+
+    public Task<V1.MaintenanceWindow> EndMaintenanceAsync(ClaimsPrincipal user, string windowId, CancellationToken cancellationToken) =>
+        RunAsync(user, EndWindow, new V1.EndMaintenanceWindowRequest { WindowId = windowId }, Role.Analyst, "end-maintenance",
+            "ending a maintenance window needs the analyst role", caller => maintenance.EndAsync(caller, windowId, cancellationToken), cancellationToken);
 
     private Task<T> RunAsync<T>(ClaimsPrincipal user, MethodDescriptor method, IMessage request, Role role, string name, string refusal,
         Func<CallerAccess, Task<T>> call, CancellationToken cancellationToken)
