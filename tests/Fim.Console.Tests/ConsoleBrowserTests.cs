@@ -165,6 +165,8 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
             ("since=yesterday", "since: 'yesterday' is not a time"),
             ("cursor=%00%01", "cursor:"),
             ("agentId=" + Uri.EscapeDataString("<b>x</b>"), "agentId: must match"),
+            ("packageUpdate=maybe", "packageUpdate: 'maybe' is not true or false"),
+            ("selector=" + Uri.EscapeDataString("env in (prod"), "selector:"),
         })
         {
             await page.GotoAsync("/console/alerts?" + query);
@@ -355,5 +357,43 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await Assertions.Expect(page.GetByTestId("maintenance-result")).ToContainTextAsync($"Ended {windowId}");
         await page.GotoAsync("/console/maintenance?closed=true");
         await Assertions.Expect(page.Locator($"tbody[data-testid=window-rows] tr[data-window-id={windowId}]")).ToContainTextAsync($"ended by {OidcProvider.AnalystLogin}");
+    }
+
+    [Fact]
+    public async Task An_analyst_reviews_the_selected_alerts_of_a_filtered_search_in_one_go()
+    {
+        var paths = Enumerable.Range(1, 3).Select(i => Path.Combine(stack.Tree, $"bulk-{i}.conf")).ToList();
+        foreach (var path in paths)
+        {
+            await File.WriteAllTextAsync(path, "x\n");
+        }
+        var search = "/console/alerts?kind=added&pathPrefix=" + Uri.EscapeDataString(Path.Combine(stack.Tree, "bulk-"));
+        var page = await stack.SignedInAsync(OidcProvider.AnalystLogin, search);
+        var rows = page.Locator("tbody[data-testid=alert-rows] tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(3);
+        await Assertions.Expect(page.Locator("#f-path")).ToHaveValueAsync(Path.Combine(stack.Tree, "bulk-"));
+
+        await page.GetByLabel("Select every alert on this page").CheckAsync();
+        await Assertions.Expect(page.GetByTestId("bulk-review")).ToContainTextAsync("3 selected");
+        await page.GetByLabel($"Select the alert on {paths[0]}").UncheckAsync();
+        await Assertions.Expect(page.GetByTestId("bulk-review")).ToContainTextAsync("2 selected");
+        await page.FillAsync("#bulk-comment", "test fixtures");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Mark selected false positive" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("bulk-result")).ToContainTextAsync("2 of 2 alerts marked false_positive");
+        await Assertions.Expect(rows.Filter(new() { HasText = "false_positive" })).ToHaveCountAsync(2);
+        await ConsoleStack.ScreenshotAsync(page, "alerts-bulk-review");
+
+        var states = new List<string>();
+        foreach (var path in paths)
+        {
+            var stored = (await stack.StoredAlertsAsync(path)).Single(a => a.GetProperty("kind").GetString() == "added");
+            states.Add(stored.TryGetProperty("review", out var review) ? review.GetProperty("state").GetString()! : "new");
+        }
+        Assert.Equal(["new", "false_positive", "false_positive"], states);
+
+        // A viewer gets no selection boxes.
+        var viewer = await stack.SignedInAsync(OidcProvider.ViewerLogin, search);
+        await Assertions.Expect(viewer.Locator("tbody[data-testid=alert-rows] tr")).ToHaveCountAsync(3);
+        Assert.Equal(0, await viewer.Locator("tbody[data-testid=alert-rows] input[type=checkbox]").CountAsync());
     }
 }

@@ -30,6 +30,15 @@ public sealed record AlertSearch
     public string? Since { get; init; }
     public string? Until { get; init; }
     public string? Cursor { get; init; }
+    public string? Host { get; init; }
+    public string? Kind { get; init; }
+    public string? Actor { get; init; }
+    public string? Namespace { get; init; }
+    public string? Pod { get; init; }
+    public string? Selector { get; init; }
+    public string? Package { get; init; }
+    /// <summary>true or false: only alerts a package update explains, or only those it does not.</summary>
+    public string? PackageUpdate { get; init; }
 
     /// <summary>More than one path parameter in a URL is kept so the check can refuse it.</summary>
     public int PathParameters { get; init; }
@@ -37,23 +46,15 @@ public sealed record AlertSearch
     /// <summary>Live updates make sense for the newest page of an open-ended search.</summary>
     public bool IsLive => string.IsNullOrEmpty(Cursor) && string.IsNullOrEmpty(Until);
 
-    public static AlertSearch FromQuery(string? agentId, string? path, string? pathPrefix, string? pathGlob, string? minLevel, string? maxLevel,
-        string? ruleId, string? reviewState, string? since, string? until, string? cursor)
+    /// <summary>This search with the URL's path parameter (path, pathPrefix or pathGlob; more than one is kept to be refused).</summary>
+    public AlertSearch WithPath(string? path, string? pathPrefix, string? pathGlob)
     {
         var paths = new[] { (path, Exact), (pathPrefix, Prefix), (pathGlob, Glob) }.Where(p => !string.IsNullOrEmpty(p.Item1)).ToList();
-        return new AlertSearch
+        return this with
         {
-            AgentId = agentId,
             Path = paths.Count > 0 ? paths[0].Item1 : null,
             PathMode = paths.Count > 0 ? paths[0].Item2 : Exact,
             PathParameters = paths.Count,
-            MinLevel = minLevel,
-            MaxLevel = maxLevel,
-            RuleId = ruleId,
-            ReviewState = reviewState,
-            Since = since,
-            Until = until,
-            Cursor = cursor,
         };
     }
 
@@ -73,7 +74,23 @@ public sealed record AlertSearch
                 ReviewState = ReviewState ?? "",
                 Cursor = Cursor ?? "",
                 Limit = PageSize,
+                Host = Host ?? "",
+                Kind = Kind ?? "",
+                Actor = Actor ?? "",
+                Namespace = Namespace ?? "",
+                Pod = Pod ?? "",
+                Selector = Selector ?? "",
+                Package = Package ?? "",
             };
+            if (!string.IsNullOrEmpty(PackageUpdate))
+            {
+                r.PackageUpdate = PackageUpdate switch
+                {
+                    "true" => true,
+                    "false" => false,
+                    _ => throw new FormatException($"packageUpdate: '{ConsoleParameters.Shorten(PackageUpdate)}' is not true or false"),
+                };
+            }
             switch (PathMode)
             {
                 case Prefix: r.PathPrefix = Path ?? ""; break;
@@ -121,6 +138,14 @@ public sealed record AlertSearch
             ("reviewState", ReviewState),
             ("since", Since),
             ("until", Until),
+            ("host", Host),
+            ("kind", Kind),
+            ("actor", Actor),
+            ("namespace", Namespace),
+            ("pod", Pod),
+            ("selector", Selector),
+            ("package", Package),
+            ("packageUpdate", PackageUpdate),
             ("cursor", cursor),
         };
         return ConsoleParameters.Url("console/alerts", parameters);
