@@ -396,4 +396,33 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await Assertions.Expect(viewer.Locator("tbody[data-testid=alert-rows] tr")).ToHaveCountAsync(3);
         Assert.Equal(0, await viewer.Locator("tbody[data-testid=alert-rows] input[type=checkbox]").CountAsync());
     }
+
+    [Fact]
+    public async Task An_admin_removes_a_disconnected_agent_and_keeps_its_alerts()
+    {
+        const string gone = "gone-agent";
+        await using (var nats = await NatsTestClient.ConnectAsync(stack.Nats.Url))
+        {
+            await nats.PutHeartbeatAsync(gone, new Dictionary<string, string> { ["role"] = "web" });
+        }
+        var page = await stack.SignedInAsync(OidcProvider.AccountLogin, "/console/agents?status=disconnected");
+        var row = page.Locator($"tbody[data-testid=agent-rows] tr[data-agent-id={gone}]");
+        // It goes quiet: disconnected after the manager's DisconnectedAfter (20 s here).
+        await Eventually.TrueAsync(async () =>
+        {
+            await page.ReloadAsync();
+            return await row.CountAsync() == 1;
+        }, () => $"{gone} disconnected\n" + stack.Logs, ConsoleStack.Deadline);
+        // No remove button for the active agent, and none for an analyst.
+        Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = $"Remove {ConsoleStack.AgentId}" }).CountAsync());
+        var analyst = await stack.SignedInAsync(OidcProvider.AnalystLogin, "/console/agents?status=disconnected");
+        await Assertions.Expect(analyst.Locator($"tbody[data-testid=agent-rows] tr[data-agent-id={gone}]")).ToHaveCountAsync(1);
+        Assert.Equal(0, await analyst.GetByRole(AriaRole.Button, new() { Name = $"Remove {gone}" }).CountAsync());
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Remove {gone}" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("scan-result")).ToContainTextAsync($"{gone} removed");
+        await Assertions.Expect(row).ToHaveCountAsync(0);
+        await page.GotoAsync("/console/agents?status=removed");
+        await Assertions.Expect(page.Locator($"tbody[data-testid=agent-rows] tr[data-agent-id={gone}]")).ToContainTextAsync("removed");
+    }
 }

@@ -44,6 +44,8 @@ public sealed class ConsoleStack : IAsyncLifetime
         env["Fim__Api__GrpcPort"] = NatsServer.FreePort().ToString();
         env["Fim__Store__DataDirectory"] = Path.Combine(Root, "store");
         env["Fim__Store__BatchDelay"] = "00:00:00.005";
+        // An agent silent this long is disconnected (the default is minutes); the console agent beats every 2 s.
+        env["Fim__Fleet__DisconnectedAfter"] = "00:00:20";
         _manager = ChildProcess.Dotnet(Programs.Manager, [], env);
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) })
         {

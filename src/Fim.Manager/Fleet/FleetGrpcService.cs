@@ -21,12 +21,11 @@ namespace Fim.Manager.Fleet;
 /// </summary>
 public sealed class FleetGrpcService(
     AgentDirectory agents,
-    AgentLifecycle lifecycle,
+    AgentPrunes prunes,
     NatsConnector nats,
     GrantMapper grants,
     AuditLog audit,
     IOptions<FleetOptions> options,
-    TimeProvider time,
     ILogger<FleetGrpcService> log) : V1.FimFleet.FimFleetBase
 {
     public const string Present = "present";
@@ -43,38 +42,8 @@ public sealed class FleetGrpcService(
         var target = request.AgentId.Length > 0 ? request.AgentId : $"status={request.Status} olderThan={request.OlderThan}";
         try
         {
-            FleetArguments.PruneStatus(request.Status);
-            var olderThan = FleetArguments.Duration(request.OlderThan, "older_than");
-            var agentId = ApiArguments.AgentId(request.AgentId, required: false);
-            var now = time.GetUtcNow();
-            var cutoff = now - olderThan;
-            IEnumerable<AgentRecord> candidates = agents.All.Where(a => caller.SeesAgent(a, Role.Admin));
-            if (agentId.Length > 0)
-            {
-                if (!agents.TryGet(agentId, out var one) || !caller.SeesAgent(one, Role.Admin))
-                {
-                    throw new RpcException(new Status(StatusCode.NotFound, $"agent_id: no agent '{agentId}' with a heartbeat that your admin role covers"));
-                }
-                if (lifecycle.StatusOf(one) == AgentLifecycle.Active)
-                {
-                    throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                        $"agent_id: agent '{agentId}' is active (last heartbeat {(now - one.LastSeen).TotalSeconds:F0}s ago); only agents without a heartbeat for {FleetArguments.Format(lifecycle.DisconnectedAfter)} can be removed"));
-                }
-                candidates = [one];
-            }
-            var due = candidates.Where(a => lifecycle.StatusOf(a) == AgentLifecycle.Disconnected && a.LastSeen <= cutoff).ToList();
-            var outcome = await lifecycle.PruneAsync(due, cutoff, caller.Subject, AgentRemoval.ByApi, context.CancellationToken);
-            var response = new V1.PruneAgentsResponse();
-            response.Kept.Add(outcome.Kept);
-            response.Removed.Add(outcome.Removed.Select(r => new V1.RemovedAgent
-            {
-                AgentId = r.AgentId,
-                Host = r.LastHeartbeat?.Hostname ?? "",
-                LastSeen = Timestamp.FromDateTimeOffset(r.LastSeen),
-                RemovedAt = Timestamp.FromDateTimeOffset(r.RemovedAt),
-                RemovedBy = r.RemovedBy,
-            }));
-            audit.Call(caller, http, "prune-agents", target, $"ok: removed {string.Join(",", outcome.Removed.Select(r => r.AgentId))}");
+            var response = await prunes.PruneAsync(caller, request, context.CancellationToken);
+            audit.Call(caller, http, "prune-agents", target, $"ok: removed {string.Join(",", response.Removed.Select(r => r.AgentId))}");
             return response;
         }
         catch (RpcException e)

@@ -12,6 +12,7 @@ public static class FleetServices
         services.AddSingleton<AgentRemovals>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentRemovals>());
         services.AddSingleton<AgentLifecycle>();
+        services.AddSingleton<AgentPrunes>();
         services.AddHostedService<AutoPrune>();
         services.AddHostedService<AgentStatusMetrics>();
         return services;

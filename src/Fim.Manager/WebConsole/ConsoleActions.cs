@@ -11,16 +11,17 @@ using Grpc.Core;
 namespace Fim.Manager.WebConsole;
 
 /// <summary>
-/// What the console changes: reviews (the API's ReviewAlerts), scans (TriggerScan) and maintenance windows, through the same services as
+/// What the console changes: reviews (the API's ReviewAlerts), scans (TriggerScan), agent removals (PruneAgents) and maintenance windows, through the same services as
 /// the API (role and scope checks, the actor taken from the session) and with the same two audit rows under the same
 /// action name, so the audit log does not care which way it was done. The role is checked here again, not only by
 /// hiding the buttons.
 /// </summary>
-public sealed class ConsoleActions(AlertAccess alerts, AgentScans scans, Maintenance.MaintenanceAccess maintenance, AuditTrail trail, GrantMapper grants,
-    AuditLog audit, TimeProvider time)
+public sealed class ConsoleActions(AlertAccess alerts, AgentScans scans, Fleet.AgentPrunes prunes, Maintenance.MaintenanceAccess maintenance,
+    AuditTrail trail, GrantMapper grants, AuditLog audit, TimeProvider time)
 {
     private static readonly MethodDescriptor Review = V1.FimManager.Descriptor.FindMethodByName(nameof(V1.FimManager.FimManagerClient.ReviewAlerts));
     private static readonly MethodDescriptor Scan = V1.FimManager.Descriptor.FindMethodByName(nameof(V1.FimManager.FimManagerClient.TriggerScan));
+    private static readonly MethodDescriptor Prune = V1.FimFleet.Descriptor.FindMethodByName(nameof(V1.FimFleet.FimFleetClient.PruneAgents));
     private static readonly MethodDescriptor OpenWindow =
         V1.FimMaintenance.Descriptor.FindMethodByName(nameof(V1.FimMaintenance.FimMaintenanceClient.CreateMaintenanceWindow));
     private static readonly MethodDescriptor EndWindow =
@@ -40,6 +41,14 @@ public sealed class ConsoleActions(AlertAccess alerts, AgentScans scans, Mainten
         var request = new V1.TriggerScanRequest { AgentId = agentId };
         return RunAsync(user, Scan, request, Role.Admin, "scan", "a scan on demand needs the admin role",
             caller => scans.ScanAsync(caller, agentId, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Removes one disconnected agent now (the API's PruneAgents for that agent, with no minimum silence beyond disconnection).</summary>
+    public Task<V1.PruneAgentsResponse> RemoveAgentAsync(ClaimsPrincipal user, string agentId, CancellationToken cancellationToken)
+    {
+        var request = new V1.PruneAgentsRequest { AgentId = agentId, OlderThan = "0s" };
+        return RunAsync(user, Prune, request, Role.Admin, "prune-agents", "removing an agent needs the admin role",
+            caller => prunes.PruneAsync(caller, request, cancellationToken), cancellationToken);
     }
 
     public Task<V1.MaintenanceWindow> OpenMaintenanceAsync(ClaimsPrincipal user, V1.CreateMaintenanceWindowRequest request, CancellationToken cancellationToken) =>
