@@ -425,4 +425,49 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await page.GotoAsync("/console/agents?status=removed");
         await Assertions.Expect(page.Locator($"tbody[data-testid=agent-rows] tr[data-agent-id={gone}]")).ToContainTextAsync("removed");
     }
+
+    [Fact]
+    public async Task Every_page_labels_its_controls_for_screen_readers_and_an_alert_opens_by_keyboard()
+    {
+        var path = Path.Combine(stack.Tree, "keyboard.conf");
+        await File.WriteAllTextAsync(path, "k\n");
+        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of keyboard.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
+        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+
+        // The admin sees every page and every control an admin has.
+        var page = await stack.SignedInAsync(OidcProvider.AccountLogin, "/console/overview");
+        foreach (var (url, heading) in new[]
+        {
+            ("/console/overview", "Overview"), ("/console/alerts", "Alerts"), ("/console/alert?id=" + Uri.EscapeDataString(alertId), "Level 5"),
+            ("/console/agents", "Agents"), ("/console/policies", "Policies"), ("/console/maintenance", "Maintenance windows"),
+            ("/console/compliance", "Compliance report"), ("/console/audit", "Audit log"),
+        })
+        {
+            await page.GotoAsync(url);
+            await Assertions.Expect(page.Locator("h1")).ToContainTextAsync(heading);
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            // Every form control and button has a name a screen reader can say: a label, aria-label(ledby) or its text.
+            var unnamed = await page.EvaluateAsync<string[]>(@"() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button, a[href]')]
+                .filter(e => e.offsetParent !== null)
+                .filter(e => !((e.labels && e.labels.length) || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.textContent.trim() || e.title))
+                .map(e => e.outerHTML.slice(0, 120))");
+            Assert.True(unnamed.Length == 0, $"{url}: controls without an accessible name:\n{string.Join('\n', unnamed)}");
+            // Tables say what their columns are.
+            Assert.Equal(0, await page.Locator("table:not(:has(th))").CountAsync());
+        }
+
+        // Keyboard only: Tab from the top of the alerts page reaches this alert's link; Enter opens it.
+        await page.GotoAsync("/console/alerts?path=" + Uri.EscapeDataString(path));
+        await Assertions.Expect(page.GetByTestId("alert-link")).ToHaveCountAsync(1);
+        var reached = false;
+        for (var i = 0; i < 80 && !reached; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            reached = await page.EvaluateAsync<bool>("() => document.activeElement?.dataset?.testid === 'alert-link'");
+        }
+        Assert.True(reached, "Tab never reached the alert link");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync(new Regex("/console/alert\\?id="));
+        await Assertions.Expect(page.GetByTestId("alert-path")).ToHaveTextAsync(path);
+    }
 }

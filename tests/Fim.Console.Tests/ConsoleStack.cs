@@ -78,6 +78,8 @@ public sealed class ConsoleStack : IAsyncLifetime
         _agent = ChildProcess.Agent(["run", "--config", config]);
         await _agent.AwaitLogAsync("revision 0 applied", Deadline);
 
+        // Expect() waits 5 s by default, whatever the context's timeout: too short for a saturated machine.
+        Assertions.SetDefaultExpectTimeout((float)Deadline.TotalMilliseconds);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
