@@ -95,9 +95,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     public async Task A_viewer_sees_no_review_buttons_and_a_review_sent_with_its_session_is_refused()
     {
         var path = Path.Combine(stack.Tree, "viewer.conf");
-        await File.WriteAllTextAsync(path, "a\n");
-        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of viewer.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
-        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+        var alertId = await stack.WriteAndAwaitAlertAsync(path, "a\n");
 
         var page = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console/alert?id=" + Uri.EscapeDataString(alertId));
         await Assertions.Expect(page.GetByTestId("who")).ToContainTextAsync($"{OidcProvider.ViewerLogin} (viewer)");
@@ -120,9 +118,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     public async Task A_cross_site_page_can_neither_review_nor_sign_out_with_the_users_session()
     {
         var path = Path.Combine(stack.Tree, "csrf.conf");
-        await File.WriteAllTextAsync(path, "a\n");
-        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of csrf.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
-        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+        var alertId = await stack.WriteAndAwaitAlertAsync(path, "a\n");
         var page = await stack.SignedInAsync(OidcProvider.AnalystLogin);
 
         // Another site (Playwright serves it) makes the user's browser post a review (JSON smuggled in a text/plain
@@ -183,9 +179,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     public async Task A_review_is_found_in_the_audit_log_and_the_compliance_report_and_the_report_exports_as_csv()
     {
         var path = Path.Combine(stack.Tree, "trail.conf");
-        await File.WriteAllTextAsync(path, "a\n");
-        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of trail.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
-        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+        var alertId = await stack.WriteAndAwaitAlertAsync(path, "a\n");
 
         // The admin reviews it from the console.
         var page = await stack.SignedInAsync(OidcProvider.AccountLogin, "/console/alert?id=" + Uri.EscapeDataString(alertId));
@@ -272,8 +266,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     public async Task The_overview_shows_alerts_by_hour_the_fleet_who_data_and_the_pipeline()
     {
         var path = Path.Combine(stack.Tree, "overview.conf");
-        await File.WriteAllTextAsync(path, "a\n");
-        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of overview.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
+        await stack.WriteAndAwaitAlertAsync(path, "a\n");
 
         var page = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console");
         await page.WaitForURLAsync(new Regex("/console/overview$"));
@@ -430,15 +423,13 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
     public async Task Every_page_labels_its_controls_for_screen_readers_and_an_alert_opens_by_keyboard()
     {
         var path = Path.Combine(stack.Tree, "keyboard.conf");
-        await File.WriteAllTextAsync(path, "k\n");
-        await Eventually.TrueAsync(async () => (await stack.StoredAlertsAsync(path)).Count > 0, () => "an alert of keyboard.conf stored\n" + stack.Logs, ConsoleStack.Deadline);
-        var alertId = (await stack.StoredAlertsAsync(path))[0].GetProperty("alertId").GetString()!;
+        var alertId = await stack.WriteAndAwaitAlertAsync(path, "k\n");
 
         // The admin sees every page and every control an admin has.
         var page = await stack.SignedInAsync(OidcProvider.AccountLogin, "/console/overview");
         foreach (var (url, heading) in new[]
         {
-            ("/console/overview", "Overview"), ("/console/alerts", "Alerts"), ("/console/alert?id=" + Uri.EscapeDataString(alertId), "Level 5"),
+            ("/console/overview", "Overview"), ("/console/alerts", "Alerts"), ("/console/alert?id=" + Uri.EscapeDataString(alertId), "Level "),
             ("/console/agents", "Agents"), ("/console/policies", "Policies"), ("/console/maintenance", "Maintenance windows"),
             ("/console/compliance", "Compliance report"), ("/console/audit", "Audit log"),
         })
@@ -457,7 +448,8 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         }
 
         // Keyboard only: Tab from the top of the alerts page reaches this alert's link; Enter opens it.
-        await page.GotoAsync("/console/alerts?path=" + Uri.EscapeDataString(path));
+        // One row: a new file may also give a "modified" alert when its write is seen apart from its creation.
+        await page.GotoAsync("/console/alerts?kind=added&path=" + Uri.EscapeDataString(path));
         await Assertions.Expect(page.GetByTestId("alert-link")).ToHaveCountAsync(1);
         var reached = false;
         for (var i = 0; i < 80 && !reached; i++)

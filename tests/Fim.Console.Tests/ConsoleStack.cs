@@ -128,6 +128,15 @@ public sealed class ConsoleStack : IAsyncLifetime
         return reply.TryGetProperty("alerts", out var alerts) ? [.. alerts.EnumerateArray()] : [];
     }
 
+    /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> and waits for its alert in the store; returns the newest alert's id.</summary>
+    public async Task<string> WriteAndAwaitAlertAsync(string path, string content)
+    {
+        await File.WriteAllTextAsync(path, content);
+        var alerts = await Eventually.CountAsync(async () => (IReadOnlyList<JsonElement>)await StoredAlertsAsync(path), 1,
+            $"an alert of {Path.GetFileName(path)} stored\n{Logs}", Deadline);
+        return alerts[0].GetProperty("alertId").GetString()!;
+    }
+
     public string Logs => $"manager:\n{_manager?.Output}\nagent:\n{_agent?.Output}";
 
     public async Task DisposeAsync()
