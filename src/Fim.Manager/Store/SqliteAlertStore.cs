@@ -227,9 +227,9 @@ public sealed class SqliteAlertStore : SqlAlertStore
 
     /// <summary>Adds the deltas to both rollups (upserts), and removes rows that reach zero.</summary>
     private static async Task ApplyRollupAsync(SqliteConnection connection, SqliteTransaction tx,
-        SortedDictionary<RollupKey, long> agents, SortedDictionary<FleetRollupKey, long> fleet, CancellationToken cancellationToken)
+        KeyValuePair<RollupKey, long>[] agents, KeyValuePair<FleetRollupKey, long>[] fleet, CancellationToken cancellationToken)
     {
-        if (agents.Count == 0)
+        if (agents.Length == 0)
         {
             return;
         }
@@ -261,10 +261,10 @@ public sealed class SqliteAlertStore : SqlAlertStore
                 await up.ExecuteNonQueryAsync(cancellationToken);
             }
         }
-        if (agents.Values.Any(v => v < 0))
+        if (agents.Any(p => p.Value < 0))
         {
             await using var zero = Command(connection, tx, "DELETE FROM alert_counts WHERE hour <= @h AND n <= 0; DELETE FROM alert_counts_fleet WHERE hour <= @h AND n <= 0");
-            Add(zero, "h", agents.Keys.Max(k => k.Hour));
+            Add(zero, "h", agents.Max(p => p.Key.Hour));
             await zero.ExecuteNonQueryAsync(cancellationToken);
         }
     }
