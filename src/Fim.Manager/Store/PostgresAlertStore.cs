@@ -179,7 +179,10 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
     protected override async Task<int> InsertBatchAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var unique = alerts.Where(a => seen.Add(a.AlertId)).ToList();
+        // In alert id order: the key and the two agent-led indexes (an alert id starts with its agent's) are then filled
+        // in key order, each B-tree walked once from left to right instead of jumped about (less server CPU per alert in
+        // the ingest profile), and concurrent batches that share alerts meet on the key in one order, so they do not deadlock there.
+        var unique = alerts.Where(a => seen.Add(a.AlertId)).OrderBy(a => a.AlertId, StringComparer.Ordinal).ToList();
         try
         {
             return await InsertDirectAsync(unique, cancellationToken);
