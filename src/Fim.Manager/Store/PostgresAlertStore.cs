@@ -180,8 +180,8 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         // In alert id order: the key and the two agent-led indexes (an alert id starts with its agent's) are then filled
-        // in key order, each B-tree walked once from left to right instead of jumped about (less server CPU per alert in
-        // the ingest profile), and concurrent batches that share alerts meet on the key in one order, so they do not deadlock there.
+        // in key order, each B-tree walked left to right instead of jumped about (less server CPU per alert in the
+        // ingest profile), and concurrent batches that share alerts meet on the key in one order (no deadlock there).
         var unique = alerts.Where(a => seen.Add(a.AlertId)).OrderBy(a => a.AlertId, StringComparer.Ordinal).ToList();
         try
         {
