@@ -11,7 +11,7 @@ using Npgsql;
 // generated alerts (1,000 agents, 30 days), p50/p99 and bytes per alert on disk. PostgreSQL runs on this host (fsync on).
 // Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N] [--ingest-profile N]
 //   --reuse DIR keeps PostgreSQL's data directory (and the SQLite file) in DIR, so generated alerts are loaded once.
-//   --ingest-profile N: where an ingest batch's time goes on PostgreSQL (IngestProfile), then exits.
+//   --ingest-profile N: where an ingest batch's time goes (IngestProfile; --sqlite-only: SQLite alone), then exits.
 var ingest = Arg("--ingest", 200_000);
 var ingestRuns = Arg("--ingest-runs", 2);
 var batch = Arg("--batch", 1000);
