@@ -9,8 +9,9 @@ using Npgsql;
 // table plus the rollup upserts, one transaction per batch) against a bare COPY of the same rows in the same run, and
 // SQLite ingest of the same rows; --ingest-runs runs, alternating which goes first. 2. The five queries over
 // generated alerts (1,000 agents, 30 days), p50/p99 and bytes per alert on disk. PostgreSQL runs on this host (fsync on).
-// Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N]
+// Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N] [--ingest-profile N]
 //   --reuse DIR keeps PostgreSQL's data directory (and the SQLite file) in DIR, so generated alerts are loaded once.
+//   --ingest-profile N: where an ingest batch's time goes (IngestProfile; --sqlite-only: SQLite alone), then exits.
 var ingest = Arg("--ingest", 200_000);
 var ingestRuns = Arg("--ingest-runs", 2);
 var batch = Arg("--batch", 1000);
@@ -26,10 +27,45 @@ await using var pg = reuse is null
     ? await PostgresServer.StartAsync(durable: true, Settings)
     : await PostgresServer.StartKeptAsync(Path.Combine(reuse, "pg"), durable: true, Settings);
 
+var profile = Arg("--ingest-profile", 0);
+if (profile > 0)
+{
+    // Where the time goes: the --ingest rows as generated (random times over a day), then ordered by time as a stream delivers them.
+    var rows = BenchAlerts.Generate(profile, seed: 1, spreadDays: 1, DateTimeOffset.UtcNow);
+    List<StoredAlert> ordered = [.. rows.OrderBy(r => r.ObservedAtMicros)];
+    if (!args.Contains("--sqlite-only"))
+    {
+        var profiler = new IngestProfile(pg, batch);
+        await profiler.RunAsync(rows, "times random over a day (as --ingest)");
+        await profiler.RunAsync(ordered, "ordered by time (as a stream delivers them)");
+    }
+    await SqliteIngestProfile.RunAsync(rows, batch, "times random over a day");
+    await SqliteIngestProfile.RunAsync(ordered, batch, "ordered by time");
+    Console.WriteLine($"load average at end: {LoadAverage()}");
+    return;
+}
+
+if (ingest > 0)
+{
+    // Both write paths once before the first timed run: otherwise run 1's first phase (the COPY) alone pays the JIT for
+    // the code both share (the row writer) and its tier-up after 30 batches, which flattered run 1's ratio.
+    var now = DateTimeOffset.UtcNow;
+    var warm = BenchAlerts.Generate(32 * batch, seed: 0, spreadDays: 1, now);
+    await using var warmStore = new PostgresAlertStore(await FreshDatabaseAsync("ingest_warmup_store"));
+    await warmStore.MaintainAsync(now.AddDays(-400), now, ct);
+    await using var warmCopy = new PostgresAlertStore(await FreshDatabaseAsync("ingest_warmup_copy"));
+    await warmCopy.MaintainAsync(now.AddDays(-400), now, ct);
+    for (var i = 0; i < warm.Count; i += batch)
+    {
+        await warmStore.InsertAsync(warm.GetRange(i, batch), ct);
+    }
+    await BareCopyAsync(warmCopy, warm, batch);
+}
+
 for (var run = 1; run <= ingestRuns && ingest > 0; run++)
 {
     var now = DateTimeOffset.UtcNow;
-    var rows = Generate(ingest, seed: run, spreadDays: 1, now);
+    var rows = BenchAlerts.Generate(ingest, seed: run, spreadDays: 1, now);
     await using var ingestStore = new PostgresAlertStore(await FreshDatabaseAsync($"ingest_store_{run}"));
     await ingestStore.MaintainAsync(now.AddDays(-400), now, ct);
     await using var copyStore = new PostgresAlertStore(await FreshDatabaseAsync($"ingest_copy_{run}"));
@@ -113,7 +149,7 @@ if (sqliteTotal > 0)
         var load = Stopwatch.StartNew();
         for (var start = 0; start < sqliteTotal; start += 500_000)
         {
-            var chunk = Generate(Math.Min(500_000, sqliteTotal - start), seed: 100 + start, spreadDays: 30, now);
+            var chunk = BenchAlerts.Generate(Math.Min(500_000, sqliteTotal - start), seed: 100 + start, spreadDays: 30, now);
             for (var i = 0; i < chunk.Count; i += 10_000)
             {
                 await sqlite.InsertAsync(chunk.GetRange(i, Math.Min(10_000, chunk.Count - i)), ct);
@@ -175,14 +211,14 @@ async Task<(PostgresAlertStore Store, DateTimeOffset Now)> QueryDatabaseAsync(st
     }
     // The next chunk is generated while this one is copied (the two cores share the work).
     const int Chunk = 500_000;
-    var next = Task.Run(() => Generate(Math.Min(Chunk, total), seed: 100, spreadDays: 30, now));
+    var next = Task.Run(() => BenchAlerts.Generate(Math.Min(Chunk, total), seed: 100, spreadDays: 30, now));
     for (var start = 0; start < total; start += Chunk)
     {
         var chunk = await next;
         var following = start + Chunk;
         if (following < total)
         {
-            next = Task.Run(() => Generate(Math.Min(Chunk, total - following), seed: 100 + following, spreadDays: 30, now));
+            next = Task.Run(() => BenchAlerts.Generate(Math.Min(Chunk, total - following), seed: 100 + following, spreadDays: 30, now));
         }
         await BareCopyAsync(q, chunk, 50_000);
     }
@@ -221,12 +257,12 @@ async Task RunQueriesAsync(string backend, IAlertStore q, DateTimeOffset now)
 {
     Console.WriteLine($"{backend} queries (now = {now:O}), load average {LoadAverage()}");
     var random = new Random(7);
-    string AgentName() => $"agent-{random.Next(Agents):D4}";
+    string AgentName() => $"agent-{random.Next(BenchAlerts.Agents):D4}";
     await Report("latest 100 of one agent", () => q.SearchAsync(new AlertQuery { AgentId = AgentName(), Since = now.AddDays(-30), Until = now, Limit = 100 }, ct));
     await Report("history of one path on one agent", () => q.SearchAsync(new AlertQuery
     {
         AgentId = AgentName(),
-        Path = Paths[random.Next(Paths.Length)],
+        Path = BenchAlerts.Paths[random.Next(BenchAlerts.Paths.Length)],
         Since = now.AddDays(-400),
         Until = now.AddDays(1),
         OldestFirst = true,
@@ -290,46 +326,6 @@ static async Task BareCopyAsync(PostgresAlertStore store, List<StoredAlert> rows
     }
 }
 
-// 1,000 agents; paths: 1% under /etc/ssh/, 9% /etc/conf.d, 40% /usr/bin, 50% /var/lib/app; levels 3 (60%), 5 (25%),
-// 7 (12%), 10 (2%), 12 (1%); a third of the agents are Kubernetes nodes whose alerts carry a namespace and pod.
-static List<StoredAlert> Generate(int count, int seed, int spreadDays, DateTimeOffset now)
-{
-    var r = new Random(seed);
-    var list = new List<StoredAlert>(count);
-    string[] namespaces = ["payments", "web", "batch", "kube-system"];
-    for (var i = 0; i < count; i++)
-    {
-        var agentNo = r.Next(Agents);
-        var agent = $"agent-{agentNo:D4}";
-        var level = r.Next(100) switch { < 60 => 3, < 85 => 5, < 97 => 7, < 99 => 10, _ => 12 };
-        var e = new FileEvent
-        {
-            EventId = $"{agent}:{seed}:{i}",
-            AgentId = agent,
-            Host = agent + ".nodes.example",
-            Policy = "prod/baseline",
-            Path = Paths[r.Next(Paths.Length)],
-            Kind = "modified",
-            Changed = ["sha256", "mtime", "size"],
-            Source = "realtime",
-            ObservedAt = now.AddSeconds(-r.NextDouble() * spreadDays * 86400),
-        };
-        var alert = Alert.For(e, new RuleRef { Id = level >= 10 ? "553" : "550", Level = level, Description = "Integrity checksum changed." }, level,
-            ["pci_dss:11.5", "nist_800_53:SI.7"], ["fim"]);
-        if (agentNo % 3 == 0)
-        {
-            alert.Actor = new Actor
-            {
-                Executable = "/usr/bin/python3",
-                User = "app",
-                Workload = new Workload { Scope = Workload.PodScope, PodNamespace = namespaces[agentNo % 4], PodName = $"app-{agentNo % 17}" },
-            };
-        }
-        list.Add(StoredAlert.From(alert, ContractJson.ToUtf8(alert), (ulong)i + 1, alert.ObservedAt));
-    }
-    return list;
-}
-
 int Arg(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
@@ -340,17 +336,4 @@ string? StringArg(string name)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-}
-
-partial class Program
-{
-    private const int Agents = 1000;
-
-    private static readonly string[] Paths = [.. Enumerable.Range(0, 2000).Select(i => i switch
-    {
-        < 20 => $"/etc/ssh/ssh_host_{i}_key",
-        < 200 => $"/etc/conf.d/file-{i}.conf",
-        < 1000 => $"/usr/bin/tool-{i}",
-        _ => $"/var/lib/app/data-{i}.db",
-    })];
 }

@@ -179,7 +179,10 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
     protected override async Task<int> InsertBatchAsync(IReadOnlyList<StoredAlert> alerts, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var unique = alerts.Where(a => seen.Add(a.AlertId)).ToList();
+        // In alert id order: the key and the two agent-led indexes (an alert id starts with its agent's) are then filled
+        // in key order, each B-tree walked left to right instead of jumped about (less server CPU per alert in the
+        // ingest profile), and concurrent batches that share alerts meet on the key in one order (no deadlock there).
+        var unique = alerts.Where(a => seen.Add(a.AlertId)).OrderBy(a => a.AlertId, StringComparer.Ordinal).ToList();
         try
         {
             return await InsertDirectAsync(unique, cancellationToken);
@@ -202,7 +205,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             }
             await copy.CompleteAsync(cancellationToken);
         }
-        await AddToRollupAsync(connection, tx, alerts, cancellationToken);
+        await PostgresRollups.AddAsync(connection, tx, alerts, cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return alerts.Count;
     }
@@ -230,44 +233,9 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
                 inserted.Add(reader.GetString(0));
             }
         }
-        await AddToRollupAsync(connection, tx, [.. alerts.Where(a => inserted.Contains(a.AlertId))], cancellationToken);
+        await PostgresRollups.AddAsync(connection, tx, [.. alerts.Where(a => inserted.Contains(a.AlertId))], cancellationToken);
         await tx.CommitAsync(cancellationToken);
         return inserted.Count;
-    }
-
-    /// <summary>Adds the inserted alerts to both rollups: one upsert each, keys in one order so concurrent batches do not deadlock.</summary>
-    private static async Task AddToRollupAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<StoredAlert> inserted, CancellationToken cancellationToken)
-    {
-        if (inserted.Count == 0)
-        {
-            return;
-        }
-        var (agents, fleet) = CountRollup.Inserted(inserted);
-        await using var batch = new NpgsqlBatch(connection, tx);
-        var up = new NpgsqlBatchCommand("""
-            INSERT INTO alert_counts (hour, level, rule_id, agent_id, namespace, n)
-            SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-            ON CONFLICT (hour, level, rule_id, agent_id, namespace) DO UPDATE SET n = alert_counts.n + EXCLUDED.n
-            """);
-        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => k.Hour).ToArray() });
-        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => (short)k.Level).ToArray() });
-        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => k.RuleId).ToArray() });
-        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => k.AgentId).ToArray() });
-        up.Parameters.Add(new NpgsqlParameter { Value = agents.Keys.Select(k => k.Namespace).ToArray() });
-        up.Parameters.Add(new NpgsqlParameter { Value = agents.Values.ToArray() });
-        batch.BatchCommands.Add(up);
-        var fl = new NpgsqlBatchCommand("""
-            INSERT INTO alert_counts_fleet (hour, level, rule_id, namespace, n)
-            SELECT * FROM unnest($1::bigint[], $2::smallint[], $3::text[], $4::text[], $5::bigint[])
-            ON CONFLICT (hour, level, rule_id, namespace) DO UPDATE SET n = alert_counts_fleet.n + EXCLUDED.n
-            """);
-        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Keys.Select(k => k.Hour).ToArray() });
-        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Keys.Select(k => (short)k.Level).ToArray() });
-        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Keys.Select(k => k.RuleId).ToArray() });
-        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Keys.Select(k => k.Namespace).ToArray() });
-        fl.Parameters.Add(new NpgsqlParameter { Value = fleet.Values.ToArray() });
-        batch.BatchCommands.Add(fl);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>One row in COPY BINARY form (also what the benchmark's bare COPY writes).</summary>
