@@ -83,16 +83,16 @@ exec 9>"$sys/lock"
 flock -n 9 || die "another demo is running on $sys (stop it with Ctrl-C in its terminal)"
 
 # A run killed outright (SIGKILL) leaves its processes behind, holding the ports and the stores: stop those, and only
-# those (each one's command line names this state directory).
+# those (each one's command line names this state directory), the agent first as at a normal stop.
 if [[ -f "$sys/pids" ]]; then
-  while read -r pid name; do
-    if tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$sys"; then
+  tac "$sys/pids" | while read -r pid name; do
+    if tr '\0' '\n' 2>/dev/null < "/proc/$pid/cmdline" | grep -qF "$sys"; then
       say "stopping $name (pid $pid), left running by an earlier run"
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -KILL "$pid" 2>/dev/null || true
     fi
-  done < "$sys/pids"
+  done
   rm -f "$sys/pids"
 fi
 if $fresh; then
@@ -188,8 +188,12 @@ stop_all() {
   pids=() names=()
   rm -f "$sys/pids"
 }
+# A stop asked for (Ctrl-C, SIGTERM, the terminal closing) ends with 0; output to a closed pipe stops it all too. Any
+# other end (an error, a part that died) goes through the EXIT trap. Saying so may fail on a closed terminal: never mind.
+on_stop() { { echo; say "stopping"; } 2>/dev/null || true; stop_all; say "stopped" 2>/dev/null || true; exit 0; }
 trap stop_all EXIT
-trap 'echo; say "stopping"; stop_all; say "stopped"; exit 0' INT TERM HUP
+trap on_stop INT TERM HUP
+trap 'stop_all; exit 1' PIPE
 
 died() { # the processes that are no longer running, with their logs' ends
   local i bad=1
