@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command one: the whole system on one machine, everything on 127.0.0.1.
-#   1. Installs what it needs when missing (nats-server, curl, Node.js and npm, clang: Debian's packages through apt;
-#      npm oidc-provider into .cache/oidc-provider) and builds fim-agent and fim-manager (skipped when up to date).
+#   1. Installs what it needs when missing (nats-server, curl, Node.js and npm, clang and zlib for the native agent:
+#      Debian's packages through apt; npm oidc-provider into .cache/oidc-provider) and builds fim-agent and fim-manager
+#      (skipped when up to date).
 #   2. Starts nats-server with JetStream (a token made up for this run), a local OpenID Connect provider
 #      (tests/oidc/provider.mjs) with one user, `demo`, whose password is made up for this run, a manager with its
 #      embedded SQLite store and the web console, and a connected agent (`fim-agent run`) watching .cache/demo under a
@@ -47,8 +48,11 @@ command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
-# The agent is published as a native executable: the .NET AOT compiler links with clang.
-[[ -n "${FIM_DEMO_AGENT:-}" ]] || command -v clang >/dev/null 2>&1 || need+=(clang)
+# The agent is published as a native executable: the .NET AOT compiler links with clang, against zlib.
+if [[ -z "${FIM_DEMO_AGENT:-}" ]]; then
+  command -v clang >/dev/null 2>&1 || need+=(clang)
+  [[ -f /usr/include/zlib.h ]] || need+=(zlib1g-dev)
+fi
 if ((${#need[@]})); then
   (($(id -u) == 0)) || die "need root to install ${need[*]} (apt-get install ${need[*]}), or install them and run again"
   say "installing ${need[*]} (apt)"
@@ -122,7 +126,6 @@ secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 json() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
 nats_token=$(secret) console_secret=$(secret) check_secret=$(secret) password=$(secret | cut -c1-20)
 printf '%s' "$nats_token" > "$sys/nats.token"
-printf '%s' "$check_secret" > "$sys/oidc/check.secret"
 
 cat > "$sys/nats.conf" <<CONF
 listen: 127.0.0.1:$nats_port
