@@ -13,8 +13,12 @@ namespace Fim.Console.Tests;
 /// take minutes). Waits have generous deadlines for a saturated machine; how fast a change reaches the open console is
 /// measured and reported apart (test output and TestResults/console-screenshots/demo-latency.txt), not asserted.
 /// </summary>
+[Collection(Name)]
 public sealed class DemoScriptTests(ITestOutputHelper output) : IAsyncLifetime
 {
+    /// <summary>Run alone, not beside the console stack's own processes and browser: the machine has two cores.</summary>
+    public const string Name = "demo script";
+
     private static readonly TimeSpan StartDeadline = TimeSpan.FromMinutes(4);
     private static readonly TimeSpan StopDeadline = TimeSpan.FromMinutes(1);
 
