@@ -123,6 +123,8 @@ public sealed class DemoScriptTests(ITestOutputHelper output) : IAsyncLifetime
         });
         var context = await _browser.NewContextAsync();
         context.SetDefaultTimeout((float)ConsoleStack.Deadline.TotalMilliseconds);
+        // Expect's own default is 5 s, which a saturated machine can exceed; the context's timeout does not cover it.
+        Assertions.SetDefaultExpectTimeout((float)ConsoleStack.Deadline.TotalMilliseconds);
         var page = await context.NewPageAsync();
         await page.GotoAsync(console);
         await page.WaitForURLAsync(url => url.StartsWith($"http://127.0.0.1:{_oidcPort}/interaction/", StringComparison.Ordinal));
