@@ -83,9 +83,13 @@ provider.Client.prototype.postLogoutRedirectUriAllowed = function allowed(uri) {
 provider.on('server_error', (ctx, error) => console.error('server_error', error));
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const page = (uid, message) => `<!DOCTYPE html><html><body>${message ? `<p class="error">${escape(message)}</p>` : ''}
+// Labelled fields: scripts/demo.sh sends people here, not only tests.
+const page = (uid, message) => `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign in</title></head><body>
+<h1>Sign in</h1>${message ? `<p class="error">${escape(message)}</p>` : ''}
 <form method="post" action="/interaction/${escape(uid)}/login">
-<input type="text" name="login"><input type="password" name="password"><button type="submit">Sign in</button></form></body></html>`;
+<p><label>Login <input type="text" name="login" autocomplete="username" autofocus></label></p>
+<p><label>Password <input type="password" name="password" autocomplete="current-password"></label></p>
+<button type="submit">Sign in</button></form></body></html>`;
 
 async function readForm(req) {
   let body = '';
