@@ -281,6 +281,12 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         Assert.Matches(new Regex(@"Alerts in the last 24 hours: \d+ of level 0-6, \d+ of level 7-11, \d+ of level 12-15"), summary);
         Assert.DoesNotMatch(new Regex(@"^Alerts in the last 24 hours: 0 of level 0-6, 0 of level 7-11, 0 of level 12-15"), summary);
         await ConsoleStack.ScreenshotAsync(page, "overview");
+
+        // The page's server time is measured (bench/ reads it): the overview counted in the manager's histogram.
+        using var http = new HttpClient { BaseAddress = new Uri(stack.BaseUrl) };
+        var metrics = await http.GetStringAsync("/metrics");
+        var count = Regex.Match(metrics, @"^fim_console_page_seconds_count\{page=""Overview""\} (\d+)", RegexOptions.Multiline);
+        Assert.True(count.Success && int.Parse(count.Groups[1].Value, CultureInfo.InvariantCulture) >= 1, "fim_console_page_seconds of Overview in:\n" + metrics);
     }
 
     [Fact]
