@@ -275,6 +275,7 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await Assertions.Expect(page.GetByTestId("applied-policies")).ToContainTextAsync("console");
         await Assertions.Expect(page.GetByTestId("pipeline")).ToContainTextAsync("events waiting");
         await Assertions.Expect(page.GetByTestId("top-agents")).ToContainTextAsync(ConsoleStack.AgentId);
+        await Assertions.Expect(page.GetByTestId("top-paths")).ToContainTextAsync(path);
         // The chart is drawn (SVG) and described in words for screen readers.
         await Assertions.Expect(page.GetByTestId("alerts-chart").Locator("svg").First).ToBeVisibleAsync();
         var summary = await page.GetByTestId("alerts-chart").GetAttributeAsync("aria-label");
