@@ -4,7 +4,7 @@
 #      Debian's packages through apt; npm oidc-provider into .cache/oidc-provider) and builds fim-agent and fim-manager
 #      (skipped when up to date).
 #   2. Starts nats-server with JetStream (a token made up for this run), a local OpenID Connect provider
-#      (tests/oidc/provider.mjs) with one user, `demo`, whose password is made up for this run, a manager with its
+#      (tests/oidc/provider.mjs) with one user, `demo`, whose one-time password is made up for this run, a manager with its
 #      embedded SQLite store and the web console, and a connected agent (`fim-agent run`) watching .cache/demo under a
 #      local policy (content diffs on).
 #   3. Prints the console's address and the login. On a terminal it keeps running: change a file in .cache/demo and
@@ -144,7 +144,7 @@ cat > "$sys/oidc/config.json" <<CONF
     { "client_id": "demo-check", "client_secret": "$check_secret", "grant_types": ["client_credentials"],
       "redirect_uris": [], "response_types": [], "token_endpoint_auth_method": "client_secret_post",
       "groups": ["fim-demo-viewers"], "tokenTtl": 600 } ],
-  "accounts": [ { "login": "demo", "password": "$password", "groups": ["fim-demo-admins"] } ] }
+  "accounts": [ { "login": "demo", "password": "$password", "groups": ["fim-demo-admins"], "singleUse": true } ] }
 CONF
 
 cat > "$sys/policy.yaml" <<CONF
@@ -248,7 +248,7 @@ cat <<MSG
 demo: the whole system is running: nats-server, a manager with its store and the web console, an agent watching $demo
   console   $console
   login     demo
-  password  $password   (made up for this run: valid until it stops)
+  password  $password   (one-time: the first sign-in uses it up; the session then lasts 8 hours; start again for a new one)
 MSG
 
 if $keep; then

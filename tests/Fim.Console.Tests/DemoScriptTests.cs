@@ -49,6 +49,14 @@ public sealed class DemoScriptTests(ITestOutputHelper output) : IAsyncLifetime
 
         var page = await SignInAsync(console, login, password);
         await Assertions.Expect(page.GetByTestId("who")).ToContainTextAsync($"{login} (admin)");
+        // The login is one-time: another browser with the same password is refused, the first stays signed in.
+        var other = await (await _browser!.NewContextAsync()).NewPageAsync();
+        other.SetDefaultTimeout((float)ConsoleStack.Deadline.TotalMilliseconds);
+        await other.GotoAsync(console);
+        await other.FillAsync("input[name=login]", login);
+        await other.FillAsync("input[name=password]", password);
+        await other.ClickAsync("button[type=submit]");
+        await Assertions.Expect(other.Locator("body")).ToContainTextAsync("This one-time password has been used");
         await Assertions.Expect(page.GetByTestId("live-status")).ToContainTextAsync("Live");
         await page.EvaluateAsync("() => window.fimNoReload = 'still here'");
 

@@ -2,7 +2,7 @@
 // Usage: node provider.mjs <config.json>. The config (written by Fim.Testing.OidcProvider) names the port, the
 // issuer, the signing keys file (created when missing, so two providers can share keys), the audience the API
 // expects, the clients (client_credentials clients with a group list and a token lifetime, one browser client) and
-// the test-only accounts (login, password, groups). Prints "oidc-provider listening <issuer>" when ready.
+// the test-only accounts (login, password, groups; singleUse: the password signs in once). Prints "oidc-provider listening <issuer>" when ready.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -108,10 +108,16 @@ async function interaction(req, res, uid, action) {
   if (action !== 'login') { res.writeHead(404).end(); return; }
   const form = await readForm(req);
   const account = accounts.get(form.get('login') ?? '');
+  if (account?.singleUse && account.used) {
+    res.writeHead(401, { 'content-type': 'text/html' }).end(page(uid, 'This one-time password has been used. Start the demo again for a new one.'));
+    return;
+  }
   if (!account || account.password !== form.get('password')) {
     res.writeHead(401, { 'content-type': 'text/html' }).end(page(uid, 'Invalid login or password.'));
     return;
   }
+  // A one-time login (scripts/demo.sh): the first sign-in uses it up; the console's session carries on from there.
+  if (account.singleUse) account.used = true;
   await provider.interactionFinished(req, res, { login: { accountId: account.login } }, { mergeWithLastSubmission: false });
 }
 
