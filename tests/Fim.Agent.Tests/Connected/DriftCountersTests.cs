@@ -14,9 +14,9 @@ public sealed class DriftCountersTests : IDisposable
 
     public void Dispose() => _dir.Delete(recursive: true);
 
-    private static FileChange Change(ChangeKind kind)
+    private static FileChange Change(ChangeKind kind, string file = "/etc/x")
     {
-        var path = PathBytes.FromString("/etc/x");
+        var path = PathBytes.FromString(file);
         var record = new FileRecord { Path = path, Type = FileType.Regular };
         return new FileChange(kind, path, kind == ChangeKind.Added ? null : record, kind == ChangeKind.Deleted ? null : record, ChangedAttributes.Size,
             DetectionSource.Realtime, DateTimeOffset.UtcNow, "p");
@@ -29,13 +29,23 @@ public sealed class DriftCountersTests : IDisposable
         var drift = new DriftCounters(TimeProvider.System, NullLogger<DriftCounters>.Instance);
         drift.Open("default/pci", store);
         Assert.Equal(0, drift.Get("default/pci")!.Total);
-        drift.Count("default/pci", [Change(ChangeKind.Added), Change(ChangeKind.Modified), Change(ChangeKind.Attributes), Change(ChangeKind.Deleted), Change(ChangeKind.BaselineReset)]);
-        Assert.Equal((1, 2, 1), (drift.Get("default/pci")!.Added, drift.Get("default/pci")!.Changed, drift.Get("default/pci")!.Removed));
+        // Net change per file since the baseline: added then modified is added; modified twice is one change;
+        // added then removed is nothing; modified then removed is removed; removed then re-created is changed.
+        drift.Count("default/pci", [Change(ChangeKind.Added, "/etc/new"), Change(ChangeKind.Modified, "/etc/new"),
+            Change(ChangeKind.Modified, "/etc/a"), Change(ChangeKind.Attributes, "/etc/a"),
+            Change(ChangeKind.Added, "/etc/tmp"), Change(ChangeKind.Deleted, "/etc/tmp"),
+            Change(ChangeKind.Modified, "/etc/b"), Change(ChangeKind.Deleted, "/etc/b"),
+            Change(ChangeKind.BaselineReset, "/var/lib/fim")]);
+        drift.Count("default/pci", [Change(ChangeKind.Deleted, "/etc/c"), Change(ChangeKind.Deleted, "/etc/d")]);
+        drift.Count("default/pci", [Change(ChangeKind.Added, "/etc/c")]);
+        Assert.Equal((1, 2, 2), (drift.Get("default/pci")!.Added, drift.Get("default/pci")!.Changed, drift.Get("default/pci")!.Removed));
 
         // A new process reads what the last one counted.
         var restarted = new DriftCounters(TimeProvider.System, NullLogger<DriftCounters>.Instance);
         restarted.Open("default/pci", store);
-        Assert.Equal(4, restarted.Get("default/pci")!.Total);
+        Assert.Equal(5, restarted.Get("default/pci")!.Total);
+        restarted.Count("default/pci", [Change(ChangeKind.Modified, "/etc/new")]);
+        Assert.Equal(5, restarted.Get("default/pci")!.Total); // the paths were kept too: still one added file
 
         Assert.Equal(["default/pci"], restarted.Rebaseline("default/pci", "req-1", "alice"));
         Assert.Equal(new HeartbeatDrift(0, 0, 0, restarted.Get("default/pci")!.Since, "req-1", "alice"), restarted.Get("default/pci"));
