@@ -80,12 +80,13 @@ public sealed class NodeStatusTests(ITestOutputHelper output)
             Assert.Contains(b.Metadata.OwnerReferences, o => o.Kind == "Node" && o.Uid == nodeUids["node-b"]);
             var aAccepted = (await StatusAsync(h, "pci.node-a"))!.Status!.BaselineAcceptedAt;
 
-            // A change on node-b only: one file added, one changed.
+            // A change on node-b only: one file added, one changed. The agent also reports the directory, whose mtime the
+            // new entry moved: 1 added (backdoor.conf), 2 changed (app.conf and /etc/app itself).
             var bApp = Path.Combine(work.FullName, "node-b", "etc", "app");
             File.WriteAllText(Path.Combine(bApp, "backdoor.conf"), "x=1\n");
             File.AppendAllText(Path.Combine(bApp, "app.conf"), "b=2\n");
-            await Eventually.TrueAsync(async () => Rows(text = await kubectl.OkAsync("get", "fimnodestatuses")).Any(r => r is { Node: "node-b", Result: "changed", Added: "1", Changed: "1", Removed: "0" }),
-                () => $"node-b changed (1 added, 1 changed) in:\n{text}", Deadline);
+            await Eventually.TrueAsync(async () => Rows(text = await kubectl.OkAsync("get", "fimnodestatuses")).Any(r => r is { Node: "node-b", Result: "changed", Added: "1", Changed: "2", Removed: "0" }),
+                () => $"node-b changed (1 added, 2 changed) in:\n{text}", Deadline);
             output.WriteLine(text);
             var rows = Rows(text);
             Assert.Equal(3, rows.Count);
@@ -94,12 +95,13 @@ public sealed class NodeStatusTests(ITestOutputHelper output)
             // Acceptance 4: Events with the documented reasons, on the policy and on the node.
             await Eventually.TrueAsync(async () => (text = await kubectl.OkAsync("get", "events", "-A", "-o", "json")).Contains("IntegrityChanged"), () => "an IntegrityChanged event", Deadline);
             var events = Events(text);
-            Assert.Contains(events, e => e is { Reason: "IntegrityChanged", Kind: "FimPolicy", Name: "pci", Type: "Warning" } && e.Message.Contains("node node-b") && e.Message.Contains("1 added, 1 changed, 0 removed"));
+            Assert.Contains(events, e => e is { Reason: "IntegrityChanged", Kind: "FimPolicy", Name: "pci", Type: "Warning" } && e.Message.Contains("node node-b") && e.Message.Contains("1 added, 2 changed, 0 removed"));
             Assert.Contains(events, e => e is { Reason: "IntegrityChanged", Kind: "Node", Name: "node-b" });
             Assert.DoesNotContain(events, e => e.Reason == "IntegrityChanged" && e.Message.Contains("node-a"));
             text = await kubectl.OkAsync("get", "events");
             output.WriteLine(text);
-            Assert.Contains("IntegrityChanged", text);
+            Assert.Matches(@"^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$", text.Trim().Split('\n')[0].Trim());
+            Assert.Matches(@"\n\S+\s+Warning\s+IntegrityChanged\s+fimpolicy/pci\s+node node-b, policy default/pci: 1 added, 2 changed, 0 removed", text);
             text = await kubectl.OkAsync("events", "--for", "node/node-b", "-A");
             output.WriteLine(text);
             Assert.Contains("IntegrityChanged", text);
