@@ -62,7 +62,7 @@ public sealed class NodeStatusCalculatorTests
         stored.Metadata.Labels["team"] = "payments";
         Assert.True(NodeStatusCalculator.Same(stored, desired));
         Assert.False(NodeStatusCalculator.Same(stored, NodeStatusCalculator.Desired(policy, Hb(p), p with { Drift = new HeartbeatDrift(0, 1, 0, T0) }, node)));
-        Assert.False(NodeStatusCalculator.Same(stored, NodeStatusCalculator.Desired(policy with { }, Hb(p), p, new V1Node { Metadata = new V1ObjectMeta { Name = "node-b", Uid = "new-uid" } })));
+        Assert.False(NodeStatusCalculator.Same(stored, NodeStatusCalculator.Desired(policy, Hb(p), p, new V1Node { Metadata = new V1ObjectMeta { Name = "node-b", Uid = "new-uid" } })));
         Assert.False(NodeStatusCalculator.Same(null, desired));
 
         var longName = NodeStatusCalculator.NameOf(new string('p', 200), new string('n', 100));
