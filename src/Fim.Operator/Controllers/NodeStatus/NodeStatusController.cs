@@ -34,6 +34,9 @@ public sealed record NodeStatusOptions
 
     /// <summary>Writes in flight at once during a pass.</summary>
     public int Parallelism { get; init; } = 4;
+
+    /// <summary>More transitions of one reason on one policy in one pass than this give one summary Event on the policy instead of one each.</summary>
+    public int PolicyEventsPerReason { get; init; } = 5;
 }
 
 /// <summary>The node status controller's metrics; the gauge is derived from the stored FimNodeStatus objects (the informer's cache), so it survives restarts.</summary>
@@ -78,6 +81,17 @@ public sealed class NodeStatusController(
     private readonly ConcurrentDictionary<string, (string Json, string? Replaced)> _written = new();
     private readonly ConcurrentDictionary<string, byte> _rebaselining = new();
 
+    // Integrity Events are sent after the pass's status writes, by one task of their own: under the API rate limit a burst
+    // of transitions must not delay the statuses (the Events say the same thing, later).
+    private readonly System.Threading.Channels.Channel<Func<CancellationToken, Task>> _events =
+        System.Threading.Channels.Channel.CreateBounded<Func<CancellationToken, Task>>(new System.Threading.Channels.BoundedChannelOptions(20_000)
+        {
+            FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite,
+            SingleReader = true,
+        });
+
+    private sealed record Transition(FimPolicy Policy, FimNodeStatus Status, string? Before);
+
     /// <summary>Passes run so far (tests).</summary>
     public int Passes { get; private set; }
 
@@ -94,7 +108,7 @@ public sealed class NodeStatusController(
             nodes.Changed += OnNode;
         }
 
-        var informers = new List<Task> { statuses.RunAsync(ct) };
+        var informers = new List<Task> { statuses.RunAsync(ct), SendEventsAsync(ct) };
         if (nodes is not null)
         {
             informers.Add(nodes.RunAsync(ct));
@@ -228,6 +242,7 @@ public sealed class NodeStatusController(
         }
 
         var work = new List<Func<Task>>();
+        var transitions = new ConcurrentBag<Transition>();
         foreach (var (key, (policy, status)) in desired)
         {
             var stored = statuses.Get(key);
@@ -243,7 +258,7 @@ public sealed class NodeStatusController(
                 continue; // our write is not in the cache yet
             }
 
-            work.Add(() => ApplyAsync(key, policy, stored, status, json, ct));
+            work.Add(() => ApplyAsync(key, policy, stored, status, json, transitions, ct));
         }
 
         foreach (var stored in statuses.Items)
@@ -268,6 +283,7 @@ public sealed class NodeStatusController(
             }
         });
 
+        QueueIntegrityEvents(transitions);
         foreach (var policy in byName.Values)
         {
             if (policy.Metadata.Annotations?.TryGetValue(RebaselineAnnotation, out var value) == true
@@ -278,7 +294,7 @@ public sealed class NodeStatusController(
         }
     }
 
-    private async Task ApplyAsync(string key, FimPolicy policy, FimNodeStatus? stored, FimNodeStatus status, string json, CancellationToken ct)
+    private async Task ApplyAsync(string key, FimPolicy policy, FimNodeStatus? stored, FimNodeStatus status, string json, ConcurrentBag<Transition> transitions, CancellationToken ct)
     {
         var (ns, name) = ResourceKey.Split(key);
         var written = await client.CustomObjects.PatchNamespacedCustomObjectAsync<FimNodeStatus>(
@@ -289,9 +305,61 @@ public sealed class NodeStatusController(
         var after = status.Status!.Result;
         if (before != after && !(before is null && after == FimNodeStatusReport.ResultClean))
         {
-            await IntegrityEventAsync(policy, status, before, ct);
+            transitions.Add(new Transition(policy, status, before));
         }
     }
+
+    private async Task SendEventsAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var send in _events.Reader.ReadAllAsync(ct))
+            {
+                await send(ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// One Event per node on the Node; on the policy one per node too, unless more than
+    /// <see cref="NodeStatusOptions.PolicyEventsPerReason"/> nodes made the same transition in this pass: then one
+    /// summary naming how many and the first of them.
+    /// </summary>
+    private void QueueIntegrityEvents(IEnumerable<Transition> transitions)
+    {
+        foreach (var group in transitions.GroupBy(t => (t.Policy.Metadata.Uid, t.Status.Status!.Result)))
+        {
+            var list = group.OrderBy(t => t.Status.Spec.Node, StringComparer.Ordinal).ToList();
+            var summarize = list.Count > options.PolicyEventsPerReason;
+            foreach (var t in list)
+            {
+                Queue(ct => IntegrityEventAsync(t.Policy, t.Status, t.Before, onPolicy: !summarize, ct));
+            }
+
+            if (summarize)
+            {
+                var first = list[0];
+                var (type, reason, _) = Describe(first.Policy, first.Status, first.Before);
+                var message = $"{list.Count} nodes, policy {PolicyName(first.Policy)}: {first.Status.Status!.Result}: "
+                    + string.Join(", ", list.Take(20).Select(t => t.Status.Spec.Node)) + (list.Count > 20 ? ", ..." : "")
+                    + " (kubectl get fimnodestatuses -l fim.io/policy=" + first.Policy.Metadata.Name + ")";
+                Queue(ct => RecordAsync(PolicyRef(first.Policy), first.Policy.Metadata.NamespaceProperty ?? "default", type, reason, message, ct));
+            }
+        }
+
+        void Queue(Func<CancellationToken, Task> send)
+        {
+            if (!_events.Writer.TryWrite(send))
+            {
+                logger.LogWarning("too many integrity Events waiting: one dropped (the FimNodeStatus objects and the gauge still say it)");
+            }
+        }
+    }
+
+    private static string PolicyName(FimPolicy p) => Subjects.PolicyName(p.Metadata.NamespaceProperty ?? "default", p.Metadata.Name);
 
     private async Task DeleteAsync(string key, FimNodeStatus stored, CancellationToken ct)
     {
@@ -310,12 +378,28 @@ public sealed class NodeStatusController(
     }
 
     /// <summary>Reasons (docs/operator.md): IntegrityChanged, IntegrityError (Warning), IntegrityRestored (Normal).</summary>
-    private async Task IntegrityEventAsync(FimPolicy policy, FimNodeStatus status, string? before, CancellationToken ct)
+    private async Task IntegrityEventAsync(FimPolicy policy, FimNodeStatus status, string? before, bool onPolicy, CancellationToken ct)
+    {
+        var (type, reason, message) = Describe(policy, status, before);
+        var node = status.Spec.Node;
+        logger.LogInformation("{Reason}: {Message}", reason, message);
+        if (onPolicy)
+        {
+            await RecordAsync(PolicyRef(policy), policy.Metadata.NamespaceProperty ?? "default", type, reason, message, ct);
+        }
+
+        if (nodes?.Get(node) is { } n)
+        {
+            await RecordAsync(NodeRef(n), "default", type, reason, message, ct);
+        }
+    }
+
+    private static (string Type, string Reason, string Message) Describe(FimPolicy policy, FimNodeStatus status, string? before)
     {
         var s = status.Status!;
         var node = status.Spec.Node;
-        var policyName = Subjects.PolicyName(policy.Metadata.NamespaceProperty ?? "default", policy.Metadata.Name);
-        var (type, reason, message) = s.Result switch
+        var policyName = PolicyName(policy);
+        return s.Result switch
         {
             FimNodeStatusReport.ResultChanged => ("Warning", "IntegrityChanged",
                 $"node {node}, policy {policyName}: {s.Added} added, {s.Changed} changed, {s.Removed} removed since the baseline accepted at {s.BaselineAcceptedAt}"),
@@ -324,12 +408,6 @@ public sealed class NodeStatusController(
                 + (s.BaselineAcceptedBy is { } by ? $" by {by}" : "") + $" (was {before ?? "unknown"})"),
             _ => ("Normal", "IntegrityUnknown", $"node {node}, policy {policyName}: the agent does not report drift (version {s.AgentVersion})"),
         };
-        logger.LogInformation("{Reason}: {Message}", reason, message);
-        await RecordAsync(PolicyRef(policy), policy.Metadata.NamespaceProperty ?? "default", type, reason, message, ct);
-        if (nodes?.Get(node) is { } n)
-        {
-            await RecordAsync(NodeRef(n), "default", type, reason, message, ct);
-        }
     }
 
     /// <summary>Carries out fim.io/rebaseline on one policy, then records who asked, the outcome, and clears the annotation.</summary>
