@@ -67,6 +67,14 @@ public static class Subjects
 
     public static string AgentCommand(string agentId) => $"fim.agent.{agentId}.cmd";
 
+    /// <summary>
+    /// Re-baseline requests to one agent. Apart from <see cref="AgentCommand(string)"/> so that NATS permissions can
+    /// say who may accept drift: the operator's user publishes here, managers (which may send every other command) do not.
+    /// </summary>
+    public static string AgentRebaseline(string agentId) => $"fim.agent.{agentId}.rebaseline";
+
+    public const string AllAgentRebaselines = "fim.agent.*.rebaseline";
+
     public static string DeadLetter(string reason) => $"fim.deadletter.{reason}";
 
     /// <summary>Nats-Msg-Id of an event: a retried publish of the same event is stored once.</summary>

@@ -27,6 +27,12 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
 
     public Controller<FimManagerPool, CustomResourceList<FimManagerPool>>? Pools { get; private set; }
 
+    /// <summary>Per-node status, re-baseline and integrity Events (issue 18; Controllers/NodeStatus): run while leading when set.</summary>
+    public Controllers.NodeStatus.NodeStatusSetup? NodeStatus { get; init; }
+
+    /// <summary>The running node status controller while leading (tests).</summary>
+    public Controllers.NodeStatus.NodeStatusController? NodeStatuses { get; private set; }
+
     private volatile bool _stopping;
 
     public async Task RunAsync(CancellationToken ct)
@@ -88,12 +94,13 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         (Policies, Pools) = (policies, pools);
         try
         {
-            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync(), SweepAsync());
+            NodeStatuses = NodeStatus is { } setup ? NodeStatusController(policies.Informer, setup) : null;
+            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync(), SweepAsync(), NodeStatuses?.RunAsync(ct) ?? Task.CompletedTask);
         }
         finally
         {
             agents.Changed -= OnAgents;
-            (Policies, Pools) = (null, null);
+            (Policies, Pools, NodeStatuses) = (null, null, null);
         }
 
         async Task SweepAsync()
@@ -138,6 +145,16 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             {
             }
         }
+    }
+
+    private Controllers.NodeStatus.NodeStatusController NodeStatusController(Informer<FimPolicy, CustomResourceList<FimPolicy>> policies, Controllers.NodeStatus.NodeStatusSetup setup)
+    {
+        // Nodes are cluster-scoped: an operator limited to one namespace (a Role) does not watch them; statuses then have no Node owner.
+        var nodes = options.Namespace is not null ? null : new Informer<V1Node, V1NodeList>("nodes",
+            (rv, watch, timeout, ct) => client.CoreV1.ListNodeWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct),
+            options.Informers, loggers.CreateLogger("Fim.Operator.Informer.nodes"));
+        return new Controllers.NodeStatus.NodeStatusController(client, policies, CustomInformer<FimNodeStatus>(FimNodeStatus.Plural), nodes, agents, setup.Rebaseliner,
+            Identity, setup.Options, loggers.CreateLogger<Controllers.NodeStatus.NodeStatusController>());
     }
 
     private Informer<T, CustomResourceList<T>> CustomInformer<T>(string plural)

@@ -203,7 +203,10 @@ internal sealed class OperatorService(OperatorOptions options, ILoggerFactory lo
         logger.LogInformation("connecting to Kubernetes at {Host} and NATS ({Nats})", config.Host, options.Nats);
         await using var nats = new NatsKvConnection(options.Nats, options.NatsCallTimeout, loggers);
         var agents = nats.AgentDirectory(loggers.CreateLogger<NatsAgentDirectory>());
-        var runner = new OperatorRunner(client, nats.PolicyStore, agents, options, loggers);
+        var runner = new OperatorRunner(client, nats.PolicyStore, agents, options, loggers)
+        {
+            NodeStatus = new Fim.Operator.Controllers.NodeStatus.NodeStatusSetup(new NatsRebaseliner(() => nats.Connection), new Fim.Operator.Controllers.NodeStatus.NodeStatusOptions()),
+        };
         nats.Available += runner.OnKvAvailable;
         var tasks = new List<Task> { agents.RunAsync(ct), runner.RunAsync(ct), ConnectNatsAsync() };
         var health = loggers.CreateLogger<HealthServer>();

@@ -54,6 +54,18 @@ public sealed class GoldenTests
     [Fact]
     public void Heartbeat() => RoundTrip("heartbeat", Samples.Heartbeat(), ContractJson.Default.Heartbeat);
 
+    /// <summary>A heartbeat of an agent that counts drift (issue 18): the policy's drift and its last scan's errors.</summary>
+    [Fact]
+    public void Heartbeat_with_drift() => RoundTrip("heartbeat-drift", Samples.HeartbeatWithDrift(), ContractJson.Default.Heartbeat);
+
+    [Fact]
+    public void Rebaseline_command() => RoundTrip("agent-command-rebaseline",
+        AgentCommand.Rebaseline("prod/web-config", "7c1d2e3f-rebaseline", "kubernetes-admin"), ContractJson.Default.AgentCommand);
+
+    [Fact]
+    public void Rebaseline_reply() => RoundTrip("agent-reply-rebaseline",
+        new AgentReply { Ok = true, Rebaselined = ["prod/web-config"], Time = Samples.T0 }, ContractJson.Default.AgentReply);
+
     [Fact]
     public void Policy_document() => RoundTrip("policy-document", Samples.PolicyDocument(), ContractJson.Default.PolicyDocument);
 

@@ -206,6 +206,17 @@ public static class Samples
         };
     }
 
+    public static Heartbeat HeartbeatWithDrift()
+    {
+        var scan = new HeartbeatScan("prod/web-config", "schedule", T0, 1234, 3, 85.2, Errors: 1);
+        var drift = new HeartbeatDrift(1, 2, 0, T0.AddDays(-1), "7c1d2e3f-rebaseline", "kubernetes-admin");
+        return Heartbeat() with
+        {
+            Policies = [new HeartbeatPolicy("prod.web-config", "prod/web-config", 7, "running", null, new string('3', 64), scan, drift)],
+            LastScan = scan,
+        };
+    }
+
     public static PolicyDocument PolicyDocument() => new()
     {
         Revision = 7,

@@ -317,13 +317,15 @@ public sealed class ChartTests
         var nodeA = UserBlock(auth, "node-a.agents.fim");
         Assert.Contains("\"fim.events.node-a\"", nodeA);
         Assert.Contains("\"$KV.fim-agents.node-a\"", nodeA);
-        Assert.Contains("subscribe: { allow: [ \"_INBOX.node-a.>\", \"fim.agent.node-a.cmd\" ] }", nodeA);
+        Assert.Contains("subscribe: { allow: [ \"_INBOX.node-a.>\", \"fim.agent.node-a.cmd\", \"fim.agent.node-a.rebaseline\" ] }", nodeA);
         Assert.DoesNotContain(Subjects.AllEvents, nodeA);
         Assert.DoesNotContain("node-b", nodeA);
         var op = UserBlock(auth, "operator.fim");
         Assert.Contains("\"$KV.fim-policies.>\"", op);
         Assert.DoesNotContain("$JS.API.>", op);
         Assert.DoesNotContain("fim.events", op);
+        // Re-baseline requests to agents (issue 18): the operator's, not the managers'.
+        Assert.Contains("\"fim.agent.*.rebaseline\"", op);
         // clients use the bundled service over TLS
         var pool = docs.Single(d => HelmRender.Id(d).Kind == "FimManagerPool");
         Assert.Contains("tls://rel-fim-nats.fim.svc:4222", pool);

@@ -9,7 +9,7 @@ public sealed class PrometheusRulesTests
     private static string TestFile => Path.Combine(Repo.Root, "deploy", "prometheus", "tests", "fim-alerts.test.yaml");
 
     private static readonly string[] RequiredAlerts =
-        ["FimManagerDown", "FimConsumerLagHigh", "FimAgentSilent", "FimAgentsDisconnected", "FimCriticalFileChanged", "FimDeadLettersGrowing", "FimOperatorReconcileErrors"];
+        ["FimManagerDown", "FimConsumerLagHigh", "FimAgentSilent", "FimAgentsDisconnected", "FimCriticalFileChanged", "FimDeadLettersGrowing", "FimOperatorReconcileErrors", "FimNodeIntegrityFailed"];
 
     /// <summary>The rules of the rendered PrometheusRule as a plain rules file (what scripts/render-prometheus-rules.sh writes).</summary>
     private static string RenderRules(params string[] sets)

@@ -127,6 +127,9 @@ public sealed class ChildProcess : IDisposable
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (e.g. to read /proc/&lt;pid&gt;/status).</summary>
+    public int Pid => _process.Id;
+
     /// <summary>Completes when the process exits (no deadline: for racing against another wait).</summary>
     public Task Exited => _process.WaitForExitAsync();
 

@@ -147,7 +147,8 @@ public static class RunCommand
         services.AddSingleton<Kubernetes.KubernetesAttribution>();
         services.AddSingleton(sp => new PolicySupervisor(sp.GetRequiredService<StateStores>(), sp.GetRequiredService<Outbox>(), sp.GetRequiredService<EventIdSource>(),
             sp.GetRequiredService<AgentIdentity>(), sp.GetRequiredService<AgentStatus>(), sp.GetRequiredService<AgentRetries>(), sp.GetRequiredService<ILoggerFactory>(),
-            sp.GetRequiredService<PackageAwarenessHolder>().Awareness, sp.GetRequiredService<Kubernetes.KubernetesAttribution>()));
+            sp.GetRequiredService<PackageAwarenessHolder>().Awareness, sp.GetRequiredService<Kubernetes.KubernetesAttribution>(), sp.GetRequiredService<DriftCounters>()));
+        services.AddSingleton<DriftCounters>();
         services.AddSingleton<IAgentControl>(sp => sp.GetRequiredService<PolicySupervisor>());
         services.AddSingleton<CommandHandler>();
         services.AddSingleton<AgentRetries>();
@@ -158,6 +159,7 @@ public static class RunCommand
         services.AddHostedService<PolicySource>();
         services.AddHostedService<HeartbeatService>();
         services.AddHostedService<CommandResponder>();
+        services.AddHostedService<RebaselineResponder>();
     }
 
     private static IDisposable? StartMetrics(string? listen) =>

@@ -71,6 +71,8 @@ public sealed class CommandHandler(IAgentControl agent, TimeProvider time)
                 return new AgentReply { Ok = true, Policy = found.Policy, Path = command.Path, State = EventRecords.StateOf(found.Record) };
             case AgentCommand.StatPathName:
                 return StatPath(command.Path);
+            case AgentCommand.RebaselineName:
+                return AgentReply.Failure("rebaseline is accepted only on fim.agent.<agentId>.rebaseline (the operator's subject), not on the command subject");
             default:
                 return AgentReply.Failure($"unknown command '{command.Command}'");
         }

@@ -17,7 +17,8 @@ public sealed class HeartbeatService(
     PolicySupervisor supervisor,
     Outbox outbox,
     IOptions<AgentOptions> options,
-    ILogger<HeartbeatService> logger) : BackgroundService
+    ILogger<HeartbeatService> logger,
+    DriftCounters? drift = null) : BackgroundService
 {
     /// <summary>Status changes arriving together go out as one heartbeat.</summary>
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(200);
@@ -38,7 +39,7 @@ public sealed class HeartbeatService(
             AppliedPolicies = policies.Where(p => p.State == AgentStatus.Running).DistinctBy(p => p.Name).ToDictionary(p => p.Name, p => p.Revision),
             PolicyErrors = policies.Where(p => p.Error is not null).DistinctBy(p => p.Name).ToDictionary(p => p.Name, p => p.Error!),
             Policies = [.. policies.Select(p => new HeartbeatPolicy(p.Key, p.Name, p.Revision, p.State, p.Error,
-                digests.GetValueOrDefault(p.Name), ScanOf(p.LastScan)))],
+                digests.GetValueOrDefault(p.Name), ScanOf(p.LastScan, drift?.LastScanErrors(p.Name)), drift?.Get(p.Name)))],
             LastScan = ScanOf(status.LastScan),
             BaselineDigest = combined,
             Outbox = new HeartbeatOutbox(outbox.Depth, outbox.Bytes, outbox.MaxEvents, outbox.Overflowing, outbox.Overflows),
@@ -47,8 +48,8 @@ public sealed class HeartbeatService(
         };
     }
 
-    private static HeartbeatScan? ScanOf(ScanReport? r) =>
-        r is null ? null : new(r.Policy, r.Reason, r.FinishedAt, r.Entries, r.Changes, Math.Round(r.Duration.TotalMilliseconds, 1));
+    private static HeartbeatScan? ScanOf(ScanReport? r, int? errors = null) =>
+        r is null ? null : new(r.Policy, r.Reason, r.FinishedAt, r.Entries, r.Changes, Math.Round(r.Duration.TotalMilliseconds, 1), errors);
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {

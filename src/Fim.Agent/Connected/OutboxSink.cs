@@ -13,7 +13,8 @@ namespace Fim.Agent.Connected;
 /// A baseline that replaces one the anchor remembered adds a baseline-reset event to its first commit.
 /// </summary>
 /// <param name="enrich">Adds what the engine's change does not know (the writer's workload, the container holding the file) before the event is stored.</param>
-public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin origin, ILogger logger, Packages.PackageAwareness? packages = null, Action<FileEvent>? enrich = null) : IChangeSink
+public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin origin, ILogger logger, Packages.PackageAwareness? packages = null, Action<FileEvent>? enrich = null,
+    DriftCounters? drift = null) : IChangeSink
 {
     public bool CanAccept => outbox.HasRoom;
 
@@ -43,6 +44,7 @@ public sealed class OutboxSink(Outbox outbox, EventIdSource ids, EventOrigin ori
         {
             logger.LogWarning("{Warning}", warning);
         }
+        drift?.Count(session.Policy.Name, batch.Changes);
         if (messages.Count > 0)
         {
             outbox.Accepted();

@@ -45,6 +45,9 @@ public sealed class PolicyRunner : IPolicyRunner
     /// <summary>Where completed scans are recorded for the managers; null: not recorded.</summary>
     public ScanRecords? Scans { get; init; }
 
+    /// <summary>Where the drift since the accepted baseline is counted (the last scan's errors too); null: not counted.</summary>
+    public DriftCounters? Drift { get; init; }
+
     public void Start() => _task = Task.Run(() => RunAsync(_stop.Token));
 
     /// <summary>True when the loop took the request (it is running).</summary>
@@ -83,6 +86,10 @@ public sealed class PolicyRunner : IPolicyRunner
                 _logger.LogInformation("policy {Policy} revision {Revision} applied", Policy.Name, Policy.Revision);
             };
             loop.ScanFinished += report => _status.ScanFinished(Policy.Key, report);
+            if (Drift is { } drift)
+            {
+                loop.ScanCompleted += outcome => drift.ScanCompleted(Policy.Name, outcome.Errors);
+            }
             if (Scans is { } scans)
             {
                 loop.ScanCompleted += outcome => scans.Record(session, Policy, outcome);

@@ -20,7 +20,8 @@ public sealed class PolicySupervisor(
     AgentRetries retries,
     ILoggerFactory loggers,
     Packages.PackageAwareness? packages = null,
-    Kubernetes.KubernetesAttribution? kubernetes = null) : IAgentControl, IAsyncDisposable
+    Kubernetes.KubernetesAttribution? kubernetes = null,
+    DriftCounters? drift = null) : IAgentControl, IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, IPolicyRunner> _running = new(StringComparer.Ordinal);
@@ -60,8 +61,9 @@ public sealed class PolicySupervisor(
                 }
                 var compiled = Monitoring.StateExclusion.Apply(policy.Policy.UnderRoot(identity.HostRoot), stores.Location, _logger, identity.HostRoot);
                 var store = stores.Acquire(policy.Key);
-                var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>(), packages, kubernetes is null ? null : kubernetes.Resolver.Attribute);
-                runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers) { Scans = _scans };
+                var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>(), packages, kubernetes is null ? null : kubernetes.Resolver.Attribute, drift);
+                drift?.Open(policy.Name, stores.DirectoryOf(policy.Key));
+                runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers) { Scans = _scans, Drift = drift };
                 // Before it starts: its first event must find its files in the package indexes (roots as the host names them).
                 if (packages?.Cover(Packages.PackageScope.Of(policy.Policy).Roots) is { } covered)
                 {
@@ -98,6 +100,7 @@ public sealed class PolicySupervisor(
             {
                 _logger.LogInformation("policy {Policy}: {Why}, monitoring stopped", runner.Policy.Name, why);
                 AgentMetrics.PolicyRevision.RemoveLabelled(runner.Policy.Name);
+                drift?.Close(runner.Policy.Name);
                 await StopAsync(key, runner);
                 // The policy is gone: so are the copies of its files' content and its checkpoints.
                 ContentTracker.RemoveStored(stores.DirectoryOf(key));

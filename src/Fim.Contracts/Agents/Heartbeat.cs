@@ -42,10 +42,15 @@ public sealed record HeartbeatPolicy(
     string State,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? BaselineDigest,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] HeartbeatScan? LastScan);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] HeartbeatScan? LastScan,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] HeartbeatDrift? Drift = null);
 
-/// <summary>A finished scan: which policy, why (startup, schedule, command, ...), when, how many entries and changes.</summary>
-public sealed record HeartbeatScan(string Policy, string Reason, DateTimeOffset Time, long Entries, int Changes, double DurationMs);
+/// <summary>
+/// A finished scan: which policy, why (startup, schedule, command, ...), when, how many entries and changes, and how
+/// many entries could not be examined (absent from agents that predate it).
+/// </summary>
+public sealed record HeartbeatScan(string Policy, string Reason, DateTimeOffset Time, long Entries, int Changes, double DurationMs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Errors = null);
 
 /// <summary>Events waiting for JetStream's ack on the agent.</summary>
 public sealed record HeartbeatOutbox(int Depth, long Bytes, int Max, bool Overflowing, long Overflows);

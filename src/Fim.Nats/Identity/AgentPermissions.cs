@@ -29,6 +29,8 @@ public static class AgentPermissions
     [
         $"_INBOX.{agentId}.>",
         Subjects.AgentCommand(agentId),
+        // Re-baseline requests; only the operator's user may publish them (NatsAuthorization.OperatorPublish).
+        Subjects.AgentRebaseline(agentId),
     ];
 
     /// <summary>Replies it may send: one per request received, within a minute.</summary>

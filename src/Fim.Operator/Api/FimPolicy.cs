@@ -124,4 +124,30 @@ public sealed record FimPolicyStatus
 
     [Description("Targeted agents whose heartbeat reports the published revision.")]
     public int? AgentsApplied { get; init; }
+
+    /// <summary>Written by the node status controller only; the policy reconciler's status patches leave it alone.</summary>
+    [OwnedElsewhere, Description("The last re-baseline asked for with the fim.io/rebaseline annotation.")]
+    public FimRebaselineStatus? LastRebaseline { get; init; }
+}
+
+/// <summary>The outcome of one fim.io/rebaseline annotation.</summary>
+public sealed record FimRebaselineStatus
+{
+    [Description("The annotation's value: empty (every node), failed, or a list of nodes.")]
+    public string? Selection { get; init; }
+
+    [Description("Who asked: the field manager that set the annotation, as the API server recorded it.")]
+    public string? RequestedBy { get; init; }
+
+    [Description("When the operator finished it (RFC 3339).")]
+    public string? Time { get; init; }
+
+    [Range(0), Description("Nodes selected.")]
+    public int? Selected { get; init; }
+
+    [Range(0), Description("Nodes whose agent accepted their current state as the new baseline.")]
+    public int? Rebaselined { get; init; }
+
+    [Description("Nodes that did not answer or refused, with why.")]
+    public List<string>? Failed { get; init; }
 }

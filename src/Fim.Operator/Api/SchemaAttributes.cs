@@ -60,3 +60,7 @@ public sealed class ValidationRuleAttribute(string rule, string message) : Attri
 /// <summary>A free-form object (a Kubernetes type embedded as is, e.g. affinity): x-kubernetes-preserve-unknown-fields.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class FreeFormAttribute : Attribute;
+
+/// <summary>A status property another writer owns: a status merge patch from a reconciler that leaves it null does not remove it.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class OwnedElsewhereAttribute : Attribute;

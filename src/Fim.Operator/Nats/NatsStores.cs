@@ -143,6 +143,9 @@ public sealed class NatsKvConnection(NatsClientOptions options, TimeSpan callTim
 
     public INatsKVStore? PoliciesBucket => _policies;
 
+    /// <summary>The connection once made (re-baseline requests go on it); null before.</summary>
+    public NatsConnection? Connection => _connection;
+
     public INatsKVStore? AgentsBucket => _agents;
 
     public NatsPolicyStore PolicyStore => new(() => _policies, callTimeout);

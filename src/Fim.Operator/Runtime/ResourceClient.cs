@@ -37,7 +37,7 @@ public sealed class ResourceClient(IKubernetes client, string group, string vers
         foreach (var p in typeof(TStatus).GetProperties())
         {
             var name = JsonNamingPolicy.CamelCase.ConvertName(p.Name);
-            if (!serialized.ContainsKey(name) && p.GetValue(status) is null)
+            if (!serialized.ContainsKey(name) && p.GetValue(status) is null && !Attribute.IsDefined(p, typeof(Api.OwnedElsewhereAttribute)))
             {
                 serialized[name] = null;
             }

@@ -68,10 +68,11 @@ internal sealed class OperatorHarness : IAsyncDisposable
     /// <summary>Every request any operator instance of this harness sent.</summary>
     public RequestRecorder OperatorRequests { get; } = new();
 
-    public OperatorRunner StartOperator(IPolicyStore store, IAgentDirectory agents, OperatorOptions? options = null, ILoggerFactory? loggers = null)
+    public OperatorRunner StartOperator(IPolicyStore store, IAgentDirectory agents, OperatorOptions? options = null, ILoggerFactory? loggers = null,
+        Controllers.NodeStatus.NodeStatusSetup? nodeStatus = null)
     {
         var client = new Kubernetes(Server.ClientConfiguration(), new SharedRecorder(OperatorRequests), new KubeClientHandler(new KubeClientOptions { Qps = 0 }));
-        var runner = new OperatorRunner(client, store, agents, options ?? FastOptions("op-" + _operators.Count), loggers ?? NullLoggerFactory.Instance);
+        var runner = new OperatorRunner(client, store, agents, options ?? FastOptions("op-" + _operators.Count), loggers ?? NullLoggerFactory.Instance) { NodeStatus = nodeStatus };
         var stop = new CancellationTokenSource();
         _operators.Add((stop, Task.Run(() => runner.RunAsync(stop.Token)), client));
         _runners.Add(runner);

@@ -7,7 +7,9 @@ namespace Fim.Testing.KubeApi.Printing;
 /// <summary>
 /// Server-side printing (<c>Accept: application/json;as=Table;v=v1;g=meta.k8s.io</c>): a meta.k8s.io/v1 Table.
 /// Custom resources get Name plus their CRD version's additionalPrinterColumns (Age by default when none are declared),
-/// built-ins get Name and Age.
+/// built-ins get Name and Age, except core/v1 Events, which get the real server's event columns (Last Seen, Type,
+/// Reason, Object, Message; Subobject, Source, First Seen, Count and Name at priority 1), so `kubectl get events` reads
+/// as against a cluster.
 /// </summary>
 public static class TablePrinter
 {
@@ -22,6 +24,11 @@ public static class TablePrinter
 
     public static JsonObject Build(ResourceType type, IEnumerable<JsonObject> objects, string resourceVersion, string? includeObject, string? continueToken = null)
     {
+        if (type is { IsCustom: false, Group: "", Plural: "events" })
+        {
+            return EventTable(objects, resourceVersion, includeObject, continueToken);
+        }
+
         var columns = Columns(type);
         var definitions = new JsonArray();
         definitions.Add(new JsonObject
@@ -140,6 +147,72 @@ public static class TablePrinter
             default:
                 return null;
         }
+    }
+
+    /// <summary>kubernetes/pkg/printers/internalversion: eventColumnDefinitions and printEvent.</summary>
+    private static JsonObject EventTable(IEnumerable<JsonObject> objects, string resourceVersion, string? includeObject, string? continueToken)
+    {
+        (string Name, string Type, int Priority)[] columns =
+        [
+            ("Last Seen", "string", 0), ("Type", "string", 0), ("Reason", "string", 0), ("Object", "string", 0), ("Subobject", "string", 1),
+            ("Source", "string", 1), ("Message", "string", 0), ("First Seen", "string", 1), ("Count", "integer", 1), ("Name", "string", 1),
+        ];
+        var definitions = new JsonArray();
+        foreach (var (name, type, priority) in columns)
+        {
+            definitions.Add(new JsonObject { ["name"] = name, ["type"] = type, ["format"] = name == "Name" ? "name" : "", ["description"] = "", ["priority"] = priority });
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        string Since(JsonNode? ts) => Json.Str(ts) is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+            ? HumanDuration(now - t) : "<unknown>";
+        var rows = new JsonArray();
+        foreach (var e in objects)
+        {
+            var involved = e["involvedObject"] as JsonObject;
+            var first = e["firstTimestamp"] ?? e["eventTime"];
+            var last = e["lastTimestamp"] ?? e["eventTime"];
+            var count = Json.Int(e["count"]) ?? 1;
+            var lastSeen = count > 1 ? $"{Since(last)} (x{count} over {Since(first)})" : Since(last);
+            var source = e["source"] is JsonObject src ? Json.Str(src["component"]) ?? "" : "";
+            if (e["source"] is JsonObject src2 && Json.Str(src2["host"]) is { Length: > 0 } host)
+            {
+                source += ", " + host;
+            }
+
+            var cells = new JsonArray
+            {
+                lastSeen,
+                Json.Str(e["type"]) ?? "",
+                Json.Str(e["reason"]) ?? "",
+                $"{(Json.Str(involved?["kind"]) ?? "").ToLowerInvariant()}/{Json.Str(involved?["name"]) ?? ""}",
+                Json.Str(involved?["fieldPath"]) ?? "",
+                source,
+                (Json.Str(e["message"]) ?? "").Trim(),
+                Since(first),
+                JsonValue.Create(count),
+                Json.Name(e),
+            };
+            var row = new JsonObject { ["cells"] = cells };
+            if (includeObject == "Object")
+            {
+                row["object"] = e.DeepClone();
+            }
+            else if (includeObject != "None")
+            {
+                row["object"] = new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = e["metadata"]?.DeepClone() };
+            }
+
+            rows.Add(row);
+        }
+
+        var meta = new JsonObject { ["resourceVersion"] = resourceVersion };
+        if (!string.IsNullOrEmpty(continueToken))
+        {
+            meta["continue"] = continueToken;
+        }
+
+        return new JsonObject { ["kind"] = "Table", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = meta, ["columnDefinitions"] = definitions, ["rows"] = rows };
     }
 
     /// <summary>k8s.io/apimachinery/pkg/util/duration.HumanDuration.</summary>

@@ -62,6 +62,14 @@ groups:
         annotations:
           summary: 'fim-operator fails to reconcile {{ "{{" }} $labels.controller {{ "}}" }}'
           description: 'The {{ "{{" }} $labels.controller {{ "}}" }} controller has failed reconciles for 10 minutes; check `kubectl describe` of the FimPolicy/FimManagerPool and the operator logs.'
+      - alert: FimNodeIntegrityFailed
+        expr: max by (node, policy) ({{ $m.nodeIntegrityFailed }}) == 1
+        for: 1m
+        labels:
+          severity: warning
+        annotations:
+          summary: 'File integrity of node {{ "{{" }} $labels.node {{ "}}" }} changed or failed ({{ "{{" }} $labels.policy {{ "}}" }})'
+          description: 'The FimNodeStatus of node {{ "{{" }} $labels.node {{ "}}" }} under policy {{ "{{" }} $labels.policy {{ "}}" }} says changed or error (`kubectl get fimnodestatuses`). Review the alerts, then accept the state with `kubectl annotate fimpolicy <name> fim.io/rebaseline=<node>`, or fix the node.'
 {{- end -}}
 
 {{/* Regex matching alert levels from n to 15 (Wazuh-style 0-15). */}}

@@ -18,9 +18,9 @@
 {{- end -}}
 {{- end -}}
 
-{{/* What the operator does on NATS: owns KV fim-policies, reads KV fim-agents (heartbeats for the policy status). */}}
+{{/* What the operator does on NATS: owns KV fim-policies, reads KV fim-agents (heartbeats for the policy and node status), sends re-baseline requests to agents (fim.agent.*.rebaseline, issue 18). */}}
 {{- define "fim.natsOperatorPublish" -}}
-{{- $subjects := list "$KV.fim-policies.>" "$JS.API.INFO" "$JS.API.STREAM.INFO.KV_fim-policies" "$JS.API.STREAM.CREATE.KV_fim-policies" "$JS.API.STREAM.UPDATE.KV_fim-policies" "$JS.API.STREAM.MSG.GET.KV_fim-policies" "$JS.API.DIRECT.GET.KV_fim-policies.>" "$JS.API.STREAM.INFO.KV_fim-agents" "$JS.API.STREAM.CREATE.KV_fim-agents" "$JS.API.CONSUMER.CREATE.KV_fim-agents" "$JS.API.CONSUMER.CREATE.KV_fim-agents.>" "$JS.API.CONSUMER.DELETE.KV_fim-agents.>" "$JS.API.DIRECT.GET.KV_fim-agents.>" "$JS.FC.KV_fim-agents.>" -}}
+{{- $subjects := list "$KV.fim-policies.>" "$JS.API.INFO" "$JS.API.STREAM.INFO.KV_fim-policies" "$JS.API.STREAM.CREATE.KV_fim-policies" "$JS.API.STREAM.UPDATE.KV_fim-policies" "$JS.API.STREAM.MSG.GET.KV_fim-policies" "$JS.API.DIRECT.GET.KV_fim-policies.>" "$JS.API.STREAM.INFO.KV_fim-agents" "$JS.API.STREAM.CREATE.KV_fim-agents" "$JS.API.CONSUMER.CREATE.KV_fim-agents" "$JS.API.CONSUMER.CREATE.KV_fim-agents.>" "$JS.API.CONSUMER.DELETE.KV_fim-agents.>" "$JS.API.DIRECT.GET.KV_fim-agents.>" "$JS.FC.KV_fim-agents.>" "fim.agent.*.rebaseline" -}}
 {{- $quoted := list -}}
 {{- range $subjects }}{{ $quoted = append $quoted (quote .) }}{{ end -}}
 {{- join ", " $quoted -}}
