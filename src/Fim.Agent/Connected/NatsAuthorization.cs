@@ -53,6 +53,8 @@ public sealed class NatsAuthorization
         $"$KV.{Subjects.AgentRemovalsBucket}.>",
         // The audit log's checkpoint (last sequence and hash), kept apart from the table it vouches for.
         $"$KV.{Subjects.AuditBucket}.>",
+        // The browser sessions' key ring, shared so any manager reads a cookie another issued.
+        $"$KV.{Subjects.ConsoleKeysBucket}.>",
     ];
 
     /// <summary>Replies, enrollment requests, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>
