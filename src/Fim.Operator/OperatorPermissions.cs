@@ -23,12 +23,13 @@ public static class OperatorPermissions
         new("policy", "poddisruptionbudgets", ["list", "watch", "patch"]),
         new("", "persistentvolumeclaims", ["list", "watch", "patch"]),
         new("", "secrets", ["list", "watch"]),
+        new("", "nodes", ["list", "watch"]),
         new("", "events", ["create"]),
         new("coordination.k8s.io", "leases", ["get", "create", "update"]),
     ];
 
     public static bool Allows(string verb, string group, string resource) =>
-        Rules.Any(r => r.Group == group && r.Resource == resource && r.Verbs.Contains(verb));
+        Rules.Concat(OperatorChaosPermissions.Rules).Any(r => r.Group == group && r.Resource == resource && r.Verbs.Contains(verb));
 
     /// <summary>The rules as a ClusterRole's YAML "rules:" list.</summary>
     public static string ToYaml() => string.Concat(Rules.Select(r =>

@@ -203,7 +203,11 @@ internal sealed class OperatorService(OperatorOptions options, ILoggerFactory lo
         logger.LogInformation("connecting to Kubernetes at {Host} and NATS ({Nats})", config.Host, options.Nats);
         await using var nats = new NatsKvConnection(options.Nats, options.NatsCallTimeout, loggers);
         var agents = nats.AgentDirectory(loggers.CreateLogger<NatsAgentDirectory>());
-        var runner = new OperatorRunner(client, nats.PolicyStore, agents, options, loggers);
+        var runner = new OperatorRunner(client, nats.PolicyStore, agents, options, loggers)
+        {
+            Maintenance = nats.MaintenanceStore,
+            Notifications = nats.Notifications,
+        };
         nats.Available += runner.OnKvAvailable;
         var tasks = new List<Task> { agents.RunAsync(ct), runner.RunAsync(ct), ConnectNatsAsync() };
         var health = loggers.CreateLogger<HealthServer>();
