@@ -65,7 +65,9 @@ public sealed class RbacTests
             Assert.Null(r.ResourceNames);
         }
         var granted = rules.SelectMany(x => from g in x.Rule.ApiGroups from res in x.Rule.Resources from v in x.Rule.Verbs select $"{g}|{res}|{v}").ToHashSet();
-        Assert.Equal(OperatorCalls().Order(), granted.Order());
+        // Nodes are cluster-scoped: the node hold-off (nodes list, watch) exists only with scope=cluster.
+        var expected = scope == "cluster" ? OperatorCalls() : OperatorCalls().Where(c => !c.StartsWith("|nodes|", StringComparison.Ordinal)).ToHashSet();
+        Assert.Equal(expected.Order(), granted.Order());
 
         // Leases only in the release namespace; with scope=namespace nothing is cluster-wide.
         Assert.All(rules.Where(x => x.Rule.Resources.Contains("leases")), x => Assert.Equal("Role", x.Kind));
@@ -82,6 +84,19 @@ public sealed class RbacTests
             .SelectMany(x => from g in x.Rule.ApiGroups from res in x.Rule.Resources from v in x.Rule.Verbs select $"{g}|{res}|{v}").ToHashSet();
         granted.ExceptWith(OperatorCalls());
         Assert.Equal(["fim.io|fimmanagerpools/finalizers|update"], granted);
+    }
+
+    [Fact]
+    public void Chaos_adds_only_pod_list_and_delete_and_only_when_asked()
+    {
+        static HashSet<string> Granted(params string[] sets) => Rules(HelmRender.Render(sets))
+            .SelectMany(x => from g in x.Rule.ApiGroups from res in x.Rule.Resources from v in x.Rule.Verbs select $"{g}|{res}|{v}").ToHashSet();
+        Assert.DoesNotContain(Granted(), c => c.StartsWith("|pods|", StringComparison.Ordinal));
+        var granted = Granted("operator.rbac.chaos=true");
+        granted.ExceptWith(OperatorCalls());
+        Assert.Equal(["|pods|delete", "|pods|list"], granted.Order());
+        // The same rule the operator's code declares (OperatorChaosPermissions), so the two cannot drift.
+        Assert.Contains("new(\"\", \"pods\", [\"list\", \"delete\"])", File.ReadAllText(Path.Combine(Repo.Root, "src", "Fim.Operator", "OperatorChaosPermissions.cs")));
     }
 
     [Fact]
