@@ -34,7 +34,8 @@ public sealed record MaintenanceSummary(int Alerts, IReadOnlyDictionary<string, 
     public Notification ToNotification(MaintenanceWindow w, DateTimeOffset now)
     {
         var who = w.Node is { } node ? $"Node {node}" : $"Maintenance window {w.Id}";
-        var span = $"{w.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z to {w.ClosesAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z";
+        var length = w.ClosesAt - w.Start;
+        var span = $"{w.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z to {w.ClosesAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({(length.TotalHours >= 1 ? $"{(int)length.TotalHours}h{length.Minutes:00}m" : $"{length.Minutes}m{length.Seconds:00}s")})";
         var kinds = string.Join(", ", ByKind.Select(k => $"{k.Key} {k.Value}"));
         var paths = string.Join(", ", TopPaths.Select(p => $"{p.Path} ({p.Count})"));
         var text = Alerts == 0
