@@ -27,8 +27,8 @@ internal sealed class ManagerProcesses(string natsUrl, string workDir, IReadOnly
             ["Fim__Api__HttpPort"] = NatsServer.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Fim__Api__GrpcPort"] = NatsServer.FreePort().ToString(CultureInfo.InvariantCulture),
             ["Fim__Api__HealthPort"] = health.ToString(CultureInfo.InvariantCulture),
-            // Managers share one SQLite store here (one indexes it); the alerts the tests count are in FIM_ALERTS.
-            ["Fim__Store__DataDirectory"] = Path.Combine(workDir, "manager-store"),
+            // Each its own SQLite store (a killed manager leaves nothing another one waits on); the tests count FIM_ALERTS.
+            ["Fim__Store__DataDirectory"] = Path.Combine(workDir, $"manager-store-{n}"),
             ["Fim__Sinks__Stdout__Enabled"] = "false",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string>())
