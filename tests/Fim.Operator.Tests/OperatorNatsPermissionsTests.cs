@@ -66,8 +66,16 @@ public sealed class OperatorNatsPermissionsTests(ITestOutputHelper output)
             var now = DateTimeOffset.UtcNow;
             var window = new MaintenanceWindow
             {
-                Id = "mw-00000000abcd", Start = now, End = now.AddDays(7), Reason = "node node-a cordoned", LevelReduction = 5,
-                CreatedBy = "fim-operator", CreatedAt = now, AgentIds = ["node-a"], Node = "node-a", OnEnd = MaintenanceWindow.OnEndSummary,
+                Id = "mw-00000000abcd",
+                Start = now,
+                End = now.AddDays(7),
+                Reason = "node node-a cordoned",
+                LevelReduction = 5,
+                CreatedBy = "fim-operator",
+                CreatedAt = now,
+                AgentIds = ["node-a"],
+                Node = "node-a",
+                OnEnd = MaintenanceWindow.OnEndSummary,
             };
             await store.CreateAsync(window, CancellationToken.None);
             var stored = Assert.Single(await store.ListAsync(CancellationToken.None));
@@ -78,7 +86,11 @@ public sealed class OperatorNatsPermissionsTests(ITestOutputHelper output)
 
             await nats.Notifications.PublishAsync(new Notification
             {
-                Id = "pool-scaled:fim/managers:2-3:1", Kind = Notification.PoolScaled, Time = now, Source = "fim-operator", Regarding = "fim/managers",
+                Id = "pool-scaled:fim/managers:2-3:1",
+                Kind = Notification.PoolScaled,
+                Time = now,
+                Source = "fim-operator",
+                Regarding = "fim/managers",
                 Text = "FIM manager pool fim/managers scaled up from 2 to 3 replicas: test",
             }, CancellationToken.None);
             await Eventually.TrueAsync(() => webhook.Texts.Any(t => t.Contains("scaled up from 2 to 3", StringComparison.Ordinal)),
