@@ -82,6 +82,14 @@ public sealed class ChaosTests(ITestOutputHelper output)
 
         // Two ready: one of them goes, never the unready one... and with only one ready left, chaos stops again.
         await SetReadyAsync(h.Client, "managers-starting", true);
+
+        // Without the chart's operator.rbac.chaos the API server forbids the deletion: refused, saying what to grant.
+        h.Server.FailNext("delete", "pods", 403);
+        await monkey.TickAsync(t.AddHours(17), CancellationToken.None);
+        Assert.Equal(0, monkey.Deleted);
+        Assert.Contains((await h.Client.CoreV1.ListNamespacedEventAsync("default")).Items,
+            e => e.Reason == "ChaosRefused" && e.Message.Contains("operator.rbac.chaos=true", StringComparison.Ordinal));
+
         await monkey.TickAsync(t.AddHours(20), CancellationToken.None);
         Assert.Equal(1, monkey.Deleted);
         var left = Assert.Single((await h.Client.CoreV1.ListNamespacedPodAsync("default")).Items);

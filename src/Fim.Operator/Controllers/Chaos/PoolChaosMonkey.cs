@@ -135,6 +135,16 @@ public sealed class PoolChaosMonkey(IKubernetes client, Func<IEnumerable<FimMana
         {
             return null; // gone meanwhile: the next interval picks again
         }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Forbidden)
+        {
+            Interlocked.Increment(ref _refusals);
+            if (_refused.Add(key))
+            {
+                await events.RecordAsync(pool, "Warning", "ChaosRefused", "chaos: the operator may not delete pods (install the chart with operator.rbac.chaos=true)", ct);
+            }
+
+            return null;
+        }
 
         Interlocked.Increment(ref _deleted);
         var what = $"chaos: deleted pod {victim.Metadata.Name} ({ready.Count} were ready)";
