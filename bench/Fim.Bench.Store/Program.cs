@@ -12,6 +12,8 @@ using Npgsql;
 // Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N] [--ingest-profile N]
 //   --reuse DIR keeps PostgreSQL's data directory (and the SQLite file) in DIR, so generated alerts are loaded once.
 //   --ingest-profile N: where an ingest batch's time goes (IngestProfile; --sqlite-only: SQLite alone), then exits.
+//   --console N: instead of the five queries, the web console's pages, each opened N times in chromium against a manager
+//   on the --alerts database (ConsolePages); exits 1 when a page's p95 server time is over 200 ms.
 var ingest = Arg("--ingest", 200_000);
 var ingestRuns = Arg("--ingest-runs", 2);
 var batch = Arg("--batch", 1000);
@@ -19,6 +21,7 @@ var total = Arg("--alerts", 10_000_000);
 var runs = Arg("--runs", 200);
 var sqliteTotal = Arg("--sqlite-alerts", 0);
 var reuse = StringArg("--reuse");
+var consoleVisits = Arg("--console", 0);
 var ct = CancellationToken.None;
 Console.WriteLine($"load average at start: {LoadAverage()}; {Environment.ProcessorCount} cores");
 
@@ -42,7 +45,7 @@ if (profile > 0)
     await SqliteIngestProfile.RunAsync(rows, batch, "times random over a day");
     await SqliteIngestProfile.RunAsync(ordered, batch, "ordered by time");
     Console.WriteLine($"load average at end: {LoadAverage()}");
-    return;
+    return 0;
 }
 
 if (ingest > 0)
@@ -128,6 +131,12 @@ if (total > 0)
         }
         Console.WriteLine($"postgres on disk: {bytes / 1048576.0:N0} MiB, {bytes / (double)total:N0} bytes per alert (table, TOAST, key and 5 indexes); "
             + $"rollups {rollupBytes / 1048576.0:N0} MiB, {rollupBytes / (double)total:N1} bytes per alert");
+        if (consoleVisits > 0)
+        {
+            var met = await new ConsolePages(pg.ConnectionString(database), now, consoleVisits).RunAsync();
+            Console.WriteLine($"load average at end: {LoadAverage()}");
+            return met ? 0 : 1;
+        }
         await RunQueriesAsync("postgres", q, now);
     }
 }
@@ -169,6 +178,7 @@ if (sqliteTotal > 0)
     await RunQueriesAsync("sqlite", sqlite, now);
 }
 Console.WriteLine($"load average at end: {LoadAverage()}");
+return 0;
 
 async Task<(PostgresAlertStore Store, DateTimeOffset Now)> QueryDatabaseAsync(string name)
 {

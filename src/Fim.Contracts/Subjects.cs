@@ -34,6 +34,12 @@ public static class Subjects
     /// <summary>The audit log's checkpoint (last sequence and hash), kept apart from the table it vouches for; managers only.</summary>
     public const string AuditBucket = "fim-audit";
 
+    /// <summary>
+    /// The browser sessions' Data Protection key ring (one entry per key), so a cookie one manager issues is read by
+    /// every other and survives restarts; managers only.
+    /// </summary>
+    public const string ConsoleKeysBucket = "fim-console-keys";
+
     /// <summary>Enrollment requests (join-token bootstrap users may publish only here); managers answer in a queue group.</summary>
     public const string Enroll = "fim.enroll";
 

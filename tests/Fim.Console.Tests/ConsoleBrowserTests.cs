@@ -275,12 +275,19 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await Assertions.Expect(page.GetByTestId("applied-policies")).ToContainTextAsync("console");
         await Assertions.Expect(page.GetByTestId("pipeline")).ToContainTextAsync("events waiting");
         await Assertions.Expect(page.GetByTestId("top-agents")).ToContainTextAsync(ConsoleStack.AgentId);
+        await Assertions.Expect(page.GetByTestId("top-paths")).ToContainTextAsync(path);
         // The chart is drawn (SVG) and described in words for screen readers.
         await Assertions.Expect(page.GetByTestId("alerts-chart").Locator("svg").First).ToBeVisibleAsync();
         var summary = await page.GetByTestId("alerts-chart").GetAttributeAsync("aria-label");
         Assert.Matches(new Regex(@"Alerts in the last 24 hours: \d+ of level 0-6, \d+ of level 7-11, \d+ of level 12-15"), summary);
         Assert.DoesNotMatch(new Regex(@"^Alerts in the last 24 hours: 0 of level 0-6, 0 of level 7-11, 0 of level 12-15"), summary);
         await ConsoleStack.ScreenshotAsync(page, "overview");
+
+        // The page's server time is measured (bench/ reads it): the overview counted in the manager's histogram.
+        using var http = new HttpClient { BaseAddress = new Uri(stack.BaseUrl) };
+        var metrics = await http.GetStringAsync("/metrics");
+        var count = Regex.Match(metrics, @"^fim_console_page_seconds_count\{page=""Overview""\} (\d+)", RegexOptions.Multiline);
+        Assert.True(count.Success && int.Parse(count.Groups[1].Value, CultureInfo.InvariantCulture) >= 1, "fim_console_page_seconds of Overview in:\n" + metrics);
     }
 
     [Fact]

@@ -1,11 +1,18 @@
 using System.Net;
 using System.Security.Claims;
+using Fim.Manager.Security;
 using Fim.Manager.Store;
 using Fim.Manager.Tests.Support;
 using Fim.Manager.WebConsole;
 using Fim.Testing;
 using Grpc.Core;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using NATS.Client.KeyValueStore;
 
 namespace Fim.Manager.Tests;
 
@@ -95,6 +102,45 @@ public sealed class ConsoleHostTests(NatsFixture nats) : IClassFixture<NatsFixtu
         Assert.Equal(["Unavailable", "started"], audit.Entries.Select(e => e.Outcome));
         Assert.All(audit.Entries, e => Assert.Equal(("fim.v1.FimManager/TriggerScan", "oidc-session", agent), (e.Action, e.AuthMethod, e.Target)));
         Assert.Empty((await store.ListAuditAsync(new AuditQuery { Actor = "andy" }, CancellationToken.None)).Entries);
+    }
+
+    [Fact]
+    public async Task A_session_cookie_one_manager_issued_is_read_by_another_and_after_a_restart_and_a_foreign_key_rings_is_not()
+    {
+        string cookie;
+        await using (var first = await TestManager.StartAsync(nats.Server.Url))
+        {
+            cookie = SessionCookie(first.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(SecurityServices.CookieScheme).TicketDataFormat);
+        }
+        // The cookie is protected by a key kept in KV fim-console-keys (a protected payload: 4-byte magic, then the key id),
+        // not by one in a process or in this machine's home directory, which pods do not share.
+        var keyId = new Guid(WebEncoders.Base64UrlDecode(cookie).AsSpan(4, 16));
+        var ring = await new NatsKVContext(nats.Client.Js).GetStoreAsync(Fim.Contracts.Subjects.ConsoleKeysBucket);
+        var stored = await ring.GetEntryAsync<string>(SharedKeyRing.KeyName("key-" + keyId.ToString("D")));
+        Assert.Equal(keyId.ToString("D"), System.Xml.Linq.XElement.Parse(stored.Value!).Attribute("id")?.Value);
+        // Another manager, started after the first one stopped: the key ring is in KV fim-console-keys, not in a process.
+        await using var second = await TestManager.StartAsync(nats.Server.Url);
+        using var browser = Browser(second);
+        var page = await browser.SendAsync(WithCookie("/console/agents", cookie));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+
+        // A cookie protected by keys of its own (another deployment, a forger) is no session: sent to sign in.
+        var foreign = new TicketDataFormat(new EphemeralDataProtectionProvider().CreateProtector(
+            "Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationMiddleware", SecurityServices.CookieScheme, "v2"));
+        var refused = await browser.SendAsync(WithCookie("/console/agents", SessionCookie(foreign)));
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.StartsWith("/login", refused.Headers.Location?.OriginalString);
+    }
+
+    private static string SessionCookie(ISecureDataFormat<AuthenticationTicket> format) =>
+        format.Protect(new AuthenticationTicket(User("sam", OidcProvider.ViewerGroup),
+            new AuthenticationProperties { IssuedUtc = DateTimeOffset.UtcNow, ExpiresUtc = DateTimeOffset.UtcNow.AddHours(1) }, SecurityServices.CookieScheme));
+
+    private static HttpRequestMessage WithCookie(string path, string cookie)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", "fim_session=" + cookie);
+        return request;
     }
 
     /// <summary>A browser session's user as the cookie handler restores it: the IdP's sub and groups.</summary>

@@ -16,13 +16,40 @@ public sealed class ComplianceReportBuilder(IScanStore store, TimeProvider time)
     public static readonly string[] ReviewStates = ["new", "expected", "incident", "false_positive"];
 
     /// <param name="directory">Every agent the manager knows (AgentLifecycle.List("all")).</param>
-    public async Task<ComplianceReport> BuildAsync(ComplianceArguments args, CallerAccess caller, IEnumerable<AgentView> directory, CancellationToken cancellationToken)
+    public Task<ComplianceReport> BuildAsync(ComplianceArguments args, CallerAccess caller, IEnumerable<AgentView> directory, CancellationToken cancellationToken) =>
+        BuildAsync(args, caller, InScope(args, caller, directory), null, listAlerts: true, cancellationToken);
+
+    /// <summary>
+    /// The report for at most <paramref name="size"/> agents of the scope (ordered by id) after <paramref name="after"/>,
+    /// for the console: only their rows are read, and their unreviewed high-level alerts are counted, not listed (the
+    /// list reads each agent's alerts of the range one by one; the console links the count to the alerts page instead).
+    /// Also how many agents the scope holds, and the id the next page starts after (null: this is the last). A removed
+    /// agent with no evidence in the range is left out, so a page may hold fewer rows.
+    /// </summary>
+    public async Task<(ComplianceReport Report, int Agents, string? Next)> BuildPageAsync(ComplianceArguments args, CallerAccess caller,
+        IEnumerable<AgentView> directory, string? after, int size, CancellationToken cancellationToken)
+    {
+        var scope = InScope(args, caller, directory);
+        var rest = scope.SkipWhile(v => after is not null && string.CompareOrdinal(v.Agent.AgentId, after) <= 0).Take(size + 1).ToList();
+        var page = rest.Take(size).ToList();
+        var report = await BuildAsync(args, caller, page, [.. page.Select(v => v.Agent.AgentId)], listAlerts: false, cancellationToken);
+        return (report, scope.Count, rest.Count > size ? page[^1].Agent.AgentId : null);
+    }
+
+    private static List<AgentView> InScope(ComplianceArguments args, CallerAccess caller, IEnumerable<AgentView> directory) =>
+        [.. directory.Where(v => args.Selector.Matches(v.Agent.Labels) && caller.SeesAgent(v.Agent)).OrderBy(v => v.Agent.AgentId, StringComparer.Ordinal)];
+
+    /// <param name="agentIds">The agents whose rows are read; null: all (the whole scope).</param>
+    private async Task<ComplianceReport> BuildAsync(ComplianceArguments args, CallerAccess caller, List<AgentView> inScope, IReadOnlyCollection<string>? agentIds,
+        bool listAlerts, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var end = args.To < now ? args.To : now;
-        var summaries = await store.SummarizeScansAsync(args.From, args.To, cancellationToken);
-        var tallies = await store.TallyAlertsAsync(args.From, args.To, cancellationToken);
-        var unreviewed = await store.UnreviewedAlertsAsync(args.From, args.To, args.MinLevel, args.MaxAlerts, cancellationToken);
+        // Counted per policy only when a grant limits the caller to namespaces; otherwise the count rollup serves.
+        var byPolicy = caller.Grants.Any(g => g.Namespaces is { Count: > 0 });
+        var summaries = await store.SummarizeScansAsync(args.From, args.To, agentIds, cancellationToken);
+        var tallies = await store.TallyAlertsAsync(args.From, args.To, agentIds, byPolicy, cancellationToken);
+        var unreviewed = listAlerts ? await store.UnreviewedAlertsAsync(args.From, args.To, args.MinLevel, args.MaxAlerts, agentIds, cancellationToken) : [];
         var withData = summaries.Select(s => s.AgentId).Concat(tallies.Select(t => t.AgentId)).ToHashSet(StringComparer.Ordinal);
 
         var report = new ComplianceReport
@@ -35,10 +62,7 @@ public sealed class ComplianceReportBuilder(IScanStore store, TimeProvider time)
             MinLevel = args.MinLevel,
         };
         // Removed agents only when they left evidence in the range: a decommissioned host is not a missed scan.
-        var agents = directory
-            .Where(v => v.Status != AgentLifecycle.Removed || withData.Contains(v.Agent.AgentId))
-            .Where(v => args.Selector.Matches(v.Agent.Labels) && caller.SeesAgent(v.Agent))
-            .OrderBy(v => v.Agent.AgentId, StringComparer.Ordinal);
+        var agents = inScope.Where(v => v.Status != AgentLifecycle.Removed || withData.Contains(v.Agent.AgentId));
         var scansBy = summaries.ToLookup(s => s.AgentId, StringComparer.Ordinal);
         var talliesBy = tallies.ToLookup(t => t.AgentId, StringComparer.Ordinal);
         var alertsBy = unreviewed.ToLookup(a => a.AgentId, StringComparer.Ordinal);
@@ -134,3 +158,4 @@ public sealed class ComplianceReportBuilder(IScanStore store, TimeProvider time)
 
     private static long Seconds(TimeSpan t) => (long)Math.Floor(t.TotalSeconds);
 }
+

@@ -15,4 +15,9 @@ public sealed class ComplianceReports(ComplianceReportBuilder builder, Fleet.Age
         var args = ComplianceArguments.Parse(request, time.GetUtcNow());
         return (args, await builder.BuildAsync(args, caller, lifecycle.List("all"), cancellationToken));
     }
+
+    /// <summary>The console's page of the report: <paramref name="size"/> agents after <paramref name="after"/> (ComplianceReportBuilder.BuildPageAsync).</summary>
+    public Task<(ComplianceReport Report, int Agents, string? Next)> BuildPageAsync(CallerAccess caller, GetComplianceReportRequest request, string? after, int size,
+        CancellationToken cancellationToken) =>
+        builder.BuildPageAsync(ComplianceArguments.Parse(request, time.GetUtcNow()), caller, lifecycle.List("all"), after, size, cancellationToken);
 }

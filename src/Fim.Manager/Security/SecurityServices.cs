@@ -2,6 +2,8 @@ using System.Threading.RateLimiting;
 using Fim.Manager.Options;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
@@ -86,6 +88,10 @@ public static class SecurityServices
         }
         if (auth.Oidc.BrowserLogin)
         {
+            // One key ring for every manager (KV fim-console-keys), so a session cookie is read by whichever answers.
+            services.AddSingleton<SharedKeyRing>();
+            services.AddDataProtection().SetApplicationName("fim-manager");
+            services.AddOptions<KeyManagementOptions>().Configure<SharedKeyRing>((o, ring) => o.XmlRepository = ring);
             authentication.AddCookie(CookieScheme, o =>
             {
                 o.Cookie.Name = "fim_session";

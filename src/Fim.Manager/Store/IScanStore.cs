@@ -14,14 +14,28 @@ public interface IScanStore
     /// <summary>Scans finished in [since, until), newest first, a page of at most Limit with a keyset cursor.</summary>
     Task<ScanPage> SearchScansAsync(ScanQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Per agent and policy: the scans that finished in [from, to) and the longest gap between consecutive ones.</summary>
-    Task<IReadOnlyList<ScanSummary>> SummarizeScansAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+    /// <summary>
+    /// Per agent and policy: the scans that finished in [from, to) and the longest gap between consecutive ones; only
+    /// of <paramref name="agents"/> when given.
+    /// </summary>
+    Task<IReadOnlyList<ScanSummary>> SummarizeScansAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyCollection<string>? agents,
+        CancellationToken cancellationToken);
 
-    /// <summary>Alerts observed in [from, to), counted per agent, policy, level and review state (no review row: new).</summary>
-    Task<IReadOnlyList<AlertTally>> TallyAlertsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+    /// <summary>
+    /// Alerts observed in [from, to), counted per agent, level and review state (no review row: new); only of
+    /// <paramref name="agents"/> when given. Per policy too when <paramref name="byPolicy"/> (a caller whose grants name
+    /// namespaces); otherwise the policy is null and the whole hours come from the count rollup less the reviewed
+    /// alerts, so a month of a large fleet is not read alert by alert.
+    /// </summary>
+    Task<IReadOnlyList<AlertTally>> TallyAlertsAsync(DateTimeOffset from, DateTimeOffset to, IReadOnlyCollection<string>? agents, bool byPolicy,
+        CancellationToken cancellationToken);
 
-    /// <summary>Per agent, the newest <paramref name="perAgent"/> unreviewed (state new) alerts of at least <paramref name="minLevel"/>.</summary>
-    Task<IReadOnlyList<UnreviewedAlertRow>> UnreviewedAlertsAsync(DateTimeOffset from, DateTimeOffset to, int minLevel, int perAgent, CancellationToken cancellationToken);
+    /// <summary>
+    /// Per agent, the newest <paramref name="perAgent"/> unreviewed (state new) alerts of at least <paramref name="minLevel"/>;
+    /// only of <paramref name="agents"/> when given (then each agent's are read by its own index range).
+    /// </summary>
+    Task<IReadOnlyList<UnreviewedAlertRow>> UnreviewedAlertsAsync(DateTimeOffset from, DateTimeOffset to, int minLevel, int perAgent,
+        IReadOnlyCollection<string>? agents, CancellationToken cancellationToken);
 
     /// <summary>Removes scans finished before <paramref name="cutoff"/>.</summary>
     Task<long> RemoveScansBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);

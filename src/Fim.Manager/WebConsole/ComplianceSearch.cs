@@ -11,6 +11,8 @@ namespace Fim.Manager.WebConsole;
 /// </summary>
 public sealed record ComplianceSearch(string? From, string? To, string? Selector, string? MaxGap, string? MinLevel)
 {
+    /// <summary>Agents per page of the console's report (the CSV holds them all).</summary>
+    public const int PageSize = 25;
     public const string DefaultFrom = "30d";
     public const string CsvPath = "/console/compliance.csv";
 
@@ -40,6 +42,7 @@ public sealed record ComplianceSearch(string? From, string? To, string? Selector
         return request;
     }
 
-    public string ToUrl(string page = "console/compliance") => ConsoleParameters.Url(page,
-        [("from", From), ("to", To), ("selector", Selector), ("maxGap", MaxGap), ("minLevel", MinLevel)]);
+    /// <param name="after">The agent id the page starts after (the console's pages; the CSV ignores it).</param>
+    public string ToUrl(string page = "console/compliance", string? after = null) => ConsoleParameters.Url(page,
+        [("from", From), ("to", To), ("selector", Selector), ("maxGap", MaxGap), ("minLevel", MinLevel), ("after", after)]);
 }

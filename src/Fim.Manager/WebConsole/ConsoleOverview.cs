@@ -17,6 +17,8 @@ public sealed record OverviewFigures(
     IReadOnlyDictionary<string, long[]> AlertsPerHourByBand,
     IReadOnlyList<(string Agent, long Alerts)> TopAgents,
     IReadOnlyList<(string Namespace, long Alerts)> TopNamespaces,
+    IReadOnlyList<(string Path, long Alerts)> TopPaths,
+    int PathsSampled,
     long UnreviewedHigh,
     bool Truncated,
     IReadOnlyDictionary<string, int> AgentsByStatus,
@@ -35,6 +37,12 @@ public sealed record OverviewFigures(
 public sealed class ConsoleOverview(AlertAccess alerts, AgentLifecycle lifecycle, NatsConnector nats, TimeProvider time, ILogger<ConsoleOverview> log)
 {
     public const int HighLevel = 10;
+    /// <summary>
+    /// Top changed paths are counted among this many of the newest alerts of the 24 hours: the store keeps no count by
+    /// path (a rollup row per path would cost every insert), and reading a day of a large fleet alert by alert would not
+    /// fit the page's time. The page says so.
+    /// </summary>
+    public const int PathSample = 1000;
     public static readonly (string Name, int Min, int Max)[] Bands = [("level 0-6", 0, 6), ("level 7-11", 7, 11), ("level 12-15", 12, 15)];
     private static readonly TimeSpan Day = TimeSpan.FromHours(24);
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
@@ -46,7 +54,24 @@ public sealed class ConsoleOverview(AlertAccess alerts, AgentLifecycle lifecycle
         var hours = Enumerable.Range(0, 24).Select(h => firstHour + TimeSpan.FromHours(h)).ToList();
         var lastDay = Filter(firstHour, now);
 
-        var (byLevel, t1) = await alerts.CountAsync(caller, new CountQuery(lastDay, CountKey.Level, Hour), cancellationToken);
+        var unreviewed = AlertFilters.From(new V1.ListAlertsRequest
+        {
+            Since = Timestamp.FromDateTimeOffset(now - TimeSpan.FromDays(7)),
+            Until = Timestamp.FromDateTimeOffset(now),
+            MinLevel = HighLevel,
+            ReviewState = ReviewStates.New,
+        }, now);
+        // Independent reads, each on a connection of its own: the page waits for the slowest, not for their sum.
+        var levelTask = alerts.CountAsync(caller, new CountQuery(lastDay, CountKey.Level, Hour), cancellationToken);
+        var agentTask = alerts.CountAsync(caller, new CountQuery(lastDay, CountKey.Agent, Day), cancellationToken);
+        var namespaceTask = alerts.CountAsync(caller, new CountQuery(lastDay, CountKey.Namespace, Day), cancellationToken);
+        var highTask = alerts.CountAsync(caller, new CountQuery(unreviewed, CountKey.Level, TimeSpan.FromDays(8)), cancellationToken);
+        var pipelineTask = PipelineAsync(cancellationToken);
+        var newestTask = alerts.PageAsync(caller, lastDay with { Limit = PathSample }, cancellationToken);
+        await Task.WhenAll(levelTask, agentTask, namespaceTask, highTask, pipelineTask, newestTask);
+        var newest = (await newestTask).Rows;
+        var ((byLevel, t1), (byAgent, t2), (byNamespace, t3), (high, t4)) = (await levelTask, await agentTask, await namespaceTask, await highTask);
+
         var bands = Bands.ToDictionary(b => b.Name, _ => new long[hours.Count]);
         foreach (var row in byLevel)
         {
@@ -57,26 +82,18 @@ public sealed class ConsoleOverview(AlertAccess alerts, AgentLifecycle lifecycle
                 bands[band.Name][index] += row.Count;
             }
         }
-        var (byAgent, t2) = await alerts.CountAsync(caller, new CountQuery(lastDay, CountKey.Agent, Day), cancellationToken);
-        var (byNamespace, t3) = await alerts.CountAsync(caller, new CountQuery(lastDay, CountKey.Namespace, Day), cancellationToken);
-        var unreviewed = AlertFilters.From(new V1.ListAlertsRequest
-        {
-            Since = Timestamp.FromDateTimeOffset(now - TimeSpan.FromDays(7)),
-            Until = Timestamp.FromDateTimeOffset(now),
-            MinLevel = HighLevel,
-            ReviewState = ReviewStates.New,
-        }, now);
-        var (high, t4) = await alerts.CountAsync(caller, new CountQuery(unreviewed, CountKey.Level, TimeSpan.FromDays(8)), cancellationToken);
 
         var agents = lifecycle.List("all").Where(v => caller.SeesAgent(v.Agent)).ToList();
         var heartbeats = agents.Where(v => v.Status == AgentLifecycle.Active && v.Agent.Heartbeat is not null).Select(v => v.Agent.Heartbeat!).ToList();
-        var (pending, deadLetters, pipelineError) = await PipelineAsync(cancellationToken);
+        var (pending, deadLetters, pipelineError) = await pipelineTask;
         return new OverviewFigures(
             now,
             hours,
             bands,
             Top(byAgent),
             Top(byNamespace).Where(n => n.Key.Length > 0).ToList(),
+            Top([.. newest.Select(r => new CountRow(now, r.Alert.Path, 1))]),
+            newest.Count,
             high.Sum(c => c.Count),
             t1 || t2 || t3 || t4,
             agents.GroupBy(v => v.Status).ToDictionary(g => g.Key, g => g.Count()),

@@ -105,7 +105,7 @@ public abstract class ScanStoreContract
         var times = new[] { from.AddDays(1), from.AddDays(2), from.AddDays(12), from.AddDays(13) };
         await Scans.InsertScansAsync(times.Select((t, i) => Stored(Scan(agent, "prod/etc", t, errors: i == 1 ? 2 : 0, schedule: 86400))).ToList(), Ct);
         await Scans.InsertScansAsync([Stored(Scan(agent, "prod/bin", from.AddDays(5)))], Ct);
-        var summaries = (await Scans.SummarizeScansAsync(from, from.AddDays(30), Ct)).Where(s => s.AgentId == agent).OrderBy(s => s.Policy).ToList();
+        var summaries = (await Scans.SummarizeScansAsync(from, from.AddDays(30), null, Ct)).Where(s => s.AgentId == agent).OrderBy(s => s.Policy).ToList();
         Assert.Equal(["prod/bin", "prod/etc"], summaries.Select(s => s.Policy));
         var etc = summaries[1];
         Assert.Equal(4, etc.Count);
@@ -217,6 +217,62 @@ public abstract class ScanStoreContract
         Assert.Contains("/etc/a,\"b\"\nc", m[Array.IndexOf(ComplianceCsv.Columns, "unreviewed_high_alerts")]);
         Assert.Equal("0", rows.Single(r => r[0] == never)[Array.IndexOf(ComplianceCsv.Columns, "scans")]);
         Assert.DoesNotContain(rows.Skip(1).SelectMany(r => r), cell => cell.Length > 0 && cell[0] is '=' or '+' or '-' or '@');
+    }
+
+    [Fact]
+    public async Task Tallies_from_the_count_rollup_less_reviews_equal_the_alert_by_alert_tallies_and_a_page_reads_only_its_agents()
+    {
+        var agents = new[] { Agent("tally-a"), Agent("tally-b"), Agent("tally-c") };
+        // A range with partial hours at both ends (read alert by alert) around whole hours (read from the rollup).
+        var from = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddDays(-3).AddMinutes(17);
+        var to = from.AddHours(30).AddMinutes(11);
+        var random = new Random(5);
+        var alerts = Enumerable.Range(0, 400).Select(i => Alert(agents[i % 3], $"/etc/f{i % 7}", from.AddMinutes(random.Next(-60, 30 * 60 + 70)),
+            level: new[] { 3, 7, 10, 12 }[random.Next(4)])).ToList();
+        await Alerts.InsertAsync(alerts.Select(a => StoreTestAlerts.Stored(a)).ToList(), Ct);
+        string[] states = ["expected", "incident", "false_positive", "new"];
+        foreach (var (a, i) in alerts.Where((_, i) => i % 5 == 0).Select((a, i) => (a, i)))
+        {
+            await ReviewAsync(a.AlertId, states[i % states.Length]);
+        }
+
+        static Dictionary<(string, int, string), long> Sum(IEnumerable<AlertTally> tallies) =>
+            tallies.GroupBy(t => (t.AgentId, t.Level, t.State)).ToDictionary(g => g.Key, g => g.Sum(t => t.Count));
+        var exact = Sum((await Scans.TallyAlertsAsync(from, to, agents, byPolicy: true, Ct)).Where(t => agents.Contains(t.AgentId)));
+        var expected = alerts.Where(a => a.ObservedAt >= from && a.ObservedAt < to).Count();
+        Assert.Equal(expected, exact.Values.Sum());
+        Assert.True(exact.Keys.Select(k => k.Item3).Distinct().Count() >= 3, "reviews in several states fall in the range");
+        var rolled = await Scans.TallyAlertsAsync(from, to, agents, byPolicy: false, Ct);
+        Assert.All(rolled, t => Assert.Null(t.Policy));
+        Assert.Equal(exact.OrderBy(e => e.Key), Sum(rolled).OrderBy(e => e.Key));
+        // A page of agents: only theirs.
+        Assert.Equal(exact.Where(e => e.Key.Item1 == agents[1]).OrderBy(e => e.Key), Sum(await Scans.TallyAlertsAsync(from, to, [agents[1]], false, Ct)).OrderBy(e => e.Key));
+
+        var all = (await Scans.UnreviewedAlertsAsync(from, to, 10, 4, null, Ct)).Where(u => agents.Contains(u.AgentId)).ToList();
+        var paged = await Scans.UnreviewedAlertsAsync(from, to, 10, 4, agents, Ct);
+        Assert.Equal(12, all.Count);
+        Assert.Equal(all.Select(u => u.AlertId).Order(StringComparer.Ordinal), paged.Select(u => u.AlertId).Order(StringComparer.Ordinal));
+
+        // The console's pages of the report: two agents, then the last one.
+        var directory = agents.Select(a => View(a, a + ".example", new() { ["env"] = "tally" }, "prod/etc")).Reverse().ToList();
+        var builder = new ComplianceReportBuilder(Scans, TimeProvider.System);
+        var args = ComplianceArguments.Parse(new V1.GetComplianceReportRequest
+        {
+            From = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(from),
+            To = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(to),
+            Selector = "env=tally",
+        }, DateTimeOffset.UtcNow);
+        var admin = new CallerAccess("test", "test", [new Grant(Role.Admin)]);
+        var whole = await builder.BuildAsync(args, admin, directory, Ct);
+        var sorted = agents.Order(StringComparer.Ordinal).ToList();
+        var (first, total, next) = await builder.BuildPageAsync(args, admin, directory, null, 2, Ct);
+        Assert.Equal(3, total);
+        Assert.Equal(sorted[..2], first.Agents.Select(a => a.AgentId));
+        Assert.Equal(sorted[1], next);
+        var (second, _, last) = await builder.BuildPageAsync(args, admin, directory, next, 2, Ct);
+        Assert.Equal([sorted[2]], second.Agents.Select(a => a.AgentId));
+        Assert.Null(last);
+        Assert.Equal(whole.Agents.Select(a => a.ToString()), first.Agents.Concat(second.Agents).Select(a => a.ToString()));
     }
 
     private static AgentView View(string id, string host, Dictionary<string, string> labels, string policy)
