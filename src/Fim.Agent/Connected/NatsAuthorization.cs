@@ -56,6 +56,8 @@ public sealed class NatsAuthorization
         $"$KV.{Subjects.AgentRemovalsBucket}.>",
         // The audit log's checkpoint (last sequence and hash), kept apart from the table it vouches for.
         $"$KV.{Subjects.AuditBucket}.>",
+        // The web console's Data Protection key ring, shared by the managers.
+        $"$KV.{Subjects.ConsoleKeysBucket}.>",
     ];
 
     /// <summary>Replies, enrollment requests, and the advisory of an event the server gave up on (the manager dead-letters it).</summary>
