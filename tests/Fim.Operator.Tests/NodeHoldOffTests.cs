@@ -184,6 +184,15 @@ public sealed class NodeHoldOffTests(ITestOutputHelper output)
             Assert.Contains("maintenance:" + windowId, Tags(alert));
         }
 
+        // Quiet before the return: each temporary .dpkg-new file's deletion alerted and every stored event judged, so
+        // the summary (made SummaryDelay after the return) and this test count the same alerts.
+        await Eventually.TrueAsync(async () =>
+        {
+            var alerts = await StreamContents.ReadAllAsync(nats.Js, Subjects.AlertsStream);
+            var events = await StreamContents.ReadAllAsync(nats.Js, Subjects.EventsStream);
+            var temporary = alerts.Where(a => a.Path.EndsWith(".dpkg-new", StringComparison.Ordinal)).Select(a => a.Path).Distinct().ToList();
+            return alerts.Count == events.Count && temporary.All(t => alerts.Any(a => a.Path == t && a.Kind == "deleted"));
+        }, "the upgrade's events all judged", Deadline);
         return [.. paths.Distinct()];
     }
 
