@@ -26,6 +26,7 @@ namespace Fim.Contracts;
 [JsonSerializable(typeof(JoinTokenRecord))]
 [JsonSerializable(typeof(MaintenanceWindow))]
 [JsonSerializable(typeof(AgentRemoval))]
+[JsonSerializable(typeof(Notification))]
 [JsonSerializable(typeof(ScanRecord))]
 [JsonSerializable(typeof(JoinToken.Wire), TypeInfoPropertyName = "JoinTokenWire")]
 public sealed partial class ContractJson : JsonSerializerContext
@@ -47,6 +48,8 @@ public sealed partial class ContractJson : JsonSerializerContext
     public static byte[] ToUtf8(AgentReply r) => JsonSerializer.SerializeToUtf8Bytes(r, Default.AgentReply);
 
     public static byte[] ToUtf8(ScanRecord s) => JsonSerializer.SerializeToUtf8Bytes(s, Default.ScanRecord);
+
+    public static byte[] ToUtf8(Notification n) => JsonSerializer.SerializeToUtf8Bytes(n, Default.Notification);
 
     /// <summary>A scan record, or null when the bytes are not one.</summary>
     public static ScanRecord? ReadScan(ReadOnlySpan<byte> json)

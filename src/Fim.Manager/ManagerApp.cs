@@ -79,6 +79,7 @@ public static class ManagerApp
                 WebhookAlertSink.ConfigureResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value.Webhook));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<StdoutAlertSink>()));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
+        services.AddHostedService<WebhookNotificationWorker>();
 
         services.AddFimStore(config);
         services.AddSingleton<Scans.ComplianceReportBuilder>();

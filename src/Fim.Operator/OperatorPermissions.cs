@@ -23,6 +23,7 @@ public static class OperatorPermissions
         new("policy", "poddisruptionbudgets", ["list", "watch", "patch"]),
         new("", "persistentvolumeclaims", ["list", "watch", "patch"]),
         new("", "secrets", ["list", "watch"]),
+        new("", "nodes", ["list", "watch"]),
         new("", "events", ["create"]),
         // Per-node status (issue 18): written whole by server-side apply, deleted when the node or policy goes; Nodes own them.
         new("fim.io", "fimnodestatuses", ["list", "watch", "patch", "delete"]),
@@ -31,7 +32,7 @@ public static class OperatorPermissions
     ];
 
     public static bool Allows(string verb, string group, string resource) =>
-        Rules.Any(r => r.Group == group && r.Resource == resource && r.Verbs.Contains(verb));
+        Rules.Concat(OperatorChaosPermissions.Rules).Any(r => r.Group == group && r.Resource == resource && r.Verbs.Contains(verb));
 
     /// <summary>The rules as a ClusterRole's YAML "rules:" list.</summary>
     public static string ToYaml() => string.Concat(Rules.Select(r =>

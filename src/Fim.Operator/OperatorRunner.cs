@@ -1,4 +1,6 @@
 using Fim.Operator.Api;
+using Fim.Operator.Controllers.Chaos;
+using Fim.Operator.Controllers.Node;
 using Fim.Operator.Controllers.Policy;
 using Fim.Operator.Controllers.Pool;
 using Fim.Operator.Runtime;
@@ -32,6 +34,21 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
 
     /// <summary>The running node status controller while leading (tests).</summary>
     public Controllers.NodeStatus.NodeStatusController? NodeStatuses { get; private set; }
+
+    /// <summary>KV fim-maintenance for the node hold-off; without it (or with --namespace: Nodes are cluster-scoped) there is none.</summary>
+    public IMaintenanceWindowStore? Maintenance { get; init; }
+
+    /// <summary>Where pool scaling notifications go (the managers' webhook sink); none without it.</summary>
+    public Notifications.INotificationPublisher? Notifications { get; init; }
+
+    /// <summary>How often chaos mode looks for pools due a pod deletion.</summary>
+    public TimeSpan ChaosTick { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The node hold-off controller while leading, when there is one.</summary>
+    public Controller<V1Node, V1NodeList>? Nodes { get; private set; }
+
+    /// <summary>Chaos mode while leading.</summary>
+    public PoolChaosMonkey? Chaos { get; private set; }
 
     private volatile bool _stopping;
 
@@ -78,7 +95,8 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
                     ChildKinds.Claim(client, new InformerChildCache<V1PersistentVolumeClaim, V1PersistentVolumeClaimList>(children.Claims))),
                 (ns, name) => secrets.Get(ResourceKey.Of(ns, name)) is { } secret ? (IReadOnlyCollection<string>)(secret.Data?.Keys.ToList() ?? []) : null,
                 options.PoolRefresh,
-                loggers.CreateLogger<PoolReconciler>()),
+                loggers.CreateLogger<PoolReconciler>(),
+                Notifications),
             options.Controllers,
             loggers.CreateLogger("Fim.Operator.Controllers.FimManagerPool"));
         WatchChildren(pools, children);
@@ -87,20 +105,35 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
                 && PoolDesiredState.WatchedSecrets(p.Spec).Contains(secret.Metadata.Name))
             .Select(ResourceKey.Of));
 
+        var chaos = new PoolChaosMonkey(client, () => pools.Informer.Items, events, loggers.CreateLogger<PoolChaosMonkey>()) { Tick = ChaosTick };
+        using var nodes = Maintenance is { } maintenance && options.Namespace is null
+            ? new Controller<V1Node, V1NodeList>(
+                "node-holdoff",
+                NodeInformer(),
+                new NodeHoldOffReconciler(client, maintenance, () => policies.Informer.Items, agents, Identity, loggers.CreateLogger<NodeHoldOffReconciler>()),
+                options.Controllers,
+                loggers.CreateLogger("Fim.Operator.Controllers.NodeHoldOff"),
+                (old, obj) => old.Spec?.Unschedulable != obj.Spec?.Unschedulable || Controller<V1Node, V1NodeList>.SpecOrLifecycleChanged(old, obj))
+            : null;
+        void OnPolicy(k8s.WatchEventType type, FimPolicy? old, FimPolicy obj) => nodes?.EnqueueAll();
+        policies.Informer.Changed += OnPolicy;
+
         // Heartbeats change all the time: coalesce them into at most one pass over the policies per AgentsCoalesce.
         var agentsChanged = 0;
         void OnAgents() => Interlocked.Exchange(ref agentsChanged, 1);
         agents.Changed += OnAgents;
-        (Policies, Pools) = (policies, pools);
+        (Policies, Pools, Nodes, Chaos) = (policies, pools, nodes, chaos);
         try
         {
             NodeStatuses = NodeStatus is { } setup ? NodeStatusController(policies.Informer, setup) : null;
-            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync(), SweepAsync(), NodeStatuses?.RunAsync(ct) ?? Task.CompletedTask);
+            await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync(), SweepAsync(), chaos.RunAsync(ct), nodes?.RunAsync(ct) ?? Task.CompletedTask,
+                NodeStatuses?.RunAsync(ct) ?? Task.CompletedTask);
         }
         finally
         {
             agents.Changed -= OnAgents;
-            (Policies, Pools, NodeStatuses) = (null, null, null);
+            policies.Informer.Changed -= OnPolicy;
+            (Policies, Pools, Nodes, Chaos, NodeStatuses) = (null, null, null, null, null);
         }
 
         async Task SweepAsync()
@@ -167,6 +200,28 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
                 FimApi.Group, FimApi.Version, plural, allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
         return new Informer<T, CustomResourceList<T>>(plural, list, options.Informers, loggers.CreateLogger($"Fim.Operator.Informer.{plural}"));
     }
+
+    /// <summary>Every Node, cached as its name, labels, annotations and spec.unschedulable only (the hold-off reads nothing else).</summary>
+    private Informer<V1Node, V1NodeList> NodeInformer() =>
+        new("nodes", (rv, watch, timeout, ct) => client.CoreV1.ListNodeWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct),
+            options.Informers, loggers.CreateLogger("Fim.Operator.Informer.nodes"))
+        {
+            Transform = n => new V1Node
+            {
+                ApiVersion = "v1",
+                Kind = "Node",
+                Metadata = new V1ObjectMeta
+                {
+                    Name = n.Metadata.Name,
+                    Uid = n.Metadata.Uid,
+                    ResourceVersion = n.Metadata.ResourceVersion,
+                    Labels = n.Metadata.Labels,
+                    Annotations = n.Metadata.Annotations,
+                    DeletionTimestamp = n.Metadata.DeletionTimestamp,
+                },
+                Spec = new V1NodeSpec { Unschedulable = n.Spec?.Unschedulable },
+            },
+        };
 
     /// <summary>An informer over the operator's children of one kind (label app.kubernetes.io/managed-by=fim-operator).</summary>
     private Informer<T, TList> ChildInformer<T, TList>(string plural, ChildList<TList> inNamespace, ChildList<TList> everywhere)

@@ -206,6 +206,8 @@ internal sealed class OperatorService(OperatorOptions options, ILoggerFactory lo
         var runner = new OperatorRunner(client, nats.PolicyStore, agents, options, loggers)
         {
             NodeStatus = new Fim.Operator.Controllers.NodeStatus.NodeStatusSetup(new NatsRebaseliner(() => nats.Connection), new Fim.Operator.Controllers.NodeStatus.NodeStatusOptions()),
+            Maintenance = nats.MaintenanceStore,
+            Notifications = nats.Notifications,
         };
         nats.Available += runner.OnKvAvailable;
         var tasks = new List<Task> { agents.RunAsync(ct), runner.RunAsync(ct), ConnectNatsAsync() };

@@ -154,6 +154,36 @@ public sealed class GoldenTests
     }
 
     [Fact]
+    public void Node_hold_off_window() => RoundTrip("maintenance-window-node", new MaintenanceWindow
+    {
+        Id = "mw-0a1b2c3d4e5f",
+        Start = Samples.T0,
+        End = Samples.T0.AddDays(7),
+        Reason = "node ip-10-0-1-17.eu-west-1.compute.internal cordoned",
+        LevelReduction = 5,
+        CreatedBy = "fim-operator",
+        CreatedAt = Samples.T0,
+        EndedAt = Samples.T0.AddMinutes(40),
+        EndedBy = "fim-operator",
+        AgentIds = ["ip-10-0-1-17-eu-west-1-compute-internal"],
+        Node = "ip-10-0-1-17.eu-west-1.compute.internal",
+        OnEnd = MaintenanceWindow.OnEndSummary,
+        SummarizedAt = Samples.T0.AddMinutes(41),
+    }, ContractJson.Default.MaintenanceWindow);
+
+    [Fact]
+    public void Pool_scaled_notification() => RoundTrip("notification-pool-scaled", new Notification
+    {
+        Id = "pool-scaled:fim/managers:2-4:81234",
+        Kind = Notification.PoolScaled,
+        Time = Samples.T0,
+        Source = "fim-operator",
+        Regarding = "fim/managers",
+        Text = "FIM manager pool fim/managers scaled up from 2 to 4 replicas: autoscaler: fim_consumer_pending 3600 per replica (target 1k)",
+        Details = new Dictionary<string, string> { ["pool"] = "fim/managers", ["from"] = "2", ["to"] = "4", ["reason"] = "autoscaler: fim_consumer_pending 3600 per replica (target 1k)" },
+    }, ContractJson.Default.Notification);
+
+    [Fact]
     public void The_non_UTF8_path_travels_as_exact_bytes_beside_its_display_form()
     {
         var e = JsonSerializer.Deserialize(ContractJson.ToUtf8(Samples.Event()), ContractJson.Default.FileEvent)!;

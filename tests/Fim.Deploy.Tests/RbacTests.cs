@@ -86,6 +86,19 @@ public sealed class RbacTests
     }
 
     [Fact]
+    public void Chaos_adds_only_pod_list_and_delete_and_only_when_asked()
+    {
+        static HashSet<string> Granted(params string[] sets) => Rules(HelmRender.Render(sets))
+            .SelectMany(x => from g in x.Rule.ApiGroups from res in x.Rule.Resources from v in x.Rule.Verbs select $"{g}|{res}|{v}").ToHashSet();
+        Assert.DoesNotContain(Granted(), c => c.StartsWith("|pods|", StringComparison.Ordinal));
+        var granted = Granted("operator.rbac.chaos=true");
+        granted.ExceptWith(OperatorCalls());
+        Assert.Equal(["|pods|delete", "|pods|list"], granted.Order());
+        // The same rule the operator's code declares (OperatorChaosPermissions), so the two cannot drift.
+        Assert.Contains("new(\"\", \"pods\", [\"list\", \"delete\"])", File.ReadAllText(Path.Combine(Repo.Root, "src", "Fim.Operator", "OperatorChaosPermissions.cs")));
+    }
+
+    [Fact]
     public void Bindings_name_the_operator_service_account_only()
     {
         var docs = HelmRender.Render();

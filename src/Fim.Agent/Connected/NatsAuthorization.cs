@@ -36,9 +36,12 @@ public sealed class NatsAuthorization
         // The alert indexer and the sinks consume FIM_ALERTS; the scan indexer FIM_SCANS.
         $"$JS.ACK.{Subjects.AlertsStream}.>",
         $"$JS.ACK.{Subjects.ScansStream}.>",
+        // The webhook sink consumes FIM_NOTIFICATIONS; managers publish maintenance summaries there.
+        $"$JS.ACK.{Notification.Stream}.>",
         "$JS.FC.>",
         Subjects.AllAlerts,
         Subjects.AllDeadLetters,
+        Notification.AllSubjects,
         Subjects.AllAgentCommands,
         // Managers' own buckets (identities, join tokens, event ids) and enrollment answers.
         $"$KV.{Subjects.IdentitiesBucket}.>",

@@ -33,6 +33,22 @@ public sealed class MaintenanceWindow
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? EndedBy { get; set; }
 
+    /// <summary>When set, the window covers only these agents (and still only those <see cref="MatchLabels"/> selects).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? AgentIds { get; set; }
+    /// <summary>The Kubernetes node whose hold-off this window is (cordoned or annotated fim.io/maintenance); the operator writes and ends it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Node { get; set; }
+    /// <summary>What happens when the window closes: <see cref="OnEndSummary"/> (a manager reports what changed during it), or nothing when null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? OnEnd { get; set; }
+    /// <summary>When a manager sent the window's summary (so it is sent once).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? SummarizedAt { get; set; }
+
+    /// <summary>The <see cref="OnEnd"/> value asking for a summary of the window's alerts once it closes.</summary>
+    public const string OnEndSummary = "summary";
+
     /// <summary>When the window closes (or closed): the earlier of its planned end and when it was ended.</summary>
     [JsonIgnore]
     public DateTimeOffset ClosesAt => EndedAt is { } ended && ended < End ? ended : End;
@@ -42,4 +58,8 @@ public sealed class MaintenanceWindow
 
     /// <summary>Whether the window covers an agent with <paramref name="labels"/>.</summary>
     public bool Covers(IReadOnlyDictionary<string, string> labels) => MatchLabels.All(kv => labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    /// <summary>Whether the window covers agent <paramref name="agentId"/> with <paramref name="labels"/>.</summary>
+    public bool Covers(string agentId, IReadOnlyDictionary<string, string> labels) =>
+        (AgentIds is not { Count: > 0 } ids || ids.Contains(agentId, StringComparer.Ordinal)) && Covers(labels);
 }

@@ -18,6 +18,9 @@ public sealed class MaintenanceOptions
 
     /// <summary>How far back a window may start (a patch that began a few minutes before someone opened the window).</summary>
     public TimeSpan MaxBackdate { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long after a window that asks for a summary closes its summary is made (changes still on their way get judged first).</summary>
+    public TimeSpan SummaryDelay { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class MaintenanceOptionsValidator : IValidateOptions<MaintenanceOptions>
@@ -40,6 +43,10 @@ public sealed class MaintenanceOptionsValidator : IValidateOptions<MaintenanceOp
         if (o.MaxBackdate < TimeSpan.Zero || o.MaxBackdate > TimeSpan.FromDays(1))
         {
             errors.Add($"{MaintenanceOptions.Section}:MaxBackdate: must be 0..1 day, got {o.MaxBackdate}");
+        }
+        if (o.SummaryDelay < TimeSpan.Zero || o.SummaryDelay > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{MaintenanceOptions.Section}:SummaryDelay: must be 0..1 hour, got {o.SummaryDelay}");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -14,6 +14,8 @@ public static class MaintenanceServices
         services.AddSingleton<MaintenanceWindows>();
         services.AddSingleton<MaintenanceAccess>();
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceWindows>());
+        services.AddSingleton<MaintenanceSummaries>();
+        services.AddHostedService(sp => sp.GetRequiredService<MaintenanceSummaries>());
         return services;
     }
 }

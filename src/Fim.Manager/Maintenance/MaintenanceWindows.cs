@@ -41,7 +41,7 @@ public sealed class MaintenanceWindows(NatsConnector nats, IOptions<PipelineOpti
         var reduction = 0;
         foreach (var w in _windows.Values.OrderBy(w => w.Id, StringComparer.Ordinal))
         {
-            if (w.IsOpenAt(alert.ObservedAt) && w.Covers(labels))
+            if (w.IsOpenAt(alert.ObservedAt) && w.Covers(alert.AgentId, labels))
             {
                 reduction = Math.Max(reduction, w.LevelReduction);
                 alert.Tags.Add(MaintenanceWindow.Tag(w.Id));

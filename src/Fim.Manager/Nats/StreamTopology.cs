@@ -26,6 +26,7 @@ public sealed class StreamTopology(IOptions<PipelineOptions> options, ILogger<St
         Stream(Subjects.AlertsStream, Subjects.AllAlerts, _options.AlertsMaxAge, "Alerts from managers"),
         Stream(Subjects.DeadLetterStream, Subjects.AllDeadLetters, _options.DeadLetterMaxAge, "Events and alerts that could not be processed"),
         Stream(Subjects.ScansStream, Subjects.AllScans, _options.ScansMaxAge, "Scan records from agents") with { MaxBytes = _options.ScansMaxBytes },
+        Stream(Notification.Stream, Notification.AllSubjects, TimeSpan.FromDays(30), "Notifications for people: pool scaling, maintenance summaries"),
     ];
 
     public ConsumerConfig ManagersConsumer => new(Subjects.ManagersConsumer)

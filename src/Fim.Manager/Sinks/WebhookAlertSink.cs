@@ -38,10 +38,19 @@ public sealed class WebhookAlertSink(IOptions<SinkOptions> options, IHttpClientF
         {
             return SinkResult.Skipped;
         }
+        return await PostAsync(Text(alert), $"alert {alert.AlertId}", cancellationToken);
+    }
+
+    /// <summary>
+    /// Posts {"text": <paramref name="text"/>} to the hook, following only same-origin redirects; <paramref name="what"/>
+    /// names it in the log (never the URL). Also the notification sink's way out.
+    /// </summary>
+    public async Task<SinkResult> PostAsync(string text, string what, CancellationToken cancellationToken)
+    {
         try
         {
             var client = clients.CreateClient(HttpClientName);
-            var body = new { text = Text(alert) };
+            var body = new { text };
             // Enabled means the URL was set and validated as absolute http(s).
             var target = new Uri(_options.Url!);
             // The handler follows no redirect (AllowAutoRedirect off): a redirect is decided here, where the origin is known.
@@ -58,27 +67,27 @@ public sealed class WebhookAlertSink(IOptions<SinkOptions> options, IHttpClientF
                     if (next is null || !WebhookRedirects.SameOrigin(target, next))
                     {
                         // Never where it points (the URL and its target are secrets): only that it left the configured origin.
-                        log.LogWarning("Webhook answered {Status} for alert {AlertId} with a redirect to another host, port or scheme: refused, not followed",
-                            (int)response.StatusCode, alert.AlertId);
+                        log.LogWarning("Webhook answered {Status} for {What} with a redirect to another host, port or scheme: refused, not followed",
+                            (int)response.StatusCode, what);
                         return SinkResult.Refused;
                     }
                     if (hop >= WebhookRedirects.MaxSameOriginHops)
                     {
-                        log.LogWarning("Webhook answered {Status} for alert {AlertId}: more than {Hops} redirects on the same host, refused",
-                            (int)response.StatusCode, alert.AlertId, WebhookRedirects.MaxSameOriginHops);
+                        log.LogWarning("Webhook answered {Status} for {What}: more than {Hops} redirects on the same host, refused",
+                            (int)response.StatusCode, what, WebhookRedirects.MaxSameOriginHops);
                         return SinkResult.Refused;
                     }
                     target = next;
                     continue;
                 }
                 // The URL is a secret (Slack's holds the token): say which alert and what status, never where.
-                log.LogWarning("Webhook answered {Status} for alert {AlertId}", (int)response.StatusCode, alert.AlertId);
+                log.LogWarning("Webhook answered {Status} for {What}", (int)response.StatusCode, what);
                 return SinkResult.Retry;
             }
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            log.LogWarning("Webhook failed for alert {AlertId}: {Error}", alert.AlertId, e.GetType().Name);
+            log.LogWarning("Webhook failed for {What}: {Error}", what, e.GetType().Name);
             return SinkResult.Retry;
         }
     }

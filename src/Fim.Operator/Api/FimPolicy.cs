@@ -41,6 +41,9 @@ public sealed class FimPolicySpec
 
     public FimFlapping? Flapping { get; set; }
     public FimPodSelection? Pods { get; set; }
+
+    /// <summary>Operator-only (not in the core model nor the agents' policy document): the node hold-off.</summary>
+    public FimNodeMaintenance? NodeMaintenance { get; set; }
 }
 
 public sealed class FimPathRule

@@ -138,8 +138,16 @@ public sealed class NatsKvConnection(NatsClientOptions options, TimeSpan callTim
     private NatsConnection? _connection;
     private volatile INatsKVStore? _policies;
     private volatile INatsKVStore? _agents;
+    private volatile INatsKVStore? _maintenance;
+    private volatile NatsConnection? _open;
 
     public event Action? Available;
+
+    /// <summary>KV fim-maintenance (node hold-off windows); opened after the two others, its failure does not hold them up.</summary>
+    public Fim.Operator.Controllers.Node.NatsMaintenanceWindowStore MaintenanceStore => new(() => _maintenance, callTimeout);
+
+    /// <summary>Notifications for the managers' webhook sink (stream FIM_NOTIFICATIONS), once the buckets are open.</summary>
+    public Fim.Operator.Notifications.NatsNotificationPublisher Notifications => new(() => _open, callTimeout);
 
     public INatsKVStore? PoliciesBucket => _policies;
 
@@ -173,14 +181,40 @@ public sealed class NatsKvConnection(NatsClientOptions options, TimeSpan callTim
                 attempt.CancelAfter(callTimeout);
                 var policies = await NatsBuckets.OpenAsync(_connection, Subjects.PoliciesBucket, attempt.Token);
                 var agents = await NatsBuckets.OpenAsync(_connection, Subjects.AgentsBucket, attempt.Token);
-                (_policies, _agents) = (policies, agents);
+                (_policies, _agents, _open) = (policies, agents, _connection);
                 _logger.LogInformation("NATS KV buckets {Policies} and {Agents} open", Subjects.PoliciesBucket, Subjects.AgentsBucket);
                 Available?.Invoke();
+                await OpenMaintenanceAsync(ct);
                 return;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 _logger.LogWarning("opening the NATS KV buckets: {Error}; retrying", NatsConnectionFactory.Describe(e));
+                await Task.Delay(OperatorRetries.AgentsWatch.First, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>KV fim-maintenance, retried apart: NATS permissions that predate the node hold-off refuse it, and only the hold-off needs it.</summary>
+    private async Task OpenMaintenanceAsync(CancellationToken ct)
+    {
+        for (var attempt = 1; !ct.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(callTimeout);
+                _maintenance = await NatsBuckets.OpenAsync(_connection!, Subjects.MaintenanceBucket, deadline.Token);
+                _logger.LogInformation("NATS KV bucket {Bucket} open (node hold-off)", Subjects.MaintenanceBucket);
+                return;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                if (attempt == 1 || attempt % 30 == 0)
+                {
+                    _logger.LogWarning("opening KV {Bucket} (node hold-off): {Error}; retrying", Subjects.MaintenanceBucket, NatsConnectionFactory.Describe(e));
+                }
+
                 await Task.Delay(OperatorRetries.AgentsWatch.First, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }

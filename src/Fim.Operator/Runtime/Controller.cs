@@ -59,8 +59,11 @@ public sealed class Controller<T, TList> : IDisposable
     private readonly List<Func<Task>> _required = [];
     private volatile bool _running;
 
-    public Controller(string name, Informer<T, TList> primary, IReconciler<T> reconciler, ControllerOptions options, ILogger logger)
+    /// <param name="relevant">Which updates of the primary object matter; default <see cref="SpecOrLifecycleChanged"/> (kinds
+    /// without a generation, such as Nodes, pass their own).</param>
+    public Controller(string name, Informer<T, TList> primary, IReconciler<T> reconciler, ControllerOptions options, ILogger logger, Func<T, T, bool>? relevant = null)
     {
+        relevant ??= SpecOrLifecycleChanged;
         _name = name;
         _primary = primary;
         _reconciler = reconciler;
@@ -72,7 +75,7 @@ public sealed class Controller<T, TList> : IDisposable
         };
         primary.Changed += (type, old, obj) =>
         {
-            if (type != WatchEventType.Modified || old is null || SpecOrLifecycleChanged(old, obj))
+            if (type != WatchEventType.Modified || old is null || relevant(old, obj))
             {
                 Enqueue(ResourceKey.Of(obj));
             }

@@ -19,6 +19,7 @@ public static class PolicyDocuments
     {
         var node = (JsonObject)JsonSerializer.SerializeToNode(spec, SpecJson)!;
         node.Remove("selector");
+        node.Remove("nodeMaintenance"); // the operator's, not the agents'
         return node;
     }
 

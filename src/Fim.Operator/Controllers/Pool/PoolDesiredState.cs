@@ -105,6 +105,7 @@ public static class PoolDesiredState
 
         problems.AddRange(PoolStoreSettings.Problems(spec));
         problems.AddRange(PoolFleetSettings.Problems(spec.Fleet));
+        problems.AddRange(Chaos.PoolChaosSettings.Problems(spec.Chaos));
         return problems;
     }
 

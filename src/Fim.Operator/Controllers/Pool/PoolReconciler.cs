@@ -29,7 +29,8 @@ public sealed class PoolReconciler(
     PoolChildKinds kinds,
     Func<string, string, IReadOnlyCollection<string>?> secretKeys,
     TimeSpan refresh,
-    ILogger logger) : IReconciler<FimManagerPool>
+    ILogger logger,
+    Notifications.INotificationPublisher? notifications = null) : IReconciler<FimManagerPool>
 {
     public const string AppliedHashAnnotation = "fim.io/applied-hash";
 
@@ -83,6 +84,8 @@ public sealed class PoolReconciler(
                 var c = Conditions.Find(status.Conditions, "Degraded")!;
                 await events.RecordAsync(pool, "Warning", c.Reason ?? "Degraded", c.Message ?? "", ct);
             }
+
+            await NotifyScalingAsync(pool, status, hpa, deployment, ct);
         }
 
         if (problems.FirstOrDefault(p => p.Terminal) is { } terminal)
@@ -91,6 +94,32 @@ public sealed class PoolReconciler(
         }
 
         return ReconcileResult.After(refresh);
+    }
+
+    /// <summary>Desired replicas changed: an Event on the pool and (best effort) a notification for the webhook sink.</summary>
+    private async Task NotifyScalingAsync(FimManagerPool pool, FimManagerPoolStatus status, V2HorizontalPodAutoscaler? hpa, V1Deployment? deployment, CancellationToken ct)
+    {
+        if (PoolScalingNotice.For(pool, pool.Status?.DesiredReplicas, status.DesiredReplicas, hpa, deployment, DateTimeOffset.UtcNow) is not { } notice)
+        {
+            return;
+        }
+
+        logger.LogInformation("pool {Pool}: {Text}", ResourceKey.Of(pool), notice.Text);
+        await events.RecordAsync(pool, "Normal", "Scaled", notice.Text, ct);
+        if (notifications is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await notifications.PublishAsync(notice, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Status and the Event already say it; a notification that NATS refused is not worth failing the reconcile.
+            logger.LogWarning("pool {Pool}: the scaling notification was not sent: {Error}", ResourceKey.Of(pool), e.Message);
+        }
     }
 
     /// <summary>The configuration with a hash of itself in its annotations.</summary>
