@@ -110,7 +110,8 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             ? new Controller<V1Node, V1NodeList>(
                 "node-holdoff",
                 NodeInformer(),
-                new NodeHoldOffReconciler(client, maintenance, () => policies.Informer.Items, agents, Identity, loggers.CreateLogger<NodeHoldOffReconciler>()),
+                new NodeHoldOffReconciler(client, maintenance, () => policies.Informer.Items, agents, Identity, loggers.CreateLogger<NodeHoldOffReconciler>(),
+                    rebaseliner: NodeStatus?.Rebaseliner),
                 options.Controllers,
                 loggers.CreateLogger("Fim.Operator.Controllers.NodeHoldOff"),
                 (old, obj) => old.Spec?.Unschedulable != obj.Spec?.Unschedulable || Controller<V1Node, V1NodeList>.SpecOrLifecycleChanged(old, obj))

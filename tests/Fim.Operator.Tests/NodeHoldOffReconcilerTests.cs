@@ -56,12 +56,59 @@ public sealed class NodeHoldOffReconcilerTests
         return p;
     }
 
-    private static (NodeHoldOffReconciler Reconciler, MemoryWindows Windows) Make(IKubernetes client, params FimPolicy[] policies)
+    /// <summary>The agent's side of fim.agent.&lt;id&gt;.rebaseline: records each request and answers as told.</summary>
+    private sealed class RecordingRebaseliner(string? error = null) : Fim.Operator.Controllers.NodeStatus.IAgentRebaseliner
+    {
+        public List<(string Agent, AgentCommand Command)> Requests { get; } = [];
+
+        public Task<AgentReply> RebaselineAsync(string agentId, AgentCommand command, CancellationToken ct)
+        {
+            Requests.Add((agentId, command));
+            return Task.FromResult(error is null ? new AgentReply { Ok = true, Rebaselined = [command.Policy!] } : AgentReply.Failure(error));
+        }
+    }
+
+    private static (NodeHoldOffReconciler Reconciler, MemoryWindows Windows) Make(IKubernetes client, params FimPolicy[] policies) =>
+        Make(client, null, policies);
+
+    private static (NodeHoldOffReconciler Reconciler, MemoryWindows Windows) Make(IKubernetes client, RecordingRebaseliner? rebaseliner, params FimPolicy[] policies)
     {
         var agents = new MemoryAgentDirectory();
         agents.Put(TestHeartbeats.Make("ip-10-0-1-7-eu-west-1-compute-internal", new Dictionary<string, string> { ["role"] = "web" }));
         var windows = new MemoryWindows();
-        return (new NodeHoldOffReconciler(client, windows, () => policies, agents, "test", NullLogger.Instance), windows);
+        return (new NodeHoldOffReconciler(client, windows, () => policies, agents, "test", NullLogger.Instance, rebaseliner: rebaseliner), windows);
+    }
+
+    [Fact]
+    public async Task On_return_the_policies_asking_for_it_are_rebaselined_on_the_nodes_agent_and_a_refusal_is_a_warning()
+    {
+        await using var h = await OperatorHarness.StartAsync();
+        var agent = new RecordingRebaseliner();
+        var (reconciler, windows) = Make(h.Client, agent,
+            Policy("accept", new FimNodeMaintenance { OnReturn = FimNodeMaintenance.Rebaseline }),
+            Policy("report", new FimNodeMaintenance { OnReturn = FimNodeMaintenance.Summary }));
+        var key = Node().Metadata.Name;
+        await reconciler.ReconcileAsync(key, Node(), CancellationToken.None);
+        Assert.Empty(agent.Requests); // nothing while the node is held
+        var window = Assert.Single(windows.All);
+
+        await reconciler.ReconcileAsync(key, Node(cordoned: false), CancellationToken.None);
+        var (to, command) = Assert.Single(agent.Requests);
+        Assert.Equal("ip-10-0-1-7-eu-west-1-compute-internal", to);
+        Assert.Equal((AgentCommand.RebaselineName, "default/accept"), (command.Command, command.Policy));
+        Assert.Contains(window.Id, command.RequestedBy);
+        await reconciler.ReconcileAsync(key, Node(cordoned: false), CancellationToken.None);
+        Assert.Single(agent.Requests); // once per return, not on every pass
+
+        var refusing = new RecordingRebaseliner("policy fim/accept is not running");
+        (reconciler, _) = Make(h.Client, refusing, Policy("accept", new FimNodeMaintenance { OnReturn = FimNodeMaintenance.Rebaseline }));
+        await reconciler.ReconcileAsync(key, Node(), CancellationToken.None);
+        await reconciler.ReconcileAsync(key, Node(cordoned: false), CancellationToken.None);
+        Assert.Single(refusing.Requests);
+
+        var events = (await h.Client.CoreV1.ListNamespacedEventAsync("default", fieldSelector: $"involvedObject.name={key}")).Items;
+        Assert.Contains(events, e => e.Reason == "MaintenanceRebaselined" && e.Type == "Normal" && e.Message.Contains("accept", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.Reason == "MaintenanceRebaselineFailed" && e.Type == "Warning" && e.Message.Contains("is not running", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -122,8 +169,9 @@ public sealed class NodeHoldOffReconcilerTests
     public async Task The_crd_accepts_only_the_onReturn_values_that_work()
     {
         await using var h = await OperatorHarness.StartAsync();
+        await h.Policies.CreateAsync(Policy("rebaseline", new FimNodeMaintenance { OnReturn = FimNodeMaintenance.Rebaseline }));
         var e = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() =>
-            h.Policies.CreateAsync(Policy("rebaseline", new FimNodeMaintenance { OnReturn = "rebaseline" })));
+            h.Policies.CreateAsync(Policy("reset", new FimNodeMaintenance { OnReturn = "reset" })));
         Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, e.Response.StatusCode);
         Assert.Contains("spec.nodeMaintenance.onReturn", e.Response.Content);
         await h.Policies.CreateAsync(Policy("summary", new FimNodeMaintenance { OnReturn = FimNodeMaintenance.Summary, LevelReduction = 15 }));

@@ -9,8 +9,8 @@ namespace Fim.Operator.Api;
 [Description("Hold-off while the node is cordoned or annotated fim.io/maintenance: alerts are lowered and tagged, and onReturn happens when it comes back (docs/operator.md).")]
 public sealed class FimNodeMaintenance
 {
-    /// <summary>The only onReturn value accepted now; "rebaseline" is designed but refused until the agent can re-baseline on command.</summary>
     public const string Summary = "summary";
+    public const string Rebaseline = "rebaseline";
     public const string None = "none";
 
     [Description("Open a maintenance window for a cordoned or annotated node. Default true.")]
@@ -19,6 +19,6 @@ public sealed class FimNodeMaintenance
     [Range(0, 15), Description("Levels the node's alerts drop during the hold-off (a level never drops below 1). Default 5.")]
     public int? LevelReduction { get; set; }
 
-    [EnumValues(Summary, None), Description("When the node comes back: summary (what changed during the hold-off: counts by kind and top paths, to the managers' webhook sink) or none. Default summary.")]
+    [EnumValues(Summary, Rebaseline, None), Description("When the node comes back: summary (what changed during the hold-off: counts by kind and top paths, to the managers' webhook sink), rebaseline (the node's agent accepts its state as this policy's new baseline, as fim.io/rebaseline does) or none. Default summary.")]
     public string? OnReturn { get; set; }
 }

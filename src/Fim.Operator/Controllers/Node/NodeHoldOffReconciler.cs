@@ -10,15 +10,16 @@ using Microsoft.Extensions.Logging;
 
 namespace Fim.Operator.Controllers.Node;
 
-/// <summary>What the policies covering a node's agent say about its hold-off.</summary>
-public sealed record HoldOffSetting(int LevelReduction, string? OnEnd, IReadOnlyList<string> Policies);
+/// <summary>What the policies covering a node's agent say about its hold-off, and which of them re-baseline on return.</summary>
+public sealed record HoldOffSetting(int LevelReduction, string? OnEnd, IReadOnlyList<string> Policies, IReadOnlyList<string> RebaselineOnReturn);
 
 /// <summary>
 /// Node maintenance hold-off. A node that is cordoned (spec.unschedulable) or carries the annotation fim.io/maintenance,
 /// and whose agent a FimPolicy with spec.nodeMaintenance covers, gets a maintenance window in KV fim-maintenance for its
 /// agent only (agent id = the node name as the agent derives it): the agent keeps detecting and recording, and the
 /// managers lower and tag its alerts as for any window. When the node comes back the operator ends the window; a window
-/// that asks for a summary (onReturn summary) is then summarized by a manager (what changed, to the webhook sink). Events
+/// that asks for a summary (onReturn summary) is then summarized by a manager (what changed, to the webhook sink), and the
+/// policies with onReturn rebaseline are re-baselined on the node's agent (the fim.io/rebaseline request). Events
 /// on the Node say when the hold-off began and ended. The window lives in KV, so a restarted operator finds it again.
 /// </summary>
 public sealed class NodeHoldOffReconciler(
@@ -28,7 +29,8 @@ public sealed class NodeHoldOffReconciler(
     IAgentDirectory agents,
     string instance,
     ILogger logger,
-    TimeProvider? time = null) : IReconciler<V1Node>
+    TimeProvider? time = null,
+    NodeStatus.IAgentRebaseliner? rebaseliner = null) : IReconciler<V1Node>
 {
     public const string MaintenanceAnnotation = "fim.io/maintenance";
     public const string By = "fim-operator";
@@ -87,9 +89,59 @@ public sealed class NodeHoldOffReconciler(
                     $"node back from maintenance: window {w.Window.Id} closed" + (w.Window.OnEnd == MaintenanceWindow.OnEndSummary ? "; a manager sends the summary" : ""), ct);
             }
         }
+        if (open.Count > 0 && node is not null && Setting(node) is { RebaselineOnReturn.Count: > 0 } back)
+        {
+            await RebaselineAsync(node, back.RebaselineOnReturn, string.Join(", ", open.Select(w => w.Window.Id)), ct);
+        }
 
         return ReconcileResult.Done;
     }
+
+    /// <summary>
+    /// onReturn rebaseline: the node's agent accepts what the maintenance left as each policy's baseline, over the same
+    /// request as fim.io/rebaseline (the agent records who asked: this operator, for the window). A failure is a Warning
+    /// Event naming the policy and why; the window is closed either way, so the drift stays visible in FimNodeStatus.
+    /// </summary>
+    private async Task RebaselineAsync(V1Node node, IReadOnlyList<string> policies, string windowIds, CancellationToken ct)
+    {
+        var agent = AgentId(node.Metadata.Name);
+        foreach (var policy in policies)
+        {
+            string? failure;
+            if (rebaseliner is null)
+            {
+                failure = "no NATS connection to send the request on";
+            }
+            else
+            {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(RebaselineTimeout);
+                try
+                {
+                    var command = AgentCommand.Rebaseline(policy, "holdoff-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)),
+                        $"{By} (node maintenance ended, window {windowIds})");
+                    var reply = await rebaseliner.RebaselineAsync(agent, command, deadline.Token);
+                    failure = reply.Ok && reply.Rebaselined?.Contains(policy) == true ? null : reply.Error ?? "the agent did not re-baseline the policy";
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    failure = $"no answer within {RebaselineTimeout.TotalSeconds:0} s";
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failure = e.Message;
+                }
+            }
+            logger.LogInformation("node {Node}: re-baseline of {Policy} on return from maintenance: {Result}", node.Metadata.Name, policy, failure ?? "done");
+            await NodeEventAsync(node, failure is null ? "Normal" : "Warning", failure is null ? "MaintenanceRebaselined" : "MaintenanceRebaselineFailed",
+                failure is null
+                    ? $"back from maintenance: agent {agent} accepted its state as {policy}'s baseline (window {windowIds})"
+                    : $"back from maintenance: agent {agent} did not re-baseline {policy}: {failure}", ct);
+        }
+    }
+
+    /// <summary>How long an agent has to answer a re-baseline request on the node's return.</summary>
+    public static readonly TimeSpan RebaselineTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Why the node is held, or null when it is not (neither cordoned nor annotated).</summary>
     public static string? HoldReason(V1Node node)
@@ -121,7 +173,8 @@ public sealed class NodeHoldOffReconciler(
         return new HoldOffSetting(
             covering.Max(p => p.Spec.NodeMaintenance!.LevelReduction ?? 5),
             covering.Any(p => (p.Spec.NodeMaintenance!.OnReturn ?? FimNodeMaintenance.Summary) == FimNodeMaintenance.Summary) ? MaintenanceWindow.OnEndSummary : null,
-            [.. covering.Select(p => ResourceKey.Of(p))]);
+            [.. covering.Select(p => ResourceKey.Of(p))],
+            [.. covering.Where(p => p.Spec.NodeMaintenance!.OnReturn == FimNodeMaintenance.Rebaseline).Select(p => Subjects.PolicyName(p.Metadata.NamespaceProperty, p.Metadata.Name))]);
     }
 
     /// <summary>The agent id a node's agent takes by default (NODE_NAME lower-cased, other characters to '-'), as fim-agent derives it.</summary>
