@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Fim.Contracts;
 using Fim.Operator.Api;
+using Fim.Operator.Controllers.NodeStatus;
 using Fim.Operator.Controllers.Policy;
 using Fim.Operator.Runtime;
 using k8s;
@@ -30,7 +31,7 @@ public sealed class NodeHoldOffReconciler(
     string instance,
     ILogger logger,
     TimeProvider? time = null,
-    NodeStatus.IAgentRebaseliner? rebaseliner = null) : IReconciler<V1Node>
+    IAgentRebaseliner? rebaseliner = null) : IReconciler<V1Node>
 {
     public const string MaintenanceAnnotation = "fim.io/maintenance";
     public const string By = "fim-operator";
@@ -39,6 +40,7 @@ public sealed class NodeHoldOffReconciler(
     public static readonly TimeSpan WindowLength = TimeSpan.FromDays(7);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly EventRecorder _events = new(client, By, instance, logger);
 
     public async Task<ReconcileResult> ReconcileAsync(string key, V1Node? node, CancellationToken ct)
     {
@@ -107,31 +109,9 @@ public sealed class NodeHoldOffReconciler(
         var agent = AgentId(node.Metadata.Name);
         foreach (var policy in policies)
         {
-            string? failure;
-            if (rebaseliner is null)
-            {
-                failure = "no NATS connection to send the request on";
-            }
-            else
-            {
-                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                deadline.CancelAfter(RebaselineTimeout);
-                try
-                {
-                    var command = AgentCommand.Rebaseline(policy, "holdoff-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)),
-                        $"{By} (node maintenance ended, window {windowIds})");
-                    var reply = await rebaseliner.RebaselineAsync(agent, command, deadline.Token);
-                    failure = reply.Ok && reply.Rebaselined?.Contains(policy) == true ? null : reply.Error ?? "the agent did not re-baseline the policy";
-                }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                    failure = $"no answer within {RebaselineTimeout.TotalSeconds:0} s";
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    failure = e.Message;
-                }
-            }
+            var command = AgentCommand.Rebaseline(policy, "holdoff-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)),
+                $"{By} (node maintenance ended, window {windowIds})");
+            var failure = await rebaseliner.TryRebaselineAsync(agent, command, RebaselineTimeout, ct);
             logger.LogInformation("node {Node}: re-baseline of {Policy} on return from maintenance: {Result}", node.Metadata.Name, policy, failure ?? "done");
             await NodeEventAsync(node, failure is null ? "Normal" : "Warning", failure is null ? "MaintenanceRebaselined" : "MaintenanceRebaselineFailed",
                 failure is null
@@ -191,31 +171,7 @@ public sealed class NodeHoldOffReconciler(
     }
 
     /// <summary>Events about a node live in namespace default (as the kubelet's do); best effort.</summary>
-    private async Task NodeEventAsync(V1Node node, string type, string reason, string message, CancellationToken ct)
-    {
-        var now = DateTime.UtcNow;
-        try
-        {
-            await client.CoreV1.CreateNamespacedEventAsync(new Corev1Event
-            {
-                Metadata = new V1ObjectMeta { GenerateName = $"{node.Metadata.Name}.", NamespaceProperty = "default" },
-                InvolvedObject = new V1ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node.Metadata.Name, Uid = node.Metadata.Uid },
-                Type = type,
-                Reason = reason,
-                Message = message.Length > 1024 ? message[..1024] : message,
-                Source = new V1EventSource { Component = By },
-                ReportingComponent = By,
-                ReportingInstance = instance,
-                FirstTimestamp = now,
-                LastTimestamp = now,
-                EventTime = now,
-                Action = reason,
-                Count = 1,
-            }, "default", cancellationToken: ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogDebug("cannot record event {Reason} on node {Node}: {Error}", reason, node.Metadata.Name, e.Message);
-        }
-    }
+    private Task NodeEventAsync(V1Node node, string type, string reason, string message, CancellationToken ct) =>
+        _events.RecordAsync(new V1ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node.Metadata.Name, Uid = node.Metadata.Uid }, "default",
+            type, reason, message, ct);
 }

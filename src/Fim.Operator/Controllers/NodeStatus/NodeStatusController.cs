@@ -18,6 +18,35 @@ public interface IAgentRebaseliner
     Task<AgentReply> RebaselineAsync(string agentId, AgentCommand command, CancellationToken ct);
 }
 
+public static class AgentRebaselining
+{
+    /// <summary>Null when the agent re-baselined the command's policy, else why not: no connection, its refusal, or no answer in time.</summary>
+    public static async Task<string?> TryRebaselineAsync(this IAgentRebaseliner? rebaseliner, string agentId, AgentCommand command, TimeSpan timeout,
+        CancellationToken ct)
+    {
+        if (rebaseliner is null)
+        {
+            return "no NATS connection to send the request on";
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var reply = await rebaseliner.RebaselineAsync(agentId, command, deadline.Token);
+            return reply.Ok && reply.Rebaselined?.Contains(command.Policy) == true ? null : reply.Error ?? "the agent did not re-baseline the policy";
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return $"no answer within {timeout.TotalSeconds:0.#} s";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return e.Message;
+        }
+    }
+}
+
 public sealed record NodeStatusOptions
 {
     /// <summary>Heartbeats, policies, nodes and statuses changing together give one pass at most this often.</summary>
@@ -76,6 +105,7 @@ public sealed class NodeStatusController(
     private const string Component = "fim-operator";
 
     private int _dirty = 1;
+    private readonly EventRecorder _recorder = new(client, Component, instance, logger);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _goneNodes = new();
     // key -> (applied JSON, the stored resourceVersion it replaced): a cache that has not caught up with our own write is not written again.
     private readonly ConcurrentDictionary<string, (string Json, string? Replaced)> _written = new();
@@ -445,7 +475,7 @@ public sealed class NodeStatusController(
             var done = new ConcurrentBag<string>();
             await Parallel.ForEachAsync(selected, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (node, token) =>
             {
-                var why = await AskAsync(node, AgentCommand.Rebaseline(policyName, requestId, requester), policyName, token);
+                var why = await rebaseliner.TryRebaselineAsync(node, AgentCommand.Rebaseline(policyName, requestId, requester), options.RebaselineTimeout, token);
                 if (why is null)
                 {
                     done.Add(node);
@@ -529,30 +559,6 @@ public sealed class NodeStatusController(
         }
     }
 
-    /// <summary>Null when the agent re-baselined the policy, else why not.</summary>
-    private async Task<string?> AskAsync(string node, AgentCommand command, string policyName, CancellationToken ct)
-    {
-        if (rebaseliner is null)
-        {
-            return "no NATS connection to send the request on";
-        }
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(options.RebaselineTimeout);
-        try
-        {
-            var reply = await rebaseliner.RebaselineAsync(node, command, deadline.Token);
-            return reply.Ok && reply.Rebaselined?.Contains(policyName) == true ? null : reply.Error ?? "the agent did not re-baseline the policy";
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return $"no answer within {options.RebaselineTimeout.TotalSeconds:0.#} s";
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return e.Message;
-        }
-    }
 
     private static V1ObjectReference PolicyRef(FimPolicy p) => new()
     {
@@ -566,31 +572,6 @@ public sealed class NodeStatusController(
     private static V1ObjectReference NodeRef(V1Node n) => new() { ApiVersion = "v1", Kind = "Node", Name = n.Metadata.Name, Uid = n.Metadata.Uid };
 
     /// <summary>A core/v1 Event; cluster-scoped objects (Nodes) get theirs in "default", as the kubelet's are. Best effort.</summary>
-    private async Task RecordAsync(V1ObjectReference regarding, string ns, string type, string reason, string message, CancellationToken ct)
-    {
-        var now = DateTime.UtcNow;
-        try
-        {
-            await client.CoreV1.CreateNamespacedEventAsync(new Corev1Event
-            {
-                Metadata = new V1ObjectMeta { GenerateName = $"{regarding.Name}.", NamespaceProperty = ns },
-                InvolvedObject = regarding,
-                Type = type,
-                Reason = reason,
-                Message = message.Length > 1024 ? message[..1024] : message,
-                Source = new V1EventSource { Component = Component },
-                ReportingComponent = Component,
-                ReportingInstance = instance,
-                FirstTimestamp = now,
-                LastTimestamp = now,
-                EventTime = now,
-                Action = reason,
-                Count = 1,
-            }, ns, cancellationToken: ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogDebug("cannot record event {Reason} on {Kind} {Name}: {Error}", reason, regarding.Kind, regarding.Name, e.Message);
-        }
-    }
+    private Task RecordAsync(V1ObjectReference regarding, string ns, string type, string reason, string message, CancellationToken ct) =>
+        _recorder.RecordAsync(regarding, ns, type, reason, message, ct);
 }
