@@ -178,14 +178,18 @@ public abstract partial class SqlAlertStore : IAlertStore
         await MigrateAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
         var seconds = (long)query.Bucket.TotalSeconds;
-        if (query.Filter.ReviewState == ReviewStates.New && CountRollup.Plan(query with { Filter = query.Filter with { ReviewState = null } }) is not null)
+        var anyState = query with { Filter = query.Filter with { ReviewState = null } };
+        if (query.Filter.ReviewState == ReviewStates.New && CountRollup.Plan(anyState) is not null)
         {
             // Unreviewed = all (from the rollup) less those reviewed into another state, read from the few reviews.
-            var all = await CountAsync(query with { Filter = query.Filter with { ReviewState = null } }, cancellationToken);
+            var all = await CountAsync(anyState, cancellationToken);
             var left = all.ToDictionary(r => (r.BucketStart, r.Key), r => r.Count);
-            await CountRawAsync(connection, query with { Filter = query.Filter with { ReviewState = null } },
-                (b, k, n) => left[(DateTimeOffset.UnixEpoch.AddSeconds(b * seconds), k)] = left.GetValueOrDefault((DateTimeOffset.UnixEpoch.AddSeconds(b * seconds), k)) - n,
-                cancellationToken, ReviewedAway);
+            void Subtract(long bucket, string key, long n)
+            {
+                var at = (DateTimeOffset.UnixEpoch.AddSeconds(bucket * seconds), key);
+                left[at] = left.GetValueOrDefault(at) - n;
+            }
+            await CountRawAsync(connection, anyState, Subtract, cancellationToken, ReviewedAway);
             return [.. left.Where(t => t.Value != 0).OrderBy(t => t.Key.BucketStart).ThenBy(t => t.Key.Key, StringComparer.Ordinal)
                 .Select(t => new CountRow(t.Key.BucketStart, t.Key.Key, t.Value))];
         }
