@@ -99,4 +99,43 @@ public sealed class ServerSideApplyTests
         Assert.Equal(["hipaa"], afterRemoval["spec"]!["tags"]!.AsArray().Select(t => (string?)t));
         Assert.Equal("medium", (string?)afterRemoval["spec"]!["severity"]); // defaults stay
     }
+
+    [Fact]
+    public async Task ManagedFields_name_each_manager_with_the_fields_it_owns()
+    {
+        await using var server = await StartAsync();
+        using var client = server.CreateClient();
+        await Apply(client, "operator", Full);
+        var d = await client.AppsV1.PatchNamespacedDeploymentAsync(
+            new V1Patch("""{"metadata":{"annotations":{"fim.io/rebaseline":"failed"}},"spec":{"replicas":3}}""", V1Patch.PatchType.MergePatch),
+            "web", "default", fieldManager: "kubectl-annotate");
+
+        var apply = Assert.Single(d.Metadata.ManagedFields, e => e.Operation == "Apply");
+        Assert.Equal(("operator", "apps/v1", "FieldsV1"), (apply.Manager, apply.ApiVersion, apply.FieldsType));
+        var applied = JsonNode.Parse(apply.FieldsV1.ToString()!)!;
+        Assert.NotNull(applied["f:spec"]!["f:template"]!["f:spec"]!["f:containers"]!["k:{\"name\":\"main\"}"]!["f:env"]!["k:{\"name\":\"A\"}"]!["f:value"]);
+        Assert.Null(applied["f:spec"]!["f:replicas"]); // taken by the update that changed it
+
+        var update = Assert.Single(d.Metadata.ManagedFields, e => e.Operation == "Update");
+        Assert.Equal("kubectl-annotate", update.Manager);
+        Assert.Equal("""{"f:metadata":{"f:annotations":{"f:fim.io/rebaseline":{}}},"f:spec":{"f:replicas":{}}}""", update.FieldsV1.ToString());
+        Assert.True(update.Time > DateTime.UtcNow.AddMinutes(-5));
+
+        // Without ?fieldManager the manager is the user agent's product, like the real server infers it.
+        var read = await client.AppsV1.ReadNamespacedDeploymentAsync("web", "default");
+        await client.AppsV1.PatchNamespacedDeploymentAsync(new V1Patch("""{"spec":{"replicas":4}}""", V1Patch.PatchType.MergePatch), "web", "default");
+        read = await client.AppsV1.ReadNamespacedDeploymentAsync("web", "default");
+        var entries = read.Metadata.ManagedFields.Select(e => $"{e.Operation} {e.Manager} {e.FieldsV1}").ToList();
+        Assert.Contains(entries, e => e.StartsWith("Update kubectl-annotate {\"f:metadata\":{\"f:annotations\":{\"f:fim.io/rebaseline\":{}}}}", StringComparison.Ordinal));
+        Assert.DoesNotContain(entries, e => e.StartsWith("Update kubectl-annotate", StringComparison.Ordinal) && e.Contains("f:replicas", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.Contains("f:replicas", StringComparison.Ordinal) && !e.Contains("kubectl-annotate", StringComparison.Ordinal) && !e.Contains("operator", StringComparison.Ordinal));
+
+        // Identical applies by the same manager stay no-ops; the same values applied by a new manager are a write.
+        var rv = read.Metadata.ResourceVersion;
+        const string sameImage = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1"}]}}}}""";
+        Assert.Equal(rv, (await Apply(client, "operator", Full.Replace("\"replicas\":2,", "", StringComparison.Ordinal))).Metadata.ResourceVersion);
+        var shared = await Apply(client, "deployer", sameImage);
+        Assert.NotEqual(rv, shared.Metadata.ResourceVersion);
+        Assert.Contains(shared.Metadata.ManagedFields, e => e is { Manager: "deployer", Operation: "Apply" });
+    }
 }

@@ -296,6 +296,7 @@ internal sealed partial class ApiHandler(ApiStore store, RequestCounter counter,
             DryRun = dryRun,
             FieldValidation = validation is "Strict" or "Ignore" or "Warn" ? validation : "Warn",
             FieldManager = q["fieldManager"].ToString() is { Length: > 0 } fm ? fm : null,
+            UserAgent = ctx.Request.Headers.UserAgent.ToString(),
             Validator = SchemaValidator(options),
         };
     }

@@ -9,7 +9,7 @@ namespace Fim.Testing.KubeApi.Patching;
 /// other lists atomic), conflicts between apply managers, removal of fields a manager stops applying, and
 /// ownership taken away by plain updates. List semantics come from the CRD schema
 /// (<c>x-kubernetes-list-type</c>/<c>x-kubernetes-list-map-keys</c>) or, for built-ins, from the strategic-merge table.
-/// Not modelled: ownership by non-apply managers (so no conflicts with them), managedFields in responses,
+/// Not modelled: conflicts with non-apply managers (their ownership is kept for managedFields only),
 /// <c>x-kubernetes-map-type: atomic</c>.
 /// </summary>
 public static class ServerSideApply

@@ -152,7 +152,8 @@ public sealed partial class ApiStore
         }
     }
 
-    private JsonObject CreateLocked(ResourceType t, string ns, JsonObject body, WriteContext ctx)
+    /// <param name="applied">The fields of a server-side apply that creates the object; null for a plain create.</param>
+    private JsonObject CreateLocked(ResourceType t, string ns, JsonObject body, WriteContext ctx, Dictionary<string, ServerSideApply.FieldPath>? applied = null)
     {
         var obj = Json.Clone(body);
         CheckTypeMeta(t, obj);
@@ -235,6 +236,17 @@ public sealed partial class ApiStore
             return Output(t, obj);
         }
 
+        var uid = Json.Uid(obj)!;
+        if (applied is null)
+        {
+            OwnUpdate(t, uid, null, obj, ctx.Manager);
+        }
+        else
+        {
+            OwnApply(t, uid, null, obj, ctx.Manager, applied);
+        }
+
+        StampManagedFields(t, obj);
         Write(b, key, obj, null);
         if (t.GroupResource == Builtins.Crds.GroupResource)
         {
@@ -254,7 +266,9 @@ public sealed partial class ApiStore
         }
     }
 
-    private JsonObject UpdateLocked(ResourceType t, string ns, string name, JsonObject body, string? subresource, WriteContext ctx, bool requireResourceVersion)
+    /// <param name="applied">The fields of the server-side apply behind this update; null for a plain update or patch.</param>
+    private JsonObject UpdateLocked(ResourceType t, string ns, string name, JsonObject body, string? subresource, WriteContext ctx, bool requireResourceVersion,
+        Dictionary<string, ServerSideApply.FieldPath>? applied = null)
     {
         var b = Bucket(t.GroupResource);
         var key = Key(t, ns, name);
@@ -349,25 +363,27 @@ public sealed partial class ApiStore
         }
 
         Json.Metadata(updated)["resourceVersion"] = Json.ResourceVersion(existing);
-        if (JsonNode.DeepEquals(updated, existing) || ctx.DryRun)
+        if (ctx.DryRun || (JsonNode.DeepEquals(updated, existing) && !(applied is not null && ApplyChangesOwnership(Json.Uid(existing), ctx.Manager, applied))))
         {
             // A no-op write is not persisted: same resourceVersion, no watch event (like the real server).
             return Output(t, ctx.DryRun ? updated : existing);
         }
 
-        Write(b, key, updated, existing);
-        if (Json.Uid(existing) is { } uid && _managed.TryGetValue(uid, out var managers))
+        if (Json.Uid(existing) is { } uid)
         {
-            // Whatever this write changed is no longer owned by the apply managers (a plain update takes it over).
-            var changed = ServerSideApply.Changed(t, existing, updated).ToList();
-            foreach (var owned in managers.Values)
+            if (applied is null)
             {
-                foreach (var c in changed)
-                {
-                    owned.Remove(c);
-                }
+                OwnUpdate(t, uid, existing, updated, ctx.Manager);
             }
+            else
+            {
+                OwnApply(t, uid, existing, updated, ctx.Manager, applied);
+            }
+
+            StampManagedFields(t, updated);
         }
+
+        Write(b, key, updated, existing);
 
         if (Json.IsTerminating(updated) && !Json.Finalizers(updated).Any() && !HasNamespaceFinalizers(updated))
         {
@@ -392,12 +408,7 @@ public sealed partial class ApiStore
                 if (kind == PatchKind.Apply && subresource is null)
                 {
                     var applied = YamlJson.ParseObject(patchText);
-                    var created = CreateLocked(t, ns, MetaWithName(applied, name), ctx);
-                    if (!ctx.DryRun && Json.Uid(created) is { } uid)
-                    {
-                        _managed[uid] = new(StringComparer.Ordinal) { [ctx.FieldManager ?? ""] = ServerSideApply.Leaves(t, applied) };
-                    }
-
+                    var created = CreateLocked(t, ns, MetaWithName(applied, name), ctx, ServerSideApply.Leaves(t, applied));
                     Settle();
                     return created;
                 }
@@ -462,7 +473,7 @@ public sealed partial class ApiStore
     /// </summary>
     private JsonObject ApplyLocked(ResourceType t, string ns, string name, JsonObject existing, JsonObject applied, WriteContext ctx, bool force)
     {
-        var manager = ctx.FieldManager ?? "";
+        var manager = ctx.Manager;
         var uid = Json.Uid(existing) ?? "";
         var live = Output(t, existing);
         MetaWithName(applied, name);
@@ -498,20 +509,8 @@ public sealed partial class ApiStore
         result = ServerSideApply.Merge(t, result, applied);
         Json.Metadata(result)["resourceVersion"] = Json.ResourceVersion(existing);
 
-        var updated = UpdateLocked(t, ns, name, result, null, ctx, requireResourceVersion: false);
-        if (!ctx.DryRun)
-        {
-            managers = _managed.GetValueOrDefault(uid) ?? new(StringComparer.Ordinal);
-            foreach (var c in conflicts)
-            {
-                managers.GetValueOrDefault(c.Manager)?.Remove(c.Path);
-            }
-
-            managers[manager] = leaves;
-            _managed[uid] = managers;
-        }
-
-        return updated;
+        // A forced apply changes the conflicting fields, so the update takes them from their owners.
+        return UpdateLocked(t, ns, name, result, null, ctx, requireResourceVersion: false, applied: leaves);
     }
 
     private static ApiError ApplyConflict(ResourceType t, List<ServerSideApply.Conflict> conflicts)
@@ -724,7 +723,7 @@ public sealed partial class ApiStore
         if (Json.Uid(obj) is { } uid)
         {
             _uids.Remove(uid);
-            _managed.Remove(uid);
+            ForgetOwnership(uid);
             if (_dependents.Remove(uid, out var deps))
             {
                 foreach (var d in deps)

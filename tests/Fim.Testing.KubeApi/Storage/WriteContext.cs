@@ -10,6 +10,11 @@ public sealed class WriteContext
 
     public string? FieldManager { get; init; }
 
+    public string? UserAgent { get; init; }
+
+    /// <summary>The fieldManager, or like the real server the user agent up to its first '/'.</summary>
+    public string Manager => FieldManager ?? (UserAgent?.Split('/')[0] is { Length: > 0 } product ? product : "unknown");
+
     /// <summary>Validates built-in objects against their OpenAPI schema; null: no schema validation.</summary>
     public Schema.ModelValidator? Validator { get; init; }
 
