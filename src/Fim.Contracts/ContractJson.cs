@@ -16,6 +16,7 @@ namespace Fim.Contracts;
 [JsonSerializable(typeof(Alert))]
 [JsonSerializable(typeof(FileState))]
 [JsonSerializable(typeof(Heartbeat))]
+[JsonSerializable(typeof(UnreviewedAlerts))]
 [JsonSerializable(typeof(PolicyDocument))]
 [JsonSerializable(typeof(LabelSelector))]
 [JsonSerializable(typeof(AgentCommand))]
@@ -57,6 +58,21 @@ public sealed partial class ContractJson : JsonSerializerContext
         try
         {
             return JsonSerializer.Deserialize(json, Default.ScanRecord);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static byte[] ToUtf8(UnreviewedAlerts u) => JsonSerializer.SerializeToUtf8Bytes(u, Default.UnreviewedAlerts);
+
+    /// <summary>An unreviewed-alerts count, or null when the value is not one.</summary>
+    public static UnreviewedAlerts? ReadUnreviewedAlerts(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, Default.UnreviewedAlerts);
         }
         catch (JsonException)
         {

@@ -18,6 +18,8 @@ public static class Subjects
     public const string IndexerConsumer = "fim-indexer";
     public const string PoliciesBucket = "fim-policies";
     public const string AgentsBucket = "fim-agents";
+    /// <summary>Unreviewed high-level alerts per agent (<see cref="UnreviewedAlerts"/>), written by managers, read by the operator.</summary>
+    public const string UnreviewedAlertsBucket = "fim-unreviewed-alerts";
     /// <summary>The managers' API tokens (hashed), key = token id. Only managers read or write it.</summary>
     public const string ApiTokensBucket = "fim-api-tokens";
     /// <summary>Enrolled agents' public keys (managers only).</summary>

@@ -28,7 +28,7 @@ public static class FimBuckets
     };
 
     /// <summary>Every bucket FIM creates.</summary>
-    public static IReadOnlyList<string> All { get; } = [Subjects.AgentsBucket, Subjects.PoliciesBucket, Subjects.MaintenanceBucket, Subjects.AgentRemovalsBucket];
+    public static IReadOnlyList<string> All { get; } = [Subjects.AgentsBucket, Subjects.PoliciesBucket, Subjects.MaintenanceBucket, Subjects.AgentRemovalsBucket, Subjects.UnreviewedAlertsBucket];
 
     /// <summary>
     /// One value per key (the latest heartbeat, the current policy document): readers watch the latest, and older values
@@ -63,6 +63,13 @@ public static class FimBuckets
             Description = "FIM agents removed from fim-agents, key <agentId>: who removed them, when, their last heartbeat (written by managers)",
             // An agent removed, back, and removed again: the earlier removals stay readable for a while.
             History = 5,
+            Storage = NatsKVStorageType.File,
+            NumberOfReplicas = replicas,
+        },
+        Subjects.UnreviewedAlertsBucket => new NatsKVConfig(bucket)
+        {
+            Description = "FIM unreviewed high-level alerts, key <agentId> (written by managers from their store, read by the operator)",
+            History = 1,
             Storage = NatsKVStorageType.File,
             NumberOfReplicas = replicas,
         },

@@ -14,9 +14,9 @@ namespace Fim.Operator;
 public static class OperatorRetries
 {
     /// <summary>The watch of the agents bucket (NATS away, the watch broke).</summary>
-    public static readonly RetryBackoff AgentsWatch = RetryBackoff.Constant(TimeSpan.FromSeconds(1));
+    public static readonly RetryBackoff BucketWatch = RetryBackoff.Constant(TimeSpan.FromSeconds(1));
 
-    public static ResiliencePipeline WatchAgents(ILogger logger) => RetryForever.Create($"watching KV {Subjects.AgentsBucket}", AgentsWatch, logger);
+    public static ResiliencePipeline WatchBucket(string bucket, ILogger logger) => RetryForever.Create($"watching KV {bucket}", BucketWatch, logger);
 
     /// <summary>A Kubernetes list or watch that failed (API server away, a broken stream) is started again.</summary>
     public static ResiliencePipeline Informer(string name, InformerOptions options, ILogger logger) =>

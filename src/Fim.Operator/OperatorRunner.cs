@@ -187,7 +187,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         var nodes = options.Namespace is not null ? null : new Informer<V1Node, V1NodeList>("nodes",
             (rv, watch, timeout, ct) => client.CoreV1.ListNodeWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct),
             options.Informers, loggers.CreateLogger("Fim.Operator.Informer.nodes"));
-        return new Controllers.NodeStatus.NodeStatusController(client, policies, CustomInformer<FimNodeStatus>(FimNodeStatus.Plural), nodes, agents, setup.Rebaseliner,
+        return new Controllers.NodeStatus.NodeStatusController(client, policies, CustomInformer<FimNodeStatus>(FimNodeStatus.Plural), nodes, agents, setup.Rebaseliner, setup.Unreviewed,
             Identity, setup.Options, loggers.CreateLogger<Controllers.NodeStatus.NodeStatusController>());
     }
 

@@ -203,14 +203,15 @@ internal sealed class OperatorService(OperatorOptions options, ILoggerFactory lo
         logger.LogInformation("connecting to Kubernetes at {Host} and NATS ({Nats})", config.Host, options.Nats);
         await using var nats = new NatsKvConnection(options.Nats, options.NatsCallTimeout, loggers);
         var agents = nats.AgentDirectory(loggers.CreateLogger<NatsAgentDirectory>());
+        var unreviewed = nats.UnreviewedAlerts(loggers.CreateLogger<NatsUnreviewedAlerts>());
         var runner = new OperatorRunner(client, nats.PolicyStore, agents, options, loggers)
         {
-            NodeStatus = new Fim.Operator.Controllers.NodeStatus.NodeStatusSetup(new NatsRebaseliner(() => nats.Connection), new Fim.Operator.Controllers.NodeStatus.NodeStatusOptions()),
+            NodeStatus = new Fim.Operator.Controllers.NodeStatus.NodeStatusSetup(new NatsRebaseliner(() => nats.Connection), new Fim.Operator.Controllers.NodeStatus.NodeStatusOptions(), unreviewed),
             Maintenance = nats.MaintenanceStore,
             Notifications = nats.Notifications,
         };
         nats.Available += runner.OnKvAvailable;
-        var tasks = new List<Task> { agents.RunAsync(ct), runner.RunAsync(ct), ConnectNatsAsync() };
+        var tasks = new List<Task> { agents.RunAsync(ct), unreviewed.RunAsync(ct), runner.RunAsync(ct), ConnectNatsAsync() };
         var health = loggers.CreateLogger<HealthServer>();
         if (options.MetricsAddress == options.HealthAddress)
         {

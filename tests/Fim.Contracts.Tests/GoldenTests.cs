@@ -97,6 +97,15 @@ public sealed class GoldenTests
         new AgentReply { Ok = true, Policy = "prod/web-config", Path = "/etc/gone", Exists = false, Time = Samples.T0 }, ContractJson.Default.AgentReply);
 
     [Fact]
+    public void Unreviewed_alerts() => RoundTrip("unreviewed-alerts", new UnreviewedAlerts
+    {
+        AgentId = "web-1",
+        MinLevel = UnreviewedAlerts.HighLevel,
+        Count = 3,
+        CountedAt = DateTimeOffset.Parse("2026-12-03T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
+    }, ContractJson.Default.UnreviewedAlerts);
+
+    [Fact]
     public void Agent_removal() => RoundTrip("agent-removal", new AgentRemoval
     {
         AgentId = "web-1",

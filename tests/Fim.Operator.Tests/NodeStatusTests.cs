@@ -8,6 +8,7 @@ using Fim.Operator.Tests.Support;
 using Fim.Testing;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
 namespace Fim.Operator.Tests;
@@ -35,9 +36,15 @@ public sealed class NodeStatusTests(ITestOutputHelper output)
             nodeUids[node] = created.Metadata.Uid;
         }
 
+        // The managers' counts of unreviewed high-level alerts, as they write them (here by hand: one for node-b).
+        var unreviewedBucket = await NatsBuckets.OpenAsync(kv.Connection, Subjects.UnreviewedAlertsBucket, CancellationToken.None);
+        var unreviewed = new NatsUnreviewedAlerts(() => unreviewedBucket, NullLogger.Instance);
+        using var stopUnreviewed = new CancellationTokenSource();
+        var watchUnreviewed = unreviewed.RunAsync(stopUnreviewed.Token);
+
         var options = OperatorHarness.FastOptions("op-nodestatus") with { };
         h.StartOperator(kv.PolicyStore, kv.Agents, options, new TestLoggers(output),
-            new NodeStatusSetup(new NatsRebaseliner(() => kv.Connection), new NodeStatusOptions { Coalesce = TimeSpan.FromMilliseconds(200) }));
+            new NodeStatusSetup(new NatsRebaseliner(() => kv.Connection), new NodeStatusOptions { Coalesce = TimeSpan.FromMilliseconds(200) }, unreviewed));
         using var kubectl = Kubectl.For(h.Server.WriteKubeconfig);
         var work = Directory.CreateTempSubdirectory("fim-nodestatus-");
         var agents = new List<ChildProcess>();
@@ -69,10 +76,19 @@ public sealed class NodeStatusTests(ITestOutputHelper output)
 
             await h.Policies.CreateAsync(Samples.Policy("pci", path: "/etc/app", matchLabels: new() { ["fim.io/profile"] = "pci" }));
             var text = "";
-            await Eventually.TrueAsync(async () => Rows(text = await kubectl.OkAsync("get", "fimnodestatuses")).Count(r => r.Result == "clean") == 3,
+            await Eventually.TrueAsync(async () => Rows(text = await kubectl.OkAsync("get", "fimnodestatuses")).Count(r => r is { Result: "clean", Unreviewed: "0" }) == 3,
                 () => $"three clean nodes in:\n{text}\n{string.Join("\n", agents.Select(a => a.Output))}", Deadline);
             output.WriteLine(text);
-            Assert.Matches(@"^NAME\s+NODE\s+POLICY\s+RESULT\s+ADDED\s+CHANGED\s+REMOVED\s+LAST-SCAN\s+AGE$", text.Trim().Split('\n')[0].Trim());
+            Assert.Matches(@"^NAME\s+NODE\s+POLICY\s+RESULT\s+ADDED\s+CHANGED\s+REMOVED\s+UNREVIEWED\s+LAST-SCAN\s+AGE$", text.Trim().Split('\n')[0].Trim());
+
+            // A manager counted two unreviewed high-level alerts of node-b: its status says so, the others stay at zero.
+            await unreviewedBucket.PutAsync("node-b", ContractJson.ToUtf8(new UnreviewedAlerts { AgentId = "node-b", MinLevel = UnreviewedAlerts.HighLevel, Count = 2, CountedAt = DateTimeOffset.UtcNow }));
+            await Eventually.TrueAsync(async () => Rows(text = await kubectl.OkAsync("get", "fimnodestatuses")).Single(r => r.Node == "node-b").Unreviewed == "2",
+                () => $"node-b with 2 unreviewed alerts in:\n{text}", Deadline);
+            Assert.All(Rows(text).Where(r => r.Node != "node-b"), r => Assert.Equal("0", r.Unreviewed));
+            await unreviewedBucket.DeleteAsync("node-b"); // all reviewed: the manager deletes the key
+            await Eventually.TrueAsync(async () => Rows(text = await kubectl.OkAsync("get", "fimnodestatuses")).All(r => r.Unreviewed == "0"),
+                () => $"node-b back to 0 unreviewed alerts in:\n{text}", Deadline);
 
             // Owned by the policy and by the node.
             var b = (await StatusAsync(h, "pci.node-b"))!;
@@ -115,7 +131,7 @@ public sealed class NodeStatusTests(ITestOutputHelper output)
             var done = policy!.Status!.LastRebaseline!;
             Assert.Equal((1, 1), (done.Selected, done.Rebaselined));
             Assert.Empty(done.Failed ?? []);
-            Assert.NotNull(done.RequestedBy);
+            Assert.Equal("kubectl-annotate (Update)", done.RequestedBy); // from the annotation's managedFields entry
 
             await Eventually.TrueAsync(async () => Rows(text = await kubectl.OkAsync("get", "fimnodestatuses")).All(r => r is { Result: "clean", Added: "0", Changed: "0", Removed: "0" }),
                 () => $"every node clean again in:\n{text}", Deadline);
@@ -156,18 +172,20 @@ public sealed class NodeStatusTests(ITestOutputHelper output)
             }
 
             work.Delete(recursive: true);
+            await stopUnreviewed.CancelAsync();
+            await watchUnreviewed.ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 
     private static async Task<FimNodeStatus?> StatusAsync(OperatorHarness h, string name) =>
         await new GenericResources(h.Client, FimNodeStatus.Plural).GetAsync<FimNodeStatus>(name);
 
-    private sealed record Row(string Name, string Node, string Policy, string Result, string Added, string Changed, string Removed);
+    private sealed record Row(string Name, string Node, string Policy, string Result, string Added, string Changed, string Removed, string Unreviewed);
 
     private static List<Row> Rows(string table) => [.. table.Trim().Split('\n').Skip(1)
         .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        .Where(c => c.Length >= 7)
-        .Select(c => new Row(c[0], c[1], c[2], c[3], c[4], c[5], c[6]))];
+        .Where(c => c.Length >= 8)
+        .Select(c => new Row(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]))];
 
     private sealed record Ev(string Reason, string Kind, string Name, string Type, string Message);
 

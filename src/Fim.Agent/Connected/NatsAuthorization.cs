@@ -56,6 +56,8 @@ public sealed class NatsAuthorization
         $"$KV.{Subjects.AgentRemovalsBucket}.>",
         // The audit log's checkpoint (last sequence and hash), kept apart from the table it vouches for.
         $"$KV.{Subjects.AuditBucket}.>",
+        // Unreviewed high-level alerts per agent, counted from the store for the operator's node statuses.
+        $"$KV.{Subjects.UnreviewedAlertsBucket}.>",
         // The browser sessions' key ring, shared so any manager reads a cookie another issued.
         $"$KV.{Subjects.ConsoleKeysBucket}.>",
     ];

@@ -31,6 +31,8 @@ public sealed class StoreOptions
     public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>How often retention and partition upkeep run.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>How often indexing managers count unreviewed high-level alerts per agent into KV fim-unreviewed-alerts; 0 = never.</summary>
+    public TimeSpan UnreviewedInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// PostgreSQL parts given apart from <see cref="ConnectionString"/> (a CloudNativePG app Secret's host, port, dbname,

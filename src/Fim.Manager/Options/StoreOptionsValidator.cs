@@ -45,6 +45,7 @@ internal sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
         p.Require(o.BatchDelay >= TimeSpan.Zero && o.BatchDelay <= TimeSpan.FromSeconds(5), "BatchDelay", $"must be 0..5 s, got {o.BatchDelay}");
         p.Require(o.AckWait >= TimeSpan.FromSeconds(1), "AckWait", $"must be at least 1 s, got {o.AckWait}");
         p.Positive(o.MaintenanceInterval, "MaintenanceInterval");
+        p.Require(o.UnreviewedInterval >= TimeSpan.Zero, "UnreviewedInterval", $"must be 0 (never) or positive, got {o.UnreviewedInterval}");
         return p.Result();
     }
 }

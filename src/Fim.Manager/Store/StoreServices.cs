@@ -21,6 +21,7 @@ public static class StoreServices
         services.AddHostedService<AlertIndexer>();
         services.AddSingleton<IScanStore>(sp => (IScanStore)sp.GetRequiredService<IAlertStore>());
         services.AddHostedService<ScanIndexer>();
+        services.AddHostedService<UnreviewedAlertsPublisher>();
         return services;
     }
 }

@@ -56,6 +56,9 @@ public sealed record FimNodeStatusReport
     [Range(0), Description("Files removed since the accepted baseline.")]
     public long? Removed { get; init; }
 
+    [Range(0), Description("The node's stored alerts at level 10 and above that nobody has reviewed yet (all policies: the managers count them per agent); absent while no manager has counted.")]
+    public long? UnreviewedHighAlerts { get; init; }
+
     [Description("When the current baseline was accepted (first baseline or last re-baseline, RFC 3339).")]
     public string? BaselineAcceptedAt { get; init; }
 

@@ -64,6 +64,7 @@ public static class CrdGenerator
             Column("Added", "integer", ".status.added", "Files added since the accepted baseline"),
             Column("Changed", "integer", ".status.changed", "Files changed since the accepted baseline"),
             Column("Removed", "integer", ".status.removed", "Files removed since the accepted baseline"),
+            Column("Unreviewed", "integer", ".status.unreviewedHighAlerts", "Unreviewed alerts at level 10 and above (all policies)"),
             Column("Last-Scan", "date", ".status.lastScan", "When the last full scan finished"),
             Column("Age", "date", ".metadata.creationTimestamp", null),
         ],

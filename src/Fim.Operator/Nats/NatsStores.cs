@@ -88,42 +88,76 @@ public sealed class NatsPolicyStore(Func<INatsKVStore?> bucket, TimeSpan timeout
     }, ct);
 }
 
-/// <summary>Watches KV fim-agents and keeps the latest heartbeat per agent; waits (retrying) while the bucket is not open.</summary>
-public sealed class NatsAgentDirectory(Func<INatsKVStore?> bucket, ILogger logger) : IAgentDirectory
+/// <summary>
+/// A bucket's latest values, kept current by a watch (retrying while the bucket is not open); values <paramref name="read"/>
+/// cannot read are skipped. <see cref="Loaded"/> once the values present at the start have come.
+/// </summary>
+public abstract class NatsKvMirror<T>(Func<INatsKVStore?> bucket, string name, Func<byte[], T?> read, ILogger logger)
+    where T : class
 {
-    private readonly ConcurrentDictionary<string, Heartbeat> _agents = new();
+    protected ConcurrentDictionary<string, T> Entries { get; } = new();
 
-    public NatsAgentDirectory(INatsKVStore bucket, ILogger logger)
-        : this(() => bucket, logger)
-    {
-    }
+    /// <summary>True once the watch has delivered what the bucket held when it started.</summary>
+    public bool Loaded { get; private set; }
 
-    public IReadOnlyCollection<Heartbeat> Agents => [.. _agents.Values];
-
+    /// <summary>Raised after any value changed.</summary>
     public event Action? Changed;
 
-    public Task RunAsync(CancellationToken ct) => OperatorRetries.WatchAgents(logger).KeepRunningAsync(async token =>
+    public Task RunAsync(CancellationToken ct) => OperatorRetries.WatchBucket(name, logger).KeepRunningAsync(async token =>
     {
-        var b = bucket() ?? throw new KvUnavailableException($"not connected to NATS yet (KV {Subjects.AgentsBucket} not open)");
-        await foreach (var entry in b.WatchAsync<byte[]>(">", opts: new NatsKVWatchOpts { IncludeHistory = false }, cancellationToken: token))
+        var b = bucket() ?? throw new KvUnavailableException($"not connected to NATS yet (KV {name} not open)");
+        void OnLoaded()
+        {
+            Loaded = true;
+            Changed?.Invoke();
+        }
+
+        await foreach (var entry in b.WatchAsync<byte[]>(">", opts: FimBuckets.MirrorWatch(OnLoaded), cancellationToken: token))
         {
             if (entry.Operation is NatsKVOperation.Del or NatsKVOperation.Purge || entry.Value is null)
             {
-                _agents.TryRemove(entry.Key, out _);
+                Entries.TryRemove(entry.Key, out _);
             }
-            else if (ContractJson.ReadHeartbeat(entry.Value) is { } hb)
+            else if (read(entry.Value) is { } value)
             {
-                _agents[entry.Key] = hb;
+                Entries[entry.Key] = value;
             }
             else
             {
-                logger.LogDebug("KV {Bucket}/{Key}: not a heartbeat", Subjects.AgentsBucket, entry.Key);
+                logger.LogDebug("KV {Bucket}/{Key}: not a {Type}", name, entry.Key, typeof(T).Name);
+                continue;
+            }
+
+            if (entry.Delta == 0 && !Loaded)
+            {
+                OnLoaded();
                 continue;
             }
 
             Changed?.Invoke();
         }
     }, ct);
+}
+
+/// <summary>KV fim-agents: the latest heartbeat per agent.</summary>
+public sealed class NatsAgentDirectory(Func<INatsKVStore?> bucket, ILogger logger)
+    : NatsKvMirror<Heartbeat>(bucket, Subjects.AgentsBucket, v => ContractJson.ReadHeartbeat(v), logger), IAgentDirectory
+{
+    public NatsAgentDirectory(INatsKVStore bucket, ILogger logger)
+        : this(() => bucket, logger)
+    {
+    }
+
+    public IReadOnlyCollection<Heartbeat> Agents => [.. Entries.Values];
+}
+
+/// <summary>KV fim-unreviewed-alerts: the managers' count of each agent's unreviewed high-level alerts.</summary>
+public sealed class NatsUnreviewedAlerts(Func<INatsKVStore?> bucket, ILogger logger)
+    : NatsKvMirror<UnreviewedAlerts>(bucket, Subjects.UnreviewedAlertsBucket, v => ContractJson.ReadUnreviewedAlerts(v), logger),
+      Controllers.NodeStatus.IUnreviewedAlertCounts
+{
+    /// <summary>0 for an agent without a key (managers delete it at zero); null until the bucket has been read.</summary>
+    public long? CountOf(string agentId) => Loaded ? Entries.GetValueOrDefault(agentId)?.Count ?? 0 : null;
 }
 
 /// <summary>
@@ -139,6 +173,7 @@ public sealed class NatsKvConnection(NatsClientOptions options, TimeSpan callTim
     private volatile INatsKVStore? _policies;
     private volatile INatsKVStore? _agents;
     private volatile INatsKVStore? _maintenance;
+    private volatile INatsKVStore? _unreviewed;
     private volatile NatsConnection? _open;
 
     public event Action? Available;
@@ -159,6 +194,8 @@ public sealed class NatsKvConnection(NatsClientOptions options, TimeSpan callTim
     public NatsPolicyStore PolicyStore => new(() => _policies, callTimeout);
 
     public NatsAgentDirectory AgentDirectory(ILogger logger) => new(() => _agents, logger);
+
+    public NatsUnreviewedAlerts UnreviewedAlerts(ILogger logger) => new(() => _unreviewed, logger);
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -184,19 +221,24 @@ public sealed class NatsKvConnection(NatsClientOptions options, TimeSpan callTim
                 (_policies, _agents, _open) = (policies, agents, _connection);
                 _logger.LogInformation("NATS KV buckets {Policies} and {Agents} open", Subjects.PoliciesBucket, Subjects.AgentsBucket);
                 Available?.Invoke();
-                await OpenMaintenanceAsync(ct);
+                await Task.WhenAll(
+                    OpenApartAsync(Subjects.MaintenanceBucket, "node hold-off", b => _maintenance = b, ct),
+                    OpenApartAsync(Subjects.UnreviewedAlertsBucket, "unreviewed alerts in node statuses", b => _unreviewed = b, ct));
                 return;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 _logger.LogWarning("opening the NATS KV buckets: {Error}; retrying", NatsConnectionFactory.Describe(e));
-                await Task.Delay(OperatorRetries.AgentsWatch.First, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(OperatorRetries.BucketWatch.First, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
 
-    /// <summary>KV fim-maintenance, retried apart: NATS permissions that predate the node hold-off refuse it, and only the hold-off needs it.</summary>
-    private async Task OpenMaintenanceAsync(CancellationToken ct)
+    /// <summary>
+    /// A bucket only one feature needs, retried apart from the two the operator cannot work without: NATS permissions
+    /// that predate the feature refuse it, and only that feature waits.
+    /// </summary>
+    private async Task OpenApartAsync(string bucket, string feature, Action<INatsKVStore> opened, CancellationToken ct)
     {
         for (var attempt = 1; !ct.IsCancellationRequested; attempt++)
         {
@@ -204,18 +246,18 @@ public sealed class NatsKvConnection(NatsClientOptions options, TimeSpan callTim
             {
                 using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 deadline.CancelAfter(callTimeout);
-                _maintenance = await NatsBuckets.OpenAsync(_connection!, Subjects.MaintenanceBucket, deadline.Token);
-                _logger.LogInformation("NATS KV bucket {Bucket} open (node hold-off)", Subjects.MaintenanceBucket);
+                opened(await NatsBuckets.OpenAsync(_connection!, bucket, deadline.Token));
+                _logger.LogInformation("NATS KV bucket {Bucket} open ({Feature})", bucket, feature);
                 return;
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 if (attempt == 1 || attempt % 30 == 0)
                 {
-                    _logger.LogWarning("opening KV {Bucket} (node hold-off): {Error}; retrying", Subjects.MaintenanceBucket, NatsConnectionFactory.Describe(e));
+                    _logger.LogWarning("opening KV {Bucket} ({Feature}): {Error}; retrying", bucket, feature, NatsConnectionFactory.Describe(e));
                 }
 
-                await Task.Delay(OperatorRetries.AgentsWatch.First, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(OperatorRetries.BucketWatch.First, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }

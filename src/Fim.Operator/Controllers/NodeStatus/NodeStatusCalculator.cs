@@ -28,7 +28,7 @@ public static class NodeStatusCalculator
     }
 
     /// <summary>clean, changed, error or unknown, from one policy of a heartbeat.</summary>
-    public static FimNodeStatusReport Report(Heartbeat hb, HeartbeatPolicy p)
+    public static FimNodeStatusReport Report(Heartbeat hb, HeartbeatPolicy p, long? unreviewedHighAlerts = null)
     {
         var drift = p.Drift;
         var scanErrors = p.LastScan?.Errors;
@@ -51,13 +51,14 @@ public static class NodeStatusCalculator
             PolicyRevision = p.Revision,
             WhoDataSource = hb.WhoData?.GetValueOrDefault(p.Name)?.Source,
             AgentVersion = hb.Version,
+            UnreviewedHighAlerts = unreviewedHighAlerts,
         };
     }
 
     public static bool Failed(string? result) => result is FimNodeStatusReport.ResultChanged or FimNodeStatusReport.ResultError;
 
     /// <summary>The object the operator applies: owned by the policy, and by the Node when there is one.</summary>
-    public static FimNodeStatus Desired(FimPolicy policy, Heartbeat hb, HeartbeatPolicy p, V1Node? node)
+    public static FimNodeStatus Desired(FimPolicy policy, Heartbeat hb, HeartbeatPolicy p, V1Node? node, long? unreviewedHighAlerts = null)
     {
         var owners = new List<V1OwnerReference>
         {
@@ -83,7 +84,7 @@ public static class NodeStatusCalculator
                 OwnerReferences = owners,
             },
             Spec = new FimNodeStatusSpec { Node = hb.AgentId, Policy = policy.Metadata.Name },
-            Status = Report(hb, p),
+            Status = Report(hb, p, unreviewedHighAlerts),
         };
     }
 

@@ -96,6 +96,7 @@ public sealed class NodeStatusController(
     Informer<V1Node, V1NodeList>? nodes,
     IAgentDirectory agents,
     IAgentRebaseliner? rebaseliner,
+    IUnreviewedAlertCounts? unreviewed,
     string instance,
     NodeStatusOptions options,
     ILogger logger)
@@ -136,6 +137,11 @@ public sealed class NodeStatusController(
         if (nodes is not null)
         {
             nodes.Changed += OnNode;
+        }
+
+        if (unreviewed is not null)
+        {
+            unreviewed.Changed += OnAgents;
         }
 
         var informers = new List<Task> { statuses.RunAsync(ct), SendEventsAsync(ct) };
@@ -184,6 +190,11 @@ public sealed class NodeStatusController(
             if (nodes is not null)
             {
                 nodes.Changed -= OnNode;
+            }
+
+            if (unreviewed is not null)
+            {
+                unreviewed.Changed -= OnAgents;
             }
 
             // A standby exports nothing: the new leader derives the gauge from the stored objects again.
@@ -265,7 +276,7 @@ public sealed class NodeStatusController(
             {
                 if (byName.TryGetValue(p.Name, out var policy))
                 {
-                    var status = NodeStatusCalculator.Desired(policy, hb, p, node);
+                    var status = NodeStatusCalculator.Desired(policy, hb, p, node, unreviewed?.CountOf(hb.AgentId));
                     desired[ResourceKey.Of(status)] = (policy, status);
                 }
             }
