@@ -41,7 +41,9 @@ public sealed class NodeHoldOffTests(ITestOutputHelper output)
         {
             ["Fim__Sinks__Webhook__Url"] = webhook.Url,
             ["Fim__Sinks__Webhook__MinLevel"] = "15", // only the notifications reach this hook
-            ["Fim__Maintenance__SummaryDelay"] = "00:00:02",
+            // Longer than the agent's packages.settleTimeout below, as the defaults are (45 s against 30 s): a change dpkg-like
+            // renames make is held until then, and the summary must count it.
+            ["Fim__Maintenance__SummaryDelay"] = "00:00:05",
         });
         await ManagerProcesses.AwaitReadyAsync(managers.Start());
 
@@ -80,6 +82,8 @@ public sealed class NodeHoldOffTests(ITestOutputHelper output)
                 stateDir: {Path.Combine(root, "state")}
                 keyFile: {Path.Combine(root, "keys", "baseline.key")}
                 heartbeatInterval: 1s
+                packages:
+                  settleTimeout: 1s
                 """);
             using var agent = ChildProcess.Agent(["run", "--config", config]);
             await Eventually.TrueAsync(async () => (await h.Policies.GetAsync<FimPolicy>("node-files"))?.Status?.AgentsApplied == 1,

@@ -14,6 +14,8 @@ namespace Fim.Manager.Api;
 public sealed class StreamQuery(NatsConnector nats)
 {
     private const int FetchBatch = 500;
+    private const int MaxEmptyWaits = 5;
+    private static readonly TimeSpan EmptyFetchWait = TimeSpan.FromSeconds(1);
 
     public async IAsyncEnumerable<INatsJSMsg<byte[]>> ReadAsync(string stream, string filterSubject, DateTimeOffset? since,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -52,11 +54,16 @@ public sealed class StreamQuery(NatsConnector nats)
         var consumer = await js.CreateOrUpdateConsumerAsync(stream, config, cancellationToken);
         try
         {
+            var emptyWaits = 0;
+            var wait = false;
             while (true)
             {
                 var got = 0;
-                await foreach (var msg in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = FetchBatch }, NatsRawSerializer<byte[]>.Default,
-                    cancellationToken))
+                var opts = new NatsJSFetchOpts { MaxMsgs = FetchBatch, Expires = wait ? EmptyFetchWait : null };
+                var batch = wait
+                    ? consumer.FetchAsync(opts, NatsRawSerializer<byte[]>.Default, cancellationToken)
+                    : consumer.FetchNoWaitAsync(opts, NatsRawSerializer<byte[]>.Default, cancellationToken);
+                await foreach (var msg in batch)
                 {
                     got++;
                     yield return msg;
@@ -65,10 +72,19 @@ public sealed class StreamQuery(NatsConnector nats)
                         yield break;
                     }
                 }
-                if (got == 0)
+                if (got > 0)
+                {
+                    (wait, emptyWaits) = (false, 0);
+                    continue;
+                }
+                // A no-wait fetch may answer "no messages" while the server is still skipping to the filter's next match:
+                // only the consumer's own count says the read is over.
+                await consumer.RefreshAsync(cancellationToken);
+                if (consumer.Info.NumPending == 0 || consumer.Info.Delivered.StreamSeq >= last || ++emptyWaits > MaxEmptyWaits)
                 {
                     yield break;
                 }
+                wait = true;
             }
         }
         finally

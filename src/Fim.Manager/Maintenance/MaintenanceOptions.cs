@@ -19,8 +19,12 @@ public sealed class MaintenanceOptions
     /// <summary>How far back a window may start (a patch that began a few minutes before someone opened the window).</summary>
     public TimeSpan MaxBackdate { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>How long after a window that asks for a summary closes its summary is made (changes still on their way get judged first).</summary>
-    public TimeSpan SummaryDelay { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long after a window that asks for a summary closes its summary is made (changes still on their way get judged
+    /// first). Longer than the agents' default packages.settleTimeout (30 s): an agent holds a change dpkg is making until
+    /// dpkg settles, so the last changes of an upgrade reach the managers up to that long after they happened.
+    /// </summary>
+    public TimeSpan SummaryDelay { get; set; } = TimeSpan.FromSeconds(45);
 }
 
 public sealed class MaintenanceOptionsValidator : IValidateOptions<MaintenanceOptions>
