@@ -11,7 +11,7 @@ using k8s.Models;
 using NATS.Client.Core;
 using NATS.Client.KeyValueStore;
 
-// usage: dotnet run -c Release --project bench/Fim.Bench.NodeStatus -- [--nodes 5000] [--heartbeat 30] [--changed 500] [--quiet 180] [--qps 20]
+// usage: dotnet run -c Release --project bench/Fim.Bench.NodeStatus -- [--nodes 5000] [--heartbeat 30] [--changed 500] [--quiet 180] [--qps 0]
 // N agents on N Nodes, each putting the real Heartbeat contract (one policy, with its drift) into KV fim-agents every
 // --heartbeat seconds; fim-operator runs as its own process against the API double. Measures: time until every node has
 // its FimNodeStatus; the lag between --changed nodes reporting drift and their statuses saying so; API writes of
@@ -20,7 +20,7 @@ var nodes = Arg("--nodes", 5000);
 var heartbeat = TimeSpan.FromSeconds(Arg("--heartbeat", 30));
 var changedCount = Math.Min(Arg("--changed", 500), nodes);
 var quiet = TimeSpan.FromSeconds(Arg("--quiet", 180));
-var qps = Arg("--qps", 20);
+var qps = Arg("--qps", 0); // 0: the operator's default, no client-side limit
 
 await using var server = new KubeApiServer(new KubeApiServerOptions());
 await server.StartAsync();
