@@ -44,6 +44,9 @@ public sealed class NodeStatusCalculatorTests
         Assert.Equal((FimNodeStatusReport.ResultError, "the last scan could not examine 2 entries"), (scanErrors.Result, scanErrors.Message));
         var failed = NodeStatusCalculator.Report(Hb(Policy()), Policy(state: "error", error: "root /etc/app does not exist"));
         Assert.Equal((FimNodeStatusReport.ResultError, "root /etc/app does not exist"), (failed.Result, failed.Message));
+        // Running, but the agent cannot vouch for its counters (they failed their seal): an error, not clean.
+        var untrusted = NodeStatusCalculator.Report(Hb(Policy()), Policy(drift: drift with { Added = 0, Changed = 0 }, error: "the drift counters x fail their seal"));
+        Assert.Equal((FimNodeStatusReport.ResultError, "the drift counters x fail their seal"), (untrusted.Result, untrusted.Message));
     }
 
     [Fact]

@@ -12,7 +12,9 @@ namespace Fim.Agent.Connected;
 /// in stateDir/&lt;policy key&gt;/drift.json (the counts and an 8-byte hash per drifted path) so a restart does not
 /// forget it, reported in the heartbeat, and set back to zero only by a re-baseline request
 /// (<see cref="RebaselineResponder"/>). The file is written (temp file, fsync, rename) after the batch's own commit: a
-/// crash in between under-counts that one batch, whose events still reach the managers.
+/// crash in between under-counts that one batch, whose events still reach the managers. It is sealed with the baseline
+/// key and bound to its path: a file edited, deleted or copied from elsewhere to hide drift is not believed; the
+/// policy then reports a problem (an error in FimNodeStatus) until its state is accepted again by a re-baseline.
 /// </summary>
 public sealed class DriftCounters(TimeProvider time, ILogger<DriftCounters> logger)
 {
@@ -23,9 +25,14 @@ public sealed class DriftCounters(TimeProvider time, ILogger<DriftCounters> logg
 
     private const byte Added = 1, Changed = 2, Removed = 3;
 
-    private sealed class Entry(string file, HeartbeatDrift drift, Dictionary<ulong, byte> paths)
+    private const string SealPurpose = "fim-drift-v1";
+
+    private sealed class Entry(string file, Fim.Core.Baseline.BaselineKey key, HeartbeatDrift drift, Dictionary<ulong, byte> paths)
     {
         public string File { get; } = file;
+        public Fim.Core.Baseline.BaselineKey Key { get; } = key;
+        /// <summary>Why the counters on disk were not believed; null when they were (or after a re-baseline).</summary>
+        public string? Problem { get; set; }
         public HeartbeatDrift Drift { get; set; } = drift;
         public Dictionary<ulong, byte> Paths { get; } = paths;
         public int? LastScanErrors { get; set; }
@@ -38,11 +45,18 @@ public sealed class DriftCounters(TimeProvider time, ILogger<DriftCounters> logg
         };
     }
 
-    /// <summary>The on-disk form: the drift and the drifted paths' hashes with their net kind (base64 of 9-byte entries).</summary>
-    public sealed record Stored(HeartbeatDrift Drift, string Paths);
+    /// <summary>
+    /// The on-disk form: the drift and the drifted paths' hashes with their net kind (base64 of 9-byte entries), and the
+    /// seal (base64 HMAC over the file's path and the form without its seal).
+    /// </summary>
+    public sealed record Stored(HeartbeatDrift Drift, string Paths, string? Seal = null);
 
-    /// <summary>Opens (or starts at zero, accepted now) the counters of policy <paramref name="name"/> whose store is <paramref name="stateDirectory"/>.</summary>
-    public void Open(string name, string stateDirectory)
+    /// <summary>
+    /// Opens the counters of policy <paramref name="name"/> whose store is <paramref name="stateDirectory"/>: a new
+    /// policy starts at zero, accepted now; counters that are missing for a store that has a baseline, or fail their
+    /// seal, start at zero too but with a problem reported until a re-baseline.
+    /// </summary>
+    public void Open(string name, string stateDirectory, Fim.Core.Baseline.BaselineKey key)
     {
         var file = Path.Combine(stateDirectory, FileName);
         lock (_gate)
@@ -51,13 +65,22 @@ public sealed class DriftCounters(TimeProvider time, ILogger<DriftCounters> logg
             {
                 return;
             }
-            var entry = Read(file);
+            var entry = Read(file, key, out var problem);
             if (entry is null)
             {
-                entry = new Entry(file, new HeartbeatDrift(0, 0, 0, time.GetUtcNow()), []);
+                entry = new Entry(file, key, new HeartbeatDrift(0, 0, 0, time.GetUtcNow()), []) { Problem = problem };
                 Write(entry);
             }
             _byName[name] = entry;
+        }
+    }
+
+    /// <summary>Why the policy's drift counters cannot be trusted (tampered with, or lost), or null.</summary>
+    public string? Problem(string name)
+    {
+        lock (_gate)
+        {
+            return _byName.TryGetValue(name, out var e) ? e.Problem : null;
         }
     }
 
@@ -173,6 +196,7 @@ public sealed class DriftCounters(TimeProvider time, ILogger<DriftCounters> logg
                 {
                     e.Drift = new HeartbeatDrift(0, 0, 0, time.GetUtcNow(), requestId, requestedBy);
                     e.Paths.Clear();
+                    e.Problem = null;
                     Write(e);
                     logger.LogWarning("policy {Policy}: the current state was accepted as the new baseline, asked by {RequestedBy} (request {RequestId})", name, requestedBy, requestId);
                 }
@@ -182,17 +206,30 @@ public sealed class DriftCounters(TimeProvider time, ILogger<DriftCounters> logg
         return done;
     }
 
-    private Entry? Read(string file)
+    private Entry? Read(string file, Fim.Core.Baseline.BaselineKey key, out string? problem)
     {
+        problem = null;
         try
         {
             if (!File.Exists(file))
             {
+                // A store with a baseline had counters since its first batch: their absence hides whatever they held.
+                if (Directory.Exists(Path.GetDirectoryName(file)) && Directory.EnumerateFiles(Path.GetDirectoryName(file)!, Fim.Core.Baseline.BaselineStore.SnapshotFileName).Any())
+                {
+                    problem = $"the drift counters {file} are missing though the policy has a baseline; drift since then is unknown until a re-baseline";
+                    logger.LogError("{Problem}", problem);
+                }
                 return null;
             }
             var stored = JsonSerializer.Deserialize(File.ReadAllBytes(file), DriftJson.Default.Stored);
             if (stored is null)
             {
+                throw new JsonException("empty");
+            }
+            if (stored.Seal is null || !key.Verify(SealPurpose, SealedBytes(file, stored), Convert.FromBase64String(stored.Seal)))
+            {
+                problem = $"the drift counters {file} fail their seal (edited, replaced or not written by this agent); drift since the accepted baseline is unknown until a re-baseline";
+                logger.LogError("{Problem}", problem);
                 return null;
             }
             var bytes = Convert.FromBase64String(stored.Paths);
@@ -201,16 +238,21 @@ public sealed class DriftCounters(TimeProvider time, ILogger<DriftCounters> logg
             {
                 paths[System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(i))] = bytes[i + 8];
             }
-            var entry = new Entry(file, stored.Drift, paths);
+            var entry = new Entry(file, key, stored.Drift, paths);
             entry.Recount();
             return entry;
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or FormatException)
         {
-            logger.LogWarning("{File}: cannot read the drift counters ({Error}); starting again from zero", file, e.Message);
+            problem = $"the drift counters {file} cannot be read ({e.Message}); drift since the accepted baseline is unknown until a re-baseline";
+            logger.LogError("{Problem}", problem);
             return null;
         }
     }
+
+    /// <summary>What the seal covers: the file's path (a copy moved to another policy fails) and the form without its seal.</summary>
+    private static byte[] SealedBytes(string file, Stored stored) =>
+        [.. System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(file) + "\0"), .. JsonSerializer.SerializeToUtf8Bytes(stored with { Seal = null }, DriftJson.Default.Stored)];
 
     private void Write(Entry entry)
     {
@@ -225,11 +267,13 @@ public sealed class DriftCounters(TimeProvider time, ILogger<DriftCounters> logg
                 bytes[i + 8] = kind;
                 i += 9;
             }
+            var stored = new Stored(entry.Drift, Convert.ToBase64String(bytes));
+            stored = stored with { Seal = Convert.ToBase64String(entry.Key.Seal(SealPurpose, SealedBytes(file, stored))) };
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             var temp = file + ".tmp";
             using (var s = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                s.Write(JsonSerializer.SerializeToUtf8Bytes(new Stored(entry.Drift, Convert.ToBase64String(bytes)), DriftJson.Default.Stored));
+                s.Write(JsonSerializer.SerializeToUtf8Bytes(stored, DriftJson.Default.Stored));
                 s.Flush(flushToDisk: true);
             }
             File.Move(temp, file, overwrite: true);

@@ -38,7 +38,7 @@ public sealed class HeartbeatService(
             Labels = identity.Labels,
             AppliedPolicies = policies.Where(p => p.State == AgentStatus.Running).DistinctBy(p => p.Name).ToDictionary(p => p.Name, p => p.Revision),
             PolicyErrors = policies.Where(p => p.Error is not null).DistinctBy(p => p.Name).ToDictionary(p => p.Name, p => p.Error!),
-            Policies = [.. policies.Select(p => new HeartbeatPolicy(p.Key, p.Name, p.Revision, p.State, p.Error,
+            Policies = [.. policies.Select(p => new HeartbeatPolicy(p.Key, p.Name, p.Revision, p.State, p.Error ?? drift?.Problem(p.Name),
                 digests.GetValueOrDefault(p.Name), ScanOf(p.LastScan, drift?.LastScanErrors(p.Name)), drift?.Get(p.Name)))],
             LastScan = ScanOf(status.LastScan),
             BaselineDigest = combined,

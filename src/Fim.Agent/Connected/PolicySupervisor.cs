@@ -62,7 +62,7 @@ public sealed class PolicySupervisor(
                 var compiled = Monitoring.StateExclusion.Apply(policy.Policy.UnderRoot(identity.HostRoot), stores.Location, _logger, identity.HostRoot);
                 var store = stores.Acquire(policy.Key);
                 var sink = new OutboxSink(outbox, ids, identity.Origin, loggers.CreateLogger<OutboxSink>(), packages, kubernetes is null ? null : kubernetes.Resolver.Attribute, drift);
-                drift?.Open(policy.Name, stores.DirectoryOf(policy.Key));
+                drift?.Open(policy.Name, stores.DirectoryOf(policy.Key), stores.SealingKey);
                 runner = new PolicyRunner(policy with { Policy = compiled }, store, sink, status, retries, loggers) { Scans = _scans, Drift = drift };
                 // Before it starts: its first event must find its files in the package indexes (roots as the host names them).
                 if (packages?.Cover(Packages.PackageScope.Of(policy.Policy).Roots) is { } covered)

@@ -167,6 +167,9 @@ public sealed class StateStores : IDisposable
         }
     }
 
+    /// <summary>The key that seals the baselines (loaded or created on first use), for the state files kept beside them.</summary>
+    public BaselineKey SealingKey => Key();
+
     private BaselineKey Key()
     {
         if (_key is not null)

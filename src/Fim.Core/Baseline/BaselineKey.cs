@@ -117,6 +117,19 @@ public sealed class BaselineKey
 
     internal IncrementalHash CreateMac() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
 
+    /// <summary>HMAC-SHA256 of <paramref name="data"/> bound to <paramref name="purpose"/>: a seal for small state files next to the baseline.</summary>
+    public byte[] Seal(string purpose, ReadOnlySpan<byte> data)
+    {
+        using var mac = CreateMac();
+        mac.AppendData(System.Text.Encoding.UTF8.GetBytes(purpose + "\0"));
+        mac.AppendData(data);
+        return mac.GetHashAndReset();
+    }
+
+    /// <summary>Whether <paramref name="seal"/> is <see cref="Seal"/> of the same purpose and data (constant time).</summary>
+    public bool Verify(string purpose, ReadOnlySpan<byte> data, ReadOnlySpan<byte> seal) =>
+        CryptographicOperations.FixedTimeEquals(Seal(purpose, data), seal);
+
     private static void Create(string path)
     {
         var directory = Path.GetDirectoryName(path)!;

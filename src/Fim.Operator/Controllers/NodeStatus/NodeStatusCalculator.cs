@@ -32,7 +32,8 @@ public static class NodeStatusCalculator
     {
         var drift = p.Drift;
         var scanErrors = p.LastScan?.Errors;
-        var result = p.State is "error" or "invalid" || scanErrors > 0 ? FimNodeStatusReport.ResultError
+        // An error beside a running state: the agent cannot vouch for its drift counters (tampered with or lost).
+        var result = p.State is "error" or "invalid" || p.Error is not null || scanErrors > 0 ? FimNodeStatusReport.ResultError
             : drift is null ? FimNodeStatusReport.ResultUnknown
             : drift.Total > 0 ? FimNodeStatusReport.ResultChanged
             : FimNodeStatusReport.ResultClean;
