@@ -106,10 +106,13 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             .Select(ResourceKey.Of));
 
         var chaos = new PoolChaosMonkey(client, () => pools.Informer.Items, events, loggers.CreateLogger<PoolChaosMonkey>()) { Tick = ChaosTick };
-        using var nodes = Maintenance is { } maintenance && options.Namespace is null
+        // Nodes are cluster-scoped: an operator limited to one namespace (a Role) does not watch them. One Node cache serves
+        // the hold-off (whose controller runs it) and the node statuses.
+        var nodeInformer = options.Namespace is null && (Maintenance is not null || NodeStatus is not null) ? NodeInformer() : null;
+        using var nodes = Maintenance is { } maintenance && nodeInformer is not null
             ? new Controller<V1Node, V1NodeList>(
                 "node-holdoff",
-                NodeInformer(),
+                nodeInformer,
                 new NodeHoldOffReconciler(client, maintenance, () => policies.Informer.Items, agents, Identity, loggers.CreateLogger<NodeHoldOffReconciler>(),
                     rebaseliner: NodeStatus?.Rebaseliner),
                 options.Controllers,
@@ -126,7 +129,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         (Policies, Pools, Nodes, Chaos) = (policies, pools, nodes, chaos);
         try
         {
-            NodeStatuses = NodeStatus is { } setup ? NodeStatusController(policies.Informer, setup) : null;
+            NodeStatuses = NodeStatus is { } setup ? NodeStatusController(policies.Informer, nodeInformer, runNodes: nodes is null, setup) : null;
             await Task.WhenAll(policies.RunAsync(ct), pools.RunAsync(ct), RecountAsync(), SweepAsync(), chaos.RunAsync(ct), nodes?.RunAsync(ct) ?? Task.CompletedTask,
                 NodeStatuses?.RunAsync(ct) ?? Task.CompletedTask);
         }
@@ -181,15 +184,11 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         }
     }
 
-    private Controllers.NodeStatus.NodeStatusController NodeStatusController(Informer<FimPolicy, CustomResourceList<FimPolicy>> policies, Controllers.NodeStatus.NodeStatusSetup setup)
-    {
-        // Nodes are cluster-scoped: an operator limited to one namespace (a Role) does not watch them; statuses then have no Node owner.
-        var nodes = options.Namespace is not null ? null : new Informer<V1Node, V1NodeList>("nodes",
-            (rv, watch, timeout, ct) => client.CoreV1.ListNodeWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct),
-            options.Informers, loggers.CreateLogger("Fim.Operator.Informer.nodes"));
-        return new Controllers.NodeStatus.NodeStatusController(client, policies, CustomInformer<FimNodeStatus>(FimNodeStatus.Plural), nodes, agents, setup.Rebaseliner, setup.Unreviewed,
-            Identity, setup.Options, loggers.CreateLogger<Controllers.NodeStatus.NodeStatusController>());
-    }
+    /// <summary>Without <paramref name="nodes"/> (namespace scope) statuses have no Node owner; <paramref name="runNodes"/>: no other controller runs that informer.</summary>
+    private Controllers.NodeStatus.NodeStatusController NodeStatusController(Informer<FimPolicy, CustomResourceList<FimPolicy>> policies, Informer<V1Node, V1NodeList>? nodes,
+        bool runNodes, Controllers.NodeStatus.NodeStatusSetup setup) =>
+        new(client, policies, CustomInformer<FimNodeStatus>(FimNodeStatus.Plural), nodes, agents, setup.Rebaseliner, setup.Unreviewed,
+            Identity, setup.Options, loggers.CreateLogger<Controllers.NodeStatus.NodeStatusController>()) { RunsNodeInformer = runNodes };
 
     private Informer<T, CustomResourceList<T>> CustomInformer<T>(string plural)
         where T : IKubernetesObject<V1ObjectMeta>

@@ -123,6 +123,9 @@ public sealed class NodeStatusController(
 
     private sealed record Transition(FimPolicy Policy, FimNodeStatus Status, string? Before);
 
+    /// <summary>Whether this controller runs the Node informer (false when another controller that shares it does).</summary>
+    public bool RunsNodeInformer { get; init; } = true;
+
     /// <summary>Passes run so far (tests).</summary>
     public int Passes { get; private set; }
 
@@ -145,7 +148,7 @@ public sealed class NodeStatusController(
         }
 
         var informers = new List<Task> { statuses.RunAsync(ct), SendEventsAsync(ct) };
-        if (nodes is not null)
+        if (nodes is not null && RunsNodeInformer)
         {
             informers.Add(nodes.RunAsync(ct));
         }
