@@ -188,7 +188,8 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
     private Controllers.NodeStatus.NodeStatusController NodeStatusController(Informer<FimPolicy, CustomResourceList<FimPolicy>> policies, Informer<V1Node, V1NodeList>? nodes,
         bool runNodes, Controllers.NodeStatus.NodeStatusSetup setup) =>
         new(client, policies, CustomInformer<FimNodeStatus>(FimNodeStatus.Plural), nodes, agents, setup.Rebaseliner, setup.Unreviewed,
-            Identity, setup.Options, loggers.CreateLogger<Controllers.NodeStatus.NodeStatusController>()) { RunsNodeInformer = runNodes };
+            Identity, setup.Options, loggers.CreateLogger<Controllers.NodeStatus.NodeStatusController>())
+        { RunsNodeInformer = runNodes };
 
     private Informer<T, CustomResourceList<T>> CustomInformer<T>(string plural)
         where T : IKubernetesObject<V1ObjectMeta>
