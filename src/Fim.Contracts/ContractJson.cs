@@ -52,40 +52,23 @@ public sealed partial class ContractJson : JsonSerializerContext
 
     public static byte[] ToUtf8(Notification n) => JsonSerializer.SerializeToUtf8Bytes(n, Default.Notification);
 
-    /// <summary>A scan record, or null when the bytes are not one.</summary>
-    public static ScanRecord? ReadScan(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, Default.ScanRecord);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     public static byte[] ToUtf8(UnreviewedAlerts u) => JsonSerializer.SerializeToUtf8Bytes(u, Default.UnreviewedAlerts);
 
+    /// <summary>A scan record, or null when the bytes are not one.</summary>
+    public static ScanRecord? ReadScan(ReadOnlySpan<byte> json) => ReadOrNull(json, Default.ScanRecord);
+
     /// <summary>An unreviewed-alerts count, or null when the value is not one.</summary>
-    public static UnreviewedAlerts? ReadUnreviewedAlerts(ReadOnlySpan<byte> json)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(json, Default.UnreviewedAlerts);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    public static UnreviewedAlerts? ReadUnreviewedAlerts(ReadOnlySpan<byte> json) => ReadOrNull(json, Default.UnreviewedAlerts);
 
     /// <summary>A heartbeat, or null when the value is not one (a broken agent must not break its readers).</summary>
-    public static Heartbeat? ReadHeartbeat(ReadOnlySpan<byte> json)
+    public static Heartbeat? ReadHeartbeat(ReadOnlySpan<byte> json) => ReadOrNull(json, Default.Heartbeat);
+
+    private static T? ReadOrNull<T>(ReadOnlySpan<byte> json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
     {
         try
         {
-            return JsonSerializer.Deserialize(json, Default.Heartbeat);
+            return JsonSerializer.Deserialize(json, type);
         }
         catch (JsonException)
         {

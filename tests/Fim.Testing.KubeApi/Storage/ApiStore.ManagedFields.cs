@@ -19,6 +19,21 @@ public sealed partial class ApiStore
     /// <summary>When each manager last wrote: object uid -> "operation/manager" -> time.</summary>
     private readonly Dictionary<string, Dictionary<string, string>> _writtenAt = new(StringComparer.Ordinal);
 
+    /// <summary>Records who owns what after a write (an apply when <paramref name="applied"/> is given) and stamps it into the object.</summary>
+    private void Own(ResourceType t, string uid, JsonObject? before, JsonObject after, string manager, Dictionary<string, ServerSideApply.FieldPath>? applied)
+    {
+        if (applied is null)
+        {
+            OwnUpdate(t, uid, before, after, manager);
+        }
+        else
+        {
+            OwnApply(t, uid, before, after, manager, applied);
+        }
+
+        StampManagedFields(t, after);
+    }
+
     /// <summary>A create or plain update: its manager owns the fields it set, taken from every other manager.</summary>
     private void OwnUpdate(ResourceType t, string uid, JsonObject? before, JsonObject after, string manager)
     {

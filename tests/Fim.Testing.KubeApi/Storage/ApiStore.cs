@@ -236,17 +236,7 @@ public sealed partial class ApiStore
             return Output(t, obj);
         }
 
-        var uid = Json.Uid(obj)!;
-        if (applied is null)
-        {
-            OwnUpdate(t, uid, null, obj, ctx.Manager);
-        }
-        else
-        {
-            OwnApply(t, uid, null, obj, ctx.Manager, applied);
-        }
-
-        StampManagedFields(t, obj);
+        Own(t, Json.Uid(obj)!, null, obj, ctx.Manager, applied);
         Write(b, key, obj, null);
         if (t.GroupResource == Builtins.Crds.GroupResource)
         {
@@ -371,16 +361,7 @@ public sealed partial class ApiStore
 
         if (Json.Uid(existing) is { } uid)
         {
-            if (applied is null)
-            {
-                OwnUpdate(t, uid, existing, updated, ctx.Manager);
-            }
-            else
-            {
-                OwnApply(t, uid, existing, updated, ctx.Manager, applied);
-            }
-
-            StampManagedFields(t, updated);
+            Own(t, uid, existing, updated, ctx.Manager, applied);
         }
 
         Write(b, key, updated, existing);
