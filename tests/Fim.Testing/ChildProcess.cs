@@ -275,20 +275,22 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>SIGTERM: the program's clean shutdown runs; await <see cref="WaitForExitAsync"/> for its end.</summary>
-    public void Terminate()
-    {
-        if (!_process.HasExited && kill(_process.Id, SigTerm) != 0)
-        {
-            throw new InvalidOperationException($"kill -TERM {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-    }
+    public void Terminate() => Signal(SigTerm, "TERM");
 
     /// <summary>SIGINT, as Ctrl-C in a terminal sends it.</summary>
-    public void Interrupt()
+    public void Interrupt() => Signal(SigInt, "INT");
+
+    /// <summary>SIGSTOP: the program stops running (and reading its inputs) until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal(SigStop, "STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal(SigCont, "CONT");
+
+    private void Signal(int signal, string name)
     {
-        if (!_process.HasExited && kill(_process.Id, SigInt) != 0)
+        if (!_process.HasExited && kill(_process.Id, signal) != 0)
         {
-            throw new InvalidOperationException($"kill -INT {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill -{name} {_process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 
@@ -347,6 +349,8 @@ public sealed class ChildProcess : IDisposable
 
     private const int SigInt = 2;
     private const int SigTerm = 15;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
