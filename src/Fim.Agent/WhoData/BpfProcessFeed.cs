@@ -109,6 +109,9 @@ public sealed unsafe class BpfProcessFeed : IDisposable
         }
     }
 
+    /// <summary>Readable (poll) when records are queued: the reader wakes for them instead of finding the ring full later.</summary>
+    public int WakeFd => LibBpf.RingBufferEpollFd(_ring);
+
     /// <summary>Reads every record queued so far into the table (non-blocking).</summary>
     public void Drain()
     {

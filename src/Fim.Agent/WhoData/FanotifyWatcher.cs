@@ -223,10 +223,17 @@ public sealed class FanotifyWatcher : IFileWatcher
         }
     }
 
+    /// <summary>Waits for file events, or for process records (which <see cref="ReadAll"/> drains before it reads).</summary>
     private unsafe void WaitReadable(int timeoutMs)
     {
-        var pollFd = new InotifyNative.PollFd { Fd = _fd, Events = InotifyNative.PollIn };
-        if (InotifyNative.Poll(&pollFd, 1, timeoutMs) < 0 && Libc.LastError != Libc.EINTR)
+        var pollFds = stackalloc InotifyNative.PollFd[2];
+        pollFds[0] = new InotifyNative.PollFd { Fd = _fd, Events = InotifyNative.PollIn };
+        var count = 1;
+        if (_feed is not null)
+        {
+            pollFds[count++] = new InotifyNative.PollFd { Fd = _feed.WakeFd, Events = InotifyNative.PollIn };
+        }
+        if (InotifyNative.Poll(pollFds, (nuint)count, timeoutMs) < 0 && Libc.LastError != Libc.EINTR)
         {
             throw new IOException($"poll on the fanotify fd failed: {Libc.Describe(Libc.LastError)}");
         }

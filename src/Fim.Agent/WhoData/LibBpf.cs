@@ -37,6 +37,9 @@ internal static unsafe partial class LibBpf
     [LibraryImport(Library, EntryPoint = "ring_buffer__new", SetLastError = true)]
     public static partial nint RingBufferNew(int mapFd, delegate* unmanaged[Cdecl]<nint, void*, nuint, int> sample, nint ctx, nint opts);
 
+    [LibraryImport(Library, EntryPoint = "ring_buffer__epoll_fd")]
+    public static partial int RingBufferEpollFd(nint rb);
+
     [LibraryImport(Library, EntryPoint = "ring_buffer__consume")]
     public static partial int RingBufferConsume(nint rb);
 
