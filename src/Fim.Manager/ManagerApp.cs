@@ -141,6 +141,7 @@ public static class ManagerApp
         app.MapGrpcService<Scans.ScansGrpcService>();
         app.MapFimLogin(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value);
         WebConsole.ConsoleServices.MapFimConsole(app);
+        Ingest.IngestEndpoint.Map(app);
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry).AllowAnonymous();

@@ -40,6 +40,8 @@ public sealed class NatsAuthorization
         $"$JS.ACK.{Notification.Stream}.>",
         "$JS.FC.>",
         Subjects.AllAlerts,
+        // What the ingest endpoint takes from Falco goes through the pipeline like an agent's events.
+        Subjects.Events(Subjects.IngestAgentId(SecurityRecord.Falco)),
         Subjects.AllDeadLetters,
         Notification.AllSubjects,
         Subjects.AllAgentCommands,
