@@ -71,6 +71,7 @@ public static class ManagerApp
         services.TryAddSingleton(_ => AlertOutput.Stdout());
         services.AddSingleton<StdoutAlertSink>();
         services.AddSingleton<WebhookAlertSink>();
+        services.AddSingleton<SyslogAlertSink>();
         // The default HttpClient logging writes request URLs, and a webhook URL is a secret.
         // No automatic redirects: the sink decides (WebhookRedirects), and never follows one to another host.
         services.AddHttpClient(WebhookAlertSink.HttpClientName).RemoveAllLoggers()
@@ -79,6 +80,7 @@ public static class ManagerApp
                 WebhookAlertSink.ConfigureResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value.Webhook));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<StdoutAlertSink>()));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
+        services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<SyslogAlertSink>()));
         services.AddHostedService<WebhookNotificationWorker>();
 
         services.AddFimStore(config);

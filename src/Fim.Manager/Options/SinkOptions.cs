@@ -7,6 +7,33 @@ public sealed class SinkOptions
 
     public StdoutSinkOptions Stdout { get; set; } = new();
     public WebhookSinkOptions Webhook { get; set; } = new();
+    public SyslogSinkOptions Syslog { get; set; } = new();
+}
+
+/// <summary>RFC 5424 messages over TCP with TLS (RFC 5425), octet-counted, the alert's ECS JSON as MSG.</summary>
+public sealed class SyslogSinkOptions
+{
+    /// <summary>The receiver's host name or IP (checked against its certificate); empty disables the sink.</summary>
+    public string? Host { get; set; }
+    public int Port { get; set; } = 6514;
+    /// <summary>PEM file of the CA(s) that sign the receiver's certificate; unset: the system's trust store.</summary>
+    public string? CaFile { get; set; }
+    /// <summary>PEM client certificate and key, for receivers that authenticate senders (both or neither).</summary>
+    public string? ClientCertFile { get; set; }
+    public string? ClientKeyFile { get; set; }
+    public int MinLevel { get; set; } = 1;
+    /// <summary>RFC 5424 facility number 0-23; 13 is "log audit".</summary>
+    public int Facility { get; set; } = 13;
+    public string AppName { get; set; } = "fim";
+    public string Consumer { get; set; } = "fim-sink-syslog";
+    /// <summary>Connecting, the TLS handshake and each write.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+    public int MaxDeliver { get; set; } = 20;
+    public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Host);
 }
 
 public sealed class StdoutSinkOptions
