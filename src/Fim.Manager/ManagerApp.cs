@@ -82,6 +82,7 @@ public static class ManagerApp
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<SyslogAlertSink>()));
         services.AddHostedService<WebhookNotificationWorker>();
+        services.AddHostedService<EmailDigestWorker>();
 
         services.AddFimStore(config);
         services.AddSingleton<Scans.ComplianceReportBuilder>();
