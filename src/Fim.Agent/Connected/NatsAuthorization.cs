@@ -79,6 +79,10 @@ public sealed class NatsAuthorization
             {
                 throw new ArgumentException($"'{agent}' is not a valid agent id (lower-case letters, digits, '-', '_')");
             }
+            if (Subjects.IsIngestAgentId(agent))
+            {
+                throw new ArgumentException($"'{agent}': ids starting with '{Subjects.IngestAgentPrefix}' are reserved for the managers' ingest endpoint");
+            }
             if (AgentNKeys.TryGetValue(agent, out var nkey))
             {
                 if (nkey.Length != 56 || nkey[0] != 'U' || !nkey.All(char.IsAsciiLetterOrDigit))
