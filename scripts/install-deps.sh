@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer),
+# Installs what the tests and benchmarks need, idempotently: AIDE (the oracle and speed peer), rsyslog with its GnuTLS
+# driver (the syslog sink's receiver in tests),
 # nats-server, promtool, inotify-tools, chromium (the console's browser tests), setpriv, clang, bpftool and libbpf-dev (the agent's eBPF process table), rpm
 # (apt, skipped when everything is present), the
 # Kubernetes, prometheus-operator and KEDA schema validators from npm into .cache/k8s-models
@@ -23,6 +24,9 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || need+=(bpftool
 { command -v rpm >/dev/null 2>&1 && command -v rpmbuild >/dev/null 2>&1; } || need+=(rpm)
 # The alert store's PostgreSQL tests and benchmarks start their own server from these binaries (never the system service).
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
+# The syslog sink's tests start their own rsyslogd (never the system service) with a TLS listener (the gtls driver).
+command -v rsyslogd >/dev/null 2>&1 || [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
+[ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || ls /usr/lib/*/rsyslog/lmnsd_gtls.so >/dev/null 2>&1 || need+=(rsyslog-gnutls)
 # The web console's browser tests (Fim.Console.Tests) drive Debian's chromium through Playwright; Playwright's own
 # browser download cannot reach its servers here.
 [ -x /usr/bin/chromium ] || need+=(chromium)

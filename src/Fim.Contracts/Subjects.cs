@@ -59,6 +59,17 @@ public static class Subjects
 
     public static string Events(string agentId) => EventsPrefix + agentId;
 
+    /// <summary>
+    /// The agent id under which the manager's ingest endpoint files what a tool posts (Falco's http_output, falcosidekick):
+    /// its events travel fim.events.ingest-&lt;format&gt; like an agent's, and only managers may publish there.
+    /// </summary>
+    public static string IngestAgentId(string format) => IngestAgentPrefix + format;
+
+    public const string IngestAgentPrefix = "ingest-";
+
+    /// <summary>Whether events of this agent id come from the manager's ingest endpoint (no agent, no heartbeat, no signing key).</summary>
+    public static bool IsIngestAgentId(string agentId) => agentId.StartsWith(IngestAgentPrefix, StringComparison.Ordinal);
+
     /// <summary>Where an agent publishes its scan records; its NATS user may publish here and to no other agent's.</summary>
     public static string Scans(string agentId) => ScansPrefix + agentId;
 

@@ -18,6 +18,7 @@ internal sealed class AlertFilterOptions
     private readonly Option<string?> _glob = new("--path-glob") { Description = "Only paths matching this glob ('*' any characters, '?' one, '\\' escapes)." };
     private readonly Option<string?> _rule = new("--rule") { Description = "Only this rule id." };
     private readonly Option<string?> _kind = new("--kind") { Description = "Only this kind (added, modified, attributes, deleted, ...)." };
+    private readonly Option<string?> _source = new("--source") { Description = "Only alerts from this source: scan or realtime (file changes), falco, prowler or json (security records)." };
     private readonly Option<string?> _actor = new("--actor") { Description = "Only changes by this executable or user." };
     private readonly Option<string?> _namespace = new("--namespace") { Description = "Only changes in this Kubernetes namespace." };
     private readonly Option<string?> _pod = new("--pod") { Description = "Only changes in this pod." };
@@ -34,7 +35,7 @@ internal sealed class AlertFilterOptions
         }
     }
 
-    private System.CommandLine.Option[] Options => [_agent, _minLevel, _maxLevel, _since, _until, _host, _path, _prefix, _glob, _rule, _kind, _actor, _namespace, _pod, _reviewState, _selector, _package, _packageUpdate];
+    private System.CommandLine.Option[] Options => [_agent, _minLevel, _maxLevel, _since, _until, _host, _path, _prefix, _glob, _rule, _kind, _source, _actor, _namespace, _pod, _reviewState, _selector, _package, _packageUpdate];
 
     /// <summary>Whether any filter was given on the command line.</summary>
     public bool AnyGiven(ParseResult parse) => Options.Any(o => parse.GetResult(o) is not null);
@@ -50,6 +51,7 @@ internal sealed class AlertFilterOptions
             PathGlob = parse.GetValue(_glob) ?? "",
             RuleId = parse.GetValue(_rule) ?? "",
             Kind = parse.GetValue(_kind) ?? "",
+            Source = parse.GetValue(_source) ?? "",
             Actor = parse.GetValue(_actor) ?? "",
             Namespace = parse.GetValue(_namespace) ?? "",
             Pod = parse.GetValue(_pod) ?? "",

@@ -71,6 +71,7 @@ public static class ManagerApp
         services.TryAddSingleton(_ => AlertOutput.Stdout());
         services.AddSingleton<StdoutAlertSink>();
         services.AddSingleton<WebhookAlertSink>();
+        services.AddSingleton<SyslogAlertSink>();
         // The default HttpClient logging writes request URLs, and a webhook URL is a secret.
         // No automatic redirects: the sink decides (WebhookRedirects), and never follows one to another host.
         services.AddHttpClient(WebhookAlertSink.HttpClientName).RemoveAllLoggers()
@@ -79,7 +80,9 @@ public static class ManagerApp
                 WebhookAlertSink.ConfigureResilience(pipeline, context.ServiceProvider.GetRequiredService<IOptions<SinkOptions>>().Value.Webhook));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<StdoutAlertSink>()));
         services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<WebhookAlertSink>()));
+        services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<AlertSinkWorker>(sp, sp.GetRequiredService<SyslogAlertSink>()));
         services.AddHostedService<WebhookNotificationWorker>();
+        services.AddHostedService<EmailDigestWorker>();
 
         services.AddFimStore(config);
         services.AddSingleton<Scans.ComplianceReportBuilder>();
@@ -141,6 +144,7 @@ public static class ManagerApp
         app.MapGrpcService<Scans.ScansGrpcService>();
         app.MapFimLogin(app.Services.GetRequiredService<IOptions<AuthOptions>>().Value);
         WebConsole.ConsoleServices.MapFimConsole(app);
+        Ingest.IngestEndpoint.Map(app);
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") }).AllowAnonymous();
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ManagerMetrics>().Registry).AllowAnonymous();

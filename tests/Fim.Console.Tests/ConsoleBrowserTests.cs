@@ -469,4 +469,25 @@ public sealed class ConsoleBrowserTests(ConsoleStack stack) : IClassFixture<Cons
         await page.WaitForURLAsync(new Regex("/console/alert\\?id="));
         await Assertions.Expect(page.GetByTestId("alert-path")).ToHaveTextAsync(path);
     }
+
+    [Fact]
+    public async Task A_Falco_event_posted_to_the_ingest_endpoint_is_found_with_the_source_filter_and_shows_its_record()
+    {
+        using (var falco = new HttpClient(stack.Oidc.BearerHandler(OidcProvider.Analyst)) { BaseAddress = new Uri(stack.BaseUrl) })
+        {
+            var line = SecuritySamples.At(SecuritySamples.FalcoShell, DateTimeOffset.UtcNow);
+            var posted = await falco.PostAsync("/api/v1/ingest/falco", new StringContent(line, System.Text.Encoding.UTF8, "application/json"));
+            Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
+        }
+        var page = await stack.SignedInAsync(OidcProvider.ViewerLogin, "/console/alerts?source=falco");
+        var rows = page.Locator("tbody[data-testid=alert-rows] tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(1);
+        await Assertions.Expect(rows).ToContainTextAsync("security");
+        await Assertions.Expect(page.Locator("#f-source")).ToHaveValueAsync("falco");
+        await page.GetByTestId("alert-link").ClickAsync();
+        await page.WaitForURLAsync(new Regex("/console/alert\\?id="));
+        await Assertions.Expect(page.GetByTestId("alert-record")).ToContainTextAsync("Terminal shell in container");
+        await Assertions.Expect(page.GetByTestId("alert-record")).ToContainTextAsync("output_fields.proc.name = bash");
+        await ConsoleStack.ScreenshotAsync(page, "alert-falco-record");
+    }
 }

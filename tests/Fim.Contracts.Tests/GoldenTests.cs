@@ -24,6 +24,20 @@ public sealed class GoldenTests
     public void File_event_of_a_packaged_file() => RoundTrip("file-event-package", Samples.PackageEvent(), ContractJson.Default.FileEvent);
 
     [Fact]
+    public void Security_event_of_Falco() => RoundTrip("security-event-falco", SecuritySamplesEvents.Falco(), ContractJson.Default.FileEvent);
+
+    [Fact]
+    public void Security_event_of_Prowler() => RoundTrip("security-event-prowler", SecuritySamplesEvents.Prowler(), ContractJson.Default.FileEvent);
+
+    [Fact]
+    public void Falco_alert_in_Elastic_Common_Schema() => VerifyEcs("alert-ecs-falco", Contracts.Alert.For(SecuritySamplesEvents.Falco(),
+        new RuleRef { Id = "705", Level = 5, Description = "Falco Notice event." }, 5, [], ["falco"]));
+
+    [Fact]
+    public void Prowler_alert_in_Elastic_Common_Schema() => VerifyEcs("alert-ecs-prowler", Contracts.Alert.For(SecuritySamplesEvents.Prowler(),
+        new RuleRef { Id = "721", Level = 11, Description = "Prowler check failed (High)." }, 11, ["cis:2.1.5"], []));
+
+    [Fact]
     public void Maintenance_window() => RoundTrip("maintenance-window", Samples.MaintenanceWindow(), ContractJson.Default.MaintenanceWindow);
 
     [Fact]

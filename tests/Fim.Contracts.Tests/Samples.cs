@@ -263,3 +263,24 @@ public static class Samples
         ScheduleSeconds = 3600,
     };
 }
+
+/// <summary>Security events decoded from the tools' documented lines, as agent and ingest endpoint make them.</summary>
+public static class SecuritySamplesEvents
+{
+    public static FileEvent Falco()
+    {
+        var record = Fim.Core.Sources.SecurityDecoder.Decode(SecurityRecord.Falco, System.Text.Encoding.UTF8.GetBytes(Fim.Testing.SecuritySamples.FalcoShell)).Record!;
+        var e = Fim.Core.Sources.SecurityEvents.Create(record, "node-1", "node-1.example.org", "prod/falco", "/var/log/falco/events.json", Samples.T0);
+        e.EventId = "node-1:19ab3c2d:43";
+        e.PublishedAt = Samples.T0.AddMilliseconds(5);
+        return e;
+    }
+
+    public static FileEvent Prowler()
+    {
+        var record = Fim.Core.Sources.SecurityDecoder.Decode(SecurityRecord.Prowler, System.Text.Encoding.UTF8.GetBytes(Fim.Testing.SecuritySamples.ProwlerFailHigh)).Record!;
+        var e = Fim.Core.Sources.SecurityEvents.Create(record, "node-1", "node-1.example.org", "prod/prowler", "/var/log/prowler/scan.ocsf.json", Samples.T0);
+        e.EventId = "node-1:19ab3c2d:44";
+        return e;
+    }
+}

@@ -160,10 +160,12 @@ public sealed class Pipeline : IAsyncDisposable
     /// </summary>
     /// <param name="policyPaths">Paths the local policy monitors instead of <see cref="Tree"/>.</param>
     /// <param name="extraConfig">YAML appended to agent.yaml as is (hostRoot, packages...).</param>
-    public async Task<ChildProcess> StartAgentAsync(bool awaitApplied = true, bool localPolicy = true, IReadOnlyList<string>? policyPaths = null, string extraConfig = "")
+    /// <param name="policyText">The whole local policy instead (sources, ...).</param>
+    public async Task<ChildProcess> StartAgentAsync(bool awaitApplied = true, bool localPolicy = true, IReadOnlyList<string>? policyPaths = null, string extraConfig = "",
+        string? policyText = null)
     {
         var policy = Path.Combine(Root, "policy.yaml");
-        File.WriteAllText(policy, "name: e2e\npaths:\n" + string.Concat((policyPaths ?? [Tree]).Select(p => $"  - path: {p}\n")));
+        File.WriteAllText(policy, policyText ?? "name: e2e\npaths:\n" + string.Concat((policyPaths ?? [Tree]).Select(p => $"  - path: {p}\n")));
         var policyLine = localPolicy ? $"policyFile: {policy}" : "";
         var config = Path.Combine(Root, "agent.yaml");
         File.WriteAllText(config, $"""

@@ -29,7 +29,11 @@ public sealed class CrdTests
         Assert.Equal(["fim"], policy.Spec.Names.Categories);
         Assert.Equal(["Accepted", "Revision", "Targeted", "Applied", "Age"], v.AdditionalPrinterColumns.Select(c => c.Name));
         var spec = v.Schema.OpenAPIV3Schema.Properties["spec"];
-        Assert.Equal(["paths"], spec.Required);
+        // paths or sources (or both): the policy compiler says which is missing, the schema cannot say "one of".
+        Assert.True(spec.Required is null or { Count: 0 });
+        var source = (k8s.Models.V1JSONSchemaProps)spec.Properties["sources"].Items;
+        Assert.Equal(["path", "format"], source.Required);
+        Assert.Equal(["prowler", "falco", "json"], source.Properties["format"].EnumProperty.Select(e => e.ToString()));
         var paths = spec.Properties["paths"];
         Assert.Equal("^/", ((k8s.Models.V1JSONSchemaProps)paths.Items).Properties["path"].Pattern);
         Assert.Equal(["Desired", "Ready", "Pending", "Available", "Age"], CrdGenerator.Pool().Spec.Versions[0].AdditionalPrinterColumns.Select(c => c.Name));

@@ -17,6 +17,10 @@ public sealed class AgentOptionsValidator : IValidateOptions<AgentOptions>
         {
             errors.Add($"agentId: '{o.AgentId}' is not valid: use 1-128 lower-case letters, digits, '-' or '_' (it becomes a NATS subject token and a KV key)");
         }
+        else if (!string.IsNullOrEmpty(o.AgentId) && Subjects.IsIngestAgentId(o.AgentId))
+        {
+            errors.Add($"agentId: '{o.AgentId}' is reserved: ids starting with '{Subjects.IngestAgentPrefix}' name the managers' ingest endpoint");
+        }
         foreach (var (key, value) in o.Labels)
         {
             if (string.IsNullOrWhiteSpace(key))

@@ -40,6 +40,8 @@ public sealed class NatsAuthorization
         $"$JS.ACK.{Notification.Stream}.>",
         "$JS.FC.>",
         Subjects.AllAlerts,
+        // What the ingest endpoint takes from Falco goes through the pipeline like an agent's events.
+        Subjects.Events(Subjects.IngestAgentId(SecurityRecord.Falco)),
         Subjects.AllDeadLetters,
         Notification.AllSubjects,
         Subjects.AllAgentCommands,
@@ -78,6 +80,10 @@ public sealed class NatsAuthorization
             if (!Subjects.IsValidAgentId(agent))
             {
                 throw new ArgumentException($"'{agent}' is not a valid agent id (lower-case letters, digits, '-', '_')");
+            }
+            if (Subjects.IsIngestAgentId(agent))
+            {
+                throw new ArgumentException($"'{agent}': ids starting with '{Subjects.IngestAgentPrefix}' are reserved for the managers' ingest endpoint");
             }
             if (AgentNKeys.TryGetValue(agent, out var nkey))
             {

@@ -73,6 +73,14 @@ public sealed class PolicyRunner : IPolicyRunner
         _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Starting);
         try
         {
+            if (Policy.Policy.Rules.Count == 0)
+            {
+                // Sources only (their tailer runs beside this runner): no files to watch.
+                _status.Set(Policy.Key, Policy.Name, Policy.Revision, AgentStatus.Running);
+                _logger.LogInformation("policy {Policy} revision {Revision} applied (sources only)", Policy.Name, Policy.Revision);
+                await Task.Delay(Timeout.Infinite, token);
+                return;
+            }
             var session = MonitorSession.Attach(Policy.Policy, _store);
             var choice = WhoDataSelector.Create(Policy.Policy, _loggers, _logger, _whoDataLimit);
             _status.SetWhoData(Policy.Name, choice.Status);

@@ -25,6 +25,8 @@ public sealed class PolicySupervisor(
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, IPolicyRunner> _running = new(StringComparer.Ordinal);
+    // Each running policy's tailer of its JSON-lines sources, if it has sources.
+    private readonly Dictionary<string, Sources.SourceTailer> _tailers = new(StringComparer.Ordinal);
     // Each running node policy's roots in the package indexes' scope, released when it stops.
     private readonly Dictionary<string, IDisposable> _packageScopes = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggers.CreateLogger<PolicySupervisor>();
@@ -83,6 +85,7 @@ public sealed class PolicySupervisor(
             }
             AgentMetrics.PolicyRevision.WithLabels(policy.Name).Set(policy.Revision);
             runner.Start();
+            StartSources(policy);
         }
         finally
         {
@@ -201,11 +204,37 @@ public sealed class PolicySupervisor(
         }
     }
 
+    private void StartSources(AssignedPolicy policy)
+    {
+        if (policy.Policy.Sources.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            var store = stores.Acquire(Sources.SourceTailer.StoreKey(policy.Key));
+            var tailer = new Sources.SourceTailer(policy, store, outbox, ids, identity, loggers.CreateLogger<Sources.SourceTailer>());
+            _tailers[policy.Key] = tailer;
+            tailer.Start();
+        }
+        catch (Exception e) when (e is Fim.Core.Baseline.BaselineIntegrityException or Fim.Core.Baseline.BaselineKeyException or Fim.Core.Baseline.BaselineLockedException or IOException or UnauthorizedAccessException or Cli.AgentException)
+        {
+            _logger.LogError("policy {Policy}: cannot open the store of its sources' read positions: {Error}", policy.Name, e.Message);
+            status.Set(policy.Key, policy.Name, policy.Revision, AgentStatus.Failed, e.Message);
+            AgentMetrics.PolicyErrors.WithLabels(policy.Name).Inc();
+        }
+    }
+
     private async Task StopAsync(string key, IPolicyRunner runner)
     {
         lock (_running)
         {
             _running.Remove(key);
+        }
+        if (_tailers.Remove(key, out var tailer))
+        {
+            await tailer.DisposeAsync();
+            stores.Release(Sources.SourceTailer.StoreKey(key));
         }
         await runner.DisposeAsync();
         if (_packageScopes.Remove(key, out var covered))

@@ -8,6 +8,9 @@ public static class AgentMetrics
     public static readonly Counter Changes = Metrics.CreateCounter(
         "fim_agent_changes_total", "File changes detected.", "kind", "source");
 
+    public static readonly Counter SourceLines = Metrics.CreateCounter(
+        "fim_agent_source_lines_total", "Lines of tailed sources, by policy and result: sent, or why not (not-json, not-an-object, missing-field, too-long; truncated counts truncated files).", "policy", "result");
+
     public static readonly Counter Rescans = Metrics.CreateCounter(
         "fim_agent_rescans_total", "Rescans run, by reason (schedule, overflow, watch-limit, new-directory...).", "reason");
 

@@ -13,6 +13,12 @@ public sealed class RuleRef
 /// <summary>An event judged by a rule: the event's fields plus rule, level (0-15 like Wazuh) and tags.</summary>
 public sealed class Alert : FileEvent
 {
+    /// <summary>
+    /// The tag of an alert that is stored and searchable but sent to no sink (a passed Prowler check): a rule with
+    /// <c>notify: false</c> adds it.
+    /// </summary>
+    public const string StoredOnlyTag = "stored-only";
+
     public string AlertId { get; set; } = "";
     public RuleRef Rule { get; set; } = new();
     public int Level { get; set; }
@@ -51,6 +57,7 @@ public sealed class Alert : FileEvent
             Container = e.Container,
             Reset = e.Reset,
             Package = e.Package,
+            Record = e.Record,
             // Derived from the event id, so a redelivered event can never make a second, different alert.
             AlertId = $"{e.EventId}/{rule.Id}",
             Rule = rule,

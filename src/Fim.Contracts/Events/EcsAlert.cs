@@ -30,9 +30,10 @@ public static class EcsAlert
 
     public static void Write(Utf8JsonWriter w, Alert a)
     {
+        var record = a.Record;
         w.WriteStartObject();
-        w.WriteString("@timestamp", a.ObservedAt);
-        w.WriteString("message", $"{a.Rule.Description} {a.Path}");
+        w.WriteString("@timestamp", record?.Time ?? a.ObservedAt);
+        w.WriteString("message", record is null ? $"{a.Rule.Description} {a.Path}" : record.Message ?? record.Title ?? a.Rule.Description);
         w.WriteStartObject("ecs");
         w.WriteString("version", EcsVersion);
         w.WriteEndObject();
@@ -41,15 +42,21 @@ public static class EcsAlert
         w.WriteString("id", a.AlertId);
         w.WriteString("kind", "alert");
         w.WriteStartArray("category");
-        w.WriteStringValue("file");
+        w.WriteStringValue(record is null ? "file" : EventCategory(record.Format));
         w.WriteEndArray();
         w.WriteStartArray("type");
-        w.WriteStringValue(EventType(a.Kind));
+        w.WriteStringValue(record is null ? EventType(a.Kind) : "info");
         w.WriteEndArray();
-        w.WriteString("action", a.Kind);
+        w.WriteString("action", record?.Title ?? a.Kind);
         w.WriteNumber("severity", a.Level);
-        w.WriteString("module", "fim");
-        w.WriteString("dataset", "fim.alert");
+        w.WriteString("module", record?.Format ?? "fim");
+        w.WriteString("dataset", record is null ? "fim.alert" : $"{record.Format}.alert");
+        if (record?.Status is { } status)
+        {
+            // ECS event.outcome for a check: a failed check is a failure, a passed one a success.
+            w.WriteString("outcome", status.Equals("FAIL", StringComparison.OrdinalIgnoreCase) ? "failure"
+                : status.Equals("PASS", StringComparison.OrdinalIgnoreCase) ? "success" : "unknown");
+        }
         w.WriteString("created", a.ObservedAt);
         if (a.PublishedAt is { } published)
         {
@@ -59,13 +66,20 @@ public static class EcsAlert
 
         w.WriteStartObject("rule");
         w.WriteString("id", a.Rule.Id);
-        w.WriteString("name", a.Rule.Description);
+        w.WriteString("name", record?.Title ?? a.Rule.Description);
         w.WriteString("description", a.Rule.Description);
-        w.WriteString("ruleset", "fim");
-        w.WriteString("category", "file-integrity");
+        w.WriteString("ruleset", record?.Format ?? "fim");
+        w.WriteString("category", record is null ? "file-integrity" : "security");
         w.WriteEndObject();
 
-        WriteFile(w, a.Path, a.Kind == "deleted" ? a.Before : a.After ?? a.Before);
+        if (record is null)
+        {
+            WriteFile(w, a.Path, a.Kind == "deleted" ? a.Before : a.After ?? a.Before);
+        }
+        else
+        {
+            WriteSecurity(w, a.Path, record);
+        }
 
         w.WriteStartObject("host");
         w.WriteString("name", a.Host);
@@ -100,7 +114,7 @@ public static class EcsAlert
             w.WriteEndObject();
         }
         w.WriteStartArray("tags");
-        foreach (var tag in a.Tags)
+        foreach (var tag in a.Record is { Tags.Count: > 0 } r ? a.Tags.Concat(r.Tags).Distinct() : a.Tags)
         {
             w.WriteStringValue(tag);
         }
@@ -108,6 +122,38 @@ public static class EcsAlert
 
         WriteFim(w, a);
         w.WriteEndObject();
+    }
+
+    /// <summary>ECS <c>event.category</c> of a security record: Falco watches for intrusions, Prowler checks configuration.</summary>
+    public static string EventCategory(string format) => format switch
+    {
+        SecurityRecord.Falco => "intrusion_detection",
+        SecurityRecord.Prowler => "configuration",
+        _ => "threat",
+    };
+
+    /// <summary><c>log.file.path</c> (where the record came from), <c>log.level</c> and <c>cloud.*</c> of a security record; ECS has no field for the resource, which is under <c>fim.record</c>.</summary>
+    private static void WriteSecurity(Utf8JsonWriter w, string path, SecurityRecord r)
+    {
+        w.WriteStartObject("log");
+        w.WriteStartObject("file");
+        w.WriteString("path", path);
+        w.WriteEndObject();
+        WriteIfSet(w, "level", r.Severity);
+        w.WriteEndObject();
+        if (r.CloudProvider is not null || r.CloudAccount is not null || r.Region is not null)
+        {
+            w.WriteStartObject("cloud");
+            WriteIfSet(w, "provider", r.CloudProvider);
+            WriteIfSet(w, "region", r.Region);
+            if (r.CloudAccount is { } account)
+            {
+                w.WriteStartObject("account");
+                w.WriteString("id", account);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
     }
 
     /// <summary>ECS <c>event.type</c> for a change kind: creation, deletion or change.</summary>
@@ -294,6 +340,8 @@ public static class EcsAlert
         // The whole package record (verified, version before): ECS package.* holds only name, version and type.
         WriteObject(w, "package", a.Package, ContractJson.Default.PackageInfo);
         WriteObject(w, "reset", a.Reset, ContractJson.Default.BaselineResetInfo);
+        // The whole record with its flattened fields: what the rules looked at.
+        WriteObject(w, "record", a.Record, ContractJson.Default.SecurityRecord);
         if (a.Actor is { } actor && (actor.Unknown is not null || actor.SessionId is not null))
         {
             w.WriteStartObject("actor");

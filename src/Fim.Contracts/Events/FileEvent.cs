@@ -79,6 +79,12 @@ public class FileEvent
     /// </summary>
     public const string BaselineResetKind = "baseline-reset";
 
+    /// <summary>
+    /// The kind of an event that carries a security tool's record (<see cref="Record"/>) instead of a file change: its
+    /// source is the record's format, its path the file or endpoint the record came from.
+    /// </summary>
+    public const string SecurityKind = "security";
+
     public int SchemaVersion { get; set; } = CurrentSchemaVersion;
     public string EventId { get; set; } = "";
     public string AgentId { get; set; } = "";
@@ -121,4 +127,7 @@ public class FileEvent
     /// <summary>Set on events of kind <see cref="BaselineResetKind"/> only.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BaselineResetInfo? Reset { get; set; }
+    /// <summary>Set on events of kind <see cref="SecurityKind"/> only.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SecurityRecord? Record { get; set; }
 }

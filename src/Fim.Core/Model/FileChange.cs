@@ -13,6 +13,8 @@ public enum ChangeKind : byte
     Rotated,
     /// <summary>An append-only file was truncated, had earlier bytes changed, or was replaced; see FileEvent.Growth.</summary>
     AppendViolation,
+    /// <summary>Not a file: a security tool's record (Falco, Prowler, any JSON); see FileEvent.Record.</summary>
+    Security,
 }
 
 public enum DetectionSource : byte
@@ -33,6 +35,7 @@ public static class ChangeKindNames
         ChangeKind.BaselineReset => Fim.Contracts.FileEvent.BaselineResetKind,
         ChangeKind.Rotated => "rotated",
         ChangeKind.AppendViolation => "append-violation",
+        ChangeKind.Security => Fim.Contracts.FileEvent.SecurityKind,
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

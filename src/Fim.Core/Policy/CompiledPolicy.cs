@@ -35,6 +35,8 @@ public sealed class CompiledPolicy
     public FlappingSettings? Flapping { get; init; }
     /// <summary>Set when the policy monitors files inside the selected pods' containers; its roots are then container paths.</summary>
     public PodSelection? Pods { get; init; }
+    /// <summary>The JSON-lines files to tail; none by default.</summary>
+    public IReadOnlyList<CompiledSource> Sources { get; init; } = [];
 
     /// <summary>
     /// The same policy for a host file system mounted at <paramref name="hostRoot"/> (a DaemonSet sees the node under
@@ -90,6 +92,8 @@ public sealed class CompiledPolicy
             Diffs = diffs ?? Diffs,
             Flapping = Flapping,
             Pods = Pods,
+            // Source paths stay as the host names them: the tailer puts the host root in front when it reads.
+            Sources = Sources,
         };
 
     /// <summary>The most specific rule whose root is <paramref name="path"/> or an ancestor of it.</summary>

@@ -114,6 +114,13 @@ internal sealed class PolicyBinder
         {
             return TryBindInteger(target, node, path, out value);
         }
+        if (target == typeof(decimal))
+        {
+            // Rule thresholds on decoded fields (greaterThan: 0.5); decimal, so "0.1" means exactly what it says.
+            return node is DocScalar number && decimal.TryParse(number.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                ? Bound(d, out value)
+                : Mismatch(type, node, path);
+        }
         if (target == typeof(Dictionary<string, string>))
         {
             return node is DocMapping map ? TryBindStringMap(map, path, out value) : Mismatch(type, node, path);
@@ -270,6 +277,10 @@ internal sealed class PolicyBinder
         if (target == typeof(int) || target == typeof(long))
         {
             return "an integer";
+        }
+        if (target == typeof(decimal))
+        {
+            return "a number";
         }
         if (target == typeof(Dictionary<string, string>))
         {

@@ -44,7 +44,8 @@ public static partial class PolicyCompiler
 
         CheckName(spec.Name, problems);
         var selector = Selector(spec.Selector, problems);
-        var rules = Rules(spec.Paths ?? [], problems);
+        var sources = Sources.Compile(spec.Sources ?? [], problems);
+        var rules = Rules(spec.Paths ?? [], sources.Count > 0, problems);
         var pods = PodSelectionCompiler.Compile(spec.Pods, problems);
         var rescan = Interval(schedule.RescanInterval, "schedule.rescanInterval", problems) ?? TimeSpan.FromSeconds(PolicySpec.DefaultRescanSeconds);
         var fullVerify = Interval(schedule.FullVerifyInterval, "schedule.fullVerifyInterval", problems);
@@ -67,6 +68,7 @@ public static partial class PolicyCompiler
             Name = spec.Name,
             Selector = selector,
             Rules = rules,
+            Sources = sources,
             RescanInterval = rescan,
             FullVerifyInterval = fullVerify,
             VerifyFull = verifyFull,
@@ -111,11 +113,11 @@ public static partial class PolicyCompiler
         return new Dictionary<string, string>(selector, StringComparer.Ordinal);
     }
 
-    private static List<CompiledPathRule> Rules(List<PathRule> paths, ProblemList problems)
+    private static List<CompiledPathRule> Rules(List<PathRule> paths, bool hasSources, ProblemList problems)
     {
-        if (paths.Count == 0)
+        if (paths.Count == 0 && !hasSources)
         {
-            problems.Add("paths", "at least one path to monitor is required");
+            problems.Add("paths", "at least one path to monitor is required (or a source to tail)");
         }
         var rules = new List<CompiledPathRule>(paths.Count);
         var firstIndexOfRoot = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -29,6 +29,16 @@ public sealed class PolicySpec
     public FlappingSpec? Flapping { get; set; }
     /// <summary>Monitor files inside the containers of these pods (paths as the containers see them); null = the node's files.</summary>
     public PodSelectionSpec? Pods { get; set; }
+    /// <summary>JSON-lines files the agent tails and sends line by line as security records (docs/sources.md).</summary>
+    public List<SourceSpec> Sources { get; set; } = [];
+}
+
+/// <summary>Files of one format to tail: an absolute path whose file name may be a glob (<c>/var/log/prowler/*.ocsf.json</c>).</summary>
+public sealed class SourceSpec
+{
+    public string Path { get; set; } = "";
+    /// <summary>prowler, falco or json.</summary>
+    public string Format { get; set; } = "";
 }
 
 /// <summary>One monitored path and how to check what lies below it.</summary>

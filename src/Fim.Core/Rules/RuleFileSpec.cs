@@ -29,4 +29,26 @@ public sealed class RuleSpec
     public List<string> Tags { get; set; } = [];
     /// <summary>The event's package verdict: update, unverified, unpackaged or any (<see cref="PackageCondition"/>).</summary>
     public string? Package { get; set; }
+    /// <summary>Security record formats (falco, prowler, json); the rule then matches only records of these.</summary>
+    public List<string> Formats { get; set; } = [];
+    /// <summary>Conditions on a security record's decoded fields, all of which must hold.</summary>
+    public List<FieldSpec> Fields { get; set; } = [];
+    /// <summary>False: alerts are stored but sent to no sink. True by default.</summary>
+    public bool? Notify { get; set; }
+}
+
+/// <summary>One condition on a decoded field: the field's dotted name and exactly one test.</summary>
+public sealed class FieldSpec
+{
+    public string Field { get; set; } = "";
+    [System.Text.Json.Serialization.JsonPropertyName("equals")]
+    public string? EqualTo { get; set; }
+    public List<string>? OneOf { get; set; }
+    public string? Regex { get; set; }
+    public decimal? GreaterThan { get; set; }
+    public decimal? AtLeast { get; set; }
+    public decimal? LessThan { get; set; }
+    public decimal? AtMost { get; set; }
+    /// <summary>True: the field must have a value; false: it must not.</summary>
+    public bool? Exists { get; set; }
 }

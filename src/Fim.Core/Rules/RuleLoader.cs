@@ -130,6 +130,25 @@ public static class RuleLoader
             {
                 problems.Add($"{at}.package", $"unknown package condition '{r.Package}'; allowed: update, unverified, unpackaged, any");
             }
+            for (var f = 0; f < r.Formats.Count; f++)
+            {
+                if (!Fim.Contracts.SecurityRecord.Formats.Contains(r.Formats[f], StringComparer.Ordinal))
+                {
+                    problems.Add($"{at}.formats[{f}]", $"unknown format '{r.Formats[f]}'; allowed: {string.Join(", ", Fim.Contracts.SecurityRecord.Formats)}");
+                }
+            }
+            var fields = new List<FieldCondition>();
+            for (var f = 0; f < r.Fields.Count; f++)
+            {
+                if (FieldConditions.Compile(r.Fields[f], out var condition) is { } problem)
+                {
+                    problems.Add($"{at}.fields[{f}]", problem);
+                }
+                else
+                {
+                    fields.Add(condition!);
+                }
+            }
             rules.Add((new AlertRule
             {
                 Id = r.Id,
@@ -142,6 +161,9 @@ public static class RuleLoader
                 Compliance = [.. r.Compliance],
                 Tags = [.. r.Tags],
                 Package = package,
+                Formats = [.. r.Formats],
+                Fields = fields,
+                Notify = r.Notify ?? true,
             }, line));
         }
         problems.ThrowIfAny(positions.SourceName, byLine: true);

@@ -43,6 +43,7 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
         new() { Id = "556", Level = 9, Kinds = [ChangeKind.Attributes], Attributes = ["mode", "uid", "gid"], Description = "Ownership or permissions changed.", Compliance = IntegrityCompliance },
         new() { Id = "550", Level = 7, Kinds = [ChangeKind.Modified], Description = "Integrity checksum changed.", Compliance = IntegrityCompliance },
         new() { Id = "557", Level = 3, Kinds = [ChangeKind.Attributes], Description = "File attributes changed.", Compliance = IntegrityCompliance },
+        .. SecurityDefaults.Rules,
     ];
 
     public static RuleSet Default { get; } = new(Defaults);
@@ -57,7 +58,7 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
         for (var i = 0; i < Rules.Count; i++)
         {
             var rule = Rules[i];
-            if (!rule.Matches(change, context.AgentLabels) || !rule.Package.Holds(e))
+            if (!rule.Matches(change, context.AgentLabels, e.Record) || !rule.Package.Holds(e))
             {
                 continue;
             }
@@ -73,6 +74,10 @@ public sealed class RuleSet(IReadOnlyList<AlertRule> rules)
             if (e.Flapping is not null && !alert.Tags.Contains(FlappingTag))
             {
                 alert.Tags.Add(FlappingTag);
+            }
+            if (!rule.Notify && !alert.Tags.Contains(Alert.StoredOnlyTag))
+            {
+                alert.Tags.Add(Alert.StoredOnlyTag);
             }
             return alert;
         }

@@ -79,6 +79,7 @@ public static class AlertFilters
             MaxLevel = maxLevel,
             RuleId = Text(r.RuleId, field + "rule_id"),
             Kind = Text(r.Kind, field + "kind"),
+            Source = Text(r.Source, field + "source"),
             Actor = Text(r.Actor, field + "actor"),
             Namespace = Text(r.Namespace, field + "namespace"),
             Pod = Text(r.Pod, field + "pod"),

@@ -46,7 +46,7 @@ public static class ReviewArguments
     /// <summary>Whether a search names something besides its time range, so a bulk review cannot cover the whole store by accident.</summary>
     public static bool Narrows(AlertQuery q) =>
         q.AgentId is not null || q.Host is not null || q.Path is not null || q.MinLevel is not null || q.MaxLevel is not null
-        || q.RuleId is not null || q.Kind is not null || q.Actor is not null || q.Namespace is not null || q.Pod is not null
+        || q.RuleId is not null || q.Kind is not null || q.Source is not null || q.Actor is not null || q.Namespace is not null || q.Pod is not null
         || q.ReviewState is not null || q.Selector is not null || q.PackageUpdate is not null || q.Package is not null;
 
     public static V1.AlertReview ToProto(StoredReview review) => new()

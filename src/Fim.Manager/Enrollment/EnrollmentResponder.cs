@@ -86,6 +86,11 @@ public sealed class EnrollmentResponder(
         {
             return Refuse(EnrollErrors.Invalid, "agentId: must match [a-z0-9_-]{1,128}");
         }
+        if (Subjects.IsIngestAgentId(request.AgentId))
+        {
+            // The ingest endpoint's events travel under these ids; an agent holding one could pass for Falco.
+            return Refuse(EnrollErrors.Invalid, $"agentId: '{Subjects.IngestAgentPrefix}...' is reserved for the managers' ingest endpoint");
+        }
         if (request.PublicKey.Length != 56 || request.PublicKey[0] != 'U' || !request.PublicKey.All(char.IsAsciiLetterOrDigit))
         {
             return Refuse(EnrollErrors.Invalid, "publicKey: not an NKey user public key (56 characters starting with U)");

@@ -58,7 +58,8 @@ public sealed class EventProvenance(IdentityDirectory identities, IOptions<Enrol
                 return Forged(e, digest, BadSignature, $"the signature does not verify against {e.AgentId}'s enrolled key {identity.PublicKey} (another key, or altered content)");
             }
         }
-        else if (signature is null && options.Value.RequireSignatures)
+        // Ingest events are published by managers themselves (only they may use those subjects), never by an agent.
+        else if (signature is null && options.Value.RequireSignatures && !Subjects.IsIngestAgentId(e.AgentId))
         {
             return Forged(e, digest, Unsigned, $"agent {e.AgentId} is not enrolled and the event is unsigned ({EnrollmentOptions.Section}:RequireSignatures)");
         }

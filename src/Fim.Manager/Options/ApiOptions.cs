@@ -24,6 +24,8 @@ public sealed class ApiOptions
     public int MaxRequestBytes { get; set; } = 64 * 1024;
     /// <summary>Requests one caller (token subject, or client address when anonymous) may make per minute.</summary>
     public int RequestsPerCallerPerMinute { get; set; } = 600;
+    /// <summary>Requests one caller may make per minute to the ingest endpoint (a Falco posts one per event), instead of <see cref="RequestsPerCallerPerMinute"/>.</summary>
+    public int IngestRequestsPerCallerPerMinute { get; set; } = 60_000;
     /// <summary>Scan requests one caller may make per minute (on top of the per-agent coalescing).</summary>
     public int ScansPerCallerPerMinute { get; set; } = 30;
     /// <summary>Scan requests to one agent within this time of the last scan it started join that scan.</summary>

@@ -116,6 +116,45 @@ internal sealed class SinkOptionsValidator : IValidateOptions<SinkOptions>
         p.Require(w.MaxRetryDelay >= w.RetryDelay, "Webhook:MaxRetryDelay", "must be at least RetryDelay");
         p.Range(w.MaxDeliver, 1, 100, "Webhook:MaxDeliver");
         p.Require(w.AckWait > w.Timeout, "Webhook:AckWait", "must be longer than Webhook:Timeout");
+        var s = o.Syslog;
+        p.Range(s.Port, 1, 65535, "Syslog:Port");
+        p.Range(s.MinLevel, 1, 15, "Syslog:MinLevel");
+        p.Range(s.Facility, 0, 23, "Syslog:Facility");
+        p.Require(s.AppName.Length is > 0 and <= 48 && s.AppName.All(c => c is > ' ' and <= '~'), "Syslog:AppName", "must be 1-48 printable ASCII characters without spaces (RFC 5424 APP-NAME)");
+        p.Require(Subjects.IsValidAgentId(s.Consumer), "Syslog:Consumer", "must match [a-z0-9_-]+");
+        p.Require((s.ClientCertFile is null) == (s.ClientKeyFile is null), "Syslog:ClientKeyFile", "ClientCertFile and ClientKeyFile go together");
+        if (s.Enabled)
+        {
+            p.File(s.CaFile, "Syslog:CaFile");
+            p.File(s.ClientCertFile, "Syslog:ClientCertFile");
+            p.File(s.ClientKeyFile, "Syslog:ClientKeyFile");
+        }
+        p.Positive(s.Timeout, "Syslog:Timeout");
+        p.Positive(s.RetryDelay, "Syslog:RetryDelay");
+        p.Require(s.MaxRetryDelay >= s.RetryDelay, "Syslog:MaxRetryDelay", "must be at least RetryDelay");
+        p.Range(s.MaxDeliver, 1, 1000, "Syslog:MaxDeliver");
+        p.Require(s.AckWait > s.Timeout, "Syslog:AckWait", "must be longer than Syslog:Timeout");
+        var m = o.Email;
+        if (m.Enabled)
+        {
+            p.Require(MimeKit.MailboxAddress.TryParse(m.From, out _), "Email:From", $"'{m.From}' is not a mail address");
+            p.Require(m.To.Count > 0, "Email:To", "at least one recipient is required");
+            foreach (var to in m.To)
+            {
+                p.Require(MimeKit.MailboxAddress.TryParse(to, out _), "Email:To", $"'{to}' is not a mail address");
+            }
+            p.Require((m.User is null) == (m.PasswordFile is null), "Email:PasswordFile", "User and PasswordFile go together");
+            p.File(m.PasswordFile, "Email:PasswordFile");
+            p.File(m.CaFile, "Email:CaFile");
+        }
+        p.Range(m.Port, 1, 65535, "Email:Port");
+        p.Range(m.MinLevel, 1, 15, "Email:MinLevel");
+        p.Require(Subjects.IsValidAgentId(m.Consumer), "Email:Consumer", "must match [a-z0-9_-]+");
+        p.Positive(m.Interval, "Email:Interval");
+        p.Require(m.GatherDelay >= TimeSpan.Zero && m.GatherDelay <= m.Interval, "Email:GatherDelay", "must be between 0 and Email:Interval");
+        p.Range(m.MaxAlertsPerDigest, 1, 10_000, "Email:MaxAlertsPerDigest");
+        p.Positive(m.Timeout, "Email:Timeout");
+        p.Positive(m.RetryDelay, "Email:RetryDelay");
         return p.Result();
     }
 }

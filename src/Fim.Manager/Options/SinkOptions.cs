@@ -7,6 +7,62 @@ public sealed class SinkOptions
 
     public StdoutSinkOptions Stdout { get; set; } = new();
     public WebhookSinkOptions Webhook { get; set; } = new();
+    public SyslogSinkOptions Syslog { get; set; } = new();
+    public EmailSinkOptions Email { get; set; } = new();
+}
+
+/// <summary>Digests of alerts by SMTP with STARTTLS, at most one mail per <see cref="Interval"/>.</summary>
+public sealed class EmailSinkOptions
+{
+    /// <summary>The SMTP server (submission port); empty disables the sink.</summary>
+    public string? Host { get; set; }
+    public int Port { get; set; } = 587;
+    public string From { get; set; } = "";
+    public List<string> To { get; set; } = [];
+    /// <summary>SMTP login, if the server wants one; its password is read from <see cref="PasswordFile"/>, never from settings.</summary>
+    public string? User { get; set; }
+    public string? PasswordFile { get; set; }
+    /// <summary>PEM file of the CA(s) that sign the server's certificate; unset: the system's trust store.</summary>
+    public string? CaFile { get; set; }
+    public int MinLevel { get; set; } = 10;
+    /// <summary>The rate cap: at most one mail per interval; alerts arriving meanwhile wait for the next digest.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>How long the first alert after a quiet spell waits for others before its digest goes.</summary>
+    public TimeSpan GatherDelay { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>Alerts listed in one digest; more wait for the next one.</summary>
+    public int MaxAlertsPerDigest { get; set; } = 500;
+    public string Consumer { get; set; } = "fim-sink-email";
+    /// <summary>Connecting, STARTTLS, login and sending one digest.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Host);
+}
+
+/// <summary>RFC 5424 messages over TCP with TLS (RFC 5425), octet-counted, the alert's ECS JSON as MSG.</summary>
+public sealed class SyslogSinkOptions
+{
+    /// <summary>The receiver's host name or IP (checked against its certificate); empty disables the sink.</summary>
+    public string? Host { get; set; }
+    public int Port { get; set; } = 6514;
+    /// <summary>PEM file of the CA(s) that sign the receiver's certificate; unset: the system's trust store.</summary>
+    public string? CaFile { get; set; }
+    /// <summary>PEM client certificate and key, for receivers that authenticate senders (both or neither).</summary>
+    public string? ClientCertFile { get; set; }
+    public string? ClientKeyFile { get; set; }
+    public int MinLevel { get; set; } = 1;
+    /// <summary>RFC 5424 facility number 0-23; 13 is "log audit".</summary>
+    public int Facility { get; set; } = 13;
+    public string AppName { get; set; } = "fim";
+    public string Consumer { get; set; } = "fim-sink-syslog";
+    /// <summary>Connecting, the TLS handshake and each write.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+    public int MaxDeliver { get; set; } = 20;
+    public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Host);
 }
 
 public sealed class StdoutSinkOptions

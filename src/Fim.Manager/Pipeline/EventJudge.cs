@@ -33,7 +33,7 @@ public sealed class EventJudge(RuleSet rules, AgentDirectory agents, Maintenance
             {
                 alert.Labels = new Dictionary<string, string>(labels, StringComparer.Ordinal);
             }
-            if (!known)
+            if (!known && !Subjects.IsIngestAgentId(e.AgentId))
             {
                 alert.Tags.Add(UnknownAgentTag);
             }

@@ -76,7 +76,18 @@ public sealed class EventValidator(int maxEventBytes)
         {
             return $"kind: unknown change kind '{e.Kind}'";
         }
-        if (e.Source is not ("scan" or "realtime"))
+        if (e.Kind == FileEvent.SecurityKind)
+        {
+            if (e.Record is null)
+            {
+                return "record: is required for an event of kind security";
+            }
+            if (!SecurityRecord.Formats.Contains(e.Record.Format, StringComparer.Ordinal) || e.Source != e.Record.Format)
+            {
+                return $"source: a security event's source is its record's format ({string.Join(", ", SecurityRecord.Formats)}), got source '{e.Source}' and format '{e.Record.Format}'";
+            }
+        }
+        else if (e.Source is not ("scan" or "realtime"))
         {
             return $"source: must be scan or realtime, got '{e.Source}'";
         }

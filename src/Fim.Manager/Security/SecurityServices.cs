@@ -166,11 +166,17 @@ public static class SecurityServices
         services.AddRateLimiter(o =>
         {
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                RateLimitPartition.GetFixedWindowLimiter(CallerKey(context), _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = api.RequestsPerCallerPerMinute,
-                    Window = TimeSpan.FromMinutes(1),
-                }));
+                Ingest.IngestEndpoint.Serves(context)
+                    ? RateLimitPartition.GetFixedWindowLimiter("ingest:" + CallerKey(context), _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = api.IngestRequestsPerCallerPerMinute,
+                        Window = TimeSpan.FromMinutes(1),
+                    })
+                    : RateLimitPartition.GetFixedWindowLimiter(CallerKey(context), _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = api.RequestsPerCallerPerMinute,
+                        Window = TimeSpan.FromMinutes(1),
+                    }));
             o.AddPolicy(ScanRateLimit, context => RateLimitPartition.GetFixedWindowLimiter(CallerKey(context), _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = api.ScansPerCallerPerMinute,

@@ -14,7 +14,8 @@ namespace Fim.Manager.Sinks;
 /// <summary>
 /// Feeds one sink from its own durable consumer on FIM_ALERTS (shared by all managers, so each alert reaches the sink
 /// once). New sinks start with alerts stored from then on, not the whole history. An alert the sink still fails on at
-/// its last delivery is copied to fim.deadletter.&lt;sink&gt; and terminated.
+/// its last delivery is copied to fim.deadletter.&lt;sink&gt; and terminated. Alerts tagged <see cref="Alert.StoredOnlyTag"/>
+/// are acked unsent.
 /// </summary>
 public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamTopology topology, ManagerMetrics metrics, ManagerRetries retries, ILogger<AlertSinkWorker> log)
     : BackgroundService
@@ -69,7 +70,10 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
             metrics.SinkDeliveries.WithLabels(sink.Name, "unreadable").Inc();
             return;
         }
-        var result = await sink.DeliverAsync(alert, msg.Data ?? [], cancellationToken);
+        // Stored and searchable, sent nowhere (a passed Prowler check; a rule with notify: false).
+        var result = alert.Tags.Contains(Alert.StoredOnlyTag, StringComparer.Ordinal)
+            ? SinkResult.Skipped
+            : await sink.DeliverAsync(alert, msg.Data ?? [], cancellationToken);
         var delivered = msg.Metadata?.NumDelivered ?? 1;
         switch (result)
         {

@@ -21,6 +21,8 @@ public sealed record AlertQuery
     public int? MaxLevel { get; init; }
     public string? RuleId { get; init; }
     public string? Kind { get; init; }
+    /// <summary>scan or realtime (file changes), falco, prowler or json (security records), exactly.</summary>
+    public string? Source { get; init; }
     /// <summary>The writer's executable (or process name) or user name.</summary>
     public string? Actor { get; init; }
     public string? Namespace { get; init; }

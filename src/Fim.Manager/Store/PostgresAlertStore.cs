@@ -135,6 +135,11 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             WHERE position('"labels"'::bytea IN body) > 0 OR position('"package"'::bytea IN body) > 0
             """,
         ]),
+        new(7, "where each alert's event came from (source filter: scan, realtime, falco, prowler, json)", [
+            "ALTER TABLE alerts ADD COLUMN source text NOT NULL DEFAULT ''",
+            "UPDATE alerts SET source = COALESCE(convert_from(body, 'UTF8')::json ->> 'source', '')",
+            "CREATE INDEX alerts_source_time_id ON alerts (source, observed_at, alert_id)",
+        ]),
     ];
 
     protected override string CreateVersionTable =>
@@ -172,7 +177,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
     }
 
     /// <summary>The columns a COPY writes, in <see cref="WriteRowAsync"/>'s order (also the benchmark's bare COPY).</summary>
-    public const string Columns = "observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body, labels, package, package_verified";
+    public const string Columns = "observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user, namespace, pod, stream_seq, stored_at, body, labels, package, package_verified, source";
 
     /// <summary>
     /// The batch, each alert id once, goes by COPY BINARY straight into <c>alerts</c> with its rollup counts, one
@@ -272,6 +277,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         {
             await copy.WriteNullAsync(cancellationToken);
         }
+        await copy.WriteAsync(a.Source, NpgsqlDbType.Text, cancellationToken);
     }
 
     private static async Task WriteNullableAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken cancellationToken)

@@ -282,7 +282,7 @@ public abstract partial class SqlAlertStore : IAlertStore
     {
         var where = new StringBuilder("1=1");
         // No path, name or label holds NUL, and PostgreSQL text cannot: a filter with one matches nothing, literally.
-        impossible = new[] { q.AgentId, q.Host, q.RuleId, q.Kind, q.Namespace, q.Pod, q.Actor, q.Package, q.Path }.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true);
+        impossible = new[] { q.AgentId, q.Host, q.RuleId, q.Kind, q.Source, q.Namespace, q.Pod, q.Actor, q.Package, q.Path }.Any(v => v?.Contains('\0', StringComparison.Ordinal) == true);
         if (impossible)
         {
             return where;
@@ -309,6 +309,7 @@ public abstract partial class SqlAlertStore : IAlertStore
         Equal("host", "host", q.Host);
         Equal("rule_id", "rule", q.RuleId);
         Equal("kind", "kind", q.Kind);
+        Equal("source", "source", q.Source);
         Equal("namespace", "ns", q.Namespace);
         Equal("pod", "pod", q.Pod);
         ReviewStateCondition(q.ReviewState, command, where);

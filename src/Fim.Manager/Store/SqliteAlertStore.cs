@@ -128,6 +128,11 @@ public sealed class SqliteAlertStore : SqlAlertStore
             WHERE instr(body, CAST('"labels"' AS BLOB)) > 0 OR instr(body, CAST('"package"' AS BLOB)) > 0
             """,
         ]),
+        new(7, "where each alert's event came from (source filter: scan, realtime, falco, prowler, json)", [
+            "ALTER TABLE alerts ADD COLUMN source TEXT NOT NULL DEFAULT ''",
+            "UPDATE alerts SET source = COALESCE(json_extract(CAST(body AS TEXT), '$.source'), '')",
+            "CREATE INDEX alerts_source_time_id ON alerts (source, observed_at, alert_id)",
+        ]),
     ];
 
     protected override string CreateVersionTable =>
@@ -180,8 +185,8 @@ public sealed class SqliteAlertStore : SqlAlertStore
             var inserted = new List<StoredAlert>(alerts.Count);
             using (var insert = new SqliteRowStatement((SqliteConnection)connection, """
                 INSERT INTO alerts (observed_at, alert_id, agent_id, host, path, level, rule_id, kind, policy, actor_exe, actor_user,
-                    namespace, pod, stream_seq, stored_at, body, labels, package, package_verified)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+                    namespace, pod, stream_seq, stored_at, body, labels, package, package_verified, source)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
                 ON CONFLICT (alert_id) DO NOTHING
                 """))
             {
@@ -214,6 +219,7 @@ public sealed class SqliteAlertStore : SqlAlertStore
                     {
                         insert.BindNull(19);
                     }
+                    insert.Bind(20, a.Source);
                     if (insert.Execute() > 0)
                     {
                         inserted.Add(a);

@@ -26,7 +26,8 @@ public sealed record StoredAlert(
     byte[] Json,
     string Labels = "",
     string? Package = null,
-    bool? PackageVerified = null)
+    bool? PackageVerified = null,
+    string Source = "")
 {
     public static StoredAlert From(Alert a, byte[] json, ulong streamSequence, DateTimeOffset storedAt)
     {
@@ -35,7 +36,7 @@ public sealed record StoredAlert(
             Micros.From(a.ObservedAt), a.AlertId, a.AgentId, a.Host, a.Path, a.Level, a.Rule.Id, a.Kind, a.Policy,
             a.Actor?.Executable ?? a.Actor?.Process, a.Actor?.User ?? a.Actor?.LoginUser,
             workload?.PodNamespace, workload?.PodName, (long)streamSequence, Micros.From(storedAt), json,
-            StoredLabels.Encode(a.Labels), a.Package?.Name, a.Package?.Verified);
+            StoredLabels.Encode(a.Labels), a.Package?.Name, a.Package?.Verified, a.Source);
     }
 }
 

@@ -24,6 +24,7 @@ public sealed class ManagerMetrics
         UnknownAgentEvents = f.CreateCounter("fim_unknown_agent_events_total", "Events from agents with no heartbeat in KV fim-agents (processed, tagged unknown-agent).");
         ConsumerPending = f.CreateGauge("fim_consumer_pending", "num_pending + num_ack_pending of the fim-managers consumer.");
         SinkDeliveries = f.CreateCounter("fim_sink_deliveries_total", "Alerts handed to a sink, by sink and result.", "sink", "result");
+        Ingested = f.CreateCounter("fim_ingest_records_total", "Records posted to the ingest endpoint, by format and result (accepted, rejected reason).", "format", "result");
         Ready = f.CreateGauge("fim_manager_ready", "1 when connected to NATS with the consumer bound.");
         AgentLastHeartbeat = f.CreateGauge("fim_agent_last_heartbeat_timestamp_seconds",
             "When each agent's heartbeat was last stored in KV fim-agents (Unix seconds); FimAgentSilent fires on its age.", "agent");
@@ -38,6 +39,7 @@ public sealed class ManagerMetrics
 
     public CollectorRegistry Registry { get; }
     public Counter EventsConsumed { get; }
+    public Counter Ingested { get; }
     public Counter Alerts { get; }
     public Counter Silenced { get; }
     public Histogram ProcessingSeconds { get; }

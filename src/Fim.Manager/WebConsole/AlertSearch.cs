@@ -32,6 +32,8 @@ public sealed record AlertSearch
     public string? Cursor { get; init; }
     public string? Host { get; init; }
     public string? Kind { get; init; }
+    /// <summary>scan, realtime, falco, prowler or json.</summary>
+    public string? Source { get; init; }
     public string? Actor { get; init; }
     public string? Namespace { get; init; }
     public string? Pod { get; init; }
@@ -76,6 +78,7 @@ public sealed record AlertSearch
                 Limit = PageSize,
                 Host = Host ?? "",
                 Kind = Kind ?? "",
+                Source = Source ?? "",
                 Actor = Actor ?? "",
                 Namespace = Namespace ?? "",
                 Pod = Pod ?? "",
@@ -140,6 +143,7 @@ public sealed record AlertSearch
             ("until", Until),
             ("host", Host),
             ("kind", Kind),
+            ("source", Source),
             ("actor", Actor),
             ("namespace", Namespace),
             ("pod", Pod),

@@ -19,8 +19,8 @@ public sealed class FimPolicySpec
     [Description("Which agents apply this policy, by their labels; empty selects every agent.")]
     public AgentSelector? Selector { get; set; }
 
-    [RequiredField, MinItems(1), Description("Monitored paths.")]
-    public List<FimPathRule> Paths { get; set; } = [];
+    [Description("Monitored paths; a policy needs paths, sources or both.")]
+    public List<FimPathRule>? Paths { get; set; }
 
     public FimSchedule? Schedule { get; set; }
 
@@ -42,8 +42,20 @@ public sealed class FimPolicySpec
     public FimFlapping? Flapping { get; set; }
     public FimPodSelection? Pods { get; set; }
 
+    [Description("JSON-lines files the agent tails and sends line by line as security records (docs/sources.md).")]
+    public List<FimSource>? Sources { get; set; }
+
     /// <summary>Operator-only (not in the core model nor the agents' policy document): the node hold-off.</summary>
     public FimNodeMaintenance? NodeMaintenance { get; set; }
+}
+
+public sealed class FimSource
+{
+    [RequiredField, Pattern("^/"), Description("Absolute path of the files; the file name may be a glob (/var/log/prowler/*.ocsf.json).")]
+    public string Path { get; set; } = "";
+
+    [RequiredField, EnumValues("prowler", "falco", "json"), Description("How each line is decoded: prowler (JSON-OCSF findings), falco (Falco's JSON output) or json.")]
+    public string Format { get; set; } = "";
 }
 
 public sealed class FimPathRule

@@ -216,4 +216,14 @@ public sealed class ConnectedUnitTests : IDisposable
         var expected = NatsAuthorization.AgentPublish("x").Concat(NatsAuthorization.AgentSubscribe("x")).Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(expected, granted.Order(StringComparer.Ordinal).ToArray());
     }
+
+    [Fact]
+    public void Ingest_agent_ids_are_reserved_for_the_managers_ingest_endpoint()
+    {
+        var authz = new NatsAuthorization { Agents = { "node-1", Subjects.IngestAgentId(SecurityRecord.Falco) } };
+        Assert.Contains("reserved", Assert.Throws<ArgumentException>(authz.Render).Message, StringComparison.Ordinal);
+        var problems = new AgentOptionsValidator().Validate(null, new AgentOptions { AgentId = "ingest-falco" });
+        Assert.Contains(problems.Failures!, f => f.Contains("reserved", StringComparison.Ordinal));
+        Assert.Contains(Subjects.Events("ingest-falco"), NatsAuthorization.ManagerPublish);
+    }
 }

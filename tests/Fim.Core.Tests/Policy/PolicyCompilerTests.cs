@@ -221,7 +221,7 @@ public class PolicyCompilerTests
 
         var error = Assert.Throws<PolicyException>(() => PolicyCompiler.Compile(spec, "fim-policies/prod.web"));
 
-        Assert.Equal("fim-policies/prod.web: paths: at least one path to monitor is required", error.Message);
+        Assert.Equal("fim-policies/prod.web: paths: at least one path to monitor is required (or a source to tail)", error.Message);
     }
 
     [Fact]
@@ -369,7 +369,7 @@ public class PolicyCompilerTests
     public void ForPaths_refuses_no_paths_and_empty_paths()
     {
         var none = Assert.Throws<PolicyException>(() => PolicyCompiler.ForPaths([]));
-        Assert.Equal("command line: paths: at least one path to monitor is required", none.Message);
+        Assert.Equal("command line: paths: at least one path to monitor is required (or a source to tail)", none.Message);
 
         var empty = Assert.Throws<PolicyException>(() => PolicyCompiler.ForPaths(["/etc", ""]));
         Assert.Equal("command line: paths[1].path: must not be empty", empty.Message);

@@ -34,8 +34,8 @@ public abstract class AlertStoreContract
     {
         await Store.MigrateAsync(Ct);
         var versions = await Store.SchemaVersionsAsync(Ct);
-        // 1 alerts, 2 reviews, 3 audit log, 4 scans, 5 count rollups, 6 labels and package: each once, in order.
-        Assert.Equal([1, 2, 3, 4, 5, 6], versions);
+        // 1 alerts, 2 reviews, 3 audit log, 4 scans, 5 count rollups, 6 labels and package, 7 source: each once, in order.
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], versions);
         await using var again = await OpenAgainAsync();
         await again.MigrateAsync(Ct);
         Assert.Equal(versions, await again.SchemaVersionsAsync(Ct));
@@ -94,6 +94,8 @@ public abstract class AlertStoreContract
         await Expect(range with { MinLevel = 5, MaxLevel = 12 }, 0, 1, 2);
         await Expect(range with { RuleId = "550" }, 2, 3);
         await Expect(range with { Kind = "deleted" }, 0);
+        await Expect(range with { Source = "realtime" }, 0, 1, 2, 3, 4);
+        await Expect(range with { Source = "falco" });
         await Expect(range with { Actor = "/usr/bin/vim" }, 0);
         await Expect(range with { Actor = "bob" }, 1);
         await Expect(range with { Namespace = "payments" }, 0, 2);
@@ -354,6 +356,59 @@ public abstract class AlertStoreContract
     }
 
     [Fact]
+    public async Task Security_alerts_are_searchable_by_source_alongside_file_alerts()
+    {
+        var a = Agent("src");
+        var at = T0.AddHours(3);
+        var file = Alert(a, "/etc/passwd", at);
+        var falco = Security(a, at.AddMinutes(1), SecurityRecord.Falco, "705");
+        var prowler = Security(a, at.AddMinutes(2), SecurityRecord.Prowler, "721");
+        Alert[] rows = [file, falco, prowler];
+        await Store.InsertAsync([.. rows.Select(Stored)], Ct);
+        var range = new AlertQuery { Since = at, Until = at.AddHours(1), AgentId = a };
+        await ExpectAsync(Store, rows, range, 0, 1, 2);
+        await ExpectAsync(Store, rows, range with { Source = "falco" }, 1);
+        await ExpectAsync(Store, rows, range with { Source = "prowler" }, 2);
+        await ExpectAsync(Store, rows, range with { Source = "realtime" }, 0);
+        await ExpectAsync(Store, rows, range with { Kind = "security", MinLevel = 6 }, 2);
+        var stored = (await SearchAllAsync(range with { Source = "prowler" })).Single();
+        Assert.Equal("arn:aws:s3:::b", stored.Record!.Resource);
+        // Counts with a source filter are counted from the alerts (the hourly rollup has no source).
+        var counts = await Store.CountAsync(new CountQuery(range with { Source = "falco" }, CountKey.Rule, TimeSpan.FromHours(1)), Ct);
+        Assert.Equal("705", Assert.Single(counts).Key);
+    }
+
+    private static Alert Security(string agent, DateTimeOffset at, string format, string rule)
+    {
+        var alert = Alert(agent, $"/var/log/{format}.json", at, level: rule == "705" ? 5 : 11, rule: rule, kind: FileEvent.SecurityKind);
+        alert.Source = format;
+        alert.Record = new SecurityRecord { Format = format, Title = "t", Severity = "High", Resource = "arn:aws:s3:::b", Fields = { ["severity"] = "High" } };
+        return alert;
+    }
+
+    [Fact]
+    public async Task Migration_7_fills_the_source_of_alerts_stored_before_it()
+    {
+        var (store, sql, reopen) = await OpenFreshAsync();
+        var a = Agent("mig7");
+        var at = T0.AddHours(10);
+        Alert[] rows = [Alert(a, "/etc/x", at), Security(a, at.AddMinutes(1), SecurityRecord.Falco, "705")];
+        await using (store)
+        {
+            await store.InsertAsync([.. rows.Select(Stored)], Ct);
+        }
+        foreach (var statement in (string[])["DROP INDEX alerts_source_time_id", "ALTER TABLE alerts DROP COLUMN source", "DELETE FROM schema_version WHERE version = 7"])
+        {
+            await sql(statement);
+        }
+        await using var upgraded = reopen();
+        await upgraded.MigrateAsync(Ct);
+        var range = new AlertQuery { Since = at, Until = at.AddHours(1), AgentId = a };
+        await ExpectAsync(upgraded, rows, range with { Source = "falco" }, 1);
+        await ExpectAsync(upgraded, rows, range with { Source = "realtime" }, 0);
+    }
+
+    [Fact]
     public async Task Migration_6_fills_labels_and_package_of_alerts_stored_at_version_5_from_their_JSON()
     {
         var (store, sql, reopen) = await OpenFreshAsync();
@@ -372,7 +427,7 @@ public abstract class AlertStoreContract
         }
         await using var upgraded = reopen();
         await upgraded.MigrateAsync(Ct);
-        Assert.Equal([1, 2, 3, 4, 5, 6], await upgraded.SchemaVersionsAsync(Ct));
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], await upgraded.SchemaVersionsAsync(Ct));
         var range = new AlertQuery { Since = at, Until = at.AddHours(1) };
         Task Expect(AlertQuery q, params int[] expected) => ExpectAsync(upgraded, rows, q, expected);
         await Expect(range, 0, 1, 2, 3, 4, 5);
