@@ -41,6 +41,9 @@ public sealed class ShippedAuthorizationPipelineTests
             env["Fim__Api__HttpPort"] = http.ToString();
             env["Fim__Api__GrpcPort"] = NatsServer.FreePort().ToString();
             env["Fim__Store__DataDirectory"] = Path.Combine(root, "store");
+            // The waits below poll the API every 20 ms: on a busy machine the default 600 a minute ran out before the
+            // alert was stored, and a 429 failed the test. Rate limits are AuthTests' subject, not this one's.
+            env["Fim__Api__RequestsPerCallerPerMinute"] = "1000000";
             manager = ChildProcess.Dotnet(Programs.Manager, [], env);
             using var api = new HttpClient(oidc.BearerHandler(OidcProvider.Admin)) { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromSeconds(30) };
             await Eventually.TrueAsync(async () => !manager.HasExited && await ReadyAsync(api), () => $"the manager to be ready\n{manager.Output}", Deadline);
