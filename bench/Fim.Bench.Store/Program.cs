@@ -9,7 +9,8 @@ using Npgsql;
 // table plus the rollup upserts, one transaction per batch) against a bare COPY of the same rows in the same run, and
 // SQLite ingest of the same rows; --ingest-runs runs, alternating which goes first. 2. The issue's five queries over
 // generated alerts (1,000 agents, 30 days), p50/p99 and bytes per alert on disk. PostgreSQL runs on this host (fsync on).
-// Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N] [--ingest-profile N]
+// Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--writers N] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N] [--ingest-profile N]
+//   --writers N: ingest batches dealt round-robin to N concurrent writers, store and bare COPY alike (N indexing managers).
 //   --reuse DIR keeps PostgreSQL's data directory (and the SQLite file) in DIR, so generated alerts are loaded once.
 //   --ingest-profile N: where an ingest batch's time goes (IngestProfile; --sqlite-only: SQLite alone), then exits.
 //   --console N: instead of the five queries, the web console's pages, each opened N times in chromium against a manager
@@ -17,6 +18,7 @@ using Npgsql;
 var ingest = Arg("--ingest", 200_000);
 var ingestRuns = Arg("--ingest-runs", 2);
 var batch = Arg("--batch", 1000);
+var writers = Arg("--writers", 1);
 var total = Arg("--alerts", 10_000_000);
 var runs = Arg("--runs", 200);
 var sqliteTotal = Arg("--sqlite-alerts", 0);
@@ -62,7 +64,7 @@ if (ingest > 0)
     {
         await warmStore.InsertAsync(warm.GetRange(i, batch), ct);
     }
-    await BareCopyAsync(warmCopy, warm, batch);
+    await BareCopyAsync(warmCopy, [.. warm.Chunk(batch).Select(c => c.ToList())]);
 }
 
 for (var run = 1; run <= ingestRuns && ingest > 0; run++)
@@ -74,14 +76,14 @@ for (var run = 1; run <= ingestRuns && ingest > 0; run++)
     await using var copyStore = new PostgresAlertStore(await FreshDatabaseAsync($"ingest_copy_{run}"));
     await copyStore.MaintainAsync(now.AddDays(-400), now, ct);
     var loadBefore = LoadAverage();
-    async Task<double> Store() => await TimedAsync(async () =>
+    Task<double> Store() => TimedAsync(() => ConcurrentlyAsync(rows, batch, writers, async part =>
     {
-        for (var i = 0; i < rows.Count; i += batch)
+        foreach (var b in part)
         {
-            await ingestStore.InsertAsync(rows.GetRange(i, Math.Min(batch, rows.Count - i)), ct);
+            await ingestStore.InsertAsync(b, ct);
         }
-    }, rows.Count);
-    Task<double> Copy() => TimedAsync(() => BareCopyAsync(copyStore, rows, batch), rows.Count);
+    }), rows.Count);
+    Task<double> Copy() => TimedAsync(() => ConcurrentlyAsync(rows, batch, writers, part => BareCopyAsync(copyStore, part)), rows.Count);
     double storeRate, copyRate;
     if (run % 2 == 1)
     {
@@ -94,7 +96,7 @@ for (var run = 1; run <= ingestRuns && ingest > 0; run++)
         copyRate = await Copy();
     }
     Console.WriteLine($"run {run} postgres ingest: store {storeRate:N0}/s, bare COPY {copyRate:N0}/s, ratio {storeRate / copyRate:0.00} "
-        + $"({rows.Count:N0} alerts, batches of {batch}, {(run % 2 == 1 ? "COPY first" : "store first")}; load average {loadBefore} -> {LoadAverage()})");
+        + $"({rows.Count:N0} alerts, batches of {batch}, {(run % 2 == 1 ? "COPY first" : "store first")}, {writers} writer(s) each; load average {loadBefore} -> {LoadAverage()})");
 
     var sqliteDir = Path.Combine(reuse ?? Path.GetTempPath(), "fim-bench-store-ingest-" + Guid.NewGuid().ToString("N")[..8]);
     await using (var sqlite = new SqliteAlertStore(Path.Combine(sqliteDir, "alerts.db")))
@@ -230,7 +232,7 @@ async Task<(PostgresAlertStore Store, DateTimeOffset Now)> QueryDatabaseAsync(st
         {
             next = Task.Run(() => BenchAlerts.Generate(Math.Min(Chunk, total - following), seed: 100 + following, spreadDays: 30, now));
         }
-        await BareCopyAsync(q, chunk, 50_000);
+        await BareCopyAsync(q, [.. chunk.Chunk(50_000).Select(c => c.ToList())]);
     }
     Console.WriteLine($"postgres: copied {total:N0} alerts in {load.Elapsed.TotalSeconds:0} s; load average {LoadAverage()}");
     await using (var c = await q.OpenRawAsync(ct))
@@ -317,16 +319,24 @@ static async Task<double> TimedAsync(Func<Task> work, int count)
     return count / sw.Elapsed.TotalSeconds;
 }
 
-static async Task BareCopyAsync(PostgresAlertStore store, List<StoredAlert> rows, int batch)
+// The batches dealt round-robin to `writers` concurrent writers, as an indexer with that many writers (or that many
+// indexing managers) would write them.
+static Task ConcurrentlyAsync(List<StoredAlert> rows, int batch, int writers, Func<List<List<StoredAlert>>, Task> write)
+{
+    var batches = rows.Chunk(batch).Select(c => c.ToList()).ToList();
+    return Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(() => write([.. batches.Where((_, i) => i % writers == w)]))));
+}
+
+static async Task BareCopyAsync(PostgresAlertStore store, List<List<StoredAlert>> batches)
 {
     await using var connection = await store.OpenRawAsync(CancellationToken.None);
-    for (var i = 0; i < rows.Count; i += batch)
+    foreach (var part in batches)
     {
         await using var tx = await connection.BeginTransactionAsync();
         await using (var copy = await connection.BeginBinaryImportAsync(
             $"COPY alerts ({PostgresAlertStore.Columns}) FROM STDIN (FORMAT BINARY)"))
         {
-            foreach (var row in rows.GetRange(i, Math.Min(batch, rows.Count - i)))
+            foreach (var row in part)
             {
                 await PostgresAlertStore.WriteRowAsync(copy, row, CancellationToken.None);
             }
