@@ -56,6 +56,9 @@ agent.StdoutLine += line =>
 try
 {
     await agent.AwaitLogAsync("realtime detection on");
+    // The package index is built in the background after the first watch ("package databases indexed", or "indexing the
+    // package databases failed"), then its garbage is collected: writes start once the agent is in its steady state.
+    await agent.AwaitLogAsync("package databases");
     var closed = new long[files];
     var content = new byte[256];
     for (var i = 0; i < files; i++)
@@ -83,7 +86,7 @@ try
     Console.WriteLine($"{files} writes, {intervalMs} ms apart; alerts received: {latencies.Length}");
     if (latencies.Length > 0)
     {
-        Console.WriteLine($"close() -> alert line: p50 {P(0.50):F2} ms, p95 {P(0.95):F2} ms, p99 {P(0.99):F2} ms, max {latencies[^1]:F2} ms (target p99 <= 20 ms)");
+        Console.WriteLine($"close() -> alert line: p50 {P(0.50):F2} ms, p95 {P(0.95):F2} ms, p99 {P(0.99):F2} ms, max {latencies[^1]:F2} ms (target p99 <= 5 ms)");
     }
     return latencies.Length == files ? 0 : 1;
 
