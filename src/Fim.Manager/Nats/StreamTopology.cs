@@ -87,6 +87,20 @@ public sealed class StreamTopology(IOptions<PipelineOptions> options, ILogger<St
             }
         }, cancellationToken).AsTask();
 
+    /// <summary>
+    /// The durable consumer <paramref name="wanted"/> on <paramref name="stream"/>, created or brought to its config once
+    /// every stream exists (a worker may also publish to another, as the sinks do to dead letters).
+    /// </summary>
+    public async Task<INatsJSConsumer> DurableAsync(INatsJSContext js, string stream, ConsumerConfig wanted, CancellationToken cancellationToken)
+    {
+        foreach (var s in Streams)
+        {
+            await EnsureStreamAsync(js, s, cancellationToken);
+        }
+        await EnsureConsumerAsync(js, stream, wanted, cancellationToken);
+        return await js.GetConsumerAsync(stream, wanted.Name!, cancellationToken);
+    }
+
     /// <summary>Concurrent creates of the same durable can collide on older servers; the next attempt sees it.</summary>
     public Task EnsureConsumerAsync(INatsJSContext js, string stream, ConsumerConfig wanted, CancellationToken cancellationToken) =>
         ManagerRetries.TopologyRace.ExecuteAsync(async token => await js.CreateOrUpdateConsumerAsync(stream, wanted, token), cancellationToken).AsTask();

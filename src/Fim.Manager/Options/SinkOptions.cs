@@ -40,7 +40,7 @@ public sealed class EmailSinkOptions
 }
 
 /// <summary>RFC 5424 messages over TCP with TLS (RFC 5425), octet-counted, the alert's ECS JSON as MSG.</summary>
-public sealed class SyslogSinkOptions
+public sealed class SyslogSinkOptions : RetryingSinkOptions
 {
     /// <summary>The receiver's host name or IP (checked against its certificate); empty disables the sink.</summary>
     public string? Host { get; set; }
@@ -57,8 +57,6 @@ public sealed class SyslogSinkOptions
     public string Consumer { get; set; } = "fim-sink-syslog";
     /// <summary>Connecting, the TLS handshake and each write.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
-    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
-    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
     public int MaxDeliver { get; set; } = 20;
     public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -81,19 +79,31 @@ public static class StdoutFormats
     public const string Native = "native";
 }
 
-public sealed class WebhookSinkOptions
+public sealed class WebhookSinkOptions : RetryingSinkOptions
 {
     /// <summary>Slack-compatible incoming webhook; empty disables the sink. Never logged (it often holds a token).</summary>
     public string? Url { get; set; }
     public int MinLevel { get; set; } = 7;
     public string Consumer { get; set; } = "fim-sink-webhook";
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
-    /// <summary>First retry delay; doubles per attempt up to <see cref="MaxRetryDelay"/>.</summary>
-    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
-    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>Attempts per alert; after the last one the alert is copied to fim.deadletter.webhook.</summary>
     public int MaxDeliver { get; set; } = 8;
     public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);
+}
+
+/// <summary>A sink that is retried through its consumer (nak with a delay): the delay doubles per attempt.</summary>
+public abstract class RetryingSinkOptions
+{
+    /// <summary>First retry delay; doubles per attempt up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long to wait before the attempt after the <paramref name="delivered"/>-th.</summary>
+    public TimeSpan Backoff(ulong delivered)
+    {
+        var exponent = (int)Math.Min(delivered == 0 ? 0 : delivered - 1, 20);
+        return TimeSpan.FromTicks(Math.Min(RetryDelay.Ticks * (1L << exponent), MaxRetryDelay.Ticks));
+    }
 }

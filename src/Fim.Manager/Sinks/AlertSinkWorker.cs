@@ -29,11 +29,7 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
         await retries.Sink(sink.Name).KeepRunningAsync(async token =>
         {
             var js = await nats.JetStreamAsync(token);
-            foreach (var stream in topology.Streams)
-            {
-                await topology.EnsureStreamAsync(js, stream, token);
-            }
-            await topology.EnsureConsumerAsync(js, Subjects.AlertsStream, new ConsumerConfig(sink.Consumer)
+            var consumer = await topology.DurableAsync(js, Subjects.AlertsStream, new ConsumerConfig(sink.Consumer)
             {
                 DurableName = sink.Consumer,
                 Description = $"Alert sink {sink.Name}",
@@ -44,7 +40,6 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
                 FilterSubject = Subjects.AllAlerts,
                 DeliverPolicy = ConsumerConfigDeliverPolicy.New,
             }, token);
-            var consumer = await js.GetConsumerAsync(Subjects.AlertsStream, sink.Consumer, token);
             await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = 100 }, token))
             {
                 await HandleAsync(js, msg, token);

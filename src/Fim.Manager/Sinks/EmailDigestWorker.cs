@@ -39,11 +39,7 @@ public sealed class EmailDigestWorker(IOptions<SinkOptions> options, NatsConnect
         await retries.Sink(SinkName).KeepRunningAsync(async token =>
         {
             var js = await nats.JetStreamAsync(token);
-            foreach (var stream in topology.Streams)
-            {
-                await topology.EnsureStreamAsync(js, stream, token);
-            }
-            await topology.EnsureConsumerAsync(js, Subjects.AlertsStream, new ConsumerConfig(_options.Consumer)
+            var consumer = await topology.DurableAsync(js, Subjects.AlertsStream, new ConsumerConfig(_options.Consumer)
             {
                 DurableName = _options.Consumer,
                 Description = "Alert sink email (digests)",
@@ -54,7 +50,6 @@ public sealed class EmailDigestWorker(IOptions<SinkOptions> options, NatsConnect
                 FilterSubject = Subjects.AllAlerts,
                 DeliverPolicy = ConsumerConfigDeliverPolicy.New,
             }, token);
-            var consumer = await js.GetConsumerAsync(Subjects.AlertsStream, _options.Consumer, token);
             await RunAsync(consumer, token);
         }, stoppingToken);
     }

@@ -26,11 +26,7 @@ public sealed class WebhookAlertSink(IOptions<SinkOptions> options, IHttpClientF
     public TimeSpan AckWait => _options.AckWait;
     public int MaxDeliver => _options.MaxDeliver;
 
-    public TimeSpan RetryDelay(ulong delivered)
-    {
-        var exponent = (int)Math.Min(delivered == 0 ? 0 : delivered - 1, 20);
-        return TimeSpan.FromTicks(Math.Min(_options.RetryDelay.Ticks * (1L << exponent), _options.MaxRetryDelay.Ticks));
-    }
+    public TimeSpan RetryDelay(ulong delivered) => _options.Backoff(delivered);
 
     public async Task<SinkResult> DeliverAsync(Alert alert, ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
     {

@@ -30,11 +30,7 @@ public sealed class WebhookNotificationWorker(WebhookAlertSink webhook, NatsConn
         await retries.Sink(SinkName).KeepRunningAsync(async token =>
         {
             var js = await nats.JetStreamAsync(token);
-            foreach (var stream in topology.Streams)
-            {
-                await topology.EnsureStreamAsync(js, stream, token);
-            }
-            await topology.EnsureConsumerAsync(js, Notification.Stream, new ConsumerConfig(ConsumerName)
+            var consumer = await topology.DurableAsync(js, Notification.Stream, new ConsumerConfig(ConsumerName)
             {
                 DurableName = ConsumerName,
                 Description = "Webhook sink for notifications",
@@ -46,7 +42,6 @@ public sealed class WebhookNotificationWorker(WebhookAlertSink webhook, NatsConn
                 // All: the stream is made by the managers, so whatever it holds was published for them (30 days at most).
                 DeliverPolicy = ConsumerConfigDeliverPolicy.All,
             }, token);
-            var consumer = await js.GetConsumerAsync(Notification.Stream, ConsumerName, token);
             await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = 20 }, token))
             {
                 await HandleAsync(js, msg, token);

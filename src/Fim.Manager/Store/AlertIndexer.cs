@@ -94,11 +94,7 @@ public sealed class AlertIndexer(
         await store.MigrateAsync(cancellationToken);
         await MaintainOnceAsync(cancellationToken);
         var js = await nats.JetStreamAsync(cancellationToken);
-        foreach (var stream in topology.Streams)
-        {
-            await topology.EnsureStreamAsync(js, stream, cancellationToken);
-        }
-        await topology.EnsureConsumerAsync(js, Subjects.AlertsStream, new ConsumerConfig(Subjects.IndexerConsumer)
+        var consumer = await topology.DurableAsync(js, Subjects.AlertsStream, new ConsumerConfig(Subjects.IndexerConsumer)
         {
             DurableName = Subjects.IndexerConsumer,
             Description = "Alert store indexer",
@@ -108,7 +104,6 @@ public sealed class AlertIndexer(
             FilterSubject = Subjects.AllAlerts,
             DeliverPolicy = ConsumerConfigDeliverPolicy.All,
         }, cancellationToken);
-        var consumer = await js.GetConsumerAsync(Subjects.AlertsStream, Subjects.IndexerConsumer, cancellationToken);
         var inbox = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(_options.BatchSize * 2) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pump = PumpAsync(consumer, inbox.Writer, stop.Token);
