@@ -571,6 +571,29 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     }
 
     [Fact]
+    public async Task Requests_beyond_the_per_caller_limit_are_refused_with_429_and_other_callers_keep_their_own()
+    {
+        await using var m = await TestManager.StartAsync(f.Nats.Server.Url, new Dictionary<string, string?> { ["Fim:Api:RequestsPerCallerPerMinute"] = "5" });
+        var admin = m.HttpAs(OidcProvider.Admin);
+        var statuses = new List<HttpStatusCode>();
+        string? refusal = null;
+        for (var i = 0; i < 7; i++)
+        {
+            using var response = await admin.GetAsync("/api/v1/agents");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refusal = await response.Content.ReadAsStringAsync();
+            }
+        }
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.OK)); // Fim:Api:RequestsPerCallerPerMinute
+        Assert.All(statuses.Skip(5), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+        Assert.Contains("rate limit", refusal);
+        // The budget is per caller: another identity is not refused for the admin's burst.
+        Assert.Equal(HttpStatusCode.OK, (await m.HttpAs(OidcProvider.Viewer).GetAsync("/api/v1/agents")).StatusCode);
+    }
+
+    [Fact]
     public async Task Scan_requests_beyond_the_per_caller_limit_are_refused_as_resource_exhausted()
     {
         var token = (await M.Client.CreateApiTokenAsync(new CreateApiTokenRequest { Name = "scan-burst", Role = "admin" })).Secret;

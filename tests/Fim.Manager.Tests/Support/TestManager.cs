@@ -108,6 +108,9 @@ public sealed class TestManager : IAsyncDisposable
             // Each test manager its own SQLite alert store (the default backend).
             ["Fim:Store:DataDirectory"] = Path.Combine(Path.GetTempPath(), StoreDirectoryPrefix + Guid.NewGuid().ToString("N")[..10]),
             ["Fim:Store:BatchDelay"] = "00:00:00.005",
+            // Tests wait by polling the API every 20 ms: the default 600 a minute per caller would refuse a slow wait's
+            // polls with 429. AuthTests sets a low limit where the limit is what is tested.
+            ["Fim:Api:RequestsPerCallerPerMinute"] = "1000000",
             ["Fim:Telemetry:LogLevel"] = Environment.GetEnvironmentVariable("FIM_TEST_LOG_LEVEL") ?? "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
