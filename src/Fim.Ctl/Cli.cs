@@ -290,7 +290,7 @@ public sealed partial class Cli(TextWriter stdout, TextWriter stderr, Func<strin
     private Command TokenCommand()
     {
         var name = new Option<string>("--name") { Description = "What the token is for.", Required = true };
-        var role = new Option<string>("--role") { Description = "viewer, analyst or admin.", Required = true };
+        var role = new Option<string>("--role") { Description = "ingest (posts security events only), viewer, analyst or admin.", Required = true };
         var ttl = new Option<string?>("--ttl") { Description = "Lifetime as an age (30d, 12h); default the manager's (30 days)." };
         var labels = new Option<string[]>("--label") { Description = "Limit to agents with this label (key=value); repeatable." };
         var namespaces = new Option<string[]>("--namespace") { Description = "Limit to policies of this Kubernetes namespace; repeatable." };

@@ -95,6 +95,25 @@ public sealed class IngestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_ingest_token_posts_events_and_can_read_or_review_nothing()
+    {
+        var token = (await _manager.Client.CreateApiTokenAsync(new CreateApiTokenRequest { Name = "falcosidekick", Role = "ingest" })).Secret;
+        var falco = _manager.HttpWithToken(token);
+        var posted = await falco.PostAsync("/api/v1/ingest/falco", Json(SecuritySamples.At(SecuritySamples.FalcoShell, Now.AddSeconds(-1))));
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        var alerts = await AlertsWhenAsync(1);
+
+        // Least privilege: the credential a Falco holds cannot read what it posted, nor hide it by a review.
+        Assert.Equal(HttpStatusCode.Forbidden, (await falco.GetAsync("/api/v1/alerts")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await falco.GetAsync("/api/v1/agents")).StatusCode);
+        var review = await falco.PostAsync("/api/v1/alerts/review",
+            Json($$"""{"state":"expected","comment":"nothing to see","alertIds":["{{alerts[0].AlertId}}"]}"""));
+        Assert.Equal(HttpStatusCode.Forbidden, review.StatusCode);
+        var grpc = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await _manager.ClientWithToken(token).ListAlertsAsync(new ListAlertsRequest()));
+        Assert.Equal(Grpc.Core.StatusCode.PermissionDenied, grpc.StatusCode);
+    }
+
+    [Fact]
     public async Task A_post_that_holds_no_Falco_event_is_refused_naming_why_and_good_lines_beside_bad_ones_are_kept()
     {
         var falco = _manager.HttpAs(OidcProvider.Analyst);

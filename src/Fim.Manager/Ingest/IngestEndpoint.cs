@@ -29,7 +29,7 @@ public static class IngestEndpoint
     {
         app.MapPost(FalcoPath, (HttpContext context, NatsConnector nats, ManagerMetrics metrics, TimeProvider time, ILoggerFactory logs) =>
                 PostAsync(context, SecurityRecord.Falco, nats, metrics, time, logs.CreateLogger(typeof(IngestEndpoint).FullName!)))
-            .RequireAuthorization(Roles.AnalystPolicy)
+            .RequireAuthorization(Roles.IngestPolicy)
             .DisableAntiforgery();
     }
 

@@ -43,7 +43,7 @@ public sealed class OidcOptions
 public sealed class GroupGrantOptions
 {
     public string Group { get; set; } = "";
-    /// <summary>viewer, analyst or admin.</summary>
+    /// <summary>ingest, viewer, analyst or admin.</summary>
     public string Role { get; set; } = "";
     /// <summary>Only agents with all these labels.</summary>
     public Dictionary<string, string>? MatchLabels { get; set; }

@@ -212,7 +212,7 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         {
             var g = o.Groups[i];
             p.Require(!string.IsNullOrWhiteSpace(g.Group), $"Groups:{i}:Group", "is required");
-            p.Require(Security.Roles.TryParse(g.Role, out _), $"Groups:{i}:Role", $"'{g.Role}' is not one of viewer, analyst, admin");
+            p.Require(Security.Roles.TryParse(g.Role, out _), $"Groups:{i}:Role", $"'{g.Role}' is not one of ingest, viewer, analyst, admin");
             if (Security.GrantMapper.Selector(g)?.Problem() is { } problem)
             {
                 p.Add($"{AuthOptions.Section}:Groups:{i}:MatchExpressions: {problem}");

@@ -26,7 +26,7 @@ public sealed class ApiTokens(ApiTokenStore store, IOptions<AuthOptions> options
         }
         if (!Roles.TryParse(request.Role, out var role))
         {
-            throw ApiArguments.Invalid($"role: '{request.Role}' is not one of viewer, analyst, admin");
+            throw ApiArguments.Invalid($"role: '{request.Role}' is not one of ingest, viewer, analyst, admin");
         }
         var ttl = request.HasTtlSeconds ? TimeSpan.FromSeconds(request.TtlSeconds) : _options.DefaultLifetime;
         if (ttl <= TimeSpan.Zero || ttl > _options.MaxLifetime)

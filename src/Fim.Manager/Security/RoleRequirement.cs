@@ -18,5 +18,21 @@ public sealed class RoleRequirementHandler(GrantMapper grants) : AuthorizationHa
     }
 }
 
+/// <summary>The caller holds the ingest role, or analyst or above.</summary>
+public sealed record IngestRequirement : IAuthorizationRequirement;
+
+public sealed class IngestRequirementHandler(GrantMapper grants) : AuthorizationHandler<IngestRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, IngestRequirement requirement)
+    {
+        var access = context.Resource is HttpContext http ? grants.For(http) : grants.For(context.User);
+        if (access.Grants.Any(g => g.Role == Role.Ingest || g.Role >= Role.Analyst))
+        {
+            context.Succeed(requirement);
+        }
+        return Task.CompletedTask;
+    }
+}
+
 /// <summary>Never satisfied: the fallback policy, so an endpoint mapped without a policy is refused to everyone.</summary>
 public sealed record DenyRequirement : IAuthorizationRequirement;

@@ -34,6 +34,7 @@ public static class SecurityServices
         services.AddSingleton<BootstrapApiToken>();
         services.AddHostedService(sp => sp.GetRequiredService<BootstrapApiToken>());
         services.AddSingleton<IAuthorizationHandler, RoleRequirementHandler>();
+        services.AddSingleton<IAuthorizationHandler, IngestRequirementHandler>();
 
         var bearer = auth.Oidc.Enabled ? JwtScheme : ApiTokenHandler.SchemeName;
         var authentication = services.AddAuthentication(o =>
@@ -157,6 +158,7 @@ public static class SecurityServices
         services.AddAuthorizationBuilder()
             .AddPolicy(Roles.ViewerPolicy, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Role.Viewer)))
             .AddPolicy(Roles.AnalystPolicy, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Role.Analyst)))
+            .AddPolicy(Roles.IngestPolicy, p => p.RequireAuthenticatedUser().AddRequirements(new IngestRequirement()))
             .AddPolicy(Roles.AdminPolicy, p => p.RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Role.Admin)))
             .AddPolicy(Roles.SignedInPolicy, p => p.RequireAuthenticatedUser())
             .AddPolicy(Roles.ConsolePolicy, p => p.AddAuthenticationSchemes(CookieScheme).RequireAuthenticatedUser().AddRequirements(new RoleRequirement(Role.Viewer)))
