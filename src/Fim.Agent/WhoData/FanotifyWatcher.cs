@@ -383,7 +383,12 @@ public sealed class FanotifyWatcher : IFileWatcher
         if ((mask & FanotifyNative.FanCloseWrite) != 0)
         {
             _pendingWrites.Remove(path);
-            _pendingActors.Remove(path);
+            // The close is reported for whichever process dropped the file's last reference: a child that inherited
+            // the descriptor, or one that held it a moment through /proc/PID/fd. The write itself names the writer.
+            if (_pendingActors.Remove(path, out var writer) && (mask & FanotifyNative.FanModify) == 0)
+            {
+                actor = writer;
+            }
             Change(path, ChangeHint.Written, false, actor);
         }
         if ((mask & FanotifyNative.FanAttrib) != 0)

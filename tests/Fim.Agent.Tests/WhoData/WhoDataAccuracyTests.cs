@@ -79,6 +79,31 @@ public sealed class WhoDataAccuracyTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task The_writer_is_named_when_a_child_that_inherited_the_descriptor_closes_the_file_last()
+    {
+        Prepare(["shared.log"]);
+        using var agent = StartAgent();
+        agent.AwaitLog("realtime detection on", TimeSpan.FromSeconds(60));
+        // The shell opens the file, starts a child that inherits the descriptor and waits on a FIFO, writes its pid and
+        // closes its own descriptor; the child, released, exits and drops the last reference: the kernel reports the
+        // close (FAN_CLOSE_WRITE) for the child, a process that never wrote.
+        var fifo = Path.Combine(_t.Root, "release");
+        ChildProcess.Run("mkfifo", [fifo]).EnsureSuccess();
+        var script = WriteScript("""
+            exec 3>>"$1"
+            sh -c 'read x < "$1"' child "$2" &
+            echo $$ >&3
+            exec 3>&-
+            echo go > "$2"
+            wait
+            """);
+        ChildProcess.Run("/bin/sh", [script, _t["shared.log"], fifo], timeout: TimeSpan.FromMinutes(1)).EnsureSuccess();
+
+        var result = await JudgeAsync(agent, ["shared.log"], _ => 0);
+        Assert.True(result.Right == 1, $"the shell that wrote must be named, not the child that closed last: {result}\n{string.Join("\n", result.WrongSamples)}");
+    }
+
+    [Fact]
     public async Task Without_cap_sys_admin_the_agent_runs_on_inotify_says_so_and_names_nobody()
     {
         _t.Write("a.conf", "a\n");
