@@ -25,8 +25,15 @@ public sealed class NatsTestClient : IAsyncDisposable
     public static async Task<NatsTestClient> ConnectAsync(string url, Func<NatsOpts, NatsOpts>? configure = null)
     {
         // A JetStream publish waits for the stream's ack; the client's 5 s default is too short on a saturated machine
-        // (nats-server fsyncing under load), and a test should fail on a lost message, not on a slow ack.
-        var opts = NatsOpts.Default with { Url = url, Name = "fim-test", RequestTimeout = TimeSpan.FromSeconds(30) };
+        // (nats-server fsyncing under load), and a test should fail on a lost message, not on a slow ack. Likewise the
+        // 2 s connect timeout: a clean-clone run failed a fixture on it while a fresh nats-server was still starting up.
+        var opts = NatsOpts.Default with
+        {
+            Url = url,
+            Name = "fim-test",
+            RequestTimeout = TimeSpan.FromSeconds(30),
+            ConnectTimeout = TimeSpan.FromSeconds(30),
+        };
         var connection = new NatsConnection(configure is null ? opts : configure(opts));
         await connection.ConnectAsync();
         return new NatsTestClient(connection);
