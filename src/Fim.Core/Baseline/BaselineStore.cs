@@ -448,14 +448,6 @@ public sealed class BaselineStore : IDisposable
             {
                 return [];
             }
-            foreach (var (path, record) in updates)
-            {
-                ArgumentNullException.ThrowIfNull(path, nameof(BaselineUpdate.Path));
-                if (record is not null && !record.Path.AsSpan().SequenceEqual(path))
-                {
-                    throw new ArgumentException($"an update for {PathBytes.ToDisplay(path)} carries the record of {PathBytes.ToDisplay(record.Path)}", nameof(updates));
-                }
-            }
             var queued = _outbox.Assign(events);
             _headMac = _journal is null ? StartJournal(updates, queued, []) : AppendToJournal(updates, queued, []);
             JournalEntryCount += updates.Count + queued.Count;

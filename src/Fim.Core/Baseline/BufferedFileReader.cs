@@ -6,7 +6,7 @@ namespace Fim.Core.Baseline;
 /// Large-buffer reader over an unbuffered <see cref="FileStream"/> that hands out spans into its buffer,
 /// so loading streams without one allocation per read. Optionally feeds every consumed byte into a running MAC.
 /// </summary>
-internal sealed class BufferedFileReader(FileStream file, IncrementalHash? mac = null, int bufferSize = 1 << 20)
+internal sealed class BufferedFileReader(FileStream file, IncrementalHash? mac = null, int bufferSize = 256 << 10)
 {
     private byte[] _buffer = new byte[bufferSize];
     private int _start;

@@ -20,31 +20,51 @@ public enum HashStatus : byte
 /// plus owner names and optional xattrs. Immutable after the scan that made it, except <see cref="SeenGeneration"/>.
 /// </summary>
 /// <remarks>
-/// A baseline holds one per path, a million of them for a large host: the owner and group names are one shared pair
-/// (<see cref="NamePair"/>: a host has few), and the symlink target and xattrs, which most records lack, are one
-/// reference to a side object, so a record is 120 bytes instead of 136.
+/// A baseline holds one per path, a million of them for a large host: the owner and group ids, their names and the
+/// device are one shared <see cref="Model.Ownership"/> (a host has a handful of combinations), and the symlink target
+/// and xattrs, which most records lack, are one reference to a side object, so a record is 104 bytes instead of 136.
 /// </remarks>
 public sealed class FileRecord
 {
-    private NamePair? _names;
+    private Ownership? _ownership;
     private RareFields? _rare;
 
     public required byte[] Path { get; init; }
     public FileType Type { get; init; }
     /// <summary>Permission bits including setuid, setgid and sticky (mode &amp; 07777).</summary>
     public uint Mode { get; init; }
-    public uint Uid { get; init; }
-    public uint Gid { get; init; }
+
+    public uint Uid
+    {
+        get => _ownership?.Uid ?? 0;
+        init => _ownership = Ownership.Of(value, Gid, Owner, Group, Device);
+    }
+
+    public uint Gid
+    {
+        get => _ownership?.Gid ?? 0;
+        init => _ownership = Ownership.Of(Uid, value, Owner, Group, Device);
+    }
+
     public string? Owner
     {
-        get => _names?.Owner;
-        init => _names = NamePair.Of(value, _names?.Group);
+        get => _ownership?.Owner;
+        init => _ownership = Ownership.Of(Uid, Gid, value, Group, Device);
     }
 
     public string? Group
     {
-        get => _names?.Group;
-        init => _names = NamePair.Of(_names?.Owner, value);
+        get => _ownership?.Group;
+        init => _ownership = Ownership.Of(Uid, Gid, Owner, value, Device);
+    }
+
+    /// <summary>
+    /// <see cref="Uid"/>, <see cref="Gid"/>, <see cref="Owner"/>, <see cref="Group"/> and <see cref="Device"/> in one
+    /// lookup: what the loader and the scanner set, where setting the five one by one would look up four partial ones.
+    /// </summary>
+    internal Ownership? Ownership
+    {
+        init => _ownership = value;
     }
 
     public long Size { get; init; }
@@ -52,7 +72,12 @@ public sealed class FileRecord
     public long MtimeNs { get; init; }
     public long CtimeNs { get; init; }
     public ulong Inode { get; init; }
-    public ulong Device { get; init; }
+    public ulong Device
+    {
+        get => _ownership?.Device ?? 0;
+        init => _ownership = Ownership.Of(Uid, Gid, Owner, Group, value);
+    }
+
     public uint LinkCount { get; init; }
     public byte[]? SymlinkTarget
     {
@@ -98,54 +123,70 @@ public sealed class FileRecord
 }
 
 /// <summary>
-/// An owner and group name, shared by every record that has both: a pool keeps one pair per combination (a host has a
-/// handful), so a record holds one reference where it held two strings' references.
+/// The owner and group of a record, by id and name, and the device it lives on: shared by every record with the same
+/// five (a pool keeps one per combination, and a host has a handful), so a record holds one reference where it held
+/// two ids, a device number and two names' references.
 /// </summary>
-internal sealed class NamePair
+internal sealed class Ownership
 {
     private const int MaxPooled = 4096;
     private const int RecentSlots = 4;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string?, string?), NamePair> Pool = new();
-    // The last pairs this thread asked for: records come in runs of the same names, as instances the loader or the
-    // scanner's name cache share, so a reference comparison usually answers without hashing the strings.
-    [ThreadStatic] private static NamePair?[]? t_recent;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Key, Ownership> Pool = new();
+    // The last ones this thread asked for: records come in runs of the same owner on the same device, with names as
+    // instances the loader or the scanner's name cache share, so comparing values and references usually answers
+    // without hashing the strings.
+    [ThreadStatic] private static Ownership?[]? t_recent;
     [ThreadStatic] private static int t_next;
 
-    private NamePair(string? owner, string? group)
+    private readonly record struct Key(uint Uid, uint Gid, string? Owner, string? Group, ulong Device);
+
+    private Ownership(Key key)
     {
-        Owner = owner;
-        Group = group;
+        Uid = key.Uid;
+        Gid = key.Gid;
+        Owner = key.Owner;
+        Group = key.Group;
+        Device = key.Device;
     }
+
+    public uint Uid { get; }
+
+    public uint Gid { get; }
 
     public string? Owner { get; }
 
     public string? Group { get; }
 
-    public static NamePair? Of(string? owner, string? group)
+    public ulong Device { get; }
+
+    /// <summary>The shared instance of these five, or null when all are zero or null (a record's default).</summary>
+    public static Ownership? Of(uint uid, uint gid, string? owner, string? group, ulong device)
     {
-        if (owner is null && group is null)
+        if (uid == 0 && gid == 0 && owner is null && group is null && device == 0)
         {
             return null;
         }
-        var recent = t_recent ??= new NamePair?[RecentSlots];
+        var recent = t_recent ??= new Ownership?[RecentSlots];
         foreach (var r in recent)
         {
-            if (r is not null && ReferenceEquals(r.Owner, owner) && ReferenceEquals(r.Group, group))
+            if (r is not null && r.Uid == uid && r.Gid == gid && r.Device == device &&
+                ReferenceEquals(r.Owner, owner) && ReferenceEquals(r.Group, group))
             {
                 return r;
             }
         }
-        if (!Pool.TryGetValue((owner, group), out var pair))
+        var key = new Key(uid, gid, owner, group, device);
+        if (!Pool.TryGetValue(key, out var found))
         {
-            pair = new NamePair(owner, group);
+            found = new Ownership(key);
             if (Pool.Count < MaxPooled)
             {
-                pair = Pool.GetOrAdd((owner, group), pair);
+                found = Pool.GetOrAdd(key, found);
             }
         }
-        recent[t_next] = pair;
+        recent[t_next] = found;
         t_next = (t_next + 1) % RecentSlots;
-        return pair;
+        return found;
     }
 }
 
@@ -206,15 +247,11 @@ public sealed class FileRecordBuilder(FileRecord r)
         Path = Path,
         Type = Type,
         Mode = Mode,
-        Uid = Uid,
-        Gid = Gid,
-        Owner = Owner,
-        Group = Group,
+        Ownership = Ownership.Of(Uid, Gid, Owner, Group, Device),
         Size = Size,
         MtimeNs = MtimeNs,
         CtimeNs = CtimeNs,
         Inode = Inode,
-        Device = Device,
         LinkCount = LinkCount,
         SymlinkTarget = SymlinkTarget,
         HashStatus = HashStatus,
