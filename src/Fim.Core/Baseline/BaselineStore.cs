@@ -31,6 +31,9 @@ public sealed class BaselineStore : IDisposable
     private AnchorEntry? _anchored;
     private readonly FileStream _lock;
     private readonly Lock _gate = new();
+    // Every journal write goes through this one buffer (under _gate): a new 64 KB one per realtime change was most of
+    // what a watching agent allocated per event.
+    private readonly byte[] _journalBuffer = new byte[64 << 10];
     private readonly PendingEvents _outbox;
     private byte[]? _snapshotMac;
     private byte[]? _headMac;
@@ -565,7 +568,7 @@ public sealed class BaselineStore : IDisposable
         byte[] head;
         try
         {
-            var w = new BufferedFileWriter(file, bufferSize: 64 << 10);
+            var w = new BufferedFileWriter(file, null, _journalBuffer);
             JournalFile.WriteHeader(w, _key, _snapshotMac!);
             head = JournalFile.WriteBatch(w, _key, _snapshotMac!, updates, events, acks);
             w.Flush();
@@ -605,7 +608,7 @@ public sealed class BaselineStore : IDisposable
         var fsyncStarted = false;
         try
         {
-            var w = new BufferedFileWriter(journal, bufferSize: 64 << 10);
+            var w = new BufferedFileWriter(journal, null, _journalBuffer);
             var head = JournalFile.WriteBatch(w, _key, _headMac!, updates, events, acks);
             w.Flush();
             fsyncStarted = true;

@@ -6,9 +6,14 @@ namespace Fim.Core.Baseline;
 /// Large-buffer writer over an unbuffered <see cref="FileStream"/>; optionally feeds every byte it writes
 /// into a running MAC, so a snapshot is sealed in the same pass that writes it.
 /// </summary>
-internal sealed class BufferedFileWriter(FileStream file, IncrementalHash? mac = null, int bufferSize = 256 << 10)
+internal sealed class BufferedFileWriter(FileStream file, IncrementalHash? mac, byte[] buffer)
 {
-    private byte[] _buffer = new byte[bufferSize];
+    private byte[] _buffer = buffer;
+
+    public BufferedFileWriter(FileStream file, IncrementalHash? mac = null, int bufferSize = 256 << 10)
+        : this(file, mac, new byte[bufferSize])
+    {
+    }
     private int _used;
     private long _flushed;
 

@@ -80,6 +80,9 @@ internal sealed unsafe class ContentHasher : IDisposable
                 var total = ReadAll(fd, kinds, displayPath, out var readErr);
                 if (readErr != 0)
                 {
+                    // The chunks read before the error are in the running digests: drop them, or the next file this
+                    // hasher reads would get a digest of both.
+                    Finish(kinds);
                     Errno = readErr;
                     return HashOutcome.Unreadable;
                 }

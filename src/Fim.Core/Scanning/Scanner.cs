@@ -22,6 +22,9 @@ public sealed class Scanner
     private readonly ScanScope _scope;
     private readonly RecordBuilder _builder;
     private readonly DeletionPass _deletions;
+    // Realtime observations reuse one hasher. A new one per event put a 256 KB pinned buffer on the pinned-object heap
+    // each time, whose budget ran out every dozen events: each time a full collection, in the way of the next alert.
+    private ContentHasher? _idleHasher;
 
     public Scanner(CompiledPolicy policy, ScanOptions? options = null)
     {
@@ -109,8 +112,21 @@ public sealed class Scanner
         FileRecord? current = null;
         if (err == 0 && rule.IsIncluded(path, stat.Type))
         {
-            using var hasher = _builder.CreateHasher();
-            current = _builder.Build(hasher, Stats, Libc.AT_FDCWD, Posix.Z(path), path, stat, rule, old, out _);
+            var hasher = Interlocked.Exchange(ref _idleHasher, null) ?? _builder.CreateHasher();
+            try
+            {
+                current = _builder.Build(hasher, Stats, Libc.AT_FDCWD, Posix.Z(path), path, stat, rule, old, out _);
+            }
+            catch
+            {
+                // Its digests may hold part of this file: never hand it to the next observation.
+                hasher.Dispose();
+                throw;
+            }
+            if (Interlocked.CompareExchange(ref _idleHasher, hasher, null) is not null)
+            {
+                hasher.Dispose();
+            }
         }
         else if (err != 0 && err != Libc.ENOENT && err != Libc.ENOTDIR)
         {
