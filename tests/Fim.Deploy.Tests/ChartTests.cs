@@ -21,6 +21,7 @@ public sealed class ChartTests
         new[] { "networkPolicies.enabled=false", "monitoring.prometheusRule.enabled=false", "monitoring.serviceMonitor.enabled=false", "monitoring.grafanaDashboard.enabled=false", "managerPool.enabled=false" },
         new[] { "managerPool.enrollment.enabled=true", "agent.enrollment.enabled=true", "nats.external.authSecretName=nats-auth", "managerPool.enrollment.requireSignatures=true" },
         new[] { "store.backend=sqlite", "store.sqlite.persistence.storageClass=gp3", "managerPool.fleet.disconnectedAfter=10m", "managerPool.fleet.pruneAfter=7d" },
+        new[] { "managerPool.sinks.settings.Syslog.Host=siem.example.com", "managerPool.sinks.settingsSecretName=fim-sink-secrets", "managerPool.sinks.filesSecretName=fim-sink-files" },
         new[] { "store.backend=postgres", "store.postgres.existingSecret=fim-db", "store.postgres.tls.sslMode=verify-full", "store.postgres.tls.caSecret=fim-db-ca", "store.postgres.cidrs={10.1.0.0/16}" },
     };
 

@@ -175,6 +175,37 @@ public sealed class PoolDesiredStateTests
     }
 
     [Fact]
+    public void Sink_settings_reach_the_managers_environment_and_their_files_are_mounted_read_only()
+    {
+        var c = Build(s =>
+        {
+            s.AuthConfigMapRef = new SecretReference { Name = "auth" };
+            s.Sinks = new PoolSinks
+            {
+                SettingsConfigMapRef = new SecretReference { Name = "sinks" },
+                SettingsSecretRef = new SecretReference { Name = "sink-secrets" },
+                FilesSecretRef = new SecretReference { Name = "sink-files" },
+            };
+        });
+        var pod = c.Deployment.Spec.Template.Spec;
+        var manager = Assert.Single(pod.Containers);
+        Assert.Equal(["configMap auth", "configMap sinks", "secret sink-secrets"],
+            manager.EnvFrom.Select(e => e.ConfigMapRef is { } m ? $"configMap {m.Name}" : $"secret {e.SecretRef.Name}"));
+        var mount = Assert.Single(manager.VolumeMounts, m => m.MountPath == PoolDesiredState.SinkFilesDir);
+        Assert.True(mount.ReadOnlyProperty);
+        Assert.Equal("sink-files", Assert.Single(pod.Volumes, v => v.Name == mount.Name).Secret.SecretName);
+
+        var spec = Samples.Stored(Samples.Pool()).Spec.Also(sp => sp.Sinks = new PoolSinks
+        {
+            SettingsSecretRef = new SecretReference { Name = "sink-secrets" },
+            FilesSecretRef = new SecretReference { Name = "sink-files" },
+        });
+        Assert.Contains(("sinks.settingsSecretRef", "sink-secrets"), PoolDesiredState.SecretReferences(spec));
+        Assert.Contains(("sinks.filesSecretRef", "sink-files"), PoolDesiredState.SecretReferences(spec));
+        Assert.DoesNotContain(Build(_ => { }).Deployment.Spec.Template.Spec.Volumes, v => v.Name == mount.Name);
+    }
+
+    [Fact]
     public void Behind_an_NLB_pods_sleep_the_deregistration_delay_before_stopping_and_get_time_to_shut_down()
     {
         var c = Build(s => s.Service = new PoolService { DeregistrationDelaySeconds = 45 });

@@ -96,3 +96,30 @@ seccompProfile:
 {{- define "fim.managerAuthConfig" -}}
 {{- printf "%s-auth" .Values.managerPool.name -}}
 {{- end }}
+
+{{- define "fim.managerSinksConfig" -}}
+{{- printf "%s-sinks" .Values.managerPool.name -}}
+{{- end }}
+
+{{- /* (list PREFIX VALUE WHERE): VALUE's leaves as "PREFIX__key__0__key: value" lines, the environment form of .NET
+settings. Keys must be letters, digits and underscores (they become environment variable names); WHERE is VALUE's
+path in values.yaml, for the message when one is not. */}}
+{{- define "fim.settingsAsEnv" -}}
+{{- $prefix := index . 0 }}
+{{- $value := index . 1 }}
+{{- $where := index . 2 }}
+{{- if kindIs "map" $value }}
+{{- range $k, $v := $value }}
+{{- if not (regexMatch "^[A-Za-z0-9_]+$" $k) }}
+{{- fail (printf "%s: the key '%s' is not a setting name (letters, digits and underscores)" $where $k) }}
+{{- end }}
+{{- include "fim.settingsAsEnv" (list (printf "%s__%s" $prefix $k) $v (printf "%s.%s" $where $k)) }}
+{{- end }}
+{{- else if kindIs "slice" $value }}
+{{- range $i, $v := $value }}
+{{- include "fim.settingsAsEnv" (list (printf "%s__%d" $prefix $i) $v (printf "%s[%d]" $where $i)) }}
+{{- end }}
+{{- else }}
+{{ $prefix }}: {{ $value | toString | quote }}
+{{- end }}
+{{- end }}

@@ -52,6 +52,8 @@ public sealed class FimManagerPoolSpec
 
     public PoolFleet? Fleet { get; set; }
 
+    public PoolSinks? Sinks { get; set; }
+
     public PoolChaos? Chaos { get; set; }
 
     [Description("Node labels the manager pods must run on (pod spec nodeSelector).")]

@@ -48,6 +48,8 @@ public static class PoolDesiredState
     public const string ScaledObjectPlural = "scaledobjects";
     private const string NatsTlsDir = "/etc/fim/nats-tls";
     private const string ApiTlsDir = "/etc/fim/tls";
+    /// <summary>Where <see cref="PoolSinks.FilesSecretRef"/> is mounted.</summary>
+    public const string SinkFilesDir = "/etc/fim/sinks";
 
     public static PoolChildren Build(FimManagerPool pool)
     {
@@ -137,6 +139,16 @@ public static class PoolDesiredState
             refs.Add(("enrollment.secretRef", enrollment.SecretRef.Name));
         }
 
+        if (spec.Sinks?.SettingsSecretRef is { } sinkSettings)
+        {
+            refs.Add(("sinks.settingsSecretRef", sinkSettings.Name));
+        }
+
+        if (spec.Sinks?.FilesSecretRef is { } sinkFiles)
+        {
+            refs.Add(("sinks.filesSecretRef", sinkFiles.Name));
+        }
+
         foreach (var (s, i) in (spec.ImagePullSecrets ?? []).Select((s, i) => (s, i)))
         {
             refs.Add(($"imagePullSecrets[{i}]", s.Name));
@@ -203,6 +215,12 @@ public static class PoolDesiredState
         PoolStoreSettings.Add(pool, env, volumes, mounts);
         PoolFleetSettings.Add(spec.Fleet, env);
 
+        if (spec.Sinks?.FilesSecretRef is { } sinkFiles)
+        {
+            volumes.Add(new V1Volume { Name = "sink-files", Secret = new V1SecretVolumeSource { SecretName = sinkFiles.Name } });
+            mounts.Add(new V1VolumeMount { Name = "sink-files", MountPath = SinkFilesDir, ReadOnlyProperty = true });
+        }
+
         if (spec.TlsSecretRef is { } apiTls)
         {
             env.Add(new V1EnvVar { Name = "Fim__Api__TlsCertFile", Value = $"{ApiTlsDir}/tls.crt" });
@@ -222,7 +240,7 @@ public static class PoolDesiredState
                 new V1ContainerPort { Name = "health", ContainerPort = HealthPort, Protocol = "TCP" },
             ],
             Env = env,
-            EnvFrom = AuthSettings(spec),
+            EnvFrom = SettingsFrom(spec),
             VolumeMounts = mounts,
             Resources = spec.Resources is { } r ? new V1ResourceRequirements { Requests = r.Requests, Limits = r.Limits } : null,
             LivenessProbe = Probe("/healthz", 10),
@@ -317,17 +335,23 @@ public static class PoolDesiredState
         ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = secret, Key = key } },
     };
 
-    /// <summary>The API's authentication settings: plain ones from a ConfigMap, the client secret from a Secret.</summary>
-    private static List<V1EnvFromSource>? AuthSettings(FimManagerPoolSpec spec)
+    /// <summary>Settings the managers read from the environment: the API's authentication and the alert sinks, plain ones from ConfigMaps, secret ones from Secrets.</summary>
+    private static List<V1EnvFromSource>? SettingsFrom(FimManagerPoolSpec spec)
     {
         var sources = new List<V1EnvFromSource>();
-        if (spec.AuthConfigMapRef is { } config)
+        foreach (var config in new[] { spec.AuthConfigMapRef, spec.Sinks?.SettingsConfigMapRef })
         {
-            sources.Add(new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = config.Name } });
+            if (config is not null)
+            {
+                sources.Add(new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = config.Name } });
+            }
         }
-        if (spec.AuthSecretRef is { } secret)
+        foreach (var secret in new[] { spec.AuthSecretRef, spec.Sinks?.SettingsSecretRef })
         {
-            sources.Add(new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = secret.Name } });
+            if (secret is not null)
+            {
+                sources.Add(new V1EnvFromSource { SecretRef = new V1SecretEnvSource { Name = secret.Name } });
+            }
         }
         return sources.Count > 0 ? sources : null;
     }
