@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Fim.Testing;
 
 namespace Fim.Deploy.Tests;
 
@@ -22,29 +21,12 @@ public sealed class SinkChartTests
         "managerPool.sinks.filesSecretName=fim-sink-files",
     ];
 
-    private static ProcessResult Template(IEnumerable<string> sets)
-    {
-        var args = new List<string> { "template", "rel", Repo.Chart, "--namespace", HelmRender.Namespace };
-        foreach (var s in sets)
-        {
-            args.AddRange(["--set", s]);
-        }
-        return KubeTools.Helm(args);
-    }
-
-    private static List<string> Render(IEnumerable<string> sets)
-    {
-        var r = Template(sets);
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        return HelmRender.SplitDocuments(r.Stdout);
-    }
-
     private static JsonObject Json(string doc) => (JsonObject)StrictValidation.ToJson(HelmRender.Parse(doc))!;
 
     [Fact]
     public void Settings_become_the_managers_environment_and_the_pool_refers_to_the_users_secrets()
     {
-        var docs = Render(Sinks);
+        var docs = HelmRender.Render(Sinks);
         var pool = (JsonObject)Json(docs.Single(d => HelmRender.Id(d).Kind == "FimManagerPool"))["spec"]!;
         var configName = (string)pool["sinks"]!["settingsConfigMapRef"]!["name"]!;
         var config = Json(docs.Single(d => HelmRender.Id(d) is { Kind: "ConfigMap" } id && id.Name == configName));
@@ -72,7 +54,7 @@ public sealed class SinkChartTests
     [InlineData("managerPool.sinks.filesSecretName=Not_A_Name", "/managerPool/sinks/filesSecretName")]
     public void Secrets_and_impossible_names_fail_the_render_saying_what_to_change(string set, string expected)
     {
-        var r = Template([set]);
+        var r = HelmRender.Template(set);
         Assert.NotEqual(0, r.ExitCode);
         Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("B0/secret", r.Stdout, StringComparison.Ordinal);

@@ -32,8 +32,8 @@ public readonly struct BaselineUpdate : IEquatable<BaselineUpdate>
 
     public void Deconstruct(out byte[] path, out FileRecord? record)
     {
+        path = Path;
         record = Record;
-        path = record?.Path ?? (byte[])_item;
     }
 
     public bool Equals(BaselineUpdate other) => ReferenceEquals(_item, other._item);

@@ -9,13 +9,13 @@ namespace Fim.Core.Baseline;
 internal sealed class BufferedFileWriter(FileStream file, IncrementalHash? mac, byte[] buffer)
 {
     private byte[] _buffer = buffer;
+    private int _used;
+    private long _flushed;
 
     public BufferedFileWriter(FileStream file, IncrementalHash? mac = null, int bufferSize = 256 << 10)
         : this(file, mac, new byte[bufferSize])
     {
     }
-    private int _used;
-    private long _flushed;
 
     public long Position => _flushed + _used;
 
