@@ -48,6 +48,11 @@ for trx in "$results"/*.trx; do
   e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${t:-0} - ${e:-0}))
 done
+# The failing tests by name, close to the summary line, so a log cut to its last lines still says what failed.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | sed -n 's/.*testName="\([^"]*\)".*/FAILED: \1/p'
+done
 expected=$(ls tests/*/*.Tests.csproj | wc -l)
 found=$(ls "$results"/*.trx 2>/dev/null | wc -l)
 if [ "$found" -lt "$expected" ]; then

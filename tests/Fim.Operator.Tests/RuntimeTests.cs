@@ -112,7 +112,7 @@ public sealed class RuntimeTests(Xunit.Abstractions.ITestOutputHelper output)
         var a = h.StartOperator(store, agents, OperatorHarness.FastOptions("a"));
         var b = h.StartOperator(store, agents, OperatorHarness.FastOptions("b"));
         await Eventually.TrueAsync(() => a.IsLeader || b.IsLeader, "a leader");
-        var lease = TimeSpan.FromSeconds(2);
+        var lease = OperatorHarness.FastOptions("x").LeaderElection.LeaseDuration;
         // Letting several renewals pass is the point: the leadership must not move or double while nothing fails.
         var settle = DateTime.UtcNow + (lease * 1.5);
         await Eventually.TrueAsync(() => DateTime.UtcNow > settle, "1.5 lease durations");

@@ -54,8 +54,10 @@ internal sealed class OperatorHarness : IAsyncDisposable
         LeaderElection = new LeaderElectionOptions
         {
             Identity = identity,
-            LeaseDuration = TimeSpan.FromSeconds(2),
-            RenewDeadline = TimeSpan.FromSeconds(1.5),
+            // Generous against a stalled CI machine: a missed renewal restarts the controllers mid-test. Stopping an
+            // instance releases the Lease, so a hand-over still takes one retry period, not a lease duration.
+            LeaseDuration = TimeSpan.FromSeconds(6),
+            RenewDeadline = TimeSpan.FromSeconds(4),
             RetryPeriod = TimeSpan.FromMilliseconds(200),
         },
         Controllers = new ControllerOptions { Workers = 4, ResyncPeriod = TimeSpan.FromMinutes(10), BaseBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromSeconds(1) },
