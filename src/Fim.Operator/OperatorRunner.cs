@@ -93,7 +93,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
                     ChildKinds.ScaledObject(client, new InformerChildCache<KedaScaledObject, CustomResourceList<KedaScaledObject>>(children.ScaledObjects)),
                     ChildKinds.DisruptionBudget(client, new InformerChildCache<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(children.DisruptionBudgets)),
                     ChildKinds.Claim(client, new InformerChildCache<V1PersistentVolumeClaim, V1PersistentVolumeClaimList>(children.Claims))),
-                (ns, name) => secrets.Get(ResourceKey.Of(ns, name)) is { } secret ? (IReadOnlyCollection<string>)(secret.Data?.Keys.ToList() ?? []) : null,
+                (ns, name) => secrets.Get(ResourceKey.Of(ns, name)),
                 options.PoolRefresh,
                 loggers.CreateLogger<PoolReconciler>(),
                 Notifications),

@@ -195,11 +195,22 @@ public sealed class PoolDesiredStateTests
         Assert.True(mount.ReadOnlyProperty);
         Assert.Equal("sink-files", Assert.Single(pod.Volumes, v => v.Name == mount.Name).Secret.SecretName);
 
-        var spec = Samples.Stored(Samples.Pool()).Spec.Also(sp => sp.Sinks = new PoolSinks
+        var spec = Samples.Stored(Samples.Pool()).Spec.Also(sp =>
         {
-            SettingsSecretRef = new SecretReference { Name = "sink-secrets" },
-            FilesSecretRef = new SecretReference { Name = "sink-files" },
+            sp.AuthSecretRef = new SecretReference { Name = "oidc-client" };
+            sp.Sinks = new PoolSinks
+            {
+                SettingsSecretRef = new SecretReference { Name = "sink-secrets" },
+                FilesSecretRef = new SecretReference { Name = "sink-files" },
+            };
         });
+        Assert.Contains(("authSecretRef", "oidc-client"), PoolDesiredState.SecretReferences(spec));
+        // The Secrets the managers read at start, with their versions, in name order; pull secrets and missing ones left out.
+        spec.ImagePullSecrets = [new SecretReference { Name = "ghcr" }];
+        var versions = PoolDesiredState.SecretVersions(spec, name => name == "sink-files" ? null : name + "-rv");
+        Assert.Equal("managers-db=managers-db-rv,nats-auth=nats-auth-rv,oidc-client=oidc-client-rv,sink-secrets=sink-secrets-rv", versions);
+        var template = PoolDesiredState.Build(Samples.Stored(Samples.Pool()), versions).Deployment.Spec.Template.Metadata.Annotations;
+        Assert.Equal(versions, template[PoolDesiredState.SecretVersionsAnnotation]);
         Assert.Contains(("sinks.settingsSecretRef", "sink-secrets"), PoolDesiredState.SecretReferences(spec));
         Assert.Contains(("sinks.filesSecretRef", "sink-files"), PoolDesiredState.SecretReferences(spec));
         Assert.DoesNotContain(Build(_ => { }).Deployment.Spec.Template.Spec.Volumes, v => v.Name == mount.Name);

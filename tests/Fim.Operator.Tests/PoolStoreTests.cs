@@ -257,6 +257,17 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
         Assert.Equal(("fim-db", "connection"), (env.ValueFrom.SecretKeyRef.Name, env.ValueFrom.SecretKeyRef.Key));
         Assert.DoesNotContain("never-in-the-spec", KubernetesJson.Serialize(d));
         Assert.DoesNotContain("never-in-the-spec", KubernetesJson.Serialize(await h.Pools.GetAsync<FimManagerPool>("pg")));
+
+        // A new password reaches running managers only through a restart: the changed Secret changes the pod template.
+        static async Task<string?> VersionsAsync(OperatorHarness h) =>
+            (await h.Client.AppsV1.ReadNamespacedDeploymentAsync("pg", Ns)).Spec.Template.Metadata.Annotations is { } a && a.TryGetValue(PoolDesiredState.SecretVersionsAnnotation, out var v) ? v : null;
+        var before = await VersionsAsync(h);
+        secret = await h.Client.CoreV1.ReadNamespacedSecretAsync("fim-db", Ns);
+        Assert.Equal($"fim-db={secret.Metadata.ResourceVersion},nats-auth={(await h.Client.CoreV1.ReadNamespacedSecretAsync("nats-auth", Ns)).Metadata.ResourceVersion}", before);
+        secret.Data["connection"] = System.Text.Encoding.UTF8.GetBytes(connection + "-rotated");
+        var rotated = await h.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "fim-db", Ns);
+        await Eventually.TrueAsync(async () => (await VersionsAsync(h))?.StartsWith($"fim-db={rotated.Metadata.ResourceVersion},", StringComparison.Ordinal) == true,
+            $"the template to name fim-db's version {rotated.Metadata.ResourceVersion} after the rotation (it said {before})");
     }
 
     [Fact]

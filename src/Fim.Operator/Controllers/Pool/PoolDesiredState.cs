@@ -51,7 +51,29 @@ public static class PoolDesiredState
     /// <summary>Where <see cref="PoolSinks.FilesSecretRef"/> is mounted.</summary>
     public const string SinkFilesDir = "/etc/fim/sinks";
 
-    public static PoolChildren Build(FimManagerPool pool)
+    /// <summary>
+    /// On the pod template: the resourceVersions of the Secrets the managers read when they start (environment variables,
+    /// the store's connection, mounted certificates and keys). A changed Secret changes the template, so the Deployment
+    /// rolls the managers onto it; an environment variable never changes in a running container.
+    /// </summary>
+    public const string SecretVersionsAnnotation = "fim.io/secret-versions";
+
+    /// <summary>"name=resourceVersion,..." over the Secrets the managers read, in name order; missing ones are left out.</summary>
+    public static string? SecretVersions(FimManagerPoolSpec spec, Func<string, string?> resourceVersionOf)
+    {
+        var versions = SecretReferences(spec)
+            .Where(r => !r.Field.StartsWith("imagePullSecrets", StringComparison.Ordinal))
+            .Select(r => r.Secret)
+            .Concat(PoolStoreSettings.SecretKeys(spec).Select(k => k.Secret))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .Select(name => resourceVersionOf(name) is { } rv ? $"{name}={rv}" : null)
+            .OfType<string>()
+            .ToList();
+        return versions.Count > 0 ? string.Join(',', versions) : null;
+    }
+
+    public static PoolChildren Build(FimManagerPool pool, string? secretVersions = null)
     {
         var name = pool.Metadata.Name;
         var spec = pool.Spec;
@@ -67,7 +89,7 @@ public static class PoolDesiredState
                 Metadata = Meta(pool, Copy(spec.ServiceAccountAnnotations)),
                 AutomountServiceAccountToken = false,
             },
-            Deployment(pool, name, spec, replicas, autoscaling),
+            Deployment(pool, name, spec, replicas, autoscaling, secretVersions),
             Service(pool, name, spec.Service ?? new PoolService(), spec.TlsSecretRef is not null),
             autoscaling.Provider == PoolAutoscaling.PrometheusAdapterProvider ? Autoscaler(pool, name, replicas, autoscaling) : null,
             autoscaling.Provider == PoolAutoscaling.KedaProvider ? ScaledObject(pool, name, replicas, autoscaling) : null,
@@ -139,6 +161,11 @@ public static class PoolDesiredState
             refs.Add(("enrollment.secretRef", enrollment.SecretRef.Name));
         }
 
+        if (spec.AuthSecretRef is { } auth)
+        {
+            refs.Add(("authSecretRef", auth.Name));
+        }
+
         if (spec.Sinks?.SettingsSecretRef is { } sinkSettings)
         {
             refs.Add(("sinks.settingsSecretRef", sinkSettings.Name));
@@ -176,9 +203,20 @@ public static class PoolDesiredState
         OwnerReferences = [OwnerReference(pool)],
     };
 
+    private static Dictionary<string, string>? PodAnnotations(FimManagerPoolSpec spec, string? secretVersions)
+    {
+        var annotations = Copy(spec.PodAnnotations);
+        if (secretVersions is not null)
+        {
+            annotations ??= [];
+            annotations[SecretVersionsAnnotation] = secretVersions;
+        }
+        return annotations;
+    }
+
     private static Dictionary<string, string>? Copy(Dictionary<string, string>? map) => map is { Count: > 0 } ? new Dictionary<string, string>(map) : null;
 
-    private static V1Deployment Deployment(FimManagerPool pool, string name, FimManagerPoolSpec spec, PoolReplicas replicas, PoolAutoscaling autoscaling)
+    private static V1Deployment Deployment(FimManagerPool pool, string name, FimManagerPoolSpec spec, PoolReplicas replicas, PoolAutoscaling autoscaling, string? secretVersions)
     {
         var service = spec.Service ?? new PoolService();
         var env = new List<V1EnvVar>
@@ -275,7 +313,7 @@ public static class PoolDesiredState
                 Selector = new V1LabelSelector { MatchLabels = PoolLabels.Selector(name) },
                 Template = new V1PodTemplateSpec
                 {
-                    Metadata = new V1ObjectMeta { Labels = PoolLabels.For(name), Annotations = Copy(spec.PodAnnotations) },
+                    Metadata = new V1ObjectMeta { Labels = PoolLabels.For(name), Annotations = PodAnnotations(spec, secretVersions) },
                     Spec = new V1PodSpec
                     {
                         ServiceAccountName = name,

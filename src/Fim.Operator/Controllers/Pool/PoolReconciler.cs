@@ -27,7 +27,7 @@ public sealed class PoolReconciler(
     ResourceClient pools,
     EventRecorder events,
     PoolChildKinds kinds,
-    Func<string, string, IReadOnlyCollection<string>?> secretKeys,
+    Func<string, string, V1Secret?> cachedSecret,
     TimeSpan refresh,
     ILogger logger,
     Notifications.INotificationPublisher? notifications = null) : IReconciler<FimManagerPool>
@@ -53,12 +53,13 @@ public sealed class PoolReconciler(
         {
             // The store's Secrets first: without them the managers cannot start, and nothing retrying can change that
             // (their arrival wakes the pool). Terminal, after the children are applied, so the pods start once they exist.
-            problems.AddRange(PoolStoreSettings.Missing(pool, secret => secretKeys(ns, secret))
+            IReadOnlyCollection<string>? KeysOf(string secret) => cachedSecret(ns, secret) is { } s ? (s.Data?.Keys ?? []).ToList() : null;
+            problems.AddRange(PoolStoreSettings.Missing(pool, KeysOf)
                 .Select(m => new PoolProblem("StoreSecretMissing", m, Terminal: true)));
             problems.AddRange(PoolDesiredState.SecretReferences(pool.Spec)
-                .Where(r => secretKeys(ns, r.Secret) is null)
+                .Where(r => cachedSecret(ns, r.Secret) is null)
                 .Select(r => new PoolProblem("SecretMissing", $"Secret {ns}/{r.Secret} ({r.Field}) not found")));
-            var desired = PoolDesiredState.Build(pool);
+            var desired = PoolDesiredState.Build(pool, PoolDesiredState.SecretVersions(pool.Spec, secret => cachedSecret(ns, secret)?.Metadata.ResourceVersion));
             await SyncAsync(pool, desired.ServiceAccount, kinds.ServiceAccount, problems, ct);
             await SyncAsync(pool, desired.Deployment, kinds.Deployment, problems, ct);
             await SyncAsync(pool, desired.Service, kinds.Service, problems, ct);
