@@ -23,6 +23,7 @@ public static class OperatorPermissions
         new("policy", "poddisruptionbudgets", ["list", "watch", "patch"]),
         new("", "persistentvolumeclaims", ["list", "watch", "patch"]),
         new("", "secrets", ["list", "watch"]),
+        new("", "configmaps", ["list", "watch"]),
         new("", "nodes", ["list", "watch"]),
         new("", "events", ["create"]),
         // Per-node status (issue 18): written whole by server-side apply, deleted when the node or policy goes; Nodes own them.

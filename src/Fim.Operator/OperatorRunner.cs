@@ -78,6 +78,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             loggers.CreateLogger("Fim.Operator.Controllers.FimPolicy"));
         var children = ChildInformers();
         var secrets = SecretInformer();
+        var configMaps = ConfigMapInformer();
         using var pools = new Controller<FimManagerPool, CustomResourceList<FimManagerPool>>(
             "fimmanagerpool",
             CustomInformer<FimManagerPool>(FimManagerPool.Plural),
@@ -93,7 +94,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
                     ChildKinds.ScaledObject(client, new InformerChildCache<KedaScaledObject, CustomResourceList<KedaScaledObject>>(children.ScaledObjects)),
                     ChildKinds.DisruptionBudget(client, new InformerChildCache<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(children.DisruptionBudgets)),
                     ChildKinds.Claim(client, new InformerChildCache<V1PersistentVolumeClaim, V1PersistentVolumeClaimList>(children.Claims))),
-                (ns, name) => secrets.Get(ResourceKey.Of(ns, name)),
+                new PoolReferences((ns, name) => secrets.Get(ResourceKey.Of(ns, name)), (ns, name) => configMaps.Get(ResourceKey.Of(ns, name))),
                 options.PoolRefresh,
                 loggers.CreateLogger<PoolReconciler>(),
                 Notifications),
@@ -103,6 +104,10 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
         pools.WatchMany(secrets, secret => pools.Informer.Items
             .Where(p => p.Metadata.NamespaceProperty == secret.Metadata.NamespaceProperty
                 && PoolDesiredState.WatchedSecrets(p.Spec).Contains(secret.Metadata.Name))
+            .Select(ResourceKey.Of));
+        pools.WatchMany(configMaps, config => pools.Informer.Items
+            .Where(p => p.Metadata.NamespaceProperty == config.Metadata.NamespaceProperty
+                && PoolDesiredState.ConfigMapReferences(p.Spec).Any(r => r.ConfigMap == config.Metadata.Name))
             .Select(ResourceKey.Of));
 
         var chaos = new PoolChaosMonkey(client, () => pools.Informer.Items, events, loggers.CreateLogger<PoolChaosMonkey>()) { Tick = ChaosTick };
@@ -296,6 +301,18 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             ? (rv, watch, timeout, ct) => client.CoreV1.ListNamespacedSecretWithHttpMessagesAsync(ns, allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct)
             : (rv, watch, timeout, ct) => client.CoreV1.ListSecretForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
         return new Informer<V1Secret, V1SecretList>("secrets", list, options.Informers, loggers.CreateLogger("Fim.Operator.Informer.secrets"))
+        {
+            Transform = SecretCache.WithoutData,
+        };
+    }
+
+    /// <summary>The ConfigMaps pools refer to, metadata only, for the same reasons as <see cref="SecretInformer"/>.</summary>
+    private Informer<V1ConfigMap, V1ConfigMapList> ConfigMapInformer()
+    {
+        ListCall<V1ConfigMapList> list = options.Namespace is { } ns
+            ? (rv, watch, timeout, ct) => client.CoreV1.ListNamespacedConfigMapWithHttpMessagesAsync(ns, allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct)
+            : (rv, watch, timeout, ct) => client.CoreV1.ListConfigMapForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
+        return new Informer<V1ConfigMap, V1ConfigMapList>("configmaps", list, options.Informers, loggers.CreateLogger("Fim.Operator.Informer.configmaps"))
         {
             Transform = SecretCache.WithoutData,
         };

@@ -205,12 +205,16 @@ public sealed class PoolDesiredStateTests
             };
         });
         Assert.Contains(("authSecretRef", "oidc-client"), PoolDesiredState.SecretReferences(spec));
-        // The Secrets the managers read at start, with their versions, in name order; pull secrets and missing ones left out.
+        // What the managers read at start, with versions, in name order; pull secrets and missing ones left out.
         spec.ImagePullSecrets = [new SecretReference { Name = "ghcr" }];
-        var versions = PoolDesiredState.SecretVersions(spec, name => name == "sink-files" ? null : name + "-rv");
-        Assert.Equal("managers-db=managers-db-rv,nats-auth=nats-auth-rv,oidc-client=oidc-client-rv,sink-secrets=sink-secrets-rv", versions);
+        spec.AuthConfigMapRef = new SecretReference { Name = "auth" };
+        spec.Sinks.SettingsConfigMapRef = new SecretReference { Name = "sinks" };
+        Assert.Equal([("authConfigMapRef", "auth"), ("sinks.settingsConfigMapRef", "sinks")], PoolDesiredState.ConfigMapReferences(spec));
+        var versions = PoolDesiredState.ConfigVersions(spec, name => name == "sink-files" ? null : name + "-rv", name => name == "auth" ? "7" : null);
+        Assert.Equal("secret/managers-db=managers-db-rv,secret/nats-auth=nats-auth-rv,secret/oidc-client=oidc-client-rv,secret/sink-secrets=sink-secrets-rv,configmap/auth=7", versions);
         var template = PoolDesiredState.Build(Samples.Stored(Samples.Pool()), versions).Deployment.Spec.Template.Metadata.Annotations;
-        Assert.Equal(versions, template[PoolDesiredState.SecretVersionsAnnotation]);
+        Assert.Equal(versions, template[PoolDesiredState.ConfigVersionsAnnotation]);
+        Assert.Null(PoolDesiredState.Build(Samples.Stored(Samples.Pool())).Deployment.Spec.Template.Metadata.Annotations);
         Assert.Contains(("sinks.settingsSecretRef", "sink-secrets"), PoolDesiredState.SecretReferences(spec));
         Assert.Contains(("sinks.filesSecretRef", "sink-files"), PoolDesiredState.SecretReferences(spec));
         Assert.DoesNotContain(Build(_ => { }).Deployment.Spec.Template.Spec.Volumes, v => v.Name == mount.Name);

@@ -260,14 +260,29 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
 
         // A new password reaches running managers only through a restart: the changed Secret changes the pod template.
         static async Task<string?> VersionsAsync(OperatorHarness h) =>
-            (await h.Client.AppsV1.ReadNamespacedDeploymentAsync("pg", Ns)).Spec.Template.Metadata.Annotations is { } a && a.TryGetValue(PoolDesiredState.SecretVersionsAnnotation, out var v) ? v : null;
+            (await h.Client.AppsV1.ReadNamespacedDeploymentAsync("pg", Ns)).Spec.Template.Metadata.Annotations is { } a && a.TryGetValue(PoolDesiredState.ConfigVersionsAnnotation, out var v) ? v : null;
         var before = await VersionsAsync(h);
         secret = await h.Client.CoreV1.ReadNamespacedSecretAsync("fim-db", Ns);
-        Assert.Equal($"fim-db={secret.Metadata.ResourceVersion},nats-auth={(await h.Client.CoreV1.ReadNamespacedSecretAsync("nats-auth", Ns)).Metadata.ResourceVersion}", before);
+        Assert.Equal($"secret/fim-db={secret.Metadata.ResourceVersion},secret/nats-auth={(await h.Client.CoreV1.ReadNamespacedSecretAsync("nats-auth", Ns)).Metadata.ResourceVersion}", before);
         secret.Data["connection"] = System.Text.Encoding.UTF8.GetBytes(connection + "-rotated");
         var rotated = await h.Client.CoreV1.ReplaceNamespacedSecretAsync(secret, "fim-db", Ns);
-        await Eventually.TrueAsync(async () => (await VersionsAsync(h))?.StartsWith($"fim-db={rotated.Metadata.ResourceVersion},", StringComparison.Ordinal) == true,
+        await Eventually.TrueAsync(async () => (await VersionsAsync(h))?.StartsWith($"secret/fim-db={rotated.Metadata.ResourceVersion},", StringComparison.Ordinal) == true,
             $"the template to name fim-db's version {rotated.Metadata.ResourceVersion} after the rotation (it said {before})");
+
+        // A settings ConfigMap: missing is Degraded ConfigMapMissing; once there, its version is on the template too.
+        var withSinks = await h.Pools.GetAsync<FimManagerPool>("pg");
+        withSinks!.Spec.Sinks = new PoolSinks { SettingsConfigMapRef = new SecretReference { Name = "pg-sinks" } };
+        await h.Pools.ReplaceAsync(withSinks);
+        await Eventually.TrueAsync(async () => Degraded(await h.Pools.GetAsync<FimManagerPool>("pg")) is { Reason: "ConfigMapMissing" } c
+            && c.Message == "ConfigMap default/pg-sinks (sinks.settingsConfigMapRef) not found", "pg: Degraded ConfigMapMissing naming the field");
+        var sinks = await h.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+        {
+            Metadata = new V1ObjectMeta { Name = "pg-sinks" },
+            Data = new Dictionary<string, string> { ["Fim__Sinks__Syslog__Host"] = "siem.example" },
+        }, Ns);
+        await Eventually.TrueAsync(async () => Degraded(await h.Pools.GetAsync<FimManagerPool>("pg")) is { Status: "False" }
+            && (await VersionsAsync(h))?.EndsWith($",configmap/pg-sinks={sinks.Metadata.ResourceVersion}", StringComparison.Ordinal) == true,
+            "pg: not degraded, and the ConfigMap's version on the template");
     }
 
     [Fact]

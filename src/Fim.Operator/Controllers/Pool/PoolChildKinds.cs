@@ -111,6 +111,13 @@ public sealed class KedaScaledObject : IKubernetesObject<V1ObjectMeta>
 /// </summary>
 public static class SecretCache
 {
+    public static V1ConfigMap WithoutData(V1ConfigMap c) => new()
+    {
+        ApiVersion = c.ApiVersion,
+        Kind = c.Kind,
+        Metadata = c.Metadata,
+    };
+
     public static V1Secret WithoutData(V1Secret s) => new()
     {
         ApiVersion = s.ApiVersion,

@@ -52,28 +52,54 @@ public static class PoolDesiredState
     public const string SinkFilesDir = "/etc/fim/sinks";
 
     /// <summary>
-    /// On the pod template: the resourceVersions of the Secrets the managers read when they start (environment variables,
-    /// the store's connection, mounted certificates and keys). A changed Secret changes the template, so the Deployment
-    /// rolls the managers onto it; an environment variable never changes in a running container.
+    /// On the pod template: the resourceVersions of the Secrets and ConfigMaps the managers read when they start
+    /// (environment variables, the store's connection and CA, mounted certificates and keys). A changed one changes the
+    /// template, so the Deployment rolls the managers onto it; an environment variable never changes in a running container.
     /// </summary>
-    public const string SecretVersionsAnnotation = "fim.io/secret-versions";
+    public const string ConfigVersionsAnnotation = "fim.io/config-versions";
 
-    /// <summary>"name=resourceVersion,..." over the Secrets the managers read, in name order; missing ones are left out.</summary>
-    public static string? SecretVersions(FimManagerPoolSpec spec, Func<string, string?> resourceVersionOf)
+    /// <summary>"secret/name=resourceVersion,configmap/name=...": what the managers read, in order; missing ones are left out.</summary>
+    public static string? ConfigVersions(FimManagerPoolSpec spec, Func<string, string?> secretVersion, Func<string, string?> configMapVersion)
     {
-        var versions = SecretReferences(spec)
+        var secrets = SecretReferences(spec)
             .Where(r => !r.Field.StartsWith("imagePullSecrets", StringComparison.Ordinal))
             .Select(r => r.Secret)
             .Concat(PoolStoreSettings.SecretKeys(spec).Select(k => k.Secret))
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
-            .Select(name => resourceVersionOf(name) is { } rv ? $"{name}={rv}" : null)
-            .OfType<string>()
-            .ToList();
+            .Select(name => secretVersion(name) is { } rv ? $"secret/{name}={rv}" : null);
+        var configMaps = ConfigMapReferences(spec)
+            .Select(r => r.ConfigMap)
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .Select(name => configMapVersion(name) is { } rv ? $"configmap/{name}={rv}" : null);
+        var versions = secrets.Concat(configMaps).OfType<string>().ToList();
         return versions.Count > 0 ? string.Join(',', versions) : null;
     }
 
-    public static PoolChildren Build(FimManagerPool pool, string? secretVersions = null)
+    /// <summary>Every ConfigMap the pool refers to, with the field that names it.</summary>
+    public static IReadOnlyList<(string Field, string ConfigMap)> ConfigMapReferences(FimManagerPoolSpec spec)
+    {
+        var refs = new List<(string, string)>();
+        if (spec.AuthConfigMapRef is { } auth)
+        {
+            refs.Add(("authConfigMapRef", auth.Name));
+        }
+
+        if (spec.Sinks?.SettingsConfigMapRef is { } sinks)
+        {
+            refs.Add(("sinks.settingsConfigMapRef", sinks.Name));
+        }
+
+        if (spec.Store?.Postgres?.Tls?.CaConfigMapRef is { } ca)
+        {
+            refs.Add(("store.postgres.tls.caConfigMapRef", ca.Name));
+        }
+
+        return refs;
+    }
+
+    public static PoolChildren Build(FimManagerPool pool, string? configVersions = null)
     {
         var name = pool.Metadata.Name;
         var spec = pool.Spec;
@@ -89,7 +115,7 @@ public static class PoolDesiredState
                 Metadata = Meta(pool, Copy(spec.ServiceAccountAnnotations)),
                 AutomountServiceAccountToken = false,
             },
-            Deployment(pool, name, spec, replicas, autoscaling, secretVersions),
+            Deployment(pool, name, spec, replicas, autoscaling, configVersions),
             Service(pool, name, spec.Service ?? new PoolService(), spec.TlsSecretRef is not null),
             autoscaling.Provider == PoolAutoscaling.PrometheusAdapterProvider ? Autoscaler(pool, name, replicas, autoscaling) : null,
             autoscaling.Provider == PoolAutoscaling.KedaProvider ? ScaledObject(pool, name, replicas, autoscaling) : null,
@@ -203,20 +229,20 @@ public static class PoolDesiredState
         OwnerReferences = [OwnerReference(pool)],
     };
 
-    private static Dictionary<string, string>? PodAnnotations(FimManagerPoolSpec spec, string? secretVersions)
+    private static Dictionary<string, string>? PodAnnotations(FimManagerPoolSpec spec, string? configVersions)
     {
         var annotations = Copy(spec.PodAnnotations);
-        if (secretVersions is not null)
+        if (configVersions is not null)
         {
             annotations ??= [];
-            annotations[SecretVersionsAnnotation] = secretVersions;
+            annotations[ConfigVersionsAnnotation] = configVersions;
         }
         return annotations;
     }
 
     private static Dictionary<string, string>? Copy(Dictionary<string, string>? map) => map is { Count: > 0 } ? new Dictionary<string, string>(map) : null;
 
-    private static V1Deployment Deployment(FimManagerPool pool, string name, FimManagerPoolSpec spec, PoolReplicas replicas, PoolAutoscaling autoscaling, string? secretVersions)
+    private static V1Deployment Deployment(FimManagerPool pool, string name, FimManagerPoolSpec spec, PoolReplicas replicas, PoolAutoscaling autoscaling, string? configVersions)
     {
         var service = spec.Service ?? new PoolService();
         var env = new List<V1EnvVar>
@@ -313,7 +339,7 @@ public static class PoolDesiredState
                 Selector = new V1LabelSelector { MatchLabels = PoolLabels.Selector(name) },
                 Template = new V1PodTemplateSpec
                 {
-                    Metadata = new V1ObjectMeta { Labels = PoolLabels.For(name), Annotations = PodAnnotations(spec, secretVersions) },
+                    Metadata = new V1ObjectMeta { Labels = PoolLabels.For(name), Annotations = PodAnnotations(spec, configVersions) },
                     Spec = new V1PodSpec
                     {
                         ServiceAccountName = name,

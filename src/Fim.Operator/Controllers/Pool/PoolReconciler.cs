@@ -27,7 +27,7 @@ public sealed class PoolReconciler(
     ResourceClient pools,
     EventRecorder events,
     PoolChildKinds kinds,
-    Func<string, string, V1Secret?> cachedSecret,
+    PoolReferences references,
     TimeSpan refresh,
     ILogger logger,
     Notifications.INotificationPublisher? notifications = null) : IReconciler<FimManagerPool>
@@ -53,13 +53,17 @@ public sealed class PoolReconciler(
         {
             // The store's Secrets first: without them the managers cannot start, and nothing retrying can change that
             // (their arrival wakes the pool). Terminal, after the children are applied, so the pods start once they exist.
-            IReadOnlyCollection<string>? KeysOf(string secret) => cachedSecret(ns, secret) is { } s ? (s.Data?.Keys ?? []).ToList() : null;
+            IReadOnlyCollection<string>? KeysOf(string secret) => references.Secret(ns, secret) is { } s ? (s.Data?.Keys ?? []).ToList() : null;
             problems.AddRange(PoolStoreSettings.Missing(pool, KeysOf)
                 .Select(m => new PoolProblem("StoreSecretMissing", m, Terminal: true)));
             problems.AddRange(PoolDesiredState.SecretReferences(pool.Spec)
-                .Where(r => cachedSecret(ns, r.Secret) is null)
+                .Where(r => references.Secret(ns, r.Secret) is null)
                 .Select(r => new PoolProblem("SecretMissing", $"Secret {ns}/{r.Secret} ({r.Field}) not found")));
-            var desired = PoolDesiredState.Build(pool, PoolDesiredState.SecretVersions(pool.Spec, secret => cachedSecret(ns, secret)?.Metadata.ResourceVersion));
+            problems.AddRange(PoolDesiredState.ConfigMapReferences(pool.Spec)
+                .Where(r => references.ConfigMap(ns, r.ConfigMap) is null)
+                .Select(r => new PoolProblem("ConfigMapMissing", $"ConfigMap {ns}/{r.ConfigMap} ({r.Field}) not found")));
+            var desired = PoolDesiredState.Build(pool, PoolDesiredState.ConfigVersions(pool.Spec,
+                secret => references.Secret(ns, secret)?.Metadata.ResourceVersion, config => references.ConfigMap(ns, config)?.Metadata.ResourceVersion));
             await SyncAsync(pool, desired.ServiceAccount, kinds.ServiceAccount, problems, ct);
             await SyncAsync(pool, desired.Deployment, kinds.Deployment, problems, ct);
             await SyncAsync(pool, desired.Service, kinds.Service, problems, ct);
@@ -266,3 +270,6 @@ public sealed class PoolReconciler(
         }
     }
 }
+
+/// <summary>The operator's caches of the Secrets and ConfigMaps pools refer to, metadata and key names only.</summary>
+public sealed record PoolReferences(Func<string, string, V1Secret?> Secret, Func<string, string, V1ConfigMap?> ConfigMap);
