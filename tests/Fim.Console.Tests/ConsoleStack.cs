@@ -44,7 +44,7 @@ public sealed class ConsoleStack : IAsyncLifetime
         env["Fim__Api__GrpcPort"] = NatsServer.FreePort().ToString();
         env["Fim__Store__DataDirectory"] = Path.Combine(Root, "store");
         env["Fim__Store__BatchDelay"] = "00:00:00.005";
-        // The tests' waits poll the API every 20 ms and each page load fetches its assets: not the 600 a minute per caller.
+        // The tests' waits poll the API every 20 ms: not the 600 a minute per caller.
         env["Fim__Api__RequestsPerCallerPerMinute"] = "1000000";
         // An agent silent this long is disconnected (the default is minutes); the console agent beats every 2 s.
         env["Fim__Fleet__DisconnectedAfter"] = "00:00:20";

@@ -594,6 +594,29 @@ public sealed class AuthTests(AuthFixture f) : IClassFixture<AuthFixture>
     }
 
     [Fact]
+    public async Task The_consoles_static_files_do_not_use_up_the_callers_request_budget()
+    {
+        // Analysts behind one NAT share an address before they sign in: a page load's dozen script and style files each
+        // would otherwise count against that address's budget and turn the next API call (or sign-in) into a 429.
+        var settings = (await OidcProvider.SharedAsync()).ManagerSettings(browserLogin: true);
+        settings["Fim:Api:RequestsPerCallerPerMinute"] = "5";
+        await using var m = await TestManager.StartAsync(f.Nats.Server.Url, settings);
+        var anonymous = m.AnonymousHttp;
+        for (var i = 0; i < 8; i++)
+        {
+            using var asset = await anonymous.GetAsync("/_framework/blazor.web.js");
+            Assert.Equal(HttpStatusCode.OK, asset.StatusCode);
+        }
+        var api = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await anonymous.GetAsync("/api/v1/agents");
+            api.Add(response.StatusCode);
+        }
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.Unauthorized, 5), HttpStatusCode.TooManyRequests], api);
+    }
+
+    [Fact]
     public async Task Scan_requests_beyond_the_per_caller_limit_are_refused_as_resource_exhausted()
     {
         var token = (await M.Client.CreateApiTokenAsync(new CreateApiTokenRequest { Name = "scan-burst", Role = "admin" })).Secret;

@@ -46,8 +46,9 @@ public static class ConsoleServices
         {
             return;
         }
-        // Framework and component library files: the same bytes for everyone, needed before anyone signs in.
-        app.MapStaticAssets().AllowAnonymous();
+        // Framework and component library files: the same bytes for everyone, needed before anyone signs in. Not counted
+        // against the caller's request budget: a page load fetches a dozen, and callers behind one NAT share an address.
+        app.MapStaticAssets().AllowAnonymous().DisableRateLimiting();
         app.MapRazorComponents<App>()
             .AddInteractiveServerRenderMode()
             .RequireAuthorization(Roles.ConsolePolicy);
