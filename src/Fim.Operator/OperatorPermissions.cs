@@ -28,7 +28,6 @@ public static class OperatorPermissions
         new("", "events", ["create"]),
         // Per-node status (issue 18): written whole by server-side apply, deleted when the node or policy goes; Nodes own them.
         new("fim.io", "fimnodestatuses", ["list", "watch", "patch", "delete"]),
-        new("", "nodes", ["list", "watch"]),
         new("coordination.k8s.io", "leases", ["get", "create", "update"]),
     ];
 

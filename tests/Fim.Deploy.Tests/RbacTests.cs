@@ -4,42 +4,17 @@ namespace Fim.Deploy.Tests;
 
 public sealed class RbacTests
 {
-    // Fallback copy of Fim.Operator's OperatorPermissions.Rules (wt-operator, 9ae9646) for as long as that class is
-    // not in this tree; once it is, the rules are read from src/Fim.Operator/OperatorPermissions.cs itself.
-    // TODO: delete this copy after the operator is merged.
-    private static readonly HashSet<string> FallbackOperatorCalls =
-    [
-        .. Expand("fim.io", ["fimpolicies"], ["get", "list", "watch", "patch"]),
-        .. Expand("fim.io", ["fimpolicies/status"], ["patch"]),
-        .. Expand("fim.io", ["fimmanagerpools"], ["get", "list", "watch"]),
-        .. Expand("fim.io", ["fimmanagerpools/status"], ["patch"]),
-        .. Expand("apps", ["deployments"], ["get", "list", "watch", "create", "update"]),
-        .. Expand("", ["services"], ["get", "create", "update"]),
-        .. Expand("", ["serviceaccounts"], ["get", "create", "update"]),
-        .. Expand("autoscaling", ["horizontalpodautoscalers"], ["get", "create", "update"]),
-        .. Expand("policy", ["poddisruptionbudgets"], ["get", "create", "update"]),
-        .. Expand("", ["events"], ["create"]),
-        .. Expand("coordination.k8s.io", ["leases"], ["get", "create", "update"]),
-    ];
-
     private static string PermissionsSource => Path.Combine(Repo.Root, "src", "Fim.Operator", "OperatorPermissions.cs");
 
-    /// <summary>group|resource|verb for every rule of OperatorPermissions.Rules (source text), or the fallback copy.</summary>
+    /// <summary>group|resource|verb for every rule of OperatorPermissions.Rules (read from its source text).</summary>
     private static HashSet<string> OperatorCalls()
     {
-        if (!File.Exists(PermissionsSource))
-        {
-            return FallbackOperatorCalls;
-        }
         var rules = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(PermissionsSource),
             @"new\(""(?<g>[^""]*)"",\s*""(?<r>[^""]+)"",\s*\[(?<v>[^\]]*)\]\)");
         Assert.NotEmpty(rules);
         return rules.SelectMany(m => m.Groups["v"].Value.Split(',').Select(v => v.Trim().Trim('"'))
             .Select(v => $"{m.Groups["g"].Value}|{m.Groups["r"].Value}|{v}")).ToHashSet();
     }
-
-    private static IEnumerable<string> Expand(string group, string[] resources, string[] verbs) =>
-        from r in resources from v in verbs select $"{group}|{r}|{v}";
 
     private static IEnumerable<(string Kind, string? Namespace, V1PolicyRule Rule)> Rules(List<string> docs) =>
         docs.Select(d => (Id: HelmRender.Id(d), Doc: d))
