@@ -302,7 +302,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             : (rv, watch, timeout, ct) => client.CoreV1.ListSecretForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
         return new Informer<V1Secret, V1SecretList>("secrets", list, options.Informers, loggers.CreateLogger("Fim.Operator.Informer.secrets"))
         {
-            Transform = SecretCache.WithoutData,
+            Transform = ReferenceCache.WithoutData,
         };
     }
 
@@ -314,7 +314,7 @@ public sealed class OperatorRunner(IKubernetes client, IPolicyStore store, IAgen
             : (rv, watch, timeout, ct) => client.CoreV1.ListConfigMapForAllNamespacesWithHttpMessagesAsync(allowWatchBookmarks: watch ? true : null, resourceVersion: rv, timeoutSeconds: timeout, watch: watch, cancellationToken: ct);
         return new Informer<V1ConfigMap, V1ConfigMapList>("configmaps", list, options.Informers, loggers.CreateLogger("Fim.Operator.Informer.configmaps"))
         {
-            Transform = SecretCache.WithoutData,
+            Transform = ReferenceCache.WithoutData,
         };
     }
 }

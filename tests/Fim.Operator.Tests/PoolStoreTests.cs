@@ -211,7 +211,7 @@ public sealed class PoolStoreTests(ITestOutputHelper output)
     [Fact]
     public void The_operator_caches_a_Secrets_key_names_never_its_values()
     {
-        var cached = SecretCache.WithoutData(new V1Secret
+        var cached = ReferenceCache.WithoutData(new V1Secret
         {
             Metadata = new V1ObjectMeta { Name = "fim-db" },
             Data = new Dictionary<string, byte[]> { ["connection"] = System.Text.Encoding.UTF8.GetBytes("Password=hunter2") },

@@ -107,9 +107,9 @@ public sealed class KedaScaledObject : IKubernetesObject<V1ObjectMeta>
 
 /// <summary>
 /// A Secret as the operator caches it: metadata and the names of its keys, each with an empty value (the values are
-/// dropped before caching, they are never read), so a missing key can be named.
+/// dropped before caching, they are never read), so a missing key can be named. A ConfigMap: metadata only.
 /// </summary>
-public static class SecretCache
+public static class ReferenceCache
 {
     public static V1ConfigMap WithoutData(V1ConfigMap c) => new()
     {

@@ -61,11 +61,7 @@ public static class PoolDesiredState
     /// <summary>"secret/name=resourceVersion,configmap/name=...": what the managers read, in order; missing ones are left out.</summary>
     public static string? ConfigVersions(FimManagerPoolSpec spec, Func<string, string?> secretVersion, Func<string, string?> configMapVersion)
     {
-        var secrets = SecretReferences(spec)
-            .Where(r => !r.Field.StartsWith("imagePullSecrets", StringComparison.Ordinal))
-            .Select(r => r.Secret)
-            .Concat(PoolStoreSettings.SecretKeys(spec).Select(k => k.Secret))
-            .Distinct(StringComparer.Ordinal)
+        var secrets = SecretsReadAtStart(spec)
             .Order(StringComparer.Ordinal)
             .Select(name => secretVersion(name) is { } rv ? $"secret/{name}={rv}" : null);
         var configMaps = ConfigMapReferences(spec)
@@ -161,10 +157,21 @@ public static class PoolDesiredState
 
     /// <summary>Every Secret whose arrival or change should wake the pool: <see cref="SecretReferences"/> and the store's.</summary>
     public static IEnumerable<string> WatchedSecrets(FimManagerPoolSpec spec) =>
-        SecretReferences(spec).Select(r => r.Secret).Concat(PoolStoreSettings.SecretKeys(spec).Select(k => k.Secret)).Distinct(StringComparer.Ordinal);
+        SecretsReadAtStart(spec).Concat(PullSecretReferences(spec).Select(r => r.Secret)).Distinct(StringComparer.Ordinal);
+
+    /// <summary>The Secrets the managers read when they start: <see cref="ManagerSecretReferences"/> and the store's.</summary>
+    private static IEnumerable<string> SecretsReadAtStart(FimManagerPoolSpec spec) =>
+        ManagerSecretReferences(spec).Select(r => r.Secret).Concat(PoolStoreSettings.SecretKeys(spec).Select(k => k.Secret)).Distinct(StringComparer.Ordinal);
 
     /// <summary>Every Secret the pool refers to, with the field that names it.</summary>
-    public static IReadOnlyList<(string Field, string Secret)> SecretReferences(FimManagerPoolSpec spec)
+    public static IReadOnlyList<(string Field, string Secret)> SecretReferences(FimManagerPoolSpec spec) =>
+        [.. ManagerSecretReferences(spec), .. PullSecretReferences(spec)];
+
+    private static IEnumerable<(string Field, string Secret)> PullSecretReferences(FimManagerPoolSpec spec) =>
+        (spec.ImagePullSecrets ?? []).Select((s, i) => ($"imagePullSecrets[{i}]", s.Name));
+
+    /// <summary>The Secrets the pool's fields hand to the managers (environment, mounted files), with the field that names each.</summary>
+    private static List<(string Field, string Secret)> ManagerSecretReferences(FimManagerPoolSpec spec)
     {
         var refs = new List<(string, string)>();
         if (spec.Nats.SecretRef is { } a)
@@ -200,11 +207,6 @@ public static class PoolDesiredState
         if (spec.Sinks?.FilesSecretRef is { } sinkFiles)
         {
             refs.Add(("sinks.filesSecretRef", sinkFiles.Name));
-        }
-
-        foreach (var (s, i) in (spec.ImagePullSecrets ?? []).Select((s, i) => (s, i)))
-        {
-            refs.Add(($"imagePullSecrets[{i}]", s.Name));
         }
 
         return refs;
