@@ -7,8 +7,8 @@ using Npgsql;
 /// <summary>
 /// Where an ingest batch's time goes (--ingest-profile): the same rows, in the same batches, into fresh databases
 /// that differ in one thing each: no key and no index, the key alone, the key and one index, everything (the bench's
-/// bare COPY), the commit's WAL flush skipped (a diagnostic only, never a setting), the rollups alone, COPY plus the
-/// rollups, and the store. Besides the rate (which a loaded machine bends), each line gives what load does not bend
+/// bare COPY), the commit's WAL flush skipped (a diagnostic only, never a setting), the rollup deltas alone, COPY plus the
+/// rollup deltas, and the store (its folds every 5 s included). Besides the rate (which a loaded machine bends), each line gives what load does not bend
 /// much: CPU microseconds per alert of this process (the client) and of every PostgreSQL process, and WAL bytes per alert.
 /// </summary>
 internal sealed class IngestProfile(PostgresServer pg, int batch)
@@ -39,8 +39,8 @@ internal sealed class IngestProfile(PostgresServer pg, int batch)
         await CopyAsync(rows, "COPY, key + 6 indexes (the bench's bare COPY)", keep: null);
         await CopyAsync(rows, "COPY, key + 6 indexes, each batch in alert id order (as the store writes it)", keep: null, sorted: true);
         await CopyAsync(rows, "COPY, key + 6 indexes, synchronous_commit=off (diagnostic)", keep: null, session: "SET synchronous_commit = off");
-        await CopyAsync(rows, "rollups alone (no COPY)", keep: null, copy: false, rollups: true);
-        await CopyAsync(rows, "COPY + rollups, one connection", keep: null, rollups: true);
+        await CopyAsync(rows, "rollup delta rows alone (no COPY, no fold)", keep: null, copy: false, rollups: true);
+        await CopyAsync(rows, "COPY + rollup delta rows, one connection", keep: null, rollups: true);
         var store = new PostgresAlertStore(await FreshAsync());
         await using (store)
         {

@@ -23,8 +23,12 @@ public sealed class StoreOptions
     public int RetentionDays { get; set; } = 400;
     /// <summary>Whether this manager runs the indexer (FIM_ALERTS to the store). With SQLite only the manager holding the file's lock does.</summary>
     public bool Indexer { get; set; } = true;
-    /// <summary>Most alerts written in one transaction.</summary>
-    public int BatchSize { get; set; } = 1000;
+    /// <summary>
+    /// Most alerts written in one transaction. A trickle is written as it comes (<see cref="BatchDelay"/>); a backlog or a
+    /// flood fills batches, and on PostgreSQL two managers reached 28,000 alerts/s with batches of 1,000 and 38,000 with
+    /// 5,000 (docs/store.md): the commit, the COPY's start and each batch's rollup row are paid per batch.
+    /// </summary>
+    public int BatchSize { get; set; } = 5000;
     /// <summary>How long the indexer waits for a batch to fill once it has one alert.</summary>
     public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(20);
     /// <summary>How long JetStream waits for the indexer's ack before redelivering.</summary>

@@ -9,10 +9,11 @@ namespace Fim.Manager.Store;
 /// The production store: alerts range-partitioned by month on observed_at (partitions created ahead, rows outside
 /// them in a default partition that later partitions take over), retention by dropping whole partitions. A batch is
 /// COPY BINARY straight into the table, or, when it holds an alert already stored, through a staging table and
-/// INSERT ... ON CONFLICT DO NOTHING, so a redelivered alert is skipped; the hourly rollups change in the same
-/// transaction by the rows inserted. Any number of managers may write.
+/// INSERT ... ON CONFLICT DO NOTHING, so a redelivered alert is skipped; the hourly rollup counts of the rows inserted
+/// are appended in the same transaction and folded into the rollups later (<see cref="PostgresRollups"/>). Any number of managers may write.
 /// </summary>
-public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
+/// <param name="foldInterval">How often a writing store folds the rollup deltas (default <see cref="FoldInterval"/>).</param>
+public sealed class PostgresAlertStore(string connectionString, TimeSpan? foldInterval = null) : SqlAlertStore
 {
     /// <summary>The advisory lock key that serialises migrations and partition upkeep across managers.</summary>
     private const long SchemaLock = 0x46494d5354; // "FIMST"
@@ -21,6 +22,11 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
     private const long AuditLock = 0x46494d4155; // "FIMAU"
 
     private readonly NpgsqlDataSource _source = NpgsqlDataSource.Create(connectionString);
+    private readonly long _foldEveryMs = (long)Math.Min((foldInterval ?? FoldInterval).TotalMilliseconds, long.MaxValue / 2);
+    private long _lastFold = Environment.TickCount64;
+
+    /// <summary>How often a writing store folds the rollup deltas; counts read unfolded deltas too, so this bounds only their number.</summary>
+    public static readonly TimeSpan FoldInterval = TimeSpan.FromSeconds(5);
 
     public override string Backend => "postgres";
 
@@ -140,6 +146,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
             "UPDATE alerts SET source = COALESCE(convert_from(body, 'UTF8')::json ->> 'source', '')",
             "CREATE INDEX alerts_source_time_id ON alerts (source, observed_at, alert_id)",
         ]),
+        new(8, "rollup counts appended per batch and folded later (PostgresRollups)", [PostgresRollups.CreateDeltas]),
     ];
 
     protected override string CreateVersionTable =>
@@ -167,6 +174,8 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         Micros.From(new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc)));
 
     protected override string BucketExpression => "floor(extract(epoch FROM observed_at) / @bucket)::bigint";
+
+    protected override string RollupSource(string table) => table == "alert_counts" ? PostgresRollups.AgentSource : PostgresRollups.FleetSource;
 
     protected override string ContainsCondition(string column, string parameter) => $"strpos({column}, {parameter}) > 0";
 
@@ -216,7 +225,23 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         }
         await PostgresRollups.AddAsync(connection, tx, alerts, cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        await FoldWhenDueAsync(connection, cancellationToken);
         return alerts.Count;
+    }
+
+    /// <summary>
+    /// Folds the rollup deltas every fold interval of writing, after the batch committed. A failed fold
+    /// fails the call; the indexer's retry then finds the alerts stored and takes the idempotent way, so nothing counts twice.
+    /// </summary>
+    private async Task FoldWhenDueAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastFold);
+        if (now - last < _foldEveryMs || Interlocked.CompareExchange(ref _lastFold, now, last) != last)
+        {
+            return;
+        }
+        await PostgresRollups.FoldAsync(connection, null, cancellationToken);
     }
 
     private async Task<int> InsertStagedAsync(List<StoredAlert> alerts, CancellationToken cancellationToken)
@@ -244,6 +269,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         }
         await PostgresRollups.AddAsync(connection, tx, [.. alerts.Where(a => inserted.Contains(a.AlertId))], cancellationToken);
         await tx.CommitAsync(cancellationToken);
+        await FoldWhenDueAsync(connection, cancellationToken);
         return inserted.Count;
     }
 
@@ -292,6 +318,13 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         }
     }
 
+    /// <summary>Folds every rollup delta now (the benchmark, so its timed ingest includes the folding it owes).</summary>
+    public async Task<int> FoldRollupsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        return await PostgresRollups.FoldAsync(connection, null, cancellationToken);
+    }
+
     /// <summary>Opens a connection for the benchmark's bare COPY.</summary>
     public ValueTask<NpgsqlConnection> OpenRawAsync(CancellationToken cancellationToken) => _source.OpenConnectionAsync(cancellationToken);
 
@@ -300,6 +333,8 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         await using var connection = await _source.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, tx, $"SELECT pg_advisory_xact_lock({SchemaLock})", cancellationToken);
+        // Every count in the rollups before removing the dropped months' counts, or a later fold would add them back.
+        await PostgresRollups.FoldAsync(connection, tx, cancellationToken);
         var existing = new HashSet<string>(StringComparer.Ordinal);
         await using (var list = Command(connection, tx,
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'alerts'::regclass"))
@@ -398,6 +433,7 @@ public sealed class PostgresAlertStore(string connectionString) : SqlAlertStore
         await ExecuteAsync(connection, tx, "LOCK TABLE alerts IN SHARE MODE", cancellationToken);
         await ExecuteAsync(connection, tx, "DELETE FROM alert_counts", cancellationToken);
         await ExecuteAsync(connection, tx, "DELETE FROM alert_counts_fleet", cancellationToken);
+        await ExecuteAsync(connection, tx, "DELETE FROM alert_count_deltas", cancellationToken);
         foreach (var statement in FillRollups)
         {
             await ExecuteUnboundedAsync(connection, tx, statement, cancellationToken);

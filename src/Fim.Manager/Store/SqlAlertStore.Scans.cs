@@ -158,7 +158,7 @@ public abstract partial class SqlAlertStore : IScanStore
         // The whole hours: every alert from the rollup, less those reviewed into another state (few, by an index).
         await using (var command = Command(connection, null, ""))
         {
-            command.CommandText = $"SELECT agent_id, level, sum(n) FROM alert_counts WHERE hour >= @h0 AND hour < @h1{AgentFilter(command, "agent_id", agents)} GROUP BY agent_id, level";
+            command.CommandText = $"SELECT agent_id, level, sum(n) FROM {RollupSource("alert_counts")} WHERE hour >= @h0 AND hour < @h1{AgentFilter(command, "agent_id", agents)} GROUP BY agent_id, level";
             Add(command, "h0", firstHour);
             Add(command, "h1", endHour);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

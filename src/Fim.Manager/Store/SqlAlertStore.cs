@@ -241,7 +241,10 @@ public abstract partial class SqlAlertStore : IAlertStore
         }
     }
 
-    private static async Task CountRollupAsync(DbConnection connection, CountQuery query, RollupPlan plan, Action<long, string, long> add, CancellationToken cancellationToken)
+    /// <summary>What a count reads for rollup <paramref name="table"/> (alert_counts or alert_counts_fleet), aliased to its name.</summary>
+    protected virtual string RollupSource(string table) => table;
+
+    private async Task CountRollupAsync(DbConnection connection, CountQuery query, RollupPlan plan, Action<long, string, long> add, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         var f = query.Filter;
@@ -269,7 +272,7 @@ public abstract partial class SqlAlertStore : IAlertStore
             _ => "namespace",
         };
         Add(command, "bh", plan.BucketHours);
-        command.CommandText = $"SELECT hour / @bh AS b, {key} AS k, sum(n) FROM {plan.Table} WHERE {where} GROUP BY b, k";
+        command.CommandText = $"SELECT hour / @bh AS b, {key} AS k, sum(n) FROM {RollupSource(plan.Table)} WHERE {where} GROUP BY b, k";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {

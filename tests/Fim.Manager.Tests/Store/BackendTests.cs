@@ -81,6 +81,8 @@ public sealed class PostgresAlertStoreTests(PostgresStoreFixture f) : AlertStore
 {
     protected override IAlertStore Store => f.Store;
 
+    protected override int[] SchemaVersions => [.. base.SchemaVersions, 8];
+
     protected override Task<IAlertStore> OpenAgainAsync() => Task.FromResult<IAlertStore>(new PostgresAlertStore(f.ConnectionString));
 
     protected override async Task<(IAlertStore Store, Func<string, Task> Sql, Func<IAlertStore> Reopen)> OpenFreshAsync()
@@ -94,6 +96,73 @@ public sealed class PostgresAlertStoreTests(PostgresStoreFixture f) : AlertStore
             await command.ExecuteNonQueryAsync();
         }
         return (new PostgresAlertStore(connectionString), Sql, () => new PostgresAlertStore(connectionString));
+    }
+
+    [Fact]
+    public async Task Rollup_deltas_of_concurrent_writers_fold_exactly_once_and_counts_read_the_same_before_and_after()
+    {
+        var connectionString = await f.Server.CreateDatabaseAsync("deltas_" + Guid.NewGuid().ToString("N")[..8]);
+        var now = new DateTimeOffset(2041, 3, 10, 12, 30, 0, TimeSpan.Zero);
+        var r = new Random(8);
+        var alerts = Enumerable.Range(0, 2400).Select(i => Stored(Alert($"delta-{i % 40}", $"/d/{i % 9}", now.AddMinutes(-r.Next(0, 72 * 60)),
+            level: 3 + (i % 5) * 2, rule: i % 2 == 0 ? "550" : "554", ns: (i % 3) switch { 0 => null, 1 => "payments", _ => "web" }))).ToList();
+        // Folds only when the test asks, so what is left unfolded does not depend on how fast the machine is.
+        var managers = Enumerable.Range(0, 3).Select(_ => new PostgresAlertStore(connectionString, foldInterval: TimeSpan.MaxValue)).ToArray();
+        try
+        {
+            await managers[0].MigrateAsync(CancellationToken.None);
+            // Three managers write overlapping batches (each alert reaches two of them) while two of them fold.
+            var writes = managers.Select((m, w) => Task.Run(async () =>
+            {
+                for (var b = 0; b < 24; b++)
+                {
+                    var from = (b * 100 + w * 800) % 2300;
+                    await m.InsertAsync(alerts[from..Math.Min(from + 100, 2300)], CancellationToken.None);
+                    if (w < 2 && b % 6 == 5)
+                    {
+                        await m.FoldRollupsAsync(CancellationToken.None);
+                    }
+                }
+            }));
+            await Task.WhenAll(writes);
+            Assert.Equal(100, await managers[2].InsertAsync(alerts[2300..], CancellationToken.None));
+            var (stored, _) = await managers[0].TallyAsync(CancellationToken.None);
+            Assert.Equal(2400, stored);
+
+            var byHour = new CountQuery(new AlertQuery { Since = now.AddDays(-4), Until = now.AddHours(1) }, CountKey.Level, TimeSpan.FromHours(1));
+            var byAgent = byHour with { Key = CountKey.Agent, Bucket = TimeSpan.FromHours(24) };
+            var raw = await managers[0].CountAsync(byHour with { Filter = byHour.Filter with { Path = "/", PathMatch = PathMatch.Prefix } }, CancellationToken.None);
+            var rawByAgent = await managers[0].CountAsync(byAgent with { Filter = byAgent.Filter with { Path = "/", PathMatch = PathMatch.Prefix } }, CancellationToken.None);
+            Assert.Equal(2400, raw.Sum(c => c.Count));
+            Assert.Equal(raw, await managers[1].CountAsync(byHour, CancellationToken.None));
+            Assert.Equal(rawByAgent, await managers[1].CountAsync(byAgent, CancellationToken.None));
+            var pending = await ScalarAsync(connectionString, "SELECT count(*) FROM alert_count_deltas");
+            Assert.True(pending > 0, "the last batches' deltas are not folded yet, so the counts above read them");
+
+            // Two folds at once: every delta goes into the rollups once, and the counts do not move.
+            var folded = await Task.WhenAll(managers[0].FoldRollupsAsync(CancellationToken.None), managers[1].FoldRollupsAsync(CancellationToken.None));
+            Assert.Equal(pending, folded.Sum());
+            Assert.Equal(0, await ScalarAsync(connectionString, "SELECT count(*) FROM alert_count_deltas"));
+            Assert.Equal(2400, await ScalarAsync(connectionString, "SELECT sum(n) FROM alert_counts"));
+            Assert.Equal(2400, await ScalarAsync(connectionString, "SELECT sum(n) FROM alert_counts_fleet"));
+            Assert.Equal(raw, await managers[2].CountAsync(byHour, CancellationToken.None));
+            Assert.Equal(rawByAgent, await managers[2].CountAsync(byAgent, CancellationToken.None));
+        }
+        finally
+        {
+            foreach (var m in managers)
+            {
+                await m.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private async Task<List<string>> PartitionsAsync()
