@@ -7,9 +7,10 @@ using Npgsql;
 /// <summary>
 /// Where an ingest batch's time goes (--ingest-profile): the same rows, in the same batches, into fresh databases
 /// that differ in one thing each: no key and no index, the key alone, the key and one index, everything (the bench's
-/// bare COPY), the commit's WAL flush skipped (a diagnostic only, never a setting), the rollup deltas alone, COPY plus the
-/// rollup deltas, and the store (its folds every 5 s included). Besides the rate (which a loaded machine bends), each line gives what load does not bend
-/// much: CPU microseconds per alert of this process (the client) and of every PostgreSQL process, and WAL bytes per alert.
+/// bare COPY), the commit's WAL flush skipped (a diagnostic only, never a setting), the rollup deltas alone, COPY plus
+/// the rollup deltas, and the store (its folds every 5 s included). Besides the rate (which a loaded machine bends),
+/// each line gives what load does not bend much: CPU microseconds per alert of this process (the client) and of every
+/// PostgreSQL process, and WAL bytes per alert.
 /// </summary>
 internal sealed class IngestProfile(PostgresServer pg, int batch)
 {

@@ -10,7 +10,8 @@ namespace Fim.Manager.Store;
 /// them in a default partition that later partitions take over), retention by dropping whole partitions. A batch is
 /// COPY BINARY straight into the table, or, when it holds an alert already stored, through a staging table and
 /// INSERT ... ON CONFLICT DO NOTHING, so a redelivered alert is skipped; the hourly rollup counts of the rows inserted
-/// are appended in the same transaction and folded into the rollups later (<see cref="PostgresRollups"/>). Any number of managers may write.
+/// are appended in the same transaction and folded into the rollups later (<see cref="PostgresRollups"/>). Any number
+/// of managers may write.
 /// </summary>
 /// <param name="foldInterval">How often a writing store folds the rollup deltas (default <see cref="FoldInterval"/>).</param>
 public sealed class PostgresAlertStore(string connectionString, TimeSpan? foldInterval = null) : SqlAlertStore
@@ -230,8 +231,8 @@ public sealed class PostgresAlertStore(string connectionString, TimeSpan? foldIn
     }
 
     /// <summary>
-    /// Folds the rollup deltas every fold interval of writing, after the batch committed. A failed fold
-    /// fails the call; the indexer's retry then finds the alerts stored and takes the idempotent way, so nothing counts twice.
+    /// Folds the rollup deltas every fold interval of writing, after the batch committed. A failed fold fails the call;
+    /// the indexer's retry then finds the alerts stored and takes the idempotent way, so nothing counts twice.
     /// </summary>
     private async Task FoldWhenDueAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

@@ -70,7 +70,7 @@ public static class PostgresRollups
     /// </summary>
     public static async Task<int> FoldAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, CancellationToken cancellationToken)
     {
-        await using var fold = new NpgsqlCommand($"""
+        await using var fold = new NpgsqlCommand("""
             WITH taken AS (DELETE FROM alert_count_deltas RETURNING *),
             d AS (SELECT u.hour, u.level, u.rule_id, u.agent_id, u.namespace, sum(u.n)::bigint AS n
                 FROM taken d, unnest(d.hours, d.levels, d.rule_ids, d.agent_ids, d.namespaces, d.counts) AS u(hour, level, rule_id, agent_id, namespace, n)
