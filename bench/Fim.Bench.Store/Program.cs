@@ -13,6 +13,7 @@ using Npgsql;
 // Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--writers N] [--random-order] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N] [--ingest-profile N]
 //   --writers N: ingest batches dealt round-robin to N concurrent writers, store and bare COPY alike (N indexing managers).
 //   --reuse DIR keeps PostgreSQL's data directory (and the SQLite file) in DIR, so generated alerts are loaded once.
+//   --indexer N: N alerts through the whole indexer (IndexerRun: real nats-server and --writers fim-manager processes), then exits.
 //   --ingest-profile N: where an ingest batch's time goes (IngestProfile; --sqlite-only: SQLite alone), then exits.
 //   --console N: instead of the five queries, the web console's pages, each opened N times in chromium against a manager
 //   on the --alerts database (ConsolePages); exits 1 when a page's p95 server time is over 200 ms.
@@ -35,6 +36,15 @@ const string Settings = "-c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint
 await using var pg = reuse is null
     ? await PostgresServer.StartAsync(durable: true, Settings)
     : await PostgresServer.StartKeptAsync(Path.Combine(reuse, "pg"), durable: true, Settings);
+
+var indexer = Arg("--indexer", 0);
+if (indexer > 0)
+{
+    // The whole indexer: real fim-manager processes (--writers of them) index a backlog from a real nats-server.
+    var backlog = BenchAlerts.Generate(indexer, seed: 7, spreadDays: 1, DateTimeOffset.UtcNow).OrderBy(r => r.ObservedAtMicros).ToList();
+    await IndexerRun.RunAsync(await FreshDatabaseAsync("indexer"), backlog, writers);
+    return 0;
+}
 
 var profile = Arg("--ingest-profile", 0);
 if (profile > 0)
