@@ -1,19 +1,25 @@
 using System.Diagnostics;
 using System.Globalization;
 using Fim.Contracts;
+using Fim.Manager.Options;
 using Fim.Manager.Store;
 using Fim.Testing;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 using Npgsql;
 
 /// <summary>
 /// The whole indexer with real processes (--indexer N): N alerts published to FIM_ALERTS on a real nats-server while no
 /// manager runs, then `managers` fim-manager processes (PostgreSQL store, default settings otherwise) index the backlog.
-/// The rate is over the time from the first row stored to the last, so it holds what the store bench leaves out: the
+/// The rate is over the time from the first batch committed to the last (PostgreSQL's commit timestamps), so it holds what the store bench leaves out: the
 /// JetStream consume, each alert's JSON read, and an ack per alert. Start-up (JIT, migrations, the consumer) is not in it.
+/// Before the managers start, the floor of any indexer that takes one message per alert, on the same backlog and cores:
+/// consume-and-ack alone, the bare COPY alone, and the two at once (nothing read, parsed or checked between them).
 /// </summary>
 internal static class IndexerRun
 {
-    public static async Task<double> RunAsync(string connectionString, List<StoredAlert> rows, int managers)
+    public static async Task<double> RunAsync(string connectionString, List<StoredAlert> rows, int managers, Func<Task<Func<Task>>> prepareBareCopy)
     {
         await using var nats = await NatsServer.StartAsync();
         var oidc = await OidcProvider.SharedAsync();
@@ -54,16 +60,19 @@ internal static class IndexerRun
                 await Task.WhenAll(chunk.Select(a => client.PublishRawAsync(Subjects.Alerts(a.Level, a.AgentId), a.Json, a.AlertId)));
             }
         }
-        Console.WriteLine($"indexer: {rows.Count:N0} alerts published to {Subjects.AlertsStream}; starting {managers} manager(s)");
+        Console.WriteLine($"indexer: {rows.Count:N0} alerts published to {Subjects.AlertsStream}");
+        await FloorAsync(nats, rows.Count, managers, prepareBareCopy);
+        Console.WriteLine($"indexer: starting {managers} manager(s)");
 
         var processes = Enumerable.Range(0, managers).Select(_ => Start()).ToList();
         await using var watch = await NatsTestClient.ConnectAsync(nats.Url);
         try
         {
-            // Progress from the indexer's consumer (an alert is acked only after its batch committed), not count(*),
-            // which would scan the table under the indexer every poll.
-            long acked = 0, firstAcked = 0;
-            Stopwatch? clock = null;
+            // Done when the indexer's consumer has every alert acked (an alert is acked only after its batch committed).
+            // Polled twice a second: consumer info counts the pending alerts over the stream's subjects, and polled every
+            // 50 ms it cost nats-server more than the delivery itself (18 µs per alert instead of 8).
+            long acked = 0;
+            double managersCpu = 0, natsCpu = 0;
             var deadline = Stopwatch.StartNew();
             while (acked < rows.Count)
             {
@@ -71,20 +80,22 @@ internal static class IndexerRun
                 {
                     throw new TimeoutException($"indexer: {acked:N0} of {rows.Count:N0} acked after 10 minutes");
                 }
-                await Task.Delay(50);
+                await Task.Delay(500);
                 var info = (await watch.Js.GetConsumerAsync(Subjects.AlertsStream, Subjects.IndexerConsumer)).Info;
+                var before = acked;
                 acked = rows.Count - (long)info.NumPending - info.NumAckPending;
-                if (clock is null && acked > 0)
+                if (before == 0 && acked > 0)
                 {
-                    (clock, firstAcked) = (Stopwatch.StartNew(), acked);
+                    (managersCpu, natsCpu) = (processes.Sum(p => p.CpuTime.TotalSeconds), nats.CpuTime.TotalSeconds);
                 }
             }
-            var seconds = clock!.Elapsed.TotalSeconds;
-            var rate = (acked - firstAcked) / seconds;
-            var stored = await CountAsync(connectionString);
-            var cpu = processes.Sum(p => p.CpuTime.TotalSeconds);
-            Console.WriteLine($"indexer: {managers} manager(s) stored {acked - firstAcked:N0} alerts in {seconds:N1} s: {rate:N0}/s; "
-                + $"{stored:N0} rows in the store (managers' CPU {cpu:N1} s in all, start-up included)");
+            managersCpu = processes.Sum(p => p.CpuTime.TotalSeconds) - managersCpu;
+            natsCpu = nats.CpuTime.TotalSeconds - natsCpu;
+            var (stored, firstCommit, seconds) = await CommitsAsync(connectionString);
+            var rate = (stored - firstCommit) / seconds;
+            Console.WriteLine($"indexer: {managers} manager(s) stored {stored - firstCommit:N0} alerts from the first commit to the last, {seconds:N1} s: "
+                + $"{rate:N0}/s; {stored:N0} rows in the store; CPU per alert after the first commit seen: managers "
+                + $"{managersCpu * 1e6 / (stored - firstCommit):N1} µs, nats-server {natsCpu * 1e6 / (stored - firstCommit):N1} µs");
             return stored == rows.Count ? rate : throw new InvalidOperationException($"indexer: {stored:N0} rows stored of {rows.Count:N0}");
         }
         finally
@@ -96,10 +107,76 @@ internal static class IndexerRun
         }
     }
 
-    private static async Task<long> CountAsync(string connectionString)
+    /// <summary>The floor: what NATS and PostgreSQL alone take for the backlog, each by itself and both at once.</summary>
+    private static async Task FloorAsync(NatsServer nats, int count, int readers, Func<Task<Func<Task>>> prepareBareCopy)
+    {
+        await using var client = await NatsTestClient.ConnectAsync(nats.Url);
+        var natsCpu = nats.CpuTime;
+        var alone = await TimedAsync(() => ConsumeAndAckAsync(client, "bench-floor-alone", count, readers));
+        Console.WriteLine($"floor: consume and ack alone {count / alone:N0}/s (nats-server CPU {(nats.CpuTime - natsCpu).TotalSeconds:N1} s)");
+        var copy = await TimedAsync(await prepareBareCopy());
+        Console.WriteLine($"floor: bare COPY alone {count / copy:N0}/s");
+        var bareCopy = await prepareBareCopy();
+        natsCpu = nats.CpuTime;
+        var both = await TimedAsync(() => Task.WhenAll(ConsumeAndAckAsync(client, "bench-floor-both", count, readers), bareCopy()));
+        Console.WriteLine($"floor: both at once {count / both:N0}/s (nats-server CPU {(nats.CpuTime - natsCpu).TotalSeconds:N1} s): "
+            + "no indexer that takes one message per alert goes faster on these cores");
+    }
+
+    /// <summary>Every message of FIM_ALERTS through a new durable consumer set as the indexer's, acked one by one.</summary>
+    private static async Task ConsumeAndAckAsync(NatsTestClient client, string name, int count, int readers)
+    {
+        var batch = new StoreOptions().BatchSize;
+        var consumer = await client.Js.CreateOrUpdateConsumerAsync(Subjects.AlertsStream, new ConsumerConfig(name)
+        {
+            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            MaxAckPending = batch * 4,
+            FilterSubject = Subjects.AllAlerts,
+            DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+        });
+        using var done = new CancellationTokenSource();
+        var acked = 0;
+        async Task ReadAsync()
+        {
+            try
+            {
+                await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = batch * 2 }, done.Token))
+                {
+                    await msg.AckAsync(cancellationToken: done.Token);
+                    if (Interlocked.Increment(ref acked) == count)
+                    {
+                        await done.CancelAsync();
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (done.IsCancellationRequested)
+            {
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, readers).Select(_ => Task.Run(ReadAsync)));
+    }
+
+    private static async Task<double> TimedAsync(Func<Task> work)
+    {
+        var clock = Stopwatch.StartNew();
+        await work();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Rows stored, rows in the first batch committed, and the seconds from that commit to the last, from PostgreSQL's
+    /// commit timestamps (track_commit_timestamp): exact, and nothing polls the table while the indexer writes.
+    /// </summary>
+    private static async Task<(long Stored, long FirstCommit, double Seconds)> CommitsAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        return (long)(await new NpgsqlCommand("SELECT count(*) FROM alerts", connection).ExecuteScalarAsync())!;
+        await using var command = new NpgsqlCommand("""
+            WITH c AS (SELECT pg_xact_commit_timestamp(xmin) AS at FROM alerts)
+            SELECT count(*), count(*) FILTER (WHERE at = (SELECT min(at) FROM c)), extract(epoch FROM max(at) - min(at))::float8 FROM c
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2));
     }
 }

@@ -13,7 +13,8 @@ using Npgsql;
 // Usage: Fim.Bench.Store [--ingest N] [--ingest-runs R] [--batch N] [--writers N] [--random-order] [--alerts N] [--runs N] [--reuse DIR] [--sqlite-alerts N] [--ingest-profile N]
 //   --writers N: ingest batches dealt round-robin to N concurrent writers, store and bare COPY alike (N indexing managers).
 //   --reuse DIR keeps PostgreSQL's data directory (and the SQLite file) in DIR, so generated alerts are loaded once.
-//   --indexer N: N alerts through the whole indexer (IndexerRun: real nats-server and --writers fim-manager processes), then exits.
+//   --indexer N: N alerts through the whole indexer (IndexerRun: real nats-server and --writers fim-manager processes), after
+//   the floor of any indexer on the same backlog and cores (consume-and-ack and bare COPY, alone and at once); then exits.
 //   --ingest-profile N: where an ingest batch's time goes (IngestProfile; --sqlite-only: SQLite alone), then exits.
 //   --console N: instead of the five queries, the web console's pages, each opened N times in chromium against a manager
 //   on the --alerts database (ConsolePages); exits 1 when a page's p95 server time is over 200 ms.
@@ -32,7 +33,8 @@ var consoleVisits = Arg("--console", 0);
 var ct = CancellationToken.None;
 Console.WriteLine($"load average at start: {LoadAverage()}; {Environment.ProcessorCount} cores");
 
-const string Settings = "-c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min -c maintenance_work_mem=1GB -c max_parallel_maintenance_workers=2";
+// track_commit_timestamp: --indexer times the whole indexer by its first and last commit (a few bytes per commit).
+const string Settings = "-c shared_buffers=1GB -c max_wal_size=8GB -c checkpoint_timeout=30min -c maintenance_work_mem=1GB -c max_parallel_maintenance_workers=2 -c track_commit_timestamp=on";
 await using var pg = reuse is null
     ? await PostgresServer.StartAsync(durable: true, Settings)
     : await PostgresServer.StartKeptAsync(Path.Combine(reuse, "pg"), durable: true, Settings);
@@ -42,7 +44,20 @@ if (indexer > 0)
 {
     // The whole indexer: real fim-manager processes (--writers of them) index a backlog from a real nats-server.
     var backlog = BenchAlerts.Generate(indexer, seed: 7, spreadDays: 1, DateTimeOffset.UtcNow).OrderBy(r => r.ObservedAtMicros).ToList();
-    await IndexerRun.RunAsync(await FreshDatabaseAsync("indexer"), backlog, writers);
+    var floorRun = 0;
+    // The floor's bare COPY: a fresh database each time, made before the clock starts.
+    await IndexerRun.RunAsync(await FreshDatabaseAsync("indexer"), backlog, writers, async () =>
+    {
+        var floor = new PostgresAlertStore(await FreshDatabaseAsync($"indexer_floor_{++floorRun}"));
+        await floor.MaintainAsync(DateTimeOffset.UtcNow.AddDays(-400), DateTimeOffset.UtcNow, ct);
+        return async () =>
+        {
+            await using (floor)
+            {
+                await ConcurrentlyAsync(backlog, batch, writers, part => BareCopyAsync(floor, part));
+            }
+        };
+    });
     return 0;
 }
 
