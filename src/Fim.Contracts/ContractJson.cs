@@ -14,6 +14,7 @@ namespace Fim.Contracts;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
 [JsonSerializable(typeof(FileEvent))]
 [JsonSerializable(typeof(Alert))]
+[JsonSerializable(typeof(AlertIndexFields))]
 [JsonSerializable(typeof(FileState))]
 [JsonSerializable(typeof(Heartbeat))]
 [JsonSerializable(typeof(UnreviewedAlerts))]

@@ -11,7 +11,7 @@ public sealed class RuleRef
 }
 
 /// <summary>An event judged by a rule: the event's fields plus rule, level (0-15 like Wazuh) and tags.</summary>
-public sealed class Alert : FileEvent
+public sealed class Alert : FileEvent, IAlertIndexFields
 {
     /// <summary>
     /// The tag of an alert that is stored and searchable but sent to no sink (a passed Prowler check): a rule with

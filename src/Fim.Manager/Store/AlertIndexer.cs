@@ -168,10 +168,10 @@ public sealed class AlertIndexer(
         var stored = new List<INatsJSMsg<byte[]>>(batch.Count);
         foreach (var msg in batch)
         {
-            Alert? alert;
+            AlertIndexFields? alert;
             try
             {
-                alert = JsonSerializer.Deserialize(msg.Data ?? [], ContractJson.Default.Alert);
+                alert = JsonSerializer.Deserialize(msg.Data ?? [], ContractJson.Default.AlertIndexFields);
             }
             catch (JsonException)
             {

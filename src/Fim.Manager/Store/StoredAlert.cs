@@ -29,7 +29,7 @@ public sealed record StoredAlert(
     bool? PackageVerified = null,
     string Source = "")
 {
-    public static StoredAlert From(Alert a, byte[] json, ulong streamSequence, DateTimeOffset storedAt)
+    public static StoredAlert From(IAlertIndexFields a, byte[] json, ulong streamSequence, DateTimeOffset storedAt)
     {
         var workload = a.Actor?.Workload ?? a.Container;
         return new StoredAlert(
