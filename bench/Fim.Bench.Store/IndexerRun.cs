@@ -6,7 +6,6 @@ using Fim.Manager.Store;
 using Fim.Testing;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
-using NATS.Client.JetStream.Models;
 using Npgsql;
 
 /// <summary>
@@ -112,35 +111,29 @@ internal static class IndexerRun
     {
         await using var client = await NatsTestClient.ConnectAsync(nats.Url);
         var natsCpu = nats.CpuTime;
-        var alone = await TimedAsync(() => ConsumeAndAckAsync(client, "bench-floor-alone", count, readers));
-        Console.WriteLine($"floor: consume and ack alone {count / alone:N0}/s (nats-server CPU {(nats.CpuTime - natsCpu).TotalSeconds:N1} s)");
-        var copy = await TimedAsync(await prepareBareCopy());
-        Console.WriteLine($"floor: bare COPY alone {count / copy:N0}/s");
+        var alone = await Timing.RateAsync(() => ConsumeAndAckAsync(client, "bench-floor-alone", count, readers), count);
+        Console.WriteLine($"floor: consume and ack alone {alone:N0}/s (nats-server CPU {(nats.CpuTime - natsCpu).TotalSeconds:N1} s)");
+        var copy = await Timing.RateAsync(await prepareBareCopy(), count);
+        Console.WriteLine($"floor: bare COPY alone {copy:N0}/s");
         var bareCopy = await prepareBareCopy();
         natsCpu = nats.CpuTime;
-        var both = await TimedAsync(() => Task.WhenAll(ConsumeAndAckAsync(client, "bench-floor-both", count, readers), bareCopy()));
-        Console.WriteLine($"floor: both at once {count / both:N0}/s (nats-server CPU {(nats.CpuTime - natsCpu).TotalSeconds:N1} s): "
+        var both = await Timing.RateAsync(() => Task.WhenAll(ConsumeAndAckAsync(client, "bench-floor-both", count, readers), bareCopy()), count);
+        Console.WriteLine($"floor: both at once {both:N0}/s (nats-server CPU {(nats.CpuTime - natsCpu).TotalSeconds:N1} s): "
             + "no indexer that takes one message per alert goes faster on these cores");
     }
 
     /// <summary>Every message of FIM_ALERTS through a new durable consumer set as the indexer's, acked one by one.</summary>
     private static async Task ConsumeAndAckAsync(NatsTestClient client, string name, int count, int readers)
     {
-        var batch = new StoreOptions().BatchSize;
-        var consumer = await client.Js.CreateOrUpdateConsumerAsync(Subjects.AlertsStream, new ConsumerConfig(name)
-        {
-            AckPolicy = ConsumerConfigAckPolicy.Explicit,
-            MaxAckPending = batch * 4,
-            FilterSubject = Subjects.AllAlerts,
-            DeliverPolicy = ConsumerConfigDeliverPolicy.All,
-        });
+        var options = new StoreOptions();
+        var consumer = await client.Js.CreateOrUpdateConsumerAsync(Subjects.AlertsStream, AlertIndexer.DurableConsumer(options, name));
         using var done = new CancellationTokenSource();
         var acked = 0;
         async Task ReadAsync()
         {
             try
             {
-                await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, new NatsJSConsumeOpts { MaxMsgs = batch * 2 }, done.Token))
+                await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, AlertIndexer.ConsumeOptions(options), done.Token))
                 {
                     await msg.AckAsync(cancellationToken: done.Token);
                     if (Interlocked.Increment(ref acked) == count)
@@ -154,13 +147,6 @@ internal static class IndexerRun
             }
         }
         await Task.WhenAll(Enumerable.Range(0, readers).Select(_ => Task.Run(ReadAsync)));
-    }
-
-    private static async Task<double> TimedAsync(Func<Task> work)
-    {
-        var clock = Stopwatch.StartNew();
-        await work();
-        return clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>

@@ -116,7 +116,7 @@ for (var run = 1; run <= ingestRuns && ingest > 0; run++)
     async Task<double> Store()
     {
         await SettleAsync();
-        return await TimedAsync(async () =>
+        return await Timing.RateAsync(async () =>
         {
             await ConcurrentlyAsync(rows, batch, writers, async part =>
             {
@@ -131,7 +131,7 @@ for (var run = 1; run <= ingestRuns && ingest > 0; run++)
     async Task<double> Copy()
     {
         await SettleAsync();
-        return await TimedAsync(() => ConcurrentlyAsync(rows, batch, writers, part => BareCopyAsync(copyStore, part)), rows.Count);
+        return await Timing.RateAsync(() => ConcurrentlyAsync(rows, batch, writers, part => BareCopyAsync(copyStore, part)), rows.Count);
     }
     double storeRate, copyRate;
     if (run % 2 == 1)
@@ -151,7 +151,7 @@ for (var run = 1; run <= ingestRuns && ingest > 0; run++)
     await using (var sqlite = new SqliteAlertStore(Path.Combine(sqliteDir, "alerts.db")))
     {
         await sqlite.MigrateAsync(ct);
-        var sqliteRate = await TimedAsync(async () =>
+        var sqliteRate = await Timing.RateAsync(async () =>
         {
             for (var i = 0; i < rows.Count; i += batch)
             {
@@ -360,13 +360,6 @@ async Task Report<T>(string name, Func<Task<T>> query)
 }
 
 static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]);
-
-static async Task<double> TimedAsync(Func<Task> work, int count)
-{
-    var sw = Stopwatch.StartNew();
-    await work();
-    return count / sw.Elapsed.TotalSeconds;
-}
 
 // The batches dealt round-robin to `writers` concurrent writers, as an indexer with that many writers (or that many
 // indexing managers) would write them.

@@ -94,16 +94,7 @@ public sealed class AlertIndexer(
         await store.MigrateAsync(cancellationToken);
         await MaintainOnceAsync(cancellationToken);
         var js = await nats.JetStreamAsync(cancellationToken);
-        var consumer = await topology.DurableAsync(js, Subjects.AlertsStream, new ConsumerConfig(Subjects.IndexerConsumer)
-        {
-            DurableName = Subjects.IndexerConsumer,
-            Description = "Alert store indexer",
-            AckPolicy = ConsumerConfigAckPolicy.Explicit,
-            AckWait = _options.AckWait,
-            MaxAckPending = Math.Max(_options.BatchSize * 4, 1000),
-            FilterSubject = Subjects.AllAlerts,
-            DeliverPolicy = ConsumerConfigDeliverPolicy.All,
-        }, cancellationToken);
+        var consumer = await topology.DurableAsync(js, Subjects.AlertsStream, DurableConsumer(_options, Subjects.IndexerConsumer), cancellationToken);
         var inbox = Channel.CreateBounded<INatsJSMsg<byte[]>>(new BoundedChannelOptions(_options.BatchSize * 2) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var pump = PumpAsync(consumer, inbox.Writer, stop.Token);
@@ -130,6 +121,21 @@ public sealed class AlertIndexer(
         }
     }
 
+    /// <summary>The indexer's durable consumer on FIM_ALERTS, named <paramref name="name"/> (the store bench's floor takes its twin).</summary>
+    public static ConsumerConfig DurableConsumer(StoreOptions options, string name) => new(name)
+    {
+        DurableName = name,
+        Description = "Alert store indexer",
+        AckPolicy = ConsumerConfigAckPolicy.Explicit,
+        AckWait = options.AckWait,
+        MaxAckPending = Math.Max(options.BatchSize * 4, 1000),
+        FilterSubject = Subjects.AllAlerts,
+        DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+    };
+
+    /// <summary>How much the indexer pulls ahead: two batches.</summary>
+    public static NatsJSConsumeOpts ConsumeOptions(StoreOptions options) => new() { MaxMsgs = options.BatchSize * 2 };
+
     private void Drain(ChannelReader<INatsJSMsg<byte[]>> reader, List<INatsJSMsg<byte[]>> batch)
     {
         while (batch.Count < _options.BatchSize && reader.TryRead(out var msg))
@@ -143,8 +149,7 @@ public sealed class AlertIndexer(
         Exception? error = null;
         try
         {
-            await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default,
-                new NatsJSConsumeOpts { MaxMsgs = _options.BatchSize * 2 }, cancellationToken))
+            await foreach (var msg in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default, ConsumeOptions(_options), cancellationToken))
             {
                 await writer.WriteAsync(msg, cancellationToken);
             }
