@@ -91,6 +91,7 @@ internal static class IndexerRun
             managersCpu = processes.Sum(p => p.CpuTime.TotalSeconds) - managersCpu;
             natsCpu = nats.CpuTime.TotalSeconds - natsCpu;
             var (stored, firstCommit, seconds) = await CommitsAsync(connectionString);
+            Console.WriteLine($"indexer: rate by fifth of the rows (JIT tiering and warm-up in the first): {string.Join(", ", (await FifthsAsync(connectionString)).Select(r => r.ToString("N0", CultureInfo.InvariantCulture) + "/s"))}");
             var rate = (stored - firstCommit) / seconds;
             Console.WriteLine($"indexer: {managers} manager(s) stored {stored - firstCommit:N0} alerts from the first commit to the last, {seconds:N1} s: "
                 + $"{rate:N0}/s; {stored:N0} rows in the store; CPU per alert after the first commit seen: managers "
@@ -147,6 +148,38 @@ internal static class IndexerRun
             }
         }
         await Task.WhenAll(Enumerable.Range(0, readers).Select(_ => Task.Run(ReadAsync)));
+    }
+
+    /// <summary>The store rate over each fifth of the rows, in commit order: how much of the whole-run rate is warm-up.</summary>
+    private static async Task<List<double>> FifthsAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT pg_xact_commit_timestamp(xmin) AS at, count(*) FROM alerts GROUP BY 1 ORDER BY 1", connection);
+        var commits = new List<(DateTime At, long Rows)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                commits.Add((reader.GetDateTime(0), reader.GetInt64(1)));
+            }
+        }
+        // Each fifth runs from the commit that ended the one before (the first from the first commit) to its own last.
+        var total = commits.Sum(c => c.Rows);
+        var rates = new List<double>();
+        var (from, rows, upTo) = (commits[0].At, 0L, commits[0].Rows);
+        foreach (var (at, n) in commits.Skip(1))
+        {
+            rows += n;
+            upTo += n;
+            if (upTo * 5 >= total * (rates.Count + 1))
+            {
+                rates.Add(rows / (at - from).TotalSeconds);
+                (from, rows) = (at, 0);
+            }
+        }
+        return rates;
     }
 
     /// <summary>
