@@ -4,6 +4,8 @@ using Fim.Contracts;
 using Fim.Manager.Pipeline;
 using Fim.Manager.Tests.Support;
 using Fim.Testing;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
 
 namespace Fim.Manager.Tests;
 
@@ -93,6 +95,33 @@ public sealed class SinkTests(NatsFixture nats) : IClassFixture<NatsFixture>
         Assert.Equal(3, hook.Bodies.Count(b => b.Contains(agent)));
         // The pipeline itself was never slowed or failed by the broken sink.
         Assert.Single(await nats.Client.AlertsAsync(agent));
+    }
+
+    [Fact]
+    public async Task Webhook_notifications_the_hook_keeps_failing_go_to_the_dead_letter_stream_like_alerts()
+    {
+        using var hook = new FakeWebhook(failFirst: int.MaxValue);
+        await using var manager = await TestManager.StartAsync(nats.Server.Url, WebhookSettings(hook, consumer: "hook-notes-broken", maxDeliver: 2));
+        await WaitForSinkConsumerAsync("hook-notes-broken");
+        var note = new Notification
+        {
+            Id = "note-" + Guid.NewGuid().ToString("N"),
+            Kind = Notification.PoolScaled,
+            Time = DateTimeOffset.UtcNow,
+            Source = "test",
+            Regarding = "pool fim/default",
+            Text = "pool fim/default scaled from 2 to 3 managers",
+        };
+
+        (await nats.Client.Js.PublishAsync(Notification.Subject(note.Kind), ContractJson.ToUtf8(note), NatsRawSerializer<byte[]>.Default)).EnsureSuccess();
+
+        var copies = await Eventually.CountAsync(
+            async () => (IReadOnlyList<ReadMessage>)[.. (await nats.Client.DeadLettersAsync(DeadLetter.WebhookFailed)).Where(m => m.Text.Contains(note.Id))],
+            1, "notification dead letter");
+        Assert.Equal("webhook", copies[0].Header(DeadLetter.ReasonHeader));
+        Assert.Contains("webhook-notifications failed 2 times", copies[0].Header(DeadLetter.DetailHeader));
+        Assert.Equal(2, hook.Bodies.Count(b => b.Contains("scaled from 2 to 3")));
+        await Eventually.TrueAsync(() => manager.Metrics.SinkDeliveries.WithLabels("webhook-notifications", "failed").Value == 1, "counted as failed");
     }
 
     [Fact]

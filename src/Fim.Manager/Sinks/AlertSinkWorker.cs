@@ -20,6 +20,8 @@ namespace Fim.Manager.Sinks;
 public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamTopology topology, ManagerMetrics metrics, ManagerRetries retries, ILogger<AlertSinkWorker> log)
     : BackgroundService
 {
+    private readonly SinkSettlement _settlement = new(sink.Name, sink.Name, sink.MaxDeliver, sink.RetryDelay, metrics, log);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!sink.Enabled)
@@ -69,38 +71,6 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
         var result = alert.Tags.Contains(Alert.StoredOnlyTag, StringComparer.Ordinal)
             ? SinkResult.Skipped
             : await sink.DeliverAsync(alert, msg.Data ?? [], cancellationToken);
-        var delivered = msg.Metadata?.NumDelivered ?? 1;
-        switch (result)
-        {
-            case SinkResult.Delivered or SinkResult.Skipped:
-                await msg.AckAsync(cancellationToken: cancellationToken);
-                metrics.SinkDeliveries.WithLabels(sink.Name, result == SinkResult.Delivered ? "delivered" : "skipped").Inc();
-                break;
-            case SinkResult.Retry when delivered < (ulong)sink.MaxDeliver:
-                await msg.NakAsync(new AckOpts { NakDelay = sink.RetryDelay(delivered) }, cancellationToken);
-                metrics.SinkDeliveries.WithLabels(sink.Name, "retry").Inc();
-                break;
-            default:
-                var headers = new NatsHeaders
-                {
-                    [DeadLetter.ReasonHeader] = sink.Name,
-                    [DeadLetter.DetailHeader] = result == SinkResult.Refused
-                        ? $"sink {sink.Name} refused to deliver it (see the manager's log)"
-                        : $"sink {sink.Name} failed {delivered} times",
-                    [DeadLetter.SubjectHeader] = msg.Subject,
-                };
-                var ack = await js.PublishAsync(Subjects.DeadLetter(sink.Name), msg.Data ?? [], NatsRawSerializer<byte[]>.Default,
-                    new NatsJSPubOpts { MsgId = $"{sink.Name}:{alert.AlertId}" }, headers, cancellationToken);
-                if (ack.Error is { } error)
-                {
-                    throw new NatsJSApiException(error);
-                }
-                await msg.AckTerminateAsync(cancellationToken: cancellationToken);
-                metrics.SinkDeliveries.WithLabels(sink.Name, result == SinkResult.Refused ? "refused" : "failed").Inc();
-                metrics.DeadLetters.WithLabels(sink.Name).Inc();
-                log.LogError("Sink {Sink} gave up on alert {AlertId} after {Attempts} attempts; copied to {Subject}", sink.Name, alert.AlertId,
-                    delivered, Subjects.DeadLetter(sink.Name));
-                break;
-        }
+        await _settlement.SettleAsync(js, msg, result, $"alert {alert.AlertId}", $"{sink.Name}:{alert.AlertId}", cancellationToken);
     }
 }

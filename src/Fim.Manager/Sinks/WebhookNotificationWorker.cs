@@ -20,6 +20,7 @@ public sealed class WebhookNotificationWorker(WebhookAlertSink webhook, NatsConn
 {
     public const string ConsumerName = "fim-sink-webhook-notifications";
     private const string SinkName = "webhook-notifications";
+    private readonly SinkSettlement _settlement = new(SinkName, "webhook", webhook.MaxDeliver, webhook.RetryDelay, metrics, log);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -67,32 +68,6 @@ public sealed class WebhookNotificationWorker(WebhookAlertSink webhook, NatsConn
             return;
         }
         var result = await webhook.PostAsync(n.Text, $"notification {n.Id}", ct);
-        var delivered = msg.Metadata?.NumDelivered ?? 1;
-        switch (result)
-        {
-            case SinkResult.Delivered or SinkResult.Skipped:
-                await msg.AckAsync(cancellationToken: ct);
-                metrics.SinkDeliveries.WithLabels(SinkName, "delivered").Inc();
-                break;
-            case SinkResult.Retry when delivered < (ulong)webhook.MaxDeliver:
-                await msg.NakAsync(new AckOpts { NakDelay = webhook.RetryDelay(delivered) }, ct);
-                metrics.SinkDeliveries.WithLabels(SinkName, "retry").Inc();
-                break;
-            default:
-                var headers = new NatsHeaders
-                {
-                    [DeadLetter.ReasonHeader] = "webhook",
-                    [DeadLetter.DetailHeader] = result == SinkResult.Refused ? "webhook refused the notification (see the manager's log)" : $"webhook failed {delivered} times",
-                    [DeadLetter.SubjectHeader] = msg.Subject,
-                };
-                var ack = await js.PublishAsync(Subjects.DeadLetter("webhook"), msg.Data ?? [], NatsRawSerializer<byte[]>.Default,
-                    new NatsJSPubOpts { MsgId = $"webhook:{n.Id}" }, headers, ct);
-                ack.EnsureSuccess();
-                await msg.AckTerminateAsync(cancellationToken: ct);
-                metrics.SinkDeliveries.WithLabels(SinkName, result == SinkResult.Refused ? "refused" : "failed").Inc();
-                metrics.DeadLetters.WithLabels("webhook").Inc();
-                log.LogError("Webhook gave up on notification {Id} after {Attempts} attempts; copied to {Subject}", n.Id, delivered, Subjects.DeadLetter("webhook"));
-                break;
-        }
+        await _settlement.SettleAsync(js, msg, result, $"notification {n.Id}", $"webhook:{n.Id}", ct);
     }
 }
