@@ -90,8 +90,9 @@ internal static class IndexerRun
             }
             managersCpu = processes.Sum(p => p.CpuTime.TotalSeconds) - managersCpu;
             natsCpu = nats.CpuTime.TotalSeconds - natsCpu;
-            var (stored, firstCommit, seconds) = await CommitsAsync(connectionString);
-            Console.WriteLine($"indexer: rate by fifth of the rows (JIT tiering and warm-up in the first): {string.Join(", ", (await FifthsAsync(connectionString)).Select(r => r.ToString("N0", CultureInfo.InvariantCulture) + "/s"))}");
+            var commits = await CommitsAsync(connectionString);
+            var (stored, firstCommit, seconds) = (commits.Sum(c => c.Rows), commits[0].Rows, (commits[^1].At - commits[0].At).TotalSeconds);
+            Console.WriteLine($"indexer: rate by fifth of the rows (JIT tiering and warm-up in the first): {string.Join(", ", Fifths(commits).Select(r => r.ToString("N0", CultureInfo.InvariantCulture) + "/s"))}");
             var rate = (stored - firstCommit) / seconds;
             Console.WriteLine($"indexer: {managers} manager(s) stored {stored - firstCommit:N0} alerts from the first commit to the last, {seconds:N1} s: "
                 + $"{rate:N0}/s; {stored:N0} rows in the store; CPU per alert after the first commit seen: managers "
@@ -151,20 +152,8 @@ internal static class IndexerRun
     }
 
     /// <summary>The store rate over each fifth of the rows, in commit order: how much of the whole-run rate is warm-up.</summary>
-    private static async Task<List<double>> FifthsAsync(string connectionString)
+    private static List<double> Fifths(List<(DateTime At, long Rows)> commits)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "SELECT pg_xact_commit_timestamp(xmin) AS at, count(*) FROM alerts GROUP BY 1 ORDER BY 1", connection);
-        var commits = new List<(DateTime At, long Rows)>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                commits.Add((reader.GetDateTime(0), reader.GetInt64(1)));
-            }
-        }
         // Each fifth runs from the commit that ended the one before (the first from the first commit) to its own last.
         var total = commits.Sum(c => c.Rows);
         var rates = new List<double>();
@@ -183,19 +172,21 @@ internal static class IndexerRun
     }
 
     /// <summary>
-    /// Rows stored, rows in the first batch committed, and the seconds from that commit to the last, from PostgreSQL's
-    /// commit timestamps (track_commit_timestamp): exact, and nothing polls the table while the indexer writes.
+    /// Each commit's time and rows, in commit order, from PostgreSQL's commit timestamps (track_commit_timestamp): exact,
+    /// and nothing polls the table while the indexer writes.
     /// </summary>
-    private static async Task<(long Stored, long FirstCommit, double Seconds)> CommitsAsync(string connectionString)
+    private static async Task<List<(DateTime At, long Rows)>> CommitsAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            WITH c AS (SELECT pg_xact_commit_timestamp(xmin) AS at FROM alerts)
-            SELECT count(*), count(*) FILTER (WHERE at = (SELECT min(at) FROM c)), extract(epoch FROM max(at) - min(at))::float8 FROM c
-            """, connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT pg_xact_commit_timestamp(xmin) AS at, count(*) FROM alerts GROUP BY 1 ORDER BY 1", connection);
         await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2));
+        var commits = new List<(DateTime At, long Rows)>();
+        while (await reader.ReadAsync())
+        {
+            commits.Add((reader.GetDateTime(0), reader.GetInt64(1)));
+        }
+        return commits;
     }
 }
