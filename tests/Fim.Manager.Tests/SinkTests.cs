@@ -55,6 +55,21 @@ public sealed class SinkTests(NatsFixture nats) : IClassFixture<NatsFixture>
     }
 
     [Fact]
+    public async Task An_unreadable_alert_is_terminated_and_counted_not_sent_or_retried()
+    {
+        await using var manager = await TestManager.StartAsync(nats.Server.Url, new Dictionary<string, string?> { ["Fim:Sinks:Stdout:Consumer"] = "stdout-unreadable" });
+        await WaitForSinkConsumerAsync("stdout-unreadable");
+        var agent = TestEvents.NewAgentId();
+
+        (await nats.Client.Js.PublishAsync(Subjects.Alerts(7, agent), "{not json"u8.ToArray(), NatsRawSerializer<byte[]>.Default)).EnsureSuccess();
+
+        await Eventually.TrueAsync(() => manager.Metrics.SinkDeliveries.WithLabels("stdout", "unreadable").Value == 1, "counted as unreadable");
+        var consumer = await nats.Client.Js.GetConsumerAsync(Subjects.AlertsStream, "stdout-unreadable");
+        Assert.Equal(0, consumer.Info.NumAckPending);
+        Assert.DoesNotContain(manager.StdoutLines(), l => l.Contains(agent));
+    }
+
+    [Fact]
     public async Task Webhook_sink_retries_with_backoff_until_the_hook_accepts()
     {
         using var hook = new FakeWebhook(failFirst: 2);

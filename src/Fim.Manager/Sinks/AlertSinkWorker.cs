@@ -63,8 +63,7 @@ public sealed class AlertSinkWorker(IAlertSink sink, NatsConnector nats, StreamT
         if (alert is null)
         {
             // Only managers publish here; an unreadable alert is a bug, not something a retry fixes.
-            await msg.AckTerminateAsync(cancellationToken: cancellationToken);
-            metrics.SinkDeliveries.WithLabels(sink.Name, "unreadable").Inc();
+            await _settlement.UnreadableAsync(msg, cancellationToken);
             return;
         }
         // Stored and searchable, sent nowhere (a passed Prowler check; a rule with notify: false).

@@ -14,6 +14,13 @@ namespace Fim.Manager.Sinks;
 /// <param name="Sink">The sink as its metrics and log lines name it.</param>
 internal sealed record SinkSettlement(string Sink, string DeadLetterName, int MaxDeliver, Func<ulong, TimeSpan> RetryDelay, ManagerMetrics Metrics, ILogger Log)
 {
+    /// <summary>A message that does not parse: terminated, as no retry makes it readable.</summary>
+    public async Task UnreadableAsync(INatsJSMsg<byte[]> msg, CancellationToken cancellationToken)
+    {
+        await msg.AckTerminateAsync(cancellationToken: cancellationToken);
+        Metrics.SinkDeliveries.WithLabels(Sink, "unreadable").Inc();
+    }
+
     /// <param name="item">What was delivered, for the dead letter and the log ("alert a-1", "notification n-1").</param>
     /// <param name="messageId">The dead letter's message id, so a retried copy is stored once.</param>
     public async Task SettleAsync(INatsJSContext js, INatsJSMsg<byte[]> msg, SinkResult result, string item, string messageId, CancellationToken cancellationToken)

@@ -63,8 +63,7 @@ public sealed class WebhookNotificationWorker(WebhookAlertSink webhook, NatsConn
         }
         if (n is null || string.IsNullOrWhiteSpace(n.Text))
         {
-            await msg.AckTerminateAsync(cancellationToken: ct);
-            metrics.SinkDeliveries.WithLabels(SinkName, "unreadable").Inc();
+            await _settlement.UnreadableAsync(msg, ct);
             return;
         }
         var result = await webhook.PostAsync(n.Text, $"notification {n.Id}", ct);
