@@ -3,7 +3,8 @@ using Fim.Core.Model;
 namespace Fim.Core.Baseline;
 
 /// <summary>
-/// The current baseline: one <see cref="FileRecord"/> per path. Reads are lock-free and safe from any number of
+/// The current baseline: one <see cref="FileRecord"/> per path (those the store opened with held frozen, see
+/// <see cref="RecordTable"/>, so a lookup of one of them decodes a fresh object). Reads are lock-free and safe from any number of
 /// threads; writes are serialised. Edits made here with <see cref="Set"/> and <see cref="Remove"/> are
 /// uncommitted until <see cref="BaselineStore.Save"/> succeeds; a failed save rolls them back.
 /// Records and their path arrays are shared, never copied: do not mutate them after handing them in.
@@ -23,6 +24,12 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     internal BaselineRecords(int capacity = 0)
     {
         _map = new RecordTable(capacity);
+    }
+
+    /// <summary>A baseline that starts from committed records in their compact form.</summary>
+    internal BaselineRecords(FrozenRecords committed)
+    {
+        _map = new RecordTable(committed);
     }
 
     public int Count => _map.Count;
@@ -45,6 +52,10 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     public bool TryGet(byte[] path, out FileRecord record) => _map.TryGet(path, out record);
 
     public bool TryGet(ReadOnlySpan<byte> path, out FileRecord record) => _map.TryGet(path, out record);
+
+    public void MarkSeen(FileRecord record, int generation) => _map.MarkSeen(record, generation);
+
+    public int SeenGeneration(FileRecord record) => _map.SeenGeneration(record);
 
     /// <summary>Makes room for <paramref name="count"/> records before many are set (a first baseline).</summary>
     public void EnsureCapacity(int count)
@@ -144,16 +155,19 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     internal PendingCommit BeginCommit()
     {
         FileRecord[] records;
+        int[]? frozenRemoved;
         Dictionary<byte[], FileRecord?> edits;
         bool addedToEmpty;
         lock (_writeLock)
         {
-            records = new FileRecord[_map.Count];
+            // The frozen records stay where they are: the commit writes those not removed now, decoding one at a time.
+            records = new FileRecord[_map.ThawedCount];
             var i = 0;
-            foreach (var record in _map.All)
+            foreach (var record in _map.AllThawed)
             {
                 records[i++] = record;
             }
+            frozenRemoved = _map.Frozen?.RemovedNow();
             edits = _uncommitted;
             addedToEmpty = _addedToEmpty;
             _uncommitted = new Dictionary<byte[], FileRecord?>(PathComparer.Instance);
@@ -163,7 +177,7 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         // By the records' own paths, not a parallel array of keys: that array (8 MB for a million records) would be
         // allocated at the moment a first baseline's memory peaks.
         Array.Sort(records, RecordPathComparer.Instance);
-        return new PendingCommit(records, edits, addedToEmpty);
+        return new PendingCommit(new CommittedRecords(records, _map.Frozen, frozenRemoved), edits, addedToEmpty);
     }
 
     /// <summary>The commit failed: puts back the committed records of the edits it carried.</summary>
@@ -175,7 +189,7 @@ public sealed class BaselineRecords : Scanning.IBaselineView
             if (commit.AddedToEmpty)
             {
                 // Nothing was committed: every record the commit carried goes, or, edited since, is rolled back to absent.
-                foreach (var record in commit.Records)
+                foreach (var record in commit.Records.Thawed)
                 {
                     if (_uncommitted.ContainsKey(record.Path))
                     {
@@ -227,7 +241,45 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     }
 
     /// <param name="AddedToEmpty">Nothing was committed before: every record of <paramref name="Records"/> is an addition (and <paramref name="Edits"/> is empty).</param>
-    internal sealed record PendingCommit(FileRecord[] Records, Dictionary<byte[], FileRecord?> Edits, bool AddedToEmpty);
+    internal sealed record PendingCommit(CommittedRecords Records, Dictionary<byte[], FileRecord?> Edits, bool AddedToEmpty);
+}
+
+/// <summary>
+/// The records a commit writes, in path order: the sorted objects merged with the frozen entries not removed when the
+/// commit began (a path is never in both).
+/// </summary>
+internal sealed class CommittedRecords(FileRecord[] thawed, FrozenRecords? frozen, int[]? frozenRemoved) : IReadOnlyCollection<FileRecord>
+{
+    public FileRecord[] Thawed => thawed;
+
+    public int Count { get; } = thawed.Length + (frozen is null ? 0 : frozen.Count - frozenRemoved!.Sum(w => System.Numerics.BitOperations.PopCount((uint)w)));
+
+    public IEnumerator<FileRecord> GetEnumerator()
+    {
+        if (frozen is null)
+        {
+            foreach (var r in thawed)
+            {
+                yield return r;
+            }
+            yield break;
+        }
+        var i = 0;
+        foreach (var f in frozen.InOrder(frozenRemoved!))
+        {
+            for (; i < thawed.Length && PathComparer.Instance.Compare(thawed[i].Path, f.Path) < 0; i++)
+            {
+                yield return thawed[i];
+            }
+            yield return f;
+        }
+        for (; i < thawed.Length; i++)
+        {
+            yield return thawed[i];
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>Orders records by path, the way a snapshot stores them.</summary>

@@ -5,17 +5,20 @@ using Fim.Core.Model;
 namespace Fim.Core.Baseline;
 
 /// <summary>
-/// Records keyed by their own <see cref="FileRecord.Path"/> in one open-addressing array: a slot per record instead of
-/// a dictionary node per record (a million records save about 50 MB and a million allocations at load). Reads are
-/// lock-free and safe from any number of threads while one writer at a time (the caller serialises writes) adds,
-/// replaces or removes: a replaced record is swapped in its slot, a removed one leaves a tombstone, and a resize builds
-/// a new array and publishes it whole, so a reader always probes a consistent array.
+/// Records keyed by their own <see cref="FileRecord.Path"/>: the ones a store opened with, frozen in their compact
+/// encoding (<see cref="FrozenRecords"/>), under the ones added or replaced since, in one open-addressing array of
+/// objects (a slot per record instead of a dictionary node). A frozen entry that is replaced or removed is marked
+/// removed, after the replacement is in the array, so that a path is in exactly one of the two. Reads are lock-free
+/// and safe from any number of threads while one writer at a time (the caller serialises writes) adds, replaces or
+/// removes: a replaced record is swapped in its slot, a removed one leaves a tombstone, and a resize builds a new
+/// array and publishes it whole, so a reader always probes a consistent array.
 /// </summary>
 internal sealed class RecordTable
 {
     private const int MinSlots = 16;
     private static readonly FileRecord Tombstone = new() { Path = [] };
 
+    private readonly FrozenRecords? _frozen;
     private FileRecord?[] _slots;
     private int _count;
     // Records plus tombstones: a probe ends at an empty slot, so at least a third of the slots stay empty.
@@ -23,30 +26,101 @@ internal sealed class RecordTable
 
     public RecordTable(int capacity) => _slots = new FileRecord?[SlotsFor(capacity)];
 
-    public int Count => Volatile.Read(ref _count);
+    public RecordTable(FrozenRecords frozen)
+        : this(0) => _frozen = frozen;
+
+    public int Count => Volatile.Read(ref _count) + (_frozen?.LiveCount ?? 0);
+
+    /// <summary>The records added or replaced since the table was made, the ones not frozen.</summary>
+    public int ThawedCount => Volatile.Read(ref _count);
+
+    public FrozenRecords? Frozen => _frozen;
 
     public bool TryGet(ReadOnlySpan<byte> path, out FileRecord record)
     {
+        var hash = Hash(path);
+        // The frozen entry's state first: a writer puts a replacement in the array before it marks the entry removed,
+        // so a reader that finds the entry removed is sure to find the replacement, or the path truly gone.
+        var frozen = _frozen?.Find(path, hash) ?? -1;
+        var frozenLive = frozen >= 0 && !_frozen!.IsRemoved(frozen);
+        if (Thawed(path, hash) is { } r)
+        {
+            record = r;
+            return true;
+        }
+        if (frozenLive)
+        {
+            record = _frozen!.Decode(frozen);
+            return true;
+        }
+        record = null!;
+        return false;
+    }
+
+    /// <summary>Records that a scan of <paramref name="generation"/> met the record <see cref="TryGet"/> gave for its path.</summary>
+    public void MarkSeen(FileRecord record, int generation)
+    {
+        record.SeenGeneration = generation;
+        if (FrozenOrdinal(record) is var ordinal and >= 0)
+        {
+            _frozen!.MarkSeen(ordinal, generation);
+        }
+    }
+
+    /// <summary>The scan generation that last met <paramref name="record"/>'s entry.</summary>
+    public int SeenGeneration(FileRecord record) =>
+        FrozenOrdinal(record) is var ordinal and >= 0 ? _frozen!.SeenGeneration(ordinal) : record.SeenGeneration;
+
+    /// <summary>The frozen entry <paramref name="record"/> was decoded from, or -1 when it is an object in the array.</summary>
+    private int FrozenOrdinal(FileRecord record)
+    {
+        if (_frozen is null)
+        {
+            return -1;
+        }
+        var hash = Hash(record.Path);
+        return ReferenceEquals(Thawed(record.Path, hash), record) ? -1 : _frozen.Find(record.Path, hash);
+    }
+
+    private FileRecord? Thawed(ReadOnlySpan<byte> path, int hash)
+    {
         var slots = Volatile.Read(ref _slots);
         var mask = slots.Length - 1;
-        for (var i = Hash(path) & mask; ; i = (i + 1) & mask)
+        for (var i = hash & mask; ; i = (i + 1) & mask)
         {
             var r = Volatile.Read(ref slots[i]);
             if (r is null)
             {
-                record = null!;
-                return false;
+                return null;
             }
             if (!ReferenceEquals(r, Tombstone) && r.Path.AsSpan().SequenceEqual(path))
             {
-                record = r;
-                return true;
+                return r;
             }
         }
     }
 
+    /// <summary>The frozen entry of <paramref name="path"/> when it is not removed, or -1.</summary>
+    private int FrozenLive(ReadOnlySpan<byte> path) =>
+        _frozen?.Find(path, Hash(path)) is { } ordinal and >= 0 && !_frozen.IsRemoved(ordinal) ? ordinal : -1;
+
     /// <summary>Adds or replaces the record for <c>record.Path</c>; returns the one it replaced. Writers only.</summary>
     public FileRecord? Set(FileRecord record)
+    {
+        if (SetThawed(record) is { } replaced)
+        {
+            return replaced;
+        }
+        if (FrozenLive(record.Path) is var ordinal and >= 0)
+        {
+            var frozen = _frozen!.Decode(ordinal);
+            _frozen.MarkRemoved(ordinal);
+            return frozen;
+        }
+        return null;
+    }
+
+    private FileRecord? SetThawed(FileRecord record)
     {
         var slots = _slots;
         var mask = slots.Length - 1;
@@ -71,7 +145,7 @@ internal sealed class RecordTable
         if (free < 0 && (_used + 1) * 3 > slots.Length * 2)
         {
             Resize(Math.Max(_count + 1, 1) * 2);
-            return Set(record);
+            return SetThawed(record);
         }
         if (free < 0)
         {
@@ -93,6 +167,12 @@ internal sealed class RecordTable
             var r = slots[i];
             if (r is null)
             {
+                if (FrozenLive(path) is var ordinal and >= 0)
+                {
+                    var frozen = _frozen!.Decode(ordinal);
+                    _frozen.MarkRemoved(ordinal);
+                    return frozen;
+                }
                 return null;
             }
             if (!ReferenceEquals(r, Tombstone) && r.Path.AsSpan().SequenceEqual(path))
@@ -104,8 +184,11 @@ internal sealed class RecordTable
         }
     }
 
-    /// <summary>Every record of the array current when enumeration starts; a moving view when written to concurrently.</summary>
-    public IEnumerable<FileRecord> All
+    /// <summary>Every record (frozen ones decoded one at a time); a moving view when written to concurrently.</summary>
+    public IEnumerable<FileRecord> All => _frozen is null ? AllThawed : AllThawed.Concat(_frozen.Live());
+
+    /// <summary>Every record of the array current when enumeration starts.</summary>
+    public IEnumerable<FileRecord> AllThawed
     {
         get
         {
@@ -123,6 +206,7 @@ internal sealed class RecordTable
     /// <summary>Makes room for <paramref name="capacity"/> records at once (a first baseline), instead of doubling through every size. Writers only.</summary>
     public void EnsureCapacity(int capacity)
     {
+        capacity -= _frozen?.LiveCount ?? 0;
         if (SlotsFor(capacity) > _slots.Length)
         {
             Resize(capacity);
@@ -155,8 +239,8 @@ internal sealed class RecordTable
         return i;
     }
 
-    private static int SlotsFor(int capacity) =>
+    internal static int SlotsFor(int capacity) =>
         (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinSlots, capacity + capacity / 2 + 1));
 
-    private static int Hash(ReadOnlySpan<byte> path) => unchecked((int)XxHash3.HashToUInt64(path)) & int.MaxValue;
+    internal static int Hash(ReadOnlySpan<byte> path) => unchecked((int)XxHash3.HashToUInt64(path)) & int.MaxValue;
 }

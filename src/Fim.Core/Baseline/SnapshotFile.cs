@@ -34,14 +34,14 @@ internal static class SnapshotFile
     /// <summary>Writes and seals a snapshot of <paramref name="sorted"/> to <paramref name="file"/>; returns its MAC. Does not fsync.</summary>
     // Hot loops run once per save or open, over every record: optimised code from the first call, not tier-0.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static byte[] Write(FileStream file, BaselineKey key, FileRecord[] sorted, IReadOnlyDictionary<string, string> metadata, DateTimeOffset createdAt,
+    public static byte[] Write(FileStream file, BaselineKey key, IReadOnlyCollection<FileRecord> sorted, IReadOnlyDictionary<string, string> metadata, DateTimeOffset createdAt,
         IReadOnlyCollection<OutboxEvent>? outbox = null)
     {
         var version = outbox is { Count: > 0 } ? OutboxFormatVersion : FormatVersion;
         using var mac = key.CreateMac();
         var w = new BufferedFileWriter(file, mac);
         w.Write(Magic);
-        var header = EncodeHeader(key, version, sorted.Length, metadata, createdAt);
+        var header = EncodeHeader(key, version, sorted.Count, metadata, createdAt);
         BinaryPrimitives.WriteUInt32LittleEndian(w.GetSpan(4), (uint)header.Length);
         w.Advance(4);
         w.Write(header);
@@ -72,7 +72,7 @@ internal static class SnapshotFile
             }
         }
         w.Write(SealMagic);
-        BinaryPrimitives.WriteInt64LittleEndian(w.GetSpan(8), sorted.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(w.GetSpan(8), sorted.Count);
         w.Advance(8);
         var seal = w.CurrentMac();
         w.Write(seal);
@@ -149,7 +149,8 @@ internal static class SnapshotFile
             throw Refuse(BaselineIntegrityProblem.Tampered, $"its header claims {count} records, which cannot fit in the file; the snapshot was modified or damaged");
         }
 
-        records = new BaselineRecords((int)count);
+        // Each record is decoded into one short-lived object and frozen at once; its digests go to a slab reused for the next.
+        var frozen = new FrozenRecords.Builder((int)count);
         var names = new StringPool();
         var digestSlab = new DigestSlab();
         byte[]? previous = null;
@@ -174,9 +175,11 @@ internal static class SnapshotFile
             {
                 throw Refuse(BaselineIntegrityProblem.Tampered, $"record {i} at offset {offset} is out of order or duplicated; the snapshot was modified or damaged");
             }
-            records.Load(record);
+            frozen.Add(record);
+            digestSlab.Rewind();
             previous = record.Path;
         }
+        records = new BaselineRecords(frozen.Build());
 
         if (version == OutboxFormatVersion)
         {

@@ -64,7 +64,15 @@ public sealed class FileRecord
     /// </summary>
     internal Ownership? Ownership
     {
+        get => _ownership;
         init => _ownership = value;
+    }
+
+    /// <summary><see cref="SymlinkTarget"/> and <see cref="Xattrs"/> as the one shared object they live in.</summary>
+    internal RareFields? Rare
+    {
+        get => _rare;
+        init => _rare = value;
     }
 
     public long Size { get; init; }

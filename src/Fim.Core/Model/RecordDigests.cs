@@ -89,6 +89,21 @@ public readonly struct RecordDigests
     /// <summary>Digests already laid out in the packed form at <paramref name="offset"/> of <paramref name="buffer"/> (the store's loader writes them there).</summary>
     internal static RecordDigests FromParts(byte[] buffer, int offset, byte present, int slots) => new(buffer, offset, present, (sbyte)slots);
 
+    /// <summary>Which slots hold a digest, and the packed bytes (each present digest as a length byte then its bytes).</summary>
+    internal ReadOnlySpan<byte> PackedForm(out byte present)
+    {
+        present = _present;
+        var end = _offset;
+        for (var i = 0; i < MaxSlots; i++)
+        {
+            if ((_present & (1 << i)) != 0)
+            {
+                end += 1 + _buffer![end];
+            }
+        }
+        return _buffer is null ? default : new ReadOnlySpan<byte>(_buffer, _offset, end - _offset);
+    }
+
     /// <summary>The unpacked form (a copy): one array per present digest, null where absent; null when there are none.</summary>
     public byte[]?[]? ToArrays()
     {
@@ -151,6 +166,9 @@ internal sealed class DigestSlab
     private int _used;
 
     public static DigestSlab ForThisThread => t_slab ??= new DigestSlab();
+
+    /// <summary>Reuses the current chunk from its start: what was reserved from it must no longer be in use.</summary>
+    public void Rewind() => _used = 0;
 
     public (byte[] Buffer, int Offset) Reserve(int length)
     {

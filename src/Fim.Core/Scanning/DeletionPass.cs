@@ -25,7 +25,7 @@ internal sealed class DeletionPass(ScanScope scope, ScanOptions options, string 
             {
                 if (baseline.TryGet(path, out var old))
                 {
-                    old.SeenGeneration = 0;
+                    baseline.MarkSeen(old, 0);
                 }
             }
         }
@@ -39,7 +39,7 @@ internal sealed class DeletionPass(ScanScope scope, ScanOptions options, string 
         var now = options.Time.GetUtcNow();
         foreach (var record in baseline.All)
         {
-            if (record.SeenGeneration == generation || !IsBelowAny(record.Path, starts, orEqual: true) ||
+            if (baseline.SeenGeneration(record) == generation || !IsBelowAny(record.Path, starts, orEqual: true) ||
                 IsBelowAny(record.Path, unverified, orEqual: false))
             {
                 continue;

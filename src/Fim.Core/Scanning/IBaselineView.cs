@@ -10,4 +10,10 @@ public interface IBaselineView
     int Count { get; }
 
     IEnumerable<FileRecord> All { get; }
+
+    /// <summary>Records that the scan of <paramref name="generation"/> met <paramref name="record"/> (as <see cref="TryGet"/> gave it).</summary>
+    void MarkSeen(FileRecord record, int generation);
+
+    /// <summary>The scan generation that last met <paramref name="record"/>'s path.</summary>
+    int SeenGeneration(FileRecord record);
 }

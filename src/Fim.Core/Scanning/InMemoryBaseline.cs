@@ -22,6 +22,10 @@ public sealed class InMemoryBaseline : IBaselineView
 
     public bool TryGet(ReadOnlySpan<byte> path, out FileRecord record) => _bySpan.TryGetValue(path, out record!);
 
+    public void MarkSeen(FileRecord record, int generation) => record.SeenGeneration = generation;
+
+    public int SeenGeneration(FileRecord record) => record.SeenGeneration;
+
     public void Apply(IEnumerable<BaselineUpdate> updates)
     {
         foreach (var u in updates)

@@ -270,7 +270,7 @@ internal sealed class TreeWalk(
 
     private void MarkSeen(WorkerOutput output, FileRecord old)
     {
-        old.SeenGeneration = generation;
+        baseline.MarkSeen(old, generation);
         output.SeenInBaseline++;
         // Counted per thread and published in batches: shared counters bounce a cache line between cores.
         if (old.Type == FileType.Directory)
@@ -336,7 +336,7 @@ internal sealed class TreeWalk(
         record.SeenGeneration = generation;
         if (old is not null)
         {
-            old.SeenGeneration = generation;
+            baseline.MarkSeen(old, generation);
             output.SeenInBaseline++;
             if (RecordComparison.Identical(old, record))
             {
