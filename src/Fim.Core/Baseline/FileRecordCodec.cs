@@ -113,8 +113,15 @@ public static class FileRecordCodec
 
     /// <param name="names">Shares one string per distinct owner or group name.</param>
     /// <param name="digestSlab">Where the digests are packed (a loader's own slab); null for this thread's.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static FileRecord Decode(ReadOnlySpan<byte> data, StringPool? names, DigestSlab? digestSlab)
+    {
+        Read(data, names, digestSlab ?? DigestSlab.ForThisThread, out var f);
+        return f.ToRecord();
+    }
+
+    /// <summary>Reads and checks one encoded record into <paramref name="fields"/>, whose path is a slice of <paramref name="data"/>: no object per record.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Read(ReadOnlySpan<byte> data, StringPool? names, DigestSlab digestSlab, out RecordFields fields)
     {
         var r = new SpanReader(data);
         var version = r.Byte("version");
@@ -122,7 +129,7 @@ public static class FileRecordCodec
         {
             throw new FormatException($"unsupported record version {version} (this agent reads version {CurrentVersion})");
         }
-        var path = r.Bytes(r.Length("path"), "path").ToArray();
+        var path = r.Bytes(r.Length("path"), "path");
         var type = r.Byte("type");
         if (type > (byte)FileType.BlockDevice)
         {
@@ -145,7 +152,7 @@ public static class FileRecordCodec
         {
             throw new FormatException($"invalid hash status {hashStatus}");
         }
-        var digests = ReadDigests(ref r, digestSlab ?? DigestSlab.ForThisThread);
+        var digests = ReadDigests(ref r, digestSlab);
         KeyValuePair<string, byte[]>[]? xattrs = null;
         var xattrCount = ReadOptCount(ref r, "xattrs", minItemBytes: 2);
         if (xattrCount >= 0)
@@ -162,7 +169,7 @@ public static class FileRecordCodec
         {
             throw new FormatException($"{r.Remaining} unexpected bytes after the record");
         }
-        return new FileRecord
+        fields = new RecordFields
         {
             Path = path,
             Type = (FileType)type,
@@ -173,10 +180,9 @@ public static class FileRecordCodec
             CtimeNs = ctime,
             Inode = inode,
             LinkCount = links,
-            SymlinkTarget = target,
+            Rare = RareFields.Of(target, xattrs),
             HashStatus = (HashStatus)hashStatus,
             Digests = digests,
-            Xattrs = xattrs,
         };
     }
 

@@ -126,9 +126,9 @@ internal sealed class FrozenRecords
     public FileRecord Decode(int ordinal)
     {
         var (chunk, p) = Locate(ordinal);
-        var pathLength = ReadVarint(chunk, ref p);
-        var path = chunk.AsSpan(p, (int)pathLength).ToArray();
-        p += path.Length;
+        var pathLength = (int)ReadVarint(chunk, ref p);
+        var path = new ReadOnlySpan<byte>(chunk, p, pathLength);
+        p += pathLength;
         var typeAndStatus = chunk[p++];
         var mode = (uint)ReadVarint(chunk, ref p);
         var owner = _owners[(int)ReadVarint(chunk, ref p)];
@@ -146,7 +146,7 @@ internal sealed class FrozenRecords
             var present = chunk[p++];
             digests = RecordDigests.FromParts(present == 0 ? null! : chunk, p, present, slots);
         }
-        return new FileRecord
+        var fields = new RecordFields
         {
             Path = path,
             Type = (FileType)(typeAndStatus & 0x0f),
@@ -160,8 +160,8 @@ internal sealed class FrozenRecords
             Rare = rare,
             HashStatus = (HashStatus)(typeAndStatus >> 4),
             Digests = digests,
-            SeenGeneration = SeenGeneration(ordinal),
         };
+        return fields.ToRecord(SeenGeneration(ordinal));
     }
 
     private ReadOnlySpan<byte> PathAt(int ordinal)
@@ -215,14 +215,34 @@ internal sealed class FrozenRecords
 
         public Builder(int capacity) => _locations = new List<int>(capacity);
 
+        /// <summary>The path of the entry added last (empty before the first).</summary>
+        public ReadOnlySpan<byte> LastPath
+        {
+            get
+            {
+                if (_locations.Count == 0)
+                {
+                    return default;
+                }
+                var location = _locations[^1];
+                var chunk = _chunks[location >> ChunkBits];
+                var p = location & (ChunkSize - 1);
+                var length = (int)ReadVarint(chunk, ref p);
+                return new ReadOnlySpan<byte>(chunk, p, length);
+            }
+        }
+
+        public void Add(FileRecord record) => Add(RecordFields.Of(record));
+
+        /// <summary>Appends one entry; its digests are copied, so their buffer may be reused once this returns.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Add(FileRecord record)
+        public void Add(in RecordFields record)
         {
             var packed = record.Digests.PackedForm(out var present);
             var length = MaxVarint * 8 + record.Path.Length + 1 + 8 + 2 + packed.Length;
             if (length > MaxEntryBytes)
             {
-                throw new ArgumentException($"the record of {PathBytes.ToDisplay(record.Path)} is too long to freeze ({length} bytes)");
+                throw new ArgumentException($"the record of {PathBytes.ToDisplay(record.Path.ToArray())} is too long to freeze ({length} bytes)");
             }
             if (_chunk.Length - _used < length)
             {
@@ -232,7 +252,7 @@ internal sealed class FrozenRecords
             var c = _chunk;
             var p = _used;
             WriteVarint(c, ref p, (ulong)record.Path.Length);
-            record.Path.CopyTo(c, p);
+            record.Path.CopyTo(c.AsSpan(p));
             p += record.Path.Length;
             c[p++] = (byte)((byte)record.Type | (byte)record.HashStatus << 4);
             WriteVarint(c, ref p, record.Mode);

@@ -149,11 +149,11 @@ internal static class SnapshotFile
             throw Refuse(BaselineIntegrityProblem.Tampered, $"its header claims {count} records, which cannot fit in the file; the snapshot was modified or damaged");
         }
 
-        // Each record is decoded into one short-lived object and frozen at once; its digests go to a slab reused for the next.
+        // Each record goes from its sealed encoding straight to its frozen one: no object per record, and its digests
+        // pass through one slab reused for the next.
         var frozen = new FrozenRecords.Builder((int)count);
         var names = new StringPool();
         var digestSlab = new DigestSlab();
-        byte[]? previous = null;
         for (long i = 0; i < count; i++)
         {
             var offset = r.Position;
@@ -162,22 +162,21 @@ internal static class SnapshotFile
             {
                 throw Refuse(BaselineIntegrityProblem.Tampered, $"record {i} at offset {offset} claims {length} bytes; the snapshot was modified or damaged");
             }
-            FileRecord record;
+            RecordFields record;
             try
             {
-                record = FileRecordCodec.Decode(Need((int)length, $"record {i}"), names, digestSlab);
+                FileRecordCodec.Read(Need((int)length, $"record {i}"), names, digestSlab, out record);
             }
             catch (FormatException e)
             {
                 throw Refuse(BaselineIntegrityProblem.Tampered, $"record {i} at offset {offset} is malformed ({e.Message}); the snapshot was modified or damaged", e);
             }
-            if (previous is not null && PathBytes.Compare(previous, record.Path) >= 0)
+            if (i > 0 && frozen.LastPath.SequenceCompareTo(record.Path) >= 0)
             {
                 throw Refuse(BaselineIntegrityProblem.Tampered, $"record {i} at offset {offset} is out of order or duplicated; the snapshot was modified or damaged");
             }
             frozen.Add(record);
             digestSlab.Rewind();
-            previous = record.Path;
         }
         records = new BaselineRecords(frozen.Build());
 

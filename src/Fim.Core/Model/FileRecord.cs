@@ -274,3 +274,56 @@ public sealed class FileRecordBuilder(FileRecord r)
         set => Digests = RecordDigests.Pack(value);
     }
 }
+
+/// <summary>
+/// A <see cref="FileRecord"/>'s fields with the path as a span: what a decoder reads and a store freezes without making
+/// an object (or a path array) for the record in between.
+/// </summary>
+internal ref struct RecordFields
+{
+    public ReadOnlySpan<byte> Path;
+    public FileType Type;
+    public uint Mode;
+    public Ownership? Ownership;
+    public long Size;
+    public long MtimeNs;
+    public long CtimeNs;
+    public ulong Inode;
+    public uint LinkCount;
+    public RareFields? Rare;
+    public HashStatus HashStatus;
+    public RecordDigests Digests;
+
+    public static RecordFields Of(FileRecord r) => new()
+    {
+        Path = r.Path,
+        Type = r.Type,
+        Mode = r.Mode,
+        Ownership = r.Ownership,
+        Size = r.Size,
+        MtimeNs = r.MtimeNs,
+        CtimeNs = r.CtimeNs,
+        Inode = r.Inode,
+        LinkCount = r.LinkCount,
+        Rare = r.Rare,
+        HashStatus = r.HashStatus,
+        Digests = r.Digests,
+    };
+
+    public readonly FileRecord ToRecord(int seenGeneration = 0) => new()
+    {
+        Path = Path.ToArray(),
+        Type = Type,
+        Mode = Mode,
+        Ownership = Ownership,
+        Size = Size,
+        MtimeNs = MtimeNs,
+        CtimeNs = CtimeNs,
+        Inode = Inode,
+        LinkCount = LinkCount,
+        Rare = Rare,
+        HashStatus = HashStatus,
+        Digests = Digests,
+        SeenGeneration = seenGeneration,
+    };
+}
