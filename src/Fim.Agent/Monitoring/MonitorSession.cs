@@ -64,7 +64,11 @@ public sealed class MonitorSession : IDisposable
     public bool TryGetRecord(byte[] path, out FileRecord record) => _store.Records.TryGet(path, out record);
 
     /// <summary>A copy of every record (for housekeeping, not for hot paths).</summary>
-    public List<FileRecord> Records() => [.. _store.Records.All];
+    /// <summary>Every record, decoded one at a time: do not hold them all.</summary>
+    public IEnumerable<FileRecord> Records() => _store.Records.All;
+
+    /// <summary>Between scans: holds the baseline in its compact form again once many records are objects (see <see cref="BaselineRecords.Freeze"/>).</summary>
+    public bool FreezeRecords() => _store.Records.Freeze();
 
     /// <summary>Events in this session's outbox, not acknowledged yet.</summary>
     public int PendingEventCount => _store.PendingEventCount;

@@ -360,6 +360,9 @@ public sealed class WatchLoop(
         }
         Report(result);
         var committed = Hand(new ChangeBatch(result.Updates, result.Changes, Snapshot: true), verifyFull);
+        // No scan runs now (they run on this thread): a first baseline's records, or a rescan's many changes, are
+        // committed objects that can go back to the compact form.
+        session.FreezeRecords();
         AgentMetrics.BaselineEntries.Set(session.BaselineCount);
         var finishedAt = time.GetUtcNow();
         ScanFinished?.Invoke(new ScanReport(session.Policy.Name, reason, finishedAt, result.Stats.Entries, result.Changes.Count, result.Stats.Elapsed, committed));

@@ -11,7 +11,7 @@ namespace Fim.Core.Baseline;
 /// </summary>
 public sealed class BaselineRecords : Scanning.IBaselineView
 {
-    private readonly RecordTable _map;
+    private RecordTable _map;
     private readonly Lock _writeLock = new();
     // For each path edited since the last commit, its committed record (null: absent); the first edit records it.
     private Dictionary<byte[], FileRecord?> _uncommitted = new(PathComparer.Instance);
@@ -102,6 +102,33 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         }
     }
 
+    /// <summary>
+    /// Freezes the records held as objects into the compact form, when they are many (a first baseline, or many
+    /// changes since the store opened) and all are committed. Only between scans: a scan's marks of what it has seen
+    /// do not carry over. Returns whether it froze.
+    /// </summary>
+    public bool Freeze()
+    {
+        lock (_writeLock)
+        {
+            var map = _map;
+            if (_uncommitted.Count > 0 || _addedToEmpty || _commitsInFlight > 0 || map.ThawedCount < Math.Max(1024, map.Count / 8))
+            {
+                return false;
+            }
+            var thawed = map.AllThawed.ToArray();
+            Array.Sort(thawed, RecordPathComparer.Instance);
+            var frozen = new FrozenRecords.Builder(map.Count);
+            foreach (var record in new CommittedRecords(thawed, map.Frozen, map.Frozen?.RemovedNow()))
+            {
+                frozen.Add(record);
+            }
+            // Readers still in the old table finish there; it holds the same records.
+            Volatile.Write(ref _map, new RecordTable(frozen.Build()));
+            return true;
+        }
+    }
+
     /// <summary>Adds a record read from disk while the store opens; nothing to commit.</summary>
     internal void Load(FileRecord record)
     {
@@ -155,6 +182,7 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     internal PendingCommit BeginCommit()
     {
         FileRecord[] records;
+        FrozenRecords? frozen;
         int[]? frozenRemoved;
         Dictionary<byte[], FileRecord?> edits;
         bool addedToEmpty;
@@ -167,7 +195,8 @@ public sealed class BaselineRecords : Scanning.IBaselineView
             {
                 records[i++] = record;
             }
-            frozenRemoved = _map.Frozen?.RemovedNow();
+            frozen = _map.Frozen;
+            frozenRemoved = frozen?.RemovedNow();
             edits = _uncommitted;
             addedToEmpty = _addedToEmpty;
             _uncommitted = new Dictionary<byte[], FileRecord?>(PathComparer.Instance);
@@ -177,7 +206,7 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         // By the records' own paths, not a parallel array of keys: that array (8 MB for a million records) would be
         // allocated at the moment a first baseline's memory peaks.
         Array.Sort(records, RecordPathComparer.Instance);
-        return new PendingCommit(new CommittedRecords(records, _map.Frozen, frozenRemoved), edits, addedToEmpty);
+        return new PendingCommit(new CommittedRecords(records, frozen, frozenRemoved), edits, addedToEmpty);
     }
 
     /// <summary>The commit failed: puts back the committed records of the edits it carried.</summary>

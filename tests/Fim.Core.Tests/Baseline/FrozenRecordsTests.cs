@@ -173,6 +173,38 @@ public class FrozenRecordsTests
     }
 
     [Fact]
+    public void A_first_baseline_freezes_once_committed_and_keeps_taking_edits()
+    {
+        using var dir = new TempDir();
+        var key = BaselineKey.LoadOrCreate(dir.KeyFile);
+        var expected = TestRecords.Many(3000).ToDictionary(r => Encoding.Latin1.GetString(r.Path));
+        using (var store = BaselineStore.Open(dir.StateDir, key))
+        {
+            expected.Values.ToList().ForEach(store.Records.Set);
+            Assert.False(store.Records.Freeze()); // nothing committed yet
+            store.Save(Meta);
+            Assert.True(store.Records.Freeze());
+            Assert.False(store.Records.Freeze()); // nothing left as objects
+            var one = expected.Values.First();
+            Assert.True(store.Records.TryGet(one.Path, out var decoded));
+            Assert.NotSame(one, decoded);
+            TestRecords.AssertContainsExactly(expected.Values, store.Records);
+
+            var changed = TestRecords.Modified(one);
+            store.Records.Set(changed);
+            expected[Encoding.Latin1.GetString(one.Path)] = changed;
+            var gone = expected.Values.Last();
+            Assert.True(store.Records.Remove(gone.Path));
+            expected.Remove(Encoding.Latin1.GetString(gone.Path));
+            Assert.False(store.Records.Freeze()); // uncommitted edits
+            store.Save(Meta);
+            TestRecords.AssertContainsExactly(expected.Values, store.Records);
+        }
+        using var reopened = BaselineStore.Open(dir.StateDir, key);
+        TestRecords.AssertContainsExactly(expected.Values, reopened.Records);
+    }
+
+    [Fact]
     public void A_scan_over_a_reopened_store_reports_exactly_the_deleted_and_changed_files()
     {
         using var tree = new ScanFixture();
