@@ -23,11 +23,17 @@ internal sealed class FrozenRecords
     // A location is chunk << ChunkBits | offset in one positive int.
     private const int MaxChunks = int.MaxValue >> ChunkBits;
     private const int MaxEntryBytes = ChunkSize / 2;
+    // A slot holds ordinal + 1 in its low bits and, above them, bits of the path's hash that its position does not
+    // use: a probe skips other paths without reading their entries (a cache miss each) unless those bits match.
+    private const int OrdinalBits = 24;
+    private const int OrdinalMask = (1 << OrdinalBits) - 1;
 
     private readonly byte[][] _chunks;
     private readonly int[] _locations;
-    // Open addressing over ordinals + 1 (0: empty), by RecordTable.Hash of the path.
+    // Open addressing over tagged ordinals + 1 (0: empty), by RecordTable.Hash of the path.
     private readonly int[] _slots;
+    // Past 2^24 - 1 entries the ordinal takes every bit and the tag is always 0.
+    private readonly bool _tagged;
     private readonly Ownership?[] _owners;
     private readonly RareFields?[] _rares;
     private readonly int[] _seen;
@@ -43,15 +49,17 @@ internal sealed class FrozenRecords
         _seen = new int[locations.Length];
         _removedBits = new int[(locations.Length + 31) / 32];
         _slots = new int[RecordTable.SlotsFor(locations.Length)];
+        _tagged = locations.Length < OrdinalMask;
         var mask = _slots.Length - 1;
         for (var ordinal = 0; ordinal < locations.Length; ordinal++)
         {
-            var i = RecordTable.Hash(PathAt(ordinal)) & mask;
+            var hash = RecordTable.Hash(PathAt(ordinal));
+            var i = hash & mask;
             while (_slots[i] != 0)
             {
                 i = (i + 1) & mask;
             }
-            _slots[i] = ordinal + 1;
+            _slots[i] = Tag(hash) | (ordinal + 1);
         }
     }
 
@@ -65,6 +73,8 @@ internal sealed class FrozenRecords
     public int Find(ReadOnlySpan<byte> path, int hash)
     {
         var mask = _slots.Length - 1;
+        var tag = Tag(hash);
+        var ordinalMask = _tagged ? OrdinalMask : int.MaxValue;
         for (var i = hash & mask; ; i = (i + 1) & mask)
         {
             var slot = _slots[i];
@@ -72,12 +82,15 @@ internal sealed class FrozenRecords
             {
                 return -1;
             }
-            if (PathAt(slot - 1).SequenceEqual(path))
+            var ordinal = (slot & ordinalMask) - 1;
+            if ((slot & ~ordinalMask) == tag && PathAt(ordinal).SequenceEqual(path))
             {
-                return slot - 1;
+                return ordinal;
             }
         }
     }
+
+    private int Tag(int hash) => _tagged ? hash >> OrdinalBits << OrdinalBits : 0;
 
     public bool IsRemoved(int ordinal) => IsRemovedIn(_removedBits, ordinal, volatileRead: true);
 

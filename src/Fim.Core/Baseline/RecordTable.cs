@@ -17,6 +17,11 @@ internal sealed class RecordTable
 {
     private const int MinSlots = 16;
     private static readonly FileRecord Tombstone = new() { Path = [] };
+    // The record this thread decoded last and where from: a scan marks the record it just looked up as seen, and
+    // finds its entry here instead of looking the path up again. A decoded record is a fresh object no table holds.
+    [ThreadStatic] private static FileRecord? t_decoded;
+    [ThreadStatic] private static FrozenRecords? t_decodedFrom;
+    [ThreadStatic] private static int t_decodedOrdinal;
 
     private readonly FrozenRecords? _frozen;
     private FileRecord?[] _slots;
@@ -51,6 +56,9 @@ internal sealed class RecordTable
         if (frozenLive)
         {
             record = _frozen!.Decode(frozen);
+            t_decoded = record;
+            t_decodedFrom = _frozen;
+            t_decodedOrdinal = frozen;
             return true;
         }
         record = null!;
@@ -77,6 +85,10 @@ internal sealed class RecordTable
         if (_frozen is null)
         {
             return -1;
+        }
+        if (ReferenceEquals(record, t_decoded) && ReferenceEquals(_frozen, t_decodedFrom))
+        {
+            return t_decodedOrdinal;
         }
         var hash = Hash(record.Path);
         return ReferenceEquals(Thawed(record.Path, hash), record) ? -1 : _frozen.Find(record.Path, hash);
