@@ -63,8 +63,7 @@ public sealed class MonitorSession : IDisposable
 
     public bool TryGetRecord(byte[] path, out FileRecord record) => _store.Records.TryGet(path, out record);
 
-    /// <summary>A copy of every record (for housekeeping, not for hot paths).</summary>
-    /// <summary>Every record, decoded one at a time: do not hold them all.</summary>
+    /// <summary>Every record, decoded one at a time (for housekeeping, not for hot paths): do not hold them all.</summary>
     public IEnumerable<FileRecord> Records() => _store.Records.All;
 
     /// <summary>Between scans: holds the baseline in its compact form again once many records are objects (see <see cref="BaselineRecords.Freeze"/>).</summary>

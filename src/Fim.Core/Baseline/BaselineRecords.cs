@@ -123,8 +123,10 @@ public sealed class BaselineRecords : Scanning.IBaselineView
             {
                 frozen.Add(record);
             }
-            // Readers still in the old table finish there; it holds the same records.
+            // Readers still in the old table finish there; it holds the same records. Scan threads end with their scan;
+            // the thread that freezes (the one that runs scans) lets go of the old frozen buffers here.
             Volatile.Write(ref _map, new RecordTable(frozen.Build()));
+            RecordTable.ForgetDecoded();
             return true;
         }
     }

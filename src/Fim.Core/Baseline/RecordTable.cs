@@ -65,6 +65,13 @@ internal sealed class RecordTable
         return false;
     }
 
+    /// <summary>Drops this thread's memory of the record it decoded last, which keeps its frozen buffers alive.</summary>
+    public static void ForgetDecoded()
+    {
+        t_decoded = null;
+        t_decodedFrom = null;
+    }
+
     /// <summary>Records that a scan of <paramref name="generation"/> met the record <see cref="TryGet"/> gave for its path.</summary>
     public void MarkSeen(FileRecord record, int generation)
     {
