@@ -22,7 +22,6 @@ internal sealed class FrozenRecords
     private const int ChunkSize = 1 << ChunkBits;
     // A location is chunk << ChunkBits | offset in one positive int.
     private const int MaxChunks = int.MaxValue >> ChunkBits;
-    private const int MaxEntryBytes = ChunkSize / 2;
     // A slot holds ordinal + 1 in its low bits and, above them, bits of the path's hash that its position does not
     // use: a probe skips other paths without reading their entries (a cache miss each) unless those bits match.
     private const int OrdinalBits = 24;
@@ -253,13 +252,10 @@ internal sealed class FrozenRecords
         {
             var packed = record.Digests.PackedForm(out var present);
             var length = MaxVarint * 8 + record.Path.Length + 1 + 8 + 2 + packed.Length;
-            if (length > MaxEntryBytes)
-            {
-                throw new ArgumentException($"the record of {PathBytes.ToDisplay(record.Path.ToArray())} is too long to freeze ({length} bytes)");
-            }
             if (_chunk.Length - _used < length)
             {
-                NewChunk();
+                // An entry longer than a chunk (a path far past PATH_MAX) gets one of its own size, at offset 0.
+                NewChunk(Math.Max(ChunkSize, length));
             }
             var location = (_chunks.Count - 1) << ChunkBits | _used;
             var c = _chunk;
@@ -301,13 +297,13 @@ internal sealed class FrozenRecords
 
         private const int MaxVarint = 10;
 
-        private void NewChunk()
+        private void NewChunk(int size)
         {
             if (_chunks.Count == MaxChunks)
             {
                 throw new InvalidOperationException($"the baseline is too large to hold in memory ({MaxChunks} MiB of records)");
             }
-            _chunk = GC.AllocateUninitializedArray<byte>(ChunkSize);
+            _chunk = GC.AllocateUninitializedArray<byte>(size);
             _chunks.Add(_chunk);
             _used = 0;
         }

@@ -27,6 +27,9 @@ public class FrozenRecordsTests
         records.Add(new FileRecord { Path = "/no/hashes"u8.ToArray(), Type = FileType.Directory, MtimeNs = 5, CtimeNs = 3 });
         records.Add(new FileRecord { Path = "/empty/slots"u8.ToArray(), Hashes = [null, null], Size = -1, Xattrs = [] });
         records.Add(new FileRecord { Path = "/l"u8.ToArray(), Type = FileType.Symlink, SymlinkTarget = "/target"u8.ToArray(), MtimeNs = long.MaxValue, CtimeNs = long.MinValue });
+        // Paths far past PATH_MAX (a deep tree walked by directory descriptors): longer than half a buffer, and than one.
+        records.Add(new FileRecord { Path = [.. "/deep"u8, .. Enumerable.Repeat((byte)'a', 700_000)], Hashes = [new byte[32]] });
+        records.Add(new FileRecord { Path = [.. "/deeper"u8, .. Enumerable.Repeat((byte)'b', 1_500_000)] });
         var frozen = Freeze(records);
 
         Assert.Equal(records.Count, frozen.Count);
