@@ -116,10 +116,10 @@ public sealed class BaselineRecords : Scanning.IBaselineView
             {
                 return false;
             }
-            var thawed = map.AllThawed.ToArray();
-            Array.Sort(thawed, RecordPathComparer.Instance);
-            var frozen = new FrozenRecords.Builder(map.Count);
-            foreach (var record in new CommittedRecords(thawed, map.Frozen, map.Frozen?.RemovedNow()))
+            var records = map.Capture();
+            records.SortThawed();
+            var frozen = new FrozenRecords.Builder(records.Count);
+            foreach (var record in records)
             {
                 frozen.Add(record);
             }
@@ -183,32 +183,21 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     /// <summary>Takes a consistent copy of all records, sorted by path, and detaches the uncommitted edits it contains.</summary>
     internal PendingCommit BeginCommit()
     {
-        FileRecord[] records;
-        FrozenRecords? frozen;
-        int[]? frozenRemoved;
+        CommittedRecords records;
         Dictionary<byte[], FileRecord?> edits;
         bool addedToEmpty;
         lock (_writeLock)
         {
             // The frozen records stay where they are: the commit writes those not removed now, decoding one at a time.
-            records = new FileRecord[_map.ThawedCount];
-            var i = 0;
-            foreach (var record in _map.AllThawed)
-            {
-                records[i++] = record;
-            }
-            frozen = _map.Frozen;
-            frozenRemoved = frozen?.RemovedNow();
+            records = _map.Capture();
             edits = _uncommitted;
             addedToEmpty = _addedToEmpty;
             _uncommitted = new Dictionary<byte[], FileRecord?>(PathComparer.Instance);
             _addedToEmpty = false;
             _commitsInFlight++;
         }
-        // By the records' own paths, not a parallel array of keys: that array (8 MB for a million records) would be
-        // allocated at the moment a first baseline's memory peaks.
-        Array.Sort(records, RecordPathComparer.Instance);
-        return new PendingCommit(new CommittedRecords(records, frozen, frozenRemoved), edits, addedToEmpty);
+        records.SortThawed();
+        return new PendingCommit(records, edits, addedToEmpty);
     }
 
     /// <summary>The commit failed: puts back the committed records of the edits it carried.</summary>
@@ -282,6 +271,12 @@ public sealed class BaselineRecords : Scanning.IBaselineView
 internal sealed class CommittedRecords(FileRecord[] thawed, FrozenRecords? frozen, int[]? frozenRemoved) : IReadOnlyCollection<FileRecord>
 {
     public FileRecord[] Thawed => thawed;
+
+    /// <summary>Puts the objects in path order, outside the write lock when a commit takes them.</summary>
+    public void SortThawed() =>
+        // By the records' own paths, not a parallel array of keys: that array (8 MB for a million records) would be
+        // allocated at the moment a first baseline's memory peaks.
+        Array.Sort(thawed, RecordPathComparer.Instance);
 
     public int Count { get; } = thawed.Length + (frozen is null ? 0 : frozen.Count - frozenRemoved!.Sum(w => System.Numerics.BitOperations.PopCount((uint)w)));
 

@@ -91,7 +91,7 @@ internal sealed class FrozenRecords
 
     private int Tag(int hash) => _tagged ? hash >> OrdinalBits << OrdinalBits : 0;
 
-    public bool IsRemoved(int ordinal) => IsRemovedIn(_removedBits, ordinal, volatileRead: true);
+    public bool IsRemoved(int ordinal) => IsRemovedIn(_removedBits, ordinal);
 
     /// <summary>The entry is replaced or deleted: it no longer counts. Writers only.</summary>
     public void MarkRemoved(int ordinal)
@@ -115,32 +115,21 @@ internal sealed class FrozenRecords
     {
         for (var ordinal = 0; ordinal < _locations.Length; ordinal++)
         {
-            if (!IsRemovedIn(removed, ordinal, volatileRead: false))
+            if (!IsRemovedIn(removed, ordinal))
             {
                 yield return Decode(ordinal);
             }
         }
     }
 
-    /// <summary>The entries not removed now, decoded one at a time.</summary>
-    public IEnumerable<FileRecord> Live()
-    {
-        for (var ordinal = 0; ordinal < _locations.Length; ordinal++)
-        {
-            if (!IsRemoved(ordinal))
-            {
-                yield return Decode(ordinal);
-            }
-        }
-    }
+    /// <summary>The entries not removed now, decoded one at a time (a moving view while a writer removes).</summary>
+    public IEnumerable<FileRecord> Live() => InOrder(_removedBits);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public FileRecord Decode(int ordinal)
     {
         var (chunk, p) = Locate(ordinal);
-        var pathLength = (int)ReadVarint(chunk, ref p);
-        var path = new ReadOnlySpan<byte>(chunk, p, pathLength);
-        p += pathLength;
+        var path = ReadPath(chunk, ref p);
         var typeAndStatus = chunk[p++];
         var mode = (uint)ReadVarint(chunk, ref p);
         var owner = _owners[(int)ReadVarint(chunk, ref p)];
@@ -179,21 +168,27 @@ internal sealed class FrozenRecords
     private ReadOnlySpan<byte> PathAt(int ordinal)
     {
         var (chunk, p) = Locate(ordinal);
-        var length = (int)ReadVarint(chunk, ref p);
-        return new ReadOnlySpan<byte>(chunk, p, length);
+        return ReadPath(chunk, ref p);
     }
 
     private (byte[] Chunk, int Offset) Locate(int ordinal)
     {
-        var location = _locations[ordinal];
-        return (_chunks[location >> ChunkBits], location & (ChunkSize - 1));
+        var (chunk, offset) = Split(_locations[ordinal]);
+        return (_chunks[chunk], offset);
     }
 
-    private static bool IsRemovedIn(int[] bits, int ordinal, bool volatileRead)
+    private static (int Chunk, int Offset) Split(int location) => (location >> ChunkBits, location & (ChunkSize - 1));
+
+    /// <summary>The path an entry starts with; <paramref name="p"/> moves past it.</summary>
+    private static ReadOnlySpan<byte> ReadPath(byte[] chunk, scoped ref int p)
     {
-        var word = volatileRead ? Volatile.Read(ref bits[ordinal >> 5]) : bits[ordinal >> 5];
-        return (word & (1 << (ordinal & 31))) != 0;
+        var length = (int)ReadVarint(chunk, ref p);
+        var path = new ReadOnlySpan<byte>(chunk, p, length);
+        p += length;
+        return path;
     }
+
+    private static bool IsRemovedIn(int[] bits, int ordinal) => (Volatile.Read(ref bits[ordinal >> 5]) & (1 << (ordinal & 31))) != 0;
 
     private static ulong ReadVarint(byte[] buffer, ref int p)
     {
@@ -236,11 +231,8 @@ internal sealed class FrozenRecords
                 {
                     return default;
                 }
-                var location = _locations[^1];
-                var chunk = _chunks[location >> ChunkBits];
-                var p = location & (ChunkSize - 1);
-                var length = (int)ReadVarint(chunk, ref p);
-                return new ReadOnlySpan<byte>(chunk, p, length);
+                var (chunk, p) = Split(_locations[^1]);
+                return ReadPath(_chunks[chunk], ref p);
             }
         }
 

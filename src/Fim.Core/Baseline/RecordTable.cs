@@ -206,6 +206,21 @@ internal sealed class RecordTable
     /// <summary>Every record (frozen ones decoded one at a time); a moving view when written to concurrently.</summary>
     public IEnumerable<FileRecord> All => _frozen is null ? AllThawed : AllThawed.Concat(_frozen.Live());
 
+    /// <summary>
+    /// Every record now, for a commit or a freeze: the objects (unsorted until <see cref="CommittedRecords.SortThawed"/>)
+    /// and the frozen entries not removed now. Writers only, so that nothing changes while it is taken.
+    /// </summary>
+    public CommittedRecords Capture()
+    {
+        var thawed = new FileRecord[ThawedCount];
+        var i = 0;
+        foreach (var record in AllThawed)
+        {
+            thawed[i++] = record;
+        }
+        return new CommittedRecords(thawed, _frozen, _frozen?.RemovedNow());
+    }
+
     /// <summary>Every record of the array current when enumeration starts.</summary>
     public IEnumerable<FileRecord> AllThawed
     {
