@@ -164,21 +164,7 @@ public sealed class MonitorSession : IDisposable
         {
             if (snapshot || _store.JournalBytes > CompactJournalBytes)
             {
-                if (updates.Count > 1024)
-                {
-                    _store.Records.EnsureCapacity(_store.Records.Count + updates.Count);
-                }
-                foreach (var u in updates)
-                {
-                    if (u.Record is null)
-                    {
-                        _store.Records.Remove(u.Path);
-                    }
-                    else
-                    {
-                        _store.Records.Set(u.Record);
-                    }
-                }
+                _store.Records.Apply(updates);
                 if (updates.Count > 0 || events.Count > 0 || _store.IsEmpty || _store.JournalBytes > CompactJournalBytes)
                 {
                     return _store.Save(Metadata(), events);

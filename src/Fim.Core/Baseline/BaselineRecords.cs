@@ -70,6 +70,39 @@ public sealed class BaselineRecords : Scanning.IBaselineView
         }
     }
 
+    /// <summary>
+    /// Sets or removes what each update says. A first baseline that its walk froze (<see cref="FrozenUpdates"/>) is
+    /// taken whole when nothing is here yet: its records stay in their compact form, uncommitted additions until saved.
+    /// </summary>
+    public void Apply(IReadOnlyList<BaselineUpdate> updates)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        lock (_writeLock)
+        {
+            // Not when a failed save rolled these very records back (it marked them removed): then one by one.
+            if (updates is FrozenUpdates first && first.Records.LiveCount == first.Records.Count && _map.Count == 0 && NothingCommitted())
+            {
+                Volatile.Write(ref _map, new RecordTable(first.Records));
+                return;
+            }
+        }
+        if (updates.Count > 1024)
+        {
+            EnsureCapacity(Count + updates.Count);
+        }
+        foreach (var (path, record) in updates)
+        {
+            if (record is null)
+            {
+                Remove(path);
+            }
+            else
+            {
+                Set(record);
+            }
+        }
+    }
+
     /// <summary>Adds or replaces the record for <c>record.Path</c>.</summary>
     public void Set(FileRecord record)
     {
@@ -209,7 +242,7 @@ public sealed class BaselineRecords : Scanning.IBaselineView
             if (commit.AddedToEmpty)
             {
                 // Nothing was committed: every record the commit carried goes, or, edited since, is rolled back to absent.
-                foreach (var record in commit.Records.Thawed)
+                foreach (var record in commit.Records)
                 {
                     if (_uncommitted.ContainsKey(record.Path))
                     {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Fim.Core.Model;
 
 namespace Fim.Core.Baseline;
@@ -208,7 +209,7 @@ internal sealed class FrozenRecords
 
     private static ulong Zigzag(long v) => (ulong)((v << 1) ^ (v >> 63));
 
-    /// <summary>Appends records (in path order, as a snapshot holds them) and freezes them.</summary>
+    /// <summary>Appends records (in path order, as a snapshot holds them, or in any order and then <see cref="SortByPath"/>) and freezes them.</summary>
     public sealed class Builder
     {
         private readonly List<byte[]> _chunks = [];
@@ -231,8 +232,7 @@ internal sealed class FrozenRecords
                 {
                     return default;
                 }
-                var (chunk, p) = Split(_locations[^1]);
-                return ReadPath(_chunks[chunk], ref p);
+                return PathAt(_chunks, _locations[^1]);
             }
         }
 
@@ -274,6 +274,36 @@ internal sealed class FrozenRecords
             }
             _used = p;
             _locations.Add(location);
+        }
+
+        /// <summary>
+        /// Puts the entries in path order when they were added in any order (as a parallel walk finds them), leaving
+        /// out those whose path is in <paramref name="drop"/>; of two entries for one path, the one added last stays.
+        /// </summary>
+        public void SortByPath(HashSet<byte[]>? drop)
+        {
+            var chunks = _chunks;
+            var locations = CollectionsMarshal.AsSpan(_locations);
+            // A location grows with every entry added, so it orders entries of one path by when they came.
+            locations.Sort((a, b) => PathAt(chunks, a).SequenceCompareTo(PathAt(chunks, b)) is var c and not 0 ? c : a.CompareTo(b));
+            var dropped = drop?.GetAlternateLookup<ReadOnlySpan<byte>>();
+            var kept = 0;
+            for (var i = 0; i < locations.Length; i++)
+            {
+                var path = PathAt(chunks, locations[i]);
+                var replaced = i + 1 < locations.Length && PathAt(chunks, locations[i + 1]).SequenceEqual(path);
+                if (!replaced && dropped?.Contains(path) != true)
+                {
+                    locations[kept++] = locations[i];
+                }
+            }
+            _locations.RemoveRange(kept, _locations.Count - kept);
+        }
+
+        private static ReadOnlySpan<byte> PathAt(List<byte[]> chunks, int location)
+        {
+            var (chunk, p) = Split(location);
+            return ReadPath(chunks[chunk], ref p);
         }
 
         public FrozenRecords Build()

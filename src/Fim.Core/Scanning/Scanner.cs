@@ -152,7 +152,7 @@ public sealed class Scanner
         return new ScanResult
         {
             Changes = changes,
-            Updates = new ConcatenatedList<BaselineUpdate>(outputs.Select(o => o.Updates)),
+            Updates = walk.Updates(),
             Issues = outputs.SelectMany(o => o.Issues).OrderBy(i => i.Path, StringComparer.Ordinal).ToList(),
             Stats = walk.Stats,
             Roots = starts,

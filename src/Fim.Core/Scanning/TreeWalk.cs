@@ -22,6 +22,10 @@ internal sealed class TreeWalk(
     private readonly PseudoFileSystemCache _pseudo = new();
     private WorkQueue<WorkItem> _queue = null!;
     private readonly List<WorkItem> _initial = [];
+    // A first baseline (nothing to compare with, nothing to report): each record goes into its compact form as it is
+    // found instead of being held as objects until the commit, a third of the memory for a million files.
+    private readonly FrozenRecords.Builder? _firstBaseline = compare.Options.RecordOnly && baseline.Count == 0 ? new(0) : null;
+    private readonly Lock _firstBaselineLock = new();
 
     public ScanStats Stats => stats;
 
@@ -37,6 +41,20 @@ internal sealed class TreeWalk(
     public byte[][] UnverifiedDirectories() => _unverifiedDirs.ToArray();
 
     private ScanOptions Options => compare.Options;
+
+    /// <summary>What the walk and the deletion pass found to write to the baseline; call once, after both.</summary>
+    public IReadOnlyList<BaselineUpdate> Updates()
+    {
+        var lists = new ConcatenatedList<BaselineUpdate>(Outputs.Select(o => o.Updates));
+        if (_firstBaseline is null)
+        {
+            return lists;
+        }
+        _firstBaseline.SortByPath(new HashSet<byte[]>(_vanishedDirs, PathComparer.Instance));
+        var frozen = new FrozenUpdates(_firstBaseline.Build());
+        // The baseline was empty when the walk began, so the deletion pass normally has nothing to add.
+        return lists.Count == 0 ? frozen : new ConcatenatedList<BaselineUpdate>([[.. frozen], [.. lists]]);
+    }
 
     public void Start(byte[] start)
     {
@@ -342,6 +360,14 @@ internal sealed class TreeWalk(
             {
                 return;
             }
+        }
+        if (_firstBaseline is not null)
+        {
+            lock (_firstBaselineLock)
+            {
+                _firstBaseline.Add(record);
+            }
+            return;
         }
         output.Updates.Add(new BaselineUpdate(path, record));
         if (!Options.RecordOnly &&

@@ -238,4 +238,97 @@ public class FrozenRecordsTests
             result.Changes.Select(c => (c.Kind, Path: PathBytes.ToDisplay(c.Path))).Where(c => !Directory.Exists(c.Path)).Order());
         Assert.Single(result.Changes, c => c.Kind == ChangeKind.Deleted);
     }
+
+    [Fact]
+    public void Entries_added_in_any_order_are_sorted_keeping_the_last_of_a_path_and_leaving_out_dropped_ones()
+    {
+        var records = TestRecords.Many(500);
+        var builder = new FrozenRecords.Builder(0);
+        // records[11] found twice, the changed form first; records[10] twice, the changed form last.
+        builder.Add(TestRecords.Modified(records[11]));
+        records.OrderBy(r => Convert.ToHexString(System.Security.Cryptography.MD5.HashData(r.Path))).ToList().ForEach(builder.Add);
+        var newer = TestRecords.Modified(records[10]);
+        builder.Add(newer);
+
+        builder.SortByPath(new HashSet<byte[]>([records[3].Path], PathComparer.Instance));
+        var frozen = builder.Build();
+
+        var expected = records.Where((_, i) => i != 3).Select((r, _) => r == records[10] ? newer : r)
+            .OrderBy(r => r.Path, PathComparer.Instance).ToList();
+        var actual = frozen.InOrder(frozen.RemovedNow()).ToList();
+        Assert.Equal(expected.Count, frozen.Count);
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            TestRecords.AssertEqual(expected[i], actual[i]);
+            Assert.Equal(i, frozen.Find(expected[i].Path, RecordTable.Hash(expected[i].Path)));
+        }
+        Assert.Equal(-1, frozen.Find(records[3].Path, RecordTable.Hash(records[3].Path)));
+    }
+
+    [Fact]
+    public void A_first_baseline_walk_is_taken_whole_frozen_and_a_failed_save_leaves_nothing()
+    {
+        using var tree = new ScanFixture();
+        for (var i = 0; i < 300; i++)
+        {
+            tree.Write($"d{i % 10}/f{i}", $"content {i}");
+        }
+        var policy = tree.Policy();
+        // The same tree recorded as objects (a scan that reports, so it does not freeze).
+        var objects = new Scanner(policy).Scan(new InMemoryBaseline()).Updates.Select(u => u.Record!).ToList();
+        using var dir = new TempDir();
+        var key = BaselineKey.LoadOrCreate(dir.KeyFile);
+        using (var store = BaselineStore.Open(dir.StateDir, key))
+        {
+            var first = new Scanner(policy, new ScanOptions { RecordOnly = true }).Scan(store.Records);
+            Assert.IsType<FrozenUpdates>(first.Updates);
+            Assert.Equal(objects.Select(r => r.Path).Order(PathComparer.Instance), first.Updates.Select(u => u.Path));
+
+            store.Records.Apply(first.Updates);
+            Assert.True(store.Records.HasUncommittedChanges);
+            Assert.False(store.Records.Freeze()); // taken frozen: nothing to freeze, and nothing committed yet
+            TestRecords.AssertContainsExactly(objects, store.Records);
+
+            Directory.CreateDirectory(dir.File(BaselineStore.SnapshotFileName + ".tmp"));
+            Assert.Throws<BaselineWriteException>(() => store.Save(Meta));
+            Assert.Equal(0, store.Records.Count);
+            Assert.Empty(store.Records.All);
+            Assert.False(store.Records.HasUncommittedChanges);
+
+            // The same updates again, after the failure: their frozen entries were rolled back, so they go one by one.
+            Directory.Delete(dir.File(BaselineStore.SnapshotFileName + ".tmp"));
+            store.Records.Apply(first.Updates);
+            TestRecords.AssertContainsExactly(objects, store.Records);
+            store.Save(Meta);
+            Assert.Empty(new Scanner(policy).Scan(store.Records).Changes);
+        }
+        using var reopened = BaselineStore.Open(dir.StateDir, key);
+        TestRecords.AssertContainsExactly(objects, reopened.Records);
+    }
+
+    [Fact]
+    public void A_first_baseline_saved_as_the_walk_froze_it_reopens_with_every_record()
+    {
+        using var tree = new ScanFixture();
+        for (var i = 0; i < 300; i++)
+        {
+            tree.Write($"d{i % 10}/f{i}", $"content {i}");
+        }
+        var policy = tree.Policy();
+        var objects = new Scanner(policy).Scan(new InMemoryBaseline()).Updates.Select(u => u.Record!).ToList();
+        using var dir = new TempDir();
+        var key = BaselineKey.LoadOrCreate(dir.KeyFile);
+        using (var store = BaselineStore.Open(dir.StateDir, key))
+        {
+            store.Records.Apply(new Scanner(policy, new ScanOptions { RecordOnly = true }).Scan(store.Records).Updates);
+            store.Save(Meta);
+            Assert.False(store.Records.HasUncommittedChanges);
+            File.AppendAllText(tree.P("d4/f14"), " more");
+            var change = Assert.Single(new Scanner(policy).Scan(store.Records).Changes, c => c.Kind != ChangeKind.Attributes);
+            Assert.Equal(tree.P("d4/f14"), PathBytes.ToDisplay(change.Path));
+        }
+        using var reopened = BaselineStore.Open(dir.StateDir, key);
+        TestRecords.AssertContainsExactly(objects, reopened.Records);
+    }
 }
