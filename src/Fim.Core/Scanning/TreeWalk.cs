@@ -23,7 +23,7 @@ internal sealed class TreeWalk(
     private WorkQueue<WorkItem> _queue = null!;
     private readonly List<WorkItem> _initial = [];
     // A first baseline (nothing to compare with, nothing to report): each record goes into its compact form as it is
-    // found instead of being held as objects until the commit, a third of the memory for a million files.
+    // found instead of being held as objects until the commit: half the peak for a million files.
     private readonly FrozenRecords.Builder? _firstBaseline = compare.Options.RecordOnly && baseline.Count == 0 ? new(0) : null;
     private readonly Lock _firstBaselineLock = new();
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Fim.Core.Baseline;
 using Fim.Core.Model;
+using Fim.Core.Policy;
 using Fim.Core.Scanning;
 using Fim.Core.Tests.Scanning;
 
@@ -266,17 +267,23 @@ public class FrozenRecordsTests
         Assert.Equal(-1, frozen.Find(records[3].Path, RecordTable.Hash(records[3].Path)));
     }
 
-    [Fact]
-    public void A_first_baseline_walk_is_taken_whole_frozen_and_a_failed_save_leaves_nothing()
+    /// <summary>A tree of 300 files, its policy, and its records as a scan that reports makes them (objects, not frozen).</summary>
+    private static (ScanFixture Tree, CompiledPolicy Policy, List<FileRecord> Records) TreeOf300Files()
     {
-        using var tree = new ScanFixture();
+        var tree = new ScanFixture();
         for (var i = 0; i < 300; i++)
         {
             tree.Write($"d{i % 10}/f{i}", $"content {i}");
         }
         var policy = tree.Policy();
-        // The same tree recorded as objects (a scan that reports, so it does not freeze).
-        var objects = new Scanner(policy).Scan(new InMemoryBaseline()).Updates.Select(u => u.Record!).ToList();
+        return (tree, policy, new Scanner(policy).Scan(new InMemoryBaseline()).Updates.Select(u => u.Record!).ToList());
+    }
+
+    [Fact]
+    public void A_first_baseline_walk_is_taken_whole_frozen_and_a_failed_save_leaves_nothing()
+    {
+        var (tree, policy, objects) = TreeOf300Files();
+        using var _ = tree;
         using var dir = new TempDir();
         var key = BaselineKey.LoadOrCreate(dir.KeyFile);
         using (var store = BaselineStore.Open(dir.StateDir, key))
@@ -310,13 +317,8 @@ public class FrozenRecordsTests
     [Fact]
     public void A_first_baseline_saved_as_the_walk_froze_it_reopens_with_every_record()
     {
-        using var tree = new ScanFixture();
-        for (var i = 0; i < 300; i++)
-        {
-            tree.Write($"d{i % 10}/f{i}", $"content {i}");
-        }
-        var policy = tree.Policy();
-        var objects = new Scanner(policy).Scan(new InMemoryBaseline()).Updates.Select(u => u.Record!).ToList();
+        var (tree, policy, objects) = TreeOf300Files();
+        using var _ = tree;
         using var dir = new TempDir();
         var key = BaselineKey.LoadOrCreate(dir.KeyFile);
         using (var store = BaselineStore.Open(dir.StateDir, key))
