@@ -360,8 +360,8 @@ public sealed class WatchLoop(
         }
         Report(result);
         var committed = Hand(new ChangeBatch(result.Updates, result.Changes, Snapshot: true), verifyFull);
-        // No scan runs now (they run on this thread): a first baseline's records, or a rescan's many changes, are
-        // committed objects that can go back to the compact form.
+        // No scan runs now (they run on this thread): a rescan's many changes are committed objects that can go back
+        // to the compact form (a first baseline's records never left it).
         session.FreezeRecords();
         AgentMetrics.BaselineEntries.Set(session.BaselineCount);
         var finishedAt = time.GetUtcNow();

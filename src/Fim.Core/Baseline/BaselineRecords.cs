@@ -136,8 +136,8 @@ public sealed class BaselineRecords : Scanning.IBaselineView
     }
 
     /// <summary>
-    /// Freezes the records held as objects into the compact form, when they are many (a first baseline, or many
-    /// changes since the store opened) and all are committed. Only between scans: a scan's marks of what it has seen
+    /// Freezes the records held as objects into the compact form, when they are many (many changes since the store
+    /// opened, or a first baseline set record by record) and all are committed. Only between scans: a scan's marks of what it has seen
     /// do not carry over. Returns whether it froze.
     /// </summary>
     public bool Freeze()
