@@ -109,17 +109,15 @@ public static class FileRecordCodec
         return w.Position;
     }
 
-    public static FileRecord Decode(ReadOnlySpan<byte> data) => Decode(data, null, null);
-
-    /// <param name="names">Shares one string per distinct owner or group name.</param>
-    /// <param name="digestSlab">Where the digests are packed (a loader's own slab); null for this thread's.</param>
-    internal static FileRecord Decode(ReadOnlySpan<byte> data, StringPool? names, DigestSlab? digestSlab)
+    public static FileRecord Decode(ReadOnlySpan<byte> data)
     {
-        Read(data, names, digestSlab ?? DigestSlab.ForThisThread, out var f);
+        Read(data, null, DigestSlab.ForThisThread, out var f);
         return f.ToRecord();
     }
 
     /// <summary>Reads and checks one encoded record into <paramref name="fields"/>, whose path is a slice of <paramref name="data"/>: no object per record.</summary>
+    /// <param name="names">Shares one string per distinct owner or group name; null to share none.</param>
+    /// <param name="digestSlab">Where the digests are packed (a loader's own slab, or this thread's).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Read(ReadOnlySpan<byte> data, StringPool? names, DigestSlab digestSlab, out RecordFields fields)
     {

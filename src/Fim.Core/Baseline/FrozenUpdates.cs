@@ -25,7 +25,7 @@ internal sealed class FrozenUpdates(FrozenRecords records) : IReadOnlyList<Basel
     {
         for (var i = 0; i < records.Count; i++)
         {
-            yield return BaselineUpdate.Upsert(records.Decode(i));
+            yield return this[i];
         }
     }
 

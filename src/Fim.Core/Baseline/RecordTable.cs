@@ -39,8 +39,6 @@ internal sealed class RecordTable
     /// <summary>The records added or replaced since the table was made, the ones not frozen.</summary>
     public int ThawedCount => Volatile.Read(ref _count);
 
-    public FrozenRecords? Frozen => _frozen;
-
     public bool TryGet(ReadOnlySpan<byte> path, out FileRecord record)
     {
         var hash = Hash(path);
@@ -119,25 +117,23 @@ internal sealed class RecordTable
         }
     }
 
-    /// <summary>The frozen entry of <paramref name="path"/> when it is not removed, or -1.</summary>
-    private int FrozenLive(ReadOnlySpan<byte> path) =>
-        _frozen?.Find(path, Hash(path)) is { } ordinal and >= 0 && !_frozen.IsRemoved(ordinal) ? ordinal : -1;
-
-    /// <summary>Adds or replaces the record for <c>record.Path</c>; returns the one it replaced. Writers only.</summary>
-    public FileRecord? Set(FileRecord record)
+    /// <summary>Marks the frozen entry of <paramref name="path"/> removed, when there is a live one; returns it decoded. Writers only.</summary>
+    private FileRecord? RemoveFrozen(ReadOnlySpan<byte> path)
     {
-        if (SetThawed(record) is { } replaced)
+        if (_frozen?.Find(path, Hash(path)) is not { } ordinal || ordinal < 0 || _frozen.IsRemoved(ordinal))
         {
-            return replaced;
+            return null;
         }
-        if (FrozenLive(record.Path) is var ordinal and >= 0)
-        {
-            var frozen = _frozen!.Decode(ordinal);
-            _frozen.MarkRemoved(ordinal);
-            return frozen;
-        }
-        return null;
+        var frozen = _frozen.Decode(ordinal);
+        _frozen.MarkRemoved(ordinal);
+        return frozen;
     }
+
+    /// <summary>
+    /// Adds or replaces the record for <c>record.Path</c>; returns the one it replaced. Writers only. The object goes
+    /// into the array before a frozen entry of the path is marked removed (see <see cref="TryGet"/>).
+    /// </summary>
+    public FileRecord? Set(FileRecord record) => SetThawed(record) ?? RemoveFrozen(record.Path);
 
     private FileRecord? SetThawed(FileRecord record)
     {
@@ -186,13 +182,7 @@ internal sealed class RecordTable
             var r = slots[i];
             if (r is null)
             {
-                if (FrozenLive(path) is var ordinal and >= 0)
-                {
-                    var frozen = _frozen!.Decode(ordinal);
-                    _frozen.MarkRemoved(ordinal);
-                    return frozen;
-                }
-                return null;
+                return RemoveFrozen(path);
             }
             if (!ReferenceEquals(r, Tombstone) && r.Path.AsSpan().SequenceEqual(path))
             {
