@@ -5,7 +5,6 @@ using Fim.Agent.Cli;
 using Fim.Agent.Connected;
 using Fim.Agent.Tests.Support;
 using Fim.Core.Model;
-using Microsoft.Extensions.Configuration;
 
 namespace Fim.Agent.Tests.Connected;
 
@@ -72,38 +71,6 @@ public sealed class ConnectedUnitTests : IDisposable
         var id = AgentIdentity.ResolveId(configured, name => name == "NODE_NAME" ? nodeName : null, hostname);
         Assert.Equal(expected, id);
         Assert.True(Subjects.IsValidAgentId(id));
-    }
-
-    [Fact]
-    public void Environment_variables_override_the_YAML_file()
-    {
-        var file = Path.Combine(_t.Root, "agent.yaml");
-        File.WriteAllText(file, """
-            agentId: from-file
-            labels: { role: web }
-            nats:
-              url: nats://file:4222
-              tls: { caFile: /ca.pem }
-            outboxMaxEvents: 10
-            """);
-        Environment.SetEnvironmentVariable("FIM_NATS__URL", "nats://env:4222");
-        Environment.SetEnvironmentVariable("FIM_OUTBOXMAXEVENTS", "20");
-        try
-        {
-            var options = new AgentOptions();
-            RunCommand.BuildConfiguration(file, null, "127.0.0.1:9999").Bind(options);
-            Assert.Equal("nats://env:4222", options.Nats.Url);
-            Assert.Equal("/ca.pem", options.Nats.Tls.CaFile);
-            Assert.Equal(20, options.OutboxMaxEvents);
-            Assert.Equal("from-file", options.AgentId);
-            Assert.Equal("web", options.Labels["role"]);
-            Assert.Equal("127.0.0.1:9999", options.MetricsListen);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("FIM_NATS__URL", null);
-            Environment.SetEnvironmentVariable("FIM_OUTBOXMAXEVENTS", null);
-        }
     }
 
     [Fact]
